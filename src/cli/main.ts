@@ -1,0 +1,30 @@
+/** Entry point of the `tailguard` command. Returns the exit status. */
+import { Command, CommanderError } from 'commander';
+import { TailguardError } from '../errors.js';
+import { TOOL_VERSION } from '../version.js';
+import { scoreCommand } from './score-command.js';
+
+export async function main(argv: string[]): Promise<number> {
+  let exitCode = 0;
+  const program = new Command('tailguard')
+    .description('Keep model collapse out of training data: score corpora with a reference LM, find machine text, keep the tails.')
+    .version(TOOL_VERSION)
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .showHelpAfterError('(run with --help for usage)');
+  program.addCommand(scoreCommand((c) => { exitCode = c; }).exitOverride());
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version exit 0; usage errors 2 (commander already printed the message).
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    if (err instanceof TailguardError) {
+      process.stderr.write(`tailguard: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  return exitCode;
+}

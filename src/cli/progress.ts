@@ -1,0 +1,90 @@
+/**
+ * Progress on stderr: a live bar on a terminal, a plain line every few seconds otherwise (logs, CI),
+ * nothing with --quiet. stdout stays free for machine-readable output.
+ */
+import { createReadStream, readdirSync, statSync } from 'node:fs';
+import cliProgress from 'cli-progress';
+import type { Progress } from '../score/score-corpus.js';
+
+export interface ProgressSink {
+  start(message: string): void;
+  update(p: Progress): void;
+  stop(): void;
+}
+
+const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+export function describe(p: Progress): string {
+  return `${fmt(p.records)} rows (${fmt(p.scored)} scored, ${fmt(p.errors)} errors), ${fmt(p.tokens)} tokens, ` +
+    `${fmt(p.tokensPerSecond)} tok/s, ${fmt(p.docsPerSecond, 1)} docs/s, ${p.device}`;
+}
+
+/**
+ * Rows in the input when that is cheap to know (plain JSONL: count newlines at disk speed; a directory:
+ * count its .txt files); undefined for compressed or streamed input, where no ETA is shown.
+ */
+export async function countRows(input: string): Promise<number | undefined> {
+  if (input === '-') return undefined;
+  try {
+    const st = statSync(input);
+    if (st.isDirectory()) {
+      return readdirSync(input, { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && e.name.endsWith('.txt')).length;
+    }
+    if (!/\.(jsonl|ndjson|json)$/i.test(input)) return undefined;
+    let lines = 0;
+    let last = 10;
+    for await (const chunk of createReadStream(input, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+      for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines++;
+      last = chunk[chunk.length - 1] ?? 10;
+    }
+    return lines + (last === 10 ? 0 : 1);
+  } catch {
+    return undefined;
+  }
+}
+
+export function progressSink(opts: { quiet: boolean; tty: boolean; totalRows: Promise<number | undefined>; intervalMs?: number }): ProgressSink {
+  const write = (s: string): void => { process.stderr.write(`${s}\n`); };
+  if (opts.quiet) return { start() {}, update() {}, stop() {} };
+  if (!opts.tty) {
+    let last = 0;
+    let latest: Progress | undefined;
+    return {
+      start: (m) => write(`tailguard: ${m}`),
+      update(p) {
+        latest = p;
+        if (Date.now() - last >= (opts.intervalMs ?? 10_000)) {
+          last = Date.now();
+          write(`tailguard: ${describe(p)}`);
+        }
+      },
+      stop() { if (latest) write(`tailguard: ${describe(latest)}`); },
+    };
+  }
+  let total: number | undefined;
+  void opts.totalRows.then((t) => { total = t; });
+  const bar = new cliProgress.SingleBar(
+    {
+      format: '{bar} {percentage}% | {value}/{total} rows | {tps} tok/s | {dps} docs/s | {errors} errors | ETA {eta_formatted} | {device}',
+      barsize: 24,
+      hideCursor: true,
+      stream: process.stderr,
+      etaBuffer: 50,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  let started = false;
+  return {
+    start: (m) => write(`tailguard: ${m}`),
+    update(p) {
+      const payload = { tps: fmt(p.tokensPerSecond), dps: fmt(p.docsPerSecond, 1), errors: fmt(p.errors), device: p.device };
+      if (!started) {
+        bar.start(total ?? 0, p.records, payload);
+        started = true;
+      }
+      if (total !== undefined && bar.getTotal() !== total) bar.setTotal(total);
+      bar.update(p.records, payload);
+    },
+    stop() { if (started) bar.stop(); },
+  };
+}

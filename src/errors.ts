@@ -1,0 +1,38 @@
+/** Base class: every error tailguard raises on purpose says what went wrong and where. */
+export class TailguardError extends Error {
+  override name = 'TailguardError';
+}
+
+/** A model directory, hub id or ONNX graph that cannot be used. */
+export class ModelLoadError extends TailguardError {
+  override name = 'ModelLoadError';
+  constructor(readonly model: string, message: string, options?: { cause?: unknown }) {
+    super(`${model}: ${message}`, options);
+  }
+}
+
+/** An execution provider that was asked for but cannot run here. */
+export class DeviceUnavailableError extends TailguardError {
+  override name = 'DeviceUnavailableError';
+}
+
+/** A corpus that cannot be opened at all (as opposed to one bad row, which is reported and skipped). */
+export class CorpusOpenError extends TailguardError {
+  override name = 'CorpusOpenError';
+  constructor(readonly path: string, message: string, options?: { cause?: unknown }) {
+    super(`${path}: ${message}`, options);
+  }
+}
+
+/** An output directory whose state does not allow the requested run (e.g. a resume with other options). */
+export class RunStateError extends TailguardError {
+  override name = 'RunStateError';
+  constructor(readonly outDir: string, message: string) {
+    super(`${outDir}: ${message}`);
+  }
+}
+
+/** Bad command-line or API options. */
+export class UsageError extends TailguardError {
+  override name = 'UsageError';
+}

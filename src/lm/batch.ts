@@ -1,0 +1,79 @@
+/**
+ * Turning windows of token ids into model feeds. Windows are sorted by length and grouped so that
+ * padding stays small (right padding + attention mask: with causal attention, real positions never
+ * see the padding, so a padded row scores exactly as it would alone).
+ */
+import * as ort from 'onnxruntime-node';
+import { SCORING_INPUTS } from './onnx/augment.js';
+import type { ModelSpec } from './model-config.js';
+import type { Window } from './windows.js';
+
+export interface WindowJob {
+  /** Index of the document within its chunk. */
+  doc: number;
+  ids: Int32Array;
+  window: Window;
+}
+
+export interface BatchLimits {
+  /** Most rows in one batch. */
+  maxBatch: number;
+  /** Most padded tokens (rows × longest row) in one batch; bounds the B×T×V activations. */
+  maxTokens: number;
+}
+
+/** Groups jobs into batches of similar length, longest first. */
+export function bucketByLength(jobs: WindowJob[], limits: BatchLimits): WindowJob[][] {
+  const sorted = [...jobs].sort((a, b) => (b.window.end - b.window.start) - (a.window.end - a.window.start));
+  const batches: WindowJob[][] = [];
+  let current: WindowJob[] = [];
+  let width = 0;
+  for (const job of sorted) {
+    const len = job.window.end - job.window.start;
+    const w = Math.max(width, len);
+    if (current.length > 0 && (current.length + 1 > limits.maxBatch || (current.length + 1) * w > limits.maxTokens)) {
+      batches.push(current);
+      current = [];
+    }
+    if (current.length === 0) width = len;
+    current.push(job);
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
+/** Feeds for a batch; `seqLen` is the longest window in it. */
+export function buildFeeds(batch: WindowJob[], inputNames: readonly string[], spec: ModelSpec, padId: number): { feeds: Record<string, ort.Tensor>; seqLen: number } {
+  const rows = batch.length;
+  const seqLen = Math.max(...batch.map((j) => j.window.end - j.window.start));
+  const ids = new BigInt64Array(rows * seqLen).fill(BigInt(padId));
+  const mask = new BigInt64Array(rows * seqLen);
+  const positions = new BigInt64Array(rows * seqLen);
+  const targets = new BigInt64Array(rows * seqLen);
+  const embedMask = new Float32Array(rows * seqLen);
+  batch.forEach((job, r) => {
+    const { start, end, scoreFrom } = job.window;
+    const base = r * seqLen;
+    for (let j = 0; j < seqLen; j++) positions[base + j] = BigInt(j);
+    for (let j = 0; j < end - start; j++) {
+      ids[base + j] = BigInt(job.ids[start + j]!);
+      mask[base + j] = 1n;
+      if (start + j + 1 < end) targets[base + j] = BigInt(job.ids[start + j + 1]!);
+      if (start + j >= scoreFrom) embedMask[base + j] = 1;
+    }
+  });
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const name of inputNames) {
+    if (name === 'input_ids') feeds[name] = new ort.Tensor('int64', ids, [rows, seqLen]);
+    else if (name === 'attention_mask') feeds[name] = new ort.Tensor('int64', mask, [rows, seqLen]);
+    else if (name === 'position_ids') feeds[name] = new ort.Tensor('int64', positions, [rows, seqLen]);
+    else if (name === SCORING_INPUTS.targets) feeds[name] = new ort.Tensor('int64', targets, [rows, seqLen]);
+    else if (name === SCORING_INPUTS.embedMask) feeds[name] = new ort.Tensor('float32', embedMask, [rows, seqLen]);
+    else if (name.startsWith('past_key_values.') || name.startsWith('past.')) {
+      // Stock exports take a KV cache; scoring a whole window at once needs an empty one.
+      feeds[name] = new ort.Tensor('float32', new Float32Array(0), [rows, spec.numKeyValueHeads, 0, spec.headDim]);
+    } else if (name === 'use_cache_branch') feeds[name] = new ort.Tensor('bool', [false], [1]);
+    else throw new Error(`model input '${name}' is not one tailguard knows how to feed`);
+  }
+  return { feeds, seqLen };
+}

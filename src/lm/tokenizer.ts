@@ -1,0 +1,62 @@
+/**
+ * Tokenizers are loaded from `tokenizer.json` + `tokenizer_config.json` (the Hugging Face layout) by
+ * @huggingface/tokenizers, the same way for every architecture. Special tokens are never added by the
+ * tokenizer: the engine prepends the document-start token itself (see `documentStartId`).
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Tokenizer } from '@huggingface/tokenizers';
+import { ModelLoadError } from '../errors.js';
+import type { ModelSpec } from './model-config.js';
+
+export interface TextTokenizer {
+  /** Token ids of the text, without special tokens. */
+  encode(text: string): Int32Array;
+  /** The id every document starts with: BOS, or for models without one their document separator. */
+  readonly documentStartId: number;
+}
+
+function readJson(dir: string, name: string, required: boolean): Record<string, unknown> {
+  const path = join(dir, name);
+  if (!existsSync(path)) {
+    if (required) throw new ModelLoadError(dir, `missing ${name}`);
+    return {};
+  }
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  } catch (err) {
+    throw new ModelLoadError(dir, `cannot parse ${name} (${(err as Error).message})`, { cause: err });
+  }
+}
+
+function tokenContent(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  if (v && typeof v === 'object' && typeof (v as { content?: unknown }).content === 'string') return (v as { content: string }).content;
+  return undefined;
+}
+
+export function loadTokenizer(dir: string, spec: ModelSpec): TextTokenizer {
+  const json = readJson(dir, 'tokenizer.json', true);
+  const config = readJson(dir, 'tokenizer_config.json', false);
+  let tok: Tokenizer;
+  try {
+    tok = new Tokenizer(json, config);
+  } catch (err) {
+    throw new ModelLoadError(dir, `tokenizer.json is not usable (${(err as Error).message})`, { cause: err });
+  }
+  const byName = (v: unknown): number | undefined => {
+    const s = tokenContent(v);
+    return s === undefined ? undefined : tok.token_to_id(s);
+  };
+  const startId =
+    spec.bosTokenId ?? byName(config.bos_token) ?? spec.eosTokenId ?? byName(config.eos_token) ?? tok.token_to_id('<|endoftext|>');
+  if (startId === undefined || startId === null) {
+    throw new ModelLoadError(dir, 'no BOS, EOS or <|endoftext|> token to start documents with (set bos_token_id in config.json)');
+  }
+  return {
+    documentStartId: startId,
+    encode(text: string): Int32Array {
+      return Int32Array.from(tok.encode(text, { add_special_tokens: false }).ids);
+    },
+  };
+}

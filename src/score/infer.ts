@@ -1,0 +1,108 @@
+/**
+ * Scores one chunk of tokenized documents on a session: windows → length-bucketed batches → the
+ * augmented graph → per-document float64 sums. Only per-token scalars and one hidden-state sum per
+ * row come back from the runtime.
+ */
+import type * as ort from 'onnxruntime-node';
+import { bucketByLength, buildFeeds, type WindowJob } from '../lm/batch.js';
+import type { ModelSpec } from '../lm/model-config.js';
+import { SCORING_OUTPUTS } from '../lm/onnx/augment.js';
+import { planWindows } from '../lm/windows.js';
+import { SUM_FIELDS, type ChunkScores, type ScoringConfig, type TokenizedChunk } from './types.js';
+
+const NSUM = SUM_FIELDS.length;
+
+export interface Runner {
+  run(feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.Tensor>>;
+  inputNames: readonly string[];
+  device: string;
+}
+
+export async function scoreChunk(runner: Runner, spec: ModelSpec, cfg: ScoringConfig, chunk: TokenizedChunk): Promise<ChunkScores> {
+  const nDocs = chunk.offsets.length - 1;
+  const dim = spec.hiddenSize;
+  const tokens = new Int32Array(nDocs);
+  const sums = new Float64Array(nDocs * NSUM);
+  const hidden = new Float64Array(nDocs * dim);
+  const failures: (string | null)[] = new Array(nDocs).fill(null);
+
+  const jobs: WindowJob[] = [];
+  for (let d = 0; d < nDocs; d++) {
+    const ids = chunk.ids.subarray(chunk.offsets[d]!, chunk.offsets[d + 1]!);
+    if (ids.length < 2) {
+      failures[d] = 'the document has no tokens after tokenization';
+      continue;
+    }
+    for (const window of planWindows(ids.length, cfg.context, cfg.stride)) jobs.push({ doc: d, ids, window });
+  }
+
+  const accumulate = (batch: WindowJob[], out: Record<string, ort.Tensor>, seqLen: number): void => {
+    const logp = out[SCORING_OUTPUTS.logp]!.data as Float32Array;
+    const entropy = out[SCORING_OUTPUTS.entropy]!.data as Float32Array;
+    const variance = out[SCORING_OUTPUTS.variance]!.data as Float32Array;
+    const rank = out[SCORING_OUTPUTS.rank]!.data as Float32Array;
+    const hsum = out[SCORING_OUTPUTS.hiddenSum]!.data as Float32Array;
+    batch.forEach((job, r) => {
+      const { start, end, scoreFrom } = job.window;
+      let sLogp = 0, sEntropy = 0, sLogRank = 0, sVariance = 0;
+      // Token at position t is predicted by the output at t-1.
+      for (let t = scoreFrom; t < end; t++) {
+        const k = r * seqLen + (t - 1 - start);
+        sLogp += logp[k]!;
+        sEntropy += entropy[k]!;
+        sLogRank += Math.log(rank[k]!);
+        sVariance += variance[k]!;
+      }
+      const s = job.doc * NSUM;
+      sums[s] = sums[s]! + sLogp;
+      sums[s + 1] = sums[s + 1]! + sEntropy;
+      sums[s + 2] = sums[s + 2]! + sLogRank;
+      sums[s + 3] = sums[s + 3]! + sVariance;
+      tokens[job.doc] = tokens[job.doc]! + (end - scoreFrom);
+      const h = job.doc * dim;
+      for (let i = 0; i < dim; i++) hidden[h + i] = hidden[h + i]! + hsum[r * dim + i]!;
+    });
+  };
+
+  const runBatch = async (batch: WindowJob[]): Promise<void> => {
+    const { feeds, seqLen } = buildFeeds(batch, runner.inputNames, spec, padIdFor(batch));
+    const out = await runner.run(feeds);
+    accumulate(batch, out, seqLen);
+  };
+
+  for (const batch of bucketByLength(jobs, { maxBatch: cfg.maxBatch, maxTokens: cfg.maxTokens })) {
+    try {
+      await runBatch(batch);
+    } catch {
+      // Isolate the failing window(s): nothing else in the batch is lost.
+      for (const job of batch) {
+        if (failures[job.doc]) continue;
+        try {
+          await runBatch([job]);
+        } catch (err) {
+          failures[job.doc] = `inference failed: ${(err as Error).message.split('\n')[0]}`;
+        }
+      }
+    }
+  }
+
+  const embeddings = new Float32Array(nDocs * dim);
+  for (let d = 0; d < nDocs; d++) {
+    if (failures[d]) {
+      tokens[d] = 0;
+      sums.fill(0, d * NSUM, (d + 1) * NSUM);
+      continue;
+    }
+    // The mean's direction is the sum's: normalising the sum gives the normalised mean.
+    let norm = 0;
+    for (let i = 0; i < dim; i++) norm += hidden[d * dim + i]! ** 2;
+    norm = Math.sqrt(norm) || 1;
+    for (let i = 0; i < dim; i++) embeddings[d * dim + i] = hidden[d * dim + i]! / norm;
+  }
+  return { tokens, sums, embeddings, dim, failures, device: runner.device };
+}
+
+/** Padding positions are masked out; any valid id will do, the row's own start token is always valid. */
+function padIdFor(batch: WindowJob[]): number {
+  return batch[0]!.ids[0]!;
+}

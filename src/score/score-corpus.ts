@@ -1,0 +1,346 @@
+/**
+ * `scoreCorpus`: read → tokenize → score → write, streamed with bounded memory and resumable.
+ *
+ * Outputs in `out`:
+ *   scores.jsonl     one row per scored document, in input order
+ *   scores.parquet   the same rows, with format 'parquet'
+ *   embeddings.npy   float32 N×d, row i belongs to scores row i
+ *   errors.jsonl     one row per input row that could not be scored (line, id, reason)
+ *   run.json         model, device, counts, timings, tool version
+ */
+import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { resolve, join } from 'node:path';
+import { RunStateError, UsageError } from '../errors.js';
+import { AppendFile } from '../io/append-file.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { openCorpus } from '../io/open-corpus.js';
+import { jsonlToParquet } from '../io/parquet-from-jsonl.js';
+import { NpyWriter } from '../io/npy-writer.js';
+import type { DocRecord, InputRecord } from '../io/records.js';
+import { devicePlan, type DeviceRequest } from '../lm/device.js';
+import { readModelSpec } from '../lm/model-config.js';
+import { resolveModel, type ResolvedModel } from '../lm/model-dir.js';
+import { lmSignals } from '../signals/lm-signals.js';
+import { TOOL_VERSION } from '../version.js';
+import { assertSameRun, readCheckpoint, removeCheckpoint, writeCheckpoint, type Checkpoint, type Counters } from './checkpoint.js';
+import { defaultThreads, ScoringPools } from './pools.js';
+import { SUM_FIELDS, type ChunkScores, type ScoringConfig } from './types.js';
+
+export interface ScoreOptions {
+  /** JSONL (.gz/.zst), Parquet, a directory of .txt files, or '-' for JSONL on stdin. */
+  input: string;
+  out: string;
+  /** Model directory, bundled model name or hub id (default: the bundled default model). */
+  model?: string;
+  /** ONNX file inside the model directory (default onnx/model.onnx). */
+  onnxFile?: string;
+  textField?: string;
+  idField?: string;
+  /** Also write scores.parquet. */
+  format?: 'jsonl' | 'parquet';
+  device?: DeviceRequest;
+  /** Inference workers, one session each (default 1). */
+  workers?: number;
+  /** Intra-op threads per session (default: cores / workers). */
+  threads?: number;
+  tokenizerWorkers?: number;
+  /** Most windows in a batch (default 16). */
+  batchSize?: number;
+  /** Most padded tokens in a batch (default 8192). */
+  maxBatchTokens?: number;
+  /** Context length to use (default and maximum: the model's). */
+  context?: number;
+  /** Window stride for long documents (default context/2). */
+  stride?: number;
+  /** Documents per chunk handed to a worker (default 64). */
+  chunkDocs?: number;
+  /** Largest document accepted, in UTF-8 bytes (default 64 MiB). */
+  maxDocBytes?: number;
+  /** Delete whatever `out` holds and start over. */
+  overwrite?: boolean;
+  cacheDir?: string;
+  offline?: boolean;
+  onProgress?: (p: Progress) => void;
+  /** Called once the session started, with the device it runs on. */
+  onStart?: (info: { device: string; fallbackReasons: string[]; resumedFrom: number; model: ResolvedModel }) => void;
+}
+
+export interface Progress extends Counters {
+  elapsedSeconds: number;
+  tokensPerSecond: number;
+  docsPerSecond: number;
+  device: string;
+}
+
+export interface RunSummary {
+  tool: { name: 'tailguard'; version: string };
+  command: 'score';
+  input: string;
+  out: string;
+  model: { ref: string; dir: string; onnx: string; source: string; model_type: string; hidden_size: number; context_length: number };
+  device: { requested: DeviceRequest; used: string; fallback_reasons: string[] };
+  options: Record<string, string | number | null>;
+  counts: { input_rows: number; scored: number; errors: number };
+  tokens: number;
+  wall_seconds: number;
+  tokens_per_second: number;
+  docs_per_second: number;
+  attempts: number;
+  outputs: Record<string, string>;
+  finished_at: string;
+}
+
+/** Exit status convention shared by the CLI: 0 all rows scored, 1 some rows in errors.jsonl. */
+export function exitCodeFor(summary: RunSummary): number {
+  return summary.counts.errors > 0 ? 1 : 0;
+}
+
+const FILES = {
+  scores: 'scores.jsonl',
+  errors: 'errors.jsonl',
+  embeddings: 'embeddings.npy',
+  parquet: 'scores.parquet',
+  run: 'run.json',
+} as const;
+const partial = (name: string): string => `${name}.partial`;
+const CHECKPOINT_EVERY_MS = 2000;
+
+function inputFingerprint(input: string): Record<string, string | number | null> {
+  if (input === '-') return { input: '-', input_size: null, input_mtime: null };
+  const abs = resolve(input);
+  const st = statSync(abs);
+  return { input: abs, input_size: st.isFile() ? st.size : null, input_mtime: st.isFile() ? Math.floor(st.mtimeMs) : null };
+}
+
+interface Chunk {
+  records: InputRecord[];
+  docs: DocRecord[];
+  scores: Promise<ChunkScores>;
+}
+
+export async function scoreCorpus(opts: ScoreOptions): Promise<RunSummary> {
+  const started = Date.now();
+  const out = resolve(opts.out);
+  const model = await resolveModel(opts.model, { cacheDir: opts.cacheDir, offline: opts.offline, onnxFile: opts.onnxFile });
+  const spec = readModelSpec(model.dir);
+  const context = opts.context ?? spec.contextLength;
+  if (context > spec.contextLength || context < 2) throw new UsageError(`--context must be in 2..${spec.contextLength} for this model (got ${context})`);
+  const stride = opts.stride ?? Math.max(1, Math.floor(context / 2));
+  if (stride < 1 || stride >= context) throw new UsageError(`--stride must be in 1..${context - 1} (got ${stride})`);
+  const workers = opts.workers ?? 1;
+  const deviceRequest = opts.device ?? 'auto';
+  const devices = devicePlan(deviceRequest);
+  const threads = opts.threads ?? Math.max(1, Math.floor(defaultThreads() / workers));
+  const chunkDocs = opts.chunkDocs ?? 64;
+  const cfg: ScoringConfig = {
+    onnxPath: model.onnxPath,
+    modelDir: model.dir,
+    devices,
+    threads: devices[0] === 'cpu' ? threads : 0,
+    maxBatch: opts.batchSize ?? 16,
+    maxTokens: opts.maxBatchTokens ?? 8192,
+    stride,
+    context,
+  };
+  if (cfg.maxBatch < 1 || cfg.maxTokens < context) throw new UsageError(`--batch-size must be ≥ 1 and --max-batch-tokens ≥ the context (${context})`);
+
+  const fingerprint: Checkpoint['fingerprint'] = {
+    ...inputFingerprint(opts.input),
+    model: model.onnxPath,
+    model_size: statSync(model.onnxPath).size,
+    text_field: opts.textField ?? 'text',
+    id_field: opts.idField ?? null,
+    context,
+    stride,
+    batch_size: cfg.maxBatch,
+    max_batch_tokens: cfg.maxTokens,
+    chunk_docs: chunkDocs,
+    max_doc_bytes: opts.maxDocBytes ?? null,
+    tool_version: TOOL_VERSION,
+  };
+
+  // Decide between a fresh run, a resume, and a run that already finished.
+  if (opts.overwrite) rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
+  let checkpoint = readCheckpoint(out);
+  if (checkpoint) {
+    assertSameRun(out, checkpoint.fingerprint, fingerprint);
+  } else if (existsSync(join(out, FILES.run))) {
+    throw new RunStateError(out, 'already holds a finished run (run.json); pass --overwrite to score again, or choose another --out');
+  } else if (existsSync(join(out, FILES.scores))) {
+    throw new RunStateError(out, 'holds scores.jsonl but no run.json or checkpoint; pass --overwrite to start over');
+  }
+  const resumedFrom = checkpoint?.counters.records ?? 0;
+  const counters: Counters = checkpoint ? { ...checkpoint.counters } : { records: 0, scored: 0, errors: 0, tokens: 0 };
+  const attempts = (checkpoint?.attempts ?? 0) + 1;
+  const priorMs = checkpoint?.elapsedMs ?? 0;
+
+  const scoresFile = await AppendFile.open(join(out, partial(FILES.scores)), { resumeBytes: checkpoint?.scoresBytes ?? 0 });
+  const errorsFile = await AppendFile.open(join(out, partial(FILES.errors)), { resumeBytes: checkpoint?.errorsBytes ?? 0 });
+  const npy = await NpyWriter.open(join(out, partial(FILES.embeddings)), spec.hiddenSize, { resumeRows: counters.scored });
+
+  let device: string = checkpoint?.device ?? devices[0]!;
+  let fallbackReasons: string[] = checkpoint?.fallbackReasons ?? [];
+  const pools = checkpoint?.inputDone ? null : new ScoringPools(cfg, { inferWorkers: workers, tokenizerWorkers: opts.tokenizerWorkers ?? 1 });
+  const elapsedMs = (): number => priorMs + (Date.now() - started);
+  const commit = async (inputDone: boolean): Promise<void> => {
+    await Promise.all([scoresFile.sync(), errorsFile.sync(), npy.sync()]);
+    checkpoint = {
+      version: 1,
+      fingerprint,
+      counters: { ...counters },
+      scoresBytes: scoresFile.bytes,
+      errorsBytes: errorsFile.bytes,
+      elapsedMs: elapsedMs(),
+      inputDone,
+      attempts,
+      device,
+      fallbackReasons,
+    };
+    await writeCheckpoint(out, checkpoint);
+  };
+
+  try {
+    if (pools) {
+      const startInfo = await pools.start();
+      device = startInfo.device;
+      fallbackReasons = startInfo.fallbackReasons;
+      opts.onStart?.({ device, fallbackReasons, resumedFrom, model });
+
+      // Throughput is this attempt's own: resumed rows were scored by an earlier process.
+      const base = { tokens: counters.tokens, scored: counters.scored };
+      const progress = (): void => {
+        const secs = Math.max(1e-9, (Date.now() - started) / 1000);
+        opts.onProgress?.({
+          ...counters,
+          elapsedSeconds: elapsedMs() / 1000,
+          tokensPerSecond: (counters.tokens - base.tokens) / secs,
+          docsPerSecond: (counters.scored - base.scored) / secs,
+          device,
+        });
+      };
+
+      const inFlight: Chunk[] = [];
+      const maxInFlight = workers * 2 + 1;
+      let lastCommit = Date.now();
+      const writeChunk = async (chunk: Chunk): Promise<void> => {
+        const scores = await chunk.scores;
+        let d = 0;
+        for (const rec of chunk.records) {
+          counters.records++;
+          if (rec.kind === 'bad') {
+            counters.errors++;
+            await errorsFile.write(`${JSON.stringify({ line: rec.line, id: rec.id, file: rec.file, reason: rec.reason })}\n`);
+            continue;
+          }
+          const k = d++;
+          const failure = scores.failures[k];
+          if (failure) {
+            counters.errors++;
+            await errorsFile.write(`${JSON.stringify({ line: rec.line, id: rec.id, file: rec.file, reason: failure })}\n`);
+            continue;
+          }
+          const s = k * SUM_FIELDS.length;
+          const signals = lmSignals({
+            tokens: scores.tokens[k]!,
+            logp: scores.sums[s]!,
+            entropy: scores.sums[s + 1]!,
+            logRank: scores.sums[s + 2]!,
+            variance: scores.sums[s + 3]!,
+          });
+          counters.scored++;
+          counters.tokens += signals.tokens;
+          await scoresFile.write(`${JSON.stringify({ id: rec.id, line: rec.line, ...signals })}\n`);
+          await npy.append(scores.embeddings.subarray(k * scores.dim, (k + 1) * scores.dim));
+        }
+        if (Date.now() - lastCommit >= CHECKPOINT_EVERY_MS) {
+          await commit(false);
+          lastCommit = Date.now();
+        }
+        progress();
+      };
+      const dispatch = async (records: InputRecord[]): Promise<void> => {
+        const docs = records.filter((r): r is DocRecord => r.kind === 'doc');
+        const scores = docs.length > 0 ? pools.score(docs.map((r) => r.text)) : Promise.resolve(emptyScores(spec.hiddenSize, device));
+        // Avoid an unhandled rejection while the chunk waits its turn; it is awaited in order below.
+        scores.catch(() => undefined);
+        inFlight.push({ records, docs, scores });
+        while (inFlight.length >= maxInFlight) await writeChunk(inFlight.shift()!);
+      };
+
+      let pending: InputRecord[] = [];
+      let pendingDocs = 0;
+      let pendingBytes = 0;
+      const corpus = openCorpus(opts.input, {
+        textField: opts.textField,
+        idField: opts.idField,
+        ...(opts.maxDocBytes ? { maxDocBytes: opts.maxDocBytes } : {}),
+      });
+      let index = 0;
+      for await (const rec of corpus) {
+        if (index++ < resumedFrom) continue;
+        pending.push(rec);
+        if (rec.kind === 'doc') {
+          pendingDocs++;
+          pendingBytes += rec.text.length;
+        }
+        // Chunks close on document count or text size, so a few huge documents do not pile up.
+        if (pendingDocs >= chunkDocs || pendingBytes >= 4_000_000) {
+          await dispatch(pending);
+          pending = [];
+          pendingDocs = 0;
+          pendingBytes = 0;
+        }
+      }
+      if (pending.length > 0) await dispatch(pending);
+      while (inFlight.length > 0) await writeChunk(inFlight.shift()!);
+      await commit(true);
+    }
+  } finally {
+    await pools?.close();
+  }
+
+  // Finalise: every step is idempotent, so a run killed here finishes on restart.
+  await Promise.all([scoresFile.close(), errorsFile.close(), npy.close()]);
+  for (const name of [FILES.scores, FILES.errors, FILES.embeddings]) {
+    if (existsSync(join(out, partial(name)))) renameSync(join(out, partial(name)), join(out, name));
+  }
+  const outputs: Record<string, string> = { scores: FILES.scores, errors: FILES.errors, embeddings: FILES.embeddings };
+  if (opts.format === 'parquet') {
+    await jsonlToParquet(join(out, FILES.scores), join(out, FILES.parquet), { integerFields: ['line', 'tokens'] });
+    outputs.parquet = FILES.parquet;
+  }
+  const wall = elapsedMs() / 1000;
+  const summary: RunSummary = {
+    tool: { name: 'tailguard', version: TOOL_VERSION },
+    command: 'score',
+    input: opts.input === '-' ? '-' : resolve(opts.input),
+    out,
+    model: {
+      ref: model.ref,
+      dir: model.dir,
+      onnx: model.onnxPath,
+      source: model.source,
+      model_type: spec.modelType,
+      hidden_size: spec.hiddenSize,
+      context_length: spec.contextLength,
+    },
+    device: { requested: deviceRequest, used: device, fallback_reasons: fallbackReasons },
+    options: { ...fingerprint, workers, threads: cfg.threads, format: opts.format ?? 'jsonl' },
+    counts: { input_rows: counters.records, scored: counters.scored, errors: counters.errors },
+    tokens: counters.tokens,
+    wall_seconds: wall,
+    tokens_per_second: counters.tokens / Math.max(wall, 1e-9),
+    docs_per_second: counters.scored / Math.max(wall, 1e-9),
+    attempts,
+    outputs,
+    finished_at: new Date().toISOString(),
+  };
+  await writeFileAtomic(join(out, FILES.run), `${JSON.stringify(summary, null, 2)}\n`);
+  removeCheckpoint(out);
+  return summary;
+}
+
+function emptyScores(dim: number, device: string): ChunkScores {
+  return { tokens: new Int32Array(0), sums: new Float64Array(0), embeddings: new Float32Array(0), dim, failures: [], device };
+}

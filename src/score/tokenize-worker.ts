@@ -1,0 +1,20 @@
+/** Piscina worker: tokenizes a chunk of documents, so tokenization overlaps inference. */
+import { workerData } from 'piscina';
+import { readModelSpec } from '../lm/model-config.js';
+import { loadTokenizer, type TextTokenizer } from '../lm/tokenizer.js';
+import type { TokenizedChunk } from './types.js';
+
+let tokenizer: TextTokenizer | undefined;
+
+export default function tokenize(texts: string[]): TokenizedChunk {
+  tokenizer ??= loadTokenizer((workerData as { modelDir: string }).modelDir, readModelSpec((workerData as { modelDir: string }).modelDir));
+  const encoded = texts.map((t) => tokenizer!.encode(t));
+  const offsets = new Int32Array(texts.length + 1);
+  encoded.forEach((e, i) => { offsets[i + 1] = offsets[i]! + e.length + 1; });
+  const ids = new Int32Array(offsets[texts.length]!);
+  encoded.forEach((e, i) => {
+    ids[offsets[i]!] = tokenizer!.documentStartId;
+    ids.set(e, offsets[i]! + 1);
+  });
+  return { ids, offsets };
+}

@@ -1,0 +1,38 @@
+/** Messages that cross between the pipeline and its worker threads (structured-clone friendly). */
+
+/** Token ids of a chunk's documents, each starting with the document-start token, concatenated. */
+export interface TokenizedChunk {
+  ids: Int32Array;
+  /** Document d is ids[offsets[d] .. offsets[d+1]). */
+  offsets: Int32Array;
+}
+
+/** Number of per-document sums in `ChunkScores.sums`, in this order. */
+export const SUM_FIELDS = ['logp', 'entropy', 'logRank', 'variance'] as const;
+
+export interface ChunkScores {
+  /** Tokens scored per document (0 when it failed). */
+  tokens: Int32Array;
+  /** Per document, SUM_FIELDS.length float64 sums over its scored tokens. */
+  sums: Float64Array;
+  /** Per document, its L2-normalised mean final hidden state (dim floats). */
+  embeddings: Float32Array;
+  dim: number;
+  /** Per document, why it could not be scored (null when it was). */
+  failures: (string | null)[];
+  device: string;
+}
+
+export interface ScoringConfig {
+  onnxPath: string;
+  modelDir: string;
+  devices: ('cpu' | 'cuda' | 'webgpu')[];
+  /** Intra-op threads per session (0: onnxruntime decides). */
+  threads: number;
+  maxBatch: number;
+  maxTokens: number;
+  /** Window stride for documents longer than the context. */
+  stride: number;
+  /** Context length actually used (≤ the model's). */
+  context: number;
+}
