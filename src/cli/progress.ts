@@ -58,7 +58,10 @@ export function progressSink(opts: { quiet: boolean; tty: boolean; totalRows: Pr
           write(`tailguard: ${describe(p)}`);
         }
       },
-      stop() { if (latest) write(`tailguard: ${describe(latest)}`); },
+      stop() {
+        if (latest) write(`tailguard: ${describe(latest)}`);
+        latest = undefined;
+      },
     };
   }
   let total: number | undefined;
@@ -85,6 +88,9 @@ export function progressSink(opts: { quiet: boolean; tty: boolean; totalRows: Pr
       if (total !== undefined && bar.getTotal() !== total) bar.setTotal(total);
       bar.update(p.records, payload);
     },
-    stop() { if (started) bar.stop(); },
+    stop() {
+      if (started) bar.stop();
+      started = false;
+    },
   };
 }

@@ -30,6 +30,7 @@ interface ScoreFlags {
   chunkDocs: number;
   maxDocBytes?: number;
   overwrite?: boolean;
+  checkpointSeconds: number;
   cacheDir?: string;
   offline?: boolean;
   quiet?: boolean;
@@ -64,6 +65,11 @@ export function scoreCommand(setExitCode: (code: number) => void): Command {
     .option('--chunk-docs <n>', 'documents per unit of work handed to a worker', positiveInt('--chunk-docs'), 64)
     .option('--max-doc-bytes <n>', 'larger documents are reported in errors.jsonl instead of scored (default 64 MiB)', positiveInt('--max-doc-bytes'))
     .option('--overwrite', 'delete what --out holds and start over')
+    .option('--checkpoint-seconds <s>', 'how often finished rows are made durable; a crash loses at most this much work', (v) => {
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('--checkpoint-seconds must be a number ≥ 0');
+      return n;
+    }, 2)
     .option('--cache-dir <dir>', 'hub model cache (default: $TAILGUARD_CACHE or ~/.cache/tailguard/hub)')
     .option('--offline', 'never download models (also: HF_HUB_OFFLINE=1)')
     .option('-q, --quiet', 'no progress on stderr')
@@ -89,6 +95,7 @@ export function scoreCommand(setExitCode: (code: number) => void): Command {
         chunkDocs: flags.chunkDocs,
         maxDocBytes: flags.maxDocBytes,
         overwrite: flags.overwrite,
+        checkpointIntervalMs: flags.checkpointSeconds * 1000,
         cacheDir: flags.cacheDir,
         offline: flags.offline,
         onStart: ({ device, fallbackReasons, resumedFrom, model }) => {

@@ -56,6 +56,8 @@ export interface ScoreOptions {
   chunkDocs?: number;
   /** Largest document accepted, in UTF-8 bytes (default 64 MiB). */
   maxDocBytes?: number;
+  /** How often finished rows are made durable (default 2000 ms); a crash loses at most this much work. */
+  checkpointIntervalMs?: number;
   /** Delete whatever `out` holds and start over. */
   overwrite?: boolean;
   cacheDir?: string;
@@ -103,7 +105,6 @@ const FILES = {
   run: 'run.json',
 } as const;
 const partial = (name: string): string => `${name}.partial`;
-const CHECKPOINT_EVERY_MS = 2000;
 
 function inputFingerprint(input: string): Record<string, string | number | null> {
   if (input === '-') return { input: '-', input_size: null, input_mtime: null };
@@ -253,7 +254,7 @@ export async function scoreCorpus(opts: ScoreOptions): Promise<RunSummary> {
           await scoresFile.write(`${JSON.stringify({ id: rec.id, line: rec.line, ...signals })}\n`);
           await npy.append(scores.embeddings.subarray(k * scores.dim, (k + 1) * scores.dim));
         }
-        if (Date.now() - lastCommit >= CHECKPOINT_EVERY_MS) {
+        if (Date.now() - lastCommit >= (opts.checkpointIntervalMs ?? 2000)) {
           await commit(false);
           lastCommit = Date.now();
         }
@@ -274,11 +275,10 @@ export async function scoreCorpus(opts: ScoreOptions): Promise<RunSummary> {
       const corpus = openCorpus(opts.input, {
         textField: opts.textField,
         idField: opts.idField,
+        startIndex: resumedFrom,
         ...(opts.maxDocBytes ? { maxDocBytes: opts.maxDocBytes } : {}),
       });
-      let index = 0;
       for await (const rec of corpus) {
-        if (index++ < resumedFrom) continue;
         pending.push(rec);
         if (rec.kind === 'doc') {
           pendingDocs++;

@@ -1,0 +1,71 @@
+/** The command as a user meets it: help, exit codes, stderr progress, stdout for machines. */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+  spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+  });
+const tmp = () => mkdtempSync(join(tmpdir(), 'tailguard-cli-'));
+
+describe('tailguard CLI', () => {
+  it('documents every option of score in --help', () => {
+    const r = run(['score', '--help']);
+    expect(r.status).toBe(0);
+    for (const opt of ['--out', '--model', '--onnx-file', '--text-field', '--id-field', '--format', '--device', '--workers', '--threads',
+      '--batch-size', '--max-batch-tokens', '--context', '--stride', '--chunk-docs', '--max-doc-bytes', '--overwrite',
+      '--checkpoint-seconds', '--cache-dir', '--offline', '--quiet', '--json', 'Exit status']) {
+      expect(r.stdout).toContain(opt);
+    }
+  });
+
+  it('scores the bundled sample: exit 0, progress on stderr, run.json on stdout with --json', () => {
+    const out = join(tmp(), 'run');
+    const r = run(['score', join(ROOT, 'examples', 'sample.jsonl'), '--out', out, '--id-field', 'id', '--device', 'cpu', '--json']);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/scoring .* on cpu/);
+    expect(r.stderr).toMatch(/tok\/s/);
+    const summary = JSON.parse(r.stdout);
+    expect(summary.counts.errors).toBe(0);
+    expect(summary.device.used).toBe('cpu');
+    const rows = readFileSync(join(out, 'scores.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(rows).toHaveLength(summary.counts.scored);
+    expect(rows[0].id).toBe('story-1');
+  });
+
+  it('is silent on stderr with --quiet, and exits 1 when rows failed', () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'in.jsonl'), '{"text": "Tom had a ball."}\n{"text": 3}\n');
+    const r = run(['score', join(dir, 'in.jsonl'), '--out', join(dir, 'o'), '--quiet', '--device', 'cpu']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe('');
+  });
+
+  it('exits 2 with a clear message for a missing input, an unknown option, or --device cuda without CUDA', () => {
+    const dir = tmp();
+    const missing = run(['score', join(dir, 'nope.jsonl'), '--out', join(dir, 'o')]);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/nope\.jsonl/);
+    const unknown = run(['score', 'x.jsonl', '--out', join(dir, 'o'), '--bogus']);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown option/);
+    writeFileSync(join(dir, 'in.jsonl'), '{"text": "Tom had a ball."}\n');
+    const cuda = run(['score', join(dir, 'in.jsonl'), '--out', join(dir, 'o2'), '--device', 'cuda']);
+    expect(cuda.status).toBe(2);
+    expect(cuda.stderr).toMatch(/setup:cuda/);
+  });
+
+  it('says where a model could not be found', () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'in.jsonl'), '{"text": "Tom had a ball."}\n');
+    const r = run(['score', join(dir, 'in.jsonl'), '--out', join(dir, 'o'), '--model', 'no/such-model', '--offline', '--cache-dir', join(dir, 'cache')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/no\/such-model: not in the cache .* offline/);
+  });
+});
