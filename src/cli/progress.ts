@@ -56,6 +56,7 @@ export function progressSink(opts: { quiet: boolean; tty: boolean; totalRows: Pr
         if (Date.now() - last >= (opts.intervalMs ?? 10_000)) {
           last = Date.now();
           write(`tailguard: ${describe(p)}`);
+          latest = undefined;
         }
       },
       stop() {

@@ -64,18 +64,21 @@ async function* gunzip(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8A
 /**
  * zstd via fzstd's streaming Decompress (Node 20 has no built-in zstd).
  * fzstd calls `ondata` synchronously inside push(), so we collect its output
- * per input chunk and yield it afterwards. Input is fed in 64 KiB slices so one
- * push cannot expand into an unbounded amount of output.
+ * per input slice and yield it afterwards. Input is fed in 4 KiB slices so the
+ * output held at once is about 4 KiB x the compression ratio (tens of KiB for
+ * text; a pathological 600x-compressible test file peaked at ~25 MB live).
+ * fzstd also keeps one window buffer per frame (the frame's window size, e.g.
+ * 2-8 MiB at normal levels).
  *
  * Caveat (fzstd): back-references are limited to 2^25 bytes, so frames made with
- * `--ultra`/--long windows above 32 MiB may fail to decode.
+ * `--ultra`/`--long` windows above 32 MiB may fail to decode (reported as a read error).
  */
 async function* zstdDecompress(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
   let out: Uint8Array[] = [];
   const dec = new Decompress((data) => {
     if (data.length > 0) out.push(data);
   });
-  const SLICE = 64 * 1024;
+  const SLICE = 4 * 1024;
   for await (const chunk of source) {
     for (let off = 0; off < chunk.length; off += SLICE) {
       dec.push(chunk.subarray(off, Math.min(off + SLICE, chunk.length)));

@@ -6,7 +6,8 @@
  * iterable), each group is encoded and written out before the next is read.
  *
  * Schema: fixed before the first row group is written, so it is inferred from
- * the first group only. Numbers become DOUBLE unless listed in `integerFields`
+ * the first group (columns that are null throughout it are looked up further
+ * into the file). Numbers become DOUBLE unless listed in `integerFields`
  * (INT64): whether a column is integral "everywhere" cannot be known up front.
  * A later value that does not fit its column, or a key the first group never
  * had, is an error (pass `columnTypes` to fix the schema explicitly).
@@ -63,7 +64,26 @@ export async function jsonlToParquet(
     if (r.done) break;
     first.push(r.value);
   }
-  const columns = inferColumns(first.map((r) => r.row), opts);
+  const obs = new ColumnObserver();
+  for (const r of first) obs.observe(r.row);
+  const untyped = new Set(obs.untyped(opts));
+  if (untyped.size > 0 && first.length === rowGroupSize) {
+    // Some column was null in every row of the first group: look further into
+    // the file (a second, read-only pass) until each has a non-null value, so a
+    // late first value does not clash with a guessed type. Costs nothing when
+    // every column has a value early, which is the usual case.
+    const rescan = jsonlRows(jsonlPath);
+    let skip = first.length;
+    for await (const r of rescan) {
+      if (skip > 0) {
+        skip--;
+        continue;
+      }
+      obs.observeOnly(r.row, untyped);
+      if (untyped.size === 0) break;
+    }
+  }
+  const columns = decideColumns(obs, opts);
   if (columns.length === 0) {
     throw new Error(`${jsonlPath}: no rows and no columnTypes, cannot determine a Parquet schema`);
   }
@@ -167,36 +187,57 @@ async function* jsonlRows(path: string): AsyncGenerator<{ row: Row; line: number
   }
 }
 
-function inferColumns(rows: Row[], opts: JsonlToParquetOptions): { name: string; type: ParquetColumnType }[] {
-  const integer = new Set(opts.integerFields ?? []);
-  const explicit = opts.columnTypes ?? {};
-  // Column order: first appearance in the first group, then explicit-only columns.
-  const order: string[] = [];
-  const seen = new Map<string, Set<ParquetColumnType>>();
-  for (const row of rows) {
+/** What the rows seen so far say about each column: first-seen order and the value kinds. */
+class ColumnObserver {
+  readonly order: string[] = [];
+  readonly kinds = new Map<string, Set<ParquetColumnType>>();
+
+  observe(row: Row): void {
     for (const [k, v] of Object.entries(row)) {
-      let kinds = seen.get(k);
+      let kinds = this.kinds.get(k);
       if (!kinds) {
         kinds = new Set();
-        seen.set(k, kinds);
-        order.push(k);
+        this.kinds.set(k, kinds);
+        this.order.push(k);
       }
       const t = valueType(v);
       if (t) kinds.add(t);
     }
   }
-  for (const k of Object.keys(explicit)) if (!seen.has(k)) order.push(k);
 
+  /** Columns with only nulls so far whose type is not given by the options. */
+  untyped(opts: JsonlToParquetOptions): string[] {
+    const integer = new Set(opts.integerFields ?? []);
+    return this.order.filter((k) => this.kinds.get(k)!.size === 0 && !integer.has(k) && !opts.columnTypes?.[k]);
+  }
+
+  /** Fill in kinds for `names` from later rows only (never adds columns). */
+  observeOnly(row: Row, names: Set<string>): void {
+    for (const k of names) {
+      const t = valueType(row[k]);
+      if (t) {
+        this.kinds.get(k)!.add(t);
+        names.delete(k);
+      }
+    }
+  }
+}
+
+function decideColumns(obs: ColumnObserver, opts: JsonlToParquetOptions): { name: string; type: ParquetColumnType }[] {
+  const integer = new Set(opts.integerFields ?? []);
+  const explicit = opts.columnTypes ?? {};
+  // Column order: first appearance in the first group, then explicit-only columns.
+  const order = [...obs.order, ...Object.keys(explicit).filter((k) => !obs.kinds.has(k))];
   return order.map((name) => {
     const given = explicit[name];
     if (given) return { name, type: given };
-    const kinds = seen.get(name) ?? new Set();
+    const kinds = obs.kinds.get(name) ?? new Set();
     if (integer.has(name)) {
       if ([...kinds].some((k) => k !== 'DOUBLE')) throw new Error(`integer field "${name}" holds non-numbers`);
       return { name, type: 'INT64' as const };
     }
     if (kinds.size > 1) throw new Error(`column "${name}" mixes ${[...kinds].join(' and ')} values; pass columnTypes`);
-    // An all-null column gets STRING: the most permissive flat type.
+    // Null in every row of the file: STRING, the most permissive flat type.
     return { name, type: [...kinds][0] ?? 'STRING' };
   });
 }

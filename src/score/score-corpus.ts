@@ -13,7 +13,7 @@ import { resolve, join } from 'node:path';
 import { RunStateError, UsageError } from '../errors.js';
 import { AppendFile } from '../io/append-file.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { openCorpus } from '../io/open-corpus.js';
+import { detectCorpusFormat, openCorpus } from '../io/open-corpus.js';
 import { jsonlToParquet } from '../io/parquet-from-jsonl.js';
 import { NpyWriter } from '../io/npy-writer.js';
 import type { DocRecord, InputRecord } from '../io/records.js';
@@ -122,6 +122,8 @@ interface Chunk {
 export async function scoreCorpus(opts: ScoreOptions): Promise<RunSummary> {
   const started = Date.now();
   const out = resolve(opts.out);
+  // A missing or unsupported input fails here, before any model is loaded.
+  await detectCorpusFormat(opts.input);
   const model = await resolveModel(opts.model, { cacheDir: opts.cacheDir, offline: opts.offline, onnxFile: opts.onnxFile });
   const spec = readModelSpec(model.dir);
   const context = opts.context ?? spec.contextLength;
