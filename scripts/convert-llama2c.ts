@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { isMain, parseFlags, sha256, writeBytes, writeJson } from './lib/files.js';
+import { parseFlags, runIfMain, sha256, writeBytes, writeJson } from './lib/files.js';
 import { buildLlamaOnnx, LLAMA_OPSET, verifyRopeTheta } from './lib/llama-onnx.js';
 import { parseLlama2cCheckpoint, parseLlama2cTokenizer } from './lib/llama2c-format.js';
 import { buildLlamaSpecialTokensMap, buildLlamaTokenizerConfig, buildLlamaTokenizerJson } from './lib/llama-tokenizer-json.js';
@@ -165,11 +165,4 @@ function main(): void {
   console.log(`wrote ${res.files.map((f) => join(args.out!, f)).join(', ')}`);
 }
 
-if (isMain(import.meta.url)) {
-  try {
-    main();
-  } catch (e) {
-    console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
-    process.exit(1);
-  }
-}
+runIfMain(import.meta.url, main);

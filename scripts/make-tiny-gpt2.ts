@@ -8,7 +8,7 @@
  */
 import { join } from 'node:path';
 import { trainByteBpe } from './lib/byte-bpe.js';
-import { isMain, parseFlags, sha256, writeBytes, writeJson } from './lib/files.js';
+import { parseFlags, runIfMain, sha256, writeBytes, writeJson } from './lib/files.js';
 import { buildGpt2Onnx, GPT2_OPSET, type Gpt2Config, type Gpt2Weights } from './lib/gpt2-onnx.js';
 import { Prng } from './lib/prng.js';
 
@@ -193,11 +193,4 @@ function main(): void {
   console.log(`wrote ${files.map((f) => join(out, f)).join(', ')}`);
 }
 
-if (isMain(import.meta.url)) {
-  try {
-    main();
-  } catch (e) {
-    console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
-    process.exit(1);
-  }
-}
+runIfMain(import.meta.url, main);

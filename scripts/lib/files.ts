@@ -40,3 +40,14 @@ export function parseFlags(argv: string[], known: string[]): Record<string, stri
   }
   return out;
 }
+
+/** Runs a script's main() when the file is executed directly; errors become one line and exit 1. */
+export function runIfMain(importMetaUrl: string, main: () => void): void {
+  if (!isMain(importMetaUrl)) return;
+  try {
+    main();
+  } catch (e) {
+    console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
+    process.exit(1);
+  }
+}

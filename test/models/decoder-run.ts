@@ -1,5 +1,8 @@
 /** Helpers for the model tests: run an optimum-style decoder-with-past ONNX graph with onnxruntime-node. */
 import * as ort from 'onnxruntime-node';
+import { logSoftmax as logSoftmax64 } from '../reference/math.js';
+
+export { logSoftmax64 };
 
 export interface DecoderShape {
   nLayers: number;
@@ -88,14 +91,6 @@ function split(out: ort.InferenceSession.OnnxValueMapType, shape: DecoderShape, 
   };
 }
 
-export function logSoftmax64(logits: ArrayLike<number>): Float64Array {
-  let max = -Infinity;
-  for (let i = 0; i < logits.length; i++) max = Math.max(max, logits[i]!);
-  let s = 0;
-  for (let i = 0; i < logits.length; i++) s += Math.exp(logits[i]! - max);
-  const lse = max + Math.log(s);
-  return Float64Array.from(logits, (v) => v - lse);
-}
 
 /** Largest |log_softmax(a) - log_softmax(b)| over all entries. */
 export function maxLogProbDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { nllFromLogits } from './math.js';
 
 export interface Gpt2RefConfig {
   vocabSize: number;
@@ -58,14 +59,6 @@ function geluNew(x: number): number {
   return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
 }
 
-function logSoftmax(logits: ArrayLike<number>): Float64Array {
-  let max = -Infinity;
-  for (let i = 0; i < logits.length; i++) max = Math.max(max, logits[i]!);
-  let s = 0;
-  for (let i = 0; i < logits.length; i++) s += Math.exp(logits[i]! - max);
-  const lse = max + Math.log(s);
-  return Float64Array.from(logits, (v) => v - lse);
-}
 
 export class Gpt2Reference {
   readonly config: Gpt2RefConfig;
@@ -163,9 +156,6 @@ export class Gpt2Reference {
 
   /** -log p(ids[t+1] | ids[..t]) for t = 0..n-2 (float64, log-sum-exp stable). */
   nllPerToken(ids: number[]): number[] {
-    const logits = this.forwardLogits(ids);
-    const out: number[] = [];
-    for (let t = 0; t + 1 < ids.length; t++) out.push(-logSoftmax(logits[t]!)[ids[t + 1]!]!);
-    return out;
+    return nllFromLogits(this.forwardLogits(ids), ids);
   }
 }

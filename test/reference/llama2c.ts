@@ -7,6 +7,7 @@
  * logits = classifier · x). Only the arithmetic is float64 instead of float32.
  */
 import { readFileSync } from 'node:fs';
+import { nllFromLogits } from './math.js';
 
 export interface Llama2cConfig {
   dim: number;
@@ -72,16 +73,7 @@ function matvec(w: Float64Array, x: Float64Array, rows: number, cols: number): F
 }
 
 /** log softmax in float64, stable (max-shifted log-sum-exp). */
-export function logSoftmax(logits: ArrayLike<number>): Float64Array {
-  let max = -Infinity;
-  for (let i = 0; i < logits.length; i++) if (logits[i]! > max) max = logits[i]!;
-  let sum = 0;
-  for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i]! - max);
-  const lse = max + Math.log(sum);
-  const out = new Float64Array(logits.length);
-  for (let i = 0; i < logits.length; i++) out[i] = logits[i]! - lse;
-  return out;
-}
+export { logSoftmax } from './math.js';
 
 export class Llama2cReference {
   readonly config: Llama2cConfig;
@@ -213,10 +205,7 @@ export class Llama2cReference {
 
   /** -log p(ids[t+1] | ids[..t]) for t = 0..n-2 (float64). */
   nllPerToken(ids: number[]): number[] {
-    const logits = this.forwardLogits(ids);
-    const nll: number[] = [];
-    for (let t = 0; t + 1 < ids.length; t++) nll.push(-logSoftmax(logits[t]!)[ids[t + 1]!]!);
-    return nll;
+    return nllFromLogits(this.forwardLogits(ids), ids);
   }
 
   /** exp(mean nll) over every scored token. */
