@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { ModelLoadError } from '../errors.js';
 import type { ModelSpec } from './model-config.js';
+import { cutRuleFor, cutRuleHolds, encodeInPieces } from './segmented-encode.js';
 
 export interface TextTokenizer {
   /** Token ids of the text, without special tokens. */
@@ -53,10 +54,11 @@ export function loadTokenizer(dir: string, spec: ModelSpec): TextTokenizer {
   if (startId === undefined || startId === null) {
     throw new ModelLoadError(dir, 'no BOS, EOS or <|endoftext|> token to start documents with (set bos_token_id in config.json)');
   }
+  const encodeWhole = (text: string): Int32Array => Int32Array.from(tok.encode(text, { add_special_tokens: false }).ids);
+  const rule = cutRuleFor(json);
+  const piecewise = cutRuleHolds(encodeWhole, rule);
   return {
     documentStartId: startId,
-    encode(text: string): Int32Array {
-      return Int32Array.from(tok.encode(text, { add_special_tokens: false }).ids);
-    },
+    encode: (text: string): Int32Array => (piecewise ? encodeInPieces(text, encodeWhole, rule) : encodeWhole(text)),
   };
 }
