@@ -23,8 +23,8 @@ interface ScoreFlags {
   workers: number;
   threads?: number;
   tokenizerWorkers: number;
-  batchSize: number;
-  maxBatchTokens: number;
+  batchSize?: number;
+  maxBatchTokens?: number;
   context?: number;
   stride?: number;
   chunkDocs: number;
@@ -58,8 +58,8 @@ export function scoreCommand(setExitCode: (code: number) => void): Command {
     .option('--workers <n>', 'inference workers, one ONNX Runtime session each', positiveInt('--workers'), 1)
     .option('--threads <n>', 'CPU threads per session (default: cores / workers)', positiveInt('--threads'))
     .option('--tokenizer-workers <n>', 'tokenizer threads', positiveInt('--tokenizer-workers'), 1)
-    .option('--batch-size <n>', 'most windows per batch', positiveInt('--batch-size'), 16)
-    .option('--max-batch-tokens <n>', 'most padded tokens per batch (bounds memory)', positiveInt('--max-batch-tokens'), 8192)
+    .option('--batch-size <n>', 'most windows per batch (default: 4 on CPU, 16 on GPU)', positiveInt('--batch-size'))
+    .option('--max-batch-tokens <n>', 'most padded tokens per batch; bounds the batch × length × vocabulary memory (default: 2048 on CPU, 8192 on GPU, less for large vocabularies, at least the context)', positiveInt('--max-batch-tokens'))
     .option('--context <n>', "tokens per window (default: the model's context length)", positiveInt('--context'))
     .option('--stride <n>', 'new tokens scored per window after the first, for documents longer than the context (default: context/2)', positiveInt('--stride'))
     .option('--chunk-docs <n>', 'documents per unit of work handed to a worker', positiveInt('--chunk-docs'), 64)

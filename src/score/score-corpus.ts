@@ -8,21 +8,20 @@
  *   errors.jsonl     one row per input row that could not be scored (line, id, reason)
  *   run.json         model, device, counts, timings, tool version
  */
-import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { resolve, join } from 'node:path';
 import { RunStateError, UsageError } from '../errors.js';
-import { AppendFile } from '../io/append-file.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { detectCorpusFormat, openCorpus } from '../io/open-corpus.js';
 import { jsonlToParquet } from '../io/parquet-from-jsonl.js';
-import { NpyWriter } from '../io/npy-writer.js';
-import type { DocRecord, InputRecord } from '../io/records.js';
+import type { InputRecord } from '../io/records.js';
 import { devicePlan, type DeviceRequest } from '../lm/device.js';
 import { readModelSpec } from '../lm/model-config.js';
 import { resolveModel, type ResolvedModel } from '../lm/model-dir.js';
 import { lmSignals } from '../signals/lm-signals.js';
 import { TOOL_VERSION } from '../version.js';
 import { assertSameRun, readCheckpoint, removeCheckpoint, writeCheckpoint, type Checkpoint, type Counters } from './checkpoint.js';
+import { OUTPUT_FILES, RunOutputs } from './outputs.js';
 import { defaultThreads, ScoringPools } from './pools.js';
 import { SUM_FIELDS, type ChunkScores, type ScoringConfig } from './types.js';
 
@@ -44,9 +43,9 @@ export interface ScoreOptions {
   /** Intra-op threads per session (default: cores / workers). */
   threads?: number;
   tokenizerWorkers?: number;
-  /** Most windows in a batch (default 16). */
+  /** Most windows in a batch (default 4 on CPU, 16 on GPU; see bench/RESULTS.md). */
   batchSize?: number;
-  /** Most padded tokens in a batch (default 8192). */
+  /** Most padded tokens in a batch, which bounds the batch × length × vocabulary activations (default 2048 on CPU, 8192 on GPU, at least the context). */
   maxBatchTokens?: number;
   /** Context length to use (default and maximum: the model's). */
   context?: number;
@@ -97,14 +96,17 @@ export function exitCodeFor(summary: RunSummary): number {
   return summary.counts.errors > 0 ? 1 : 0;
 }
 
-const FILES = {
-  scores: 'scores.jsonl',
-  errors: 'errors.jsonl',
-  embeddings: 'embeddings.npy',
-  parquet: 'scores.parquet',
-  run: 'run.json',
-} as const;
-const partial = (name: string): string => `${name}.partial`;
+/** Text per chunk (characters) at which a chunk closes early. */
+const CHUNK_CHARS = 4_000_000;
+
+/**
+ * Padded tokens per batch: small on CPU (see bench/RESULTS.md), and small enough for any vocabulary
+ * that one float32 batch × length × vocabulary tensor stays within 256 MiB on CPU, 2 GiB on GPU.
+ */
+export function defaultBatchTokens(cpu: boolean, context: number, vocabSize: number): number {
+  const activationBudget = (cpu ? 256 : 2048) * 2 ** 20;
+  return Math.max(context, Math.min(cpu ? 2048 : 8192, Math.floor(activationBudget / (4 * vocabSize))));
+}
 
 function inputFingerprint(input: string): Record<string, string | number | null> {
   if (input === '-') return { input: '-', input_size: null, input_mtime: null };
@@ -115,7 +117,6 @@ function inputFingerprint(input: string): Record<string, string | number | null>
 
 interface Chunk {
   records: InputRecord[];
-  docs: DocRecord[];
   scores: Promise<ChunkScores>;
 }
 
@@ -140,8 +141,9 @@ export async function scoreCorpus(opts: ScoreOptions): Promise<RunSummary> {
     modelDir: model.dir,
     devices,
     threads: devices[0] === 'cpu' ? threads : 0,
-    maxBatch: opts.batchSize ?? 16,
-    maxTokens: opts.maxBatchTokens ?? 8192,
+    // On CPU the B×T×V activations of the appended reductions make big batches slower, not faster.
+    maxBatch: opts.batchSize ?? (devices[0] === 'cpu' ? 4 : 16),
+    maxTokens: opts.maxBatchTokens ?? defaultBatchTokens(devices[0] === 'cpu', context, spec.vocabSize),
     stride,
     context,
   };
@@ -168,9 +170,9 @@ export async function scoreCorpus(opts: ScoreOptions): Promise<RunSummary> {
   let checkpoint = readCheckpoint(out);
   if (checkpoint) {
     assertSameRun(out, checkpoint.fingerprint, fingerprint);
-  } else if (existsSync(join(out, FILES.run))) {
+  } else if (existsSync(join(out, OUTPUT_FILES.run))) {
     throw new RunStateError(out, 'already holds a finished run (run.json); pass --overwrite to score again, or choose another --out');
-  } else if (existsSync(join(out, FILES.scores))) {
+  } else if (existsSync(join(out, OUTPUT_FILES.scores))) {
     throw new RunStateError(out, 'holds scores.jsonl but no run.json or checkpoint; pass --overwrite to start over');
   }
   const resumedFrom = checkpoint?.counters.records ?? 0;
@@ -178,31 +180,18 @@ export async function scoreCorpus(opts: ScoreOptions): Promise<RunSummary> {
   const attempts = (checkpoint?.attempts ?? 0) + 1;
   const priorMs = checkpoint?.elapsedMs ?? 0;
 
-  const scoresFile = await AppendFile.open(join(out, partial(FILES.scores)), { resumeBytes: checkpoint?.scoresBytes ?? 0 });
-  const errorsFile = await AppendFile.open(join(out, partial(FILES.errors)), { resumeBytes: checkpoint?.errorsBytes ?? 0 });
-  const npy = await NpyWriter.open(join(out, partial(FILES.embeddings)), spec.hiddenSize, { resumeRows: counters.scored });
-
+  const outputs = await RunOutputs.open(out, spec.hiddenSize, checkpoint);
   let device: string = checkpoint?.device ?? devices[0]!;
   let fallbackReasons: string[] = checkpoint?.fallbackReasons ?? [];
-  const pools = checkpoint?.inputDone ? null : new ScoringPools(cfg, { inferWorkers: workers, tokenizerWorkers: opts.tokenizerWorkers ?? 1 });
   const elapsedMs = (): number => priorMs + (Date.now() - started);
   const commit = async (inputDone: boolean): Promise<void> => {
-    await Promise.all([scoresFile.sync(), errorsFile.sync(), npy.sync()]);
-    checkpoint = {
-      version: 1,
-      fingerprint,
-      counters: { ...counters },
-      scoresBytes: scoresFile.bytes,
-      errorsBytes: errorsFile.bytes,
-      elapsedMs: elapsedMs(),
-      inputDone,
-      attempts,
-      device,
-      fallbackReasons,
-    };
+    const sizes = await outputs.sync();
+    checkpoint = { version: 1, fingerprint, counters: { ...counters }, ...sizes, elapsedMs: elapsedMs(), inputDone, attempts, device, fallbackReasons };
     await writeCheckpoint(out, checkpoint);
   };
 
+  // A checkpoint that saw the whole input leaves only the finishing steps.
+  const pools = checkpoint?.inputDone ? null : new ScoringPools(cfg, { inferWorkers: workers, tokenizerWorkers: opts.tokenizerWorkers ?? 1 });
   try {
     if (pools) {
       const startInfo = await pools.start();
@@ -223,8 +212,6 @@ export async function scoreCorpus(opts: ScoreOptions): Promise<RunSummary> {
         });
       };
 
-      const inFlight: Chunk[] = [];
-      const maxInFlight = workers * 2 + 1;
       let lastCommit = Date.now();
       const writeChunk = async (chunk: Chunk): Promise<void> => {
         const scores = await chunk.scores;
@@ -233,14 +220,14 @@ export async function scoreCorpus(opts: ScoreOptions): Promise<RunSummary> {
           counters.records++;
           if (rec.kind === 'bad') {
             counters.errors++;
-            await errorsFile.write(`${JSON.stringify({ line: rec.line, id: rec.id, file: rec.file, reason: rec.reason })}\n`);
+            await outputs.writeError(rec, rec.reason);
             continue;
           }
           const k = d++;
           const failure = scores.failures[k];
           if (failure) {
             counters.errors++;
-            await errorsFile.write(`${JSON.stringify({ line: rec.line, id: rec.id, file: rec.file, reason: failure })}\n`);
+            await outputs.writeError(rec, failure);
             continue;
           }
           const s = k * SUM_FIELDS.length;
@@ -253,8 +240,7 @@ export async function scoreCorpus(opts: ScoreOptions): Promise<RunSummary> {
           });
           counters.scored++;
           counters.tokens += signals.tokens;
-          await scoresFile.write(`${JSON.stringify({ id: rec.id, line: rec.line, ...signals })}\n`);
-          await npy.append(scores.embeddings.subarray(k * scores.dim, (k + 1) * scores.dim));
+          await outputs.writeScore(rec, signals, scores.embeddings.subarray(k * scores.dim, (k + 1) * scores.dim));
         }
         if (Date.now() - lastCommit >= (opts.checkpointIntervalMs ?? 2000)) {
           await commit(false);
@@ -262,18 +248,21 @@ export async function scoreCorpus(opts: ScoreOptions): Promise<RunSummary> {
         }
         progress();
       };
+
+      // Chunks are scored concurrently but written strictly in input order.
+      const inFlight: Chunk[] = [];
+      const maxInFlight = workers * 2 + 1;
       const dispatch = async (records: InputRecord[]): Promise<void> => {
-        const docs = records.filter((r): r is DocRecord => r.kind === 'doc');
-        const scores = docs.length > 0 ? pools.score(docs.map((r) => r.text)) : Promise.resolve(emptyScores(spec.hiddenSize, device));
-        // Avoid an unhandled rejection while the chunk waits its turn; it is awaited in order below.
+        const texts = records.flatMap((r) => (r.kind === 'doc' ? [r.text] : []));
+        const scores = texts.length > 0 ? pools.score(texts) : Promise.resolve(emptyScores(spec.hiddenSize, device));
+        // Avoid an unhandled rejection while the chunk waits its turn; it is awaited in order.
         scores.catch(() => undefined);
-        inFlight.push({ records, docs, scores });
+        inFlight.push({ records, scores });
         while (inFlight.length >= maxInFlight) await writeChunk(inFlight.shift()!);
       };
 
       let pending: InputRecord[] = [];
-      let pendingDocs = 0;
-      let pendingBytes = 0;
+      let pendingChars = 0;
       const corpus = openCorpus(opts.input, {
         textField: opts.textField,
         idField: opts.idField,
@@ -282,35 +271,31 @@ export async function scoreCorpus(opts: ScoreOptions): Promise<RunSummary> {
       });
       for await (const rec of corpus) {
         pending.push(rec);
-        if (rec.kind === 'doc') {
-          pendingDocs++;
-          pendingBytes += rec.text.length;
-        }
-        // Chunks close on document count or text size, so a few huge documents do not pile up.
-        if (pendingDocs >= chunkDocs || pendingBytes >= 4_000_000) {
+        if (rec.kind === 'doc') pendingChars += rec.text.length;
+        // A chunk closes on row count or text size, so neither huge documents nor runs of bad rows pile up.
+        if (pending.length >= chunkDocs || pendingChars >= CHUNK_CHARS) {
           await dispatch(pending);
           pending = [];
-          pendingDocs = 0;
-          pendingBytes = 0;
+          pendingChars = 0;
         }
       }
       if (pending.length > 0) await dispatch(pending);
       while (inFlight.length > 0) await writeChunk(inFlight.shift()!);
       await commit(true);
     }
+  } catch (err) {
+    await outputs.close();
+    throw err;
   } finally {
     await pools?.close();
   }
 
-  // Finalise: every step is idempotent, so a run killed here finishes on restart.
-  await Promise.all([scoresFile.close(), errorsFile.close(), npy.close()]);
-  for (const name of [FILES.scores, FILES.errors, FILES.embeddings]) {
-    if (existsSync(join(out, partial(name)))) renameSync(join(out, partial(name)), join(out, name));
-  }
-  const outputs: Record<string, string> = { scores: FILES.scores, errors: FILES.errors, embeddings: FILES.embeddings };
+  // Finish: every step is idempotent, so a run killed here finishes on restart.
+  await outputs.finish();
+  const written: Record<string, string> = { scores: OUTPUT_FILES.scores, errors: OUTPUT_FILES.errors, embeddings: OUTPUT_FILES.embeddings };
   if (opts.format === 'parquet') {
-    await jsonlToParquet(join(out, FILES.scores), join(out, FILES.parquet), { integerFields: ['line', 'tokens'] });
-    outputs.parquet = FILES.parquet;
+    await jsonlToParquet(join(out, OUTPUT_FILES.scores), join(out, OUTPUT_FILES.parquet), { integerFields: ['line', 'tokens'] });
+    written.parquet = OUTPUT_FILES.parquet;
   }
   const wall = elapsedMs() / 1000;
   const summary: RunSummary = {
@@ -335,10 +320,10 @@ export async function scoreCorpus(opts: ScoreOptions): Promise<RunSummary> {
     tokens_per_second: counters.tokens / Math.max(wall, 1e-9),
     docs_per_second: counters.scored / Math.max(wall, 1e-9),
     attempts,
-    outputs,
+    outputs: written,
     finished_at: new Date().toISOString(),
   };
-  await writeFileAtomic(join(out, FILES.run), `${JSON.stringify(summary, null, 2)}\n`);
+  await writeFileAtomic(join(out, OUTPUT_FILES.run), `${JSON.stringify(summary, null, 2)}\n`);
   removeCheckpoint(out);
   return summary;
 }

@@ -1,0 +1,67 @@
+/**
+ * The files of a scoring run, appended while it goes and renamed into place when it ends.
+ * Rows land in `*.partial` files; `commit` makes them durable and records their sizes in the
+ * checkpoint, which is what a restarted run truncates back to.
+ */
+import { existsSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { AppendFile } from '../io/append-file.js';
+import { NpyWriter } from '../io/npy-writer.js';
+import type { BadRecord, DocRecord } from '../io/records.js';
+import type { LmSignals } from '../signals/lm-signals.js';
+import type { Checkpoint } from './checkpoint.js';
+
+export const OUTPUT_FILES = {
+  scores: 'scores.jsonl',
+  errors: 'errors.jsonl',
+  embeddings: 'embeddings.npy',
+  parquet: 'scores.parquet',
+  run: 'run.json',
+} as const;
+
+const partial = (name: string): string => `${name}.partial`;
+
+export class RunOutputs {
+  private constructor(
+    private readonly dir: string,
+    private readonly scores: AppendFile,
+    private readonly errors: AppendFile,
+    private readonly embeddings: NpyWriter,
+  ) {}
+
+  /** Opens the partial files, truncated to what `checkpoint` committed (empty without one). */
+  static async open(dir: string, dim: number, checkpoint: Checkpoint | null): Promise<RunOutputs> {
+    const scores = await AppendFile.open(join(dir, partial(OUTPUT_FILES.scores)), { resumeBytes: checkpoint?.scoresBytes ?? 0 });
+    const errors = await AppendFile.open(join(dir, partial(OUTPUT_FILES.errors)), { resumeBytes: checkpoint?.errorsBytes ?? 0 });
+    const embeddings = await NpyWriter.open(join(dir, partial(OUTPUT_FILES.embeddings)), dim, { resumeRows: checkpoint?.counters.scored ?? 0 });
+    return new RunOutputs(dir, scores, errors, embeddings);
+  }
+
+  async writeScore(rec: DocRecord, signals: LmSignals, embedding: Float32Array): Promise<void> {
+    await this.scores.write(`${JSON.stringify({ id: rec.id, line: rec.line, ...signals })}\n`);
+    await this.embeddings.append(embedding);
+  }
+
+  async writeError(rec: DocRecord | BadRecord, reason: string): Promise<void> {
+    await this.errors.write(`${JSON.stringify({ line: rec.line, id: rec.id, file: rec.file, reason })}\n`);
+  }
+
+  /** Flushes and fsyncs every file; returns the committed sizes for the checkpoint. */
+  async sync(): Promise<{ scoresBytes: number; errorsBytes: number }> {
+    await Promise.all([this.scores.sync(), this.errors.sync(), this.embeddings.sync()]);
+    return { scoresBytes: this.scores.bytes, errorsBytes: this.errors.bytes };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.scores.close(), this.errors.close(), this.embeddings.close()]);
+  }
+
+  /** Closes the files and renames them into place; safe to repeat after a crash half-way. */
+  async finish(): Promise<void> {
+    await this.close();
+    for (const name of [OUTPUT_FILES.scores, OUTPUT_FILES.errors, OUTPUT_FILES.embeddings]) {
+      const from = join(this.dir, partial(name));
+      if (existsSync(from)) renameSync(from, join(this.dir, name));
+    }
+  }
+}
