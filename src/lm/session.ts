@@ -2,9 +2,8 @@
  * One ONNX Runtime session for scoring: the model's graph with tailguard's reductions appended,
  * on the first device of the plan that starts.
  */
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { DeviceUnavailableError, ModelLoadError } from '../errors.js';
 import { type Device } from './device.js';
@@ -31,20 +30,21 @@ function providerConfig(device: Device): ort.InferenceSession.ExecutionProviderC
 }
 
 /**
- * Graphs with external data must be loaded from a path so that onnxruntime finds their data files:
- * write the augmented graph to a temp folder beside links to those files.
+ * Weights kept in separate files (ONNX external data) are handed to onnxruntime in memory, keyed by
+ * the location the graph names, since the augmented graph is loaded from bytes, not from its folder.
  */
-function stageExternalData(onnxPath: string, bytes: Uint8Array): { path: string; cleanup(): void } {
-  const dir = mkdtempSync(join(tmpdir(), 'tailguard-model-'));
-  const proto = decodeModel(readFileSync(onnxPath));
+function externalDataFiles(onnxPath: string, graphBytes: Uint8Array): { path: string; data: Uint8Array }[] {
   const files = new Set<string>();
-  for (const t of proto.graph?.initializer ?? []) {
+  for (const t of decodeModel(graphBytes).graph?.initializer ?? []) {
     for (const e of t.externalData ?? []) if (e.key === 'location' && e.value) files.add(e.value);
   }
-  for (const f of files) symlinkSync(join(dirname(onnxPath), f), join(dir, f));
-  const path = join(dir, basename(onnxPath));
-  writeFileSync(path, bytes);
-  return { path, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return [...files].map((f) => {
+    try {
+      return { path: f, data: readFileSync(join(dirname(onnxPath), f)) };
+    } catch (err) {
+      throw new ModelLoadError(onnxPath, `cannot read its external data file ${f} (${(err as Error).message})`, { cause: err });
+    }
+  });
 }
 
 export async function createScoringSession(onnxPath: string, opts: SessionOptions): Promise<ScoringSession> {
@@ -55,33 +55,22 @@ export async function createScoringSession(onnxPath: string, opts: SessionOption
     throw new ModelLoadError(onnxPath, `cannot read ONNX file (${(err as Error).message})`, { cause: err });
   }
   const augmented = augmentForScoring(raw, onnxPath);
-  const staged = augmented.hasExternalData ? stageExternalData(onnxPath, augmented.bytes) : null;
+  const externalData = augmented.hasExternalData ? externalDataFiles(onnxPath, raw) : [];
   const fallbackReasons: string[] = [];
-  try {
-    for (const device of opts.devices) {
-      const options: ort.InferenceSession.SessionOptions = {
-        executionProviders: [providerConfig(device)],
-        graphOptimizationLevel: 'all',
-        logSeverityLevel: 3,
-        ...(opts.threads ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
-      };
-      try {
-        const session = staged
-          ? await ort.InferenceSession.create(staged.path, options)
-          : await ort.InferenceSession.create(augmented.bytes, options);
-        return {
-          session,
-          device,
-          inputNames: session.inputNames,
-          fallbackReasons,
-          release: () => session.release(),
-        };
-      } catch (err) {
-        fallbackReasons.push(`${device}: ${(err as Error).message.split('\n')[0]}`);
-      }
+  for (const device of opts.devices) {
+    const options: ort.InferenceSession.SessionOptions = {
+      executionProviders: [providerConfig(device)],
+      graphOptimizationLevel: 'all',
+      logSeverityLevel: 3,
+      ...(opts.threads ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
+      ...(externalData.length > 0 ? { externalData } : {}),
+    };
+    try {
+      const session = await ort.InferenceSession.create(augmented.bytes, options);
+      return { session, device, inputNames: session.inputNames, fallbackReasons, release: () => session.release() };
+    } catch (err) {
+      fallbackReasons.push(`${device}: ${(err as Error).message.split('\n')[0]}`);
     }
-  } finally {
-    staged?.cleanup();
   }
   throw new DeviceUnavailableError(`could not start a session for ${onnxPath} on ${opts.devices.join(' or ')}: ${fallbackReasons.join('; ')}`);
 }

@@ -33,7 +33,7 @@ export interface AugmentedModel {
   bytes: Uint8Array;
   /** Name of the value used as final hidden states. */
   hiddenStateName: string;
-  /** True when some initializer lives in an external data file (the session must be created from a path). */
+  /** True when some initializer lives in an external data file (handed to the session in memory). */
   hasExternalData: boolean;
 }
 
