@@ -96,16 +96,20 @@ export function reduceLogitsRow(logits: Float32Array, off: number, vocab: number
   acc.variance += Math.max(0, eLogp2 - eLogp * eLogp);
 }
 
-/** One document at a time, one window at a time, logits into JS. */
-export async function naiveScore(texts: string[], o: BaselineOptions): Promise<BaselineResult> {
+/** Tokenizer and a session on the unaugmented graph (logits come out), with the setup's timing. */
+async function openUnaugmented(o: BaselineOptions) {
   const t0 = performance.now();
   const spec = readModelSpec(o.modelDir);
   const tok = loadTokenizer(o.modelDir, spec);
   const session = await ort.InferenceSession.create(o.onnxPath, sessionOptions(o.threads));
   const t1 = performance.now();
   const context = spec.contextLength;
-  const stride = Math.max(1, Math.floor(context / 2));
-  const vocab = spec.vocabSize;
+  return { t0, t1, spec, tok, session, context, stride: Math.max(1, Math.floor(context / 2)), vocab: spec.vocabSize };
+}
+
+/** One document at a time, one window at a time, logits into JS. */
+export async function naiveScore(texts: string[], o: BaselineOptions): Promise<BaselineResult> {
+  const { t0, t1, spec, tok, session, context, stride, vocab } = await openUnaugmented(o);
   const docs: DocSums[] = [];
   let tokens = 0;
   try {
@@ -152,14 +156,7 @@ function* chunks<T>(xs: T[], n: number): Generator<T[]> {
 
 /** The engine's batches on the unaugmented graph, logits into JS. */
 export async function batchedJsScore(texts: string[], o: BaselineOptions): Promise<BaselineResult> {
-  const t0 = performance.now();
-  const spec = readModelSpec(o.modelDir);
-  const tok = loadTokenizer(o.modelDir, spec);
-  const session = await ort.InferenceSession.create(o.onnxPath, sessionOptions(o.threads));
-  const t1 = performance.now();
-  const context = spec.contextLength;
-  const stride = Math.max(1, Math.floor(context / 2));
-  const vocab = spec.vocabSize;
+  const { t0, t1, spec, tok, session, context, stride, vocab } = await openUnaugmented(o);
   const docs: DocSums[] = [];
   let tokens = 0;
   try {
@@ -171,7 +168,7 @@ export async function batchedJsScore(texts: string[], o: BaselineOptions): Promi
         for (const window of planWindows(docIds.length, context, stride)) jobs.push({ doc: d, ids: docIds, window });
       });
       for (const batch of bucketByLength(jobs, { maxBatch: o.maxBatch ?? 16, maxTokens: o.maxTokens ?? 8192 })) {
-        const { feeds, seqLen } = buildFeeds(batch, session.inputNames, spec, batch[0]!.ids[0]!);
+        const { feeds, seqLen } = buildFeeds(batch, session.inputNames.map((name) => ({ name })), spec, batch[0]!.ids[0]!);
         const out = await session.run(feeds, ['logits']);
         const logits = out.logits!.data as Float32Array;
         batch.forEach((job, r) => {
@@ -206,7 +203,7 @@ export async function inGraphScore(texts: string[], o: BaselineOptions): Promise
     stride: Math.max(1, Math.floor(spec.contextLength / 2)),
     context: spec.contextLength,
   };
-  const runner: Runner = { run: (f) => scoring.session.run(f), inputNames: scoring.inputNames, device: scoring.device };
+  const runner: Runner = { run: (f) => scoring.session.run(f), inputs: scoring.inputs, device: scoring.device };
   const docs: DocSums[] = [];
   let tokens = 0;
   const NSUM = SUM_FIELDS.length;

@@ -15,6 +15,14 @@ export interface WindowJob {
   window: Window;
 }
 
+/** A graph input as the session describes it. */
+export interface ModelInput {
+  name: string;
+  /** Element type ('int64', 'float32', 'float16', ...); absent when the session does not say. */
+  type?: string;
+  shape?: readonly (number | string)[];
+}
+
 export interface BatchLimits {
   /** Most rows in one batch. */
   maxBatch: number;
@@ -43,7 +51,7 @@ export function bucketByLength(jobs: WindowJob[], limits: BatchLimits): WindowJo
 }
 
 /** Feeds for a batch; `seqLen` is the longest window in it. */
-export function buildFeeds(batch: WindowJob[], inputNames: readonly string[], spec: ModelSpec, padId: number): { feeds: Record<string, ort.Tensor>; seqLen: number } {
+export function buildFeeds(batch: WindowJob[], inputs: readonly ModelInput[], spec: ModelSpec, padId: number): { feeds: Record<string, ort.Tensor>; seqLen: number } {
   const rows = batch.length;
   const seqLen = Math.max(...batch.map((j) => j.window.end - j.window.start));
   const ids = new BigInt64Array(rows * seqLen).fill(BigInt(padId));
@@ -63,15 +71,19 @@ export function buildFeeds(batch: WindowJob[], inputNames: readonly string[], sp
     }
   });
   const feeds: Record<string, ort.Tensor> = {};
-  for (const name of inputNames) {
+  for (const { name, type, shape } of inputs) {
     if (name === 'input_ids') feeds[name] = new ort.Tensor('int64', ids, [rows, seqLen]);
     else if (name === 'attention_mask') feeds[name] = new ort.Tensor('int64', mask, [rows, seqLen]);
     else if (name === 'position_ids') feeds[name] = new ort.Tensor('int64', positions, [rows, seqLen]);
     else if (name === SCORING_INPUTS.targets) feeds[name] = new ort.Tensor('int64', targets, [rows, seqLen]);
     else if (name === SCORING_INPUTS.embedMask) feeds[name] = new ort.Tensor('float32', embedMask, [rows, seqLen]);
     else if (name.startsWith('past_key_values.') || name.startsWith('past.')) {
-      // Stock exports take a KV cache; scoring a whole window at once needs an empty one.
-      feeds[name] = new ort.Tensor('float32', new Float32Array(0), [rows, spec.numKeyValueHeads, 0, spec.headDim]);
+      // Stock exports take a KV cache; scoring a whole window at once needs an empty one, of the
+      // graph's own element type and head sizes (config.json as the fallback).
+      const heads = typeof shape?.[1] === 'number' ? shape[1] : spec.numKeyValueHeads;
+      const headDim = typeof shape?.[3] === 'number' ? shape[3] : spec.headDim;
+      const dims = [rows, heads, 0, headDim];
+      feeds[name] = type === 'float16' ? new ort.Tensor('float16', new Uint16Array(0), dims) : new ort.Tensor('float32', new Float32Array(0), dims);
     } else if (name === 'use_cache_branch') feeds[name] = new ort.Tensor('bool', [false], [1]);
     else throw new Error(`model input '${name}' is not one tailguard knows how to feed`);
   }

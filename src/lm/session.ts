@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { DeviceUnavailableError, ModelLoadError } from '../errors.js';
+import type { ModelInput } from './batch.js';
 import { type Device } from './device.js';
 import { augmentForScoring } from './onnx/augment.js';
 import { decodeModel } from './onnx/proto.js';
@@ -13,7 +14,7 @@ import { decodeModel } from './onnx/proto.js';
 export interface ScoringSession {
   session: ort.InferenceSession;
   device: Device;
-  inputNames: readonly string[];
+  inputs: readonly ModelInput[];
   /** Errors of devices tried before the one that started (auto fallback). */
   fallbackReasons: string[];
   release(): Promise<void>;
@@ -67,7 +68,8 @@ export async function createScoringSession(onnxPath: string, opts: SessionOption
     };
     try {
       const session = await ort.InferenceSession.create(augmented.bytes, options);
-      return { session, device, inputNames: session.inputNames, fallbackReasons, release: () => session.release() };
+      const inputs = session.inputMetadata.map((m) => (m.isTensor ? { name: m.name, type: m.type, shape: m.shape } : { name: m.name }));
+      return { session, device, inputs, fallbackReasons, release: () => session.release() };
     } catch (err) {
       fallbackReasons.push(`${device}: ${(err as Error).message.split('\n')[0]}`);
     }

@@ -13,7 +13,7 @@ async function start(): Promise<{ scoring: ScoringSession; spec: ModelSpec; runn
   const scoring = await createScoringSession(cfg.onnxPath, { devices: cfg.devices, threads: cfg.threads });
   const runner: Runner = {
     run: (feeds) => scoring.session.run(feeds),
-    inputNames: scoring.inputNames,
+    inputs: scoring.inputs,
     device: scoring.device,
   };
   return { scoring, spec, runner };

@@ -4,7 +4,7 @@
  * row come back from the runtime.
  */
 import type * as ort from 'onnxruntime-node';
-import { bucketByLength, buildFeeds, type WindowJob } from '../lm/batch.js';
+import { bucketByLength, buildFeeds, type ModelInput, type WindowJob } from '../lm/batch.js';
 import type { ModelSpec } from '../lm/model-config.js';
 import { SCORING_OUTPUTS } from '../lm/onnx/augment.js';
 import { planWindows } from '../lm/windows.js';
@@ -14,7 +14,7 @@ const NSUM = SUM_FIELDS.length;
 
 export interface Runner {
   run(feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.Tensor>>;
-  inputNames: readonly string[];
+  inputs: readonly ModelInput[];
   device: string;
 }
 
@@ -65,7 +65,7 @@ export async function scoreChunk(runner: Runner, spec: ModelSpec, cfg: ScoringCo
   };
 
   const runBatch = async (batch: WindowJob[]): Promise<void> => {
-    const { feeds, seqLen } = buildFeeds(batch, runner.inputNames, spec, padIdFor(batch));
+    const { feeds, seqLen } = buildFeeds(batch, runner.inputs, spec, padIdFor(batch));
     const out = await runner.run(feeds);
     accumulate(batch, out, seqLen);
   };

@@ -22,7 +22,7 @@ describe('buildFeeds', () => {
     const a: WindowJob = { doc: 0, ids: Int32Array.from([1, 5, 6, 7]), window: { start: 0, end: 4, scoreFrom: 1 } };
     const b: WindowJob = { doc: 1, ids: Int32Array.from([1, 9, 8, 7, 6, 5]), window: { start: 2, end: 6, scoreFrom: 5 } };
     const c: WindowJob = { doc: 2, ids: Int32Array.from([1, 3]), window: { start: 0, end: 2, scoreFrom: 1 } };
-    const names = ['input_ids', 'attention_mask', 'position_ids', 'past_key_values.0.key', 'tg_targets', 'tg_embed_mask'];
+    const names = ['input_ids', 'attention_mask', 'position_ids', 'past_key_values.0.key', 'tg_targets', 'tg_embed_mask'].map((name) => ({ name }));
     const { feeds, seqLen } = buildFeeds([a, b, c], names, spec, 0);
     expect(seqLen).toBe(4);
     expect(Array.from(feeds.input_ids!.data as BigInt64Array, Number)).toEqual([1, 5, 6, 7, 8, 7, 6, 5, 1, 3, 0, 0]);
@@ -33,7 +33,14 @@ describe('buildFeeds', () => {
     expect(feeds['past_key_values.0.key']!.dims).toEqual([3, 2, 0, 2]);
   });
 
+  it("feeds an empty KV cache of the graph's own type and head sizes", () => {
+    const inputs = [{ name: 'input_ids' }, { name: 'past_key_values.0.value', type: 'float16', shape: ['batch', 5, 'past', 7] }];
+    const { feeds } = buildFeeds([job(0, 3)], inputs, spec, 0);
+    expect(feeds['past_key_values.0.value']!.type).toBe('float16');
+    expect(feeds['past_key_values.0.value']!.dims).toEqual([1, 5, 0, 7]);
+  });
+
   it('refuses inputs it does not know how to feed', () => {
-    expect(() => buildFeeds([job(0, 3)], ['pixel_values'], spec, 0)).toThrow(/pixel_values/);
+    expect(() => buildFeeds([job(0, 3)], [{ name: 'pixel_values' }], spec, 0)).toThrow(/pixel_values/);
   });
 });

@@ -40,7 +40,7 @@ beforeAll(async () => {
   spec = readModelSpec(model.dir);
   tokenizer = loadTokenizer(model.dir, spec);
   session = await createScoringSession(model.onnxPath, { devices: ['cpu'], threads: 1 });
-  runner = { run: (f) => session.session.run(f), inputNames: session.inputNames, device: session.device };
+  runner = { run: (f) => session.session.run(f), inputs: session.inputs, device: session.device };
   reference = Llama2cReference.fromFile(join(FIXTURE, 'stories260K.bin'));
   refTokenizer = Llama2cTokenizer.fromFile(join(FIXTURE, 'tok512.bin'));
 });
