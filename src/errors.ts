@@ -36,3 +36,11 @@ export class RunStateError extends TailguardError {
 export class UsageError extends TailguardError {
   override name = 'UsageError';
 }
+
+/** A run stopped on request (SIGINT/SIGTERM or an AbortSignal) after making its progress durable. */
+export class InterruptedError extends TailguardError {
+  override name = 'InterruptedError';
+  constructor(readonly outDir: string, readonly rowsDone: number) {
+    super(`interrupted after ${rowsDone} input rows; progress is saved in ${outDir}: run the same command again to resume`);
+  }
+}

@@ -1,6 +1,6 @@
 /** Entry point of the `tailguard` command. Returns the exit status. */
 import { Command, CommanderError } from 'commander';
-import { TailguardError } from '../errors.js';
+import { InterruptedError, TailguardError } from '../errors.js';
 import { TOOL_VERSION } from '../version.js';
 import { scoreCommand } from './score-command.js';
 
@@ -19,6 +19,10 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) {
       // --help and --version exit 0; usage errors 2 (commander already printed the message).
       return err.exitCode === 0 ? 0 : 2;
+    }
+    if (err instanceof InterruptedError) {
+      process.stderr.write(`tailguard: ${err.message}\n`);
+      return 130;
     }
     if (err instanceof TailguardError) {
       process.stderr.write(`tailguard: ${err.message}\n`);

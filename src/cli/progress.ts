@@ -67,26 +67,31 @@ export function progressSink(opts: { quiet: boolean; tty: boolean; totalRows: Pr
   }
   let total: number | undefined;
   void opts.totalRows.then((t) => { total = t; });
-  const bar = new cliProgress.SingleBar(
-    {
-      format: '{bar} {percentage}% | {value}/{total} rows | {tps} tok/s | {dps} docs/s | {errors} errors | ETA {eta_formatted} | {device}',
-      barsize: 24,
-      hideCursor: true,
-      stream: process.stderr,
-      etaBuffer: 50,
-    },
-    cliProgress.Presets.shades_classic,
-  );
+  // The row count (for the bar and ETA) is known only for plain files; without it, counts and rates.
+  const makeBar = (known: boolean) =>
+    new cliProgress.SingleBar(
+      {
+        format: known
+          ? '{bar} {percentage}% | {value}/{total} rows | {tps} tok/s | {dps} docs/s | {errors} errors | ETA {eta_formatted} | {device}'
+          : '{value} rows | {tps} tok/s | {dps} docs/s | {errors} errors | {duration_formatted} | {device}',
+        barsize: 24,
+        hideCursor: true,
+        stream: process.stderr,
+        etaBuffer: 50,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+  let bar = makeBar(false);
   let started = false;
   return {
     start: (m) => write(`tailguard: ${m}`),
     update(p) {
       const payload = { tps: fmt(p.tokensPerSecond), dps: fmt(p.docsPerSecond, 1), errors: fmt(p.errors), device: p.device };
       if (!started) {
+        bar = makeBar(total !== undefined);
         bar.start(total ?? 0, p.records, payload);
         started = true;
       }
-      if (total !== undefined && bar.getTotal() !== total) bar.setTotal(total);
       bar.update(p.records, payload);
     },
     stop() {

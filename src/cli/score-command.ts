@@ -45,7 +45,8 @@ export function scoreCommand(setExitCode: (code: number) => void): Command {
         'fast_detect; one row per scored document in input order), embeddings.npy (float32 N×d, row i =\n' +
         'scores row i), errors.jsonl (rows that could not be scored: line, id, file, reason), run.json.\n' +
         'A killed run resumes when started again with the same command.\n\n' +
-        'Exit status: 0 every row scored; 1 some rows are in errors.jsonl; 2 the run could not be done.',
+        'Exit status: 0 every row scored; 1 some rows are in errors.jsonl; 2 the run could not be done;\n' +
+        '130 interrupted (Ctrl-C/SIGTERM: progress saved, the same command resumes).',
     )
     .argument('<input>', "JSONL (.jsonl, .jsonl.gz, .jsonl.zst), Parquet (.parquet), a directory of .txt files, or '-' (JSONL on stdin)")
     .requiredOption('-o, --out <dir>', 'output directory')
@@ -104,6 +105,17 @@ export function scoreCommand(setExitCode: (code: number) => void): Command {
         },
         onProgress: (p) => sink.update(p),
       };
+      // First Ctrl-C (or SIGTERM): finish the chunks in flight, checkpoint, exit 130. Second: exit now.
+      const stop = new AbortController();
+      const onSignal = (): void => {
+        if (stop.signal.aborted) process.exit(130);
+        sink.stop();
+        process.stderr.write('tailguard: stopping after the chunks in flight (press Ctrl-C again to quit at once; the last checkpoint is kept)\n');
+        stop.abort();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      options.signal = stop.signal;
       try {
         const summary = await scoreCorpus(options);
         sink.stop();
@@ -116,6 +128,8 @@ export function scoreCommand(setExitCode: (code: number) => void): Command {
         setExitCode(exitCodeFor(summary));
       } finally {
         sink.stop();
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
       }
     });
 }

@@ -10,7 +10,7 @@
  */
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { resolve, join } from 'node:path';
-import { RunStateError, UsageError } from '../errors.js';
+import { InterruptedError, RunStateError, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { detectCorpusFormat, openCorpus } from '../io/open-corpus.js';
 import { jsonlToParquet } from '../io/parquet-from-jsonl.js';
@@ -62,6 +62,8 @@ export interface ScoreOptions {
   cacheDir?: string;
   offline?: boolean;
   onProgress?: (p: Progress) => void;
+  /** Stops the run cleanly: chunks in flight are written and checkpointed, then InterruptedError is thrown. */
+  signal?: AbortSignal;
   /** Called once the session started, with the device it runs on. */
   onStart?: (info: { device: string; fallbackReasons: string[]; resumedFrom: number; model: ResolvedModel }) => void;
 }
@@ -270,6 +272,7 @@ export async function scoreCorpus(opts: ScoreOptions): Promise<RunSummary> {
         ...(opts.maxDocBytes ? { maxDocBytes: opts.maxDocBytes } : {}),
       });
       for await (const rec of corpus) {
+        if (opts.signal?.aborted) break;
         pending.push(rec);
         if (rec.kind === 'doc') pendingChars += rec.text.length;
         // A chunk closes on row count or text size, so neither huge documents nor runs of bad rows pile up.
@@ -279,9 +282,12 @@ export async function scoreCorpus(opts: ScoreOptions): Promise<RunSummary> {
           pendingChars = 0;
         }
       }
-      if (pending.length > 0) await dispatch(pending);
+      const interrupted = opts.signal?.aborted === true;
+      // Rows read but not yet dispatched are dropped on interruption; the checkpoint does not count them.
+      if (pending.length > 0 && !interrupted) await dispatch(pending);
       while (inFlight.length > 0) await writeChunk(inFlight.shift()!);
-      await commit(true);
+      await commit(!interrupted);
+      if (interrupted) throw new InterruptedError(out, counters.records);
     }
   } catch (err) {
     await outputs.close();

@@ -171,4 +171,38 @@ describe('resume after kill -9', () => {
     expect(run.attempts).toBe(3);
     expect(run.counts).toEqual({ input_rows: 1502, scored: 1500, errors: 2 });
   });
+
+  it('stops cleanly on SIGINT (exit 130, progress kept), and the same command then finishes identically', async () => {
+    const dir = tmp('sigint');
+    const input = join(dir, 'in.jsonl');
+    writeFileSync(input, storyCorpus(1200));
+    const common = ['score', input, '--id-field', 'id', '--device', 'cpu', '--chunk-docs', '8', '--checkpoint-seconds', '0', '--quiet'];
+    const whole = join(dir, 'whole');
+    expect((await finish([...common, '--out', whole])).code).toBe(0);
+
+    const out = join(dir, 'out');
+    const p = cli([...common, '--out', out]);
+    let stderr = '';
+    p.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const code = await new Promise<number | null>((resolve) => {
+      const timer = setInterval(() => {
+        try {
+          if (JSON.parse(readFileSync(join(out, 'checkpoint.json'), 'utf8')).counters.records >= 100) {
+            clearInterval(timer);
+            p.kill('SIGINT');
+          }
+        } catch { /* not yet */ }
+      }, 20);
+      p.on('exit', (c) => { clearInterval(timer); resolve(c); });
+    });
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/run the same command again to resume/);
+    const cp = JSON.parse(readFileSync(join(out, 'checkpoint.json'), 'utf8'));
+    expect(cp.inputDone).toBe(false);
+    expect(cp.counters.records).toBeLessThan(1200);
+    expect((await finish([...common, '--out', out])).code).toBe(0);
+    for (const f of ['scores.jsonl', 'errors.jsonl', 'embeddings.npy']) {
+      expect(readFileSync(join(out, f)).equals(readFileSync(join(whole, f))), f).toBe(true);
+    }
+  });
 });
