@@ -30,10 +30,13 @@ export function gpuVisible(): boolean {
   }
 }
 
-export const CUDA_INSTALL_HINT =
-  'The CUDA execution provider is not installed. Run `npm run setup:cuda` (online: installs onnxruntime\'s CUDA 12 provider; ' +
-  `offline: prints which files to copy into ${'node_modules/onnxruntime-node/bin/napi-v6/linux/x64/'}), ` +
-  'and make sure the CUDA 12 + cuDNN 9 libraries are on LD_LIBRARY_PATH. See README, "GPU".';
+export function cudaInstallHint(): string {
+  return (
+    "The CUDA execution provider is not installed. Run `npm run setup:cuda` (online it installs onnxruntime's " +
+    `CUDA 12 provider; offline it says which files to copy into ${onnxruntimeBinaryDir()}), and put the CUDA 12 ` +
+    'and cuDNN 9 libraries on LD_LIBRARY_PATH. See README, "GPU".'
+  );
+}
 
 /** Devices to try in order: `auto` prefers CUDA when it can possibly work, then CPU. */
 export function devicePlan(request: DeviceRequest): Device[] {
@@ -41,7 +44,7 @@ export function devicePlan(request: DeviceRequest): Device[] {
     case 'cpu': return ['cpu'];
     case 'webgpu': return ['webgpu'];
     case 'cuda':
-      if (!cudaProviderInstalled()) throw new DeviceUnavailableError(`--device cuda: ${CUDA_INSTALL_HINT}`);
+      if (!cudaProviderInstalled()) throw new DeviceUnavailableError(`--device cuda: ${cudaInstallHint()}`);
       if (!gpuVisible()) throw new DeviceUnavailableError('--device cuda: no NVIDIA GPU is visible (/dev/nvidia* missing or CUDA_VISIBLE_DEVICES empty).');
       return ['cuda'];
     case 'auto':
