@@ -19,10 +19,22 @@ async function start(): Promise<{ scoring: ScoringSession; spec: ModelSpec; runn
   return { scoring, spec, runner };
 }
 
-/** A task is a tokenized chunk; `null` only starts the session (and reports the device and fallbacks). */
-export default async function infer(chunk: TokenizedChunk | null): Promise<ChunkScores | { device: string; fallbackReasons: string[] }> {
+export type StartReport =
+  | { ok: true; device: string; fallbackReasons: string[] }
+  // Error classes do not survive the thread boundary: the pool re-raises from name and message.
+  | { ok: false; name: string; message: string };
+
+/** A task is a tokenized chunk; `null` only starts the session and reports how that went. */
+export default async function infer(chunk: TokenizedChunk | null): Promise<ChunkScores | StartReport> {
   ready ??= start();
-  const { scoring, spec, runner } = await ready;
-  if (chunk === null) return { device: scoring.device, fallbackReasons: scoring.fallbackReasons };
+  if (chunk === null) {
+    try {
+      const { scoring } = await ready;
+      return { ok: true, device: scoring.device, fallbackReasons: scoring.fallbackReasons };
+    } catch (err) {
+      return { ok: false, name: (err as Error).name, message: (err as Error).message };
+    }
+  }
+  const { spec, runner } = await ready;
   return scoreChunk(runner, spec, cfg, chunk);
 }

@@ -5,6 +5,8 @@
  */
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
+import { DeviceUnavailableError, TailguardError } from '../errors.js';
+import type { StartReport } from './infer-worker.js';
 import type { ChunkScores, ScoringConfig, TokenizedChunk } from './types.js';
 
 /** Workers are written in TypeScript; when running from source (tests, tsx) they need tsx's loader. */
@@ -44,7 +46,11 @@ export class ScoringPools {
 
   /** Starts a session (in one inference worker) and reports which device it got. */
   async start(): Promise<{ device: string; fallbackReasons: string[] }> {
-    return (await this.inferers.run(null)) as { device: string; fallbackReasons: string[] };
+    const report = (await this.inferers.run(null)) as StartReport;
+    if (report.ok) return report;
+    if (report.name === 'DeviceUnavailableError') throw new DeviceUnavailableError(report.message);
+    if (report.name === 'ModelLoadError') throw new TailguardError(report.message);
+    throw new Error(report.message);
   }
 
   async score(texts: string[]): Promise<ChunkScores> {

@@ -1,6 +1,6 @@
 /** The command as a user meets it: help, exit codes, stderr progress, stdout for machines. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -59,6 +59,15 @@ describe('tailguard CLI', () => {
     const cuda = run(['score', join(dir, 'in.jsonl'), '--out', join(dir, 'o2'), '--device', 'cuda']);
     expect(cuda.status).toBe(2);
     expect(cuda.stderr).toMatch(/setup:cuda/);
+  });
+
+  it.skipIf(existsSync('/dev/dri') || existsSync('/dev/nvidia0'))('reports a device that cannot start in one line, without a stack trace', () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'in.jsonl'), '{"text": "Tom had a ball."}\n');
+    const r = run(['score', join(dir, 'in.jsonl'), '--out', join(dir, 'o'), '--device', 'webgpu']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/tailguard: could not start a session .* on webgpu/);
+    expect(r.stderr).not.toMatch(/\n\s+at .*\.[jt]s:\d+/); // no JS stack frames (native warnings may precede)
   });
 
   it('says where a model could not be found', () => {
