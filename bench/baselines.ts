@@ -203,7 +203,7 @@ export async function inGraphScore(texts: string[], o: BaselineOptions): Promise
     stride: Math.max(1, Math.floor(spec.contextLength / 2)),
     context: spec.contextLength,
   };
-  const runner: Runner = { run: (f) => scoring.session.run(f), inputs: scoring.inputs, device: scoring.device };
+  const runner: Runner = { run: (f) => scoring.session.run(f), inputs: scoring.inputs };
   const docs: DocSums[] = [];
   let tokens = 0;
   const NSUM = SUM_FIELDS.length;

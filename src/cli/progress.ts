@@ -2,7 +2,8 @@
  * Progress on stderr: a live bar on a terminal, a plain line every few seconds otherwise (logs, CI),
  * nothing with --quiet. stdout stays free for machine-readable output.
  */
-import { createReadStream, readdirSync, statSync } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
+import { listTextFiles } from '../io/read-textdir.js';
 import cliProgress from 'cli-progress';
 import type { Progress } from '../score/score-corpus.js';
 
@@ -27,9 +28,7 @@ export async function countRows(input: string): Promise<number | undefined> {
   if (input === '-') return undefined;
   try {
     const st = statSync(input);
-    if (st.isDirectory()) {
-      return readdirSync(input, { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && e.name.endsWith('.txt')).length;
-    }
+    if (st.isDirectory()) return (await listTextFiles(input)).length;
     if (!/\.(jsonl|ndjson|json)$/i.test(input)) return undefined;
     let lines = 0;
     let last = 10;

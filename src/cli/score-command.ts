@@ -65,7 +65,7 @@ export function scoreCommand(setExitCode: (code: number) => void): Command {
     .option('--stride <n>', 'new tokens scored per window after the first, for documents longer than the context (default: context/2)', positiveInt('--stride'))
     .option('--chunk-docs <n>', 'documents per unit of work handed to a worker', positiveInt('--chunk-docs'), 64)
     .option('--max-doc-bytes <n>', 'larger documents are reported in errors.jsonl instead of scored (default 64 MiB)', positiveInt('--max-doc-bytes'))
-    .option('--overwrite', 'delete what --out holds and start over')
+    .option('--overwrite', "start over, replacing tailguard's files in --out (other files there are left alone)")
     .option('--checkpoint-seconds <s>', 'how often finished rows are made durable; a crash loses at most this much work', (v) => {
       const n = Number(v);
       if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('--checkpoint-seconds must be a number ≥ 0');
@@ -76,7 +76,10 @@ export function scoreCommand(setExitCode: (code: number) => void): Command {
     .option('-q, --quiet', 'no progress on stderr')
     .option('--json', 'print run.json to stdout when done')
     .action(async (input: string, flags: ScoreFlags) => {
-      const sink = progressSink({ quiet: !!flags.quiet, tty: process.stderr.isTTY === true, totalRows: countRows(input) });
+      const tty = process.stderr.isTTY === true;
+      // Counting rows costs a read of the input: only worth it for the bar's ETA.
+      const totalRows = tty && !flags.quiet ? countRows(input) : Promise.resolve(undefined);
+      const sink = progressSink({ quiet: !!flags.quiet, tty, totalRows });
       const options: ScoreOptions = {
         input,
         out: flags.out,

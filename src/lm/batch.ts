@@ -4,6 +4,7 @@
  * see the padding, so a padded row scores exactly as it would alone).
  */
 import * as ort from 'onnxruntime-node';
+import { ModelLoadError } from '../errors.js';
 import { SCORING_INPUTS } from './onnx/augment.js';
 import type { ModelSpec } from './model-config.js';
 import type { Window } from './windows.js';
@@ -30,16 +31,26 @@ export interface BatchLimits {
   maxTokens: number;
 }
 
+const FED_INPUTS = new Set(['input_ids', 'attention_mask', 'position_ids', SCORING_INPUTS.targets, SCORING_INPUTS.embedMask, 'use_cache_branch']);
+const isKvCache = (name: string): boolean => name.startsWith('past_key_values.') || name.startsWith('past.');
+
+/** Fails at load time, naming them, when the graph takes inputs the engine cannot feed. */
+export function assertFeedable(inputs: readonly ModelInput[], model: string): void {
+  const unknown = inputs.map((i) => i.name).filter((n) => !FED_INPUTS.has(n) && !isKvCache(n));
+  if (unknown.length > 0) {
+    throw new ModelLoadError(model, `the graph takes inputs tailguard does not know how to feed: ${unknown.join(', ')} (a decoder-only LM export is expected)`);
+  }
+}
+
 /** Groups jobs into batches of similar length, longest first. */
 export function bucketByLength(jobs: WindowJob[], limits: BatchLimits): WindowJob[][] {
   const sorted = [...jobs].sort((a, b) => (b.window.end - b.window.start) - (a.window.end - a.window.start));
   const batches: WindowJob[][] = [];
   let current: WindowJob[] = [];
-  let width = 0;
+  let width = 0; // the batch's first (longest) window
   for (const job of sorted) {
     const len = job.window.end - job.window.start;
-    const w = Math.max(width, len);
-    if (current.length > 0 && (current.length + 1 > limits.maxBatch || (current.length + 1) * w > limits.maxTokens)) {
+    if (current.length > 0 && (current.length + 1 > limits.maxBatch || (current.length + 1) * width > limits.maxTokens)) {
       batches.push(current);
       current = [];
     }
@@ -77,7 +88,7 @@ export function buildFeeds(batch: WindowJob[], inputs: readonly ModelInput[], sp
     else if (name === 'position_ids') feeds[name] = new ort.Tensor('int64', positions, [rows, seqLen]);
     else if (name === SCORING_INPUTS.targets) feeds[name] = new ort.Tensor('int64', targets, [rows, seqLen]);
     else if (name === SCORING_INPUTS.embedMask) feeds[name] = new ort.Tensor('float32', embedMask, [rows, seqLen]);
-    else if (name.startsWith('past_key_values.') || name.startsWith('past.')) {
+    else if (isKvCache(name)) {
       // Stock exports take a KV cache; scoring a whole window at once needs an empty one, of the
       // graph's own element type and head sizes (config.json as the fallback).
       const heads = typeof shape?.[1] === 'number' ? shape[1] : spec.numKeyValueHeads;

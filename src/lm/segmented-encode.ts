@@ -25,15 +25,23 @@ export function cutRuleFor(tokenizerJson: Record<string, unknown>): CutRule {
   return prepends(tokenizerJson.normalizer) ? 'drop-space' : 'keep-space';
 }
 
-/** [start, end) character ranges of the pieces; each later piece starts at the space before its first word. */
+const isSafeCut = (text: string, i: number): boolean => text[i] === ' ' && /\S/.test(text[i - 1] ?? '') && /\p{L}/u.test(text[i + 1] ?? '');
+
+/**
+ * Positions of the spaces where the text is cut, about every `maxChars`: the last safe cut before the
+ * limit, or, in a stretch without one (a long run of CJK, say), the first safe cut after it.
+ */
 export function cutPoints(text: string, maxChars = SEGMENT_CHARS): number[] {
   const cuts: number[] = [];
   let from = 0;
   while (text.length - from > maxChars) {
     let i = from + maxChars;
-    // Walk back to a space between a non-space and a letter.
-    while (i > from + 1 && !(text[i] === ' ' && /\S/.test(text[i - 1]!) && /\p{L}/u.test(text[i + 1] ?? ''))) i--;
-    if (i <= from + 1) break; // no safe cut in this stretch: keep the rest whole
+    while (i > from + 1 && !isSafeCut(text, i)) i--;
+    if (i <= from + 1) {
+      i = from + maxChars + 1;
+      while (i < text.length - 1 && !isSafeCut(text, i)) i++;
+      if (i >= text.length - 1) break; // no safe cut in the rest: it stays whole
+    }
     cuts.push(i);
     from = i + 1;
   }

@@ -6,10 +6,9 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { DeviceUnavailableError, ModelLoadError } from '../errors.js';
-import type { ModelInput } from './batch.js';
+import { assertFeedable, type ModelInput } from './batch.js';
 import { type Device } from './device.js';
 import { augmentForScoring } from './onnx/augment.js';
-import { decodeModel } from './onnx/proto.js';
 
 export interface ScoringSession {
   session: ort.InferenceSession;
@@ -34,12 +33,8 @@ function providerConfig(device: Device): ort.InferenceSession.ExecutionProviderC
  * Weights kept in separate files (ONNX external data) are handed to onnxruntime in memory, keyed by
  * the location the graph names, since the augmented graph is loaded from bytes, not from its folder.
  */
-function externalDataFiles(onnxPath: string, graphBytes: Uint8Array): { path: string; data: Uint8Array }[] {
-  const files = new Set<string>();
-  for (const t of decodeModel(graphBytes).graph?.initializer ?? []) {
-    for (const e of t.externalData ?? []) if (e.key === 'location' && e.value) files.add(e.value);
-  }
-  return [...files].map((f) => {
+function readExternalData(onnxPath: string, files: string[]): { path: string; data: Uint8Array }[] {
+  return files.map((f) => {
     try {
       return { path: f, data: readFileSync(join(dirname(onnxPath), f)) };
     } catch (err) {
@@ -56,7 +51,7 @@ export async function createScoringSession(onnxPath: string, opts: SessionOption
     throw new ModelLoadError(onnxPath, `cannot read ONNX file (${(err as Error).message})`, { cause: err });
   }
   const augmented = augmentForScoring(raw, onnxPath);
-  const externalData = augmented.hasExternalData ? externalDataFiles(onnxPath, raw) : [];
+  const externalData = readExternalData(onnxPath, augmented.externalDataFiles);
   const fallbackReasons: string[] = [];
   for (const device of opts.devices) {
     const options: ort.InferenceSession.SessionOptions = {
@@ -69,6 +64,7 @@ export async function createScoringSession(onnxPath: string, opts: SessionOption
     try {
       const session = await ort.InferenceSession.create(augmented.bytes, options);
       const inputs = session.inputMetadata.map((m) => (m.isTensor ? { name: m.name, type: m.type, shape: m.shape } : { name: m.name }));
+      assertFeedable(inputs, onnxPath);
       return { session, device, inputs, fallbackReasons, release: () => session.release() };
     } catch (err) {
       fallbackReasons.push(`${device}: ${(err as Error).message.split('\n')[0]}`);

@@ -14,7 +14,6 @@ async function start(): Promise<{ scoring: ScoringSession; spec: ModelSpec; runn
   const runner: Runner = {
     run: (feeds) => scoring.session.run(feeds),
     inputs: scoring.inputs,
-    device: scoring.device,
   };
   return { scoring, spec, runner };
 }

@@ -15,7 +15,6 @@ const NSUM = SUM_FIELDS.length;
 export interface Runner {
   run(feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.Tensor>>;
   inputs: readonly ModelInput[];
-  device: string;
 }
 
 export async function scoreChunk(runner: Runner, spec: ModelSpec, cfg: ScoringConfig, chunk: TokenizedChunk): Promise<ChunkScores> {
@@ -70,7 +69,9 @@ export async function scoreChunk(runner: Runner, spec: ModelSpec, cfg: ScoringCo
     accumulate(batch, out, seqLen);
   };
 
-  for (const batch of bucketByLength(jobs, { maxBatch: cfg.maxBatch, maxTokens: cfg.maxTokens })) {
+  for (const planned of bucketByLength(jobs, { maxBatch: cfg.maxBatch, maxTokens: cfg.maxTokens })) {
+    const batch = planned.filter((job) => !failures[job.doc]); // a failed document's other windows are moot
+    if (batch.length === 0) continue;
     try {
       await runBatch(batch);
     } catch {
@@ -86,6 +87,13 @@ export async function scoreChunk(runner: Runner, spec: ModelSpec, cfg: ScoringCo
     }
   }
 
+  // When every document fails, the fault is the model or device, not the documents: stop the run
+  // (its checkpoint stays) rather than report each row as bad.
+  const attempted = new Set(jobs.map((j) => j.doc));
+  if (attempted.size >= 2 && [...attempted].every((d) => failures[d])) {
+    throw new Error(`every document of a chunk failed inference (${failures[jobs[0]!.doc]}); stopping instead of reporting them as bad rows`);
+  }
+
   const embeddings = new Float32Array(nDocs * dim);
   for (let d = 0; d < nDocs; d++) {
     if (failures[d]) {
@@ -99,7 +107,7 @@ export async function scoreChunk(runner: Runner, spec: ModelSpec, cfg: ScoringCo
     norm = Math.sqrt(norm) || 1;
     for (let i = 0; i < dim; i++) embeddings[d * dim + i] = hidden[d * dim + i]! / norm;
   }
-  return { tokens, sums, embeddings, dim, failures, device: runner.device };
+  return { tokens, sums, embeddings, dim, failures };
 }
 
 /** Padding positions are masked out; any valid id will do, the row's own start token is always valid. */

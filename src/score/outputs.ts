@@ -3,13 +3,13 @@
  * Rows land in `*.partial` files; `commit` makes them durable and records their sizes in the
  * checkpoint, which is what a restarted run truncates back to.
  */
-import { existsSync, renameSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppendFile } from '../io/append-file.js';
 import { NpyWriter } from '../io/npy-writer.js';
 import type { BadRecord, DocRecord } from '../io/records.js';
 import type { LmSignals } from '../signals/lm-signals.js';
-import type { Checkpoint } from './checkpoint.js';
+import { CHECKPOINT_FILE, type Checkpoint } from './checkpoint.js';
 
 export const OUTPUT_FILES = {
   scores: 'scores.jsonl',
@@ -23,7 +23,6 @@ const partial = (name: string): string => `${name}.partial`;
 
 export class RunOutputs {
   private constructor(
-    private readonly dir: string,
     private readonly scores: AppendFile,
     private readonly errors: AppendFile,
     private readonly embeddings: NpyWriter,
@@ -31,10 +30,36 @@ export class RunOutputs {
 
   /** Opens the partial files, truncated to what `checkpoint` committed (empty without one). */
   static async open(dir: string, dim: number, checkpoint: Checkpoint | null): Promise<RunOutputs> {
-    const scores = await AppendFile.open(join(dir, partial(OUTPUT_FILES.scores)), { resumeBytes: checkpoint?.scoresBytes ?? 0 });
-    const errors = await AppendFile.open(join(dir, partial(OUTPUT_FILES.errors)), { resumeBytes: checkpoint?.errorsBytes ?? 0 });
-    const embeddings = await NpyWriter.open(join(dir, partial(OUTPUT_FILES.embeddings)), dim, { resumeRows: checkpoint?.counters.scored ?? 0 });
-    return new RunOutputs(dir, scores, errors, embeddings);
+    const opened: { close(): Promise<void> }[] = [];
+    try {
+      const scores = await AppendFile.open(join(dir, partial(OUTPUT_FILES.scores)), { resumeBytes: checkpoint?.scoresBytes ?? 0 });
+      opened.push(scores);
+      const errors = await AppendFile.open(join(dir, partial(OUTPUT_FILES.errors)), { resumeBytes: checkpoint?.errorsBytes ?? 0 });
+      opened.push(errors);
+      const embeddings = await NpyWriter.open(join(dir, partial(OUTPUT_FILES.embeddings)), dim, { resumeRows: checkpoint?.counters.scored ?? 0 });
+      return new RunOutputs(scores, errors, embeddings);
+    } catch (err) {
+      await Promise.all(opened.map((f) => f.close().catch(() => undefined)));
+      throw err;
+    }
+  }
+
+  /** Renames whichever partial files are left into place; safe to repeat after a crash half-way. */
+  static moveIntoPlace(dir: string): void {
+    for (const name of [OUTPUT_FILES.scores, OUTPUT_FILES.errors, OUTPUT_FILES.embeddings]) {
+      const from = join(dir, partial(name));
+      if (existsSync(from)) renameSync(from, join(dir, name));
+    }
+  }
+
+  /** Deletes this tool's files from `dir` (for --overwrite), and nothing else that may live there. */
+  static remove(dir: string): void {
+    const ours = new Set<string>([...Object.values(OUTPUT_FILES), CHECKPOINT_FILE]);
+    if (!existsSync(dir)) return;
+    for (const name of readdirSync(dir)) {
+      const base = name.replace(/\.partial$/, '').replace(/\.tmp-.*$/, '');
+      if (ours.has(base) || (name.startsWith('.') && ours.has(base.slice(1)))) rmSync(join(dir, name), { force: true });
+    }
   }
 
   async writeScore(rec: DocRecord, signals: LmSignals, embedding: Float32Array): Promise<void> {
@@ -54,14 +79,5 @@ export class RunOutputs {
 
   async close(): Promise<void> {
     await Promise.all([this.scores.close(), this.errors.close(), this.embeddings.close()]);
-  }
-
-  /** Closes the files and renames them into place; safe to repeat after a crash half-way. */
-  async finish(): Promise<void> {
-    await this.close();
-    for (const name of [OUTPUT_FILES.scores, OUTPUT_FILES.errors, OUTPUT_FILES.embeddings]) {
-      const from = join(this.dir, partial(name));
-      if (existsSync(from)) renameSync(from, join(this.dir, name));
-    }
   }
 }

@@ -44,13 +44,20 @@ export class ScoringPools {
     });
   }
 
-  /** Starts a session (in one inference worker) and reports which device it got. */
-  async start(): Promise<{ device: string; fallbackReasons: string[] }> {
-    const report = (await this.inferers.run(null)) as StartReport;
-    if (report.ok) return report;
-    if (report.name === 'DeviceUnavailableError') throw new DeviceUnavailableError(report.message);
-    if (report.name === 'ModelLoadError') throw new TailguardError(report.message);
-    throw new Error(report.message);
+  /**
+   * Starts the session of each of the `workers` inference workers (idle workers take one start task
+   * each) and reports the device they got, which must be the same for all.
+   */
+  async start(workers: number): Promise<{ device: string; fallbackReasons: string[] }> {
+    const reports = (await Promise.all(Array.from({ length: workers }, () => this.inferers.run(null)))) as StartReport[];
+    const failed = reports.find((r) => !r.ok);
+    if (failed && !failed.ok) {
+      throw failed.name === 'DeviceUnavailableError' ? new DeviceUnavailableError(failed.message) : new TailguardError(failed.message);
+    }
+    const ok = reports.filter((r): r is Extract<StartReport, { ok: true }> => r.ok);
+    const devices = [...new Set(ok.map((r) => r.device))];
+    if (devices.length > 1) throw new DeviceUnavailableError(`inference workers started on different devices (${devices.join(', ')}); name one with --device`);
+    return ok[0]!;
   }
 
   async score(texts: string[]): Promise<ChunkScores> {

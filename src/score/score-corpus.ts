@@ -8,11 +8,13 @@
  *   errors.jsonl     one row per input row that could not be scored (line, id, reason)
  *   run.json         model, device, counts, timings, tool version
  */
-import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { resolve, join } from 'node:path';
 import { InterruptedError, RunStateError, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { detectCorpusFormat, openCorpus } from '../io/open-corpus.js';
+import { listTextFiles } from '../io/read-textdir.js';
 import { jsonlToParquet } from '../io/parquet-from-jsonl.js';
 import type { InputRecord } from '../io/records.js';
 import { devicePlan, type DeviceRequest } from '../lm/device.js';
@@ -57,7 +59,7 @@ export interface ScoreOptions {
   maxDocBytes?: number;
   /** How often finished rows are made durable (default 2000 ms); a crash loses at most this much work. */
   checkpointIntervalMs?: number;
-  /** Delete whatever `out` holds and start over. */
+  /** Start over, removing tailguard's own files from `out` (nothing else). */
   overwrite?: boolean;
   cacheDir?: string;
   offline?: boolean;
@@ -110,11 +112,20 @@ export function defaultBatchTokens(cpu: boolean, context: number, vocabSize: num
   return Math.max(context, Math.min(cpu ? 2048 : 8192, Math.floor(activationBudget / (4 * vocabSize))));
 }
 
-function inputFingerprint(input: string): Record<string, string | number | null> {
+/** What identifies the input, so a resume notices when it changed underneath. */
+async function inputFingerprint(input: string): Promise<Record<string, string | number | null>> {
   if (input === '-') return { input: '-', input_size: null, input_mtime: null };
   const abs = resolve(input);
   const st = statSync(abs);
-  return { input: abs, input_size: st.isFile() ? st.size : null, input_mtime: st.isFile() ? Math.floor(st.mtimeMs) : null };
+  if (st.isFile()) return { input: abs, input_size: st.size, input_mtime: Math.floor(st.mtimeMs) };
+  // A directory's rows are its sorted .txt files: a file added or changed would shift or alter rows.
+  const files = await listTextFiles(abs);
+  const hash = createHash('sha256');
+  for (const f of files) {
+    const fst = statSync(join(abs, f));
+    hash.update(`${f}\0${fst.size}\0${Math.floor(fst.mtimeMs)}\n`);
+  }
+  return { input: abs, input_files: files.length, input_listing: hash.digest('hex').slice(0, 16) };
 }
 
 interface Chunk {
@@ -149,10 +160,11 @@ export async function scoreCorpus(opts: ScoreOptions): Promise<RunSummary> {
     stride,
     context,
   };
-  if (cfg.maxBatch < 1 || cfg.maxTokens < context) throw new UsageError(`--batch-size must be ≥ 1 and --max-batch-tokens ≥ the context (${context})`);
+  if (cfg.maxTokens < context) throw new UsageError(`--max-batch-tokens (got ${cfg.maxTokens}) must be at least the context (${context})`);
+  if (cfg.maxBatch < 1) throw new UsageError(`--batch-size must be at least 1 (got ${cfg.maxBatch})`);
 
   const fingerprint: Checkpoint['fingerprint'] = {
-    ...inputFingerprint(opts.input),
+    ...(await inputFingerprint(opts.input)),
     model: model.onnxPath,
     model_size: statSync(model.onnxPath).size,
     text_field: opts.textField ?? 'text',
@@ -167,8 +179,12 @@ export async function scoreCorpus(opts: ScoreOptions): Promise<RunSummary> {
   };
 
   // Decide between a fresh run, a resume, and a run that already finished.
-  if (opts.overwrite) rmSync(out, { recursive: true, force: true });
-  mkdirSync(out, { recursive: true });
+  if (opts.overwrite) RunOutputs.remove(out);
+  try {
+    mkdirSync(out, { recursive: true });
+  } catch (err) {
+    throw new RunStateError(out, `cannot create the output directory (${(err as Error).message})`);
+  }
   let checkpoint = readCheckpoint(out);
   if (checkpoint) {
     assertSameRun(out, checkpoint.fingerprint, fingerprint);
@@ -182,21 +198,22 @@ export async function scoreCorpus(opts: ScoreOptions): Promise<RunSummary> {
   const attempts = (checkpoint?.attempts ?? 0) + 1;
   const priorMs = checkpoint?.elapsedMs ?? 0;
 
-  const outputs = await RunOutputs.open(out, spec.hiddenSize, checkpoint);
   let device: string = checkpoint?.device ?? devices[0]!;
   let fallbackReasons: string[] = checkpoint?.fallbackReasons ?? [];
   const elapsedMs = (): number => priorMs + (Date.now() - started);
-  const commit = async (inputDone: boolean): Promise<void> => {
-    const sizes = await outputs.sync();
-    checkpoint = { version: 1, fingerprint, counters: { ...counters }, ...sizes, elapsedMs: elapsedMs(), inputDone, attempts, device, fallbackReasons };
-    await writeCheckpoint(out, checkpoint);
-  };
 
-  // A checkpoint that saw the whole input leaves only the finishing steps.
-  const pools = checkpoint?.inputDone ? null : new ScoringPools(cfg, { inferWorkers: workers, tokenizerWorkers: opts.tokenizerWorkers ?? 1 });
-  try {
-    if (pools) {
-      const startInfo = await pools.start();
+  // A checkpoint that saw the whole input leaves only the finishing steps below.
+  if (!checkpoint?.inputDone) {
+    const outputs = await RunOutputs.open(out, spec.hiddenSize, checkpoint);
+    const commit = async (inputDone: boolean): Promise<void> => {
+      const sizes = await outputs.sync();
+      checkpoint = { version: 1, fingerprint, counters: { ...counters }, ...sizes, elapsedMs: elapsedMs(), inputDone, attempts, device, fallbackReasons };
+      await writeCheckpoint(out, checkpoint);
+    };
+    let pools: ScoringPools | undefined;
+    try {
+      const pool = (pools = new ScoringPools(cfg, { inferWorkers: workers, tokenizerWorkers: opts.tokenizerWorkers ?? 1 }));
+      const startInfo = await pool.start(workers);
       device = startInfo.device;
       fallbackReasons = startInfo.fallbackReasons;
       opts.onStart?.({ device, fallbackReasons, resumedFrom, model });
@@ -256,7 +273,7 @@ export async function scoreCorpus(opts: ScoreOptions): Promise<RunSummary> {
       const maxInFlight = workers * 2 + 1;
       const dispatch = async (records: InputRecord[]): Promise<void> => {
         const texts = records.flatMap((r) => (r.kind === 'doc' ? [r.text] : []));
-        const scores = texts.length > 0 ? pools.score(texts) : Promise.resolve(emptyScores(spec.hiddenSize, device));
+        const scores = texts.length > 0 ? pool.score(texts) : Promise.resolve(emptyScores(spec.hiddenSize));
         // Avoid an unhandled rejection while the chunk waits its turn; it is awaited in order.
         scores.catch(() => undefined);
         inFlight.push({ records, scores });
@@ -287,17 +304,19 @@ export async function scoreCorpus(opts: ScoreOptions): Promise<RunSummary> {
       if (pending.length > 0 && !interrupted) await dispatch(pending);
       while (inFlight.length > 0) await writeChunk(inFlight.shift()!);
       await commit(!interrupted);
+      await outputs.close();
       if (interrupted) throw new InterruptedError(out, counters.records);
+    } catch (err) {
+      await outputs.close().catch(() => undefined);
+      throw err;
+    } finally {
+      await pools?.close();
     }
-  } catch (err) {
-    await outputs.close();
-    throw err;
-  } finally {
-    await pools?.close();
   }
 
-  // Finish: every step is idempotent, so a run killed here finishes on restart.
-  await outputs.finish();
+  // Finish: the partial files are complete (headers patched, synced) once the checkpoint says
+  // inputDone, and every step from here is idempotent, so a run killed here finishes on restart.
+  RunOutputs.moveIntoPlace(out);
   const written: Record<string, string> = { scores: OUTPUT_FILES.scores, errors: OUTPUT_FILES.errors, embeddings: OUTPUT_FILES.embeddings };
   if (opts.format === 'parquet') {
     await jsonlToParquet(join(out, OUTPUT_FILES.scores), join(out, OUTPUT_FILES.parquet), { integerFields: ['line', 'tokens'] });
@@ -334,6 +353,6 @@ export async function scoreCorpus(opts: ScoreOptions): Promise<RunSummary> {
   return summary;
 }
 
-function emptyScores(dim: number, device: string): ChunkScores {
-  return { tokens: new Int32Array(0), sums: new Float64Array(0), embeddings: new Float32Array(0), dim, failures: [], device };
+function emptyScores(dim: number): ChunkScores {
+  return { tokens: new Int32Array(0), sums: new Float64Array(0), embeddings: new Float32Array(0), dim, failures: [] };
 }

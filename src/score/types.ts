@@ -20,7 +20,6 @@ export interface ChunkScores {
   dim: number;
   /** Per document, why it could not be scored (null when it was). */
   failures: (string | null)[];
-  device: string;
 }
 
 export interface ScoringConfig {

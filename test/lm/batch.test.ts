@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bucketByLength, buildFeeds, type WindowJob } from '../../src/lm/batch.js';
+import { assertFeedable, bucketByLength, buildFeeds, type WindowJob } from '../../src/lm/batch.js';
 import type { ModelSpec } from '../../src/lm/model-config.js';
 
 const spec: ModelSpec = { modelType: 'llama', hiddenSize: 4, contextLength: 8, numLayers: 2, numKeyValueHeads: 2, headDim: 2, vocabSize: 10, bosTokenId: 1, eosTokenId: 2 };
@@ -42,5 +42,13 @@ describe('buildFeeds', () => {
 
   it('refuses inputs it does not know how to feed', () => {
     expect(() => buildFeeds([job(0, 3)], [{ name: 'pixel_values' }], spec, 0)).toThrow(/pixel_values/);
+  });
+});
+
+describe('assertFeedable', () => {
+  it('accepts a stock decoder export and names the inputs it cannot feed', () => {
+    const stock = ['input_ids', 'attention_mask', 'position_ids', 'past_key_values.0.key', 'past_key_values.0.value', 'tg_targets', 'tg_embed_mask'];
+    expect(() => assertFeedable(stock.map((name) => ({ name })), 'm')).not.toThrow();
+    expect(() => assertFeedable([...stock, 'token_type_ids', 'pixel_values'].map((name) => ({ name })), 'm')).toThrow(/token_type_ids, pixel_values/);
   });
 });

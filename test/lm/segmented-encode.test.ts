@@ -51,4 +51,11 @@ describe('cutPoints', () => {
     }
     expect(cutPoints('x'.repeat(100), 10)).toEqual([]);
   });
+
+  it('goes on cutting after a long stretch with no safe cut', () => {
+    const text = `${'漢'.repeat(500)} and then plenty of ordinary words follow here`;
+    const cuts = cutPoints(text, 20);
+    expect(cuts[0]).toBe(500);
+    expect(cuts.length).toBeGreaterThan(1);
+  });
 });

@@ -40,7 +40,7 @@ beforeAll(async () => {
   spec = readModelSpec(model.dir);
   tokenizer = loadTokenizer(model.dir, spec);
   session = await createScoringSession(model.onnxPath, { devices: ['cpu'], threads: 1 });
-  runner = { run: (f) => session.session.run(f), inputs: session.inputs, device: session.device };
+  runner = { run: (f) => session.session.run(f), inputs: session.inputs };
   reference = Llama2cReference.fromFile(join(FIXTURE, 'stories260K.bin'));
   refTokenizer = Llama2cTokenizer.fromFile(join(FIXTURE, 'tok512.bin'));
 });
@@ -156,5 +156,17 @@ describe('stories260k through the scoring engine', () => {
     const chunk: TokenizedChunk = { ids: Int32Array.from([BOS_ID]), offsets: Int32Array.from([0, 1]) };
     const scores = await scoreChunk(runner, spec, cfg(), chunk);
     expect(scores.failures[0]).toMatch(/no tokens/);
+  });
+});
+
+describe('inference failures', () => {
+  const failing: Runner = { run: () => Promise.reject(new Error('device lost')), inputs: [] };
+  it('reports a lone failing document as a bad row', async () => {
+    const scores = await scoreChunk({ ...failing, inputs: session.inputs }, spec, cfg(), tokenize([TEXTS[0]!]));
+    expect(scores.failures[0]).toMatch(/inference failed: device lost/);
+  });
+
+  it('stops the run when every document of a chunk fails: the fault is not the documents', async () => {
+    await expect(scoreChunk({ ...failing, inputs: session.inputs }, spec, cfg(), tokenize(TEXTS))).rejects.toThrow(/every document of a chunk failed inference \(inference failed: device lost\)/);
   });
 });

@@ -3,7 +3,7 @@
  * and resume after kill -9 ending with exactly the outputs of an uninterrupted run.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parquetReadObjects } from 'hyparquet';
@@ -89,6 +89,43 @@ describe('scoreCorpus', () => {
     await expect(scoreCorpus({ input, out, device: 'cpu' })).rejects.toThrow(/finished run/);
     const again = await scoreCorpus({ input, out, device: 'cpu', overwrite: true });
     expect(again.counts.scored).toBe(3);
+  });
+
+  it('finishes a run that crashed during its finishing steps (renames half done, no run.json)', async () => {
+    const dir = tmp('finishing');
+    const input = join(dir, 'in.jsonl');
+    writeFileSync(input, storyCorpus(5) + '{broken\n');
+    const out = join(dir, 'out');
+    const done = await scoreCorpus({ input, out, device: 'cpu', format: 'parquet' });
+    const expected = Object.fromEntries(['scores.jsonl', 'errors.jsonl', 'embeddings.npy'].map((f) => [f, readFileSync(join(out, f))]));
+    // The state of a crash after the first rename: the checkpoint saying the input is done, the
+    // other files still partial, no run.json yet.
+    const { workers: _w, threads: _t, format: _f, ...fingerprint } = done.options;
+    writeFileSync(join(out, 'checkpoint.json'), JSON.stringify({
+      version: 1, fingerprint, counters: { records: 6, scored: 5, errors: 1, tokens: done.tokens },
+      scoresBytes: expected['scores.jsonl']!.length, errorsBytes: expected['errors.jsonl']!.length,
+      elapsedMs: 1000, inputDone: true, attempts: 1, device: 'cpu', fallbackReasons: [],
+    }));
+    renameSync(join(out, 'errors.jsonl'), join(out, 'errors.jsonl.partial'));
+    renameSync(join(out, 'embeddings.npy'), join(out, 'embeddings.npy.partial'));
+    rmSync(join(out, 'run.json'));
+    const again = await scoreCorpus({ input, out, device: 'cpu', format: 'parquet' });
+    expect(again.counts).toEqual(done.counts);
+    expect(again.attempts).toBe(2);
+    for (const [f, bytes] of Object.entries(expected)) expect(readFileSync(join(out, f)).equals(bytes), f).toBe(true);
+    expect(existsSync(join(out, 'checkpoint.json'))).toBe(false);
+    expect(existsSync(join(out, 'scores.parquet'))).toBe(true);
+  });
+
+  it('--overwrite removes only its own files from the output directory', async () => {
+    const dir = tmp('overwrite');
+    const input = join(dir, 'in.jsonl');
+    writeFileSync(input, storyCorpus(2));
+    writeFileSync(join(dir, 'notes.txt'), 'mine');
+    await scoreCorpus({ input, out: dir, device: 'cpu' });
+    await scoreCorpus({ input, out: dir, device: 'cpu', overwrite: true });
+    expect(readFileSync(join(dir, 'notes.txt'), 'utf8')).toBe('mine');
+    expect(existsSync(input)).toBe(true);
   });
 
   it('refuses to resume an interrupted run with other settings', async () => {

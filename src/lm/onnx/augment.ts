@@ -33,8 +33,8 @@ export interface AugmentedModel {
   bytes: Uint8Array;
   /** Name of the value used as final hidden states. */
   hiddenStateName: string;
-  /** True when some initializer lives in an external data file (handed to the session in memory). */
-  hasExternalData: boolean;
+  /** External data files the graph's initializers live in (handed to the session in memory), relative to the graph. */
+  externalDataFiles: string[];
 }
 
 function elemTypeOf(graph: IGraphProto, name: string): number | undefined {
@@ -140,6 +140,9 @@ export function augmentForScoring(onnxBytes: Uint8Array, model: string): Augment
   graph.output = [];
   b.appendTo(graph);
 
-  const hasExternalData = (graph.initializer ?? []).some((t) => t.dataLocation === 1);
-  return { bytes: encodeModel(proto), hiddenStateName: hiddenName, hasExternalData };
+  const externalDataFiles = new Set<string>();
+  for (const t of graph.initializer ?? []) {
+    for (const e of t.externalData ?? []) if (e.key === 'location' && e.value) externalDataFiles.add(e.value);
+  }
+  return { bytes: encodeModel(proto), hiddenStateName: hiddenName, externalDataFiles: [...externalDataFiles] };
 }
