@@ -8,7 +8,7 @@
  * Weights use transformers' GPT-2 names and Conv1D layout ([in, out], y = x W + b).
  */
 import { attr, GraphBuilder } from '../../src/lm/onnx/graph-builder.js';
-import { attention, causalPaddingMask, declareDecoderInputs, DIMS, encodeOnnxModel, F32, mergeHeads, splitHeads, transpose } from './onnx-util.js';
+import { attention, causalPaddingMask, declareDecoderInputs, declareDecoderOutputs, DIMS, encodeOnnxModel, F32, mergeHeads, splitHeads, transpose } from './onnx-util.js';
 
 export const GPT2_OPSET = 18;
 
@@ -71,10 +71,6 @@ export function buildGpt2Onnx(cfg: Gpt2Config, w: Gpt2Weights): Uint8Array {
   const wteT = b.initFloat('lm_head.weight_transposed', transpose(weight(w, 'transformer.wte.weight').data, vocabSize, D), [D, vocabSize]);
   b.op('MatMul', [hidden, wteT], undefined, 'logits');
 
-  b.output('logits', F32, [DIMS.batch, DIMS.seq, vocabSize]);
-  for (let l = 0; l < nLayer; l++) {
-    b.output(`present.${l}.key`, F32, [DIMS.batch, nHead, DIMS.total, hd]);
-    b.output(`present.${l}.value`, F32, [DIMS.batch, nHead, DIMS.total, hd]);
-  }
+  declareDecoderOutputs(b, nLayer, nHead, hd, vocabSize);
   return encodeOnnxModel(b.toGraph('tiny_gpt2'), GPT2_OPSET, 'GPT2LMHeadModel (decoder with past), random weights, written by tailguard scripts/make-tiny-gpt2.ts');
 }

@@ -11,7 +11,7 @@
 import { attr, GraphBuilder } from '../../src/lm/onnx/graph-builder.js';
 import type { Llama2cCheckpoint } from './llama2c-format.js';
 import {
-  attention, causalPaddingMask, declareDecoderInputs, DIMS, encodeOnnxModel, F32, linearOutIn, mergeHeads, repeatKv, splitHeads, transpose,
+  attention, causalPaddingMask, declareDecoderInputs, declareDecoderOutputs, DIMS, encodeOnnxModel, F32, linearOutIn, mergeHeads, repeatKv, splitHeads, transpose,
 } from './onnx-util.js';
 
 export const LLAMA_OPSET = 17;
@@ -129,10 +129,6 @@ export function buildLlamaOnnx(ck: Llama2cCheckpoint, opts: LlamaOnnxOptions): U
   const lmHead = b.initFloat('lm_head.weight_transposed', transpose(classifier, vocabSize, dim), [dim, vocabSize]);
   b.op('MatMul', [hidden, lmHead], undefined, 'logits');
 
-  b.output('logits', F32, [DIMS.batch, DIMS.seq, vocabSize]);
-  for (let l = 0; l < nLayers; l++) {
-    b.output(`present.${l}.key`, F32, [DIMS.batch, nKvHeads, DIMS.total, headSize]);
-    b.output(`present.${l}.value`, F32, [DIMS.batch, nKvHeads, DIMS.total, headSize]);
-  }
+  declareDecoderOutputs(b, nLayers, nKvHeads, headSize, vocabSize);
   return encodeOnnxModel(b.toGraph('llama2c_to_llama'), LLAMA_OPSET, 'LlamaForCausalLM (decoder with past) converted from a llama2.c checkpoint by tailguard scripts/convert-llama2c.ts');
 }

@@ -44,6 +44,15 @@ export function declareDecoderInputs(b: GraphBuilder, nLayers: number, kvHeads: 
   return { pastKeys, pastValues };
 }
 
+/** Declares the standard decoder outputs: logits, present.{i}.key/value (the present values must already exist). */
+export function declareDecoderOutputs(b: GraphBuilder, nLayers: number, kvHeads: number, headDim: number, vocabSize: number): void {
+  b.output('logits', F32, [DIMS.batch, DIMS.seq, vocabSize]);
+  for (let l = 0; l < nLayers; l++) {
+    b.output(`present.${l}.key`, F32, [DIMS.batch, kvHeads, DIMS.total, headDim]);
+    b.output(`present.${l}.value`, F32, [DIMS.batch, kvHeads, DIMS.total, headDim]);
+  }
+}
+
 /**
  * Additive attention mask [batch, 1, seq, past+seq]: 0 where query i (absolute position past+i) may attend key j
  * (j <= past+i and attention_mask[b, j] = 1), MASK_VALUE elsewhere.
