@@ -7,7 +7,7 @@
  *   node --import tsx scripts/make-tiny-gpt2.ts [--out test/fixtures/tiny-gpt2]
  */
 import { join } from 'node:path';
-import { trainByteBpe } from './lib/byte-bpe.js';
+import { byteLevelTokenizerFiles, trainByteBpe } from './lib/byte-bpe.js';
 import { parseFlags, runIfMain, sha256, writeBytes, writeJson } from './lib/files.js';
 import { buildGpt2Onnx, GPT2_OPSET, type Gpt2Config, type Gpt2Weights } from './lib/gpt2-onnx.js';
 import { Prng } from './lib/prng.js';
@@ -66,7 +66,6 @@ export function randomGpt2Weights(cfg: Gpt2Config, seed: number): Gpt2Weights {
 
 export function makeTinyGpt2(out = DEFAULT_OUT): string[] {
   const bpe = trainByteBpe(BPE_CORPUS, N_MERGES);
-  const vocab: Record<string, number> = Object.fromEntries(bpe.vocab);
   const eotId = bpe.vocab.size;
   const vocabSize = eotId + 1;
   const cfg: Gpt2Config = { ...TINY_GPT2, vocabSize };
@@ -103,43 +102,7 @@ export function makeTinyGpt2(out = DEFAULT_OUT): string[] {
     vocab_size: vocabSize,
   });
   json('generation_config.json', { _from_model_config: true, bos_token_id: eotId, eos_token_id: eotId });
-  json('tokenizer.json', {
-    version: '1.0',
-    truncation: null,
-    padding: null,
-    added_tokens: [{ id: eotId, content: EOT, single_word: false, lstrip: false, rstrip: false, normalized: true, special: true }],
-    normalizer: null,
-    pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
-    post_processor: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: false, use_regex: true },
-    decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
-    model: {
-      type: 'BPE',
-      dropout: null,
-      unk_token: null,
-      continuing_subword_prefix: '',
-      end_of_word_suffix: '',
-      fuse_unk: false,
-      byte_fallback: false,
-      ignore_merges: false,
-      vocab,
-      merges: bpe.merges,
-    },
-  });
-  json('tokenizer_config.json', {
-    add_bos_token: false,
-    add_prefix_space: false,
-    added_tokens_decoder: { [String(eotId)]: { content: EOT, lstrip: false, normalized: true, rstrip: false, single_word: false, special: true } },
-    bos_token: EOT,
-    clean_up_tokenization_spaces: false,
-    eos_token: EOT,
-    errors: 'replace',
-    model_max_length: cfg.nPositions,
-    pad_token: null,
-    tokenizer_class: 'GPT2Tokenizer',
-    unk_token: EOT,
-  });
-  const st = { content: EOT, lstrip: false, normalized: true, rstrip: false, single_word: false };
-  json('special_tokens_map.json', { bos_token: st, eos_token: st, unk_token: st });
+  for (const [name, value] of Object.entries(byteLevelTokenizerFiles(bpe, EOT, cfg.nPositions))) json(name, value);
 
   const onnx = buildGpt2Onnx(cfg, weights);
   writeBytes(join(out, 'onnx', 'model.onnx'), onnx);

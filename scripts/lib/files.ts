@@ -42,12 +42,16 @@ export function parseFlags(argv: string[], known: string[]): Record<string, stri
 }
 
 /** Runs a script's main() when the file is executed directly; errors become one line and exit 1. */
-export function runIfMain(importMetaUrl: string, main: () => void): void {
+export function runIfMain(importMetaUrl: string, main: () => void | Promise<void>): void {
   if (!isMain(importMetaUrl)) return;
-  try {
-    main();
-  } catch (e) {
+  const fail = (e: unknown): never => {
     console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
     process.exit(1);
+  };
+  try {
+    const done = main();
+    if (done) done.catch(fail);
+  } catch (e) {
+    fail(e);
   }
 }

@@ -10,6 +10,7 @@
  */
 import { attr, GraphBuilder } from '../../src/lm/onnx/graph-builder.js';
 import type { Llama2cCheckpoint } from './llama2c-format.js';
+import type { NamedTensor } from './safetensors.js';
 import {
   attention, causalPaddingMask, declareDecoderInputs, declareDecoderOutputs, DIMS, encodeOnnxModel, F32, linearOutIn, mergeHeads, repeatKv, splitHeads, transpose,
 } from './onnx-util.js';
@@ -33,6 +34,33 @@ export function permuteRotaryRows(w: Float32Array, nHeads: number, rows: number,
       }
     }
   }
+  return out;
+}
+
+/**
+ * The checkpoint under transformers' LlamaForCausalLM parameter names ([out, in] like nn.Linear, q/k rows in the
+ * halves layout), as model.safetensors holds it. A tied classifier is not stored (transformers re-ties lm_head).
+ */
+export function hfLlamaTensors(ck: Llama2cCheckpoint): NamedTensor[] {
+  const { dim, hiddenDim, nHeads, nKvHeads, vocabSize, kvDim } = ck.config;
+  const t = (name: string, shape: number[], data: Float32Array): NamedTensor => ({ name, shape, data });
+  const out = [t('model.embed_tokens.weight', [vocabSize, dim], ck.tokenEmbedding)];
+  ck.layers.forEach((L, l) => {
+    const p = `model.layers.${l}`;
+    out.push(
+      t(`${p}.input_layernorm.weight`, [dim], L.rmsAtt),
+      t(`${p}.self_attn.q_proj.weight`, [dim, dim], permuteRotaryRows(L.wq, nHeads, dim, dim)),
+      t(`${p}.self_attn.k_proj.weight`, [kvDim, dim], permuteRotaryRows(L.wk, nKvHeads, kvDim, dim)),
+      t(`${p}.self_attn.v_proj.weight`, [kvDim, dim], L.wv),
+      t(`${p}.self_attn.o_proj.weight`, [dim, dim], L.wo),
+      t(`${p}.post_attention_layernorm.weight`, [dim], L.rmsFfn),
+      t(`${p}.mlp.gate_proj.weight`, [hiddenDim, dim], L.w1),
+      t(`${p}.mlp.up_proj.weight`, [hiddenDim, dim], L.w3),
+      t(`${p}.mlp.down_proj.weight`, [dim, hiddenDim], L.w2),
+    );
+  });
+  out.push(t('model.norm.weight', [dim], ck.rmsFinal));
+  if (ck.wcls) out.push(t('lm_head.weight', [vocabSize, dim], ck.wcls));
   return out;
 }
 
@@ -124,9 +152,11 @@ export function buildLlamaOnnx(ck: Llama2cCheckpoint, opts: LlamaOnnxOptions): U
   }
 
   const hidden = rmsNorm(b, h, 'model.norm.weight', ck.rmsFinal, opts.rmsNormEps);
-  // The logits projection: MatMul(final hidden [B,S,D], W^T [D,V]); for a tied classifier W is the embedding.
-  const classifier = ck.wcls ?? ck.tokenEmbedding;
-  const lmHead = b.initFloat('lm_head.weight_transposed', transpose(classifier, vocabSize, dim), [dim, vocabSize]);
+  // The logits projection: MatMul(final hidden [B,S,D], W^T [D,V]). A tied classifier is Transpose(embedding), which
+  // ONNX Runtime folds into a constant when the session starts: the file holds the [V, D] table once.
+  const lmHead = ck.wcls
+    ? b.initFloat('lm_head.weight_transposed', transpose(ck.wcls, vocabSize, dim), [dim, vocabSize])
+    : b.op('Transpose', [embed], { perm: attr.ints([1, 0]) });
   b.op('MatMul', [hidden, lmHead], undefined, 'logits');
 
   declareDecoderOutputs(b, nLayers, nKvHeads, headSize, vocabSize);

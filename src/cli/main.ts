@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { InterruptedError, TailguardError } from '../errors.js';
 import { TOOL_VERSION } from '../version.js';
+import { calibrateCommand, detectCommand } from './detect-command.js';
 import { scoreCommand } from './score-command.js';
 
 export async function main(argv: string[]): Promise<number> {
@@ -13,6 +14,8 @@ export async function main(argv: string[]): Promise<number> {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
     .showHelpAfterError('(run with --help for usage)');
   program.addCommand(scoreCommand((c) => { exitCode = c; }).exitOverride());
+  program.addCommand(detectCommand((c) => { exitCode = c; }).exitOverride());
+  program.addCommand(calibrateCommand().exitOverride());
   try {
     await program.parseAsync(argv);
   } catch (err) {

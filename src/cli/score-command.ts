@@ -1,8 +1,8 @@
 /** `tailguard score`: the CLI face of scoreCorpus. */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_MODEL } from '../lm/model-dir.js';
 import { exitCodeFor, scoreCorpus, type ScoreOptions } from '../score/score-corpus.js';
-import { countRows, progressSink } from './progress.js';
+import { SIGNAL_DEFINITIONS } from '../signals/definitions.js';
+import { addScoringOptions, scoringProgress, scoringSettings, type ScoringFlags } from './scoring-options.js';
 
 function positiveInt(name: string) {
   return (v: string): number => {
@@ -12,14 +12,9 @@ function positiveInt(name: string) {
   };
 }
 
-interface ScoreFlags {
+interface ScoreFlags extends ScoringFlags {
   out: string;
-  model: string;
-  onnxFile?: string;
-  textField: string;
-  idField?: string;
   format: 'jsonl' | 'parquet';
-  device: 'auto' | 'cpu' | 'cuda' | 'webgpu';
   workers: number;
   threads?: number;
   tokenizerWorkers: number;
@@ -31,31 +26,24 @@ interface ScoreFlags {
   maxDocBytes?: number;
   overwrite?: boolean;
   checkpointSeconds: number;
-  cacheDir?: string;
-  offline?: boolean;
   quiet?: boolean;
   json?: boolean;
 }
 
 export function scoreCommand(setExitCode: (code: number) => void): Command {
-  return new Command('score')
+  return addScoringOptions(new Command('score'))
     .description(
       'Stream a corpus through a reference language model and write per-document scores and embeddings.\n\n' +
-        'Writes to --out: scores.jsonl (id, line, tokens, mean_nll, perplexity, mean_entropy, mean_log_rank,\n' +
-        'fast_detect; one row per scored document in input order), embeddings.npy (float32 N×d, row i =\n' +
-        'scores row i), errors.jsonl (rows that could not be scored: line, id, file, reason), run.json.\n' +
+        'Writes to --out: scores.jsonl (id, line and the signals below; one row per scored document in input\n' +
+        'order), embeddings.npy (float32 N×d, row i = scores row i), errors.jsonl (rows that could not be scored:\n' +
+        'line, id, file, reason), run.json.\n' +
         'A killed run resumes when started again with the same command.\n\n' +
         'Exit status: 0 every row scored; 1 some rows are in errors.jsonl; 2 the run could not be done;\n' +
         '130 interrupted (Ctrl-C/SIGTERM: progress saved, the same command resumes).',
     )
     .argument('<input>', "JSONL (.jsonl, .jsonl.gz, .jsonl.zst), Parquet (.parquet), a directory of .txt files, or '-' (JSONL on stdin)")
     .requiredOption('-o, --out <dir>', 'output directory')
-    .option('-m, --model <model>', 'model directory, name of a bundled model, or hub id (owner/name)', DEFAULT_MODEL)
-    .option('--onnx-file <path>', 'ONNX graph inside the model directory (default: onnx/model.onnx)')
-    .option('--text-field <name>', 'field holding the text', 'text')
-    .option('--id-field <name>', 'field holding the document id (default: the line number)')
     .addOption(new Option('--format <format>', 'scores format: jsonl, or parquet (also writes scores.parquet)').choices(['jsonl', 'parquet']).default('jsonl'))
-    .addOption(new Option('--device <device>', 'execution provider; auto = CUDA when installed and a GPU is visible, else CPU').choices(['auto', 'cpu', 'cuda', 'webgpu']).default('auto'))
     .option('--workers <n>', 'inference workers, one ONNX Runtime session each', positiveInt('--workers'), 1)
     .option('--threads <n>', 'CPU threads per session (default: cores / workers)', positiveInt('--threads'))
     .option('--tokenizer-workers <n>', 'tokenizer threads', positiveInt('--tokenizer-workers'), 1)
@@ -71,24 +59,16 @@ export function scoreCommand(setExitCode: (code: number) => void): Command {
       if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('--checkpoint-seconds must be a number ≥ 0');
       return n;
     }, 2)
-    .option('--cache-dir <dir>', 'hub model cache (default: $TAILGUARD_CACHE or ~/.cache/tailguard/hub)')
-    .option('--offline', 'never download models (also: HF_HUB_OFFLINE=1)')
     .option('-q, --quiet', 'no progress on stderr')
     .option('--json', 'print run.json to stdout when done')
+    .addHelpText('after', `\n${SIGNAL_DEFINITIONS}`)
     .action(async (input: string, flags: ScoreFlags) => {
-      const tty = process.stderr.isTTY === true;
-      // Counting rows costs a read of the input: only worth it for the bar's ETA.
-      const totalRows = tty && !flags.quiet ? countRows(input) : Promise.resolve(undefined);
-      const sink = progressSink({ quiet: !!flags.quiet, tty, totalRows });
+      const { sink, onStart, onProgress } = scoringProgress(input, !!flags.quiet);
       const options: ScoreOptions = {
+        ...scoringSettings(flags),
         input,
         out: flags.out,
-        model: flags.model,
-        onnxFile: flags.onnxFile,
-        textField: flags.textField,
-        idField: flags.idField,
         format: flags.format,
-        device: flags.device,
         workers: flags.workers,
         threads: flags.threads,
         tokenizerWorkers: flags.tokenizerWorkers,
@@ -100,13 +80,8 @@ export function scoreCommand(setExitCode: (code: number) => void): Command {
         maxDocBytes: flags.maxDocBytes,
         overwrite: flags.overwrite,
         checkpointIntervalMs: flags.checkpointSeconds * 1000,
-        cacheDir: flags.cacheDir,
-        offline: flags.offline,
-        onStart: ({ device, fallbackReasons, resumedFrom, model }) => {
-          for (const r of fallbackReasons) sink.start(`device ${r}; falling back`);
-          sink.start(`scoring ${input} with ${model.ref} (${model.dir}) on ${device}` + (resumedFrom ? `, resuming after row ${resumedFrom}` : ''));
-        },
-        onProgress: (p) => sink.update(p),
+        onStart,
+        onProgress,
       };
       // First Ctrl-C (or SIGTERM): finish the chunks in flight, checkpoint, exit 130. Second: exit now.
       const stop = new AbortController();

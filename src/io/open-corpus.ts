@@ -51,14 +51,14 @@ export async function detectCorpusFormat(path: string): Promise<CorpusFormat> {
  */
 export async function* openCorpus(path: string, opts: OpenCorpusOptions = {}): AsyncGenerator<InputRecord> {
   const format = await detectCorpusFormat(path);
-  const { maxDocBytes, startIndex, textField, idField } = opts;
+  const { maxDocBytes, startIndex, textField, idField, keepFields } = opts;
   switch (format.kind) {
     case 'jsonl':
       // stdin ('-') sniffs gzip/zstd magic bytes, since it has no name to go by.
-      yield* readJsonl(path, { textField, idField, startIndex, maxLineBytes: maxDocBytes, compression: format.stdin ? 'auto' : format.compression });
+      yield* readJsonl(path, { textField, idField, keepFields, startIndex, maxLineBytes: maxDocBytes, compression: format.stdin ? 'auto' : format.compression });
       return;
     case 'parquet':
-      yield* readParquet(path, { textField, idField, startIndex, maxDocBytes });
+      yield* readParquet(path, { textField, idField, keepFields, startIndex, maxDocBytes });
       return;
     case 'textdir':
       // A directory has no fields: the id is the relative path, the text the whole file.

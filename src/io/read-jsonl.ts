@@ -9,7 +9,7 @@ import { compressionFromMagic, compressionFromPath, decompress, fileBytes, sniff
 import { assertReadableFile } from './fs-checks.js';
 import { checkText, DEFAULT_TEXT_FIELD, idForBadRow, resolveId, typeName } from './fields.js';
 import { DEFAULT_MAX_LINE_BYTES, LineSplitter, type RawLine } from './line-splitter.js';
-import type { BadRecord, CorpusOptions, InputRecord } from './records.js';
+import { pickFields, type BadRecord, type CorpusOptions, type InputRecord } from './records.js';
 import { decodeUtf8Strict } from './utf8.js';
 
 export interface JsonlReadOptions extends CorpusOptions {
@@ -94,6 +94,7 @@ export class JsonlLineParser {
   private readonly textField: string;
   private readonly idField: string | undefined;
   private readonly maxLineBytes: number;
+  private readonly keepFields: string[] | undefined;
 
   constructor(
     private readonly file: string,
@@ -103,6 +104,7 @@ export class JsonlLineParser {
     this.textField = opts.textField ?? DEFAULT_TEXT_FIELD;
     this.idField = opts.idField;
     this.maxLineBytes = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+    this.keepFields = opts.keepFields;
   }
 
   /** The record for one physical line, or null for a blank or skipped line. */
@@ -143,7 +145,8 @@ export class JsonlLineParser {
     if (!text.ok) return this.bad(line, idForBadRow(idValue, idPresent, line, this.idField), text.reason);
     const id = resolveId(idValue, idPresent, line, this.idField);
     if (!id.ok) return this.bad(line, null, id.reason);
-    return { kind: 'doc', index: this.index++, line, id: id.value, text: text.value, file: this.file };
+    const fields = pickFields(obj, this.keepFields);
+    return { kind: 'doc', index: this.index++, line, id: id.value, text: text.value, file: this.file, ...(fields ? { fields } : {}) };
   }
 
   /** Counts one record; true when it falls before startIndex and must not be produced. */

@@ -15,7 +15,7 @@ import { CorpusOpenError } from '../errors.js';
 import { checkText, DEFAULT_TEXT_FIELD, idForBadRow, resolveId } from './fields.js';
 import { DEFAULT_MAX_LINE_BYTES } from './line-splitter.js';
 import { assertReadableFile } from './fs-checks.js';
-import type { CorpusOptions, InputRecord } from './records.js';
+import { pickFields, type CorpusOptions, type InputRecord } from './records.js';
 import { decodeUtf8Strict } from './utf8.js';
 
 export interface ParquetReadOptions extends CorpusOptions {
@@ -92,7 +92,8 @@ export async function* readParquet(path: string, opts: ParquetReadOptions = {}):
     }
     // An id field the schema lacks behaves like a missing id on every row: line numbers.
     const hasId = idField !== undefined && names.includes(idField);
-    const columns = hasId && idField !== textField ? [textField, idField!] : [textField];
+    const kept = (opts.keepFields ?? []).filter((f) => names.includes(f) && f !== textField && f !== idField);
+    const columns = [...(hasId && idField !== textField ? [textField, idField!] : [textField]), ...kept];
 
     const stringFromBytes = (bytes: Uint8Array | undefined): string | BadCell | undefined => {
       if (bytes === undefined || bytes === null) return bytes;
@@ -141,7 +142,8 @@ export async function* readParquet(path: string, opts: ParquetReadOptions = {}):
           const reason = !text.ok ? text.reason : (id as { reason: string }).reason;
           yield { kind: 'bad', index: index++, line, id: badId, file: path, reason };
         } else {
-          yield { kind: 'doc', index: index++, line, id: id.value, text: text.value, file: path };
+          const fields = pickFields(row, kept.length > 0 ? kept : undefined);
+          yield { kind: 'doc', index: index++, line, id: id.value, text: text.value, file: path, ...(fields ? { fields } : {}) };
         }
       }
       groupStart = groupEnd;

@@ -11,6 +11,8 @@ export interface DocRecord {
   text: string;
   /** Source file, for error messages (a directory corpus has many). */
   file: string;
+  /** The row's values of CorpusOptions.keepFields that it has (JSONL and Parquet rows). */
+  fields?: Record<string, unknown>;
 }
 
 /** A row that could not be turned into a document: reported in errors.jsonl, never dropped silently. */
@@ -30,4 +32,14 @@ export interface CorpusOptions {
   textField?: string;
   /** Field holding the id (default: none, ids are line numbers). */
   idField?: string;
+  /** Other fields to carry along in DocRecord.fields (provenance, source, domain...). */
+  keepFields?: string[];
+}
+
+/** The values of `names` that `row` has. */
+export function pickFields(row: Record<string, unknown>, names: readonly string[] | undefined): Record<string, unknown> | undefined {
+  if (!names || names.length === 0) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const n of names) if (Object.hasOwn(row, n)) out[n] = row[n];
+  return out;
 }

@@ -7,7 +7,8 @@ import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { DeviceUnavailableError, TailguardError } from '../errors.js';
 import type { StartReport } from './infer-worker.js';
-import type { ChunkScores, ScoringConfig, TokenizedChunk } from './types.js';
+import type { TextSignals } from '../signals/text-signals.js';
+import type { ChunkScores, PreparedChunk, ScoringConfig, TokenizedChunk } from './types.js';
 
 /** Workers are written in TypeScript; when running from source (tests, tsx) they need tsx's loader. */
 function workerFile(name: string): { filename: string; execArgv: string[] } {
@@ -60,9 +61,10 @@ export class ScoringPools {
     return ok[0]!;
   }
 
-  async score(texts: string[]): Promise<ChunkScores> {
-    const tokenized = (await this.tokenizers.run(texts)) as TokenizedChunk;
-    return (await this.inferers.run(tokenized)) as ChunkScores;
+  async score(texts: string[]): Promise<ChunkScores & { textSignals: TextSignals[] }> {
+    const { textSignals, ...tokenized } = (await this.tokenizers.run(texts)) as PreparedChunk;
+    const scores = (await this.inferers.run(tokenized satisfies TokenizedChunk)) as ChunkScores;
+    return { ...scores, textSignals };
   }
 
   async close(): Promise<void> {

@@ -2,7 +2,8 @@
  * `scoreCorpus`: read → tokenize → score → write, streamed with bounded memory and resumable.
  *
  * Outputs in `out`:
- *   scores.jsonl     one row per scored document, in input order
+ *   scores.jsonl     one row per scored document, in input order: id, line, the LM signals (signals/lm-signals.ts)
+ *                    and the text signals (signals/text-signals.ts)
  *   scores.parquet   the same rows, with format 'parquet'
  *   embeddings.npy   float32 N×d, row i belongs to scores row i
  *   errors.jsonl     one row per input row that could not be scored (line, id, reason)
@@ -21,6 +22,7 @@ import { devicePlan, type DeviceRequest } from '../lm/device.js';
 import { readModelSpec } from '../lm/model-config.js';
 import { resolveModel, type ResolvedModel } from '../lm/model-dir.js';
 import { lmSignals } from '../signals/lm-signals.js';
+import type { TextSignals } from '../signals/text-signals.js';
 import { TOOL_VERSION } from '../version.js';
 import { assertSameRun, readCheckpoint, removeCheckpoint, writeCheckpoint, type Checkpoint, type Counters } from './checkpoint.js';
 import { OUTPUT_FILES, RunOutputs } from './outputs.js';
@@ -128,9 +130,11 @@ async function inputFingerprint(input: string): Promise<Record<string, string | 
   return { input: abs, input_files: files.length, input_listing: hash.digest('hex').slice(0, 16) };
 }
 
+type ScoredChunk = ChunkScores & { textSignals: TextSignals[] };
+
 interface Chunk {
   records: InputRecord[];
-  scores: Promise<ChunkScores>;
+  scores: Promise<ScoredChunk>;
 }
 
 export async function scoreCorpus(opts: ScoreOptions): Promise<RunSummary> {
@@ -259,7 +263,7 @@ export async function scoreCorpus(opts: ScoreOptions): Promise<RunSummary> {
           });
           counters.scored++;
           counters.tokens += signals.tokens;
-          await outputs.writeScore(rec, signals, scores.embeddings.subarray(k * scores.dim, (k + 1) * scores.dim));
+          await outputs.writeScore(rec, { ...signals, ...scores.textSignals[k]! }, scores.embeddings.subarray(k * scores.dim, (k + 1) * scores.dim));
         }
         if (Date.now() - lastCommit >= (opts.checkpointIntervalMs ?? 2000)) {
           await commit(false);
@@ -353,6 +357,6 @@ export async function scoreCorpus(opts: ScoreOptions): Promise<RunSummary> {
   return summary;
 }
 
-function emptyScores(dim: number): ChunkScores {
-  return { tokens: new Int32Array(0), sums: new Float64Array(0), embeddings: new Float32Array(0), dim, failures: [] };
+function emptyScores(dim: number): ScoredChunk {
+  return { tokens: new Int32Array(0), sums: new Float64Array(0), embeddings: new Float32Array(0), dim, failures: [], textSignals: [] };
 }

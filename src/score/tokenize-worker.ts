@@ -1,12 +1,15 @@
-/** Piscina worker: tokenizes a chunk of documents, so tokenization overlaps inference. */
+/**
+ * Piscina worker: tokenizes a chunk of documents and computes their text signals, so both overlap inference.
+ */
 import { workerData } from 'piscina';
 import { readModelSpec } from '../lm/model-config.js';
 import { loadTokenizer, type TextTokenizer } from '../lm/tokenizer.js';
-import type { TokenizedChunk } from './types.js';
+import { textSignals } from '../signals/text-signals.js';
+import type { PreparedChunk } from './types.js';
 
 let tokenizer: TextTokenizer | undefined;
 
-export default function tokenize(texts: string[]): TokenizedChunk {
+export default function tokenize(texts: string[]): PreparedChunk {
   tokenizer ??= loadTokenizer((workerData as { modelDir: string }).modelDir, readModelSpec((workerData as { modelDir: string }).modelDir));
   const encoded = texts.map((t) => tokenizer!.encode(t));
   const offsets = new Int32Array(texts.length + 1);
@@ -16,5 +19,5 @@ export default function tokenize(texts: string[]): TokenizedChunk {
     ids[offsets[i]!] = tokenizer!.documentStartId;
     ids.set(e, offsets[i]! + 1);
   });
-  return { ids, offsets };
+  return { ids, offsets, textSignals: texts.map((t) => textSignals(t)) };
 }

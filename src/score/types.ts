@@ -1,10 +1,16 @@
 /** Messages that cross between the pipeline and its worker threads (structured-clone friendly). */
+import type { TextSignals } from '../signals/text-signals.js';
 
 /** Token ids of a chunk's documents, each starting with the document-start token, concatenated. */
 export interface TokenizedChunk {
   ids: Int32Array;
   /** Document d is ids[offsets[d] .. offsets[d+1]). */
   offsets: Int32Array;
+}
+
+/** What the tokenizer workers return: the tokens, and the model-free text signals computed beside them. */
+export interface PreparedChunk extends TokenizedChunk {
+  textSignals: TextSignals[];
 }
 
 /** Number of per-document sums in `ChunkScores.sums`, in this order. */

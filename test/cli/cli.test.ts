@@ -42,7 +42,7 @@ describe('tailguard CLI', () => {
   it('is silent on stderr with --quiet, and exits 1 when rows failed', () => {
     const dir = tmp();
     writeFileSync(join(dir, 'in.jsonl'), '{"text": "Tom had a ball."}\n{"text": 3}\n');
-    const r = run(['score', join(dir, 'in.jsonl'), '--out', join(dir, 'o'), '--quiet', '--device', 'cpu']);
+    const r = run(['score', join(dir, 'in.jsonl'), '--out', join(dir, 'o'), '--quiet', '--model', 'stories260k', '--device', 'cpu']);
     expect(r.status).toBe(1);
     expect(r.stderr).toBe('');
   });

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convertLlama2c } from '../../scripts/convert-llama2c.js';
 import { verifyRopeTheta } from '../../scripts/lib/llama-onnx.js';
 import { parseLlama2cCheckpoint } from '../../scripts/lib/llama2c-format.js';
+import { decodeSafetensors } from '../../scripts/lib/safetensors.js';
 import { decodeModel, DataType } from '../../src/lm/onnx/proto.js';
 import { BOS_ID, Llama2cReference, Llama2cTokenizer } from '../reference/llama2c.js';
 import { allFinite, type DecoderShape, logSoftmax64, maxLogProbDiff, runBatch, runWithPast } from './decoder-run.js';
@@ -105,20 +106,49 @@ describe('stories260k ONNX vs llama2.c float64 reference', () => {
 });
 
 describe('stories260k graph layout and converter', () => {
-  it('logits = MatMul(final-norm hidden [B,S,64], lm_head initializer [64,512])', () => {
+  it('logits = MatMul(final-norm hidden [B,S,64], Transpose(tied embedding [512,64]))', () => {
     const model = decodeModel(readFileSync(join(MODEL, 'onnx', 'model.onnx')));
     const g = model.graph!;
     expect(Number(model.irVersion)).toBe(8);
     const producer = g.node!.find((n) => n.output!.includes('logits'))!;
     expect(producer.opType).toBe('MatMul');
-    const w = g.initializer!.find((t) => t.name === producer.input![1])!;
-    expect(w.name).toBe('lm_head.weight_transposed');
-    expect(w.dataType).toBe(DataType.FLOAT);
-    expect(w.dims!.map(Number)).toEqual([64, 512]);
+    const transpose = g.node!.find((n) => n.output!.includes(producer.input![1]!))!;
+    expect(transpose.opType).toBe('Transpose');
+    expect(transpose.input).toEqual(['model.embed_tokens.weight']);
     expect(g.initializer!.some((t) => t.name === producer.input![0])).toBe(false);
     expect(g.node!.some((n) => n.output!.includes(producer.input![0]!))).toBe(true);
     const embed = g.initializer!.find((t) => t.name === 'model.embed_tokens.weight')!;
+    expect(embed.dataType).toBe(DataType.FLOAT);
     expect(embed.dims!.map(Number)).toEqual([512, 64]);
+    // The [V, D] table is stored once.
+    expect(g.initializer!.filter((t) => t.dims!.map(Number).join() === '64,512')).toHaveLength(0);
+  });
+
+  it('model.safetensors holds the llama2.c weights under LlamaForCausalLM names, q/k rows in the halves layout', () => {
+    const { tensors, metadata } = decodeSafetensors(readFileSync(join(MODEL, 'model.safetensors')));
+    expect(metadata).toEqual({ format: 'pt' });
+    expect(tensors.size).toBe(1 + 5 * 9 + 1); // embedding, 9 per layer, final norm; tied lm_head not stored
+    expect(tensors.has('lm_head.weight')).toBe(false);
+    const raw = readFileSync(BIN);
+    const rawF32 = new Float32Array(raw.buffer.slice(raw.byteOffset + 28, raw.byteOffset + raw.byteLength));
+    // Independent of the converter: index the raw v0 layout by hand (dim 64, hidden 172, 5 layers, kv dim 32, vocab 512).
+    const D = 64, H = 172, L = 5, KV = 32, V = 512, HD = 8;
+    const emb = tensors.get('model.embed_tokens.weight')!;
+    expect(emb.shape).toEqual([V, D]);
+    expect(Array.from(emb.data)).toEqual(Array.from(rawF32.subarray(0, V * D)));
+    const wqStart = V * D + L * D; // after embedding and the attention norms
+    const q2 = tensors.get('model.layers.2.self_attn.q_proj.weight')!;
+    expect(q2.shape).toEqual([D, D]);
+    const rawQ2 = rawF32.subarray(wqStart + 2 * D * D, wqStart + 3 * D * D);
+    // HF row h*hd + j*hd/2 + i  =  llama2.c row h*hd + 2i + j
+    for (const [h, i, j] of [[0, 0, 1], [3, 2, 0], [7, 3, 1]] as const) {
+      const hf = h * HD + j * (HD / 2) + i;
+      const l2c = h * HD + 2 * i + j;
+      expect(Array.from(q2.data.subarray(hf * D, (hf + 1) * D))).toEqual(Array.from(rawQ2.subarray(l2c * D, (l2c + 1) * D)));
+    }
+    const wvStart = wqStart + L * D * D + L * KV * D;
+    expect(Array.from(tensors.get('model.layers.4.self_attn.v_proj.weight')!.data)).toEqual(Array.from(rawF32.subarray(wvStart + 4 * KV * D, wvStart + 5 * KV * D)));
+    expect(tensors.get('model.layers.0.mlp.down_proj.weight')!.shape).toEqual([D, H]);
   });
 
   it('config.json is a LlamaForCausalLM config', () => {

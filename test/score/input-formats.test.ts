@@ -32,7 +32,7 @@ describe('input formats', () => {
     const runs: Record<string, Record<string, unknown>[]> = {};
     for (const input of ['c.jsonl', 'c.jsonl.gz', 'c.parquet', 'txt']) {
       const out = join(dir, `out-${input}`);
-      const s = await scoreCorpus({ input: join(dir, input), out, idField: 'id', device: 'cpu' });
+      const s = await scoreCorpus({ input: join(dir, input), out, idField: 'id', model: 'stories260k', device: 'cpu' });
       expect(s.counts).toEqual({ input_rows: 3, scored: 3, errors: 0 });
       runs[input] = metrics(out);
     }
@@ -48,7 +48,7 @@ describe('input formats', () => {
     const big = 'The quick brown fox jumps over the lazy dog. '.repeat(Math.ceil(10e6 / 45)).slice(0, 10e6);
     writeFileSync(join(dir, 'in.jsonl'), [DOCS[0], { id: 'big', text: big }, DOCS[1]].map((d) => JSON.stringify(d)).join('\n') + '\n');
     const out = join(dir, 'out');
-    const s = await scoreCorpus({ input: join(dir, 'in.jsonl'), out, idField: 'id', device: 'cpu', maxDocBytes: 1_000_000 });
+    const s = await scoreCorpus({ input: join(dir, 'in.jsonl'), out, idField: 'id', model: 'stories260k', device: 'cpu', maxDocBytes: 1_000_000 });
     expect(s.counts).toEqual({ input_rows: 3, scored: 2, errors: 1 });
     const err = JSON.parse(readFileSync(join(out, 'errors.jsonl'), 'utf8'));
     expect(err.line).toBe(2);

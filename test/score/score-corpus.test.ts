@@ -53,7 +53,7 @@ describe('scoreCorpus', () => {
     ]);
     writeFileSync(input, bytes);
     const out = join(dir, 'out');
-    const summary = await scoreCorpus({ input, out, idField: 'id', device: 'cpu', format: 'parquet' });
+    const summary = await scoreCorpus({ input, out, idField: 'id', model: 'stories260k', device: 'cpu', format: 'parquet' });
     expect(summary.counts).toEqual({ input_rows: 8, scored: 3, errors: 5 });
     expect(exitCodeFor(summary)).toBe(1);
     const scores = readJsonl(join(out, 'scores.jsonl'));
@@ -85,9 +85,9 @@ describe('scoreCorpus', () => {
     const input = join(dir, 'in.jsonl');
     writeFileSync(input, storyCorpus(3));
     const out = join(dir, 'out');
-    await scoreCorpus({ input, out, device: 'cpu' });
-    await expect(scoreCorpus({ input, out, device: 'cpu' })).rejects.toThrow(/finished run/);
-    const again = await scoreCorpus({ input, out, device: 'cpu', overwrite: true });
+    await scoreCorpus({ input, out, model: 'stories260k', device: 'cpu' });
+    await expect(scoreCorpus({ input, out, model: 'stories260k', device: 'cpu' })).rejects.toThrow(/finished run/);
+    const again = await scoreCorpus({ input, out, model: 'stories260k', device: 'cpu', overwrite: true });
     expect(again.counts.scored).toBe(3);
   });
 
@@ -96,7 +96,7 @@ describe('scoreCorpus', () => {
     const input = join(dir, 'in.jsonl');
     writeFileSync(input, storyCorpus(5) + '{broken\n');
     const out = join(dir, 'out');
-    const done = await scoreCorpus({ input, out, device: 'cpu', format: 'parquet' });
+    const done = await scoreCorpus({ input, out, model: 'stories260k', device: 'cpu', format: 'parquet' });
     const expected = Object.fromEntries(['scores.jsonl', 'errors.jsonl', 'embeddings.npy'].map((f) => [f, readFileSync(join(out, f))]));
     // The state of a crash after the first rename: the checkpoint saying the input is done, the
     // other files still partial, no run.json yet.
@@ -109,7 +109,7 @@ describe('scoreCorpus', () => {
     renameSync(join(out, 'errors.jsonl'), join(out, 'errors.jsonl.partial'));
     renameSync(join(out, 'embeddings.npy'), join(out, 'embeddings.npy.partial'));
     rmSync(join(out, 'run.json'));
-    const again = await scoreCorpus({ input, out, device: 'cpu', format: 'parquet' });
+    const again = await scoreCorpus({ input, out, model: 'stories260k', device: 'cpu', format: 'parquet' });
     expect(again.counts).toEqual(done.counts);
     expect(again.attempts).toBe(2);
     for (const [f, bytes] of Object.entries(expected)) expect(readFileSync(join(out, f)).equals(bytes), f).toBe(true);
@@ -122,8 +122,8 @@ describe('scoreCorpus', () => {
     const input = join(dir, 'in.jsonl');
     writeFileSync(input, storyCorpus(2));
     writeFileSync(join(dir, 'notes.txt'), 'mine');
-    await scoreCorpus({ input, out: dir, device: 'cpu' });
-    await scoreCorpus({ input, out: dir, device: 'cpu', overwrite: true });
+    await scoreCorpus({ input, out: dir, model: 'stories260k', device: 'cpu' });
+    await scoreCorpus({ input, out: dir, model: 'stories260k', device: 'cpu', overwrite: true });
     expect(readFileSync(join(dir, 'notes.txt'), 'utf8')).toBe('mine');
     expect(existsSync(input)).toBe(true);
   });
@@ -140,7 +140,7 @@ describe('scoreCorpus', () => {
       version: 1, fingerprint: { stride: 7 }, counters: { records: 0, scored: 0, errors: 0, tokens: 0 },
       scoresBytes: 0, errorsBytes: 0, elapsedMs: 0, inputDone: false, attempts: 1, device: 'cpu', fallbackReasons: [],
     }));
-    await expect(scoreCorpus({ input, out, device: 'cpu' })).rejects.toThrow(/stride: was 7/);
+    await expect(scoreCorpus({ input, out, model: 'stories260k', device: 'cpu' })).rejects.toThrow(/stride: was 7/);
   });
 });
 
@@ -187,7 +187,7 @@ describe('resume after kill -9', () => {
     good.splice(100, 0, '{not json');
     good.splice(900, 0, JSON.stringify({ id: 'empty', text: '' }));
     writeFileSync(input, good.join('\n'));
-    const common = ['score', input, '--id-field', 'id', '--device', 'cpu', '--chunk-docs', '8', '--checkpoint-seconds', '0', '--quiet'];
+    const common = ['score', input, '--id-field', 'id', '--model', 'stories260k', '--device', 'cpu', '--chunk-docs', '8', '--checkpoint-seconds', '0', '--quiet'];
     const whole = join(dir, 'whole');
     const straight = await finish([...common, '--out', whole]);
     expect(straight.code).toBe(1); // the two bad rows
@@ -213,7 +213,7 @@ describe('resume after kill -9', () => {
     const dir = tmp('sigint');
     const input = join(dir, 'in.jsonl');
     writeFileSync(input, storyCorpus(1200));
-    const common = ['score', input, '--id-field', 'id', '--device', 'cpu', '--chunk-docs', '8', '--checkpoint-seconds', '0', '--quiet'];
+    const common = ['score', input, '--id-field', 'id', '--model', 'stories260k', '--device', 'cpu', '--chunk-docs', '8', '--checkpoint-seconds', '0', '--quiet'];
     const whole = join(dir, 'whole');
     expect((await finish([...common, '--out', whole])).code).toBe(0);
 

@@ -1,0 +1,126 @@
+/**
+ * Held-out evaluation of a reference LM with tailguard's own scoring engine (not the training code):
+ * bits per byte per source of ../shared/corpora/human/heldout.jsonl and overall, Σ NLL / (ln 2 · Σ UTF-8 bytes),
+ * where Σ NLL runs over every token of every document, each predicted from the document-start token onwards
+ * (windowed with the engine's default stride where a document exceeds the context). Also token-level perplexity and
+ * the engine's CPU tokens/s over the whole file.
+ *
+ *   node --import tsx bench/heldout-bpb.ts --model models/NAME [--model models/NAME:onnx/model_quantized.onnx]
+ *        [--heldout ../shared/corpora/human/heldout.jsonl] [--json bench/results/NAME-heldout.json]
+ *
+ * Prints a markdown table per model to stdout; --json writes the numbers for the model card.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { scoreCorpus } from '../src/index.js';
+import { runIfMain } from '../scripts/lib/files.js';
+import { TRAINING_SOURCES } from '../scripts/train-lm/sources.js';
+
+export interface SourceEval {
+  source: string;
+  trained_on: boolean;
+  docs: number;
+  bytes: number;
+  tokens: number;
+  nll: number;
+  bits_per_byte: number;
+  perplexity: number;
+}
+
+export interface ModelEval {
+  model: string;
+  onnx: string;
+  device: string;
+  tokens_per_second: number;
+  wall_seconds: number;
+  overall: SourceEval;
+  trained_sources: SourceEval;
+  unseen_sources: SourceEval;
+  sources: SourceEval[];
+}
+
+function summarise(source: string, rows: { bytes: number; tokens: number; nll: number }[], trained: boolean): SourceEval {
+  const bytes = rows.reduce((a, r) => a + r.bytes, 0);
+  const tokens = rows.reduce((a, r) => a + r.tokens, 0);
+  const nll = rows.reduce((a, r) => a + r.nll, 0);
+  return { source, trained_on: trained, docs: rows.length, bytes, tokens, nll, bits_per_byte: nll / (Math.LN2 * bytes), perplexity: Math.exp(nll / tokens) };
+}
+
+export async function evaluateHeldout(model: string, heldout: string, onnxFile?: string): Promise<ModelEval> {
+  const docs = new Map<string, { source: string; bytes: number }>();
+  for (const line of readFileSync(heldout, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    const row = JSON.parse(line) as { id: string; source: string; text: string };
+    docs.set(row.id, { source: row.source, bytes: Buffer.byteLength(row.text, 'utf8') });
+  }
+  const out = mkdtempSync(join(tmpdir(), 'tailguard-bpb-'));
+  try {
+    const run = await scoreCorpus({ input: heldout, out, model, onnxFile, idField: 'id', format: 'jsonl' });
+    if (run.counts.errors > 0) throw new Error(`${run.counts.errors} held-out documents failed to score (see ${out}/errors.jsonl)`);
+    const bySource = new Map<string, { bytes: number; tokens: number; nll: number }[]>();
+    for (const line of readFileSync(join(out, 'scores.jsonl'), 'utf8').split('\n')) {
+      if (!line.trim()) continue;
+      const s = JSON.parse(line) as { id: string; tokens: number; mean_nll: number };
+      const doc = docs.get(s.id);
+      if (!doc) throw new Error(`scores.jsonl has an id not in ${heldout}: ${s.id}`);
+      const list = bySource.get(doc.source) ?? [];
+      list.push({ bytes: doc.bytes, tokens: s.tokens, nll: s.mean_nll * s.tokens });
+      bySource.set(doc.source, list);
+    }
+    const sources = [...bySource.entries()]
+      .map(([source, rows]) => summarise(source, rows, source in TRAINING_SOURCES))
+      .sort((a, b) => Number(b.trained_on) - Number(a.trained_on) || b.bytes - a.bytes);
+    const all = [...bySource.entries()];
+    const pool = (pred: (s: string) => boolean) => all.filter(([s]) => pred(s)).flatMap(([, r]) => r);
+    return {
+      model,
+      onnx: run.model.onnx,
+      device: run.device.used,
+      tokens_per_second: run.tokens_per_second,
+      wall_seconds: run.wall_seconds,
+      overall: summarise('all', pool(() => true), false),
+      trained_sources: summarise('trained-on sources', pool((s) => s in TRAINING_SOURCES), true),
+      unseen_sources: summarise('unseen sources', pool((s) => !(s in TRAINING_SOURCES)), false),
+      sources,
+    };
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+export function markdownTable(e: ModelEval): string {
+  const f = (x: number, d: number) => x.toFixed(d);
+  const row = (s: SourceEval) =>
+    `| ${s.source} | ${s.trained_on ? 'yes' : 'no'} | ${s.docs} | ${s.bytes.toLocaleString('en-US')} | ${f(s.bytes / s.tokens, 2)} | ${f(s.perplexity, 1)} | ${f(s.bits_per_byte, 3)} |`;
+  return [
+    `| source | trained on | docs | bytes | bytes/token | token ppl | bits/byte |`,
+    `| --- | --- | ---: | ---: | ---: | ---: | ---: |`,
+    ...e.sources.map(row),
+    row({ ...e.trained_sources, source: '**trained-on sources**' }),
+    row({ ...e.unseen_sources, source: '**unseen sources**' }),
+    row({ ...e.overall, source: '**all**', trained_on: false }).replace('| no |', '| — |'),
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      model: { type: 'string', multiple: true },
+      heldout: { type: 'string', default: '../shared/corpora/human/heldout.jsonl' },
+      json: { type: 'string' },
+    },
+  });
+  const results: ModelEval[] = [];
+  for (const spec of values.model ?? []) {
+    const [model, onnxFile] = spec.split(':') as [string, string | undefined];
+    console.error(`scoring ${values.heldout} with ${spec}`);
+    const e = await evaluateHeldout(model, values.heldout!, onnxFile);
+    results.push(e);
+    console.log(`### ${spec} (${e.onnx.replace(/.*\/models\//, 'models/')}, ${e.device}: ${Math.round(e.tokens_per_second)} tok/s)\n\n${markdownTable(e)}\n`);
+  }
+  if (values.json) writeFileSync(values.json, JSON.stringify(results, null, 2) + '\n');
+}
+
+runIfMain(import.meta.url, main);

@@ -1,0 +1,177 @@
+/** `tailguard detect` and `tailguard calibrate`: the CLI faces of detectCorpus and calibrateFromInputs. */
+import { Command, InvalidArgumentError } from 'commander';
+import { calibrateFromInputs } from '../detect/calibrate.js';
+import { detectCorpus } from '../detect/detect-corpus.js';
+import type { OperatingStats } from '../detect/detector.js';
+import { DEFAULT_HUMAN_VALUES, DEFAULT_SYNTHETIC_VALUES } from '../detect/provenance.js';
+import { addScoringOptions, scoringProgress, scoringSettings, type ScoringFlags } from './scoring-options.js';
+
+/** Exit status when a check the user asked for fails (--max-synthetic-ratio). */
+export const EXIT_CHECK_FAILED = 3;
+
+const list = (v: string): string[] => v.split(',').map((x) => x.trim()).filter(Boolean);
+function fraction(name: string, lo = 0, hi = 1) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!(Number.isFinite(n) && n > lo && n < hi)) throw new InvalidArgumentError(`${name} must be a number in (${lo}, ${hi})`);
+    return n;
+  };
+}
+function positive(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!(Number.isFinite(n) && n >= 0)) throw new InvalidArgumentError(`${name} must be a number ≥ 0`);
+    return n;
+  };
+}
+
+interface DetectFlags extends ScoringFlags {
+  out: string;
+  detector?: string;
+  fpr: number;
+  provenanceField?: string;
+  humanValues: string[];
+  syntheticValues: string[];
+  sourceField?: string;
+  humanSources: string[];
+  syntheticSources: string[];
+  maxSyntheticRatio?: number;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+const pct = (x: number | null | undefined) => (x === null || x === undefined || Number.isNaN(x) ? '—' : `${(100 * x).toFixed(1)}%`);
+const num = (x: number | null | undefined) => (x === null || x === undefined || Number.isNaN(x) ? '—' : x === Infinity ? '∞' : x.toFixed(3));
+
+export function detectCommand(setExitCode: (code: number) => void): Command {
+  return addScoringOptions(new Command('detect'))
+    .description(
+      'Flag machine-written documents, label every document\'s provenance, and estimate the synthetic-to-real ratio.\n\n' +
+        'INPUT is a corpus (scored into OUT/scores, resumable) or a `tailguard score` output directory (its scores\n' +
+        'are reused). Writes OUT/detections.jsonl (id, line, p_synthetic, score, verdict, provenance, detector; one\n' +
+        'row per scored document) and OUT/summary.json. Provenance: human-verified / synthetic-known from the\n' +
+        'input\'s own fields (--provenance-field, --source-field with allow/deny lists), else synthetic-suspected /\n' +
+        'human-unverified from the detector. Without --detector: zero-shot Fast-DetectGPT with its threshold at\n' +
+        '--fpr on the model\'s human reference (its TPR is unknown, so the ratio is not corrected).\n\n' +
+        'Exit status: 0 done; 1 some rows could not be scored (see OUT/scores/errors.jsonl); 2 could not run;\n' +
+        '3 the estimated synthetic-to-real ratio exceeds --max-synthetic-ratio.',
+    )
+    .argument('<input>', 'corpus (JSONL, Parquet, directory of .txt) or a score output directory')
+    .requiredOption('-o, --out <dir>', 'output directory')
+    .option('--detector <file>', 'detector.json from `tailguard calibrate` (default: zero-shot Fast-DetectGPT)')
+    .option('--fpr <rate>', 'false-positive rate of the zero-shot default on human text', fraction('--fpr'), 0.01)
+    .option('--provenance-field <name>', 'field declaring each row\'s origin')
+    .option('--human-values <list>', 'values of --provenance-field meaning human (comma-separated)', list, DEFAULT_HUMAN_VALUES)
+    .option('--synthetic-values <list>', 'values of --provenance-field meaning machine-written', list, DEFAULT_SYNTHETIC_VALUES)
+    .option('--source-field <name>', 'field naming each row\'s source, checked against the lists below')
+    .option('--human-sources <list>', 'sources known to be human-written (allow list)', list, [])
+    .option('--synthetic-sources <list>', 'sources known to be machine-written (deny list)', list, [])
+    .option('--max-synthetic-ratio <r>', 'fail (exit 3) when the estimated synthetic-to-real ratio exceeds r', positive('--max-synthetic-ratio'))
+    .option('--json', 'print summary.json to stdout')
+    .option('-q, --quiet', 'no report on stderr')
+    .action(async (input: string, flags: DetectFlags) => {
+      const { sink, ...progress } = scoringProgress(input, !!flags.quiet);
+      const summary = await detectCorpus({
+        input,
+        out: flags.out,
+        detector: flags.detector,
+        zeroShotFpr: flags.fpr,
+        scoring: { ...scoringSettings(flags), ...progress },
+        provenance: {
+          provenanceField: flags.provenanceField,
+          humanValues: flags.humanValues,
+          syntheticValues: flags.syntheticValues,
+          sourceField: flags.sourceField,
+          humanSources: flags.humanSources,
+          syntheticSources: flags.syntheticSources,
+        },
+      }).finally(() => sink.stop());
+      if (flags.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+      const s = summary.synthetic;
+      if (!flags.quiet) {
+        const c = summary.counts;
+        process.stderr.write(
+          `tailguard: detector: ${summary.detector.source}${summary.detector.zero_shot ? ' [zero-shot default]' : ''}, threshold ${num(summary.detector.threshold)}\n` +
+            `tailguard: ${c.scored} documents: ${c['human-verified']} human-verified, ${c['human-unverified']} human-unverified, ` +
+            `${c['synthetic-known']} synthetic-known, ${c['synthetic-suspected']} synthetic-suspected; ${c.errors} could not be scored\n` +
+            `tailguard: synthetic share ${pct(s.share)}${s.share_ci ? ` (${Math.round(s.confidence * 100)}% CI ${pct(s.share_ci[0])}–${pct(s.share_ci[1])})` : ''}, ` +
+            `synthetic-to-real ratio ${num(s.ratio)}${s.ratio_ci ? ` (${num(s.ratio_ci[0])}–${num(s.ratio_ci[1])})` : ''}\n` +
+            `tailguard: ${s.note}\n`,
+        );
+      }
+      let code = summary.counts.errors > 0 ? 1 : 0;
+      if (flags.maxSyntheticRatio !== undefined && s.ratio !== null && s.ratio > flags.maxSyntheticRatio) {
+        process.stderr.write(
+          `tailguard: synthetic-to-real ratio ${num(s.ratio)} exceeds --max-synthetic-ratio ${flags.maxSyntheticRatio}` +
+            `${s.corrected ? '' : ' (uncorrected flag rate of a zero-shot detector)'}; see ${flags.out}/detections.jsonl\n`,
+        );
+        code = EXIT_CHECK_FAILED;
+      }
+      setExitCode(code);
+    });
+}
+
+interface CalibrateFlags extends ScoringFlags {
+  human: string;
+  synthetic: string;
+  out: string;
+  fpr: number;
+  domainField?: string;
+  folds: number;
+  l2: number;
+  seed: number;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+function statsRow(name: string, s: OperatingStats): string {
+  return `  ${name.padEnd(14)} ${s.auroc.toFixed(3)} (${s.auroc_ci.lo.toFixed(3)}–${s.auroc_ci.hi.toFixed(3)})  ${pct(s.tpr_at_1pct_fpr).padStart(6)}  ${pct(s.tpr_at_5pct_fpr).padStart(6)}  ${pct(s.threshold_fpr).padStart(6)}  ${pct(s.threshold_tpr).padStart(6)}`;
+}
+
+export function calibrateCommand(): Command {
+  return addScoringOptions(new Command('calibrate'))
+    .description(
+      'Fit a detector of machine-written text on labelled examples and set its threshold at a target false-positive rate.\n\n' +
+        'H and S are corpora with a text field (scored into OUT.scores/, resumable) or `tailguard score` output\n' +
+        'directories. Fits a logistic regression on all standardised signals (5-fold cross-validated: the\n' +
+        'threshold and every reported rate come from out-of-fold scores), and reports beside it the zero-shot\n' +
+        'signals and the fitted 2-of-3 ensemble rule. Refuses a target FPR that too few human examples cannot\n' +
+        'certify (n ≥ ln(0.05)/ln(1 − fpr), about 3/fpr). Prints the report to stdout.',
+    )
+    .requiredOption('--human <path>', 'human-written examples')
+    .requiredOption('--synthetic <path>', 'machine-written examples')
+    .requiredOption('-o, --out <file>', 'detector file to write (detector.json)')
+    .option('--fpr <rate>', 'target false-positive rate', fraction('--fpr'), 0.01)
+    .option('--domain-field <name>', 'field naming each example\'s domain: reports FPR and TPR per domain')
+    .option('--folds <k>', 'cross-validation folds', (v) => Number(v), 5)
+    .option('--l2 <lambda>', 'L2 penalty on the standardised weights', (v) => Number(v), 1)
+    .option('--seed <n>', 'seed of the folds and bootstrap', (v) => Number(v), 1)
+    .option('--json', 'print detector.json to stdout instead of the report')
+    .option('-q, --quiet', 'no progress on stderr')
+    .action(async (flags: CalibrateFlags) => {
+      const { sink, ...progress } = scoringProgress(`${flags.human} / ${flags.synthetic}`, !!flags.quiet);
+      const det = await calibrateFromInputs({
+        human: flags.human, synthetic: flags.synthetic, out: flags.out, fpr: flags.fpr, domainField: flags.domainField,
+        folds: flags.folds, l2: flags.l2, seed: flags.seed, scoring: { ...scoringSettings(flags), ...progress },
+      }).finally(() => sink.stop());
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify(det, null, 2)}\n`);
+        return;
+      }
+      const c = det.calibration;
+      const lines = [
+        `detector ${flags.out}: logistic regression on ${c.n_human} human and ${c.n_synthetic} synthetic documents, signals of ${det.model}`,
+        `threshold at target FPR ${pct(det.target_fpr)} (out-of-fold): FPR ${pct(c.stats.threshold_fpr)}, TPR ${pct(c.stats.threshold_tpr)}`,
+        '',
+        '  detector       AUROC (95% CI)         TPR@1%  TPR@5%  FPR@thr TPR@thr',
+        ...Object.entries(c.candidates).map(([k, s]) => statsRow(k, s)),
+      ];
+      if (c.per_domain) {
+        lines.push('', '  domain                   humans  FPR      synthetic  TPR');
+        for (const [d, v] of Object.entries(c.per_domain)) {
+          lines.push(`  ${d.padEnd(24)} ${String(v.n_human).padStart(6)}  ${pct(v.fpr).padStart(6)}   ${String(v.n_synthetic).padStart(9)}  ${pct(v.tpr).padStart(6)}`);
+        }
+      }
+      process.stdout.write(`${lines.join('\n')}\n`);
+    });
+}

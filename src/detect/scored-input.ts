@@ -1,0 +1,102 @@
+/**
+ * Score rows for detection and calibration, reusing what `score` already computed:
+ * - INPUT is a score output directory (run.json + scores.jsonl): its rows are read as they are;
+ * - INPUT is a corpus: it is scored into a cache directory (resumable, like `score`), or the cache's finished run is
+ *   reused when it scored the same input with the same model.
+ * Rows come back joined with the corpus fields a caller asks for (provenance, source, domain), which a score
+ * directory does not hold: they are read from the corpus its run.json names.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { createReadStream } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { TailguardError, UsageError } from '../errors.js';
+import { openCorpus } from '../io/open-corpus.js';
+import { DEFAULT_MODEL } from '../lm/model-dir.js';
+import { scoreCorpus, type RunSummary, type ScoreOptions } from '../score/score-corpus.js';
+import type { ScoreRow } from './features.js';
+
+export interface ScoredDoc {
+  row: ScoreRow;
+  /** The requested corpus fields the row has (empty when none were asked for). */
+  fields: Record<string, unknown>;
+}
+
+export interface ScoredInput {
+  run: RunSummary;
+  scoresDir: string;
+  /** Rows that could not be scored (errors.jsonl of the run). */
+  errors: number;
+}
+
+export function isScoreDir(path: string): boolean {
+  return existsSync(join(path, 'run.json')) && existsSync(join(path, 'scores.jsonl'));
+}
+
+export function readRun(dir: string): RunSummary {
+  try {
+    return JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as RunSummary;
+  } catch (err) {
+    throw new TailguardError(`${dir}/run.json is unreadable (${(err as Error).message})`);
+  }
+}
+
+/** Identifies the reference LM behind a run's signals (signals from different LMs are not comparable). */
+export function modelIdentity(run: RunSummary): string {
+  return `${basename(run.model.dir)}/${run.model.onnx.split('/').slice(-2).join('/')}`;
+}
+
+export type ScoringSettings = Omit<ScoreOptions, 'input' | 'out' | 'overwrite'>;
+
+/** Scores `input` into `cacheDir` unless that already holds a finished run of the same input and model. */
+export async function ensureScored(input: string, cacheDir: string, settings: ScoringSettings): Promise<ScoredInput> {
+  if (isScoreDir(input)) {
+    const run = readRun(input);
+    return { run, scoresDir: input, errors: run.counts.errors };
+  }
+  if (existsSync(join(cacheDir, 'run.json'))) {
+    const run = readRun(cacheDir);
+    const wantModel = settings.model ?? DEFAULT_MODEL;
+    const sameModel = run.model.ref === wantModel || resolve(run.model.dir) === resolve(wantModel);
+    if (run.input === resolve(input) && sameModel) return { run, scoresDir: cacheDir, errors: run.counts.errors };
+  }
+  const overwrite = existsSync(join(cacheDir, 'run.json'));
+  const run = await scoreCorpus({ ...settings, input, out: cacheDir, overwrite });
+  return { run, scoresDir: cacheDir, errors: run.counts.errors };
+}
+
+async function* jsonLines<T>(path: string): AsyncGenerator<T> {
+  const lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
+  for await (const line of lines) if (line.trim()) yield JSON.parse(line) as T;
+}
+
+/**
+ * The scored rows in input order, each with the requested fields of its corpus row. Score rows are a subsequence
+ * of the corpus's documents (failed rows are in errors.jsonl), so the join is a merge on the row number.
+ */
+export async function* scoredDocs(scored: ScoredInput, fields: string[], textField?: string): AsyncGenerator<ScoredDoc> {
+  const rows = jsonLines<ScoreRow>(join(scored.scoresDir, 'scores.jsonl'));
+  if (fields.length === 0) {
+    for await (const row of rows) yield { row, fields: {} };
+    return;
+  }
+  const corpusPath = scored.run.input;
+  if (!existsSync(corpusPath)) {
+    throw new UsageError(`fields ${fields.join(', ')} must come from the scored corpus, ${corpusPath}, which no longer exists; pass the corpus itself as input`);
+  }
+  const textOpt = textField ?? (typeof scored.run.options.text_field === 'string' ? scored.run.options.text_field : undefined);
+  const idOpt = typeof scored.run.options.id_field === 'string' ? scored.run.options.id_field : undefined;
+  const corpus = openCorpus(corpusPath, { textField: textOpt, idField: idOpt, keepFields: fields });
+  for await (const row of rows) {
+    for (;;) {
+      const next = await corpus.next();
+      if (next.done) throw new TailguardError(`${scored.scoresDir}/scores.jsonl has row ${row.line} (id ${row.id}), which ${corpusPath} does not: was the corpus changed after scoring?`);
+      const rec = next.value;
+      if (rec.kind === 'doc' && rec.line === row.line) {
+        if (rec.id !== row.id) throw new TailguardError(`${corpusPath} row ${rec.line} has id ${rec.id}, the score row ${row.id}: was the corpus changed after scoring?`);
+        yield { row, fields: rec.fields ?? {} };
+        break;
+      }
+    }
+  }
+}

@@ -1,0 +1,18 @@
+/** The definitions of every per-document signal, as `tailguard score --help` prints them (README has the same). */
+export const SIGNAL_DEFINITIONS = `Signals in scores.jsonl (natural logs; n = scored tokens, each predicted from the document start on):
+  tokens                n
+  mean_nll              -(1/n) Σ log p(x_t)
+  perplexity            exp(mean_nll)
+  mean_entropy          (1/n) Σ H_t, H_t = -Σ_v p_t(v) log p_t(v)
+  mean_log_rank         (1/n) Σ log rank_t (rank 1 = the most probable token)
+  fast_detect           (Σ log p(x_t) + Σ H_t) / sqrt(Σ Var_t[log p]) (Fast-DetectGPT, analytic, same model samples and scores)
+Text signals (no model; words = lowercased runs of letters/digits with inner apostrophes; sentences end at . ! ? …
+(optionally followed by closing quotes/brackets) before whitespace, or at a blank line; "Mr. Smith" splits):
+  chars                 Unicode code points
+  words, sentences      counts
+  sentence_length_mean  words per sentence
+  burstiness            sd / mean of the sentence lengths in words (population sd; 0 below 2 sentences)
+  ttr                   distinct words / words
+  mattr                 mean type-token ratio over every window of 50 consecutive words (= ttr below 50 words)
+  word_entropy          -Σ p(w) log2 p(w) over the document's word frequencies, in bits
+  gzip_ratio            gzip -9 bytes / UTF-8 bytes (includes gzip's ~18-byte header: short texts can exceed 1)`;

@@ -1,0 +1,101 @@
+/**
+ * `tailguard calibrate` and `tailguard detect` as a user runs them: score directories reused, a corpus scored and
+ * joined with its own provenance fields, the corrected synthetic ratio and its check, exit statuses.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { fakeRows, writeScoreDir } from './fake-scores.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const run = (args: string[]) =>
+  spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), ...args], { cwd: ROOT, encoding: 'utf8' });
+const readJsonl = (path: string) => readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+
+describe('calibrate → detect on score directories', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tailguard-detect-'));
+  beforeAll(() => {
+    writeScoreDir(join(dir, 'h'), fakeRows(400, false, 1));
+    writeScoreDir(join(dir, 's'), fakeRows(300, true, 2));
+    // 300 human + 100 synthetic: true share 25%, synthetic-to-real ratio 1/3.
+    const mix = [...fakeRows(300, false, 3), ...fakeRows(100, true, 4)].map((r, i) => ({ ...r, id: `m${i}`, line: i + 1 }));
+    writeScoreDir(join(dir, 'mix'), mix);
+  });
+
+  it('calibrate writes detector.json and reports every candidate', () => {
+    const r = run(['calibrate', '--human', join(dir, 'h'), '--synthetic', join(dir, 's'), '--out', join(dir, 'detector.json')]);
+    expect(r.status, r.stderr).toBe(0);
+    for (const k of ['fast_detect', 'mean_nll', 'mean_log_rank', 'mean_entropy', 'ensemble_2of3', 'logistic']) expect(r.stdout).toContain(k);
+    const det = JSON.parse(readFileSync(join(dir, 'detector.json'), 'utf8'));
+    expect(det).toMatchObject({ format: 'tailguard-detector/1', model: 'fake-lm/onnx/model.onnx', target_fpr: 0.01, detector: { kind: 'logistic' } });
+  });
+
+  it('detect: one row per document, the corrected share brackets the truth, --max-synthetic-ratio fails with exit 3', () => {
+    const out = join(dir, 'det');
+    const r = run(['detect', join(dir, 'mix'), '--detector', join(dir, 'detector.json'), '--out', out, '--json', '--max-synthetic-ratio', '0.2']);
+    expect(r.status).toBe(3);
+    expect(r.stderr).toMatch(/synthetic-to-real ratio 0\.\d+ exceeds --max-synthetic-ratio 0\.2/);
+    const rows = readJsonl(join(out, 'detections.jsonl'));
+    expect(rows).toHaveLength(400);
+    expect(Object.keys(rows[0]!)).toEqual(['id', 'line', 'p_synthetic', 'score', 'verdict', 'provenance', 'detector']);
+    const summary = JSON.parse(r.stdout);
+    expect(summary.synthetic.corrected).toBe(true);
+    expect(summary.synthetic.share_ci[0]).toBeLessThan(0.25);
+    expect(summary.synthetic.share_ci[1]).toBeGreaterThan(0.25);
+    expect(summary.counts['human-unverified'] + summary.counts['synthetic-suspected']).toBe(400);
+    expect(run(['detect', join(dir, 'mix'), '--detector', join(dir, 'detector.json'), '--out', out, '--quiet', '--max-synthetic-ratio', '0.5']).status).toBe(0);
+  });
+
+  it('refuses a detector calibrated on another model\'s signals', () => {
+    writeScoreDir(join(dir, 'other'), fakeRows(10, false, 5), { modelDir: '/models/other-lm' });
+    const r = run(['detect', join(dir, 'other'), '--detector', join(dir, 'detector.json'), '--out', join(dir, 'o2')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/calibrated on signals of fake-lm\/onnx\/model\.onnx, the input was scored with other-lm/);
+  });
+
+  it('refuses too few human examples for the target FPR (exit 2, clear message)', () => {
+    writeScoreDir(join(dir, 'few'), fakeRows(100, false, 6));
+    const r = run(['calibrate', '--human', join(dir, 'few'), '--synthetic', join(dir, 's'), '--out', join(dir, 'd2.json')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/100 human documents cannot certify a 1% false-positive rate: at least 299 are needed/);
+  });
+});
+
+describe('detect on a corpus: scored with the model, provenance from the rows\' own fields', () => {
+  it('declared rows keep their label; the rest get the detector\'s; scores are reused on the second run', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tailguard-detect-corpus-'));
+    // A detector over stories260k's signals (fitted on hand-made rows, so its verdicts are arbitrary but valid).
+    writeScoreDir(join(dir, 'h'), fakeRows(120, false, 1), { modelDir: join(ROOT, 'models', 'stories260k') });
+    writeScoreDir(join(dir, 's'), fakeRows(120, true, 2), { modelDir: join(ROOT, 'models', 'stories260k') });
+    expect(run(['calibrate', '--human', join(dir, 'h'), '--synthetic', join(dir, 's'), '--out', join(dir, 'det.json'), '--fpr', '0.05']).status).toBe(0);
+    const docs = [
+      { id: 'a', origin: 'human', text: 'Tom had a big red ball. He threw it to his dog, and the dog ran after it.' },
+      { id: 'b', origin: 'SYNTHETIC', text: 'Once upon a time, there was a little girl named Lily. She loved to play outside.' },
+      { id: 'c', text: 'The quarterly report shows revenue growth of four percent across all regions.' },
+      { id: 'd', origin: 'unknown', text: 'It was the best of times, it was the worst of times.' },
+      { id: 'e', text: 42 },
+    ];
+    writeFileSync(join(dir, 'in.jsonl'), docs.map((d) => JSON.stringify(d)).join('\n') + '\n');
+    const args = ['detect', join(dir, 'in.jsonl'), '--id-field', 'id', '--model', 'stories260k', '--device', 'cpu', '--detector', join(dir, 'det.json'),
+      '--out', join(dir, 'out'), '--provenance-field', 'origin', '--json'];
+    const r = run(args);
+    expect(r.status, r.stderr).toBe(1); // row e could not be scored: exit 1, reported, the rest goes on
+    const rows = readJsonl(join(dir, 'out', 'detections.jsonl'));
+    expect(rows.map((x) => x.id)).toEqual(['a', 'b', 'c', 'd']);
+    expect(rows[0]!.provenance).toBe('human-verified');
+    expect(rows[1]!.provenance).toBe('synthetic-known');
+    for (const x of rows.slice(2)) expect(['human-unverified', 'synthetic-suspected']).toContain(x.provenance);
+    const summary = JSON.parse(r.stdout);
+    expect(summary.counts).toMatchObject({ scored: 4, errors: 1, 'human-verified': 1, 'synthetic-known': 1 });
+    expect(readJsonl(join(dir, 'out', 'scores', 'errors.jsonl'))[0]).toMatchObject({ id: 'e' });
+    const finished = JSON.parse(readFileSync(join(dir, 'out', 'scores', 'run.json'), 'utf8')).finished_at;
+    expect(r.stderr).toMatch(/scoring .*in\.jsonl with stories260k/);
+    const again = run(args);
+    expect(again.status).toBe(1);
+    expect(again.stderr).not.toMatch(/scoring /); // the finished scoring run was reused, not redone
+    expect(JSON.parse(readFileSync(join(dir, 'out', 'scores', 'run.json'), 'utf8')).finished_at).toBe(finished);
+    expect(readJsonl(join(dir, 'out', 'detections.jsonl'))).toEqual(rows);
+  });
+});
