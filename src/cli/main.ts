@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { InterruptedError, TailguardError } from '../errors.js';
 import { TOOL_VERSION } from '../version.js';
+import { auditCommand } from './audit-command.js';
 import { calibrateCommand, detectCommand } from './detect-command.js';
 import { scoreCommand } from './score-command.js';
 
@@ -16,6 +17,7 @@ export async function main(argv: string[]): Promise<number> {
   program.addCommand(scoreCommand((c) => { exitCode = c; }).exitOverride());
   program.addCommand(detectCommand((c) => { exitCode = c; }).exitOverride());
   program.addCommand(calibrateCommand().exitOverride());
+  program.addCommand(auditCommand((c) => { exitCode = c; }).exitOverride());
   try {
     await program.parseAsync(argv);
   } catch (err) {

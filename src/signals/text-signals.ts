@@ -48,7 +48,8 @@ export function splitSentences(text: string): string[] {
     .filter((s) => wordTokens(s).length > 0);
 }
 
-function counts(words: readonly string[]): Map<string, number> {
+/** Word → occurrences. */
+export function counts(words: readonly string[]): Map<string, number> {
   const c = new Map<string, number>();
   for (const w of words) c.set(w, (c.get(w) ?? 0) + 1);
   return c;
@@ -61,7 +62,9 @@ function burstiness(lengths: readonly number[]): number {
   return Math.sqrt(variance) / mean;
 }
 
-function entropyBits(c: ReadonlyMap<string, number>, n: number): number {
+/** Shannon entropy in bits of a frequency table with total n (0 when n = 0). */
+export function entropyBits(c: ReadonlyMap<string, number>, n: number): number {
+  if (n === 0) return 0;
   let h = 0;
   for (const k of c.values()) h -= (k / n) * Math.log2(k / n);
   return h;
