@@ -6,28 +6,12 @@
  * revisits the words that contain the merged pair.
  */
 
+import { bytesToUnicode } from '../../src/lm/byte-level.js';
+
+export { bytesToUnicode };
+
 /** GPT-2's pre-tokenizer pattern (as in the ByteLevel pre-tokenizer with use_regex). */
 export const GPT2_PATTERN = /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
-
-/** GPT-2's bytes_to_unicode: byte -> printable char; array order = GPT-2's base-vocabulary id order. */
-export function bytesToUnicode(): { byteOrder: number[]; chars: Map<number, string> } {
-  const bs: number[] = [];
-  for (let c = 0x21; c <= 0x7e; c++) bs.push(c);
-  for (let c = 0xa1; c <= 0xac; c++) bs.push(c);
-  for (let c = 0xae; c <= 0xff; c++) bs.push(c);
-  const cs = [...bs];
-  let n = 0;
-  for (let b = 0; b < 256; b++) {
-    if (!bs.includes(b)) {
-      bs.push(b);
-      cs.push(256 + n);
-      n++;
-    }
-  }
-  const chars = new Map<number, string>();
-  bs.forEach((b, i) => chars.set(b, String.fromCharCode(cs[i]!)));
-  return { byteOrder: bs, chars };
-}
 
 export interface ByteBpe {
   /** token -> id: the 256 byte symbols (GPT-2 order), then merged tokens in merge order. */

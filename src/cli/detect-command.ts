@@ -36,6 +36,7 @@ interface DetectFlags extends ScoringFlags {
   humanSources: string[];
   syntheticSources: string[];
   maxSyntheticRatio?: number;
+  spans?: number | boolean;
   json?: boolean;
   quiet?: boolean;
 }
@@ -67,6 +68,7 @@ export function detectCommand(setExitCode: (code: number) => void): Command {
     .option('--human-sources <list>', 'sources known to be human-written (allow list)', list, [])
     .option('--synthetic-sources <list>', 'sources known to be machine-written (deny list)', list, [])
     .option('--max-synthetic-ratio <r>', 'fail (exit 3) when the estimated synthetic-to-real ratio exceeds r', positive('--max-synthetic-ratio'))
+    .option('--spans [tokens]', 'when scoring INPUT, add per-document spans (windows of this many tokens, default 64) to OUT/scores/scores.jsonl', (v) => Number(v))
     .option('--json', 'print summary.json to stdout')
     .option('-q, --quiet', 'no report on stderr')
     .action(async (input: string, flags: DetectFlags) => {
@@ -76,7 +78,7 @@ export function detectCommand(setExitCode: (code: number) => void): Command {
         out: flags.out,
         detector: flags.detector,
         zeroShotFpr: flags.fpr,
-        scoring: { ...scoringSettings(flags), ...progress },
+        scoring: { ...scoringSettings(flags), ...progress, ...(flags.spans === undefined ? {} : { spans: typeof flags.spans === 'number' ? flags.spans : 64 }) },
         provenance: {
           provenanceField: flags.provenanceField,
           humanValues: flags.humanValues,

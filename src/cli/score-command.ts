@@ -26,6 +26,7 @@ interface ScoreFlags extends ScoringFlags {
   maxDocBytes?: number;
   overwrite?: boolean;
   checkpointSeconds: number;
+  spans?: number;
   quiet?: boolean;
   json?: boolean;
 }
@@ -53,6 +54,7 @@ export function scoreCommand(setExitCode: (code: number) => void): Command {
     .option('--stride <n>', 'new tokens scored per window after the first, for documents longer than the context (default: context/2)', positiveInt('--stride'))
     .option('--chunk-docs <n>', 'documents per unit of work handed to a worker', positiveInt('--chunk-docs'), 64)
     .option('--max-doc-bytes <n>', 'larger documents are reported in errors.jsonl instead of scored (default 64 MiB)', positiveInt('--max-doc-bytes'))
+    .option('--spans [tokens]', 'add `spans` to every row: consecutive windows of this many tokens (default 64) with their text range [start, end), mean_nll and fast_detect', (v) => positiveInt('--spans')(v))
     .option('--overwrite', "start over, replacing tailguard's files in --out (other files there are left alone)")
     .option('--checkpoint-seconds <s>', 'how often finished rows are made durable; a crash loses at most this much work', (v) => {
       const n = Number(v);
@@ -77,6 +79,7 @@ export function scoreCommand(setExitCode: (code: number) => void): Command {
         context: flags.context,
         stride: flags.stride,
         chunkDocs: flags.chunkDocs,
+        spans: flags.spans === undefined ? undefined : typeof flags.spans === 'number' ? flags.spans : 64,
         maxDocBytes: flags.maxDocBytes,
         overwrite: flags.overwrite,
         checkpointIntervalMs: flags.checkpointSeconds * 1000,

@@ -84,7 +84,8 @@ export function detectorScore(spec: DetectorSpec, row: ScoreRow): number {
     case 'ensemble':
       return ENSEMBLE_SIGNALS.reduce((n, s) => n + (feature(row, s) < spec.thresholds[s] ? 1 : 0), 0);
     case 'logistic':
-      return predictLogit(spec.model, featureVector(row, spec.model.features as FeatureName[]));
+      // A missing optional signal takes its calibration mean (a standardised 0).
+      return predictLogit(spec.model, featureVector(row, spec.model.features as FeatureName[]).map((v, j) => (Number.isNaN(v) ? spec.model.mean[j]! : v)));
   }
 }
 
@@ -118,6 +119,16 @@ function stats(scores: number[], labels: (0 | 1)[], threshold: number, seed: num
     threshold_fpr: fp / nh,
     threshold_tpr: tp / ns,
   };
+}
+
+/** Replaces NaN (a missing optional signal) by its column's mean over the rows that have it. */
+function imputeMeans(X: number[][]): number[][] {
+  const d = X[0]?.length ?? 0;
+  const means = Array.from({ length: d }, (_, j) => {
+    const have = X.map((x) => x[j]!).filter((v) => !Number.isNaN(v));
+    return have.length ? have.reduce((a, b) => a + b, 0) / have.length : 0;
+  });
+  return X.map((x) => x.map((v, j) => (Number.isNaN(v) ? means[j]! : v)));
 }
 
 const GRID = [0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 1];
@@ -170,7 +181,7 @@ export function calibrateDetector(human: ScoreRow[], synthetic: ScoreRow[], opts
   const seed = opts.seed ?? 1;
   const rows = [...human, ...synthetic];
   const labels: (0 | 1)[] = [...human.map(() => 0 as const), ...synthetic.map(() => 1 as const)];
-  const X = rows.map((r) => featureVector(r));
+  const X = imputeMeans(rows.map((r) => featureVector(r)));
 
   const candidates: Record<string, OperatingStats> = {};
   for (const signal of ['fast_detect', 'mean_nll', 'mean_log_rank', 'mean_entropy'] as const) {

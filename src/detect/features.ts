@@ -13,8 +13,11 @@ export type ScoreRow = { id: string; line: number } & LmSignals & TextSignals & 
 
 /** Features of the calibrated detector, in this order. `log_words` lets it condition on document length. */
 export const FEATURES = [
-  'mean_nll', 'mean_entropy', 'mean_log_rank', 'fast_detect', 'burstiness', 'ttr', 'mattr', 'word_entropy', 'gzip_ratio', 'log_words',
+  'mean_nll', 'mean_entropy', 'mean_log_rank', 'fast_detect', 'burstiness', 'sentence_nll_sd', 'ttr', 'mattr', 'word_entropy', 'gzip_ratio', 'log_words',
 ] as const;
+
+/** Signals a row may lack (null: the tokens could not be placed on the text); detectors impute them. */
+export const OPTIONAL_FEATURES: ReadonlySet<FeatureName> = new Set(['sentence_nll_sd']);
 export type FeatureName = (typeof FEATURES)[number];
 
 /** +1: higher value = more machine-like; -1: lower value = more machine-like. */
@@ -24,6 +27,7 @@ export const MACHINE_DIRECTION: Record<FeatureName, 1 | -1> = {
   mean_log_rank: -1,
   fast_detect: 1,
   burstiness: -1,
+  sentence_nll_sd: -1,
   ttr: -1,
   mattr: -1,
   word_entropy: -1,
@@ -41,8 +45,10 @@ export class MissingSignalError extends TailguardError {
   }
 }
 
+/** The row's value of a signal; NaN for an optional signal the row lacks. */
 export function feature(row: ScoreRow, name: FeatureName): number {
   const v = name === 'log_words' ? Math.log1p(Number(row.words)) : row[name];
+  if ((v === null || v === undefined) && OPTIONAL_FEATURES.has(name)) return NaN;
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new MissingSignalError(row.id, name === 'log_words' ? 'words' : name);
   return v;
 }

@@ -9,12 +9,15 @@ import { Tokenizer } from '@huggingface/tokenizers';
 import { ModelLoadError } from '../errors.js';
 import type { ModelSpec } from './model-config.js';
 import { cutRuleFor, cutRuleHolds, encodeInPieces } from './segmented-encode.js';
+import { placeTokens, tokenByteTable } from './token-bytes.js';
 
 export interface TextTokenizer {
   /** Token ids of the text, without special tokens. */
   encode(text: string): Int32Array;
   /** The id every document starts with: BOS, or for models without one their document separator. */
   readonly documentStartId: number;
+  /** Byte offset in `text` where each token of [start, ...encode(text)] ends, or null when that is unknowable. */
+  placeTokens(ids: ArrayLike<number>, text: string): Int32Array | null;
 }
 
 function readJson(dir: string, name: string, required: boolean): Record<string, unknown> {
@@ -57,8 +60,10 @@ export function loadTokenizer(dir: string, spec: ModelSpec): TextTokenizer {
   const encodeWhole = (text: string): Int32Array => Int32Array.from(tok.encode(text, { add_special_tokens: false }).ids);
   const rule = cutRuleFor(json);
   const piecewise = cutRuleHolds(encodeWhole, rule);
+  const table = tokenByteTable(json, rule === 'drop-space');
   return {
     documentStartId: startId,
     encode: (text: string): Int32Array => (piecewise ? encodeInPieces(text, encodeWhole, rule) : encodeWhole(text)),
+    placeTokens: (ids, text) => (table ? placeTokens(table, ids, text) : null),
   };
 }

@@ -8,9 +8,10 @@ import { bucketByLength, buildFeeds, type ModelInput, type WindowJob } from '../
 import type { ModelSpec } from '../lm/model-config.js';
 import { SCORING_OUTPUTS } from '../lm/onnx/augment.js';
 import { planWindows } from '../lm/windows.js';
-import { SUM_FIELDS, type ChunkScores, type ScoringConfig, type TokenizedChunk } from './types.js';
+import { SUM_FIELDS, TOKEN_FIELDS, type ChunkScores, type ScoringConfig, type TokenizedChunk } from './types.js';
 
 const NSUM = SUM_FIELDS.length;
+const NTOK = TOKEN_FIELDS.length;
 
 export interface Runner {
   run(feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.Tensor>>;
@@ -24,6 +25,7 @@ export async function scoreChunk(runner: Runner, spec: ModelSpec, cfg: ScoringCo
   const sums = new Float64Array(nDocs * NSUM);
   const hidden = new Float64Array(nDocs * dim);
   const failures: (string | null)[] = new Array(nDocs).fill(null);
+  const tokenStats = new Float32Array(chunk.ids.length * NTOK);
 
   const jobs: WindowJob[] = [];
   for (let d = 0; d < nDocs; d++) {
@@ -51,6 +53,10 @@ export async function scoreChunk(runner: Runner, spec: ModelSpec, cfg: ScoringCo
         sEntropy += entropy[k]!;
         sLogRank += Math.log(rank[k]!);
         sVariance += variance[k]!;
+        const p = (chunk.offsets[job.doc]! + t) * NTOK;
+        tokenStats[p] = logp[k]!;
+        tokenStats[p + 1] = entropy[k]!;
+        tokenStats[p + 2] = variance[k]!;
       }
       const s = job.doc * NSUM;
       sums[s] = sums[s]! + sLogp;
@@ -107,7 +113,7 @@ export async function scoreChunk(runner: Runner, spec: ModelSpec, cfg: ScoringCo
     norm = Math.sqrt(norm) || 1;
     for (let i = 0; i < dim; i++) embeddings[d * dim + i] = hidden[d * dim + i]! / norm;
   }
-  return { tokens, sums, embeddings, dim, failures };
+  return { tokens, sums, embeddings, dim, failures, tokenStats };
 }
 
 /** Padding positions are masked out; any valid id will do, the row's own start token is always valid. */

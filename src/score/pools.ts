@@ -61,10 +61,10 @@ export class ScoringPools {
     return ok[0]!;
   }
 
-  async score(texts: string[]): Promise<ChunkScores & { textSignals: TextSignals[] }> {
-    const { textSignals, ...tokenized } = (await this.tokenizers.run(texts)) as PreparedChunk;
+  async score(texts: string[]): Promise<ChunkScores & { textSignals: TextSignals[]; tokenEnds: Int32Array; offsets: Int32Array }> {
+    const { textSignals, tokenEnds, ...tokenized } = (await this.tokenizers.run(texts)) as PreparedChunk;
     const scores = (await this.inferers.run(tokenized satisfies TokenizedChunk)) as ChunkScores;
-    return { ...scores, textSignals };
+    return { ...scores, textSignals, tokenEnds, offsets: tokenized.offsets };
   }
 
   async close(): Promise<void> {

@@ -22,12 +22,13 @@ import { devicePlan, type DeviceRequest } from '../lm/device.js';
 import { readModelSpec } from '../lm/model-config.js';
 import { resolveModel, type ResolvedModel } from '../lm/model-dir.js';
 import { lmSignals } from '../signals/lm-signals.js';
+import { charOffsets, sentenceNllSd, spans, type PositionedSignals, type TokenTrack } from '../signals/positioned.js';
 import type { TextSignals } from '../signals/text-signals.js';
 import { TOOL_VERSION } from '../version.js';
 import { assertSameRun, readCheckpoint, removeCheckpoint, writeCheckpoint, type Checkpoint, type Counters } from './checkpoint.js';
 import { OUTPUT_FILES, RunOutputs } from './outputs.js';
 import { defaultThreads, ScoringPools } from './pools.js';
-import { SUM_FIELDS, type ChunkScores, type ScoringConfig } from './types.js';
+import { SUM_FIELDS, TOKEN_FIELDS, type ChunkScores, type ScoringConfig } from './types.js';
 
 export interface ScoreOptions {
   /** JSONL (.gz/.zst), Parquet, a directory of .txt files, or '-' for JSONL on stdin. */
@@ -51,6 +52,8 @@ export interface ScoreOptions {
   batchSize?: number;
   /** Most padded tokens in a batch, which bounds the batch × length × vocabulary activations (default 2048 on CPU, 8192 on GPU, at least the context). */
   maxBatchTokens?: number;
+  /** Add `spans` to every row: consecutive windows of this many tokens with their text range and scores. */
+  spans?: number;
   /** Context length to use (default and maximum: the model's). */
   context?: number;
   /** Window stride for long documents (default context/2). */
@@ -130,7 +133,19 @@ async function inputFingerprint(input: string): Promise<Record<string, string | 
   return { input: abs, input_files: files.length, input_listing: hash.digest('hex').slice(0, 16) };
 }
 
-type ScoredChunk = ChunkScores & { textSignals: TextSignals[] };
+type ScoredChunk = ChunkScores & { textSignals: TextSignals[]; tokenEnds: Int32Array; offsets: Int32Array };
+
+/** sentence_nll_sd (null when the tokens cannot be placed on the text) and, with `spanTokens`, spans. */
+function positionedSignals(text: string, scores: ScoredChunk, k: number, spanTokens: number | undefined): PositionedSignals {
+  const from = scores.offsets[k]!;
+  const to = scores.offsets[k + 1]!;
+  const ends = scores.tokenEnds.subarray(from, to);
+  if (ends.length < 2 || ends[ends.length - 1]! < 0) return { sentence_nll_sd: null, ...(spanTokens ? { spans: null } : {}) };
+  const stats = scores.tokenStats.subarray(from * TOKEN_FIELDS.length, to * TOKEN_FIELDS.length);
+  const pick = (f: number) => Float64Array.from({ length: to - from }, (_, t) => stats[t * TOKEN_FIELDS.length + f]!);
+  const track: TokenTrack = { endChar: charOffsets(text, ends), logp: pick(0), entropy: pick(1), variance: pick(2) };
+  return { sentence_nll_sd: sentenceNllSd(text, track), ...(spanTokens ? { spans: spans(track, spanTokens) } : {}) };
+}
 
 interface Chunk {
   records: InputRecord[];
@@ -166,6 +181,7 @@ export async function scoreCorpus(opts: ScoreOptions): Promise<RunSummary> {
   };
   if (cfg.maxTokens < context) throw new UsageError(`--max-batch-tokens (got ${cfg.maxTokens}) must be at least the context (${context})`);
   if (cfg.maxBatch < 1) throw new UsageError(`--batch-size must be at least 1 (got ${cfg.maxBatch})`);
+  if (opts.spans !== undefined && !(Number.isInteger(opts.spans) && opts.spans >= 1)) throw new UsageError(`--spans must be a positive number of tokens (got ${opts.spans})`);
 
   const fingerprint: Checkpoint['fingerprint'] = {
     ...(await inputFingerprint(opts.input)),
@@ -179,6 +195,7 @@ export async function scoreCorpus(opts: ScoreOptions): Promise<RunSummary> {
     max_batch_tokens: cfg.maxTokens,
     chunk_docs: chunkDocs,
     max_doc_bytes: opts.maxDocBytes ?? null,
+    spans: opts.spans ?? null,
     tool_version: TOOL_VERSION,
   };
 
@@ -263,7 +280,8 @@ export async function scoreCorpus(opts: ScoreOptions): Promise<RunSummary> {
           });
           counters.scored++;
           counters.tokens += signals.tokens;
-          await outputs.writeScore(rec, { ...signals, ...scores.textSignals[k]! }, scores.embeddings.subarray(k * scores.dim, (k + 1) * scores.dim));
+          const positioned = positionedSignals(rec.text, scores, k, opts.spans);
+          await outputs.writeScore(rec, { ...signals, ...scores.textSignals[k]!, ...positioned }, scores.embeddings.subarray(k * scores.dim, (k + 1) * scores.dim));
         }
         if (Date.now() - lastCommit >= (opts.checkpointIntervalMs ?? 2000)) {
           await commit(false);
@@ -358,5 +376,6 @@ export async function scoreCorpus(opts: ScoreOptions): Promise<RunSummary> {
 }
 
 function emptyScores(dim: number): ScoredChunk {
-  return { tokens: new Int32Array(0), sums: new Float64Array(0), embeddings: new Float32Array(0), dim, failures: [], textSignals: [] };
+  const none = { tokenStats: new Float32Array(0), tokenEnds: new Int32Array(0), offsets: new Int32Array(1) };
+  return { tokens: new Int32Array(0), sums: new Float64Array(0), embeddings: new Float32Array(0), dim, failures: [], textSignals: [], ...none };
 }

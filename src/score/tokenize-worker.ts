@@ -19,5 +19,10 @@ export default function tokenize(texts: string[]): PreparedChunk {
     ids[offsets[i]!] = tokenizer!.documentStartId;
     ids.set(e, offsets[i]! + 1);
   });
-  return { ids, offsets, textSignals: texts.map((t) => textSignals(t)) };
+  const tokenEnds = new Int32Array(ids.length).fill(-1);
+  texts.forEach((text, i) => {
+    const ends = tokenizer!.placeTokens(ids.subarray(offsets[i]!, offsets[i + 1]!), text);
+    if (ends) tokenEnds.set(ends, offsets[i]!);
+  });
+  return { ids, offsets, textSignals: texts.map((t) => textSignals(t)), tokenEnds };
 }

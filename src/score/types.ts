@@ -11,7 +11,12 @@ export interface TokenizedChunk {
 /** What the tokenizer workers return: the tokens, and the model-free text signals computed beside them. */
 export interface PreparedChunk extends TokenizedChunk {
   textSignals: TextSignals[];
+  /** Aligned with ids: the byte offset in its text where each token ends; -1 throughout a document whose tokens cannot be placed. */
+  tokenEnds: Int32Array;
 }
+
+/** Per-token values in `ChunkScores.tokenStats`, in this order (aligned with the chunk's ids; 0 for start tokens). */
+export const TOKEN_FIELDS = ['logp', 'entropy', 'variance'] as const;
 
 /** Number of per-document sums in `ChunkScores.sums`, in this order. */
 export const SUM_FIELDS = ['logp', 'entropy', 'logRank', 'variance'] as const;
@@ -26,6 +31,8 @@ export interface ChunkScores {
   dim: number;
   /** Per document, why it could not be scored (null when it was). */
   failures: (string | null)[];
+  /** TOKEN_FIELDS.length floats per token of the chunk's ids. */
+  tokenStats: Float32Array;
 }
 
 export interface ScoringConfig {

@@ -15,4 +15,7 @@ Text signals (no model; words = lowercased runs of letters/digits with inner apo
   ttr                   distinct words / words
   mattr                 mean type-token ratio over every window of 50 consecutive words (= ttr below 50 words)
   word_entropy          -Σ p(w) log2 p(w) over the document's word frequencies, in bits
-  gzip_ratio            gzip -9 bytes / UTF-8 bytes (includes gzip's ~18-byte header: short texts can exceed 1)`;
+  gzip_ratio            gzip -9 bytes / UTF-8 bytes (includes gzip's ~18-byte header: short texts can exceed 1)
+Signals placed on the text (null when the tokenizer's pieces cannot be mapped back onto the text):
+  sentence_nll_sd       population sd over sentences of the mean NLL of the tokens ending in each (0 below 2 sentences)
+  spans (--spans N)     windows of N tokens: [{start, end (UTF-16 offsets), tokens, mean_nll, fast_detect}]`;

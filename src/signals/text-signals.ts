@@ -35,17 +35,32 @@ export interface TextSignals {
 }
 
 const WORD = /[\p{L}\p{N}]+(?:['’][\p{L}\p{N}]+)*/gu;
-const SENTENCE_BREAK = /(?<=[.!?…][”’"')\]]*)\s+|\n\s*\n/u;
+const SENTENCE_BREAK_ALL = /(?<=[.!?…][”’"')\]]*)\s+|\n\s*\n/gu;
 
 export function wordTokens(text: string): string[] {
   return Array.from(text.matchAll(WORD), (m) => m[0].toLowerCase());
 }
 
+/** [start, end) UTF-16 offsets of the sentences of `text` (the pieces splitSentences returns). */
+export function sentenceRanges(text: string): [number, number][] {
+  const out: [number, number][] = [];
+  const push = (from: number, to: number) => {
+    const piece = text.slice(from, to);
+    const lead = piece.length - piece.trimStart().length;
+    const trail = piece.length - piece.trimEnd().length;
+    if (lead < piece.length && wordTokens(piece).length > 0) out.push([from + lead, to - trail]);
+  };
+  let from = 0;
+  for (const m of text.matchAll(SENTENCE_BREAK_ALL)) {
+    push(from, m.index);
+    from = m.index + m[0].length;
+  }
+  push(from, text.length);
+  return out;
+}
+
 export function splitSentences(text: string): string[] {
-  return text
-    .split(SENTENCE_BREAK)
-    .map((s) => s.trim())
-    .filter((s) => wordTokens(s).length > 0);
+  return sentenceRanges(text).map(([a, b]) => text.slice(a, b));
 }
 
 /** Word → occurrences. */

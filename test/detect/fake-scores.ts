@@ -19,7 +19,7 @@ export function fakeRow(i: number, machine: boolean, rng: () => number, separati
     id: `${machine ? 's' : 'h'}${i}`, line: i + 1, tokens: words * 1.3,
     mean_nll: 3.5 - 0.3 * m + 0.3 * g(), perplexity: 0, mean_entropy: 3.2 - 0.2 * m + 0.2 * g(), mean_log_rank: 1.5 - 0.2 * m + 0.2 * g(),
     fast_detect: 0.5 + m + g(), chars: words * 5, words, sentences: 10, sentence_length_mean: words / 10,
-    burstiness: 0.6 - 0.15 * m + 0.15 * g(), ttr: 0.6 - 0.05 * m + 0.05 * g(), mattr: 0.75 - 0.05 * m + 0.05 * g(),
+    burstiness: 0.6 - 0.15 * m + 0.15 * g(), sentence_nll_sd: i % 7 === 0 ? null : 0.8 - 0.1 * m + 0.1 * g(), ttr: 0.6 - 0.05 * m + 0.05 * g(), mattr: 0.75 - 0.05 * m + 0.05 * g(),
     word_entropy: 7 - 0.2 * m + 0.2 * g(), gzip_ratio: 0.45 - 0.02 * m + 0.02 * g(),
   } as ScoreRow;
 }
