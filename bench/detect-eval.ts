@@ -16,6 +16,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { applyDetector, calibrateDetector, detectorScore, fitEnsemble, zeroShotDetector, type DetectorSpec } from '../src/detect/detector.js';
+import { calibrateByDomain } from '../src/detect/domains.js';
 import { orientedScore, type FeatureName, type ScoreRow } from '../src/detect/features.js';
 import { auroc, thresholdAtFpr } from '../src/detect/metrics.js';
 import { scoreCorpus } from '../src/index.js';
@@ -139,6 +140,24 @@ async function main(): Promise<void> {
   const mean = (k: number) => means.reduce((a, r) => a + r[k]!, 0) / means.length;
   lines.push(`| **mean** | | | ${[0, 1, 2, 3, 4, 5].map((k) => `**${f3(mean(k))}**`).join(' | ')} | | | |`);
 
+  // Per-domain vs pooled (#6): domain = dataset; fitted on the calibration side, at 5% FPR so that a domain's
+  // ~100 calibration humans can certify its own threshold (1% would need 299).
+  const calDomainsH = [...new Map(cal.filter((i) => i.label === 0).map((i) => [i.id, i.dataset])).values()];
+  const byDom = calibrateByDomain(calH, calM, {
+    targetFpr: 0.05, model, field: 'dataset', humanDomains: calDomainsH, syntheticDomains: cal.filter((i) => i.label === 1).map((i) => i.dataset),
+  });
+  const domLines = ['| domain | n eval (h/m) | pooled AUROC | per-domain AUROC | pooled FPR / TPR at its 5% threshold | per-domain FPR / TPR at its 5% threshold | per-domain calibration (h/m) |', '| --- | --- | ---: | ---: | ---: | ---: | --- |'];
+  for (const dataset of [...new Set(usable.map((i) => i.dataset))].sort()) {
+    const ev = usable.filter((i) => i.split === 'eval' && i.dataset === dataset);
+    const h = [...new Map(ev.filter((i) => i.label === 0).map((i) => [i.id, row(i)!])).values()];
+    const m = ev.filter((i) => i.label === 1).map((i) => row(i)!);
+    const own = byDom.domains!.detectors[dataset];
+    const spec = own?.detector ?? byDom.detector;
+    const pooledAt = tprAt(byDom.detector, h, m);
+    const ownAt = tprAt(spec, h, m);
+    domLines.push(`| ${dataset} | ${h.length}/${m.length} | ${f3(au(h, m, (r) => detectorScore(byDom.detector, r)))} | ${own ? f3(au(h, m, (r) => detectorScore(spec, r))) : '— (pooled)'} | ${pc(pooledAt.fpr)} / ${pc(pooledAt.tpr)} | ${own ? `${pc(ownAt.fpr)} / ${pc(ownAt.tpr)}` : byDom.domains!.pooled[dataset] ?? ''} | ${own ? `${own.calibration.n_human}/${own.calibration.n_synthetic}` : ''} |`);
+  }
+
   const heldRows = [...held.values()];
   const bySource = new Map<string, ScoreRow[]>();
   for (const r of heldRows) {
@@ -167,6 +186,13 @@ split by a hash of the human text: ${cal.length} calibration rows, ${usable.leng
 ## AUROC per generator and domain (evaluation rows)
 
 ${lines.join('\n')}
+
+## Per-domain vs pooled calibration (domains: the dev set's datasets)
+
+Both fitted on the calibration side (domain = dataset, at least 50 examples per class, threshold at 5% FPR so that
+each domain's calibration humans can certify it), measured on the evaluation side of each domain.
+
+${domLines.join('\n')}
 
 ## False-positive rate on human held-out text (\`heldout.jsonl\`, never used for fitting)
 

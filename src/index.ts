@@ -10,3 +10,17 @@ export { lmSignals, type LmSignals, type TokenSums } from './signals/lm-signals.
 export { openCorpus } from './io/open-corpus.js';
 export type { InputRecord, DocRecord, BadRecord, CorpusOptions } from './io/records.js';
 export * from './errors.js';
+export { textSignals, wordTokens, splitSentences, sentenceRanges, type TextSignals } from './signals/text-signals.js';
+export { sentenceNllSd, spans, type Span, type PositionedSignals } from './signals/positioned.js';
+export { SIGNAL_DEFINITIONS } from './signals/definitions.js';
+export { FEATURES, type FeatureName, type ScoreRow } from './detect/features.js';
+export {
+  applyDetector, calibrateDetector, fitEnsemble, zeroShotDetector, DETECTOR_FORMAT, type DetectorFile, type DetectorSpec, type Verdict,
+} from './detect/detector.js';
+export { calibrateFromInputs, type CalibrateInputOptions } from './detect/calibrate.js';
+export { detectCorpus, ZERO_SHOT_FILE, type DetectOptions, type DetectSummary, type ZeroShotReference } from './detect/detect-corpus.js';
+export { declaredProvenance, provenanceOf, type Provenance, type ProvenanceRules } from './detect/provenance.js';
+export { estimateSyntheticShare, type ShareEstimate } from './detect/ratio.js';
+export { auroc, thresholdAtFpr, minHumanForFpr, fprUpperBound } from './detect/metrics.js';
+export { fitLogistic, predictLogit, crossValidate, type LogisticModel } from './detect/logistic.js';
+export { auditCorpus, calibrateFloors, type AuditOptions, type AuditSummary } from './audit/audit-corpus.js';

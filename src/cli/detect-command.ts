@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { calibrateFromInputs } from '../detect/calibrate.js';
 import { detectCorpus } from '../detect/detect-corpus.js';
 import type { OperatingStats } from '../detect/detector.js';
+import { DEFAULT_MIN_PER_CLASS } from '../detect/domains.js';
 import { DEFAULT_HUMAN_VALUES, DEFAULT_SYNTHETIC_VALUES } from '../detect/provenance.js';
 import { addScoringOptions, scoringProgress, scoringSettings, type ScoringFlags } from './scoring-options.js';
 
@@ -29,6 +30,7 @@ interface DetectFlags extends ScoringFlags {
   out: string;
   detector?: string;
   fpr: number;
+  domainField?: string;
   provenanceField?: string;
   humanValues: string[];
   syntheticValues: string[];
@@ -53,7 +55,11 @@ export function detectCommand(setExitCode: (code: number) => void): Command {
         'row per scored document) and OUT/summary.json. Provenance: human-verified / synthetic-known from the\n' +
         'input\'s own fields (--provenance-field, --source-field with allow/deny lists), else synthetic-suspected /\n' +
         'human-unverified from the detector. Without --detector: zero-shot Fast-DetectGPT with its threshold at\n' +
-        '--fpr on the model\'s human reference (its TPR is unknown, so the ratio is not corrected).\n\n' +
+        '--fpr on the model\'s human reference (its TPR is unknown, so the ratio is not corrected).\n' +
+        'A detector calibrated per domain routes each row by its domain field to that domain\'s detector; unseen or\n' +
+        'thin domains use the pooled one. Per domain, the signals are compared with the calibration set\'s\n' +
+        '(standardised mean shift, population stability index): a domain never calibrated on, or drifting from it,\n' +
+        'gets a WARNING on stderr (even with --quiet) and in summary.json.\n\n' +
         'Exit status: 0 done; 1 some rows could not be scored (see OUT/scores/errors.jsonl); 2 could not run;\n' +
         '3 the estimated synthetic-to-real ratio exceeds --max-synthetic-ratio.',
     )
@@ -61,6 +67,7 @@ export function detectCommand(setExitCode: (code: number) => void): Command {
     .requiredOption('-o, --out <dir>', 'output directory')
     .option('--detector <file>', 'detector.json from `tailguard calibrate` (default: zero-shot Fast-DetectGPT)')
     .option('--fpr <rate>', 'false-positive rate of the zero-shot default on human text', fraction('--fpr'), 0.01)
+    .option('--domain-field <name>', 'field naming each row\'s domain: routes rows to their domain\'s detector and checks drift per domain (default: the detector\'s)')
     .option('--provenance-field <name>', 'field declaring each row\'s origin')
     .option('--human-values <list>', 'values of --provenance-field meaning human (comma-separated)', list, DEFAULT_HUMAN_VALUES)
     .option('--synthetic-values <list>', 'values of --provenance-field meaning machine-written', list, DEFAULT_SYNTHETIC_VALUES)
@@ -78,6 +85,7 @@ export function detectCommand(setExitCode: (code: number) => void): Command {
         out: flags.out,
         detector: flags.detector,
         zeroShotFpr: flags.fpr,
+        domainField: flags.domainField,
         scoring: { ...scoringSettings(flags), ...progress, ...(flags.spans === undefined ? {} : { spans: typeof flags.spans === 'number' ? flags.spans : 64 }) },
         provenance: {
           provenanceField: flags.provenanceField,
@@ -101,6 +109,8 @@ export function detectCommand(setExitCode: (code: number) => void): Command {
             `tailguard: ${s.note}\n`,
         );
       }
+      // Warnings are printed even with --quiet: a detector applied outside its calibration must not pass silently.
+      for (const w of summary.warnings) process.stderr.write(`tailguard: WARNING: ${w}\n`);
       let code = summary.counts.errors > 0 ? 1 : 0;
       if (flags.maxSyntheticRatio !== undefined && s.ratio !== null && s.ratio > flags.maxSyntheticRatio) {
         process.stderr.write(
@@ -119,6 +129,7 @@ interface CalibrateFlags extends ScoringFlags {
   out: string;
   fpr: number;
   domainField?: string;
+  minPerClass: number;
   folds: number;
   l2: number;
   seed: number;
@@ -138,13 +149,17 @@ export function calibrateCommand(): Command {
         'directories. Fits a logistic regression on all standardised signals (5-fold cross-validated: the\n' +
         'threshold and every reported rate come from out-of-fold scores), and reports beside it the zero-shot\n' +
         'signals and the fitted 2-of-3 ensemble rule. Refuses a target FPR that too few human examples cannot\n' +
-        'certify (n ≥ ln(0.05)/ln(1 − fpr), about 3/fpr). Prints the report to stdout.',
+        'certify (n ≥ ln(0.05)/ln(1 − fpr), about 3/fpr). With --domain-field: also one detector per domain that\n' +
+        'has --min-per-class examples of each class and enough humans for the FPR, each with its own threshold\n' +
+        'and bootstrap confidence intervals; other domains fall back to the pooled detector (the report says why).\n' +
+        'Prints the report to stdout.',
     )
     .requiredOption('--human <path>', 'human-written examples')
     .requiredOption('--synthetic <path>', 'machine-written examples')
     .requiredOption('-o, --out <file>', 'detector file to write (detector.json)')
     .option('--fpr <rate>', 'target false-positive rate', fraction('--fpr'), 0.01)
-    .option('--domain-field <name>', 'field naming each example\'s domain: reports FPR and TPR per domain')
+    .option('--domain-field <name>', 'field naming each example\'s domain: one detector per domain with enough examples, the pooled one for the rest')
+    .option('--min-per-class <n>', 'human and machine examples a domain needs, each, for a detector of its own', (v) => Number(v), DEFAULT_MIN_PER_CLASS)
     .option('--folds <k>', 'cross-validation folds', (v) => Number(v), 5)
     .option('--l2 <lambda>', 'L2 penalty on the standardised weights', (v) => Number(v), 1)
     .option('--seed <n>', 'seed of the folds and bootstrap', (v) => Number(v), 1)
@@ -153,7 +168,7 @@ export function calibrateCommand(): Command {
     .action(async (flags: CalibrateFlags) => {
       const { sink, ...progress } = scoringProgress(`${flags.human} / ${flags.synthetic}`, !!flags.quiet);
       const det = await calibrateFromInputs({
-        human: flags.human, synthetic: flags.synthetic, out: flags.out, fpr: flags.fpr, domainField: flags.domainField,
+        human: flags.human, synthetic: flags.synthetic, out: flags.out, fpr: flags.fpr, domainField: flags.domainField, minPerClass: flags.minPerClass,
         folds: flags.folds, l2: flags.l2, seed: flags.seed, scoring: { ...scoringSettings(flags), ...progress },
       }).finally(() => sink.stop());
       if (flags.json) {
@@ -169,10 +184,20 @@ export function calibrateCommand(): Command {
         ...Object.entries(c.candidates).map(([k, s]) => statsRow(k, s)),
       ];
       if (c.per_domain) {
-        lines.push('', '  domain                   humans  FPR      synthetic  TPR');
+        lines.push('', 'the pooled detector per domain (out-of-fold, at its threshold):', '  domain                   humans  FPR      synthetic  TPR');
         for (const [d, v] of Object.entries(c.per_domain)) {
           lines.push(`  ${d.padEnd(24)} ${String(v.n_human).padStart(6)}  ${pct(v.fpr).padStart(6)}   ${String(v.n_synthetic).padStart(9)}  ${pct(v.tpr).padStart(6)}`);
         }
+      }
+      if (det.domains) {
+        lines.push('', `detectors of their own (domain field ${det.domains.field}, at least ${det.domains.min_per_class} examples of each class):`);
+        lines.push('  domain         AUROC (95% CI)         TPR@1% (95% CI)       TPR@5% (95% CI)       FPR@thr TPR@thr  n (h/m)');
+        for (const [d, dd] of Object.entries(det.domains.detectors)) {
+          const s = dd.calibration.stats;
+          const iv = (x: number, i: { lo: number; hi: number }) => `${pct(x)} (${pct(i.lo)}–${pct(i.hi)})`.padEnd(21);
+          lines.push(`  ${d.padEnd(14)} ${s.auroc.toFixed(3)} (${s.auroc_ci.lo.toFixed(3)}–${s.auroc_ci.hi.toFixed(3)})   ${iv(s.tpr_at_1pct_fpr, s.tpr_at_1pct_fpr_ci)} ${iv(s.tpr_at_5pct_fpr, s.tpr_at_5pct_fpr_ci)} ${pct(s.threshold_fpr).padStart(6)}  ${pct(s.threshold_tpr).padStart(6)}  ${dd.calibration.n_human}/${dd.calibration.n_synthetic}`);
+        }
+        for (const [d, why] of Object.entries(det.domains.pooled)) lines.push(`  ${d}: pooled detector (${why})`);
       }
       process.stdout.write(`${lines.join('\n')}\n`);
     });

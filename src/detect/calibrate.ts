@@ -1,12 +1,14 @@
 /**
  * `calibrateFromInputs`: scores (or reuses the scores of) a human and a synthetic set, fits the detectors
- * (detector.ts) and writes detector.json. Scoring caches live beside the output: OUT.scores/{human,synthetic}.
+ * (detector.ts; per domain with a domain field, domains.ts) and writes detector.json. Scoring caches live beside the
+ * output: OUT.scores/{human,synthetic}.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { calibrateDetector, type DetectorFile } from './detector.js';
+import { calibrateByDomain } from './domains.js';
 import type { ScoreRow } from './features.js';
 import { ensureScored, modelIdentity, scoredDocs, type ScoredInput, type ScoringSettings } from './scored-input.js';
 
@@ -15,7 +17,9 @@ export interface CalibrateInputOptions {
   synthetic: string;
   out: string;
   fpr?: number;
+  /** One detector per value of this field (with enough examples), plus the pooled one for the rest. */
   domainField?: string;
+  minPerClass?: number;
   folds?: number;
   l2?: number;
   seed?: number;
@@ -44,14 +48,10 @@ export async function calibrateFromInputs(opts: CalibrateInputOptions): Promise<
   }
   const h = await collect(human, opts.domainField);
   const s = await collect(synthetic, opts.domainField);
-  const detector = calibrateDetector(h.rows, s.rows, {
-    targetFpr: opts.fpr ?? 0.01,
-    folds: opts.folds,
-    l2: opts.l2,
-    seed: opts.seed,
-    model,
-    ...(opts.domainField ? { humanDomains: h.domains, syntheticDomains: s.domains } : {}),
-  });
+  const common = { targetFpr: opts.fpr ?? 0.01, folds: opts.folds, l2: opts.l2, seed: opts.seed, model };
+  const detector = opts.domainField
+    ? calibrateByDomain(h.rows, s.rows, { ...common, field: opts.domainField, humanDomains: h.domains, syntheticDomains: s.domains, minPerClass: opts.minPerClass })
+    : calibrateDetector(h.rows, s.rows, common);
   await writeFileAtomic(out, `${JSON.stringify(detector, null, 2)}\n`);
   return detector;
 }

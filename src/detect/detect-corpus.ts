@@ -22,6 +22,8 @@ import { writeFileAtomic } from '../io/atomic.js';
 
 import { applyDetector, DETECTOR_FORMAT, zeroShotDetector, type DetectorFile, type DetectorSpec } from './detector.js';
 import { declaredProvenance, provenanceOf, PROVENANCE_LABELS, type Provenance, type ProvenanceRules } from './provenance.js';
+import { POOLED, routeDetector } from './domains.js';
+import { DriftMeter } from './drift.js';
 import { estimateSyntheticShare, type ShareEstimate } from './ratio.js';
 import { ensureScored, modelIdentity, scoredDocs, type ScoringSettings } from './scored-input.js';
 
@@ -41,6 +43,8 @@ export interface DetectOptions {
   detector?: string;
   zeroShotFpr?: number;
   provenance?: Partial<ProvenanceRules>;
+  /** Field holding each row's domain (default: the one the detector was calibrated with). */
+  domainField?: string;
   scoring?: ScoringSettings;
   confidence?: number;
 }
@@ -52,6 +56,11 @@ export interface DetectSummary {
   detector: { source: string; kind: DetectorSpec['kind']; threshold: number; target_fpr: number; model: string; zero_shot: boolean };
   counts: { scored: number; errors: number } & Record<Provenance, number>;
   flagged_by_detector: { flagged: number; of: number; rate: number };
+  /** With a domain field: per domain value, its rows, the detector that scored them and the drift check. */
+  domain_field?: string;
+  domains?: Record<string, { rows: number; detector: string; seen_in_calibration: boolean; drift?: ReturnType<DriftMeter['report']>; warning?: string }>;
+  /** Loud problems: domains never calibrated on, inputs outside the calibration distribution. */
+  warnings: string[];
   synthetic: {
     share: number | null;
     share_ci: [number, number] | null;
@@ -95,7 +104,7 @@ async function loadDetector(opts: DetectOptions, modelId: string, modelDir: stri
       n_human: ref.human_scores.length,
       n_synthetic: 0,
       folds: 0,
-      stats: { auroc: NaN, auroc_ci: { lo: NaN, hi: NaN }, tpr_at_1pct_fpr: NaN, tpr_at_5pct_fpr: NaN, threshold_fpr: ref.human_scores.filter((s) => s > spec.threshold).length / ref.human_scores.length, threshold_tpr: NaN },
+      stats: { auroc: NaN, auroc_ci: { lo: NaN, hi: NaN }, tpr_at_1pct_fpr: NaN, tpr_at_1pct_fpr_ci: { lo: NaN, hi: NaN }, tpr_at_5pct_fpr: NaN, tpr_at_5pct_fpr_ci: { lo: NaN, hi: NaN }, threshold_fpr: ref.human_scores.filter((s) => s > spec.threshold).length / ref.human_scores.length, threshold_tpr: NaN },
       candidates: {},
     },
   };
@@ -108,29 +117,49 @@ export async function detectCorpus(opts: DetectOptions): Promise<DetectSummary> 
   const rules: ProvenanceRules = {
     humanValues: [], syntheticValues: [], humanSources: [], syntheticSources: [], ...opts.provenance,
   };
-  const fields = [rules.provenanceField, rules.sourceField].filter((f): f is string => typeof f === 'string');
   const scored = await ensureScored(opts.input, join(out, 'scores'), opts.scoring ?? {});
   const modelId = modelIdentity(scored.run);
   const { file: det, source, zeroShot } = await loadDetector(opts, modelId, scored.run.model.dir);
+  const domainField = opts.domainField ?? det.domains?.field;
+  const fields = [rules.provenanceField, rules.sourceField, domainField].filter((f): f is string => typeof f === 'string');
 
   const counts = Object.fromEntries(PROVENANCE_LABELS.map((l) => [l, 0])) as Record<Provenance, number>;
   let scoredRows = 0;
-  let undeclared = 0;
-  let flagged = 0;
+  const byDetector = new Map<string, { undeclared: number; flagged: number }>();
+  const domains = new Map<string, { rows: number; detector: string; seen: boolean; drift: DriftMeter | null }>();
   const fh = await open(join(out, 'detections.jsonl.partial'), 'w');
   try {
     let buf = '';
     for await (const { row, fields: f } of scoredDocs(scored, fields)) {
-      const v = applyDetector(det.detector, row);
+      const raw = domainField ? f[domainField] : undefined;
+      const domain = raw === undefined || raw === null ? undefined : String(raw);
+      const route = routeDetector(det, domain);
+      const v = applyDetector(route.spec, row);
       const declared = declaredProvenance(f, rules);
       const provenance = provenanceOf(declared, v.verdict);
       counts[provenance]++;
       scoredRows++;
+      const d = byDetector.get(route.name) ?? { undeclared: 0, flagged: 0 };
       if (declared === null) {
-        undeclared++;
-        if (v.verdict === 'synthetic') flagged++;
+        d.undeclared++;
+        if (v.verdict === 'synthetic') d.flagged++;
       }
-      buf += `${JSON.stringify({ id: row.id, line: row.line, p_synthetic: v.p_synthetic, score: v.score, verdict: v.verdict, provenance, detector: det.detector.kind })}\n`;
+      byDetector.set(route.name, d);
+      if (domainField) {
+        const key = domain ?? '(none)';
+        let dm = domains.get(key);
+        if (!dm) {
+          const reference = domain !== undefined && det.domains?.detectors[domain] ? det.domains.detectors[domain]!.reference : det.reference;
+          dm = { rows: 0, detector: route.name, seen: route.seen, drift: reference ? new DriftMeter(reference) : null };
+          domains.set(key, dm);
+        }
+        dm.rows++;
+        dm.drift?.add(row);
+      }
+      buf += `${JSON.stringify({
+        id: row.id, line: row.line, p_synthetic: v.p_synthetic, score: v.score, verdict: v.verdict, provenance,
+        detector: zeroShot ? `zero-shot:${route.spec.kind === 'signal' ? route.spec.signal : route.spec.kind}` : route.name, ...(domainField ? { domain: domain ?? null } : {}),
+      })}\n`;
       if (buf.length > 1 << 16) {
         await fh.write(buf);
         buf = '';
@@ -143,8 +172,25 @@ export async function detectCorpus(opts: DetectOptions): Promise<DetectSummary> 
   }
   await rename(join(out, 'detections.jsonl.partial'), join(out, 'detections.jsonl'));
 
+  const warnings: string[] = [];
+  const domainReport: DetectSummary['domains'] = {};
+  for (const [key, dm] of [...domains].sort((a, b) => b[1].rows - a[1].rows)) {
+    const drift = dm.drift?.report();
+    let warning: string | undefined;
+    if (det.domains && !dm.seen && key !== '(none)') {
+      warning = `domain '${key}' (${dm.rows} rows) was never seen in calibration: scored by the pooled detector, whose threshold and error rates were not measured on it`;
+    } else if (drift && drift.drifting.length > 0 && dm.rows >= 20) {
+      const worst = drift.drifting.map((f) => `${f} (shift ${drift.smd[f]!.toFixed(2)} sd, PSI ${drift.psi[f]!.toFixed(2)})`).join(', ');
+      warning = `domain '${key}' (${dm.rows} rows) drifts from what its detector (${dm.detector}) was calibrated on: ${worst}`;
+    }
+    if (warning) warnings.push(warning);
+    domainReport[key] = { rows: dm.rows, detector: dm.detector, seen_in_calibration: dm.seen, ...(drift ? { drift } : {}), ...(warning ? { warning } : {}) };
+  }
+
   const confidence = opts.confidence ?? 0.95;
-  const synthetic = syntheticShare(det, counts, scoredRows, undeclared, flagged, zeroShot, confidence);
+  const synthetic = syntheticShare(det, byDetector, counts, scoredRows, zeroShot, confidence);
+  const undeclared = [...byDetector.values()].reduce((a, d) => a + d.undeclared, 0);
+  const flagged = [...byDetector.values()].reduce((a, d) => a + d.flagged, 0);
   const summary: DetectSummary = {
     tool: 'tailguard',
     command: 'detect',
@@ -153,44 +199,65 @@ export async function detectCorpus(opts: DetectOptions): Promise<DetectSummary> 
     counts: { scored: scoredRows, errors: scored.errors, ...counts },
     flagged_by_detector: { flagged, of: undeclared, rate: undeclared ? flagged / undeclared : 0 },
     synthetic,
+    ...(domainField ? { domain_field: domainField, domains: domainReport } : {}),
+    warnings,
     scores: scored.scoresDir,
   };
   await writeFileAtomic(join(out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   return summary;
 }
 
+/** The calibration behind a detector name ('pooled' or 'domain:X'). */
+function calibrationOf(det: DetectorFile, name: string): DetectorFile['calibration'] {
+  return name === POOLED ? det.calibration : det.domains!.detectors[name.slice('domain:'.length)]!.calibration;
+}
+
+/**
+ * Declared synthetic rows count as they are. The undeclared rows of each detector are corrected for that
+ * detector's calibration TPR and FPR; the shares add up weighted by rows, and so do the interval ends (a
+ * conservative interval: the detectors' errors are treated as perfectly correlated).
+ */
 function syntheticShare(
-  det: DetectorFile, counts: Record<Provenance, number>, n: number, undeclared: number, flagged: number, zeroShot: boolean, confidence: number,
+  det: DetectorFile, byDetector: Map<string, { undeclared: number; flagged: number }>, counts: Record<Provenance, number>, n: number,
+  zeroShot: boolean, confidence: number,
 ): DetectSummary['synthetic'] {
   const known = counts['synthetic-known'];
   const toRatio = (s: number) => (s >= 1 ? Infinity : s / (1 - s));
   if (n === 0) return { share: null, share_ci: null, ratio: null, ratio_ci: null, confidence, corrected: false, note: 'no scored rows' };
-  const c = det.calibration;
-  if (zeroShot || c.n_synthetic === 0) {
+  if (zeroShot || det.calibration.n_synthetic === 0) {
+    const flagged = [...byDetector.values()].reduce((a, d) => a + d.flagged, 0);
     const share = (known + flagged) / n;
     return {
       share, share_ci: null, ratio: toRatio(share), ratio_ci: null, confidence, corrected: false,
       note: 'zero-shot detector: its true-positive rate was never measured, so this is the flag rate (plus declared synthetic rows), not a corrected estimate; calibrate a detector (tailguard calibrate) for an estimate with a confidence interval',
     };
   }
-  let est: ShareEstimate | null = null;
-  if (undeclared > 0) {
-    est = estimateSyntheticShare(
-      flagged, undeclared,
+  let point = known;
+  let lo = known;
+  let hi = known;
+  let identifiable = true;
+  for (const [name, d] of byDetector) {
+    if (d.undeclared === 0) continue;
+    const c = calibrationOf(det, name);
+    const est: ShareEstimate = estimateSyntheticShare(
+      d.flagged, d.undeclared,
       { k: Math.round(c.stats.threshold_tpr * c.n_synthetic), n: c.n_synthetic },
       { k: Math.round(c.stats.threshold_fpr * c.n_human), n: c.n_human },
       { confidence },
     );
+    identifiable &&= est.identifiable;
+    point += (Number.isNaN(est.share) ? d.flagged / d.undeclared : est.share) * d.undeclared;
+    lo += est.shareLo * d.undeclared;
+    hi += est.shareHi * d.undeclared;
   }
-  const combine = (restShare: number) => (known + restShare * undeclared) / n;
-  const share = est ? combine(Number.isNaN(est.share) ? flagged / undeclared : est.share) : known / n;
-  const lo = est ? combine(est.shareLo) : share;
-  const hi = est ? combine(est.shareHi) : share;
+  const [share, sLo, sHi] = [point / n, lo / n, hi / n];
+  const c = det.calibration;
   return {
-    share, share_ci: [lo, hi], ratio: toRatio(share), ratio_ci: [toRatio(lo), toRatio(hi)], confidence, corrected: true,
-    note: est && !est.identifiable
-      ? "the detector barely separates the classes (TPR − FPR ≤ 0.05): the undeclared rows' share is unconstrained"
-      : `undeclared rows corrected for the detector's calibration TPR ${c.stats.threshold_tpr.toFixed(3)} and FPR ${c.stats.threshold_fpr.toFixed(3)} (Rogan–Gladen, bootstrap interval)`,
+    share, share_ci: [sLo, sHi], ratio: toRatio(share), ratio_ci: [toRatio(sLo), toRatio(sHi)], confidence, corrected: true,
+    note: !identifiable
+      ? "a detector barely separates the classes (TPR − FPR ≤ 0.05): its rows' share is unconstrained"
+      : byDetector.size > 1
+        ? "undeclared rows corrected for each routed detector's calibration TPR and FPR (Rogan–Gladen, bootstrap intervals added up)"
+        : `undeclared rows corrected for the detector's calibration TPR ${c.stats.threshold_tpr.toFixed(3)} and FPR ${c.stats.threshold_fpr.toFixed(3)} (Rogan–Gladen, bootstrap interval)`,
   };
 }
-

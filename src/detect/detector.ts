@@ -16,6 +16,7 @@
  */
 import { UsageError } from '../errors.js';
 import { FEATURES, feature, featureVector, orientedScore, type FeatureName, type ScoreRow } from './features.js';
+import { signalReference, type SignalReference } from './drift.js';
 import { crossValidate, fitLogistic, predictLogit, type LogisticModel } from './logistic.js';
 import {
   auroc, bootstrapCiStratified, minHumanForFpr, operatingPoint, quantileSorted, take, thresholdAtFpr, type Interval,
@@ -32,7 +33,9 @@ export interface OperatingStats {
   auroc: number;
   auroc_ci: Interval;
   tpr_at_1pct_fpr: number;
+  tpr_at_1pct_fpr_ci: Interval;
   tpr_at_5pct_fpr: number;
+  tpr_at_5pct_fpr_ci: Interval;
   /** At the detector's own threshold, on the calibration data (out-of-fold for logistic). */
   threshold_fpr: number;
   threshold_tpr: number;
@@ -45,6 +48,10 @@ export interface DetectorFile {
   model: string;
   target_fpr: number;
   detector: DetectorSpec;
+  /** The calibration rows' signal distribution, to warn when an input drifts from it (drift.ts). */
+  reference?: SignalReference;
+  /** Per-domain detectors (calibrate --domain-field); rows of other domains use `detector`, the pooled one. */
+  domains?: DomainDetectors;
   calibration: {
     n_human: number;
     n_synthetic: number;
@@ -54,6 +61,21 @@ export interface DetectorFile {
     candidates: Record<string, OperatingStats>;
     per_domain?: Record<string, { n_human: number; n_synthetic: number; fpr: number; tpr: number | null }>;
   };
+}
+
+export interface DomainDetector {
+  detector: DetectorSpec;
+  reference: SignalReference;
+  calibration: DetectorFile['calibration'];
+}
+
+export interface DomainDetectors {
+  field: string;
+  /** Human and machine examples a domain needs, each, for a detector of its own. */
+  min_per_class: number;
+  detectors: Record<string, DomainDetector>;
+  /** Domains seen in calibration that use the pooled detector, and why. */
+  pooled: Record<string, string>;
 }
 
 export interface Verdict {
@@ -98,6 +120,9 @@ export function applyDetector(spec: DetectorSpec, row: ScoreRow): Verdict {
 
 function stats(scores: number[], labels: (0 | 1)[], threshold: number, seed: number): OperatingStats {
   const at = (fpr: number) => operatingPoint(scores, labels, fpr).tpr;
+  // Percentile bootstrap, resampling humans and machine texts separately (few examples → wide intervals).
+  const ci = (stat: (s: number[], l: (0 | 1)[]) => number) =>
+    bootstrapCiStratified((idx) => stat(take(scores, idx), take(labels, idx)), labels, { resamples: 400, seed });
   let fp = 0;
   let tp = 0;
   let nh = 0;
@@ -113,9 +138,11 @@ function stats(scores: number[], labels: (0 | 1)[], threshold: number, seed: num
   });
   return {
     auroc: auroc(scores, labels),
-    auroc_ci: bootstrapCiStratified((idx) => auroc(take(scores, idx), take(labels, idx)), labels, { resamples: 500, seed }),
+    auroc_ci: ci((s, l) => auroc(s, l)),
     tpr_at_1pct_fpr: at(0.01),
+    tpr_at_1pct_fpr_ci: ci((s, l) => operatingPoint(s, l, 0.01).tpr),
     tpr_at_5pct_fpr: at(0.05),
+    tpr_at_5pct_fpr_ci: ci((s, l) => operatingPoint(s, l, 0.05).tpr),
     threshold_fpr: fp / nh,
     threshold_tpr: tp / ns,
   };
@@ -218,6 +245,7 @@ export function calibrateDetector(human: ScoreRow[], synthetic: ScoreRow[], opts
     model: opts.model,
     target_fpr: targetFpr,
     detector: { kind: 'logistic', model, threshold },
+    reference: signalReference(rows),
     calibration: {
       n_human: human.length,
       n_synthetic: synthetic.length,
