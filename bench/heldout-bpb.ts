@@ -6,7 +6,10 @@
  * the engine's CPU tokens/s over the whole file.
  *
  *   node --import tsx bench/heldout-bpb.ts --model models/NAME [--model models/NAME:onnx/model_quantized.onnx]
- *        [--heldout ../shared/corpora/human/heldout.jsonl] [--json bench/results/NAME-heldout.json]
+ *        [--heldout ../shared/corpora/human/heldout.jsonl] [--json bench/results/NAME-heldout.json] [--zero-shot models/NAME]
+ *
+ * --zero-shot DIR writes DIR/zero-shot.json: the first model's fast_detect on every held-out document, the human
+ * reference that `tailguard detect` uses without --detector.
  *
  * Prints a markdown table per model to stdout; --json writes the numbers for the model card.
  */
@@ -14,7 +17,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { scoreCorpus } from '../src/index.js';
+import { scoreCorpus, ZERO_SHOT_FILE, type ZeroShotReference } from '../src/index.js';
 import { runIfMain } from '../scripts/lib/files.js';
 import { TRAINING_SOURCES } from '../scripts/train-lm/sources.js';
 
@@ -39,6 +42,8 @@ export interface ModelEval {
   trained_sources: SourceEval;
   unseen_sources: SourceEval;
   sources: SourceEval[];
+  /** Every held-out document's fast_detect, for the model's zero-shot reference (not written to the JSON). */
+  fast_detect?: number[];
 }
 
 function summarise(source: string, rows: { bytes: number; tokens: number; nll: number }[], trained: boolean): SourceEval {
@@ -60,9 +65,11 @@ export async function evaluateHeldout(model: string, heldout: string, onnxFile?:
     const run = await scoreCorpus({ input: heldout, out, model, onnxFile, idField: 'id', format: 'jsonl' });
     if (run.counts.errors > 0) throw new Error(`${run.counts.errors} held-out documents failed to score (see ${out}/errors.jsonl)`);
     const bySource = new Map<string, { bytes: number; tokens: number; nll: number }[]>();
+    const fastDetect: number[] = [];
     for (const line of readFileSync(join(out, 'scores.jsonl'), 'utf8').split('\n')) {
       if (!line.trim()) continue;
-      const s = JSON.parse(line) as { id: string; tokens: number; mean_nll: number };
+      const s = JSON.parse(line) as { id: string; tokens: number; mean_nll: number; fast_detect: number };
+      fastDetect.push(s.fast_detect);
       const doc = docs.get(s.id);
       if (!doc) throw new Error(`scores.jsonl has an id not in ${heldout}: ${s.id}`);
       const list = bySource.get(doc.source) ?? [];
@@ -84,6 +91,7 @@ export async function evaluateHeldout(model: string, heldout: string, onnxFile?:
       trained_sources: summarise('trained-on sources', pool((s) => s in TRAINING_SOURCES), true),
       unseen_sources: summarise('unseen sources', pool((s) => !(s in TRAINING_SOURCES)), false),
       sources,
+      fast_detect: fastDetect,
     };
   } finally {
     rmSync(out, { recursive: true, force: true });
@@ -110,6 +118,7 @@ async function main(): Promise<void> {
       model: { type: 'string', multiple: true },
       heldout: { type: 'string', default: '../shared/corpora/human/heldout.jsonl' },
       json: { type: 'string' },
+      'zero-shot': { type: 'string' },
     },
   });
   const results: ModelEval[] = [];
@@ -120,7 +129,16 @@ async function main(): Promise<void> {
     results.push(e);
     console.log(`### ${spec} (${e.onnx.replace(/.*\/models\//, 'models/')}, ${e.device}: ${Math.round(e.tokens_per_second)} tok/s)\n\n${markdownTable(e)}\n`);
   }
-  if (values.json) writeFileSync(values.json, JSON.stringify(results, null, 2) + '\n');
+  if (values.json) writeFileSync(values.json, JSON.stringify(results.map(({ fast_detect: _, ...r }) => r), null, 2) + '\n');
+  // The first model's held-out fast_detect scores become its human reference for `detect`'s zero-shot default.
+  if (values['zero-shot'] && results[0]?.fast_detect) {
+    const ref: ZeroShotReference = {
+      signal: 'fast_detect',
+      source: `${results[0].fast_detect.length} documents of ../shared/corpora/human/heldout.jsonl (17 sources of human-written pre-2020 English)`,
+      human_scores: [...results[0].fast_detect].sort((a, b) => a - b),
+    };
+    writeFileSync(join(values['zero-shot'], ZERO_SHOT_FILE), JSON.stringify(ref) + '\n');
+  }
 }
 
 runIfMain(import.meta.url, main);

@@ -3,7 +3,7 @@
  * joined with its own provenance fields, the corrected synthetic ratio and its check, exit statuses.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -97,5 +97,29 @@ describe('detect on a corpus: scored with the model, provenance from the rows\' 
     expect(again.stderr).not.toMatch(/scoring /); // the finished scoring run was reused, not redone
     expect(JSON.parse(readFileSync(join(dir, 'out', 'scores', 'run.json'), 'utf8')).finished_at).toBe(finished);
     expect(readJsonl(join(dir, 'out', 'detections.jsonl'))).toEqual(rows);
+  });
+});
+
+describe('detect without --detector: the model\'s zero-shot reference', () => {
+  it('uses Fast-DetectGPT at --fpr on the model\'s human scores, says so, and does not pretend to correct the ratio', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tailguard-zeroshot-'));
+    const model = join(dir, 'model');
+    cpSync(join(ROOT, 'models', 'stories260k'), model, { recursive: true });
+    writeFileSync(join(dir, 'in.jsonl'), ['Tom had a big red ball.', 'It was the best of times, it was the worst of times.'].map((text) => JSON.stringify({ text })).join('\n') + '\n');
+    const args = ['detect', join(dir, 'in.jsonl'), '--model', model, '--device', 'cpu', '--out', join(dir, 'out'), '--json'];
+    const none = run(args);
+    expect(none.status).toBe(2);
+    expect(none.stderr).toMatch(/no --detector given and .* has no zero-shot reference/);
+    const human = Array.from({ length: 200 }, (_, i) => -10 + i * 0.05); // fast_detect of 200 human documents: -10 .. -0.05
+    writeFileSync(join(model, 'zero-shot.json'), JSON.stringify({ signal: 'fast_detect', source: 'test', human_scores: human }));
+    const r = run([...args, '--fpr', '0.05']);
+    expect(r.status, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary.detector).toMatchObject({ zero_shot: true, kind: 'signal', target_fpr: 0.05, threshold: human[189] });
+    expect(summary.synthetic.corrected).toBe(false);
+    expect(summary.synthetic.note).toMatch(/true-positive rate was never measured/);
+    expect(r.stderr).toMatch(/\[zero-shot default\]/);
+    const rows = readJsonl(join(dir, 'out', 'detections.jsonl'));
+    expect(rows.map((x) => x.detector)).toEqual(['zero-shot:fast_detect', 'zero-shot:fast_detect']);
   });
 });
