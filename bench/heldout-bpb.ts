@@ -7,6 +7,7 @@
  *
  *   node --import tsx bench/heldout-bpb.ts --model models/NAME [--model models/NAME:onnx/model_quantized.onnx]
  *        [--heldout ../shared/corpora/human/heldout.jsonl] [--json bench/results/NAME-heldout.json] [--zero-shot models/NAME]
+ *        [--speed N]   (N rounds of a CPU speed comparison of the models on a fixed slice: medians)
  *
  * --zero-shot DIR writes DIR/zero-shot.json: the first model's fast_detect on every held-out document, the human
  * reference that `tailguard detect` uses without --detector.
@@ -42,6 +43,8 @@ export interface ModelEval {
   trained_sources: SourceEval;
   unseen_sources: SourceEval;
   sources: SourceEval[];
+  /** CPU speed rounds on a fixed slice (--speed). */
+  speed?: { median_tokens_per_second: number; min: number; max: number; repeats: number; slice_tokens: number };
   /** Every held-out document's fast_detect, for the model's zero-shot reference (not written to the JSON). */
   fast_detect?: number[];
 }
@@ -119,6 +122,7 @@ async function main(): Promise<void> {
       heldout: { type: 'string', default: '../shared/corpora/human/heldout.jsonl' },
       json: { type: 'string' },
       'zero-shot': { type: 'string' },
+      speed: { type: 'string', default: '0' },
     },
   });
   const results: ModelEval[] = [];
@@ -129,7 +133,13 @@ async function main(): Promise<void> {
     results.push(e);
     console.log(`### ${spec} (${e.onnx.replace(/.*\/models\//, 'models/')}, ${e.device}: ${Math.round(e.tokens_per_second)} tok/s)\n\n${markdownTable(e)}\n`);
   }
-  if (values.json) writeFileSync(values.json, JSON.stringify(results.map(({ fast_detect: _, ...r }) => r), null, 2) + '\n');
+  const repeats = Number(values.speed);
+  const speed = repeats > 0 ? await speedRuns(values.model ?? [], values.heldout!, repeats) : undefined;
+  if (speed) console.log(speed.markdown);
+  if (values.json) {
+    const rows = results.map(({ fast_detect: _, ...r }, i) => ({ ...r, ...(speed ? { speed: speed.perModel[i] } : {}) }));
+    writeFileSync(values.json, JSON.stringify(rows, null, 2) + '\n');
+  }
   // The first model's held-out fast_detect scores become its human reference for `detect`'s zero-shot default.
   if (values['zero-shot'] && results[0]?.fast_detect) {
     const ref: ZeroShotReference = {
@@ -138,6 +148,42 @@ async function main(): Promise<void> {
       human_scores: [...results[0].fast_detect].sort((a, b) => a - b),
     };
     writeFileSync(join(values['zero-shot'], ZERO_SHOT_FILE), JSON.stringify(ref) + '\n');
+  }
+}
+
+/**
+ * CPU scoring speed: `repeats` rounds over a fixed slice (the first 200 held-out documents, each cut to 2,000
+ * characters), every model once per round in turn, so that the shared machine's slow phases hit all of them;
+ * tokens/s = scored tokens / scoreCorpus's wall time (model load included). Medians, with min–max.
+ */
+async function speedRuns(specs: string[], heldout: string, repeats: number): Promise<{ markdown: string; perModel: { median_tokens_per_second: number; min: number; max: number; repeats: number; slice_tokens: number }[] }> {
+  const dir = mkdtempSync(join(tmpdir(), 'tailguard-speed-'));
+  try {
+    const slice = join(dir, 'slice.jsonl');
+    const lines = readFileSync(heldout, 'utf8').split('\n').filter(Boolean).slice(0, 200);
+    writeFileSync(slice, lines.map((l) => { const r = JSON.parse(l) as { id: string; text: string }; return JSON.stringify({ id: r.id, text: r.text.slice(0, 2000) }); }).join('\n') + '\n');
+    const runs: number[][] = specs.map(() => []);
+    let tokens = 0;
+    for (let rep = 0; rep < repeats; rep++) {
+      for (const [i, spec] of specs.entries()) {
+        const [model, onnxFile] = spec.split(':') as [string, string | undefined];
+        const out = join(dir, `run-${rep}-${i}`);
+        const s = await scoreCorpus({ input: slice, out, model, onnxFile, idField: 'id', device: 'cpu' });
+        runs[i]!.push(s.tokens_per_second);
+        tokens = s.tokens;
+        rmSync(out, { recursive: true, force: true });
+      }
+    }
+    const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
+    const perModel = runs.map((r) => ({ median_tokens_per_second: median(r), min: Math.min(...r), max: Math.max(...r), repeats, slice_tokens: tokens }));
+    const markdown = [
+      `CPU scoring speed (${repeats} rounds, ${tokens.toLocaleString('en-US')} tokens per run):`, '',
+      '| model | tok/s (median) | min–max |', '| --- | ---: | --- |',
+      ...specs.map((s, i) => `| ${s} | ${Math.round(perModel[i]!.median_tokens_per_second).toLocaleString('en-US')} | ${Math.round(perModel[i]!.min).toLocaleString('en-US')}–${Math.round(perModel[i]!.max).toLocaleString('en-US')} |`),
+    ].join('\n');
+    return { markdown, perModel };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
