@@ -8,6 +8,7 @@
  *   node --import tsx bench/heldout-bpb.ts --model models/NAME [--model models/NAME:onnx/model_quantized.onnx]
  *        [--heldout ../shared/corpora/human/heldout.jsonl] [--json bench/results/NAME-heldout.json] [--zero-shot models/NAME]
  *        [--speed N]   (N rounds of a CPU speed comparison of the models on a fixed slice: medians)
+ *        [--keep-scores DIR]   (keep the first model's score run in DIR, e.g. for bench/detect-eval.ts)
  *
  * --zero-shot DIR writes DIR/zero-shot.json: the first model's fast_detect on every held-out document, the human
  * reference that `tailguard detect` uses without --detector.
@@ -56,14 +57,16 @@ function summarise(source: string, rows: { bytes: number; tokens: number; nll: n
   return { source, trained_on: trained, docs: rows.length, bytes, tokens, nll, bits_per_byte: nll / (Math.LN2 * bytes), perplexity: Math.exp(nll / tokens) };
 }
 
-export async function evaluateHeldout(model: string, heldout: string, onnxFile?: string): Promise<ModelEval> {
+/** `keep`: score into this directory and keep it (bench/detect-eval.ts reuses it), instead of a temporary one. */
+export async function evaluateHeldout(model: string, heldout: string, onnxFile?: string, keep?: string): Promise<ModelEval> {
   const docs = new Map<string, { source: string; bytes: number }>();
   for (const line of readFileSync(heldout, 'utf8').split('\n')) {
     if (!line.trim()) continue;
     const row = JSON.parse(line) as { id: string; source: string; text: string };
     docs.set(row.id, { source: row.source, bytes: Buffer.byteLength(row.text, 'utf8') });
   }
-  const out = mkdtempSync(join(tmpdir(), 'tailguard-bpb-'));
+  const out = keep ?? mkdtempSync(join(tmpdir(), 'tailguard-bpb-'));
+  if (keep) rmSync(keep, { recursive: true, force: true });
   try {
     const run = await scoreCorpus({ input: heldout, out, model, onnxFile, idField: 'id', format: 'jsonl' });
     if (run.counts.errors > 0) throw new Error(`${run.counts.errors} held-out documents failed to score (see ${out}/errors.jsonl)`);
@@ -97,7 +100,7 @@ export async function evaluateHeldout(model: string, heldout: string, onnxFile?:
       fast_detect: fastDetect,
     };
   } finally {
-    rmSync(out, { recursive: true, force: true });
+    if (!keep) rmSync(out, { recursive: true, force: true });
   }
 }
 
@@ -123,13 +126,14 @@ async function main(): Promise<void> {
       json: { type: 'string' },
       'zero-shot': { type: 'string' },
       speed: { type: 'string', default: '0' },
+      'keep-scores': { type: 'string' },
     },
   });
   const results: ModelEval[] = [];
   for (const spec of values.model ?? []) {
     const [model, onnxFile] = spec.split(':') as [string, string | undefined];
     console.error(`scoring ${values.heldout} with ${spec}`);
-    const e = await evaluateHeldout(model, values.heldout!, onnxFile);
+    const e = await evaluateHeldout(model, values.heldout!, onnxFile, results.length === 0 ? values['keep-scores'] : undefined);
     results.push(e);
     console.log(`### ${spec} (${e.onnx.replace(/.*\/models\//, 'models/')}, ${e.device}: ${Math.round(e.tokens_per_second)} tok/s)\n\n${markdownTable(e)}\n`);
   }

@@ -29,5 +29,5 @@ run node --import tsx scripts/convert-llama2c.ts --bin "$DATA/run/model.bin" --t
 run node --import tsx scripts/quantize-int8.ts --model "$MODEL"
 mkdir -p bench/results
 run node --import tsx bench/heldout-bpb.ts --model "$MODEL" --model "$MODEL:onnx/model_quantized.onnx" \
-  --heldout "$CORPUS/heldout.jsonl" --json "bench/results/$NAME-heldout.json" --zero-shot "$MODEL" --speed 3 | tee "bench/results/$NAME-heldout.md"
+  --heldout "$CORPUS/heldout.jsonl" --json "bench/results/$NAME-heldout.json" --zero-shot "$MODEL" --speed 3 --keep-scores "tmp/detect-eval/$NAME/heldout-scores" | tee "bench/results/$NAME-heldout.md"
 run node --import tsx scripts/train-lm/write-card.ts --model "$MODEL" --data "$DATA" --eval "bench/results/$NAME-heldout.json"
