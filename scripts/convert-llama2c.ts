@@ -185,8 +185,9 @@ ${a.command}
 - \`onnx/model.onnx\`: opset ${LLAMA_OPSET}, IR 8, fp32, the optimum decoder-with-past interface —
   inputs \`input_ids\` / \`position_ids\` int64 [batch, seq], \`attention_mask\` int64 [batch, past+seq],
   \`past_key_values.{0..${c.nLayers - 1}}.key|value\` float32 [batch, ${c.nKvHeads}, past, ${c.headSize}];
-  outputs \`logits\` float32 [batch, seq, ${c.vocabSize}] and \`present.{0..${c.nLayers - 1}}.key|value\`
-  float32 [batch, ${c.nKvHeads}, past+seq, ${c.headSize}]. The logits are \`MatMul(final RMSNorm output, ${c.sharedClassifier ? 'Transpose(model.embed_tokens.weight)' : 'lm_head.weight_transposed'} [${c.dim}, ${c.vocabSize}])\`.
+  outputs \`logits\` float32 [batch, seq, ${c.vocabSize}], \`present.{0..${c.nLayers - 1}}.key|value\`
+  float32 [batch, ${c.nKvHeads}, past+seq, ${c.headSize}] and \`last_hidden_state\` float32 [batch, seq, ${c.dim}] (the final
+  RMSNorm's output). The logits are \`MatMul(final RMSNorm output, ${c.sharedClassifier ? 'Transpose(model.embed_tokens.weight)' : 'lm_head.weight_transposed'} [${c.dim}, ${c.vocabSize}])\`.
 - \`model.safetensors\`: the same fp32 weights under transformers' LlamaForCausalLM names (q/k rows permuted as
   above${c.sharedClassifier ? '; the tied lm_head is not stored, transformers re-ties it' : ''}), for PyTorch tools.
 - \`tokenizer.json\`: the sentencepiece BPE vocabulary as transformers' LlamaConverter writes it (legacy: Prepend "▁",

@@ -3,7 +3,8 @@
  * LlamaForCausalLM (decoder with past):
  *   inputs  input_ids [B,S] i64, attention_mask [B,P+S] i64, position_ids [B,S] i64,
  *           past_key_values.{i}.key / .value [B, n_kv_heads, P, head_dim] f32
- *   outputs logits [B,S,vocab] f32, present.{i}.key / .value [B, n_kv_heads, P+S, head_dim] f32
+ *   outputs logits [B,S,vocab] f32, present.{i}.key / .value [B, n_kv_heads, P+S, head_dim] f32,
+ *           last_hidden_state [B,S,dim] f32 (the final RMSNorm's output, which the classifier reads)
  * Internally it follows transformers' Llama: RoPE on halves (rotate_half) with cos/sin computed from position_ids
  * and inv_freq, so wq/wk rows are permuted per head from llama2.c's interleaved layout (HF's
  * convert_llama_weights_to_hf.py `permute`).
@@ -158,7 +159,10 @@ export function buildLlamaOnnx(ck: Llama2cCheckpoint, opts: LlamaOnnxOptions): U
     ? b.initFloat('lm_head.weight_transposed', transpose(ck.wcls, vocabSize, dim), [dim, vocabSize])
     : b.op('Transpose', [embed], { perm: attr.ints([1, 0]) });
   b.op('MatMul', [hidden, lmHead], undefined, 'logits');
+  // The final hidden states (after the last RMSNorm: what the classifier reads) as an output of their own.
+  b.op('Identity', [hidden], undefined, 'last_hidden_state');
 
   declareDecoderOutputs(b, nLayers, nKvHeads, headSize, vocabSize);
+  b.output('last_hidden_state', F32, [DIMS.batch, DIMS.seq, dim]);
   return encodeOnnxModel(b.toGraph('llama2c_to_llama'), LLAMA_OPSET, 'LlamaForCausalLM (decoder with past) converted from a llama2.c checkpoint by tailguard scripts/convert-llama2c.ts');
 }

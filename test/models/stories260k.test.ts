@@ -15,7 +15,7 @@ import { parseLlama2cCheckpoint } from '../../scripts/lib/llama2c-format.js';
 import { decodeSafetensors } from '../../scripts/lib/safetensors.js';
 import { decodeModel, DataType } from '../../src/lm/onnx/proto.js';
 import { BOS_ID, Llama2cReference, Llama2cTokenizer } from '../reference/llama2c.js';
-import { allFinite, type DecoderShape, logSoftmax64, maxLogProbDiff, runBatch, runWithPast } from './decoder-run.js';
+import { allFinite, type DecoderShape, emptyPast, logSoftmax64, maxLogProbDiff, runBatch, runWithPast } from './decoder-run.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MODEL = join(ROOT, 'models/stories260k');
@@ -44,7 +44,25 @@ describe('stories260k ONNX vs llama2.c float64 reference', () => {
   it('has the optimum decoder-with-past interface', () => {
     const pkv = Array.from({ length: 5 }, (_, i) => [`past_key_values.${i}.key`, `past_key_values.${i}.value`]).flat();
     expect(session.inputNames).toEqual(['input_ids', 'attention_mask', 'position_ids', ...pkv]);
-    expect(session.outputNames).toEqual(['logits', ...pkv.map((n) => n.replace('past_key_values.', 'present.'))]);
+    expect(session.outputNames).toEqual(['logits', ...pkv.map((n) => n.replace('past_key_values.', 'present.')), 'last_hidden_state']);
+  });
+
+  it('last_hidden_state = the reference\'s final-RMSNorm hidden states (within 1e-4)', async () => {
+    const s = seqs[0]!;
+    const big = (v: number[]) => BigInt64Array.from(v.map((x) => BigInt(x)));
+    const out = await session.run({
+      input_ids: new ort.Tensor('int64', big(s), [1, s.length]),
+      attention_mask: new ort.Tensor('int64', big(s.map(() => 1)), [1, s.length]),
+      position_ids: new ort.Tensor('int64', big(s.map((_, i) => i)), [1, s.length]),
+      ...emptyPast(SHAPE, 1),
+    });
+    const h = out.last_hidden_state!;
+    expect(h.dims).toEqual([1, s.length, 64]);
+    const want = ref.finalHidden(s);
+    const data = h.data as Float32Array;
+    let worst = 0;
+    want.forEach((row, t) => row.forEach((v, i) => { worst = Math.max(worst, Math.abs(v - data[t * 64 + i]!)); }));
+    expect(worst).toBeLessThan(1e-4);
   });
 
   it('single sequences: log-probs within 1e-4 of the reference', async () => {
