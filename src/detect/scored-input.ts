@@ -58,7 +58,10 @@ export async function ensureScored(input: string, cacheDir: string, settings: Sc
     const run = readRun(cacheDir);
     const wantModel = settings.model ?? DEFAULT_MODEL;
     const sameModel = run.model.ref === wantModel || resolve(run.model.dir) === resolve(wantModel);
-    if (run.input === resolve(input) && sameModel) return { run, scoresDir: cacheDir, errors: run.counts.errors };
+    // Without --onnx-file the model's default graph (model.onnx) is wanted, not a variant scored earlier.
+    const sameGraph = settings.onnxFile ? resolve(run.model.dir, settings.onnxFile) === resolve(run.model.onnx) : basename(run.model.onnx) === 'model.onnx';
+    const sameFields = run.options.text_field === (settings.textField ?? 'text') && run.options.id_field === (settings.idField ?? null);
+    if (run.input === resolve(input) && sameModel && sameGraph && sameFields) return { run, scoresDir: cacheDir, errors: run.counts.errors };
   }
   const overwrite = existsSync(join(cacheDir, 'run.json'));
   const run = await scoreCorpus({ ...settings, input, out: cacheDir, overwrite });
