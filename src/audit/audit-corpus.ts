@@ -15,10 +15,11 @@
  *   batches.jsonl    every batch: index, key, documents, words, entropy, ttr, decision, reasons
  *   audit.json       floors, counts (accepted + held + rejected = input rows), batch decisions
  */
-import { mkdir, open, rename } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import { JsonlWriter } from '../io/jsonl-writer.js';
 import { openCorpus } from '../io/open-corpus.js';
 import { quantileSorted } from '../detect/metrics.js';
 import { entropyBits, wordTokens } from '../signals/text-signals.js';
@@ -119,28 +120,6 @@ export function decide(s: BatchStats, floors: Floors): BatchResult {
   return { ...s, decision: reasons.length ? 'HOLD_FOR_REVIEW' : 'PROCEED', reasons };
 }
 
-class LineWriter {
-  private buf = '';
-  private constructor(private readonly fh: Awaited<ReturnType<typeof open>>, readonly path: string) {}
-  static async create(path: string): Promise<LineWriter> {
-    return new LineWriter(await open(`${path}.partial`, 'w'), path);
-  }
-  async write(row: unknown): Promise<void> {
-    this.buf += `${JSON.stringify(row)}\n`;
-    if (this.buf.length > 1 << 16) await this.flush();
-  }
-  private async flush(): Promise<void> {
-    await this.fh.write(this.buf);
-    this.buf = '';
-  }
-  async close(): Promise<void> {
-    await this.flush();
-    await this.fh.sync();
-    await this.fh.close();
-    await rename(`${this.path}.partial`, this.path);
-  }
-}
-
 export async function auditCorpus(opts: AuditOptions): Promise<AuditSummary> {
   const batchSize = opts.batchSize ?? 100;
   if (!opts.groupField && !(Number.isInteger(batchSize) && batchSize >= 1)) throw new UsageError(`--batch-size must be a positive integer (got ${batchSize})`);
@@ -182,9 +161,9 @@ export async function auditCorpus(opts: AuditOptions): Promise<AuditSummary> {
   }
   const results = accs.map((a, i) => decide(statsOf(i, a.key, a), floors));
 
-  const decisions = await LineWriter.create(join(out, 'decisions.jsonl'));
-  const gate = await LineWriter.create(join(out, 'gate.jsonl'));
-  const batches = await LineWriter.create(join(out, 'batches.jsonl'));
+  const decisions = await JsonlWriter.create(join(out, 'decisions.jsonl'));
+  const gate = await JsonlWriter.create(join(out, 'gate.jsonl'));
+  const batches = await JsonlWriter.create(join(out, 'batches.jsonl'));
   const counts = { input_rows: rows.length, accepted: 0, held: 0, rejected: 0 };
   for (const r of results) {
     await batches.write(r);

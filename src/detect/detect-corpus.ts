@@ -15,10 +15,11 @@
  * it: the summary then gives the flag rate only and says so.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, open, rename } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import { JsonlWriter } from '../io/jsonl-writer.js';
 
 import { applyDetector, DETECTOR_FORMAT, zeroShotDetector, type DetectorFile, type DetectorSpec } from './detector.js';
 import { declaredProvenance, provenanceOf, PROVENANCE_LABELS, type Provenance, type ProvenanceRules } from './provenance.js';
@@ -127,9 +128,8 @@ export async function detectCorpus(opts: DetectOptions): Promise<DetectSummary> 
   let scoredRows = 0;
   const byDetector = new Map<string, { undeclared: number; flagged: number }>();
   const domains = new Map<string, { rows: number; detector: string; seen: boolean; drift: DriftMeter | null }>();
-  const fh = await open(join(out, 'detections.jsonl.partial'), 'w');
+  const detections = await JsonlWriter.create(join(out, 'detections.jsonl'));
   try {
-    let buf = '';
     for await (const { row, fields: f } of scoredDocs(scored, fields)) {
       const raw = domainField ? f[domainField] : undefined;
       const domain = raw === undefined || raw === null ? undefined : String(raw);
@@ -156,21 +156,16 @@ export async function detectCorpus(opts: DetectOptions): Promise<DetectSummary> 
         dm.rows++;
         dm.drift?.add(row);
       }
-      buf += `${JSON.stringify({
+      await detections.write({
         id: row.id, line: row.line, p_synthetic: v.p_synthetic, score: v.score, verdict: v.verdict, provenance,
         detector: zeroShot ? `zero-shot:${route.spec.kind === 'signal' ? route.spec.signal : route.spec.kind}` : route.name, ...(domainField ? { domain: domain ?? null } : {}),
-      })}\n`;
-      if (buf.length > 1 << 16) {
-        await fh.write(buf);
-        buf = '';
-      }
+      });
     }
-    await fh.write(buf);
-    await fh.sync();
-  } finally {
-    await fh.close();
+  } catch (err) {
+    await detections.abandon();
+    throw err;
   }
-  await rename(join(out, 'detections.jsonl.partial'), join(out, 'detections.jsonl'));
+  await detections.close();
 
   const warnings: string[] = [];
   const domainReport: DetectSummary['domains'] = {};
