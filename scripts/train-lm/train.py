@@ -99,6 +99,17 @@ def export_llama2c(model, path):
         put(model.rope_sin)
 
 
+def cpu_name():
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('model name'):
+                    return f"{line.split(':', 1)[1].strip()} ({platform.machine()})"
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def main():
     a = parse_args()
     torch.set_num_threads(a.threads)
@@ -168,7 +179,7 @@ def main():
         'args': vars(a), 'model': margs.to_dict(), 'parameters': model.n_params(),
         'tokens_seen': a.steps * a.batch * a.seq, 'train_tokens_available': int(len(train)),
         'epochs': a.steps * a.batch * a.seq / len(train), 'train_seconds': round(elapsed, 1),
-        'final_val_loss': v, 'hardware': f'{platform.processor() or platform.machine()}, {a.threads} threads, torch {torch.__version__}',
+        'final_val_loss': v, 'hardware': f'{cpu_name()}, {a.threads} threads, torch {torch.__version__}',
     }, open(os.path.join(out, 'train.json'), 'w'), indent=2)
     print(f'wrote {out}/model.bin', file=sys.stderr)
 

@@ -74,8 +74,8 @@ tailguard's default reference language model: a small Llama-architecture decoder
 human-written, pre-2020 English whose licences allow the weights to be redistributed. tailguard scores corpora with
 it (perplexity, entropy, log-rank, Fast-DetectGPT curvature, embeddings); it is not meant for generation.
 
-**Trained on a 2-core CPU, not a GPU**: the task that built it had no accelerator, so this is the largest model that a
-background CPU run of about ${hours < 1 ? `${Math.round(hours * 60)} minutes` : `${hours.toFixed(1)} hours`} took to a useful held-out loss. It has seen ${(train.tokens_seen / 1e6).toFixed(1)}M tokens
+**Trained on a 2-core CPU, not a GPU**: the task that built it had no accelerator, so it is sized for what a background
+CPU run of about ${hours < 1 ? `${Math.round(hours * 60)} minutes` : `${hours.toFixed(1)} hours`} could train (on a shared machine, beside other work). It has seen ${(train.tokens_seen / 1e6).toFixed(1)}M tokens
 (${train.epochs.toFixed(2)} of an epoch): a model of this shape would keep improving with more compute, and a GPU run of the same
 recipe with more steps (\`--steps\`) and a larger shape is the obvious next step.
 
@@ -167,12 +167,13 @@ function speedLine(fp32: ModelEval, int8: ModelEval | undefined): string {
 }
 
 const FILE_NOTES: Record<string, string> = {
-  'onnx/model.onnx': 'fp32 ONNX graph (optimum decoder-with-past interface: logits and present.* outputs); what tailguard loads by default',
+  'onnx/model.onnx': 'fp32 ONNX graph (optimum decoder-with-past interface; outputs logits, present.*, last_hidden_state); what tailguard loads by default',
   'onnx/model_quantized.onnx': 'dynamic int8 variant (`--onnx-file onnx/model_quantized.onnx`)',
   'model.safetensors': 'the same fp32 checkpoint under transformers\' LlamaForCausalLM names, for PyTorch tools',
   'config.json': 'LlamaForCausalLM config',
   'tokenizer.json': 'byte-level BPE (Hugging Face tokenizers format)',
   'training/loss.jsonl': 'training and validation loss curve',
+  'zero-shot.json': "its fast_detect on every held-out document: `tailguard detect`'s human reference without --detector",
 };
 
 function main(): void {

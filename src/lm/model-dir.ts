@@ -9,8 +9,11 @@ import { fileURLToPath } from 'node:url';
 import { ModelLoadError } from '../errors.js';
 import { isHubId, resolveHubModel, type HubOptions } from './hub.js';
 
-/** The model used when none is named. */
-export const DEFAULT_MODEL = 'stories260k';
+/**
+ * The model used when none is named: tailguard's own general-English reference LM (models/tailguard-ref-6m).
+ * stories260k stays bundled as the small test model.
+ */
+export const DEFAULT_MODEL = 'tailguard-ref-6m';
 
 export interface ResolvedModel {
   /** What the user asked for. */

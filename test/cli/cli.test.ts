@@ -34,6 +34,7 @@ describe('tailguard CLI', () => {
     const summary = JSON.parse(r.stdout);
     expect(summary.counts.errors).toBe(0);
     expect(summary.device.used).toBe('cpu');
+    expect(summary.model.ref).toBe('tailguard-ref-6m'); // the default model
     const rows = readFileSync(join(out, 'scores.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(rows).toHaveLength(summary.counts.scored);
     expect(rows[0].id).toBe('story-1');
