@@ -23,6 +23,7 @@ import { scoreCorpus } from '../src/index.js';
 import { runIfMain } from '../scripts/lib/files.js';
 
 const DEV = '../shared/eval/detect-dev';
+const NOTES_MARKER = '<!-- notes: hand-written below, kept when the tables above are regenerated -->';
 const HELDOUT = '../shared/corpora/human/heldout.jsonl';
 
 /** Published AUROCs (detect-dev README): white-box mean over xsum/squad/writing; black-box per dataset. */
@@ -201,7 +202,10 @@ as machine-written is not usable on this kind of text without calibrating on it.
 
 ${fprLines.join('\n')}
 `;
-  writeFileSync(values.out!, md);
+  // Hand-written reading of the numbers lives below NOTES_MARKER and survives regeneration.
+  const previous = existsSync(values.out!) ? readFileSync(values.out!, 'utf8') : '';
+  const notes = previous.includes(NOTES_MARKER) ? previous.slice(previous.indexOf(NOTES_MARKER)) : `${NOTES_MARKER}\n`;
+  writeFileSync(values.out!, `${md}\n${notes}`);
   console.log(md);
 }
 
