@@ -41,7 +41,7 @@ describe('external data', () => {
     const work = mkdtempSync(join(tmpdir(), 'tailguard-extdata-run-'));
     const input = join(work, 'in.jsonl');
     writeFileSync(input, `${JSON.stringify({ text: 'Once upon a time, there was a little girl named Lily.' })}\n`);
-    await scoreCorpus({ input, out: join(work, 'inline'), device: 'cpu' });
+    await scoreCorpus({ input, out: join(work, 'inline'), device: 'cpu', model: MODEL });
     await scoreCorpus({ input, out: join(work, 'external'), device: 'cpu', model: ext });
     const row = (d: string) => JSON.parse(readFileSync(join(work, d, 'scores.jsonl'), 'utf8'));
     expect(row('external')).toEqual(row('inline'));
