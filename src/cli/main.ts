@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { InterruptedError, TailguardError } from '../errors.js';
 import { TOOL_VERSION } from '../version.js';
 import { auditCommand } from './audit-command.js';
+import { coverageCommand } from './coverage-command.js';
 import { calibrateCommand, detectCommand } from './detect-command.js';
 import { scoreCommand } from './score-command.js';
 
@@ -18,6 +19,7 @@ export async function main(argv: string[]): Promise<number> {
   program.addCommand(detectCommand((c) => { exitCode = c; }).exitOverride());
   program.addCommand(calibrateCommand().exitOverride());
   program.addCommand(auditCommand((c) => { exitCode = c; }).exitOverride());
+  program.addCommand(coverageCommand().exitOverride());
   try {
     await program.parseAsync(argv);
   } catch (err) {

@@ -1,0 +1,60 @@
+/** `tailguard coverage`: the CLI face of coverageRun. */
+import { Command, InvalidArgumentError } from 'commander';
+import { coverageRun } from '../coverage/coverage-run.js';
+import { DEFAULT_INDEX_PARAMS } from '../coverage/ann-index.js';
+
+const int = (name: string) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer`);
+  return n;
+};
+
+interface CoverageFlags {
+  reference: string;
+  candidate: string;
+  out: string;
+  k: number;
+  m: number;
+  efConstruction: number;
+  efSearch: number;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+export function coverageCommand(): Command {
+  return new Command('coverage')
+    .description(
+      'How well a candidate corpus covers a human reference in embedding space: precision, recall, density and\n' +
+        'coverage (Naeem et al. 2020) with k-NN radii, Euclidean on L2-normalised embeddings, 95% bootstrap CIs.\n\n' +
+        'R and C are `tailguard score` output directories (embeddings.npy + scores.jsonl ids) or .npy files (float32\n' +
+        'N×d; ids from X.jsonl beside X.npy, field id, else row numbers). Neighbours come from HNSW indexes\n' +
+        '(hnswlib): no N×M matrix, so millions of documents fit on one machine. Writes OUT/report.json,\n' +
+        'OUT/reference.jsonl (per reference document: covered, radius, nearest candidate), OUT/candidate.jsonl (per\n' +
+        'candidate: density, in the reference manifold) and the reference index (OUT/reference.hnsw). report.json\n' +
+        'gives the index\'s recall@k against exact search on a sample.',
+    )
+    .requiredOption('--reference <path>', 'the human anchor: score directory or .npy')
+    .requiredOption('--candidate <path>', 'the corpus to check: score directory or .npy')
+    .requiredOption('-o, --out <dir>', 'output directory')
+    .option('--k <k>', 'neighbours for the k-NN radii', int('--k'), 5)
+    .option('--m <m>', 'HNSW graph degree', int('--m'), DEFAULT_INDEX_PARAMS.m)
+    .option('--ef-construction <n>', 'HNSW build-time candidate list', int('--ef-construction'), DEFAULT_INDEX_PARAMS.efConstruction)
+    .option('--ef-search <n>', 'HNSW query-time candidate list', int('--ef-search'), DEFAULT_INDEX_PARAMS.efSearch)
+    .option('--json', 'print report.json to stdout')
+    .option('-q, --quiet', 'no report on stderr')
+    .action(async (flags: CoverageFlags) => {
+      const r = await coverageRun({
+        reference: flags.reference, candidate: flags.candidate, out: flags.out, k: flags.k,
+        index: { m: flags.m, efConstruction: flags.efConstruction, efSearch: flags.efSearch },
+      });
+      if (flags.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+      if (!flags.quiet) {
+        const f = (m: { value: number; ci: { lo: number; hi: number } }) => `${m.value.toFixed(3)} (${m.ci.lo.toFixed(3)}–${m.ci.hi.toFixed(3)})`;
+        process.stderr.write(
+          `tailguard: ${r.reference.documents} reference, ${r.candidate.documents} candidate documents, k = ${r.k}\n` +
+            `tailguard: precision ${f(r.precision)}, recall ${f(r.recall)}, density ${f(r.density)}, coverage ${f(r.coverage)}\n` +
+            `tailguard: index recall@${r.k} vs exact search ${r.index.recall_at_k.toFixed(3)} on ${r.index.recall_sample} queries\n`,
+        );
+      }
+    });
+}

@@ -1,0 +1,89 @@
+/**
+ * `coverageRun`: how well a candidate corpus covers a human reference in embedding space.
+ *
+ * Outputs in `out`:
+ *   report.json           precision, recall, density, coverage (value + 95% CI), k, index parameters, recall@k of the
+ *                         index against exact search on a sample, counts
+ *   reference.jsonl       per reference document: id, covered, radius, nearest_candidate
+ *   candidate.jsonl       per candidate document: id, density (reference balls holding it / k), in_reference_manifold
+ *   reference.hnsw(.json) the reference index (hnswlib), reusable
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { UsageError } from '../errors.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { JsonlWriter } from '../io/jsonl-writer.js';
+import { AnnIndex, DEFAULT_INDEX_PARAMS, recallAtK, type IndexParams } from './ann-index.js';
+import { prdc, type Metric } from './prdc.js';
+import { loadVectors } from './vectors.js';
+
+export interface CoverageOptions {
+  reference: string;
+  candidate: string;
+  out: string;
+  k?: number;
+  index?: Partial<IndexParams>;
+  /** Queries for the index's recall@k check against exact search (default 200). */
+  recallSample?: number;
+  seed?: number;
+}
+
+export interface CoverageReport {
+  tool: 'tailguard';
+  command: 'coverage';
+  reference: { source: string; documents: number };
+  candidate: { source: string; documents: number };
+  dim: number;
+  k: number;
+  probe: number;
+  precision: Metric;
+  recall: Metric;
+  density: Metric;
+  coverage: Metric;
+  index: IndexParams & { recall_at_k: number; recall_sample: number };
+}
+
+export async function coverageRun(opts: CoverageOptions): Promise<CoverageReport> {
+  const k = opts.k ?? 5;
+  if (!(Number.isInteger(k) && k >= 1)) throw new UsageError(`--k must be a positive integer (got ${k})`);
+  const ref = loadVectors(opts.reference);
+  const cand = loadVectors(opts.candidate);
+  if (ref.dim !== cand.dim) throw new UsageError(`reference vectors are ${ref.dim}-d, candidate vectors ${cand.dim}-d: embed both with the same model`);
+  if (ref.ids.length <= k || cand.ids.length <= k) throw new UsageError(`both sets need more than k = ${k} documents (reference ${ref.ids.length}, candidate ${cand.ids.length})`);
+  const params = { ...DEFAULT_INDEX_PARAMS, ...opts.index };
+  const refIndex = AnnIndex.build(ref, params);
+  const candIndex = AnnIndex.build(cand, params);
+  const res = prdc(ref, refIndex, cand, candIndex, k, undefined, opts.seed);
+  const sample = opts.recallSample ?? 200;
+  const out = resolve(opts.out);
+  mkdirSync(out, { recursive: true });
+  refIndex.save(join(out, 'reference.hnsw'));
+
+  const refRows = await JsonlWriter.create(join(out, 'reference.jsonl'));
+  for (let i = 0; i < ref.ids.length; i++) {
+    await refRows.write({ id: ref.ids[i], covered: res.reference.covered[i] === 1, radius: res.reference.radius[i], nearest_candidate: res.reference.nearestCandidate[i] });
+  }
+  await refRows.close();
+  const candRows = await JsonlWriter.create(join(out, 'candidate.jsonl'));
+  for (let j = 0; j < cand.ids.length; j++) {
+    await candRows.write({ id: cand.ids[j], density: res.candidate.balls[j]! / k, in_reference_manifold: res.candidate.inManifold[j] === 1 });
+  }
+  await candRows.close();
+
+  const report: CoverageReport = {
+    tool: 'tailguard',
+    command: 'coverage',
+    reference: { source: resolve(opts.reference), documents: ref.ids.length },
+    candidate: { source: resolve(opts.candidate), documents: cand.ids.length },
+    dim: ref.dim,
+    k,
+    probe: res.probe,
+    precision: res.precision,
+    recall: res.recall,
+    density: res.density,
+    coverage: res.coverage,
+    index: { ...params, recall_at_k: recallAtK(refIndex, ref, cand, k, sample), recall_sample: Math.min(sample, cand.ids.length) },
+  };
+  await writeFileAtomic(join(out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+  return report;
+}

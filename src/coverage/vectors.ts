@@ -1,0 +1,59 @@
+/**
+ * Embedding sets for coverage: a `tailguard score` output directory (embeddings.npy, ids from scores.jsonl) or an
+ * .npy file (float32 N×d; ids from a JSONL file of the same basename, field `id`, when one exists, else row
+ * numbers). Rows are L2-normalised on load, so distances are Euclidean on the unit sphere.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { UsageError } from '../errors.js';
+import { readNpy } from '../io/npy-writer.js';
+
+export interface VectorSet {
+  source: string;
+  ids: string[];
+  dim: number;
+  /** Row-major N×dim, L2-normalised rows. */
+  data: Float32Array;
+}
+
+function jsonlIds(path: string): string[] {
+  return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim()).map((l, i) => {
+    const id = (JSON.parse(l) as { id?: unknown }).id;
+    return id === undefined || id === null ? String(i + 1) : String(id);
+  });
+}
+
+export function normaliseRows(data: Float32Array, dim: number): void {
+  for (let r = 0; r * dim < data.length; r++) {
+    let s = 0;
+    for (let j = 0; j < dim; j++) s += data[r * dim + j]! ** 2;
+    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+    for (let j = 0; j < dim; j++) data[r * dim + j] = data[r * dim + j]! * inv;
+  }
+}
+
+export function loadVectors(path: string): VectorSet {
+  if (!existsSync(path)) throw new UsageError(`${path}: no such file or directory`);
+  let npy: string;
+  let idsFrom: string | null;
+  if (statSync(path).isDirectory()) {
+    npy = join(path, 'embeddings.npy');
+    idsFrom = join(path, 'scores.jsonl');
+    if (!existsSync(npy)) throw new UsageError(`${path} is not a score output directory (no embeddings.npy)`);
+  } else {
+    if (!path.endsWith('.npy')) throw new UsageError(`${path}: expected a score output directory or an .npy file`);
+    npy = path;
+    idsFrom = path.replace(/\.npy$/, '.jsonl');
+    if (!existsSync(idsFrom)) idsFrom = null;
+  }
+  const { shape, data } = readNpy(npy);
+  const [n, dim] = shape;
+  const ids = idsFrom ? jsonlIds(idsFrom) : Array.from({ length: n }, (_, i) => String(i));
+  if (ids.length !== n) throw new UsageError(`${idsFrom} has ${ids.length} rows, ${npy} has ${n}`);
+  normaliseRows(data, dim);
+  return { source: path, ids, dim, data };
+}
+
+export function row(set: { data: Float32Array; dim: number }, i: number): number[] {
+  return Array.from(set.data.subarray(i * set.dim, (i + 1) * set.dim));
+}
