@@ -17,6 +17,7 @@ interface CoverageFlags {
   m: number;
   efConstruction: number;
   efSearch: number;
+  clusters: number;
   json?: boolean;
   quiet?: boolean;
 }
@@ -40,11 +41,12 @@ export function coverageCommand(): Command {
     .option('--m <m>', 'HNSW graph degree', int('--m'), DEFAULT_INDEX_PARAMS.m)
     .option('--ef-construction <n>', 'HNSW build-time candidate list', int('--ef-construction'), DEFAULT_INDEX_PARAMS.efConstruction)
     .option('--ef-search <n>', 'HNSW query-time candidate list', int('--ef-search'), DEFAULT_INDEX_PARAMS.efSearch)
+    .option('--clusters <n>', 'k-means regions of the reference for the tail table', int('--clusters'), 32)
     .option('--json', 'print report.json to stdout')
     .option('-q, --quiet', 'no report on stderr')
     .action(async (flags: CoverageFlags) => {
       const r = await coverageRun({
-        reference: flags.reference, candidate: flags.candidate, out: flags.out, k: flags.k,
+        reference: flags.reference, candidate: flags.candidate, out: flags.out, k: flags.k, clusters: flags.clusters,
         index: { m: flags.m, efConstruction: flags.efConstruction, efSearch: flags.efSearch },
       });
       if (flags.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
@@ -53,7 +55,9 @@ export function coverageCommand(): Command {
         process.stderr.write(
           `tailguard: ${r.reference.documents} reference, ${r.candidate.documents} candidate documents, k = ${r.k}\n` +
             `tailguard: precision ${f(r.precision)}, recall ${f(r.recall)}, density ${f(r.density)}, coverage ${f(r.coverage)}\n` +
-            `tailguard: index recall@${r.k} vs exact search ${r.index.recall_at_k.toFixed(3)} on ${r.index.recall_sample} queries\n`,
+            `tailguard: index recall@${r.k} vs exact search ${r.index.recall_at_k.toFixed(3)} on ${r.index.recall_sample} queries\n` +
+            `tailguard: ${r.tails.length} of ${r.clusters.length} reference regions are thin or absent in the candidate` +
+            (r.tails.length ? ` (${r.tails.map((t) => `#${t}: ${(100 * r.clusters[t]!.reference_share).toFixed(1)}% of the reference, ${r.clusters[t]!.status}`).join('; ')})` : '') + '\n',
         );
       }
     });

@@ -4,6 +4,7 @@ import { InterruptedError, TailguardError } from '../errors.js';
 import { TOOL_VERSION } from '../version.js';
 import { auditCommand } from './audit-command.js';
 import { coverageCommand } from './coverage-command.js';
+import { weightsCommand } from './weights-command.js';
 import { calibrateCommand, detectCommand } from './detect-command.js';
 import { scoreCommand } from './score-command.js';
 
@@ -20,6 +21,7 @@ export async function main(argv: string[]): Promise<number> {
   program.addCommand(calibrateCommand().exitOverride());
   program.addCommand(auditCommand((c) => { exitCode = c; }).exitOverride());
   program.addCommand(coverageCommand().exitOverride());
+  program.addCommand(weightsCommand().exitOverride());
   try {
     await program.parseAsync(argv);
   } catch (err) {

@@ -3,7 +3,8 @@
  *
  * Outputs in `out`:
  *   report.json           precision, recall, density, coverage (value + 95% CI), k, index parameters, recall@k of the
- *                         index against exact search on a sample, counts
+ *                         index against exact search on a sample, counts, and the reference's regions (k-means) with
+ *                         reference vs candidate share, coverage and example documents per region; thin/absent = tails
  *   reference.jsonl       per reference document: id, covered, radius, nearest_candidate
  *   candidate.jsonl       per candidate document: id, density (reference balls holding it / k), in_reference_manifold
  *   reference.hnsw(.json) the reference index (hnswlib), reusable
@@ -15,7 +16,8 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { JsonlWriter } from '../io/jsonl-writer.js';
 import { AnnIndex, DEFAULT_INDEX_PARAMS, recallAtK, type IndexParams } from './ann-index.js';
 import { prdc, type Metric } from './prdc.js';
-import { loadVectors } from './vectors.js';
+import { assignAll, clusterTable, kmeans, type ClusterRow } from './clusters.js';
+import { loadVectors, type VectorSet } from './vectors.js';
 
 export interface CoverageOptions {
   reference: string;
@@ -25,6 +27,8 @@ export interface CoverageOptions {
   index?: Partial<IndexParams>;
   /** Queries for the index's recall@k check against exact search (default 200). */
   recallSample?: number;
+  /** k-means regions of the reference for the tail table (default 32). */
+  clusters?: number;
   seed?: number;
 }
 
@@ -41,6 +45,9 @@ export interface CoverageReport {
   density: Metric;
   coverage: Metric;
   index: IndexParams & { recall_at_k: number; recall_sample: number };
+  /** Regions of the reference (k-means): shares, coverage within each, examples; the thin and absent ones are the tails. */
+  clusters: (ClusterRow & { coverage: number })[];
+  tails: number[];
 }
 
 export async function coverageRun(opts: CoverageOptions): Promise<CoverageReport> {
@@ -83,7 +90,20 @@ export async function coverageRun(opts: CoverageOptions): Promise<CoverageReport
     density: res.density,
     coverage: res.coverage,
     index: { ...params, recall_at_k: recallAtK(refIndex, ref, cand, k, sample), recall_sample: Math.min(sample, cand.ids.length) },
+    ...regions(ref, cand, res.reference.covered, opts.clusters ?? 32, opts.seed),
   };
   await writeFileAtomic(join(out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
   return report;
+}
+
+function regions(ref: VectorSet, cand: VectorSet, covered: Uint8Array, k: number, seed?: number): { clusters: (ClusterRow & { coverage: number })[]; tails: number[] } {
+  const clustering = kmeans(ref, k, { seed });
+  const refAssign = assignAll(clustering, ref);
+  const table = clusterTable(clustering, ref, refAssign, assignAll(clustering, cand));
+  const clusters = table.map((r) => {
+    let n = 0, c = 0;
+    refAssign.forEach((x, i) => { if (x === r.cluster) { n++; c += covered[i]!; } });
+    return { ...r, coverage: n ? c / n : 0 };
+  });
+  return { clusters, tails: clusters.filter((r) => r.status === 'absent' || r.status === 'thin').map((r) => r.cluster) };
 }

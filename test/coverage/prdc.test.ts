@@ -128,7 +128,7 @@ describe('tailguard coverage', () => {
     };
     write('ref', clustered(300, [1, 1, 1], 5), true);
     write('cand', clustered(200, [1, 1, 0], 6), false);
-    const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), 'coverage', '--reference', join(dir, 'ref.npy'), '--candidate', join(dir, 'cand.npy'), '--out', join(dir, 'out'), '--k', '5', '--json'], { cwd: ROOT, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), 'coverage', '--reference', join(dir, 'ref.npy'), '--candidate', join(dir, 'cand.npy'), '--out', join(dir, 'out'), '--k', '5', '--clusters', '3', '--json'], { cwd: ROOT, encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     const report = JSON.parse(readFileSync(join(dir, 'out', 'report.json'), 'utf8'));
     for (const m of ['precision', 'recall', 'density', 'coverage']) {
@@ -143,5 +143,13 @@ describe('tailguard coverage', () => {
     const candRows = readFileSync(join(dir, 'out', 'candidate.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(candRows[0].id).toBe('0'); // no sidecar: row numbers
     expect(JSON.parse(r.stdout).k).toBe(5);
+    // The region the candidate lacks is found as a tail: absent, with a third of the reference and no coverage.
+    const absent = report.clusters.filter((c: { status: string }) => c.status === 'absent');
+    expect(absent.length).toBeGreaterThanOrEqual(1);
+    const share = absent.reduce((a: number, c: { reference_share: number }) => a + c.reference_share, 0);
+    expect(share).toBeGreaterThan(0.25);
+    expect(share).toBeLessThan(0.42);
+    for (const c of absent) expect(c.coverage).toBe(0);
+    expect(report.tails).toEqual(expect.arrayContaining(absent.map((c: { cluster: number }) => c.cluster)));
   });
 });

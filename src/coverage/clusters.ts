@@ -1,0 +1,130 @@
+/**
+ * Regions of the reference: k-means (k-means++ seeding, Lloyd iterations, Euclidean on the L2-normalised rows) on a
+ * seeded sample of the reference, then every reference and candidate document assigned to its nearest centroid
+ * (exact, over the centroids). Per cluster: the reference's and the candidate's share of documents; clusters where
+ * the candidate's share is under half the reference's are thin, those it lacks entirely are absent: the tails.
+ */
+import { mulberry32 } from '../detect/metrics.js';
+import type { VectorSet } from './vectors.js';
+
+export interface Clustering {
+  centroids: Float32Array;
+  k: number;
+  dim: number;
+}
+
+function dist2(a: Float32Array, ai: number, b: Float32Array, bi: number, dim: number): number {
+  let s = 0;
+  for (let j = 0; j < dim; j++) s += (a[ai * dim + j]! - b[bi * dim + j]!) ** 2;
+  return s;
+}
+
+export function nearestCentroid(c: Clustering, data: Float32Array, i: number): number {
+  let best = 0;
+  let bestD = Infinity;
+  for (let t = 0; t < c.k; t++) {
+    const d = dist2(data, i, c.centroids, t, c.dim);
+    if (d < bestD) {
+      bestD = d;
+      best = t;
+    }
+  }
+  return best;
+}
+
+export function kmeans(set: VectorSet, k: number, opts: { sample?: number; iterations?: number; seed?: number } = {}): Clustering {
+  const rng = mulberry32(opts.seed ?? 1);
+  const n = set.ids.length;
+  const dim = set.dim;
+  const sampleSize = Math.min(n, opts.sample ?? 20_000);
+  const idx = Array.from({ length: n }, (_, i) => i);
+  for (let i = 0; i < sampleSize; i++) {
+    const j = i + Math.floor(rng() * (n - i));
+    [idx[i], idx[j]] = [idx[j]!, idx[i]!];
+  }
+  const pts = new Float32Array(sampleSize * dim);
+  for (let i = 0; i < sampleSize; i++) pts.set(set.data.subarray(idx[i]! * dim, (idx[i]! + 1) * dim), i * dim);
+  const kk = Math.min(k, sampleSize);
+  const centroids = new Float32Array(kk * dim);
+  // k-means++: each next centre drawn with probability proportional to its squared distance to the chosen ones.
+  centroids.set(pts.subarray(0, dim), 0);
+  const d2 = new Float64Array(sampleSize).fill(Infinity);
+  for (let c = 1; c < kk; c++) {
+    let total = 0;
+    for (let i = 0; i < sampleSize; i++) {
+      d2[i] = Math.min(d2[i]!, dist2(pts, i, centroids, c - 1, dim));
+      total += d2[i]!;
+    }
+    let u = rng() * total;
+    let pick = 0;
+    while (pick < sampleSize - 1 && u > d2[pick]!) u -= d2[pick++]!;
+    centroids.set(pts.subarray(pick * dim, (pick + 1) * dim), c * dim);
+  }
+  const clustering: Clustering = { centroids, k: kk, dim };
+  const assign = new Int32Array(sampleSize);
+  for (let it = 0; it < (opts.iterations ?? 25); it++) {
+    let moved = 0;
+    for (let i = 0; i < sampleSize; i++) {
+      const c = nearestCentroid(clustering, pts, i);
+      if (c !== assign[i] || it === 0) moved++;
+      assign[i] = c;
+    }
+    const sums = new Float64Array(kk * dim);
+    const counts = new Int32Array(kk);
+    for (let i = 0; i < sampleSize; i++) {
+      counts[assign[i]!]!++;
+      for (let j = 0; j < dim; j++) sums[assign[i]! * dim + j] = sums[assign[i]! * dim + j]! + pts[i * dim + j]!;
+    }
+    for (let c = 0; c < kk; c++) {
+      if (counts[c] === 0) continue; // an empty cluster keeps its centre
+      for (let j = 0; j < dim; j++) centroids[c * dim + j] = sums[c * dim + j]! / counts[c]!;
+    }
+    if (moved === 0) break;
+  }
+  return clustering;
+}
+
+export function assignAll(c: Clustering, set: VectorSet): Int32Array {
+  const out = new Int32Array(set.ids.length);
+  for (let i = 0; i < out.length; i++) out[i] = nearestCentroid(c, set.data, i);
+  return out;
+}
+
+export interface ClusterRow {
+  cluster: number;
+  reference_documents: number;
+  candidate_documents: number;
+  reference_share: number;
+  candidate_share: number;
+  /** candidate_share / reference_share (0: absent). */
+  representation: number;
+  status: 'absent' | 'thin' | 'ok' | 'over';
+  /** Reference documents nearest the centre. */
+  examples: string[];
+}
+
+export function clusterTable(c: Clustering, ref: VectorSet, refAssign: Int32Array, candAssign: Int32Array, examples = 3): ClusterRow[] {
+  const rows: ClusterRow[] = [];
+  for (let t = 0; t < c.k; t++) {
+    const members = [...refAssign.keys()].filter((i) => refAssign[i] === t);
+    const nRef = members.length;
+    const nCand = candAssign.reduce((a, x) => a + (x === t ? 1 : 0), 0);
+    const rs = nRef / refAssign.length;
+    const cs = candAssign.length ? nCand / candAssign.length : 0;
+    const rep = rs > 0 ? cs / rs : Infinity;
+    const near = members.sort((a, b) => dist2(ref.data, a, c.centroids, t, c.dim) - dist2(ref.data, b, c.centroids, t, c.dim)).slice(0, examples);
+    rows.push({
+      cluster: t, reference_documents: nRef, candidate_documents: nCand, reference_share: rs, candidate_share: cs, representation: rep,
+      status: nCand === 0 && nRef > 0 ? 'absent' : rep < 0.5 ? 'thin' : rep > 2 ? 'over' : 'ok',
+      examples: near.map((i) => ref.ids[i]!),
+    });
+  }
+  return rows;
+}
+
+/** Total-variation distance between two histograms given as shares: ½ Σ |p − q|. */
+export function totalVariation(p: ArrayLike<number>, q: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < p.length; i++) s += Math.abs(p[i]! - q[i]!);
+  return s / 2;
+}
