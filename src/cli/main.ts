@@ -5,6 +5,7 @@ import { TOOL_VERSION } from '../version.js';
 import { auditCommand } from './audit-command.js';
 import { coverageCommand } from './coverage-command.js';
 import { weightsCommand } from './weights-command.js';
+import { compareCommand } from './compare-command.js';
 import { calibrateCommand, detectCommand } from './detect-command.js';
 import { scoreCommand } from './score-command.js';
 
@@ -22,6 +23,7 @@ export async function main(argv: string[]): Promise<number> {
   program.addCommand(auditCommand((c) => { exitCode = c; }).exitOverride());
   program.addCommand(coverageCommand().exitOverride());
   program.addCommand(weightsCommand().exitOverride());
+  program.addCommand(compareCommand((c) => { exitCode = c; }).exitOverride());
   try {
     await program.parseAsync(argv);
   } catch (err) {

@@ -1,0 +1,122 @@
+/**
+ * `compareGenerations`: diversity across model generations. GEN0 is the human anchor; each GEN is a `tailguard score`
+ * output directory (its texts are read from the corpus its run.json names). Per generation: the diversity metrics
+ * (metrics.ts), coverage against GEN0 (precision/recall/density/coverage, coverage/prdc.ts), the share the detector
+ * flags as machine-written (the model's zero-shot Fast-DetectGPT, or --detector), and corpus perplexity
+ * exp(Σ NLL / Σ tokens). Written to OUT/ledger.json.
+ *
+ * Early collapse: a generation is flagged when diversity or coverage falls from the previous generation — distinct-2
+ * by more than 2% (relative), Vendi by more than 5% (relative), or coverage of GEN0 by more than 0.02 — while
+ * perplexity holds or improves (no more than 2% above the previous generation's): the data looks as fluent as before
+ * but covers less of the human distribution.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { UsageError } from '../errors.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { openCorpus } from '../io/open-corpus.js';
+import { AnnIndex } from '../coverage/ann-index.js';
+import { prdc } from '../coverage/prdc.js';
+import { loadVectors } from '../coverage/vectors.js';
+import { applyDetector, DETECTOR_FORMAT, zeroShotDetector, type DetectorFile, type DetectorSpec } from '../detect/detector.js';
+import type { ScoreRow } from '../detect/features.js';
+import { readRun, isScoreDir } from '../detect/scored-input.js';
+import { ZERO_SHOT_FILE, type ZeroShotReference } from '../detect/detect-corpus.js';
+import type { Metric } from '../coverage/prdc.js';
+import { corpusDiversity, type Diversity } from './metrics.js';
+
+export interface GenerationEntry {
+  generation: number;
+  source: string;
+  documents: number;
+  perplexity: number;
+  diversity: Diversity;
+  coverage_of_gen0: { precision: Metric; recall: Metric; density: Metric; coverage: Metric } | null;
+  flagged_synthetic: { share: number; detector: string } | null;
+  early_collapse: string[] | null;
+}
+
+export interface Ledger {
+  tool: 'tailguard';
+  command: 'compare';
+  k: number;
+  generations: GenerationEntry[];
+  flags: { generation: number; reasons: string[] }[];
+}
+
+async function readGeneration(dir: string): Promise<{ rows: ScoreRow[]; texts: string[] }> {
+  if (!isScoreDir(dir)) throw new UsageError(`${dir} is not a tailguard score output directory (run \`tailguard score\` on each generation first)`);
+  const run = readRun(dir);
+  const rows = readFileSync(join(dir, 'scores.jsonl'), 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as ScoreRow);
+  if (!existsSync(run.input)) throw new UsageError(`${dir}: the scored corpus ${run.input} no longer exists; diversity needs the texts`);
+  const byLine = new Map<number, string>();
+  const wanted = new Set(rows.map((r) => r.line));
+  const textField = typeof run.options.text_field === 'string' ? run.options.text_field : undefined;
+  const idField = typeof run.options.id_field === 'string' ? run.options.id_field : undefined;
+  for await (const rec of openCorpus(run.input, { textField, idField })) if (rec.kind === 'doc' && wanted.has(rec.line)) byLine.set(rec.line, rec.text);
+  return { rows, texts: rows.map((r) => byLine.get(r.line) ?? '') };
+}
+
+function detectorFor(dir: string, detectorPath?: string): { spec: DetectorSpec; name: string } | null {
+  if (detectorPath) {
+    const file = JSON.parse(readFileSync(detectorPath, 'utf8')) as DetectorFile;
+    if (file.format !== DETECTOR_FORMAT) throw new UsageError(`${detectorPath} is not a ${DETECTOR_FORMAT} file`);
+    return { spec: file.detector, name: resolve(detectorPath) };
+  }
+  const ref = join(readRun(dir).model.dir, ZERO_SHOT_FILE);
+  if (!existsSync(ref)) return null;
+  const z = JSON.parse(readFileSync(ref, 'utf8')) as ZeroShotReference;
+  return { spec: zeroShotDetector(z.signal, z.human_scores, 0.01), name: 'zero-shot fast_detect at 1% FPR' };
+}
+
+export async function compareGenerations(gens: string[], out: string, opts: { k?: number; detector?: string; seed?: number } = {}): Promise<Ledger> {
+  if (gens.length < 2) throw new UsageError('compare needs at least two generations: GEN0 (the human anchor) and one more');
+  const k = opts.k ?? 5;
+  const anchor = loadVectors(gens[0]!);
+  const anchorIndex = AnnIndex.build(anchor);
+  const entries: GenerationEntry[] = [];
+  for (const [g, dir] of gens.entries()) {
+    const { rows, texts } = await readGeneration(dir);
+    const vectors = g === 0 ? anchor : loadVectors(dir);
+    const tokens = rows.reduce((a, r) => a + r.tokens, 0);
+    const nll = rows.reduce((a, r) => a + r.mean_nll * r.tokens, 0);
+    const det = detectorFor(dir, opts.detector);
+    let coverage: GenerationEntry['coverage_of_gen0'] = null;
+    if (g > 0) {
+      const p = prdc(anchor, anchorIndex, vectors, AnnIndex.build(vectors), k, undefined, opts.seed);
+      coverage = { precision: p.precision, recall: p.recall, density: p.density, coverage: p.coverage };
+    }
+    entries.push({
+      generation: g,
+      source: resolve(dir),
+      documents: rows.length,
+      perplexity: Math.exp(nll / tokens),
+      diversity: corpusDiversity(texts, vectors, { seed: opts.seed }),
+      coverage_of_gen0: coverage,
+      flagged_synthetic: det ? { share: rows.filter((r) => applyDetector(det.spec, r).verdict === 'synthetic').length / rows.length, detector: det.name } : null,
+      early_collapse: null,
+    });
+  }
+  const flags: Ledger['flags'] = [];
+  for (let g = 1; g < entries.length; g++) {
+    const prev = entries[g - 1]!;
+    const cur = entries[g]!;
+    const reasons: string[] = [];
+    const rel = (a: number, b: number) => (b - a) / a;
+    if (rel(prev.diversity.distinct[2], cur.diversity.distinct[2]) < -0.02) reasons.push(`distinct-2 ${prev.diversity.distinct[2].toFixed(3)} → ${cur.diversity.distinct[2].toFixed(3)}`);
+    if (rel(prev.diversity.vendi, cur.diversity.vendi) < -0.05) reasons.push(`Vendi ${prev.diversity.vendi.toFixed(1)} → ${cur.diversity.vendi.toFixed(1)}`);
+    const pc = prev.coverage_of_gen0?.coverage.value ?? 1;
+    const cc = cur.coverage_of_gen0?.coverage.value ?? 1;
+    if (cc < pc - 0.02) reasons.push(`coverage of GEN0 ${pc.toFixed(3)} → ${cc.toFixed(3)}`);
+    const pplHolds = cur.perplexity <= prev.perplexity * 1.02;
+    if (reasons.length > 0 && pplHolds) {
+      const all = [...reasons, `while perplexity holds or improves (${prev.perplexity.toFixed(1)} → ${cur.perplexity.toFixed(1)})`];
+      cur.early_collapse = all;
+      flags.push({ generation: g, reasons: all });
+    } else cur.early_collapse = [];
+  }
+  const ledger: Ledger = { tool: 'tailguard', command: 'compare', k, generations: entries, flags };
+  mkdirSync(resolve(out), { recursive: true });
+  await writeFileAtomic(join(resolve(out), 'ledger.json'), `${JSON.stringify(ledger, null, 2)}\n`);
+  return ledger;
+}
