@@ -8,6 +8,7 @@
  *   reference.jsonl       per reference document: id, covered, radius, nearest_candidate
  *   candidate.jsonl       per candidate document: id, density (reference balls holding it / k), in_reference_manifold
  *   reference.hnsw(.json) the reference index (hnswlib), reusable
+ *   report.html           the same, readable: metrics, region shares and coverage, a 2-D map with the tails marked
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -16,6 +17,8 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { JsonlWriter } from '../io/jsonl-writer.js';
 import { AnnIndex, DEFAULT_INDEX_PARAMS, recallAtK, type IndexParams } from './ann-index.js';
 import { prdc, type Metric } from './prdc.js';
+import { coverageHtml, type MapPoint } from '../report/reports.js';
+import { pca2 } from '../report/pca.js';
 import { assignAll, clusterTable, kmeans, type ClusterRow } from './clusters.js';
 import { loadVectors, type VectorSet } from './vectors.js';
 
@@ -90,13 +93,18 @@ export async function coverageRun(opts: CoverageOptions): Promise<CoverageReport
     density: res.density,
     coverage: res.coverage,
     index: { ...params, recall_at_k: recallAtK(refIndex, ref, cand, k, sample), recall_sample: Math.min(sample, cand.ids.length) },
-    ...regions(ref, cand, res.reference.covered, opts.clusters ?? 32, opts.seed),
+    clusters: [],
+    tails: [],
   };
+  const reg = regions(ref, cand, res.reference.covered, opts.clusters ?? 32, opts.seed);
+  report.clusters = reg.clusters;
+  report.tails = reg.tails;
   await writeFileAtomic(join(out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+  await writeFileAtomic(join(out, 'report.html'), await coverageHtml(report, mapPoints(ref, cand, reg.refAssign, reg.tails)));
   return report;
 }
 
-function regions(ref: VectorSet, cand: VectorSet, covered: Uint8Array, k: number, seed?: number): { clusters: (ClusterRow & { coverage: number })[]; tails: number[] } {
+function regions(ref: VectorSet, cand: VectorSet, covered: Uint8Array, k: number, seed?: number): { clusters: (ClusterRow & { coverage: number })[]; tails: number[]; refAssign: Int32Array } {
   const clustering = kmeans(ref, k, { seed });
   const refAssign = assignAll(clustering, ref);
   const table = clusterTable(clustering, ref, refAssign, assignAll(clustering, cand));
@@ -105,5 +113,17 @@ function regions(ref: VectorSet, cand: VectorSet, covered: Uint8Array, k: number
     refAssign.forEach((x, i) => { if (x === r.cluster) { n++; c += covered[i]!; } });
     return { ...r, coverage: n ? c / n : 0 };
   });
-  return { clusters, tails: clusters.filter((r) => r.status === 'absent' || r.status === 'thin').map((r) => r.cluster) };
+  return { clusters, tails: clusters.filter((r) => r.status === 'absent' || r.status === 'thin').map((r) => r.cluster), refAssign };
+}
+
+/** Up to `n` evenly spaced rows of each set, projected on the reference sample's first two principal components. */
+function mapPoints(ref: VectorSet, cand: VectorSet, refAssign: Int32Array, tails: number[], n = 1500): MapPoint[] {
+  const pick = (len: number) => Array.from({ length: Math.min(n, len) }, (_, t) => Math.floor((t * len) / Math.min(n, len)));
+  const refRows = pick(ref.ids.length);
+  const proj = pca2(ref.data, ref.dim, refRows);
+  const tail = new Set(tails);
+  return [
+    ...refRows.map((i) => { const [x, y] = proj.project(i); return { x, y, set: 'reference' as const, tail: tail.has(refAssign[i]!), id: ref.ids[i]! }; }),
+    ...pick(cand.ids.length).map((j) => { const [x, y] = proj.project(j, cand.data); return { x, y, set: 'candidate' as const, tail: false, id: cand.ids[j]! }; }),
+  ];
 }

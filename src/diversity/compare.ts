@@ -3,7 +3,7 @@
  * output directory (its texts are read from the corpus its run.json names). Per generation: the diversity metrics
  * (metrics.ts), coverage against GEN0 (precision/recall/density/coverage, coverage/prdc.ts), the share the detector
  * flags as machine-written (the model's zero-shot Fast-DetectGPT, or --detector), and corpus perplexity
- * exp(Σ NLL / Σ tokens). Written to OUT/ledger.json.
+ * exp(Σ NLL / Σ tokens). Written to OUT/ledger.json (also as OUT/report.json) and OUT/report.html.
  *
  * Early collapse: a generation is flagged when diversity or coverage falls from the previous generation — distinct-2
  * by more than 2% (relative), Vendi by more than 5% (relative), or coverage of GEN0 by more than 0.02 — while
@@ -23,6 +23,7 @@ import type { ScoreRow } from '../detect/features.js';
 import { readRun, isScoreDir } from '../detect/scored-input.js';
 import { ZERO_SHOT_FILE, type ZeroShotReference } from '../detect/detect-corpus.js';
 import type { Metric } from '../coverage/prdc.js';
+import { compareHtml } from '../report/reports.js';
 import { corpusDiversity, type Diversity } from './metrics.js';
 
 export interface GenerationEntry {
@@ -118,5 +119,7 @@ export async function compareGenerations(gens: string[], out: string, opts: { k?
   const ledger: Ledger = { tool: 'tailguard', command: 'compare', k, generations: entries, flags };
   mkdirSync(resolve(out), { recursive: true });
   await writeFileAtomic(join(resolve(out), 'ledger.json'), `${JSON.stringify(ledger, null, 2)}\n`);
+  await writeFileAtomic(join(resolve(out), 'report.json'), `${JSON.stringify(ledger, null, 2)}\n`);
+  await writeFileAtomic(join(resolve(out), 'report.html'), await compareHtml(ledger));
   return ledger;
 }

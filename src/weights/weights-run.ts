@@ -3,7 +3,8 @@
  * distribution more closely (weights.ts), with the clusters from coverage/clusters.ts.
  *
  * Outputs in `out`: weights.jsonl and weights.parquet (id, weight, cluster; one row per candidate document, in
- * order), report.json (TV distance before/after, per-cluster summary, the clusters weights cannot fix).
+ * order), report.json (TV distance before/after, per-cluster summary, the clusters weights cannot fix) and
+ * report.html (the same with the weight distribution and the region histograms before/after).
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -13,6 +14,7 @@ import { JsonlWriter } from '../io/jsonl-writer.js';
 import { jsonlToParquet } from '../io/parquet-from-jsonl.js';
 import { assignAll, clusterTable, kmeans, type ClusterRow } from '../coverage/clusters.js';
 import { loadVectors } from '../coverage/vectors.js';
+import { weightsHtml } from '../report/reports.js';
 import { clusterWeights } from './weights.js';
 
 export interface WeightsOptions {
@@ -104,5 +106,6 @@ export async function weightsRun(opts: WeightsOptions): Promise<WeightsReport> {
     })),
   };
   await writeFileAtomic(join(out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+  await writeFileAtomic(join(out, 'report.html'), await weightsHtml(report, res.weights));
   return report;
 }

@@ -1,0 +1,140 @@
+/** The HTML reports of `coverage`, `weights` and `compare` (html.ts renders; these choose what to show). */
+import type { CoverageReport } from '../coverage/coverage-run.js';
+import type { Ledger } from '../diversity/compare.js';
+import type { WeightsReport } from '../weights/weights-run.js';
+import { chartSvg, escapeHtml, page, table, type Section } from './html.js';
+
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+const ci = (m: { value: number; ci: { lo: number; hi: number } }) => `${m.value.toFixed(3)} (${m.ci.lo.toFixed(3)}–${m.ci.hi.toFixed(3)})`;
+
+export interface MapPoint {
+  x: number;
+  y: number;
+  set: 'reference' | 'candidate';
+  tail: boolean;
+  id: string;
+}
+
+export async function coverageHtml(r: CoverageReport, map: MapPoint[]): Promise<string> {
+  const regionRows = r.clusters.flatMap((c) => [
+    { region: `#${c.cluster}`, set: 'reference', share: c.reference_share },
+    { region: `#${c.cluster}`, set: 'candidate', share: c.candidate_share },
+  ]);
+  const shares = await chartSvg({
+    width: 760, height: 220, data: { values: regionRows }, mark: 'bar',
+    encoding: {
+      x: { field: 'region', type: 'nominal', sort: null, title: 'reference region (k-means)' },
+      xOffset: { field: 'set' }, y: { field: 'share', type: 'quantitative', axis: { format: '%' } },
+      color: { field: 'set', type: 'nominal', scale: { domain: ['reference', 'candidate'], range: ['#4c78a8', '#f58518'] } },
+    },
+  });
+  const coverage = await chartSvg({
+    width: 760, height: 160, data: { values: r.clusters.map((c) => ({ region: `#${c.cluster}`, coverage: c.coverage, tail: r.tails.includes(c.cluster) ? 'tail' : 'ok' })) },
+    mark: 'bar',
+    encoding: {
+      x: { field: 'region', type: 'nominal', sort: null }, y: { field: 'coverage', type: 'quantitative', scale: { domain: [0, 1] } },
+      color: { field: 'tail', type: 'nominal', scale: { domain: ['ok', 'tail'], range: ['#72b7b2', '#e45756'] } },
+    },
+  });
+  const scatter = await chartSvg({
+    width: 560, height: 420, data: { values: map.map((p) => ({ ...p, kind: p.set === 'candidate' ? 'candidate' : p.tail ? 'reference (tail region)' : 'reference' })) },
+    mark: { type: 'point', filled: true, size: 14, opacity: 0.6 },
+    encoding: {
+      x: { field: 'x', type: 'quantitative', title: 'PC 1' }, y: { field: 'y', type: 'quantitative', title: 'PC 2' },
+      color: { field: 'kind', type: 'nominal', scale: { domain: ['reference', 'reference (tail region)', 'candidate'], range: ['#9ecae9', '#e45756', '#f58518'] }, legend: { labelLimit: 240 } },
+    },
+  });
+  const sections: Section[] = [
+    {
+      heading: 'Fidelity and diversity',
+      html: table(['metric', 'value (95% CI)'], [['precision', ci(r.precision)], ['recall', ci(r.recall)], ['density', ci(r.density)], ['coverage', ci(r.coverage)]]) +
+        `<p class="note">k = ${r.k}; ${r.reference.documents} reference and ${r.candidate.documents} candidate documents, ${r.dim}-d; HNSW M ${r.index.m}, efConstruction ${r.index.efConstruction}, efSearch ${r.index.efSearch}, recall@${r.k} vs exact search ${r.index.recall_at_k.toFixed(3)} on ${r.index.recall_sample} queries.</p>`,
+    },
+    { heading: 'Share of documents per reference region', html: `<div class="chart">${shares}</div>` },
+    { heading: 'Coverage per region (tails in red)', html: `<div class="chart">${coverage}</div>` },
+    { heading: 'Map of the embedding space (first two principal components of a sample)', html: `<div class="chart">${scatter}</div>` },
+    {
+      heading: 'Tails: regions where the candidate is thin or absent',
+      html: r.tails.length === 0
+        ? '<p>None: every region holds at least half its reference share of candidate documents.</p>'
+        : table(['region', 'status', 'reference share', 'candidate share', 'coverage', 'example reference documents'],
+          r.tails.map((t) => r.clusters[t]!).map((c) => [`#${c.cluster}`, c.status, pct(c.reference_share), pct(c.candidate_share), pct(c.coverage), c.examples.join(', ')])),
+    },
+  ];
+  return page('tailguard coverage', `Reference: ${escapeHtml(r.reference.source)}<br>Candidate: ${escapeHtml(r.candidate.source)}`, sections);
+}
+
+export async function weightsHtml(r: WeightsReport, weights: ArrayLike<number>): Promise<string> {
+  const hist = await chartSvg({
+    width: 620, height: 200, data: { values: Array.from(weights, (w) => ({ w })) }, mark: 'bar',
+    encoding: { x: { field: 'w', type: 'quantitative', bin: { maxbins: 40 }, title: 'weight' }, y: { aggregate: 'count', type: 'quantitative', title: 'documents' } },
+  });
+  const regions = await chartSvg({
+    width: 760, height: 220,
+    data: { values: r.per_cluster.flatMap((c) => [
+      { region: `#${c.cluster}`, histogram: 'reference', share: c.reference_share },
+      { region: `#${c.cluster}`, histogram: 'candidate', share: c.candidate_share },
+      { region: `#${c.cluster}`, histogram: 'weighted candidate', share: c.weighted_share },
+    ]) },
+    mark: 'bar',
+    encoding: {
+      x: { field: 'region', type: 'nominal', sort: null }, xOffset: { field: 'histogram' }, y: { field: 'share', type: 'quantitative', axis: { format: '%' } },
+      color: { field: 'histogram', type: 'nominal', scale: { domain: ['reference', 'candidate', 'weighted candidate'], range: ['#4c78a8', '#f58518', '#54a24b'] } },
+    },
+  });
+  const sections: Section[] = [
+    {
+      heading: 'Summary',
+      html: table(['', ''], [
+        ['total-variation distance to the reference, before', r.tv_before.toFixed(3)], ['after weighting', r.tv_after.toFixed(3)],
+        ['weights (min / median / max)', `${r.weight_summary.min.toFixed(3)} / ${r.weight_summary.median.toFixed(3)} / ${r.weight_summary.max.toFixed(3)}`],
+        ['capped at', `${r.max_weight} (${r.capped_documents} documents)`], ['down-weighted by p_synthetic', r.down_weighted_by_p_synthetic ? 'yes' : 'no'],
+      ]),
+    },
+    { heading: 'Weight distribution', html: `<div class="chart">${hist}</div>` },
+    { heading: 'Region histograms', html: `<div class="chart">${regions}</div>` },
+    {
+      heading: 'What the weights cannot fix',
+      html: r.cannot_fix.length === 0 ? '<p>Every reference region has candidate documents to up-weight.</p>' : `<ul>${r.cannot_fix.map((c) => `<li class="warn">${escapeHtml(c.note)}</li>`).join('')}</ul>`,
+    },
+    { heading: 'Per region', html: table(['region', 'status', 'reference', 'candidate', 'weighted', 'mean weight', 'examples'], r.per_cluster.map((c) => [`#${c.cluster}`, c.status, pct(c.reference_share), pct(c.candidate_share), pct(c.weighted_share), c.mean_weight.toFixed(3), c.examples.join(', ')])) },
+  ];
+  return page('tailguard weights', `Reference: ${escapeHtml(r.reference.source)}<br>Candidate: ${escapeHtml(r.candidate.source)}`, sections);
+}
+
+export async function compareHtml(l: Ledger): Promise<string> {
+  const long = l.generations.flatMap((g) => [
+    { generation: g.generation, metric: 'distinct-2', value: g.diversity.distinct[2] },
+    { generation: g.generation, metric: 'self-BLEU', value: g.diversity.self_bleu },
+    { generation: g.generation, metric: 'mean cosine distance', value: g.diversity.mean_cosine_distance },
+    ...(g.coverage_of_gen0 ? [{ generation: g.generation, metric: 'coverage of GEN0', value: g.coverage_of_gen0.coverage.value }] : []),
+  ]);
+  const lines = await chartSvg({
+    width: 620, height: 240, data: { values: long }, mark: { type: 'line', point: true },
+    encoding: { x: { field: 'generation', type: 'ordinal' }, y: { field: 'value', type: 'quantitative' }, color: { field: 'metric', type: 'nominal' } },
+  });
+  const vendi = await chartSvg({
+    width: 620, height: 200, data: { values: l.generations.map((g) => ({ generation: g.generation, vendi: g.diversity.vendi, lo: g.diversity.vendi_ci.lo, hi: g.diversity.vendi_ci.hi })) },
+    layer: [
+      { mark: 'errorbar', encoding: { x: { field: 'generation', type: 'ordinal' }, y: { field: 'lo', type: 'quantitative', title: 'Vendi score' }, y2: { field: 'hi' } } },
+      { mark: { type: 'point', filled: true }, encoding: { x: { field: 'generation', type: 'ordinal' }, y: { field: 'vendi', type: 'quantitative' } } },
+    ],
+  });
+  const sections: Section[] = [
+    {
+      heading: 'Generations',
+      html: table(['gen', 'documents', 'perplexity', 'distinct-1/2/3/4', 'compression', 'self-BLEU', 'Vendi (95% CI)', 'coverage of GEN0', 'flagged synthetic', 'source'],
+        l.generations.map((g) => [g.generation, g.documents, g.perplexity.toFixed(1),
+          [1, 2, 3, 4].map((n) => g.diversity.distinct[n as 1 | 2 | 3 | 4].toFixed(3)).join(' / '), g.diversity.compression_ratio.toFixed(3), g.diversity.self_bleu.toFixed(3),
+          `${g.diversity.vendi.toFixed(1)} (${g.diversity.vendi_ci.lo.toFixed(1)}–${g.diversity.vendi_ci.hi.toFixed(1)})`, g.coverage_of_gen0 ? ci(g.coverage_of_gen0.coverage) : 'anchor',
+          g.flagged_synthetic ? pct(g.flagged_synthetic.share) : '—', g.source])),
+    },
+    { heading: 'Diversity and coverage across generations', html: `<div class="chart">${lines}</div>` },
+    { heading: 'Vendi score', html: `<div class="chart">${vendi}</div>` },
+    {
+      heading: 'Early collapse',
+      html: l.flags.length === 0 ? '<p>No generation flagged.</p>' : `<ul>${l.flags.map((f) => `<li class="warn">generation ${f.generation}: ${escapeHtml(f.reasons.join('; '))}</li>`).join('')}</ul>`,
+    },
+  ];
+  return page('tailguard compare', 'GEN0 is the human anchor.', sections);
+}

@@ -1,0 +1,122 @@
+/**
+ * The HTML reports in headless Chromium (Debian's chromium, driven by playwright-core): they render, the charts
+ * appear, nothing reaches the network, no console errors, and document-supplied text is escaped.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { normaliseRows } from '../../src/coverage/vectors.js';
+import { mulberry32 } from '../../src/detect/metrics.js';
+import type { Ledger } from '../../src/diversity/compare.js';
+import { npyHeader } from '../../src/io/npy-writer.js';
+import { compareHtml } from '../../src/report/reports.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const EVIL = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">';
+const run = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), ...args], { cwd: ROOT, encoding: 'utf8' });
+
+let browser: Browser;
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium (.ci/run does), or set CHROMIUM_PATH`);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+async function open(file: string): Promise<{ errors: string[]; requests: string[]; svgs: number; text: string; pwned: unknown }> {
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  const requests: string[] = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('request', (r) => { if (!r.url().startsWith('file:')) requests.push(r.url()); });
+  await page.goto(pathToFileURL(file).href);
+  const svgs = await page.locator('.chart svg').count();
+  const text = await page.locator('body').innerText();
+  const pwned = await page.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned);
+  await page.close();
+  return { errors, requests, svgs, text, pwned };
+}
+
+function blobs(n: number, weights: number[], seed: number): Float32Array {
+  const g = (rng: () => number) => Math.sqrt(-2 * Math.log(Math.max(rng(), 1e-12))) * Math.cos(2 * Math.PI * rng());
+  const crng = mulberry32(3);
+  const centres = weights.map(() => Array.from({ length: 8 }, () => 3 * g(crng)));
+  const rng = mulberry32(seed);
+  const data = new Float32Array(n * 8);
+  const total = weights.reduce((a, b) => a + b, 0);
+  for (let i = 0; i < n; i++) {
+    let u = rng() * total;
+    let c = 0;
+    while (u > weights[c]!) u -= weights[c++]!;
+    for (let j = 0; j < 8; j++) data[i * 8 + j] = centres[c]![j]! + 0.2 * g(rng);
+  }
+  normaliseRows(data, 8);
+  return data;
+}
+
+describe('HTML reports in headless Chromium', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tailguard-html-'));
+  beforeAll(() => {
+    const save = (name: string, data: Float32Array, ids: string[]) => {
+      writeFileSync(join(dir, `${name}.npy`), Buffer.concat([Buffer.from(npyHeader(data.length / 8, 8)), Buffer.from(data.buffer)]));
+      writeFileSync(join(dir, `${name}.jsonl`), ids.map((id) => JSON.stringify({ id })).join('\n') + '\n');
+    };
+    // Reference ids carry markup: the reports must show it as text.
+    save('ref', blobs(300, [1, 1, 1, 1], 1), Array.from({ length: 300 }, (_, i) => (i % 50 === 0 ? `${EVIL}${i}` : `r${i}`)));
+    save('cand', blobs(200, [2, 1, 1, 0], 2), Array.from({ length: 200 }, (_, i) => `c${i}`));
+  });
+
+  it('coverage: renders, charts (shares, coverage, 2-D map) appear, tails listed, markup escaped', async () => {
+    const r = run(['coverage', '--reference', join(dir, 'ref.npy'), '--candidate', join(dir, 'cand.npy'), '--out', join(dir, 'cov'), '--clusters', '4', '--quiet']);
+    expect(r.status, r.stderr).toBe(0);
+    const p = await open(join(dir, 'cov', 'report.html'));
+    expect(p.errors).toEqual([]);
+    expect(p.requests).toEqual([]);
+    expect(p.svgs).toBe(3);
+    expect(p.text).toContain('Tails');
+    expect(p.text).toContain('absent');
+    expect(p.pwned).toBeUndefined();
+    expect(p.text).toContain('<script>window.__pwned = 1</script>');
+  });
+
+  it('weights: renders the weight distribution and the region histograms, and what cannot be fixed', async () => {
+    const r = run(['weights', '--reference', join(dir, 'ref.npy'), '--candidate', join(dir, 'cand.npy'), '--out', join(dir, 'w'), '--clusters', '4', '--quiet']);
+    expect(r.status, r.stderr).toBe(0);
+    const p = await open(join(dir, 'w', 'report.html'));
+    expect(p.errors).toEqual([]);
+    expect(p.svgs).toBe(2);
+    expect(p.text).toMatch(/no weight can bring it back/);
+    expect(p.pwned).toBeUndefined();
+  });
+
+  it('compare: renders the generations, their charts and the collapse flags, escaped', async () => {
+    const div = (d2: number, v: number) => ({
+      documents: 10, distinct: { 1: 0.5, 2: d2, 3: 0.9, 4: 0.95 }, compression_ratio: 0.4, self_bleu: 0.2, self_bleu_sample: 10,
+      vendi: v, vendi_ci: { lo: v - 1, hi: v + 1 }, vendi_sample: 10, mean_cosine_distance: 0.5,
+    });
+    const m = (x: number) => ({ value: x, ci: { lo: x - 0.05, hi: x + 0.05 } });
+    const ledger: Ledger = {
+      tool: 'tailguard', command: 'compare', k: 5, flags: [{ generation: 1, reasons: [`distinct-2 0.800 → 0.500 ${EVIL}`] }],
+      generations: [
+        { generation: 0, source: `/data/${EVIL}`, documents: 10, perplexity: 40, diversity: div(0.8, 9), coverage_of_gen0: null, flagged_synthetic: null, early_collapse: null },
+        { generation: 1, source: '/data/gen1', documents: 10, perplexity: 30, diversity: div(0.5, 4), coverage_of_gen0: { precision: m(0.9), recall: m(0.5), density: m(1.1), coverage: m(0.6) }, flagged_synthetic: { share: 0.3, detector: 'test' }, early_collapse: ['x'] },
+      ],
+    };
+    writeFileSync(join(dir, 'compare.html'), await compareHtml(ledger));
+    const p = await open(join(dir, 'compare.html'));
+    expect(p.errors).toEqual([]);
+    expect(p.svgs).toBe(2);
+    expect(p.text).toContain('generation 1: distinct-2 0.800 → 0.500');
+    expect(p.pwned).toBeUndefined();
+  });
+});
