@@ -42,7 +42,7 @@ async function open(file: string): Promise<{ errors: string[]; requests: string[
   await page.goto(pathToFileURL(file).href);
   const svgs = await page.locator('.chart svg').count();
   const text = await page.locator('body').innerText();
-  const pwned = await page.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned);
+  const pwned = await page.evaluate(() => (globalThis as unknown as { __pwned?: unknown }).__pwned);
   await page.close();
   return { errors, requests, svgs, text, pwned };
 }
