@@ -1,0 +1,116 @@
+/**
+ * Coverage bench (synthetic, 256-d): HNSW index build and query throughput, recall@10 against exact search, and
+ * the coverage metrics against an exact computation, at each size N (reference N points, candidate N points drawn
+ * from the same 64-cluster mixture minus 4 clusters, so a known 1/16 of the reference is a tail). Each size runs in
+ * its own child process so that its peak RSS (VmHWM) is its own.
+ *
+ *   node --import tsx bench/coverage-bench.ts [--sizes 10000,100000,1000000] [--exact-sample 300]
+ *
+ * Exact checks: recall@10 of 200 queries against brute force; for coverage and precision, the per-point indicators of
+ * `--exact-sample` reference / candidate points recomputed by brute force (exact k-NN radii over all N points) and
+ * compared with the HNSW path's; at 10k also the four metrics computed exactly over all points.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { AnnIndex, exactKnn, recallAtK } from '../src/coverage/ann-index.js';
+import { prdc } from '../src/coverage/prdc.js';
+import { normaliseRows, row, type VectorSet } from '../src/coverage/vectors.js';
+import { mulberry32 } from '../src/detect/metrics.js';
+import { runIfMain } from '../scripts/lib/files.js';
+
+const DIM = 256;
+
+function mixture(n: number, skipClusters: number, seed: number): VectorSet {
+  const crng = mulberry32(42);
+  const g = (rng: () => number) => Math.sqrt(-2 * Math.log(Math.max(rng(), 1e-12))) * Math.cos(2 * Math.PI * rng());
+  const centres = Array.from({ length: 64 }, () => Array.from({ length: DIM }, () => g(crng)));
+  const rng = mulberry32(seed);
+  const data = new Float32Array(n * DIM);
+  for (let i = 0; i < n; i++) {
+    const c = skipClusters + Math.floor(rng() * (64 - skipClusters));
+    for (let j = 0; j < DIM; j++) data[i * DIM + j] = centres[c]![j]! + 0.6 * g(rng);
+  }
+  normaliseRows(data, DIM);
+  return { source: 'synthetic', ids: Array.from({ length: n }, (_, i) => String(i)), dim: DIM, data };
+}
+
+function peakRssMiB(): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+async function one(n: number, exactSample: number): Promise<Record<string, number>> {
+  const k = 5;
+  const ref = mixture(n, 0, 1);
+  const cand = mixture(n, 4, 2);
+  let t = performance.now();
+  const refIndex = AnnIndex.build(ref);
+  const buildSeconds = (performance.now() - t) / 1000;
+  const candIndex = AnnIndex.build(cand);
+  t = performance.now();
+  const queries = Math.min(n, 2000);
+  for (let i = 0; i < queries; i++) refIndex.knn(row(cand, i), 10);
+  const queryPerSecond = queries / ((performance.now() - t) / 1000);
+  const recall10 = recallAtK(refIndex, ref, cand, 10, 200);
+  t = performance.now();
+  const res = prdc(ref, refIndex, cand, candIndex, k);
+  const prdcSeconds = (performance.now() - t) / 1000;
+
+  // Exact per-point indicators on a sample: coverage of reference points, precision of candidate points.
+  const step = Math.max(1, Math.floor(n / exactSample));
+  const exactRadius = (set: VectorSet, i: number) => exactKnn(set, row(set, i), k + 1).distances[k]!;
+  let covAgree = 0, covN = 0;
+  for (let i = 0; i < n && covN < exactSample; i += step, covN++) {
+    const covered = exactKnn(cand, row(ref, i), 1).distances[0]! <= exactRadius(ref, i);
+    if (covered === (res.reference.covered[i] === 1)) covAgree++;
+  }
+  // Precision needs every reference radius: affordable only at the smallest size.
+  let exact: Record<string, number> = {};
+  if (n <= 10_000) {
+    const radii = ref.ids.map((_, i) => exactRadius(ref, i));
+    let inside = 0, balls = 0, covered = 0;
+    for (let j = 0; j < n; j++) {
+      const q = row(cand, j);
+      let c = 0;
+      for (let i = 0; i < n; i++) {
+        let s = 0;
+        for (let d = 0; d < DIM; d++) s += (ref.data[i * DIM + d]! - q[d]!) ** 2;
+        if (Math.sqrt(s) <= radii[i]!) c++;
+      }
+      balls += c;
+      if (c) inside++;
+    }
+    for (let i = 0; i < n; i++) if (exactKnn(cand, row(ref, i), 1).distances[0]! <= radii[i]!) covered++;
+    exact = { exact_precision: inside / n, exact_density: balls / (k * n), exact_coverage: covered / n };
+  }
+  return {
+    n, build_seconds: buildSeconds, build_points_per_second: n / buildSeconds, query_per_second: queryPerSecond, recall_at_10: recall10,
+    prdc_seconds: prdcSeconds, precision: res.precision.value, recall: res.recall.value, density: res.density.value, coverage: res.coverage.value,
+    coverage_indicator_agreement: covAgree / covN, coverage_sample: covN, ...exact, peak_rss_mib: peakRssMiB(),
+  };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { sizes: { type: 'string', default: '10000,100000,1000000' }, 'exact-sample': { type: 'string', default: '300' }, child: { type: 'string' } } });
+  if (values.child) {
+    process.stdout.write(JSON.stringify(await one(Number(values.child), Number(values['exact-sample']))));
+    return;
+  }
+  const rows: Record<string, number>[] = [];
+  for (const n of values.sizes!.split(',').map(Number)) {
+    console.error(`coverage bench: N = ${n}`);
+    const r = spawnSync(process.execPath, ['--max-old-space-size=16000', '--import', 'tsx', fileURLToPath(import.meta.url), '--child', String(n), '--exact-sample', values['exact-sample']!], { encoding: 'utf8', maxBuffer: 1 << 24 });
+    if (r.status !== 0) throw new Error(`N = ${n} failed: ${r.stderr}`);
+    rows.push(JSON.parse(r.stdout) as Record<string, number>);
+  }
+  const f = (x: number | undefined, d = 3) => (x === undefined ? '—' : x.toLocaleString('en-US', { maximumFractionDigits: d }));
+  console.log([
+    '| N (ref = cand) | build (pts/s) | query k=10 (q/s) | recall@10 | PRDC wall (s) | precision | recall | density | coverage | exact precision / density / coverage | coverage indicators = exact (sample) | peak RSS (MiB) |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |',
+    ...rows.map((r) => `| ${f(r.n, 0)} | ${f(r.build_points_per_second, 0)} | ${f(r.query_per_second, 0)} | ${f(r.recall_at_10)} | ${f(r.prdc_seconds, 1)} | ${f(r.precision)} | ${f(r.recall)} | ${f(r.density)} | ${f(r.coverage)} | ${r.exact_precision === undefined ? '—' : `${f(r.exact_precision)} / ${f(r.exact_density)} / ${f(r.exact_coverage)}`} | ${f(r.coverage_indicator_agreement)} (${r.coverage_sample}) | ${f(r.peak_rss_mib, 0)} |`),
+  ].join('\n'));
+}
+
+runIfMain(import.meta.url, main);
