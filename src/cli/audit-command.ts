@@ -1,7 +1,7 @@
 /** `tailguard audit`: the CLI face of auditCorpus (the batch entropy gate). */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { auditCorpus } from '../audit/audit-corpus.js';
-import { EXIT_CHECK_FAILED } from './detect-command.js';
+import { EXIT_CHECK_FAILED, finiteNumber } from './option-parsers.js';
 
 interface AuditFlags {
   out: string;
@@ -16,12 +16,6 @@ interface AuditFlags {
   json?: boolean;
   quiet?: boolean;
 }
-
-const number = (name: string) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number`);
-  return n;
-};
 
 export function auditCommand(setExitCode: (code: number) => void): Command {
   return new Command('audit')
@@ -41,12 +35,12 @@ export function auditCommand(setExitCode: (code: number) => void): Command {
     .requiredOption('-o, --out <dir>', 'output directory')
     .option('--text-field <name>', 'field holding the text', 'text')
     .option('--id-field <name>', 'field holding the document id (default: the line number)')
-    .option('--batch-size <n>', 'documents per batch', number('--batch-size'), 100)
+    .option('--batch-size <n>', 'documents per batch', finiteNumber('--batch-size'), 100)
     .option('--group-field <name>', 'batch by this field\'s value instead of by count')
-    .option('--entropy-floor <bits>', 'hold batches whose word entropy is below this', number('--entropy-floor'))
-    .option('--ttr-floor <ratio>', 'hold batches whose type-token ratio is below this', number('--ttr-floor'))
+    .option('--entropy-floor <bits>', 'hold batches whose word entropy is below this', finiteNumber('--entropy-floor'))
+    .option('--ttr-floor <ratio>', 'hold batches whose type-token ratio is below this', finiteNumber('--ttr-floor'))
     .option('--reference <corpus>', 'human reference corpus to calibrate both floors from')
-    .option('--percentile <p>', 'percentile of the reference batches used as floor', number('--percentile'), 5)
+    .option('--percentile <p>', 'percentile of the reference batches used as floor', finiteNumber('--percentile'), 5)
     .option('--json', 'print audit.json to stdout')
     .option('-q, --quiet', 'no report on stderr')
     .action(async (input: string, flags: AuditFlags) => {

@@ -1,7 +1,7 @@
 /** `tailguard compare`: the CLI face of compareGenerations. */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { compareGenerations } from '../diversity/compare.js';
-import { EXIT_CHECK_FAILED } from './detect-command.js';
+import { EXIT_CHECK_FAILED, positiveInt } from './option-parsers.js';
 
 interface CompareFlags {
   out: string;
@@ -25,11 +25,7 @@ export function compareCommand(setExitCode: (code: number) => void): Command {
     )
     .argument('<gens...>', 'score output directories, GEN0 (human anchor) first')
     .requiredOption('-o, --out <dir>', 'output directory')
-    .option('--k <k>', 'neighbours for the coverage radii', (v) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('--k must be a positive integer');
-      return n;
-    }, 5)
+    .option('--k <k>', 'neighbours for the coverage radii', positiveInt('--k'), 5)
     .option('--detector <file>', 'detector.json for the flagged share (default: the model\'s zero-shot Fast-DetectGPT at 1% FPR)')
     .option('--fail-on-collapse', 'exit 3 when early collapse is flagged')
     .option('--json', 'print ledger.json to stdout')

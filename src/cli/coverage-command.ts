@@ -1,13 +1,8 @@
 /** `tailguard coverage`: the CLI face of coverageRun. */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { coverageRun } from '../coverage/coverage-run.js';
 import { DEFAULT_INDEX_PARAMS } from '../coverage/ann-index.js';
-
-const int = (name: string) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer`);
-  return n;
-};
+import { positiveInt } from './option-parsers.js';
 
 interface CoverageFlags {
   reference: string;
@@ -37,11 +32,11 @@ export function coverageCommand(): Command {
     .requiredOption('--reference <path>', 'the human anchor: score directory or .npy')
     .requiredOption('--candidate <path>', 'the corpus to check: score directory or .npy')
     .requiredOption('-o, --out <dir>', 'output directory')
-    .option('--k <k>', 'neighbours for the k-NN radii', int('--k'), 5)
-    .option('--m <m>', 'HNSW graph degree', int('--m'), DEFAULT_INDEX_PARAMS.m)
-    .option('--ef-construction <n>', 'HNSW build-time candidate list', int('--ef-construction'), DEFAULT_INDEX_PARAMS.efConstruction)
-    .option('--ef-search <n>', 'HNSW query-time candidate list', int('--ef-search'), DEFAULT_INDEX_PARAMS.efSearch)
-    .option('--clusters <n>', 'k-means regions of the reference for the tail table', int('--clusters'), 32)
+    .option('--k <k>', 'neighbours for the k-NN radii', positiveInt('--k'), 5)
+    .option('--m <m>', 'HNSW graph degree', positiveInt('--m'), DEFAULT_INDEX_PARAMS.m)
+    .option('--ef-construction <n>', 'HNSW build-time candidate list', positiveInt('--ef-construction'), DEFAULT_INDEX_PARAMS.efConstruction)
+    .option('--ef-search <n>', 'HNSW query-time candidate list', positiveInt('--ef-search'), DEFAULT_INDEX_PARAMS.efSearch)
+    .option('--clusters <n>', 'k-means regions of the reference for the tail table', positiveInt('--clusters'), 32)
     .option('--json', 'print report.json to stdout')
     .option('-q, --quiet', 'no report on stderr')
     .action(async (flags: CoverageFlags) => {

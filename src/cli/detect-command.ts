@@ -1,30 +1,14 @@
 /** `tailguard detect` and `tailguard calibrate`: the CLI faces of detectCorpus and calibrateFromInputs. */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { calibrateFromInputs } from '../detect/calibrate.js';
 import { detectCorpus } from '../detect/detect-corpus.js';
 import type { OperatingStats } from '../detect/detector.js';
 import { DEFAULT_MIN_PER_CLASS } from '../detect/domains.js';
 import { DEFAULT_HUMAN_VALUES, DEFAULT_SYNTHETIC_VALUES } from '../detect/provenance.js';
+import { EXIT_CHECK_FAILED, numberAtLeast, numberBetween } from './option-parsers.js';
 import { addScoringOptions, scoringProgress, scoringSettings, type ScoringFlags } from './scoring-options.js';
 
-/** Exit status when a check the user asked for fails (--max-synthetic-ratio). */
-export const EXIT_CHECK_FAILED = 3;
-
 const list = (v: string): string[] => v.split(',').map((x) => x.trim()).filter(Boolean);
-function fraction(name: string, lo = 0, hi = 1) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!(Number.isFinite(n) && n > lo && n < hi)) throw new InvalidArgumentError(`${name} must be a number in (${lo}, ${hi})`);
-    return n;
-  };
-}
-function positive(name: string) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!(Number.isFinite(n) && n >= 0)) throw new InvalidArgumentError(`${name} must be a number ≥ 0`);
-    return n;
-  };
-}
 
 interface DetectFlags extends ScoringFlags {
   out: string;
@@ -66,7 +50,7 @@ export function detectCommand(setExitCode: (code: number) => void): Command {
     .argument('<input>', 'corpus (JSONL, Parquet, directory of .txt) or a score output directory')
     .requiredOption('-o, --out <dir>', 'output directory')
     .option('--detector <file>', 'detector.json from `tailguard calibrate` (default: zero-shot Fast-DetectGPT)')
-    .option('--fpr <rate>', 'false-positive rate of the zero-shot default on human text', fraction('--fpr'), 0.01)
+    .option('--fpr <rate>', 'false-positive rate of the zero-shot default on human text', numberBetween('--fpr', 0, 1), 0.01)
     .option('--domain-field <name>', 'field naming each row\'s domain: routes rows to their domain\'s detector and checks drift per domain (default: the detector\'s)')
     .option('--provenance-field <name>', 'field declaring each row\'s origin')
     .option('--human-values <list>', 'values of --provenance-field meaning human (comma-separated)', list, DEFAULT_HUMAN_VALUES)
@@ -74,7 +58,7 @@ export function detectCommand(setExitCode: (code: number) => void): Command {
     .option('--source-field <name>', 'field naming each row\'s source, checked against the lists below')
     .option('--human-sources <list>', 'sources known to be human-written (allow list)', list, [])
     .option('--synthetic-sources <list>', 'sources known to be machine-written (deny list)', list, [])
-    .option('--max-synthetic-ratio <r>', 'fail (exit 3) when the estimated synthetic-to-real ratio exceeds r', positive('--max-synthetic-ratio'))
+    .option('--max-synthetic-ratio <r>', 'fail (exit 3) when the estimated synthetic-to-real ratio exceeds r', numberAtLeast('--max-synthetic-ratio', 0))
     .option('--spans [tokens]', 'when scoring INPUT, add per-document spans (windows of this many tokens, default 64) to OUT/scores/scores.jsonl', (v) => Number(v))
     .option('--json', 'print summary.json to stdout')
     .option('-q, --quiet', 'no report on stderr')
@@ -157,7 +141,7 @@ export function calibrateCommand(): Command {
     .requiredOption('--human <path>', 'human-written examples')
     .requiredOption('--synthetic <path>', 'machine-written examples')
     .requiredOption('-o, --out <file>', 'detector file to write (detector.json)')
-    .option('--fpr <rate>', 'target false-positive rate', fraction('--fpr'), 0.01)
+    .option('--fpr <rate>', 'target false-positive rate', numberBetween('--fpr', 0, 1), 0.01)
     .option('--domain-field <name>', 'field naming each example\'s domain: one detector per domain with enough examples, the pooled one for the rest')
     .option('--min-per-class <n>', 'human and machine examples a domain needs, each, for a detector of its own', (v) => Number(v), DEFAULT_MIN_PER_CLASS)
     .option('--folds <k>', 'cross-validation folds', (v) => Number(v), 5)

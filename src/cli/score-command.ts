@@ -1,16 +1,9 @@
 /** `tailguard score`: the CLI face of scoreCorpus. */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { exitCodeFor, scoreCorpus, type ScoreOptions } from '../score/score-corpus.js';
 import { SIGNAL_DEFINITIONS } from '../signals/definitions.js';
+import { numberAtLeast, positiveInt } from './option-parsers.js';
 import { addScoringOptions, scoringProgress, scoringSettings, type ScoringFlags } from './scoring-options.js';
-
-function positiveInt(name: string) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer`);
-    return n;
-  };
-}
 
 interface ScoreFlags extends ScoringFlags {
   out: string;
@@ -56,11 +49,7 @@ export function scoreCommand(setExitCode: (code: number) => void): Command {
     .option('--max-doc-bytes <n>', 'larger documents are reported in errors.jsonl instead of scored (default 64 MiB)', positiveInt('--max-doc-bytes'))
     .option('--spans [tokens]', 'add `spans` to every row: consecutive windows of this many tokens (default 64) with their text range [start, end), mean_nll and fast_detect', (v) => positiveInt('--spans')(v))
     .option('--overwrite', "start over, replacing tailguard's files in --out (other files there are left alone)")
-    .option('--checkpoint-seconds <s>', 'how often finished rows are made durable; a crash loses at most this much work', (v) => {
-      const n = Number(v);
-      if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('--checkpoint-seconds must be a number ≥ 0');
-      return n;
-    }, 2)
+    .option('--checkpoint-seconds <s>', 'how often finished rows are made durable; a crash loses at most this much work', numberAtLeast('--checkpoint-seconds', 0), 2)
     .option('-q, --quiet', 'no progress on stderr')
     .option('--json', 'print run.json to stdout when done')
     .addHelpText('after', `\n${SIGNAL_DEFINITIONS}`)

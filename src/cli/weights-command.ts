@@ -1,6 +1,7 @@
 /** `tailguard weights`: the CLI face of weightsRun. */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { weightsRun } from '../weights/weights-run.js';
+import { numberAtLeast } from './option-parsers.js';
 
 interface WeightsFlags {
   reference: string;
@@ -13,12 +14,6 @@ interface WeightsFlags {
   json?: boolean;
   quiet?: boolean;
 }
-
-const num = (name: string, min: number) => (v: string): number => {
-  const n = Number(v);
-  if (!(Number.isFinite(n) && n >= min)) throw new InvalidArgumentError(`${name} must be a number ≥ ${min}`);
-  return n;
-};
 
 export function weightsCommand(): Command {
   return new Command('weights')
@@ -33,10 +28,10 @@ export function weightsCommand(): Command {
     .requiredOption('--reference <path>', 'the human anchor: score directory or .npy')
     .requiredOption('--candidate <path>', 'the corpus to weight: score directory or .npy')
     .requiredOption('-o, --out <dir>', 'output directory')
-    .option('--clusters <n>', 'k-means clusters of the reference', num('--clusters', 1), 32)
-    .option('--max-weight <w>', 'cap on any one weight (≥ 1)', num('--max-weight', 1), 10)
+    .option('--clusters <n>', 'k-means clusters of the reference', numberAtLeast('--clusters', 1), 32)
+    .option('--max-weight <w>', 'cap on any one weight (≥ 1)', numberAtLeast('--max-weight', 1), 10)
     .option('--detections <file>', 'detections.jsonl of `tailguard detect` over the candidate: down-weight by p_synthetic')
-    .option('--seed <n>', 'seed of the clustering', num('--seed', 0), 1)
+    .option('--seed <n>', 'seed of the clustering', numberAtLeast('--seed', 0), 1)
     .option('--json', 'print report.json to stdout')
     .option('-q, --quiet', 'no report on stderr')
     .action(async (flags: WeightsFlags) => {

@@ -1,0 +1,38 @@
+/** Parsers for numeric options, and exit statuses shared by the commands. */
+import { InvalidArgumentError } from 'commander';
+
+/** Exit status when a check the user asked for fails (detect --max-synthetic-ratio, audit holds, compare --fail-on-collapse). */
+export const EXIT_CHECK_FAILED = 3;
+
+export function positiveInt(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer`);
+    return n;
+  };
+}
+
+export function numberAtLeast(name: string, min: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!(Number.isFinite(n) && n >= min)) throw new InvalidArgumentError(`${name} must be a number ≥ ${min}`);
+    return n;
+  };
+}
+
+/** A number strictly between lo and hi (rates, fractions). */
+export function numberBetween(name: string, lo: number, hi: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!(Number.isFinite(n) && n > lo && n < hi)) throw new InvalidArgumentError(`${name} must be a number in (${lo}, ${hi})`);
+    return n;
+  };
+}
+
+export function finiteNumber(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number`);
+    return n;
+  };
+}
