@@ -17,14 +17,14 @@ import { parseArgs } from 'node:util';
 import { AnnIndex, exactKnn, recallAtK } from '../src/coverage/ann-index.js';
 import { prdc } from '../src/coverage/prdc.js';
 import { normaliseRows, row, type VectorSet } from '../src/coverage/vectors.js';
-import { mulberry32 } from '../src/detect/metrics.js';
+import { gaussian, mulberry32 } from '../src/random.js';
 import { runIfMain } from '../scripts/lib/files.js';
 
 const DIM = 256;
 
 function mixture(n: number, skipClusters: number, seed: number): VectorSet {
   const crng = mulberry32(42);
-  const g = (rng: () => number) => Math.sqrt(-2 * Math.log(Math.max(rng(), 1e-12))) * Math.cos(2 * Math.PI * rng());
+  const g = gaussian;
   const centres = Array.from({ length: 64 }, () => Array.from({ length: DIM }, () => g(crng)));
   const rng = mulberry32(seed);
   const data = new Float32Array(n * DIM);

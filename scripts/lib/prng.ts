@@ -1,19 +1,20 @@
-/** Deterministic seeded PRNG (mulberry32) with a Box–Muller normal sampler. */
+/**
+ * Seeded PRNG (src/random.ts's mulberry32) with a Box–Muller normal sampler that keeps the sine branch for the next
+ * draw (the fixture weights of scripts/make-tiny-gpt2.ts and bench/random-llama.ts depend on this exact sequence).
+ */
+import { mulberry32, type Rng } from '../../src/random.js';
+
 export class Prng {
-  private state: number;
+  private readonly uniform: Rng;
   private spare: number | null = null;
 
   constructor(seed: number) {
-    this.state = seed >>> 0;
+    this.uniform = mulberry32(seed);
   }
 
   /** Uniform in [0, 1). */
   next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return this.uniform();
   }
 
   /** Standard normal. */

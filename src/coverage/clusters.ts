@@ -4,7 +4,7 @@
  * (exact, over the centroids). Per cluster: the reference's and the candidate's share of documents; clusters where
  * the candidate's share is under half the reference's are thin, those it lacks entirely are absent: the tails.
  */
-import { mulberry32 } from '../detect/metrics.js';
+import { mulberry32 } from '../random.js';
 import type { VectorSet } from './vectors.js';
 
 export interface Clustering {

@@ -15,7 +15,7 @@
  *           to the folds); every document's score is the logit of the model fitted without its fold.
  */
 import { UsageError } from '../errors.js';
-import { mulberry32 } from './metrics.js';
+import { mulberry32 } from '../random.js';
 
 export interface LogisticModel {
   features?: string[];

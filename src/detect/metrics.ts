@@ -27,6 +27,7 @@
  * Randomness is mulberry32, seeded (default seed 1), so every result is reproducible.
  */
 import { UsageError } from '../errors.js';
+import { mulberry32 } from '../random.js';
 
 export interface RocPoint {
   fpr: number;
@@ -61,21 +62,6 @@ export interface BootstrapOptions {
 export interface Interval {
   lo: number;
   hi: number;
-}
-
-/** Uniform [0, 1) generator. */
-export type Rng = () => number;
-
-/** mulberry32: a small, fast, seeded 32-bit PRNG. */
-export function mulberry32(seed: number): Rng {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Scores split by label, validated (no NaN, both classes non-empty). */

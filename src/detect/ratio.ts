@@ -17,7 +17,8 @@
  * bootstrap spread, so its uncertainty is not reflected; use calibration sets large enough to see some errors.
  */
 import { UsageError } from '../errors.js';
-import { logBinomialPmf, mulberry32, quantileSorted, type Rng } from './metrics.js';
+import { mulberry32, type Rng } from '../random.js';
+import { logBinomialPmf, quantileSorted } from './metrics.js';
 
 export interface Proportion {
   k: number;

@@ -1,5 +1,5 @@
 /** The first two principal components of a sample of L2-normalised rows (power iteration with deflation), for 2-D maps. */
-import { mulberry32 } from '../detect/metrics.js';
+import { mulberry32 } from '../random.js';
 
 export function pca2(data: Float32Array, dim: number, rows: number[], seed = 1): { project(i: number, src?: Float32Array): [number, number] } {
   const m = rows.length;

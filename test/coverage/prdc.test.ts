@@ -4,38 +4,20 @@
  * CLI on .npy files with id sidecars.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AnnIndex, exactKnn, recallAtK } from '../../src/coverage/ann-index.js';
 import { prdc } from '../../src/coverage/prdc.js';
-import { normaliseRows, row, type VectorSet } from '../../src/coverage/vectors.js';
-import { mulberry32 } from '../../src/detect/metrics.js';
-import { npyHeader } from '../../src/io/npy-writer.js';
+import { row, type VectorSet } from '../../src/coverage/vectors.js';
+import { blobs, saveNpy } from './synthetic.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const DIM = 16;
 
-/** Points around `clusters` random unit centres; cluster c gets weights[c] of the n points. */
-function clustered(n: number, weights: number[], seed: number, centresSeed = 99): VectorSet & { cluster: number[] } {
-  const crng = mulberry32(centresSeed);
-  const gauss = (rng: () => number) => Math.sqrt(-2 * Math.log(Math.max(rng(), 1e-12))) * Math.cos(2 * Math.PI * rng());
-  const centres = weights.map(() => Array.from({ length: DIM }, () => gauss(crng)));
-  const rng = mulberry32(seed);
-  const data = new Float32Array(n * DIM);
-  const cluster: number[] = [];
-  const total = weights.reduce((a, b) => a + b, 0);
-  for (let i = 0; i < n; i++) {
-    let u = rng() * total;
-    let c = 0;
-    while (u > weights[c]!) u -= weights[c++]!;
-    cluster.push(c);
-    for (let j = 0; j < DIM; j++) data[i * DIM + j] = centres[c]![j]! + 0.35 * gauss(rng);
-  }
-  normaliseRows(data, DIM);
-  return { source: 'synthetic', ids: cluster.map((_, i) => `p${i}`), dim: DIM, data, cluster };
-}
+/** Points around random centres in 16-d; cluster c gets weights[c] of the n points. */
+const clustered = (n: number, weights: number[], seed: number) => blobs(n, weights, seed, { dim: DIM, centresSeed: 99, centreScale: 1, spread: 0.35 });
 
 /** Naeem et al.'s definitions, computed exactly (all pairs, float64). */
 function exactPrdc(ref: VectorSet, cand: VectorSet, k: number) {
@@ -121,13 +103,9 @@ describe('prdc', () => {
 describe('tailguard coverage', () => {
   it('reads .npy files with id sidecars and writes report.json with the four metrics and per-document rows', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tailguard-cov-'));
-    const write = (name: string, set: VectorSet, withIds: boolean) => {
-      const n = set.ids.length;
-      writeFileSync(join(dir, `${name}.npy`), Buffer.concat([Buffer.from(npyHeader(n, DIM)), Buffer.from(set.data.buffer)]));
-      if (withIds) writeFileSync(join(dir, `${name}.jsonl`), set.ids.map((id) => JSON.stringify({ id: `${name}-${id}` })).join('\n') + '\n');
-    };
-    write('ref', clustered(300, [1, 1, 1], 5), true);
-    write('cand', clustered(200, [1, 1, 0], 6), false);
+    const ref = clustered(300, [1, 1, 1], 5);
+    saveNpy(join(dir, 'ref'), ref, ref.ids.map((id) => `ref-${id}`));
+    saveNpy(join(dir, 'cand'), clustered(200, [1, 1, 0], 6));
     const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), 'coverage', '--reference', join(dir, 'ref.npy'), '--candidate', join(dir, 'cand.npy'), '--out', join(dir, 'out'), '--k', '5', '--clusters', '3', '--json'], { cwd: ROOT, encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     const report = JSON.parse(readFileSync(join(dir, 'out', 'report.json'), 'utf8'));

@@ -11,7 +11,8 @@ import { applyDetector, detectorScore } from '../../src/detect/detector.js';
 import { calibrateByDomain, routeDetector } from '../../src/detect/domains.js';
 import { DriftMeter } from '../../src/detect/drift.js';
 import type { ScoreRow } from '../../src/detect/features.js';
-import { auroc, mulberry32 } from '../../src/detect/metrics.js';
+import { auroc } from '../../src/detect/metrics.js';
+import { gaussian, mulberry32 } from '../../src/random.js';
 import { fakeRows, writeScoreDir } from './fake-scores.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -20,7 +21,7 @@ const run = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 
 /** Machine rows of domain 'flip' are LESS likely than human ones (NLL up): the opposite of domain 'news'. */
 function domainRows(domain: string, n: number, machine: boolean, seed: number): ScoreRow[] {
   const rng = mulberry32(seed);
-  const g = () => Math.sqrt(-2 * Math.log(Math.max(rng(), 1e-12))) * Math.cos(2 * Math.PI * rng());
+  const g = () => gaussian(rng);
   const sign = domain === 'flip' ? -1 : 1;
   return fakeRows(n, false, seed).map((r, i) => {
     const shift = machine ? 1.5 * sign : 0;

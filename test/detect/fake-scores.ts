@@ -2,17 +2,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ScoreRow } from '../../src/detect/features.js';
-import { mulberry32 } from '../../src/detect/metrics.js';
+import { gaussian, mulberry32 } from '../../src/random.js';
 
 export const FAKE_MODEL_DIR = '/models/fake-lm';
 
 /** A row whose every signal is `base` shifted by `shift` standard-ish units in the machine direction. */
 export function fakeRow(i: number, machine: boolean, rng: () => number, separation = 1.5): ScoreRow {
-  const g = () => {
-    // Box–Muller
-    const u = Math.max(rng(), 1e-12);
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng());
-  };
+  const g = () => gaussian(rng);
   const m = machine ? separation : 0;
   const words = 150 + Math.floor(100 * rng());
   return {

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { crossValidate, fitLogistic, predictLogit, predictProba, stratifiedFolds } from '../../src/detect/logistic.js';
-import { auroc, mulberry32 } from '../../src/detect/metrics.js';
+import { auroc } from '../../src/detect/metrics.js';
+import { gaussian, mulberry32 } from '../../src/random.js';
 import { UsageError } from '../../src/errors.js';
 
 function normals(seed: number) {
   const rng = mulberry32(seed);
-  return () => Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
+  return () => gaussian(rng);
 }
 
 /**

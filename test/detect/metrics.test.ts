@@ -8,13 +8,13 @@ import {
   fprUpperBound,
   logGamma,
   minHumanForFpr,
-  mulberry32,
   operatingPoint,
   rocCurve,
   take,
   thresholdAtFpr,
   tprAtFpr,
 } from '../../src/detect/metrics.js';
+import { gaussian, mulberry32 } from '../../src/random.js';
 import { UsageError } from '../../src/errors.js';
 
 /** Scores from a small set of values, so ties are common. */
@@ -226,11 +226,7 @@ describe('minHumanForFpr', () => {
 
 describe('bootstrap', () => {
   const rng = mulberry32(42);
-  const sample = Array.from({ length: 400 }, () => {
-    // Box–Muller standard normal
-    const u = 1 - rng();
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng());
-  });
+  const sample = Array.from({ length: 400 }, () => gaussian(rng));
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
   it('mulberry32 is deterministic and in [0, 1)', () => {

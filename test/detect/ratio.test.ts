@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mulberry32 } from '../../src/detect/metrics.js';
+import { mulberry32 } from '../../src/random.js';
 import { estimateSyntheticShare, roganGladen, sampleBinomial } from '../../src/detect/ratio.js';
 import { UsageError } from '../../src/errors.js';
 

@@ -9,11 +9,9 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { normaliseRows } from '../../src/coverage/vectors.js';
-import { mulberry32 } from '../../src/detect/metrics.js';
 import type { Ledger } from '../../src/diversity/compare.js';
-import { npyHeader } from '../../src/io/npy-writer.js';
 import { compareHtml } from '../../src/report/reports.js';
+import { blobs, saveNpy } from '../coverage/synthetic.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -47,33 +45,14 @@ async function open(file: string): Promise<{ errors: string[]; requests: string[
   return { errors, requests, svgs, text, pwned };
 }
 
-function blobs(n: number, weights: number[], seed: number): Float32Array {
-  const g = (rng: () => number) => Math.sqrt(-2 * Math.log(Math.max(rng(), 1e-12))) * Math.cos(2 * Math.PI * rng());
-  const crng = mulberry32(3);
-  const centres = weights.map(() => Array.from({ length: 8 }, () => 3 * g(crng)));
-  const rng = mulberry32(seed);
-  const data = new Float32Array(n * 8);
-  const total = weights.reduce((a, b) => a + b, 0);
-  for (let i = 0; i < n; i++) {
-    let u = rng() * total;
-    let c = 0;
-    while (u > weights[c]!) u -= weights[c++]!;
-    for (let j = 0; j < 8; j++) data[i * 8 + j] = centres[c]![j]! + 0.2 * g(rng);
-  }
-  normaliseRows(data, 8);
-  return data;
-}
+const regions = (n: number, weights: number[], seed: number) => blobs(n, weights, seed, { dim: 8, centresSeed: 3, centreScale: 3, spread: 0.2 });
 
 describe('HTML reports in headless Chromium', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tailguard-html-'));
   beforeAll(() => {
-    const save = (name: string, data: Float32Array, ids: string[]) => {
-      writeFileSync(join(dir, `${name}.npy`), Buffer.concat([Buffer.from(npyHeader(data.length / 8, 8)), Buffer.from(data.buffer)]));
-      writeFileSync(join(dir, `${name}.jsonl`), ids.map((id) => JSON.stringify({ id })).join('\n') + '\n');
-    };
     // Reference ids carry markup: the reports must show it as text.
-    save('ref', blobs(300, [1, 1, 1, 1], 1), Array.from({ length: 300 }, (_, i) => (i % 50 === 0 ? `${EVIL}${i}` : `r${i}`)));
-    save('cand', blobs(200, [2, 1, 1, 0], 2), Array.from({ length: 200 }, (_, i) => `c${i}`));
+    saveNpy(join(dir, 'ref'), regions(300, [1, 1, 1, 1], 1), Array.from({ length: 300 }, (_, i) => (i % 50 === 0 ? `${EVIL}${i}` : `r${i}`)));
+    saveNpy(join(dir, 'cand'), regions(200, [2, 1, 1, 0], 2), Array.from({ length: 200 }, (_, i) => `c${i}`));
   });
 
   it('coverage: renders, charts (shares, coverage, 2-D map) appear, tails listed, markup escaped', async () => {

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { mulberry32 } from '../../src/random.js';
 import { splitSentences, textSignals, wordTokens } from '../../src/signals/text-signals.js';
 
 /** Per-window recount: the definition of MATTR, O(n·W). */
@@ -11,16 +12,11 @@ function naiveMattr(words: string[], w: number): number {
   return sum / (words.length - w + 1);
 }
 
-/** Deterministic bytes (mulberry32) so the gzip bound does not depend on a random draw. */
+/** Deterministic bytes (the low byte of each mulberry32 output) so the gzip bound does not depend on a random draw. */
 function pseudoRandomBytes(n: number, seed: number): Buffer {
+  const rng = mulberry32(seed);
   const out = Buffer.alloc(n);
-  let a = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    out[i] = ((t ^ (t >>> 14)) >>> 0) & 0xff;
-  }
+  for (let i = 0; i < n; i++) out[i] = Math.floor(rng() * 4294967296) & 0xff;
   return out;
 }
 

@@ -1,15 +1,13 @@
 /** Oversampling weights on synthetic clusters whose shares are known; the CLI with its Parquet output. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parquetReadObjects } from 'hyparquet';
 import { describe, expect, it } from 'vitest';
 import { assignAll, kmeans, totalVariation } from '../../src/coverage/clusters.js';
-import { normaliseRows, type VectorSet } from '../../src/coverage/vectors.js';
-import { mulberry32 } from '../../src/detect/metrics.js';
-import { npyHeader } from '../../src/io/npy-writer.js';
 import { clusterWeights } from '../../src/weights/weights.js';
+import { blobs, saveNpy } from '../coverage/synthetic.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -43,26 +41,11 @@ describe('clusterWeights, hand-checked', () => {
 });
 
 describe('k-means regions and tailguard weights', () => {
-  function blobs(n: number, weights: number[], seed: number): VectorSet {
-    const crng = mulberry32(7);
-    const g = (rng: () => number) => Math.sqrt(-2 * Math.log(Math.max(rng(), 1e-12))) * Math.cos(2 * Math.PI * rng());
-    const centres = weights.map(() => Array.from({ length: 8 }, () => 3 * g(crng)));
-    const rng = mulberry32(seed);
-    const data = new Float32Array(n * 8);
-    const total = weights.reduce((a, b) => a + b, 0);
-    for (let i = 0; i < n; i++) {
-      let u = rng() * total;
-      let c = 0;
-      while (u > weights[c]!) u -= weights[c++]!;
-      for (let j = 0; j < 8; j++) data[i * 8 + j] = centres[c]![j]! + 0.2 * g(rng);
-    }
-    normaliseRows(data, 8);
-    return { source: 's', ids: Array.from({ length: n }, (_, i) => `d${i}`), dim: 8, data };
-  }
+  const regions = (n: number, weights: number[], seed: number) => blobs(n, weights, seed, { dim: 8, centresSeed: 7, centreScale: 3, spread: 0.2, idPrefix: 'd' });
 
   it('weights pull a skewed candidate towards the reference\'s cluster histogram', () => {
-    const ref = blobs(600, [1, 1, 1, 1], 1);
-    const cand = blobs(600, [5, 2, 1, 0.3], 2);
+    const ref = regions(600, [1, 1, 1, 1], 1);
+    const cand = regions(600, [5, 2, 1, 0.3], 2);
     const c = kmeans(ref, 4);
     const ra = assignAll(c, ref);
     const ca = assignAll(c, cand);
@@ -74,10 +57,8 @@ describe('k-means regions and tailguard weights', () => {
 
   it('CLI: weights.jsonl and weights.parquet agree, report says what cannot be fixed', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tailguard-weights-'));
-    const save = (name: string, set: VectorSet) =>
-      writeFileSync(join(dir, `${name}.npy`), Buffer.concat([Buffer.from(npyHeader(set.ids.length, 8)), Buffer.from(set.data.buffer)]));
-    save('ref', blobs(400, [1, 1, 1, 1], 3));
-    save('cand', blobs(300, [3, 1, 1, 0], 4)); // the fourth region is absent
+    saveNpy(join(dir, 'ref'), regions(400, [1, 1, 1, 1], 3));
+    saveNpy(join(dir, 'cand'), regions(300, [3, 1, 1, 0], 4)); // the fourth region is absent
     const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), 'weights', '--reference', join(dir, 'ref.npy'), '--candidate', join(dir, 'cand.npy'), '--out', join(dir, 'out'), '--clusters', '4', '--json'], { cwd: ROOT, encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/WARNING: the candidate has no document in cluster \d \(2\d\.\d% of the reference\): no weight can bring it back/);
