@@ -20,7 +20,7 @@ import { prdc, type Metric } from './prdc.js';
 import { coverageHtml, type MapPoint } from '../report/reports.js';
 import { pca2 } from '../report/pca.js';
 import { assignAll, clusterTable, kmeans, type ClusterRow } from './clusters.js';
-import { loadVectors, type VectorSet } from './vectors.js';
+import { loadComparable, loadVectors, type VectorSet } from './vectors.js';
 
 export interface CoverageOptions {
   reference: string;
@@ -57,8 +57,7 @@ export async function coverageRun(opts: CoverageOptions): Promise<CoverageReport
   const k = opts.k ?? 5;
   if (!(Number.isInteger(k) && k >= 1)) throw new UsageError(`--k must be a positive integer (got ${k})`);
   const ref = loadVectors(opts.reference);
-  const cand = loadVectors(opts.candidate);
-  if (ref.dim !== cand.dim) throw new UsageError(`reference vectors are ${ref.dim}-d, candidate vectors ${cand.dim}-d: embed both with the same model`);
+  const cand = loadComparable(opts.candidate, ref);
   if (ref.ids.length <= k || cand.ids.length <= k) throw new UsageError(`both sets need more than k = ${k} documents (reference ${ref.ids.length}, candidate ${cand.ids.length})`);
   const params = { ...DEFAULT_INDEX_PARAMS, ...opts.index };
   const refIndex = AnnIndex.build(ref, params);
@@ -80,6 +79,7 @@ export async function coverageRun(opts: CoverageOptions): Promise<CoverageReport
   }
   await candRows.close();
 
+  const reg = regions(ref, cand, res.reference.covered, opts.clusters ?? 32, opts.seed);
   const report: CoverageReport = {
     tool: 'tailguard',
     command: 'coverage',
@@ -93,12 +93,9 @@ export async function coverageRun(opts: CoverageOptions): Promise<CoverageReport
     density: res.density,
     coverage: res.coverage,
     index: { ...params, recall_at_k: recallAtK(refIndex, ref, cand, k, sample), recall_sample: Math.min(sample, cand.ids.length) },
-    clusters: [],
-    tails: [],
+    clusters: reg.clusters,
+    tails: reg.tails,
   };
-  const reg = regions(ref, cand, res.reference.covered, opts.clusters ?? 32, opts.seed);
-  report.clusters = reg.clusters;
-  report.tails = reg.tails;
   await writeFileAtomic(join(out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
   await writeFileAtomic(join(out, 'report.html'), await coverageHtml(report, mapPoints(ref, cand, reg.refAssign, reg.tails)));
   return report;

@@ -54,6 +54,15 @@ export function loadVectors(path: string): VectorSet {
   return { source: path, ids, dim, data };
 }
 
+/** Loads `path` to compare with `reference`: the same embedding dimension, or a clear error. */
+export function loadComparable(path: string, reference: VectorSet): VectorSet {
+  const set = loadVectors(path);
+  if (set.dim !== reference.dim) {
+    throw new UsageError(`reference vectors are ${reference.dim}-d, candidate vectors ${set.dim}-d (${path}): embed both with the same model`);
+  }
+  return set;
+}
+
 export function row(set: { data: Float32Array; dim: number }, i: number): number[] {
   return Array.from(set.data.subarray(i * set.dim, (i + 1) * set.dim));
 }

@@ -17,7 +17,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { openCorpus } from '../io/open-corpus.js';
 import { AnnIndex } from '../coverage/ann-index.js';
 import { prdc } from '../coverage/prdc.js';
-import { loadVectors } from '../coverage/vectors.js';
+import { loadComparable, loadVectors } from '../coverage/vectors.js';
 import { applyDetector, DETECTOR_FORMAT, zeroShotDetector, type DetectorFile, type DetectorSpec } from '../detect/detector.js';
 import type { ScoreRow } from '../detect/features.js';
 import { readRun, isScoreDir } from '../detect/scored-input.js';
@@ -78,7 +78,7 @@ export async function compareGenerations(gens: string[], out: string, opts: { k?
   const entries: GenerationEntry[] = [];
   for (const [g, dir] of gens.entries()) {
     const { rows, texts } = await readGeneration(dir);
-    const vectors = g === 0 ? anchor : loadVectors(dir);
+    const vectors = g === 0 ? anchor : loadComparable(dir, anchor);
     const tokens = rows.reduce((a, r) => a + r.tokens, 0);
     const nll = rows.reduce((a, r) => a + r.mean_nll * r.tokens, 0);
     const det = detectorFor(dir, opts.detector);

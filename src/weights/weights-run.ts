@@ -13,7 +13,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { JsonlWriter } from '../io/jsonl-writer.js';
 import { jsonlToParquet } from '../io/parquet-from-jsonl.js';
 import { assignAll, clusterTable, kmeans, type ClusterRow } from '../coverage/clusters.js';
-import { loadVectors } from '../coverage/vectors.js';
+import { loadComparable, loadVectors } from '../coverage/vectors.js';
 import { weightsHtml } from '../report/reports.js';
 import { clusterWeights } from './weights.js';
 
@@ -57,8 +57,7 @@ function pSyntheticById(path: string): Map<string, number> {
 
 export async function weightsRun(opts: WeightsOptions): Promise<WeightsReport> {
   const ref = loadVectors(opts.reference);
-  const cand = loadVectors(opts.candidate);
-  if (ref.dim !== cand.dim) throw new UsageError(`reference vectors are ${ref.dim}-d, candidate vectors ${cand.dim}-d: embed both with the same model`);
+  const cand = loadComparable(opts.candidate, ref);
   const k = opts.clusters ?? 32;
   const clustering = kmeans(ref, k, { seed: opts.seed });
   const refAssign = assignAll(clustering, ref);
