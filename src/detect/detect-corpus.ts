@@ -74,27 +74,39 @@ export interface DetectSummary {
   scores: string;
 }
 
-async function loadDetector(opts: DetectOptions, modelId: string, modelDir: string): Promise<{ file: DetectorFile; source: string; zeroShot: boolean }> {
-  if (opts.detector) {
-    let file: DetectorFile;
-    try {
-      file = JSON.parse(readFileSync(opts.detector, 'utf8')) as DetectorFile;
-    } catch (err) {
-      throw new UsageError(`cannot read detector ${opts.detector}: ${(err as Error).message}`);
-    }
-    if (file.format !== DETECTOR_FORMAT) throw new UsageError(`${opts.detector} is not a ${DETECTOR_FORMAT} file (format: ${String(file.format)})`);
+/** A detector.json, read and checked for its format (before any scoring, so that a bad path fails at once). */
+export function readDetectorFile(path: string): DetectorFile {
+  let file: DetectorFile;
+  try {
+    file = JSON.parse(readFileSync(path, 'utf8')) as DetectorFile;
+  } catch (err) {
+    throw new UsageError(`cannot read detector ${path}: ${(err as Error).message}`);
+  }
+  if (file.format !== DETECTOR_FORMAT) throw new UsageError(`${path} is not a ${DETECTOR_FORMAT} file (format: ${String(file.format)})`);
+  return file;
+}
+
+/** The model's zero-shot detector at `fpr` on its human reference (zero-shot.json), or null when it has none. */
+export function modelZeroShot(modelDir: string, fpr: number): { spec: DetectorSpec & { kind: 'signal' }; reference: ZeroShotReference; path: string } | null {
+  const path = join(modelDir, ZERO_SHOT_FILE);
+  if (!existsSync(path)) return null;
+  const reference = JSON.parse(readFileSync(path, 'utf8')) as ZeroShotReference;
+  return { spec: zeroShotDetector(reference.signal, reference.human_scores, fpr), reference, path };
+}
+
+function loadDetector(given: { file: DetectorFile; path: string } | undefined, fpr: number, modelId: string, modelDir: string): { file: DetectorFile; source: string; zeroShot: boolean } {
+  if (given) {
+    const { file, path } = given;
     if (file.model !== modelId) {
-      throw new UsageError(`${opts.detector} was calibrated on signals of ${file.model}, the input was scored with ${modelId}; score with the same model (--model) or calibrate again`);
+      throw new UsageError(`${path} was calibrated on signals of ${file.model}, the input was scored with ${modelId}; score with the same model (--model) or calibrate again`);
     }
-    return { file, source: resolve(opts.detector), zeroShot: false };
+    return { file, source: resolve(path), zeroShot: false };
   }
-  const refPath = join(modelDir, ZERO_SHOT_FILE);
-  if (!existsSync(refPath)) {
-    throw new UsageError(`no --detector given and ${modelId} has no zero-shot reference (${refPath}); run \`tailguard calibrate\` and pass --detector`);
+  const zs = modelZeroShot(modelDir, fpr);
+  if (!zs) {
+    throw new UsageError(`no --detector given and ${modelId} has no zero-shot reference (${join(modelDir, ZERO_SHOT_FILE)}); run \`tailguard calibrate\` and pass --detector`);
   }
-  const ref = JSON.parse(readFileSync(refPath, 'utf8')) as ZeroShotReference;
-  const fpr = opts.zeroShotFpr ?? 0.01;
-  const spec = zeroShotDetector(ref.signal, ref.human_scores, fpr);
+  const { spec, reference: ref, path: refPath } = zs;
   const file: DetectorFile = {
     format: DETECTOR_FORMAT,
     created_at: new Date().toISOString(),
@@ -118,9 +130,10 @@ export async function detectCorpus(opts: DetectOptions): Promise<DetectSummary> 
   const rules: ProvenanceRules = {
     humanValues: [], syntheticValues: [], humanSources: [], syntheticSources: [], ...opts.provenance,
   };
+  const given = opts.detector ? { file: readDetectorFile(opts.detector), path: opts.detector } : undefined;
   const scored = await ensureScored(opts.input, join(out, 'scores'), opts.scoring ?? {});
   const modelId = modelIdentity(scored.run);
-  const { file: det, source, zeroShot } = await loadDetector(opts, modelId, scored.run.model.dir);
+  const { file: det, source, zeroShot } = loadDetector(given, opts.zeroShotFpr ?? 0.01, modelId, scored.run.model.dir);
   const domainField = opts.domainField ?? det.domains?.field;
   const fields = [rules.provenanceField, rules.sourceField, domainField].filter((f): f is string => typeof f === 'string');
 

@@ -18,10 +18,10 @@ import { openCorpus } from '../io/open-corpus.js';
 import { AnnIndex } from '../coverage/ann-index.js';
 import { prdc } from '../coverage/prdc.js';
 import { loadComparable, loadVectors } from '../coverage/vectors.js';
-import { applyDetector, DETECTOR_FORMAT, zeroShotDetector, type DetectorFile, type DetectorSpec } from '../detect/detector.js';
+import { applyDetector, type DetectorSpec } from '../detect/detector.js';
 import type { ScoreRow } from '../detect/features.js';
 import { readRun, isScoreDir } from '../detect/scored-input.js';
-import { ZERO_SHOT_FILE, type ZeroShotReference } from '../detect/detect-corpus.js';
+import { modelZeroShot, readDetectorFile } from '../detect/detect-corpus.js';
 import type { Metric } from '../coverage/prdc.js';
 import { compareHtml } from '../report/reports.js';
 import { corpusDiversity, type Diversity } from './metrics.js';
@@ -59,15 +59,9 @@ async function readGeneration(dir: string): Promise<{ rows: ScoreRow[]; texts: s
 }
 
 function detectorFor(dir: string, detectorPath?: string): { spec: DetectorSpec; name: string } | null {
-  if (detectorPath) {
-    const file = JSON.parse(readFileSync(detectorPath, 'utf8')) as DetectorFile;
-    if (file.format !== DETECTOR_FORMAT) throw new UsageError(`${detectorPath} is not a ${DETECTOR_FORMAT} file`);
-    return { spec: file.detector, name: resolve(detectorPath) };
-  }
-  const ref = join(readRun(dir).model.dir, ZERO_SHOT_FILE);
-  if (!existsSync(ref)) return null;
-  const z = JSON.parse(readFileSync(ref, 'utf8')) as ZeroShotReference;
-  return { spec: zeroShotDetector(z.signal, z.human_scores, 0.01), name: 'zero-shot fast_detect at 1% FPR' };
+  if (detectorPath) return { spec: readDetectorFile(detectorPath).detector, name: resolve(detectorPath) };
+  const zs = modelZeroShot(readRun(dir).model.dir, 0.01);
+  return zs ? { spec: zs.spec, name: 'zero-shot fast_detect at 1% FPR' } : null;
 }
 
 export async function compareGenerations(gens: string[], out: string, opts: { k?: number; detector?: string; seed?: number } = {}): Promise<Ledger> {
