@@ -24,6 +24,7 @@ export async function main(argv: string[]): Promise<number> {
   program.addCommand(coverageCommand().exitOverride());
   program.addCommand(weightsCommand().exitOverride());
   program.addCommand(compareCommand((c) => { exitCode = c; }).exitOverride());
+  for (const cmd of program.commands) cmd.description(reflow(cmd.description()));
   try {
     await program.parseAsync(argv);
   } catch (err) {
@@ -42,4 +43,13 @@ export async function main(argv: string[]): Promise<number> {
     throw err;
   }
   return exitCode;
+}
+
+/**
+ * Descriptions are written as hand-wrapped paragraphs; commander wraps each line again to the terminal, which breaks
+ * them up. So lines within a paragraph are joined and commander wraps the paragraph; blank lines still separate
+ * paragraphs, and a paragraph with indented lines (a list, an example) is kept as written.
+ */
+function reflow(text: string): string {
+  return text.split('\n\n').map((p) => (/\n[ \t]/.test(p) ? p : p.replace(/\n/g, ' '))).join('\n\n');
 }

@@ -25,6 +25,20 @@ describe('tailguard CLI', () => {
     }
   });
 
+  it('--help of every command fits an 80-column terminal as whole paragraphs, and a closed pipe ends it quietly', () => {
+    for (const cmd of ['score', 'detect', 'calibrate', 'audit', 'coverage', 'weights', 'compare']) {
+      const r = run([cmd, '--help'], { COLUMNS: '80' });
+      expect(r.status, cmd).toBe(0);
+      const description = r.stdout.split('\n\n')[1]!;
+      for (const line of description.split('\n')) expect(line.length, `${cmd}: ${line}`).toBeLessThanOrEqual(80);
+      // A hand-wrapped paragraph is rewrapped, not cut into long and one-word lines.
+      expect(description.split('\n').slice(0, -1).filter((l) => l.length < 40 && !/^\s/.test(l)), cmd).toEqual([]);
+    }
+    const piped = spawnSync('bash', ['-c', `${JSON.stringify(process.execPath)} --import tsx src/cli/run.ts score --help | head -1`], { cwd: ROOT, encoding: 'utf8' });
+    expect(piped.stdout).toMatch(/^Usage: tailguard score/);
+    expect(piped.stderr).not.toMatch(/EPIPE/);
+  });
+
   it('scores the bundled sample: exit 0, progress on stderr, run.json on stdout with --json', () => {
     const out = join(tmp(), 'run');
     const r = run(['score', join(ROOT, 'examples', 'sample.jsonl'), '--out', out, '--id-field', 'id', '--device', 'cpu', '--json']);
