@@ -6,9 +6,10 @@
  *
  *   node --import tsx bench/coverage-bench.ts [--sizes 10000,100000,1000000] [--exact-sample 300]
  *
- * Exact checks: recall@10 of 200 queries against brute force; for coverage and precision, the per-point indicators of
- * `--exact-sample` reference / candidate points recomputed by brute force (exact k-NN radii over all N points) and
- * compared with the HNSW path's; at 10k also the four metrics computed exactly over all points.
+ * Exact checks: recall@10 of 200 queries against brute force; for `--exact-sample` reference points, covered or not,
+ * and for as many candidates, the number of reference balls holding them (density ×k; precision when > 0), recomputed
+ * by brute force (exact k-NN radii over all N points) and compared with the HNSW path's; at 10k also the four metrics
+ * computed exactly over all points.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -16,13 +17,14 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { AnnIndex, exactKnn, recallAtK } from '../src/coverage/ann-index.js';
 import { prdc } from '../src/coverage/prdc.js';
+import { exactRadius } from '../src/coverage/radii.js';
 import { normaliseRows, row, type VectorSet } from '../src/coverage/vectors.js';
 import { gaussian, mulberry32 } from '../src/random.js';
 import { runIfMain } from '../scripts/lib/files.js';
 
 const DIM = 256;
 
-function mixture(n: number, skipClusters: number, seed: number): VectorSet {
+export function mixture(n: number, skipClusters: number, seed: number): VectorSet {
   const crng = mulberry32(42);
   const g = gaussian;
   const centres = Array.from({ length: 64 }, () => Array.from({ length: DIM }, () => g(crng)));
@@ -48,7 +50,10 @@ async function one(n: number, exactSample: number): Promise<Record<string, numbe
   let t = performance.now();
   const refIndex = AnnIndex.build(ref);
   const buildSeconds = (performance.now() - t) / 1000;
+  const log = (what: string) => console.error(`  N = ${n}: ${what} (${new Date().toISOString()})`);
+  log(`reference index built in ${buildSeconds.toFixed(0)} s`);
   const candIndex = AnnIndex.build(cand);
+  log('candidate index built');
   t = performance.now();
   const queries = Math.min(n, 2000);
   for (let i = 0; i < queries; i++) refIndex.knn(row(cand, i), 10);
@@ -57,19 +62,35 @@ async function one(n: number, exactSample: number): Promise<Record<string, numbe
   t = performance.now();
   const res = prdc(ref, refIndex, cand, candIndex, k);
   const prdcSeconds = (performance.now() - t) / 1000;
+  log(`metrics in ${prdcSeconds.toFixed(0)} s; exact checks next`);
 
-  // Exact per-point indicators on a sample: coverage of reference points, precision of candidate points.
+  // Exact per-point checks on a sample, affordable at any N (each one a few brute-force passes over the reference).
   const step = Math.max(1, Math.floor(n / exactSample));
-  const exactRadius = (set: VectorSet, i: number) => exactKnn(set, row(set, i), k + 1).distances[k]!;
+  // Coverage of a reference point: its exact radius against its exact nearest candidate.
   let covAgree = 0, covN = 0;
   for (let i = 0; i < n && covN < exactSample; i += step, covN++) {
-    const covered = exactKnn(cand, row(ref, i), 1).distances[0]! <= exactRadius(ref, i);
+    const covered = exactKnn(cand, row(ref, i), 1).distances[0]! <= exactRadius(ref, i, k);
     if (covered === (res.reference.covered[i] === 1)) covAgree++;
   }
-  // Precision needs every reference radius: affordable only at the smallest size.
+  // Balls holding a candidate (its density ×k; precision when > 0): an approximate k-NN radius is never below the
+  // exact one, so only the reference points within their HNSW radius need their exact radius computed.
+  let ballsAgree = 0, ballsN = 0, ballsAbsError = 0;
+  for (let j = 0; j < n && ballsN < exactSample; j += step, ballsN++) {
+    const q = row(cand, j);
+    let exactBalls = 0;
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let d = 0; d < DIM; d++) s += (ref.data[i * DIM + d]! - q[d]!) ** 2;
+      const dist = Math.sqrt(s);
+      if (dist <= res.reference.radius[i]! && dist <= exactRadius(ref, i, k)) exactBalls++;
+    }
+    if ((exactBalls > 0) === (res.candidate.inManifold[j] === 1)) ballsAgree++;
+    ballsAbsError += Math.abs(exactBalls - res.candidate.balls[j]!);
+  }
+  // All four metrics exactly: affordable only at the smallest size.
   let exact: Record<string, number> = {};
   if (n <= 10_000) {
-    const radii = ref.ids.map((_, i) => exactRadius(ref, i));
+    const radii = ref.ids.map((_, i) => exactRadius(ref, i, k));
     let inside = 0, balls = 0, covered = 0;
     for (let j = 0; j < n; j++) {
       const q = row(cand, j);
@@ -88,7 +109,10 @@ async function one(n: number, exactSample: number): Promise<Record<string, numbe
   return {
     n, build_seconds: buildSeconds, build_points_per_second: n / buildSeconds, query_per_second: queryPerSecond, recall_at_10: recall10,
     prdc_seconds: prdcSeconds, precision: res.precision.value, recall: res.recall.value, density: res.density.value, coverage: res.coverage.value,
-    coverage_indicator_agreement: covAgree / covN, coverage_sample: covN, ...exact, peak_rss_mib: peakRssMiB(),
+    coverage_indicator_agreement: covAgree / covN, coverage_sample: covN, precision_indicator_agreement: ballsAgree / ballsN,
+    balls_mean_abs_error: ballsAbsError / ballsN, capped_balls: res.capped.referenceBalls + res.capped.candidateBalls,
+    unchecked_points: res.capped.uncheckedCandidates + res.capped.uncheckedReference,
+    unreachable_points: res.unreachable.reference + res.unreachable.candidate, ...exact, peak_rss_mib: peakRssMiB(),
   };
 }
 
@@ -101,15 +125,15 @@ async function main(): Promise<void> {
   const rows: Record<string, number>[] = [];
   for (const n of values.sizes!.split(',').map(Number)) {
     console.error(`coverage bench: N = ${n}`);
-    const r = spawnSync(process.execPath, ['--max-old-space-size=16000', '--import', 'tsx', fileURLToPath(import.meta.url), '--child', String(n), '--exact-sample', values['exact-sample']!], { encoding: 'utf8', maxBuffer: 1 << 24 });
-    if (r.status !== 0) throw new Error(`N = ${n} failed: ${r.stderr}`);
+    const r = spawnSync(process.execPath, ['--max-old-space-size=16000', '--import', 'tsx', fileURLToPath(import.meta.url), '--child', String(n), '--exact-sample', values['exact-sample']!], { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'] });
+    if (r.status !== 0) throw new Error(`N = ${n} failed (exit ${r.status})`);
     rows.push(JSON.parse(r.stdout) as Record<string, number>);
   }
   const f = (x: number | undefined, d = 3) => (x === undefined ? '—' : x.toLocaleString('en-US', { maximumFractionDigits: d }));
   console.log([
-    '| N (ref = cand) | build (pts/s) | query k=10 (q/s) | recall@10 | PRDC wall (s) | precision | recall | density | coverage | exact precision / density / coverage | coverage indicators = exact (sample) | peak RSS (MiB) |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |',
-    ...rows.map((r) => `| ${f(r.n, 0)} | ${f(r.build_points_per_second, 0)} | ${f(r.query_per_second, 0)} | ${f(r.recall_at_10)} | ${f(r.prdc_seconds, 1)} | ${f(r.precision)} | ${f(r.recall)} | ${f(r.density)} | ${f(r.coverage)} | ${r.exact_precision === undefined ? '—' : `${f(r.exact_precision)} / ${f(r.exact_density)} / ${f(r.exact_coverage)}`} | ${f(r.coverage_indicator_agreement)} (${r.coverage_sample}) | ${f(r.peak_rss_mib, 0)} |`),
+    '| N (ref = cand) | build (pts/s) | query k=10 (q/s) | recall@10 | PRDC wall (s) | precision | recall | density | coverage | exact precision / density / coverage | sample: covered = exact | sample: in manifold = exact | sample: ball count error | capped balls | unreachable points | peak RSS (MiB) |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map((r) => `| ${f(r.n, 0)} | ${f(r.build_points_per_second, 0)} | ${f(r.query_per_second, 0)} | ${f(r.recall_at_10)} | ${f(r.prdc_seconds, 1)} | ${f(r.precision)} | ${f(r.recall)} | ${f(r.density)} | ${f(r.coverage)} | ${r.exact_precision === undefined ? '—' : `${f(r.exact_precision)} / ${f(r.exact_density)} / ${f(r.exact_coverage)}`} | ${f(r.coverage_indicator_agreement)} (${r.coverage_sample}) | ${f(r.precision_indicator_agreement)} | ${f(r.balls_mean_abs_error)} | ${f(r.capped_balls, 0)} | ${f(r.unreachable_points, 0)} | ${f(r.peak_rss_mib, 0)} |`),
   ].join('\n'));
 }
 

@@ -26,7 +26,8 @@ export { fitLogistic, predictLogit, crossValidate, type LogisticModel } from './
 export { auditCorpus, calibrateFloors, type AuditOptions, type AuditSummary } from './audit/audit-corpus.js';
 export { coverageRun, type CoverageOptions, type CoverageReport } from './coverage/coverage-run.js';
 export { AnnIndex, exactKnn, recallAtK, DEFAULT_INDEX_PARAMS, type IndexParams } from './coverage/ann-index.js';
-export { prdc, knnRadii, type PrdcResult, type Metric } from './coverage/prdc.js';
+export { prdc, type PrdcResult, type Metric } from './coverage/prdc.js';
+export { knnRadii, exactRadius, exactRadii, type Radii } from './coverage/radii.js';
 export { kmeans, assignAll, clusterTable, totalVariation, type Clustering, type ClusterRow } from './coverage/clusters.js';
 export { loadVectors, type VectorSet } from './coverage/vectors.js';
 export { clusterWeights, type WeightResult } from './weights/weights.js';

@@ -1,6 +1,6 @@
 /** `tailguard coverage`: the CLI face of coverageRun. */
 import { Command } from 'commander';
-import { coverageRun } from '../coverage/coverage-run.js';
+import { coverageRun, type CoverageReport } from '../coverage/coverage-run.js';
 import { DEFAULT_INDEX_PARAMS } from '../coverage/ann-index.js';
 import { positiveInt } from './option-parsers.js';
 
@@ -13,6 +13,7 @@ interface CoverageFlags {
   efConstruction: number;
   efSearch: number;
   clusters: number;
+  maxProbe: number;
   json?: boolean;
   quiet?: boolean;
 }
@@ -27,7 +28,9 @@ export function coverageCommand(): Command {
         '(hnswlib): no N×M matrix, so millions of documents fit on one machine. Writes OUT/report.json,\n' +
         'OUT/reference.jsonl (per reference document: covered, radius, nearest candidate), OUT/candidate.jsonl (per\n' +
         'candidate: density, in the reference manifold) and the reference index (OUT/reference.hnsw). report.json\n' +
-        'gives the index\'s recall@k against exact search on a sample.',
+        'gives the index\'s recall@k against exact search on a sample. Example documents of each reference region\n' +
+        'come with the start of their texts when the reference\'s corpus can be read (a score directory\'s run.json\n' +
+        'names it; an .npy\'s X.jsonl may carry a text field).',
     )
     .requiredOption('--reference <path>', 'the human anchor: score directory or .npy')
     .requiredOption('--candidate <path>', 'the corpus to check: score directory or .npy')
@@ -37,14 +40,17 @@ export function coverageCommand(): Command {
     .option('--ef-construction <n>', 'HNSW build-time candidate list', positiveInt('--ef-construction'), DEFAULT_INDEX_PARAMS.efConstruction)
     .option('--ef-search <n>', 'HNSW query-time candidate list', positiveInt('--ef-search'), DEFAULT_INDEX_PARAMS.efSearch)
     .option('--clusters <n>', 'k-means regions of the reference for the tail table', positiveInt('--clusters'), 32)
+    .option('--max-probe <n>', 'largest k-NN ball enumerated in full; larger ones are counted to it (density a lower bound) and reported', positiveInt('--max-probe'), 4096)
     .option('--json', 'print report.json to stdout')
     .option('-q, --quiet', 'no report on stderr')
     .action(async (flags: CoverageFlags) => {
       const r = await coverageRun({
-        reference: flags.reference, candidate: flags.candidate, out: flags.out, k: flags.k, clusters: flags.clusters,
+        reference: flags.reference, candidate: flags.candidate, out: flags.out, k: flags.k, clusters: flags.clusters, maxProbe: flags.maxProbe,
         index: { m: flags.m, efConstruction: flags.efConstruction, efSearch: flags.efSearch },
       });
       if (flags.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+      // Said even with --quiet: it qualifies the numbers.
+      process.stderr.write(cappedWarning(r.capped, r.max_probe));
       if (!flags.quiet) {
         const f = (m: { value: number; ci: { lo: number; hi: number } }) => `${m.value.toFixed(3)} (${m.ci.lo.toFixed(3)}–${m.ci.hi.toFixed(3)})`;
         process.stderr.write(
@@ -56,4 +62,10 @@ export function coverageCommand(): Command {
         );
       }
     });
+}
+
+function cappedWarning(c: CoverageReport['capped'], maxProbe: number): string {
+  if (!c.reference_balls && !c.candidate_balls) return '';
+  return `tailguard: ${c.reference_balls} reference and ${c.candidate_balls} candidate balls hold more than --max-probe ${maxProbe} points: density is a lower bound` +
+    (c.unchecked_candidates || c.unchecked_reference ? `; ${c.unchecked_candidates} candidate and ${c.unchecked_reference} reference points could not be checked in full (precision/recall may be low by that share)` : '') + '\n';
 }

@@ -5,7 +5,7 @@
 import { writeFileSync, readFileSync } from 'node:fs';
 import hnswlib from 'hnswlib-node';
 import { UsageError } from '../errors.js';
-import { row, type VectorSet } from './vectors.js';
+import { row, squaredDistance, type VectorSet } from './vectors.js';
 
 export interface IndexParams {
   /** Graph degree (hnswlib M, default 16). */
@@ -54,28 +54,47 @@ export class AnnIndex {
     return new AnnIndex(index, meta.dim, meta.size, params);
   }
 
+  /**
+   * Adds points `rows` of `set` (the set this index was built from) again: hnswlib then recomputes their links and
+   * their neighbours', which makes most points a query could not reach reachable (see knnRadii).
+   */
+  reinsert(set: VectorSet, rows: Iterable<number>): void {
+    for (const i of rows) this.index.addPoint(row(set, i), i);
+  }
+
   /** The k nearest indexed points to `query` (fewer when the index is smaller). */
   knn(query: number[], k: number): Neighbours {
     const kk = Math.min(k, this.size);
-    if (this.params.efSearch < kk) this.index.setEf(kk);
+    // hnswlib needs ef ≥ k; raise it for this query only, so later small queries keep the configured speed.
+    const widened = this.params.efSearch < kk;
+    if (widened) this.index.setEf(kk);
     const r = this.index.searchKnn(query, kk);
+    if (widened) this.index.setEf(this.params.efSearch);
     // hnswlib's 'l2' is the squared distance; results come farthest first in some versions: sort.
     const order = r.neighbors.map((_, i) => i).sort((a, b) => r.distances[a]! - r.distances[b]!);
     return { ids: order.map((i) => r.neighbors[i]!), distances: order.map((i) => Math.sqrt(Math.max(0, r.distances[i]!))) };
   }
 }
 
-/** Exact k nearest neighbours by brute force (for recall checks and small sets). */
-export function exactKnn(set: VectorSet, query: number[], k: number): Neighbours {
-  const n = set.ids.length;
-  const d = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    for (let j = 0; j < set.dim; j++) s += (set.data[i * set.dim + j]! - query[j]!) ** 2;
-    d[i] = Math.sqrt(s);
+/** Exact k nearest neighbours by brute force (for recall checks, points the index cannot reach, and small sets). */
+export function exactKnn(set: VectorSet, query: ArrayLike<number>, k: number): Neighbours {
+  const kk = Math.min(k, set.ids.length);
+  // The k best so far, ascending: one insertion per point that beats the worst, so O(N·d + N·k) without sorting N.
+  const ids: number[] = [];
+  const d2: number[] = [];
+  for (let i = 0; i < set.ids.length; i++) {
+    const d = squaredDistance(set.data, i, query, 0, set.dim);
+    if (ids.length === kk && d >= d2[kk - 1]!) continue;
+    let at = ids.length === kk ? kk - 1 : ids.length;
+    while (at > 0 && d2[at - 1]! > d) {
+      d2[at] = d2[at - 1]!;
+      ids[at] = ids[at - 1]!;
+      at--;
+    }
+    d2[at] = d;
+    ids[at] = i;
   }
-  const ids = Array.from({ length: n }, (_, i) => i).sort((a, b) => d[a]! - d[b]!).slice(0, k);
-  return { ids, distances: ids.map((i) => d[i]!) };
+  return { ids, distances: d2.map(Math.sqrt) };
 }
 
 /** Mean share of the exact k nearest neighbours the index returns, over `sample` queries drawn from `queries`. */

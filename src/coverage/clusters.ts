@@ -5,7 +5,7 @@
  * the candidate's share is under half the reference's are thin, those it lacks entirely are absent: the tails.
  */
 import { mulberry32 } from '../random.js';
-import type { VectorSet } from './vectors.js';
+import { squaredDistance, subset, type VectorSet } from './vectors.js';
 
 export interface Clustering {
   centroids: Float32Array;
@@ -13,17 +13,11 @@ export interface Clustering {
   dim: number;
 }
 
-function dist2(a: Float32Array, ai: number, b: Float32Array, bi: number, dim: number): number {
-  let s = 0;
-  for (let j = 0; j < dim; j++) s += (a[ai * dim + j]! - b[bi * dim + j]!) ** 2;
-  return s;
-}
-
 export function nearestCentroid(c: Clustering, data: Float32Array, i: number): number {
   let best = 0;
   let bestD = Infinity;
   for (let t = 0; t < c.k; t++) {
-    const d = dist2(data, i, c.centroids, t, c.dim);
+    const d = squaredDistance(data, i, c.centroids, t, c.dim);
     if (d < bestD) {
       bestD = d;
       best = t;
@@ -42,8 +36,7 @@ export function kmeans(set: VectorSet, k: number, opts: { sample?: number; itera
     const j = i + Math.floor(rng() * (n - i));
     [idx[i], idx[j]] = [idx[j]!, idx[i]!];
   }
-  const pts = new Float32Array(sampleSize * dim);
-  for (let i = 0; i < sampleSize; i++) pts.set(set.data.subarray(idx[i]! * dim, (idx[i]! + 1) * dim), i * dim);
+  const pts = subset(set, idx.slice(0, sampleSize)).data;
   const kk = Math.min(k, sampleSize);
   const centroids = new Float32Array(kk * dim);
   // k-means++: each next centre drawn with probability proportional to its squared distance to the chosen ones.
@@ -52,7 +45,7 @@ export function kmeans(set: VectorSet, k: number, opts: { sample?: number; itera
   for (let c = 1; c < kk; c++) {
     let total = 0;
     for (let i = 0; i < sampleSize; i++) {
-      d2[i] = Math.min(d2[i]!, dist2(pts, i, centroids, c - 1, dim));
+      d2[i] = Math.min(d2[i]!, squaredDistance(pts, i, centroids, c - 1, dim));
       total += d2[i]!;
     }
     let u = rng() * total;
@@ -112,7 +105,7 @@ export function clusterTable(c: Clustering, ref: VectorSet, refAssign: Int32Arra
     const rs = nRef / refAssign.length;
     const cs = candAssign.length ? nCand / candAssign.length : 0;
     const rep = rs > 0 ? cs / rs : Infinity;
-    const near = members.sort((a, b) => dist2(ref.data, a, c.centroids, t, c.dim) - dist2(ref.data, b, c.centroids, t, c.dim)).slice(0, examples);
+    const near = members.sort((a, b) => squaredDistance(ref.data, a, c.centroids, t, c.dim) - squaredDistance(ref.data, b, c.centroids, t, c.dim)).slice(0, examples);
     rows.push({
       cluster: t, reference_documents: nRef, candidate_documents: nCand, reference_share: rs, candidate_share: cs, representation: rep,
       status: nCand === 0 && nRef > 0 ? 'absent' : rep < 0.5 ? 'thin' : rep > 2 ? 'over' : 'ok',

@@ -2,9 +2,10 @@
  * `coverageRun`: how well a candidate corpus covers a human reference in embedding space.
  *
  * Outputs in `out`:
- *   report.json           precision, recall, density, coverage (value + 95% CI), k, index parameters, recall@k of the
+ *   report.json           precision, recall, density, coverage (value + 95% CI), k, balls over the probe cap, index parameters, recall@k of the
  *                         index against exact search on a sample, counts, and the reference's regions (k-means) with
- *                         reference vs candidate share, coverage and example documents per region; thin/absent = tails
+ *                         reference vs candidate share, coverage and example documents (ids, and texts when the
+ *                         reference's corpus can be read) per region; thin/absent = tails
  *   reference.jsonl       per reference document: id, covered, radius, nearest_candidate
  *   candidate.jsonl       per candidate document: id, density (reference balls holding it / k), in_reference_manifold
  *   reference.hnsw(.json) the reference index (hnswlib), reusable
@@ -20,6 +21,7 @@ import { prdc, type Metric } from './prdc.js';
 import { coverageHtml, type MapPoint } from '../report/reports.js';
 import { pca2 } from '../report/pca.js';
 import { assignAll, clusterTable, kmeans, type ClusterRow } from './clusters.js';
+import { withExampleTexts } from './example-texts.js';
 import { loadComparable, loadVectors, type VectorSet } from './vectors.js';
 
 export interface CoverageOptions {
@@ -28,6 +30,8 @@ export interface CoverageOptions {
   out: string;
   k?: number;
   index?: Partial<IndexParams>;
+  /** Largest ball enumerated in full (default 4,096); larger ones are counted to it and reported in `capped`. */
+  maxProbe?: number;
   /** Queries for the index's recall@k check against exact search (default 200). */
   recallSample?: number;
   /** k-means regions of the reference for the tail table (default 32). */
@@ -43,14 +47,20 @@ export interface CoverageReport {
   dim: number;
   k: number;
   probe: number;
+  max_probe: number;
+  /** Balls larger than max_probe, and points whose membership check hit it too (see prdc.ts); all 0 normally. */
+  capped: { reference_balls: number; candidate_balls: number; unchecked_candidates: number; unchecked_reference: number };
   precision: Metric;
   recall: Metric;
   density: Metric;
   coverage: Metric;
-  index: IndexParams & { recall_at_k: number; recall_sample: number };
+  /** Points each index could not reach even from their own position, handled by exact search (see radii.ts). */
+  index: IndexParams & { recall_at_k: number; recall_sample: number; unreachable: { reference: number; candidate: number } };
   /** Regions of the reference (k-means): shares, coverage within each, examples; the thin and absent ones are the tails. */
-  clusters: (ClusterRow & { coverage: number })[];
+  clusters: (ClusterRow & { coverage: number; example_texts: (string | null)[] })[];
   tails: number[];
+  /** Why the example documents have no texts, when they have none (see example-texts.ts). */
+  example_texts_missing?: string;
 }
 
 export async function coverageRun(opts: CoverageOptions): Promise<CoverageReport> {
@@ -62,7 +72,7 @@ export async function coverageRun(opts: CoverageOptions): Promise<CoverageReport
   const params = { ...DEFAULT_INDEX_PARAMS, ...opts.index };
   const refIndex = AnnIndex.build(ref, params);
   const candIndex = AnnIndex.build(cand, params);
-  const res = prdc(ref, refIndex, cand, candIndex, k, undefined, opts.seed);
+  const res = prdc(ref, refIndex, cand, candIndex, k, undefined, opts.seed, opts.maxProbe);
   const sample = opts.recallSample ?? 200;
   const out = resolve(opts.out);
   mkdirSync(out, { recursive: true });
@@ -80,6 +90,7 @@ export async function coverageRun(opts: CoverageOptions): Promise<CoverageReport
   await candRows.close();
 
   const reg = regions(ref, cand, res.reference.covered, opts.clusters ?? 32, opts.seed);
+  const examples = await withExampleTexts(reg.clusters, opts.reference);
   const report: CoverageReport = {
     tool: 'tailguard',
     command: 'coverage',
@@ -88,13 +99,19 @@ export async function coverageRun(opts: CoverageOptions): Promise<CoverageReport
     dim: ref.dim,
     k,
     probe: res.probe,
+    max_probe: res.maxProbe,
+    capped: {
+      reference_balls: res.capped.referenceBalls, candidate_balls: res.capped.candidateBalls,
+      unchecked_candidates: res.capped.uncheckedCandidates, unchecked_reference: res.capped.uncheckedReference,
+    },
     precision: res.precision,
     recall: res.recall,
     density: res.density,
     coverage: res.coverage,
-    index: { ...params, recall_at_k: recallAtK(refIndex, ref, cand, k, sample), recall_sample: Math.min(sample, cand.ids.length) },
-    clusters: reg.clusters,
+    index: { ...params, recall_at_k: recallAtK(refIndex, ref, cand, k, sample), recall_sample: Math.min(sample, cand.ids.length), unreachable: res.unreachable },
+    clusters: examples.rows,
     tails: reg.tails,
+    ...(examples.missing ? { example_texts_missing: examples.missing } : {}),
   };
   await writeFileAtomic(join(out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
   await writeFileAtomic(join(out, 'report.html'), await coverageHtml(report, mapPoints(ref, cand, reg.refAssign, reg.tails)));

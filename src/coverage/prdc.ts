@@ -6,15 +6,25 @@
  *   recall    = (1/N) Σ_i 1[∃ j: |x_i − y_j| ≤ r'(y_j)]         reference points inside the candidate manifold
  *   density   = (1/(kM)) Σ_j Σ_i 1[|y_j − x_i| ≤ r(x_i)]        how many reference balls hold each candidate (≈1 when alike)
  *   coverage  = (1/N) Σ_i 1[min_j |x_i − y_j| ≤ r(x_i)]         reference points with a candidate inside their ball
- * Neighbours come from HNSW indexes (ann-index.ts), so no N×M matrix is ever formed: a point's ball-membership is
- * checked among its nearest points of the other set, starting with `probe` (default 4k, at least 32) and doubling
- * until the farthest one returned lies beyond the other set's largest radius — no ball farther away can hold the
- * point, so the counts are exact up to the index's own approximation — or until `maxProbe` (default 1,024). Confidence intervals: percentile bootstrap over
- * the per-point indicators (the radii held fixed), 500 resamples, seeded.
+ *
+ * Neighbours come from HNSW indexes (ann-index.ts), so no N×M matrix is ever formed. Every count is gathered from the
+ * balls' side: each reference ball asks the candidate index for the candidates inside it (density, precision,
+ * coverage), each candidate ball asks the reference index likewise (recall). A ball is a range query of its own
+ * radius — about k points when the sets are alike — answered by k-NN queries of `probe` (default 4k, at least 32)
+ * points, doubled until the farthest one returned lies outside the ball. So the counts are exact up to the index's
+ * own approximation, at a cost that follows each ball's own size rather than the largest ball's. A ball holding more
+ * than `maxProbe` (default 4,096) points is counted to that many and reported in `capped`; points found in no ball
+ * are then checked from their own side against the capped balls (see `memberships`), so precision and recall stay
+ * exact unless that check is capped as well (counted in `capped`), coverage (nearest point only) is unaffected, and
+ * density becomes a lower bound (a candidate far denser than the reference there). The few points an HNSW graph
+ * cannot reach at all are found by knnRadii (radii.ts) and their memberships counted by exact search.
+ * Confidence intervals: percentile bootstrap over the per-point indicators (the radii held fixed),
+ * 500 resamples, seeded.
  */
 import { bootstrapCi, type Interval } from '../detect/metrics.js';
-import type { AnnIndex } from './ann-index.js';
-import { row, type VectorSet } from './vectors.js';
+import { AnnIndex, type Neighbours } from './ann-index.js';
+import { knnRadii } from './radii.js';
+import { row, squaredDistance, subset, type VectorSet } from './vectors.js';
 
 export interface Metric {
   value: number;
@@ -24,27 +34,22 @@ export interface Metric {
 export interface PrdcResult {
   k: number;
   probe: number;
+  maxProbe: number;
   precision: Metric;
   recall: Metric;
   density: Metric;
   coverage: Metric;
+  /**
+   * Balls holding more than `maxProbe` points of the other set (counted only to `maxProbe`), and points whose check
+   * against those balls hit the cap too (counted outside: precision and recall may be low by at most that share).
+   */
+  capped: { referenceBalls: number; candidateBalls: number; uncheckedCandidates: number; uncheckedReference: number };
+  /** Points each index could not reach from their own position (handled by exact search; see knnRadii). */
+  unreachable: { reference: number; candidate: number };
   /** Per reference point: its radius, the distance to its nearest candidate, and whether that is inside. */
   reference: { radius: Float64Array; nearestCandidate: Float64Array; covered: Uint8Array };
   /** Per candidate: reference balls holding it (density contribution ×k) and whether any does. */
   candidate: { balls: Int32Array; inManifold: Uint8Array };
-}
-
-/** Distance from each indexed point to its k-th nearest other point of the same set. */
-export function knnRadii(set: VectorSet, index: AnnIndex, k: number): Float64Array {
-  const n = set.ids.length;
-  const radii = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const nb = index.knn(row(set, i), k + 1);
-    // The point itself is (almost always) its own nearest neighbour; drop it by id.
-    const others = nb.distances.filter((_, t) => nb.ids[t] !== i);
-    radii[i] = others[Math.min(k, others.length) - 1] ?? 0;
-  }
-  return radii;
 }
 
 const mean = (v: ArrayLike<number>, idx?: Int32Array): number => {
@@ -54,54 +59,122 @@ const mean = (v: ArrayLike<number>, idx?: Int32Array): number => {
   return n ? s / n : NaN;
 };
 
-/** Neighbours of `query` in `index` out to at least `reach` (or `maxProbe` of them). */
-function neighboursWithin(index: AnnIndex, query: number[], reach: number, probe: number, maxProbe: number) {
-  let p = Math.min(probe, index.size);
+interface Ball {
+  /** Nearest indexed points, ascending; those with distance ≤ radius are the ball's members. */
+  nearest: Neighbours;
+  members: number;
+  capped: boolean;
+}
+
+/** The indexed points within `radius` of `query`: nearest neighbours, doubled until one falls outside (or `maxProbe`). */
+function ballQuery(index: AnnIndex, query: number[], radius: number, probe: number, maxProbe: number): Ball {
+  let p = Math.min(probe, index.size, maxProbe);
   for (;;) {
-    const nb = index.knn(query, p);
-    const farthest = nb.distances[nb.distances.length - 1] ?? Infinity;
-    if (farthest > reach || p >= index.size || p >= maxProbe) return nb;
+    const nearest = index.knn(query, p);
+    const d = nearest.distances;
+    const outside = d.length > 0 && d[d.length - 1]! > radius;
+    if (outside || p >= index.size || p >= maxProbe) {
+      let members = 0;
+      while (members < d.length && d[members]! <= radius) members++;
+      return { nearest, members, capped: !outside && p < index.size };
+    }
     p = Math.min(2 * p, index.size, maxProbe);
   }
 }
 
+interface Memberships {
+  /** Per point of the member set: how many balls hold it. */
+  counts: Int32Array;
+  /** Per ball: distance from its centre to the nearest member-set point. */
+  nearest: Float64Array;
+  /** Balls that held more than `maxProbe` points. */
+  capped: number;
+  /** Member points in no ball whose own check against the capped balls also hit the cap. */
+  unchecked: number;
+}
+
+/**
+ * For balls centred on `centres` (radii `radii`), which points of `members` each holds, gathered from the balls' side.
+ * Then a second look from the side of every point found in no ball, since its absence is what precision and recall
+ * count: its `probe` nearest centres (a ball query the graph search missed, ~1% of memberships at 100k points, is
+ * usually found this way), and, when some balls were capped, the capped balls alone (an index of their centres, out to
+ * the largest capped radius; `unchecked` counts the points for which that too hit the cap). Member points the index
+ * cannot reach (`unreachable`, from knnRadii) are never returned by a query, so theirs are counted by exact search.
+ */
+function memberships(
+  centres: VectorSet, centreIndex: AnnIndex, radii: Float64Array, members: VectorSet, memberIndex: AnnIndex, unreachable: number[], probe: number, maxProbe: number,
+): Memberships {
+  const counts = new Int32Array(members.ids.length);
+  const nearest = new Float64Array(centres.ids.length);
+  const capped = new Uint8Array(centres.ids.length);
+  const cappedRows: number[] = [];
+  for (let c = 0; c < centres.ids.length; c++) {
+    const ball = ballQuery(memberIndex, row(centres, c), radii[c]!, probe, maxProbe);
+    for (let t = 0; t < ball.members; t++) counts[ball.nearest.ids[t]!]!++;
+    nearest[c] = ball.nearest.distances[0] ?? Infinity;
+    if (ball.capped) {
+      capped[c] = 1;
+      cappedRows.push(c);
+    }
+  }
+  for (const m of unreachable) {
+    counts[m] = 0;
+    for (let c = 0; c < centres.ids.length; c++) {
+      const d = Math.sqrt(squaredDistance(centres.data, c, members.data, m, centres.dim));
+      if (d <= radii[c]!) counts[m]!++;
+      if (d < nearest[c]!) nearest[c] = d;
+    }
+  }
+  const cappedIndex = cappedRows.length ? AnnIndex.build(subset(centres, cappedRows), memberIndex.params) : null;
+  const cappedRadius = cappedRows.reduce((a, c) => Math.max(a, radii[c]!), 0);
+  let unchecked = 0;
+  for (let m = 0; m < counts.length; m++) {
+    if (counts[m]) continue;
+    const q = row(members, m);
+    const near = centreIndex.knn(q, probe);
+    near.ids.forEach((c, t) => {
+      if (!capped[c] && near.distances[t]! <= radii[c]!) {
+        counts[m]!++;
+        if (near.distances[t]! < nearest[c]!) nearest[c] = near.distances[t]!;
+      }
+    });
+    if (!cappedIndex) continue;
+    const around = ballQuery(cappedIndex, q, cappedRadius, probe, maxProbe);
+    if (around.capped) unchecked++;
+    for (let t = 0; t < around.members; t++) {
+      if (around.nearest.distances[t]! <= radii[cappedRows[around.nearest.ids[t]!]!]!) counts[m]!++;
+    }
+  }
+  return { counts, nearest, capped: cappedRows.length, unchecked };
+}
+
 export function prdc(
-  reference: VectorSet, refIndex: AnnIndex, candidate: VectorSet, candIndex: AnnIndex, k: number, probe = Math.max(4 * k, 32), seed = 1, maxProbe = 1024,
+  reference: VectorSet, refIndex: AnnIndex, candidate: VectorSet, candIndex: AnnIndex, k: number, probe = Math.max(4 * k, 32), seed = 1, maxProbe = 4096,
 ): PrdcResult {
   const N = reference.ids.length;
   const M = candidate.ids.length;
-  const r = knnRadii(reference, refIndex, k);
-  const rc = knnRadii(candidate, candIndex, k);
+  const { radii: r, unreachable: refUnreachable } = knnRadii(reference, refIndex, k);
+  const { radii: rc, unreachable: candUnreachable } = knnRadii(candidate, candIndex, k);
+  // Reference balls over the candidates give density, precision and coverage; candidate balls over the reference, recall.
+  const byRef = memberships(reference, refIndex, r, candidate, candIndex, candUnreachable, probe, maxProbe);
+  const byCand = memberships(candidate, candIndex, rc, reference, refIndex, refUnreachable, probe, maxProbe);
+  const balls = byRef.counts;
+  const inManifold = Uint8Array.from(balls, (c) => (c > 0 ? 1 : 0));
+  const covered = Uint8Array.from(byRef.nearest, (d, i) => (d <= r[i]! ? 1 : 0));
+  const inCandidateManifold = Uint8Array.from(byCand.counts, (c) => (c > 0 ? 1 : 0));
 
-  const balls = new Int32Array(M);
-  const inManifold = new Uint8Array(M);
-  const rMax = r.reduce((a, b) => Math.max(a, b), 0);
-  const rcMax = rc.reduce((a, b) => Math.max(a, b), 0);
-  for (let j = 0; j < M; j++) {
-    const nb = neighboursWithin(refIndex, row(candidate, j), rMax, probe, maxProbe);
-    let c = 0;
-    nb.ids.forEach((i, t) => { if (nb.distances[t]! <= r[i]!) c++; });
-    balls[j] = c;
-    inManifold[j] = c > 0 ? 1 : 0;
-  }
-  const covered = new Uint8Array(N);
-  const nearestCandidate = new Float64Array(N);
-  const inCandidateManifold = new Uint8Array(N);
-  for (let i = 0; i < N; i++) {
-    const nb = neighboursWithin(candIndex, row(reference, i), rcMax, probe, maxProbe);
-    nearestCandidate[i] = nb.distances[0] ?? Infinity;
-    covered[i] = nearestCandidate[i]! <= r[i]! ? 1 : 0;
-    inCandidateManifold[i] = nb.ids.some((j, t) => nb.distances[t]! <= rc[j]!) ? 1 : 0;
-  }
   const ci = (v: ArrayLike<number>, n: number, scale = 1) => bootstrapCi((idx) => mean(v, idx) / scale, n, { resamples: 500, seed });
   return {
     k,
     probe,
+    maxProbe,
     precision: { value: mean(inManifold), ci: ci(inManifold, M) },
     recall: { value: mean(inCandidateManifold), ci: ci(inCandidateManifold, N) },
     density: { value: mean(balls) / k, ci: ci(balls, M, k) },
     coverage: { value: mean(covered), ci: ci(covered, N) },
-    reference: { radius: r, nearestCandidate, covered },
+    capped: { referenceBalls: byRef.capped, candidateBalls: byCand.capped, uncheckedCandidates: byRef.unchecked, uncheckedReference: byCand.unchecked },
+    unreachable: { reference: refUnreachable.length, candidate: candUnreachable.length },
+    reference: { radius: r, nearestCandidate: byRef.nearest, covered },
     candidate: { balls, inManifold },
   };
 }

@@ -66,3 +66,21 @@ export function loadComparable(path: string, reference: VectorSet): VectorSet {
 export function row(set: { data: Float32Array; dim: number }, i: number): number[] {
   return Array.from(set.data.subarray(i * set.dim, (i + 1) * set.dim));
 }
+
+/** The rows `rows` of `set`, copied into a set of their own (ids kept). */
+export function subset(set: VectorSet, rows: ArrayLike<number>): VectorSet {
+  const data = new Float32Array(rows.length * set.dim);
+  const ids: string[] = [];
+  for (let t = 0; t < rows.length; t++) {
+    data.set(set.data.subarray(rows[t]! * set.dim, (rows[t]! + 1) * set.dim), t * set.dim);
+    ids.push(set.ids[rows[t]!]!);
+  }
+  return { source: set.source, ids, dim: set.dim, data };
+}
+
+/** Squared Euclidean distance between row `ai` of `a` and row `bi` of `b` (a query is a one-row `b` with bi = 0). */
+export function squaredDistance(a: ArrayLike<number>, ai: number, b: ArrayLike<number>, bi: number, dim: number): number {
+  let s = 0;
+  for (let j = 0; j < dim; j++) s += (a[ai * dim + j]! - b[bi * dim + j]!) ** 2;
+  return s;
+}

@@ -27,9 +27,13 @@ export interface Section {
 }
 
 /** A table from rows of already-formatted cells (escaped here). */
-export function table(head: string[], rows: (string | number)[][]): string {
+/** A cell: text (escaped), or text with a class (e.g. `examples`: left-aligned, line breaks kept). */
+export type Cell = string | number | { text: string; class: string };
+
+export function table(head: string[], rows: Cell[][]): string {
   const th = head.map((h) => `<th>${escapeHtml(h)}</th>`).join('');
-  const tr = rows.map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`).join('\n');
+  const td = (c: Cell) => (typeof c === 'object' ? `<td class="${escapeHtml(c.class)}">${escapeHtml(c.text)}</td>` : `<td>${escapeHtml(c)}</td>`);
+  const tr = rows.map((r) => `<tr>${r.map(td).join('')}</tr>`).join('\n');
   return `<table><thead><tr>${th}</tr></thead><tbody>\n${tr}\n</tbody></table>`;
 }
 
@@ -42,6 +46,7 @@ body { font: 14px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 1100
 h1 { font-size: 1.5rem; } h2 { font-size: 1.15rem; margin-top: 2rem; border-bottom: 1px solid #ddd; }
 table { border-collapse: collapse; margin: .5rem 0; } td, th { border: 1px solid #ddd; padding: .2rem .5rem; text-align: right; }
 th { background: #f5f5f5; } td:first-child, th:first-child { text-align: left; }
+td.examples { text-align: left; white-space: pre-line; max-width: 40rem; font-size: 12px; }
 .chart svg { max-width: 100%; height: auto; } .note { color: #555; } .warn { color: #a40000; }
 </style></head><body>
 <h1>${escapeHtml(title)}</h1>

@@ -2,7 +2,7 @@
 import type { CoverageReport } from '../coverage/coverage-run.js';
 import type { Ledger } from '../diversity/compare.js';
 import type { WeightsReport } from '../weights/weights-run.js';
-import { chartSvg, escapeHtml, page, table, type Section } from './html.js';
+import { chartSvg, escapeHtml, page, table, type Cell, type Section } from './html.js';
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 const ci = (m: { value: number; ci: { lo: number; hi: number } }) => `${m.value.toFixed(3)} (${m.ci.lo.toFixed(3)}–${m.ci.hi.toFixed(3)})`;
@@ -58,10 +58,15 @@ export async function coverageHtml(r: CoverageReport, map: MapPoint[]): Promise<
       html: r.tails.length === 0
         ? '<p>None: every region holds at least half its reference share of candidate documents.</p>'
         : table(['region', 'status', 'reference share', 'candidate share', 'coverage', 'example reference documents'],
-          r.tails.map((t) => r.clusters[t]!).map((c) => [`#${c.cluster}`, c.status, pct(c.reference_share), pct(c.candidate_share), pct(c.coverage), c.examples.join(', ')])),
+          r.tails.map((t) => r.clusters[t]!).map((c) => [`#${c.cluster}`, c.status, pct(c.reference_share), pct(c.candidate_share), pct(c.coverage), examplesCell(c)])),
     },
   ];
   return page('tailguard coverage', `Reference: ${escapeHtml(r.reference.source)}<br>Candidate: ${escapeHtml(r.candidate.source)}`, sections);
+}
+
+/** Example documents of a region: each id with the start of its text when the report found it. */
+function examplesCell(c: { examples: string[]; example_texts?: (string | null)[] }): Cell {
+  return { class: 'examples', text: c.examples.map((id, t) => (c.example_texts?.[t] ? `${id}: ${c.example_texts[t]}` : id)).join('\n') };
 }
 
 export async function weightsHtml(r: WeightsReport, weights: ArrayLike<number>): Promise<string> {
@@ -97,7 +102,7 @@ export async function weightsHtml(r: WeightsReport, weights: ArrayLike<number>):
       heading: 'What the weights cannot fix',
       html: r.cannot_fix.length === 0 ? '<p>Every reference region has candidate documents to up-weight.</p>' : `<ul>${r.cannot_fix.map((c) => `<li class="warn">${escapeHtml(c.note)}</li>`).join('')}</ul>`,
     },
-    { heading: 'Per region', html: table(['region', 'status', 'reference', 'candidate', 'weighted', 'mean weight', 'examples'], r.per_cluster.map((c) => [`#${c.cluster}`, c.status, pct(c.reference_share), pct(c.candidate_share), pct(c.weighted_share), c.mean_weight.toFixed(3), c.examples.join(', ')])) },
+    { heading: 'Per region', html: table(['region', 'status', 'reference', 'candidate', 'weighted', 'mean weight', 'examples'], r.per_cluster.map((c) => [`#${c.cluster}`, c.status, pct(c.reference_share), pct(c.candidate_share), pct(c.weighted_share), c.mean_weight.toFixed(3), examplesCell(c)])) },
   ];
   return page('tailguard weights', `Reference: ${escapeHtml(r.reference.source)}<br>Candidate: ${escapeHtml(r.candidate.source)}`, sections);
 }

@@ -13,6 +13,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { JsonlWriter } from '../io/jsonl-writer.js';
 import { jsonlToParquet } from '../io/parquet-from-jsonl.js';
 import { assignAll, clusterTable, kmeans, type ClusterRow } from '../coverage/clusters.js';
+import { withExampleTexts } from '../coverage/example-texts.js';
 import { loadComparable, loadVectors } from '../coverage/vectors.js';
 import { weightsHtml } from '../report/reports.js';
 import { clusterWeights } from './weights.js';
@@ -40,7 +41,9 @@ export interface WeightsReport {
   tv_after: number;
   capped_documents: number;
   weight_summary: { min: number; median: number; max: number; mean: number };
-  per_cluster: (ClusterRow & { weighted_share: number; mean_weight: number })[];
+  per_cluster: (ClusterRow & { weighted_share: number; mean_weight: number; example_texts: (string | null)[] })[];
+  /** Why the example documents have no texts, when they have none (see example-texts.ts). */
+  example_texts_missing?: string;
   cannot_fix: { cluster: number; reference_share: number; note: string }[];
 }
 
@@ -71,7 +74,7 @@ export async function weightsRun(opts: WeightsOptions): Promise<WeightsReport> {
   }
   const maxWeight = opts.maxWeight ?? 10;
   const res = clusterWeights(refAssign, candAssign, clustering.k, { maxWeight, pSynthetic: p });
-  const table = clusterTable(clustering, ref, refAssign, candAssign);
+  const table = await withExampleTexts(clusterTable(clustering, ref, refAssign, candAssign), opts.reference);
 
   const out = resolve(opts.out);
   mkdirSync(out, { recursive: true });
@@ -98,7 +101,8 @@ export async function weightsRun(opts: WeightsOptions): Promise<WeightsReport> {
     tv_after: res.tvAfter,
     capped_documents: res.capped,
     weight_summary: { min: sorted[0] ?? 0, median: sorted[Math.floor(sorted.length / 2)] ?? 0, max: sorted[sorted.length - 1] ?? 0, mean: 1 },
-    per_cluster: table.map((r) => ({ ...r, weighted_share: res.weightedShare[r.cluster]!, mean_weight: meanW(r.cluster) })),
+    per_cluster: table.rows.map((r) => ({ ...r, weighted_share: res.weightedShare[r.cluster]!, mean_weight: meanW(r.cluster) })),
+    ...(table.missing ? { example_texts_missing: table.missing } : {}),
     cannot_fix: res.absent.map((a) => ({
       ...a,
       note: `the candidate has no document in cluster ${a.cluster} (${(100 * a.reference_share).toFixed(1)}% of the reference): no weight can bring it back; add human data from it`,

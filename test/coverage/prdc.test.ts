@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AnnIndex, exactKnn, recallAtK } from '../../src/coverage/ann-index.js';
 import { prdc } from '../../src/coverage/prdc.js';
+import { exactRadii, knnRadii } from '../../src/coverage/radii.js';
 import { row, type VectorSet } from '../../src/coverage/vectors.js';
 import { blobs, saveNpy } from './synthetic.js';
 
@@ -21,9 +22,8 @@ const clustered = (n: number, weights: number[], seed: number) => blobs(n, weigh
 
 /** Naeem et al.'s definitions, computed exactly (all pairs, float64). */
 function exactPrdc(ref: VectorSet, cand: VectorSet, k: number) {
-  const radius = (set: VectorSet) => set.ids.map((_, i) => exactKnn(set, row(set, i), k + 1).distances[k]!);
-  const r = radius(ref);
-  const rc = radius(cand);
+  const r = exactRadii(ref, k);
+  const rc = exactRadii(cand, k);
   const dist = (a: VectorSet, i: number, b: VectorSet, j: number) => {
     let s = 0;
     for (let t = 0; t < DIM; t++) s += (a.data[i * DIM + t]! - b.data[j * DIM + t]!) ** 2;
@@ -32,9 +32,12 @@ function exactPrdc(ref: VectorSet, cand: VectorSet, k: number) {
   const N = ref.ids.length;
   const M = cand.ids.length;
   let precision = 0, density = 0, recall = 0, coverage = 0;
+  const balls: number[] = [];
+  const covered: number[] = [];
   for (let j = 0; j < M; j++) {
     let c = 0;
     for (let i = 0; i < N; i++) if (dist(cand, j, ref, i) <= r[i]!) c++;
+    balls.push(c);
     density += c;
     if (c > 0) precision++;
   }
@@ -45,10 +48,11 @@ function exactPrdc(ref: VectorSet, cand: VectorSet, k: number) {
       nearest = Math.min(nearest, d);
       if (d <= rc[j]!) inCand = true;
     }
+    covered.push(nearest <= r[i]! ? 1 : 0);
     if (nearest <= r[i]!) coverage++;
     if (inCand) recall++;
   }
-  return { precision: precision / M, recall: recall / N, density: density / (k * M), coverage: coverage / N };
+  return { precision: precision / M, recall: recall / N, density: density / (k * M), coverage: coverage / N, balls, covered };
 }
 
 describe('prdc', () => {
@@ -68,7 +72,69 @@ describe('prdc', () => {
       expect(got.coverage.value).toBeCloseTo(want.coverage, 2);
       expect(got.coverage.ci.lo).toBeLessThanOrEqual(got.coverage.value);
       expect(got.coverage.ci.hi).toBeGreaterThanOrEqual(got.coverage.value);
+      // Per point too: at this size the index finds every ball member, so the counts are the exact ones.
+      expect(Array.from(got.candidate.balls)).toEqual(want.balls);
+      expect(Array.from(got.reference.covered)).toEqual(want.covered);
+      expect(got.capped).toEqual({ referenceBalls: 0, candidateBalls: 0, uncheckedCandidates: 0, uncheckedReference: 0 });
     }
+  });
+
+  it('points the index cannot reach are found out and counted by exact search', () => {
+    // An index that never returns points 3 and 17 (as HNSW does for a few poorly linked points) and cannot relink them.
+    const hidden = new Set([3, 17]);
+    const hiding = (index: AnnIndex): AnnIndex => Object.assign(Object.create(index) as AnnIndex, {
+      knn: (q: number[], kk: number) => {
+        const nb = index.knn(q, kk + hidden.size);
+        const keep = nb.ids.map((_, t) => t).filter((t) => !hidden.has(nb.ids[t]!)).slice(0, kk);
+        return { ids: keep.map((t) => nb.ids[t]!), distances: keep.map((t) => nb.distances[t]!) };
+      },
+      reinsert: () => undefined,
+    });
+    const radii = knnRadii(ref, hiding(AnnIndex.build(ref)), k);
+    expect(radii.unreachable).toEqual([3, 17]);
+    const exact = exactRadii(ref, k);
+    radii.radii.forEach((r, i) => expect(r).toBeCloseTo(exact[i]!, 6)); // theirs, and their neighbours'
+    const want = exactPrdc(ref, noTail, k);
+    const got = prdc(ref, hiding(AnnIndex.build(ref)), noTail, AnnIndex.build(noTail), k);
+    expect(got.unreachable.reference).toBe(2);
+    expect(Array.from(got.candidate.balls)).toEqual(want.balls);
+    expect(Array.from(got.reference.covered)).toEqual(want.covered);
+    const gotC = prdc(ref, refIndex, noTail, hiding(AnnIndex.build(noTail)), k);
+    expect(gotC.unreachable.candidate).toBe(2);
+    expect(Array.from(gotC.candidate.balls)).toEqual(want.balls);
+    expect(Array.from(gotC.reference.covered)).toEqual(want.covered);
+    expect(gotC.recall.value).toBeCloseTo(want.recall, 6);
+  });
+
+  it('exact copies of a point are not mistaken for unreachable points', () => {
+    const copies = clustered(200, [1, 1], 8);
+    for (let i = 1; i < 30; i++) copies.data.copyWithin(i * DIM, 0, DIM); // rows 0..29 identical
+    const radii = knnRadii(copies, AnnIndex.build(copies), k);
+    expect(radii.unreachable).toEqual([]);
+    for (let i = 0; i < 30; i++) expect(radii.radii[i]).toBe(0);
+  });
+
+  it('balls larger than maxProbe are counted to the cap and reported; only density becomes a lower bound', () => {
+    // A candidate 4× denser than the reference: reference balls hold ≈4k = 20 candidates.
+    const dense = clustered(2000, [1, 1, 1, 1, 1], 7);
+    const denseIndex = AnnIndex.build(dense);
+    const want = exactPrdc(ref, dense, k);
+    // A cap of 32 cuts the larger balls; the points they miss are checked from their own side, so only density is low.
+    const got = prdc(ref, refIndex, dense, denseIndex, k, 8, 1, 32);
+    expect(got.capped.referenceBalls).toBeGreaterThan(50);
+    expect(got.capped.uncheckedCandidates).toBe(0);
+    expect(got.density.value).toBeLessThan(want.density - 0.02);
+    expect(got.precision.value).toBeCloseTo(want.precision, 2);
+    expect(got.recall.value).toBeCloseTo(want.recall, 2);
+    expect(got.coverage.value).toBeCloseTo(want.coverage, 2);
+    // A cap of 16 is hit by the checks too: those points count as outside, and the report says how many.
+    const tight = prdc(ref, refIndex, dense, denseIndex, k, 8, 1, 16);
+    expect(tight.capped.uncheckedCandidates).toBeGreaterThan(0);
+    expect(tight.precision.value).toBeLessThanOrEqual(want.precision + 0.005);
+    expect(tight.precision.value + tight.capped.uncheckedCandidates / dense.ids.length).toBeGreaterThanOrEqual(want.precision - 0.005);
+    const uncapped = prdc(ref, refIndex, dense, denseIndex, k);
+    expect(uncapped.capped).toEqual({ referenceBalls: 0, candidateBalls: 0, uncheckedCandidates: 0, uncheckedReference: 0 });
+    expect(uncapped.density.value).toBeCloseTo(want.density, 2);
   });
 
   it('a candidate from the same distribution: high coverage, density near 1', () => {
@@ -115,6 +181,8 @@ describe('tailguard coverage', () => {
     }
     expect(report.coverage.value).toBeLessThan(0.75); // a third of the reference is a cluster the candidate lacks
     expect(report.index.recall_at_k).toBeGreaterThan(0.9);
+    expect(report.max_probe).toBe(4096);
+    expect(report.capped).toEqual({ reference_balls: 0, candidate_balls: 0, unchecked_candidates: 0, unchecked_reference: 0 });
     const refRows = readFileSync(join(dir, 'out', 'reference.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(refRows).toHaveLength(300);
     expect(refRows[0].id).toBe('ref-p0');

@@ -50,8 +50,9 @@ const regions = (n: number, weights: number[], seed: number) => blobs(n, weights
 describe('HTML reports in headless Chromium', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tailguard-html-'));
   beforeAll(() => {
-    // Reference ids carry markup: the reports must show it as text.
-    saveNpy(join(dir, 'ref'), regions(300, [1, 1, 1, 1], 1), Array.from({ length: 300 }, (_, i) => (i % 50 === 0 ? `${EVIL}${i}` : `r${i}`)));
+    // Reference ids and texts carry markup: the reports must show it as text.
+    saveNpy(join(dir, 'ref'), regions(300, [1, 1, 1, 1], 1), Array.from({ length: 300 }, (_, i) => (i % 50 === 0 ? `${EVIL}${i}` : `r${i}`)),
+      Array.from({ length: 300 }, (_, i) => `Reference document ${i} says <b>${EVIL}</b>.`));
     saveNpy(join(dir, 'cand'), regions(200, [2, 1, 1, 0], 2), Array.from({ length: 200 }, (_, i) => `c${i}`));
   });
 
@@ -66,6 +67,7 @@ describe('HTML reports in headless Chromium', () => {
     expect(p.text).toContain('absent');
     expect(p.pwned).toBeUndefined();
     expect(p.text).toContain('<script>window.__pwned = 1</script>');
+    expect(p.text).toMatch(/: Reference document \d+ says <b><script>/); // example texts beside their ids, as text
   });
 
   it('weights: renders the weight distribution and the region histograms, and what cannot be fixed', async () => {
@@ -75,6 +77,7 @@ describe('HTML reports in headless Chromium', () => {
     expect(p.errors).toEqual([]);
     expect(p.svgs).toBe(2);
     expect(p.text).toMatch(/no weight can bring it back/);
+    expect(p.text).toMatch(/: Reference document \d+ says <b><script>/);
     expect(p.pwned).toBeUndefined();
   });
 

@@ -1,0 +1,99 @@
+/**
+ * k-NN radii of an indexed set: the distance from each point to its k-th nearest other point of the same set (the
+ * balls of Naeem et al.'s metrics, prdc.ts).
+ *
+ * HNSW leaves a few points poorly linked (~0.2% in clustered 256-d data): a query, even from the point's own
+ * position, never reaches them. Left alone, such a point gets a radius far too large (its query lands in another
+ * region; one such ball can hold thousands of points) and is missing from its neighbours' lists (their radii too
+ * large). So: a query from an indexed point must return the point itself; those that do not are re-inserted
+ * (hnswlib relinks them) and queried again, and the few still unreachable are handled by exact search — their own
+ * radius, and their place in every other point's list.
+ */
+import { exactKnn, type AnnIndex } from './ann-index.js';
+import { row, squaredDistance, type VectorSet } from './vectors.js';
+
+export interface Radii {
+  radii: Float64Array;
+  /** Points the index cannot reach from their own position, so no query returns them: the caller counts them exactly. */
+  unreachable: number[];
+}
+
+/** Each point's k nearest others (ids and distances, ascending), so an unreachable point can be slotted in later. */
+class NearestLists {
+  readonly ids: Int32Array;
+  readonly dist: Float64Array;
+
+  constructor(n: number, private readonly k: number) {
+    this.ids = new Int32Array(n * k).fill(-1);
+    this.dist = new Float64Array(n * k).fill(Infinity);
+  }
+
+  /** Adds `j` at distance `d` to point i's list, unless it is there already or farther than the k-th. */
+  insert(i: number, j: number, d: number): void {
+    const base = i * this.k;
+    if (d >= this.dist[base + this.k - 1]!) return;
+    for (let t = 0; t < this.k; t++) if (this.ids[base + t] === j) return;
+    let at = this.k - 1;
+    while (at > 0 && this.dist[base + at - 1]! > d) {
+      this.dist[base + at] = this.dist[base + at - 1]!;
+      this.ids[base + at] = this.ids[base + at - 1]!;
+      at--;
+    }
+    this.dist[base + at] = d;
+    this.ids[base + at] = j;
+  }
+
+  clear(i: number): void {
+    this.ids.fill(-1, i * this.k, (i + 1) * this.k);
+    this.dist.fill(Infinity, i * this.k, (i + 1) * this.k);
+  }
+
+  /** The k-th distance, or the farthest there is when the set has k or fewer other points (0 when none). */
+  radius(i: number): number {
+    for (let t = this.k - 1; t >= 0; t--) if (this.dist[i * this.k + t]! < Infinity) return this.dist[i * this.k + t]!;
+    return 0;
+  }
+}
+
+export function knnRadii(set: VectorSet, index: AnnIndex, k: number): Radii {
+  const n = set.ids.length;
+  const lists = new NearestLists(n, k);
+  /** Fills point i's list from the index; false when the query did not find the point itself. */
+  const query = (i: number): boolean => {
+    const nb = index.knn(row(set, i), k + 1);
+    // A copy of the point at distance 0 shows the query reached the right place too (duplicates are common).
+    if (!nb.ids.includes(i) && nb.distances[0] !== 0) return false;
+    lists.clear(i);
+    nb.ids.forEach((j, t) => { if (j !== i) lists.insert(i, j, nb.distances[t]!); });
+    return true;
+  };
+  let missed: number[] = [];
+  for (let i = 0; i < n; i++) if (!query(i)) missed.push(i);
+  if (missed.length) {
+    index.reinsert(set, missed);
+    missed = missed.filter((i) => !query(i));
+  }
+  const unreachable = new Set(missed);
+  for (const u of missed) {
+    // One exact pass per unreachable point: its own list, and its place in every reachable point's list.
+    lists.clear(u);
+    for (let i = 0; i < n; i++) {
+      if (i === u) continue;
+      const d = Math.sqrt(squaredDistance(set.data, u, set.data, i, set.dim));
+      lists.insert(u, i, d);
+      if (!unreachable.has(i)) lists.insert(i, u, d);
+    }
+  }
+  return { radii: Float64Array.from({ length: n }, (_, i) => lists.radius(i)), unreachable: missed };
+}
+
+/** Point i's radius by brute force (O(N·d)), for checks. */
+export function exactRadius(set: VectorSet, i: number, k: number): number {
+  const d = exactKnn(set, row(set, i), k + 1).distances; // the point itself first, at distance 0
+  return d[Math.min(k, d.length - 1)] ?? 0;
+}
+
+/** Every radius by brute force (O(N²·d)), for checks. */
+export function exactRadii(set: VectorSet, k: number): Float64Array {
+  return Float64Array.from({ length: set.ids.length }, (_, i) => exactRadius(set, i, k));
+}
