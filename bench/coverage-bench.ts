@@ -60,7 +60,7 @@ async function one(n: number, exactSample: number): Promise<Record<string, numbe
   const queryPerSecond = queries / ((performance.now() - t) / 1000);
   const recall10 = recallAtK(refIndex, ref, cand, 10, 200);
   t = performance.now();
-  const res = prdc(ref, refIndex, cand, candIndex, k);
+  const res = prdc(ref, refIndex, cand, candIndex, { k });
   const prdcSeconds = (performance.now() - t) / 1000;
   log(`metrics in ${prdcSeconds.toFixed(0)} s; exact checks next`);
 

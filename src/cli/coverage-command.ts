@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { coverageRun, type CoverageReport } from '../coverage/coverage-run.js';
 import { DEFAULT_INDEX_PARAMS } from '../coverage/ann-index.js';
 import { positiveInt } from './option-parsers.js';
+import { stageProgress } from './progress.js';
 
 interface CoverageFlags {
   reference: string;
@@ -42,12 +43,13 @@ export function coverageCommand(): Command {
     .option('--clusters <n>', 'k-means regions of the reference for the tail table', positiveInt('--clusters'), 32)
     .option('--max-probe <n>', 'largest k-NN ball enumerated in full; larger ones are counted to it (density a lower bound) and reported', positiveInt('--max-probe'), 4096)
     .option('--json', 'print report.json to stdout')
-    .option('-q, --quiet', 'no report on stderr')
+    .option('-q, --quiet', 'no progress or report on stderr')
     .action(async (flags: CoverageFlags) => {
+      const progress = stageProgress({ quiet: !!flags.quiet, tty: process.stderr.isTTY === true });
       const r = await coverageRun({
-        reference: flags.reference, candidate: flags.candidate, out: flags.out, k: flags.k, clusters: flags.clusters, maxProbe: flags.maxProbe,
+        reference: flags.reference, candidate: flags.candidate, out: flags.out, k: flags.k, clusters: flags.clusters, maxProbe: flags.maxProbe, onProgress: progress.onProgress,
         index: { m: flags.m, efConstruction: flags.efConstruction, efSearch: flags.efSearch },
-      });
+      }).finally(() => progress.stop());
       if (flags.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
       // Said even with --quiet: it qualifies the numbers.
       process.stderr.write(cappedWarning(r.capped, r.max_probe));

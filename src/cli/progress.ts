@@ -6,6 +6,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { listTextFiles } from '../io/read-textdir.js';
 import cliProgress from 'cli-progress';
 import type { Progress } from '../score/score-corpus.js';
+import type { OnProgress } from '../progress.js';
 
 export interface ProgressSink {
   start(message: string): void;
@@ -98,4 +99,34 @@ export function progressSink(opts: { quiet: boolean; tty: boolean; totalRows: Pr
       started = false;
     },
   };
+}
+
+/**
+ * Progress of a staged library computation (OnProgress: coverage's index builds, radii and ball queries) on stderr:
+ * on a terminal a bar per stage with its ETA; otherwise a line when a stage starts and every `intervalMs`.
+ */
+export function stageProgress(opts: { quiet: boolean; tty: boolean; intervalMs?: number }): { onProgress: OnProgress; stop(): void } {
+  if (opts.quiet) return { onProgress: () => undefined, stop: () => undefined };
+  let stage = '';
+  let last = 0;
+  let bar: cliProgress.SingleBar | undefined;
+  const onProgress: OnProgress = (s, done, total) => {
+    if (s !== stage) {
+      bar?.stop();
+      bar = undefined;
+      stage = s;
+      last = Date.now();
+      if (opts.tty) {
+        bar = new cliProgress.SingleBar({ format: `${s.padEnd(16)} {bar} {percentage}% | {value}/{total} | ETA {eta_formatted}`, barsize: 24, hideCursor: true, stream: process.stderr }, cliProgress.Presets.shades_classic);
+        bar.start(total, done);
+      } else process.stderr.write(`tailguard: ${s}: ${fmt(total)} points\n`);
+      return;
+    }
+    if (bar) bar.update(done);
+    else if (Date.now() - last >= (opts.intervalMs ?? 10_000)) {
+      last = Date.now();
+      process.stderr.write(`tailguard: ${s}: ${fmt(done)} / ${fmt(total)}\n`);
+    }
+  };
+  return { onProgress, stop: () => bar?.stop() };
 }

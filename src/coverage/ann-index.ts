@@ -5,6 +5,7 @@
 import { writeFileSync, readFileSync } from 'node:fs';
 import hnswlib from 'hnswlib-node';
 import { UsageError } from '../errors.js';
+import { stageReporter, type OnProgress } from '../progress.js';
 import { row, squaredDistance, type VectorSet } from './vectors.js';
 
 export interface IndexParams {
@@ -30,12 +31,16 @@ export class AnnIndex {
     readonly params: IndexParams,
   ) {}
 
-  static build(set: VectorSet, params: IndexParams = DEFAULT_INDEX_PARAMS): AnnIndex {
+  static build(set: VectorSet, params: IndexParams = DEFAULT_INDEX_PARAMS, onProgress?: OnProgress, stage = 'index'): AnnIndex {
     const n = set.ids.length;
     if (n === 0) throw new UsageError(`${set.source}: no vectors to index`);
     const index = new hnswlib.HierarchicalNSW('l2', set.dim);
     index.initIndex({ maxElements: n, m: params.m, efConstruction: params.efConstruction, randomSeed: 100 });
-    for (let i = 0; i < n; i++) index.addPoint(row(set, i), i);
+    const tick = stageReporter(onProgress, stage, n);
+    for (let i = 0; i < n; i++) {
+      index.addPoint(row(set, i), i);
+      tick(i);
+    }
     index.setEf(params.efSearch);
     return new AnnIndex(index, set.dim, n, params);
   }

@@ -14,6 +14,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
+import type { OnProgress } from '../progress.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { JsonlWriter } from '../io/jsonl-writer.js';
 import { AnnIndex, DEFAULT_INDEX_PARAMS, recallAtK, type IndexParams } from './ann-index.js';
@@ -32,6 +33,8 @@ export interface CoverageOptions {
   index?: Partial<IndexParams>;
   /** Largest ball enumerated in full (default 4,096); larger ones are counted to it and reported in `capped`. */
   maxProbe?: number;
+  /** Progress of the long stages (index builds, radii, ball queries), e.g. for stderr. */
+  onProgress?: OnProgress;
   /** Queries for the index's recall@k check against exact search (default 200). */
   recallSample?: number;
   /** k-means regions of the reference for the tail table (default 32). */
@@ -70,9 +73,9 @@ export async function coverageRun(opts: CoverageOptions): Promise<CoverageReport
   const cand = loadComparable(opts.candidate, ref);
   if (ref.ids.length <= k || cand.ids.length <= k) throw new UsageError(`both sets need more than k = ${k} documents (reference ${ref.ids.length}, candidate ${cand.ids.length})`);
   const params = { ...DEFAULT_INDEX_PARAMS, ...opts.index };
-  const refIndex = AnnIndex.build(ref, params);
-  const candIndex = AnnIndex.build(cand, params);
-  const res = prdc(ref, refIndex, cand, candIndex, k, undefined, opts.seed, opts.maxProbe);
+  const refIndex = AnnIndex.build(ref, params, opts.onProgress, 'reference index');
+  const candIndex = AnnIndex.build(cand, params, opts.onProgress, 'candidate index');
+  const res = prdc(ref, refIndex, cand, candIndex, { k, seed: opts.seed, maxProbe: opts.maxProbe, onProgress: opts.onProgress });
   const sample = opts.recallSample ?? 200;
   const out = resolve(opts.out);
   mkdirSync(out, { recursive: true });

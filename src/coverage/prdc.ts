@@ -22,6 +22,7 @@
  * 500 resamples, seeded.
  */
 import { bootstrapCi, type Interval } from '../detect/metrics.js';
+import { stageReporter, type OnProgress } from '../progress.js';
 import { AnnIndex, type Neighbours } from './ann-index.js';
 import { knnRadii } from './radii.js';
 import { row, squaredDistance, subset, type VectorSet } from './vectors.js';
@@ -102,13 +103,17 @@ interface Memberships {
  * cannot reach (`unreachable`, from knnRadii) are never returned by a query, so theirs are counted by exact search.
  */
 function memberships(
-  centres: VectorSet, centreIndex: AnnIndex, radii: Float64Array, members: VectorSet, memberIndex: AnnIndex, unreachable: number[], probe: number, maxProbe: number,
+  centres: VectorSet, centreIndex: AnnIndex, radii: Float64Array, members: VectorSet, memberIndex: AnnIndex, unreachable: number[],
+  opts: Required<Omit<PrdcOptions, 'onProgress' | 'seed'>> & { onProgress?: OnProgress; stage: string },
 ): Memberships {
+  const { probe, maxProbe } = opts;
   const counts = new Int32Array(members.ids.length);
   const nearest = new Float64Array(centres.ids.length);
   const capped = new Uint8Array(centres.ids.length);
   const cappedRows: number[] = [];
+  const tick = stageReporter(opts.onProgress, opts.stage, centres.ids.length);
   for (let c = 0; c < centres.ids.length; c++) {
+    tick(c);
     const ball = ballQuery(memberIndex, row(centres, c), radii[c]!, probe, maxProbe);
     for (let t = 0; t < ball.members; t++) counts[ball.nearest.ids[t]!]!++;
     nearest[c] = ball.nearest.distances[0] ?? Infinity;
@@ -148,16 +153,29 @@ function memberships(
   return { counts, nearest, capped: cappedRows.length, unchecked };
 }
 
-export function prdc(
-  reference: VectorSet, refIndex: AnnIndex, candidate: VectorSet, candIndex: AnnIndex, k: number, probe = Math.max(4 * k, 32), seed = 1, maxProbe = 4096,
-): PrdcResult {
+export interface PrdcOptions {
+  /** Neighbours for the radii. */
+  k: number;
+  /** First k-NN query size of a ball query (default 4k, at least 32). */
+  probe?: number;
+  /** Largest ball enumerated in full (default 4,096). */
+  maxProbe?: number;
+  /** Bootstrap seed (default 1). */
+  seed?: number;
+  onProgress?: OnProgress;
+}
+
+export function prdc(reference: VectorSet, refIndex: AnnIndex, candidate: VectorSet, candIndex: AnnIndex, options: PrdcOptions): PrdcResult {
+  const { k, seed = 1, onProgress } = options;
+  const pass = { probe: options.probe ?? Math.max(4 * k, 32), maxProbe: options.maxProbe ?? 4096, k, onProgress };
+  const { probe, maxProbe } = pass;
   const N = reference.ids.length;
   const M = candidate.ids.length;
-  const { radii: r, unreachable: refUnreachable } = knnRadii(reference, refIndex, k);
-  const { radii: rc, unreachable: candUnreachable } = knnRadii(candidate, candIndex, k);
+  const { radii: r, unreachable: refUnreachable } = knnRadii(reference, refIndex, k, onProgress, 'reference radii');
+  const { radii: rc, unreachable: candUnreachable } = knnRadii(candidate, candIndex, k, onProgress, 'candidate radii');
   // Reference balls over the candidates give density, precision and coverage; candidate balls over the reference, recall.
-  const byRef = memberships(reference, refIndex, r, candidate, candIndex, candUnreachable, probe, maxProbe);
-  const byCand = memberships(candidate, candIndex, rc, reference, refIndex, refUnreachable, probe, maxProbe);
+  const byRef = memberships(reference, refIndex, r, candidate, candIndex, candUnreachable, { ...pass, stage: 'reference balls' });
+  const byCand = memberships(candidate, candIndex, rc, reference, refIndex, refUnreachable, { ...pass, stage: 'candidate balls' });
   const balls = byRef.counts;
   const inManifold = Uint8Array.from(balls, (c) => (c > 0 ? 1 : 0));
   const covered = Uint8Array.from(byRef.nearest, (d, i) => (d <= r[i]! ? 1 : 0));

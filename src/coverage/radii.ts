@@ -9,6 +9,7 @@
  * (hnswlib relinks them) and queried again, and the few still unreachable are handled by exact search — their own
  * radius, and their place in every other point's list.
  */
+import { stageReporter, type OnProgress } from '../progress.js';
 import { exactKnn, type AnnIndex } from './ann-index.js';
 import { row, squaredDistance, type VectorSet } from './vectors.js';
 
@@ -55,7 +56,7 @@ class NearestLists {
   }
 }
 
-export function knnRadii(set: VectorSet, index: AnnIndex, k: number): Radii {
+export function knnRadii(set: VectorSet, index: AnnIndex, k: number, onProgress?: OnProgress, stage = 'radii'): Radii {
   const n = set.ids.length;
   const lists = new NearestLists(n, k);
   /** Fills point i's list from the index; false when the query did not find the point itself. */
@@ -68,7 +69,11 @@ export function knnRadii(set: VectorSet, index: AnnIndex, k: number): Radii {
     return true;
   };
   let missed: number[] = [];
-  for (let i = 0; i < n; i++) if (!query(i)) missed.push(i);
+  const tick = stageReporter(onProgress, stage, n);
+  for (let i = 0; i < n; i++) {
+    if (!query(i)) missed.push(i);
+    tick(i);
+  }
   if (missed.length) {
     index.reinsert(set, missed);
     missed = missed.filter((i) => !query(i));

@@ -78,7 +78,7 @@ export async function compareGenerations(gens: string[], out: string, opts: { k?
     const det = detectorFor(dir, opts.detector);
     let coverage: GenerationEntry['coverage_of_gen0'] = null;
     if (g > 0) {
-      const p = prdc(anchor, anchorIndex, vectors, AnnIndex.build(vectors), k, undefined, opts.seed);
+      const p = prdc(anchor, anchorIndex, vectors, AnnIndex.build(vectors), { k, seed: opts.seed });
       coverage = { precision: p.precision, recall: p.recall, density: p.density, coverage: p.coverage };
     }
     entries.push({

@@ -64,7 +64,7 @@ describe('prdc', () => {
 
   it('the HNSW path agrees with the exact definitions', () => {
     for (const cand of [full, noTail]) {
-      const got = prdc(ref, refIndex, cand, AnnIndex.build(cand), k);
+      const got = prdc(ref, refIndex, cand, AnnIndex.build(cand), { k });
       const want = exactPrdc(ref, cand, k);
       expect(got.precision.value).toBeCloseTo(want.precision, 2);
       expect(got.recall.value).toBeCloseTo(want.recall, 2);
@@ -95,11 +95,11 @@ describe('prdc', () => {
     const exact = exactRadii(ref, k);
     radii.radii.forEach((r, i) => expect(r).toBeCloseTo(exact[i]!, 6)); // theirs, and their neighbours'
     const want = exactPrdc(ref, noTail, k);
-    const got = prdc(ref, hiding(AnnIndex.build(ref)), noTail, AnnIndex.build(noTail), k);
+    const got = prdc(ref, hiding(AnnIndex.build(ref)), noTail, AnnIndex.build(noTail), { k });
     expect(got.unreachable.reference).toBe(2);
     expect(Array.from(got.candidate.balls)).toEqual(want.balls);
     expect(Array.from(got.reference.covered)).toEqual(want.covered);
-    const gotC = prdc(ref, refIndex, noTail, hiding(AnnIndex.build(noTail)), k);
+    const gotC = prdc(ref, refIndex, noTail, hiding(AnnIndex.build(noTail)), { k });
     expect(gotC.unreachable.candidate).toBe(2);
     expect(Array.from(gotC.candidate.balls)).toEqual(want.balls);
     expect(Array.from(gotC.reference.covered)).toEqual(want.covered);
@@ -120,7 +120,7 @@ describe('prdc', () => {
     const denseIndex = AnnIndex.build(dense);
     const want = exactPrdc(ref, dense, k);
     // A cap of 32 cuts the larger balls; the points they miss are checked from their own side, so only density is low.
-    const got = prdc(ref, refIndex, dense, denseIndex, k, 8, 1, 32);
+    const got = prdc(ref, refIndex, dense, denseIndex, { k, probe: 8, maxProbe: 32 });
     expect(got.capped.referenceBalls).toBeGreaterThan(50);
     expect(got.capped.uncheckedCandidates).toBe(0);
     expect(got.density.value).toBeLessThan(want.density - 0.02);
@@ -128,17 +128,17 @@ describe('prdc', () => {
     expect(got.recall.value).toBeCloseTo(want.recall, 2);
     expect(got.coverage.value).toBeCloseTo(want.coverage, 2);
     // A cap of 16 is hit by the checks too: those points count as outside, and the report says how many.
-    const tight = prdc(ref, refIndex, dense, denseIndex, k, 8, 1, 16);
+    const tight = prdc(ref, refIndex, dense, denseIndex, { k, probe: 8, maxProbe: 16 });
     expect(tight.capped.uncheckedCandidates).toBeGreaterThan(0);
     expect(tight.precision.value).toBeLessThanOrEqual(want.precision + 0.005);
     expect(tight.precision.value + tight.capped.uncheckedCandidates / dense.ids.length).toBeGreaterThanOrEqual(want.precision - 0.005);
-    const uncapped = prdc(ref, refIndex, dense, denseIndex, k);
+    const uncapped = prdc(ref, refIndex, dense, denseIndex, { k });
     expect(uncapped.capped).toEqual({ referenceBalls: 0, candidateBalls: 0, uncheckedCandidates: 0, uncheckedReference: 0 });
     expect(uncapped.density.value).toBeCloseTo(want.density, 2);
   });
 
   it('a candidate from the same distribution: high coverage, density near 1', () => {
-    const got = prdc(ref, refIndex, full, AnnIndex.build(full), k);
+    const got = prdc(ref, refIndex, full, AnnIndex.build(full), { k });
     expect(got.coverage.value).toBeGreaterThan(0.9);
     expect(got.precision.value).toBeGreaterThan(0.85);
     expect(got.density.value).toBeGreaterThan(0.7);
@@ -146,7 +146,7 @@ describe('prdc', () => {
   });
 
   it('a candidate missing one of five clusters: that cluster\'s reference points are uncovered, the rest covered', () => {
-    const got = prdc(ref, refIndex, noTail, AnnIndex.build(noTail), k);
+    const got = prdc(ref, refIndex, noTail, AnnIndex.build(noTail), { k });
     const inTail = ref.cluster.map((c) => c === 4);
     const tailCovered = inTail.filter((t, i) => t && got.reference.covered[i]).length / inTail.filter(Boolean).length;
     const restCovered = inTail.filter((t, i) => !t && got.reference.covered[i]).length / inTail.filter((t) => !t).length;
@@ -189,6 +189,9 @@ describe('tailguard coverage', () => {
     const candRows = readFileSync(join(dir, 'out', 'candidate.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(candRows[0].id).toBe('0'); // no sidecar: row numbers
     expect(JSON.parse(r.stdout).k).toBe(5);
+    for (const stage of ['reference index: 300 points', 'candidate index: 200 points', 'reference radii', 'candidate radii', 'reference balls', 'candidate balls']) {
+      expect(r.stderr).toContain(`tailguard: ${stage}`); // progress, stage by stage (a line each when not a terminal)
+    }
     // The region the candidate lacks is found as a tail: absent, with a third of the reference and no coverage.
     const absent = report.clusters.filter((c: { status: string }) => c.status === 'absent');
     expect(absent.length).toBeGreaterThanOrEqual(1);
