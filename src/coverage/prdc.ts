@@ -94,33 +94,30 @@ interface Memberships {
   unchecked: number;
 }
 
+interface Pass {
+  probe: number;
+  maxProbe: number;
+  onProgress?: OnProgress;
+}
+
 /**
  * For balls centred on `centres` (radii `radii`), which points of `members` each holds, gathered from the balls' side.
- * Then a second look from the side of every point found in no ball, since its absence is what precision and recall
- * count: its `probe` nearest centres (a ball query the graph search missed, ~1% of memberships at 100k points, is
- * usually found this way), and, when some balls were capped, the capped balls alone (an index of their centres, out to
- * the largest capped radius; `unchecked` counts the points for which that too hit the cap). Member points the index
- * cannot reach (`unreachable`, from knnRadii) are never returned by a query, so theirs are counted by exact search.
+ * Member points the index cannot reach (`unreachable`, from knnRadii) are never returned by a query, so theirs are
+ * counted by exact search. Then a second look (`secondLook`) at every point found in no ball.
  */
 function memberships(
-  centres: VectorSet, centreIndex: AnnIndex, radii: Float64Array, members: VectorSet, memberIndex: AnnIndex, unreachable: number[],
-  opts: Required<Omit<PrdcOptions, 'onProgress' | 'seed'>> & { onProgress?: OnProgress; stage: string },
+  centres: VectorSet, centreIndex: AnnIndex, radii: Float64Array, members: VectorSet, memberIndex: AnnIndex, unreachable: number[], pass: Pass, stage: string,
 ): Memberships {
-  const { probe, maxProbe } = opts;
   const counts = new Int32Array(members.ids.length);
   const nearest = new Float64Array(centres.ids.length);
-  const capped = new Uint8Array(centres.ids.length);
   const cappedRows: number[] = [];
-  const tick = stageReporter(opts.onProgress, opts.stage, centres.ids.length);
+  const tick = stageReporter(pass.onProgress, stage, centres.ids.length);
   for (let c = 0; c < centres.ids.length; c++) {
     tick(c);
-    const ball = ballQuery(memberIndex, row(centres, c), radii[c]!, probe, maxProbe);
+    const ball = ballQuery(memberIndex, row(centres, c), radii[c]!, pass.probe, pass.maxProbe);
     for (let t = 0; t < ball.members; t++) counts[ball.nearest.ids[t]!]!++;
     nearest[c] = ball.nearest.distances[0] ?? Infinity;
-    if (ball.capped) {
-      capped[c] = 1;
-      cappedRows.push(c);
-    }
+    if (ball.capped) cappedRows.push(c);
   }
   for (const m of unreachable) {
     counts[m] = 0;
@@ -130,13 +127,30 @@ function memberships(
       if (d < nearest[c]!) nearest[c] = d;
     }
   }
+  const unchecked = secondLook(centres, centreIndex, radii, members, memberIndex, cappedRows, counts, nearest, pass);
+  return { counts, nearest, capped: cappedRows.length, unchecked };
+}
+
+/**
+ * A point found in no ball is what precision and recall count, so each one gets a second look from its own side:
+ * its `probe` nearest centres (a ball query the graph search missed, ~1% of memberships at 100k points, is usually
+ * found this way), and, when some balls were capped, the capped balls alone (an index of their centres, out to the
+ * largest capped radius). Updates `counts` and `nearest`; returns how many points that last check left unsettled
+ * because it hit the cap too.
+ */
+function secondLook(
+  centres: VectorSet, centreIndex: AnnIndex, radii: Float64Array, members: VectorSet, memberIndex: AnnIndex, cappedRows: number[],
+  counts: Int32Array, nearest: Float64Array, pass: Pass,
+): number {
+  const capped = new Uint8Array(centres.ids.length);
+  for (const c of cappedRows) capped[c] = 1;
   const cappedIndex = cappedRows.length ? AnnIndex.build(subset(centres, cappedRows), memberIndex.params) : null;
   const cappedRadius = cappedRows.reduce((a, c) => Math.max(a, radii[c]!), 0);
   let unchecked = 0;
   for (let m = 0; m < counts.length; m++) {
     if (counts[m]) continue;
     const q = row(members, m);
-    const near = centreIndex.knn(q, probe);
+    const near = centreIndex.knn(q, pass.probe);
     near.ids.forEach((c, t) => {
       if (!capped[c] && near.distances[t]! <= radii[c]!) {
         counts[m]!++;
@@ -144,13 +158,13 @@ function memberships(
       }
     });
     if (!cappedIndex) continue;
-    const around = ballQuery(cappedIndex, q, cappedRadius, probe, maxProbe);
+    const around = ballQuery(cappedIndex, q, cappedRadius, pass.probe, pass.maxProbe);
     if (around.capped) unchecked++;
     for (let t = 0; t < around.members; t++) {
       if (around.nearest.distances[t]! <= radii[cappedRows[around.nearest.ids[t]!]!]!) counts[m]!++;
     }
   }
-  return { counts, nearest, capped: cappedRows.length, unchecked };
+  return unchecked;
 }
 
 export interface PrdcOptions {
@@ -167,15 +181,15 @@ export interface PrdcOptions {
 
 export function prdc(reference: VectorSet, refIndex: AnnIndex, candidate: VectorSet, candIndex: AnnIndex, options: PrdcOptions): PrdcResult {
   const { k, seed = 1, onProgress } = options;
-  const pass = { probe: options.probe ?? Math.max(4 * k, 32), maxProbe: options.maxProbe ?? 4096, k, onProgress };
+  const pass: Pass = { probe: options.probe ?? Math.max(4 * k, 32), maxProbe: options.maxProbe ?? 4096, onProgress };
   const { probe, maxProbe } = pass;
   const N = reference.ids.length;
   const M = candidate.ids.length;
   const { radii: r, unreachable: refUnreachable } = knnRadii(reference, refIndex, k, onProgress, 'reference radii');
   const { radii: rc, unreachable: candUnreachable } = knnRadii(candidate, candIndex, k, onProgress, 'candidate radii');
   // Reference balls over the candidates give density, precision and coverage; candidate balls over the reference, recall.
-  const byRef = memberships(reference, refIndex, r, candidate, candIndex, candUnreachable, { ...pass, stage: 'reference balls' });
-  const byCand = memberships(candidate, candIndex, rc, reference, refIndex, refUnreachable, { ...pass, stage: 'candidate balls' });
+  const byRef = memberships(reference, refIndex, r, candidate, candIndex, candUnreachable, pass, 'reference balls');
+  const byCand = memberships(candidate, candIndex, rc, reference, refIndex, refUnreachable, pass, 'candidate balls');
   const balls = byRef.counts;
   const inManifold = Uint8Array.from(balls, (c) => (c > 0 ? 1 : 0));
   const covered = Uint8Array.from(byRef.nearest, (d, i) => (d <= r[i]! ? 1 : 0));
