@@ -5,7 +5,7 @@ import { detectCorpus } from '../detect/detect-corpus.js';
 import type { OperatingStats } from '../detect/detector.js';
 import { DEFAULT_MIN_PER_CLASS } from '../detect/domains.js';
 import { DEFAULT_HUMAN_VALUES, DEFAULT_SYNTHETIC_VALUES } from '../detect/provenance.js';
-import { EXIT_CHECK_FAILED, numberAtLeast, numberBetween } from './option-parsers.js';
+import { EXIT_CHECK_FAILED, integerAtLeast, numberAtLeast, numberBetween, positiveInt } from './option-parsers.js';
 import { addScoringOptions, scoringProgress, scoringSettings, type ScoringFlags } from './scoring-options.js';
 
 const list = (v: string): string[] => v.split(',').map((x) => x.trim()).filter(Boolean);
@@ -59,7 +59,7 @@ export function detectCommand(setExitCode: (code: number) => void): Command {
     .option('--human-sources <list>', 'sources known to be human-written (allow list)', list, [])
     .option('--synthetic-sources <list>', 'sources known to be machine-written (deny list)', list, [])
     .option('--max-synthetic-ratio <r>', 'fail (exit 3) when the estimated synthetic-to-real ratio exceeds r', numberAtLeast('--max-synthetic-ratio', 0))
-    .option('--spans [tokens]', 'when scoring INPUT, add per-document spans (windows of this many tokens, default 64) to OUT/scores/scores.jsonl', (v) => Number(v))
+    .option('--spans [tokens]', 'when scoring INPUT, add per-document spans (windows of this many tokens, default 64) to OUT/scores/scores.jsonl', positiveInt('--spans'))
     .option('--json', 'print summary.json to stdout')
     .option('-q, --quiet', 'no report on stderr')
     .action(async (input: string, flags: DetectFlags) => {
@@ -143,10 +143,10 @@ export function calibrateCommand(): Command {
     .requiredOption('-o, --out <file>', 'detector file to write (detector.json)')
     .option('--fpr <rate>', 'target false-positive rate', numberBetween('--fpr', 0, 1), 0.01)
     .option('--domain-field <name>', 'field naming each example\'s domain: one detector per domain with enough examples, the pooled one for the rest')
-    .option('--min-per-class <n>', 'human and machine examples a domain needs, each, for a detector of its own', (v) => Number(v), DEFAULT_MIN_PER_CLASS)
-    .option('--folds <k>', 'cross-validation folds', (v) => Number(v), 5)
-    .option('--l2 <lambda>', 'L2 penalty on the standardised weights', (v) => Number(v), 1)
-    .option('--seed <n>', 'seed of the folds and bootstrap', (v) => Number(v), 1)
+    .option('--min-per-class <n>', 'human and machine examples a domain needs, each, for a detector of its own', positiveInt('--min-per-class'), DEFAULT_MIN_PER_CLASS)
+    .option('--folds <k>', 'cross-validation folds', integerAtLeast('--folds', 2), 5)
+    .option('--l2 <lambda>', 'L2 penalty on the standardised weights', numberAtLeast('--l2', 0), 1)
+    .option('--seed <n>', 'seed of the folds and bootstrap', integerAtLeast('--seed', 0), 1)
     .option('--json', 'print detector.json to stdout instead of the report')
     .option('-q, --quiet', 'no progress on stderr')
     .action(async (flags: CalibrateFlags) => {

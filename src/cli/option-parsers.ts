@@ -5,9 +5,13 @@ import { InvalidArgumentError } from 'commander';
 export const EXIT_CHECK_FAILED = 3;
 
 export function positiveInt(name: string) {
+  return integerAtLeast(name, 1, `${name} must be a positive integer`);
+}
+
+export function integerAtLeast(name: string, min: number, message = `${name} must be an integer ≥ ${min}`) {
   return (v: string): number => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer`);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(message);
     return n;
   };
 }

@@ -61,6 +61,19 @@ describe('calibrate → detect on score directories', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/100 human documents cannot certify a 1% false-positive rate: at least 299 are needed/);
   });
+
+  it('rejects bad numeric options before reading anything (exit 2, names the option)', () => {
+    const base = ['calibrate', '--human', join(dir, 'h'), '--synthetic', join(dir, 's'), '--out', join(dir, 'bad.json')];
+    for (const [flag, value, message] of [['--folds', '1', /--folds must be an integer ≥ 2/], ['--l2', '-1', /--l2 must be a number ≥ 0/],
+      ['--seed', '1.5', /--seed must be an integer ≥ 0/], ['--min-per-class', 'x', /--min-per-class must be a positive integer/]] as const) {
+      const r = run([...base, flag, value]);
+      expect(r.status, flag).toBe(2);
+      expect(r.stderr).toMatch(message);
+    }
+    const spans = run(['detect', join(dir, 'h'), '--out', join(dir, 'bad-det'), '--spans', '0']);
+    expect(spans.status).toBe(2);
+    expect(spans.stderr).toMatch(/--spans must be a positive integer/);
+  });
 });
 
 describe('detect on a corpus: scored with the model, provenance from the rows\' own fields', () => {
