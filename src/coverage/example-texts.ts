@@ -5,8 +5,8 @@
  * every wanted id is found. When the text cannot be had (corpus moved, read from stdin), the reason is returned and
  * the report falls back to ids.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { corpusFields, isScoreDir, readRun } from '../detect/scored-input.js';
 import { openCorpus } from '../io/open-corpus.js';
 
 export interface ExampleTexts {
@@ -16,20 +16,14 @@ export interface ExampleTexts {
   missing?: string;
 }
 
-interface ScoreRunJson {
-  input?: string;
-  options?: { text_field?: string; id_field?: string | null };
-}
-
 /** Where the texts of the vectors at `vectorsPath` (a score directory or an .npy) can be read from. */
-function textSource(vectorsPath: string): { corpus: string; textField: string; idField?: string } | { missing: string } {
+function textSource(vectorsPath: string): { corpus: string; textField?: string; idField?: string } | { missing: string } {
   if (statSync(vectorsPath).isDirectory()) {
-    const runJson = join(vectorsPath, 'run.json');
-    if (!existsSync(runJson)) return { missing: `${runJson} not found` };
-    const run = JSON.parse(readFileSync(runJson, 'utf8')) as ScoreRunJson;
+    if (!isScoreDir(vectorsPath)) return { missing: `${vectorsPath} has no run.json` };
+    const run = readRun(vectorsPath);
     if (!run.input || run.input === '-') return { missing: 'the score run read its corpus from standard input' };
     if (!existsSync(run.input)) return { missing: `the scored corpus ${run.input} is no longer there` };
-    return { corpus: run.input, textField: run.options?.text_field ?? 'text', idField: run.options?.id_field ?? undefined };
+    return { corpus: run.input, ...corpusFields(run) };
   }
   const sidecar = vectorsPath.replace(/\.npy$/, '.jsonl');
   if (!existsSync(sidecar)) return { missing: `no ${sidecar} beside the .npy` };

@@ -41,6 +41,12 @@ export function readRun(dir: string): RunSummary {
   }
 }
 
+/** The text and id fields a score run read its corpus with, as openCorpus options (so the corpus can be read again). */
+export function corpusFields(run: RunSummary): { textField?: string; idField?: string } {
+  const { text_field: textField, id_field: idField } = run.options;
+  return { textField: typeof textField === 'string' ? textField : undefined, idField: typeof idField === 'string' ? idField : undefined };
+}
+
 /** Identifies the reference LM behind a run's signals (signals from different LMs are not comparable). */
 export function modelIdentity(run: RunSummary): string {
   return `${basename(run.model.dir)}/${run.model.onnx.split('/').slice(-2).join('/')}`;
@@ -87,9 +93,8 @@ export async function* scoredDocs(scored: ScoredInput, fields: string[], textFie
   if (!existsSync(corpusPath)) {
     throw new UsageError(`fields ${fields.join(', ')} must come from the scored corpus, ${corpusPath}, which no longer exists; pass the corpus itself as input`);
   }
-  const textOpt = textField ?? (typeof scored.run.options.text_field === 'string' ? scored.run.options.text_field : undefined);
-  const idOpt = typeof scored.run.options.id_field === 'string' ? scored.run.options.id_field : undefined;
-  const corpus = openCorpus(corpusPath, { textField: textOpt, idField: idOpt, keepFields: fields });
+  const runFields = corpusFields(scored.run);
+  const corpus = openCorpus(corpusPath, { ...runFields, textField: textField ?? runFields.textField, keepFields: fields });
   for await (const row of rows) {
     for (;;) {
       const next = await corpus.next();

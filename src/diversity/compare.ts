@@ -20,7 +20,7 @@ import { prdc } from '../coverage/prdc.js';
 import { loadComparable, loadVectors } from '../coverage/vectors.js';
 import { applyDetector, type DetectorSpec } from '../detect/detector.js';
 import type { ScoreRow } from '../detect/features.js';
-import { readRun, isScoreDir } from '../detect/scored-input.js';
+import { corpusFields, readRun, isScoreDir } from '../detect/scored-input.js';
 import { modelZeroShot, readDetectorFile } from '../detect/detect-corpus.js';
 import type { Metric } from '../coverage/prdc.js';
 import { compareHtml } from '../report/reports.js';
@@ -52,9 +52,7 @@ async function readGeneration(dir: string): Promise<{ rows: ScoreRow[]; texts: s
   if (!existsSync(run.input)) throw new UsageError(`${dir}: the scored corpus ${run.input} no longer exists; diversity needs the texts`);
   const byLine = new Map<number, string>();
   const wanted = new Set(rows.map((r) => r.line));
-  const textField = typeof run.options.text_field === 'string' ? run.options.text_field : undefined;
-  const idField = typeof run.options.id_field === 'string' ? run.options.id_field : undefined;
-  for await (const rec of openCorpus(run.input, { textField, idField })) if (rec.kind === 'doc' && wanted.has(rec.line)) byLine.set(rec.line, rec.text);
+  for await (const rec of openCorpus(run.input, corpusFields(run))) if (rec.kind === 'doc' && wanted.has(rec.line)) byLine.set(rec.line, rec.text);
   return { rows, texts: rows.map((r) => byLine.get(r.line) ?? '') };
 }
 
