@@ -96,12 +96,22 @@ export interface ClusterRow {
   examples: string[];
 }
 
+/** Per cluster: how many points of `assign` it holds, or the sum of `values` over them. */
+export function perCluster(assign: Int32Array, k: number, values?: ArrayLike<number>): Float64Array {
+  const sums = new Float64Array(k);
+  for (let i = 0; i < assign.length; i++) sums[assign[i]!]! += values ? values[i]! : 1;
+  return sums;
+}
+
 export function clusterTable(c: Clustering, ref: VectorSet, refAssign: Int32Array, candAssign: Int32Array, examples = 3): ClusterRow[] {
   const rows: ClusterRow[] = [];
+  const membersOf = Array.from({ length: c.k }, (): number[] => []);
+  refAssign.forEach((t, i) => membersOf[t]!.push(i));
+  const candCounts = perCluster(candAssign, c.k);
   for (let t = 0; t < c.k; t++) {
-    const members = [...refAssign.keys()].filter((i) => refAssign[i] === t);
+    const members = membersOf[t]!;
     const nRef = members.length;
-    const nCand = candAssign.reduce((a, x) => a + (x === t ? 1 : 0), 0);
+    const nCand = candCounts[t]!;
     const rs = nRef / refAssign.length;
     const cs = candAssign.length ? nCand / candAssign.length : 0;
     const rep = rs > 0 ? cs / rs : Infinity;

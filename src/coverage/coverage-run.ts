@@ -21,7 +21,7 @@ import { AnnIndex, DEFAULT_INDEX_PARAMS, recallAtK, type IndexParams } from './a
 import { prdc, type Metric } from './prdc.js';
 import { coverageHtml, type MapPoint } from '../report/reports.js';
 import { pca2 } from '../report/pca.js';
-import { assignAll, clusterTable, kmeans, type ClusterRow } from './clusters.js';
+import { assignAll, clusterTable, kmeans, perCluster, type ClusterRow } from './clusters.js';
 import { withExampleTexts } from './example-texts.js';
 import { loadComparable, loadVectors, type VectorSet } from './vectors.js';
 
@@ -125,11 +125,8 @@ function regions(ref: VectorSet, cand: VectorSet, covered: Uint8Array, k: number
   const clustering = kmeans(ref, k, { seed });
   const refAssign = assignAll(clustering, ref);
   const table = clusterTable(clustering, ref, refAssign, assignAll(clustering, cand));
-  const clusters = table.map((r) => {
-    let n = 0, c = 0;
-    refAssign.forEach((x, i) => { if (x === r.cluster) { n++; c += covered[i]!; } });
-    return { ...r, coverage: n ? c / n : 0 };
-  });
+  const coveredCounts = perCluster(refAssign, clustering.k, covered);
+  const clusters = table.map((r) => ({ ...r, coverage: r.reference_documents ? coveredCounts[r.cluster]! / r.reference_documents : 0 }));
   return { clusters, tails: clusters.filter((r) => r.status === 'absent' || r.status === 'thin').map((r) => r.cluster), refAssign };
 }
 

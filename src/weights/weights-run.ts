@@ -12,7 +12,7 @@ import { UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { JsonlWriter } from '../io/jsonl-writer.js';
 import { jsonlToParquet } from '../io/parquet-from-jsonl.js';
-import { assignAll, clusterTable, kmeans, type ClusterRow } from '../coverage/clusters.js';
+import { assignAll, clusterTable, kmeans, perCluster, type ClusterRow } from '../coverage/clusters.js';
 import { withExampleTexts } from '../coverage/example-texts.js';
 import { loadComparable, loadVectors } from '../coverage/vectors.js';
 import { weightsHtml } from '../report/reports.js';
@@ -84,11 +84,8 @@ export async function weightsRun(opts: WeightsOptions): Promise<WeightsReport> {
   await jsonlToParquet(join(out, 'weights.jsonl'), join(out, 'weights.parquet'), { integerFields: ['cluster'], columnTypes: { id: 'STRING', weight: 'DOUBLE', cluster: 'INT64' } });
 
   const sorted = Array.from(res.weights).sort((a, b) => a - b);
-  const meanW = (c: number) => {
-    let s = 0, n = 0;
-    candAssign.forEach((x, j) => { if (x === c) { s += res.weights[j]!; n++; } });
-    return n ? s / n : 0;
-  };
+  const weightSums = perCluster(candAssign, clustering.k, res.weights);
+  const meanW = (r: ClusterRow) => (r.candidate_documents ? weightSums[r.cluster]! / r.candidate_documents : 0);
   const report: WeightsReport = {
     tool: 'tailguard',
     command: 'weights',
@@ -101,7 +98,7 @@ export async function weightsRun(opts: WeightsOptions): Promise<WeightsReport> {
     tv_after: res.tvAfter,
     capped_documents: res.capped,
     weight_summary: { min: sorted[0] ?? 0, median: sorted[Math.floor(sorted.length / 2)] ?? 0, max: sorted[sorted.length - 1] ?? 0, mean: 1 },
-    per_cluster: table.rows.map((r) => ({ ...r, weighted_share: res.weightedShare[r.cluster]!, mean_weight: meanW(r.cluster) })),
+    per_cluster: table.rows.map((r) => ({ ...r, weighted_share: res.weightedShare[r.cluster]!, mean_weight: meanW(r) })),
     ...(table.missing ? { example_texts_missing: table.missing } : {}),
     cannot_fix: res.absent.map((a) => ({
       ...a,

@@ -8,7 +8,7 @@
  * share stays missing (the report lists those clusters and their share), and a cap limits how far thin clusters move.
  */
 import { UsageError } from '../errors.js';
-import { totalVariation } from '../coverage/clusters.js';
+import { perCluster, totalVariation } from '../coverage/clusters.js';
 
 export interface WeightResult {
   weights: Float64Array;
@@ -23,14 +23,9 @@ export interface WeightResult {
 }
 
 function shares(assign: Int32Array, k: number, w?: ArrayLike<number>): number[] {
-  const s = new Array<number>(k).fill(0);
-  let total = 0;
-  for (let i = 0; i < assign.length; i++) {
-    const x = w ? w[i]! : 1;
-    s[assign[i]!]! += x;
-    total += x;
-  }
-  return s.map((v) => (total > 0 ? v / total : 0));
+  const s = perCluster(assign, k, w);
+  const total = s.reduce((a, b) => a + b, 0);
+  return Array.from(s, (v) => (total > 0 ? v / total : 0));
 }
 
 export function clusterWeights(refAssign: Int32Array, candAssign: Int32Array, k: number, opts: { maxWeight?: number; pSynthetic?: ArrayLike<number> } = {}): WeightResult {
