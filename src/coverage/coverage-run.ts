@@ -23,7 +23,7 @@ import { coverageHtml, type MapPoint } from '../report/reports.js';
 import { pca2 } from '../report/pca.js';
 import { assignAll, clusterTable, kmeans, perCluster, type ClusterRow } from './clusters.js';
 import { withExampleTexts } from './example-texts.js';
-import { loadComparable, loadVectors, type VectorSet } from './vectors.js';
+import { loadComparable, loadVectors, setSummary, type SetSummary, type VectorSet } from './vectors.js';
 
 export interface CoverageOptions {
   reference: string;
@@ -45,8 +45,8 @@ export interface CoverageOptions {
 export interface CoverageReport {
   tool: 'tailguard';
   command: 'coverage';
-  reference: { source: string; documents: number };
-  candidate: { source: string; documents: number };
+  reference: SetSummary;
+  candidate: SetSummary;
   dim: number;
   k: number;
   probe: number;
@@ -97,8 +97,8 @@ export async function coverageRun(opts: CoverageOptions): Promise<CoverageReport
   const report: CoverageReport = {
     tool: 'tailguard',
     command: 'coverage',
-    reference: { source: resolve(opts.reference), documents: ref.ids.length },
-    candidate: { source: resolve(opts.candidate), documents: cand.ids.length },
+    reference: setSummary(opts.reference, ref),
+    candidate: setSummary(opts.candidate, cand),
     dim: ref.dim,
     k,
     probe: res.probe,

@@ -4,7 +4,7 @@
  * numbers). Rows are L2-normalised on load, so distances are Euclidean on the unit sphere.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { readNpy } from '../io/npy-writer.js';
 
@@ -83,4 +83,14 @@ export function squaredDistance(a: ArrayLike<number>, ai: number, b: ArrayLike<n
   let s = 0;
   for (let j = 0; j < dim; j++) s += (a[ai * dim + j]! - b[bi * dim + j]!) ** 2;
   return s;
+}
+
+/** How a report names one of its input sets. */
+export interface SetSummary {
+  source: string;
+  documents: number;
+}
+
+export function setSummary(path: string, set: VectorSet): SetSummary {
+  return { source: resolve(path), documents: set.ids.length };
 }

@@ -14,7 +14,7 @@ import { JsonlWriter } from '../io/jsonl-writer.js';
 import { jsonlToParquet } from '../io/parquet-from-jsonl.js';
 import { assignAll, clusterTable, kmeans, perCluster, type ClusterRow } from '../coverage/clusters.js';
 import { withExampleTexts } from '../coverage/example-texts.js';
-import { loadComparable, loadVectors } from '../coverage/vectors.js';
+import { loadComparable, loadVectors, setSummary, type SetSummary } from '../coverage/vectors.js';
 import { weightsHtml } from '../report/reports.js';
 import { clusterWeights } from './weights.js';
 
@@ -32,8 +32,8 @@ export interface WeightsOptions {
 export interface WeightsReport {
   tool: 'tailguard';
   command: 'weights';
-  reference: { source: string; documents: number };
-  candidate: { source: string; documents: number };
+  reference: SetSummary;
+  candidate: SetSummary;
   clusters: number;
   max_weight: number;
   down_weighted_by_p_synthetic: boolean;
@@ -89,8 +89,8 @@ export async function weightsRun(opts: WeightsOptions): Promise<WeightsReport> {
   const report: WeightsReport = {
     tool: 'tailguard',
     command: 'weights',
-    reference: { source: resolve(opts.reference), documents: ref.ids.length },
-    candidate: { source: resolve(opts.candidate), documents: cand.ids.length },
+    reference: setSummary(opts.reference, ref),
+    candidate: setSummary(opts.candidate, cand),
     clusters: clustering.k,
     max_weight: maxWeight,
     down_weighted_by_p_synthetic: p !== undefined,
