@@ -19,3 +19,14 @@ export function mulberry32(seed: number): Rng {
 export function gaussian(rng: Rng): number {
   return Math.sqrt(-2 * Math.log(Math.max(rng(), 1e-12))) * Math.cos(2 * Math.PI * rng());
 }
+
+/** `k` of the indices 0..n−1 without replacement, in draw order (a partial Fisher–Yates shuffle: k draws). */
+export function sampleIndices(rng: Rng, n: number, k: number): number[] {
+  const m = Math.min(k, n);
+  const idx = Array.from({ length: n }, (_, i) => i);
+  for (let i = 0; i < m; i++) {
+    const j = i + Math.floor(rng() * (n - i));
+    [idx[i], idx[j]] = [idx[j]!, idx[i]!];
+  }
+  return idx.slice(0, m);
+}

@@ -4,7 +4,7 @@
  * (exact, over the centroids). Per cluster: the reference's and the candidate's share of documents; clusters where
  * the candidate's share is under half the reference's are thin, those it lacks entirely are absent: the tails.
  */
-import { mulberry32 } from '../random.js';
+import { mulberry32, sampleIndices } from '../random.js';
 import { squaredDistance, subset, type VectorSet } from './vectors.js';
 
 export interface Clustering {
@@ -31,12 +31,7 @@ export function kmeans(set: VectorSet, k: number, opts: { sample?: number; itera
   const n = set.ids.length;
   const dim = set.dim;
   const sampleSize = Math.min(n, opts.sample ?? 20_000);
-  const idx = Array.from({ length: n }, (_, i) => i);
-  for (let i = 0; i < sampleSize; i++) {
-    const j = i + Math.floor(rng() * (n - i));
-    [idx[i], idx[j]] = [idx[j]!, idx[i]!];
-  }
-  const pts = subset(set, idx.slice(0, sampleSize)).data;
+  const pts = subset(set, sampleIndices(rng, n, sampleSize)).data;
   const kk = Math.min(k, sampleSize);
   const centroids = new Float32Array(kk * dim);
   // k-means++: each next centre drawn with probability proportional to its squared distance to the chosen ones.

@@ -15,7 +15,7 @@
  */
 import { gzipSync } from 'node:zlib';
 import { bootstrapCi, type Interval } from '../detect/metrics.js';
-import { mulberry32 } from '../random.js';
+import { mulberry32, sampleIndices } from '../random.js';
 import { wordTokens } from '../signals/text-signals.js';
 
 export function distinctN(docs: string[][], n: number): number {
@@ -166,14 +166,7 @@ export interface Diversity {
 export function corpusDiversity(texts: string[], embeddings: { data: Float32Array; dim: number }, opts: { bleuSample?: number; vendiSample?: number; seed?: number } = {}): Diversity {
   const rng = mulberry32(opts.seed ?? 1);
   const n = texts.length;
-  const sample = (k: number) => {
-    const idx = Array.from({ length: n }, (_, i) => i);
-    for (let i = 0; i < Math.min(k, n); i++) {
-      const j = i + Math.floor(rng() * (n - i));
-      [idx[i], idx[j]] = [idx[j]!, idx[i]!];
-    }
-    return idx.slice(0, Math.min(k, n));
-  };
+  const sample = (k: number) => sampleIndices(rng, n, k);
   const words = texts.map((t) => wordTokens(t));
   const bleuIdx = sample(opts.bleuSample ?? 300);
   const vendiIdx = sample(opts.vendiSample ?? 1000);
