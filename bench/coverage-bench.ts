@@ -4,7 +4,9 @@
  * from the same 64-cluster mixture minus 4 clusters, so a known 1/16 of the reference is a tail). Each size runs in
  * its own child process so that its peak RSS (VmHWM) is its own.
  *
- *   node --import tsx bench/coverage-bench.ts [--sizes 10000,100000,1000000] [--exact-sample 300]
+ *   node --import tsx bench/coverage-bench.ts [--sizes 10000,100000,1000000] [--exact-sample 300] [--threads 2]
+ *
+ * --threads 2 (default): each index built and queried on a worker thread of its own, the two at once; 1: all on one.
  *
  * Exact checks: recall@10 of 200 queries against brute force; for `--exact-sample` reference points, covered or not,
  * and for as many candidates, the number of reference balls holding them (density ×k; precision when > 0), recomputed
@@ -15,10 +17,12 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { AnnIndex, exactKnn, recallAtK } from '../src/coverage/ann-index.js';
+import { exactKnn, recallAgainstExact, recallRows } from '../src/coverage/ann-index.js';
+import { buildIndexPair } from '../src/coverage/index-pair.js';
 import { prdc } from '../src/coverage/prdc.js';
 import { exactRadius } from '../src/coverage/radii.js';
-import { normaliseRows, row, type VectorSet } from '../src/coverage/vectors.js';
+import { normaliseRows, row, sharedVectors, type VectorSet } from '../src/coverage/vectors.js';
+import type { OnProgress } from '../src/progress.js';
 import { gaussian, mulberry32 } from '../src/random.js';
 import { runIfMain } from '../scripts/lib/files.js';
 
@@ -43,26 +47,37 @@ function peakRssMiB(): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
-async function one(n: number, exactSample: number): Promise<Record<string, number>> {
+/** Stage starts, and a line a minute within a stage, on stderr: a 1M run takes about an hour. */
+function logProgress(n: number): OnProgress {
+  let stage = '';
+  let last = 0;
+  return (s, done, total) => {
+    if (s === stage && Date.now() - last < 60_000) return;
+    stage = s;
+    last = Date.now();
+    console.error(`  N = ${n}: ${s} ${done} / ${total} (${new Date().toISOString()})`);
+  };
+}
+
+async function one(n: number, exactSample: number, threads: number): Promise<Record<string, number>> {
   const k = 5;
-  const ref = mixture(n, 0, 1);
-  const cand = mixture(n, 4, 2);
+  const ref = sharedVectors(mixture(n, 0, 1));
+  const cand = sharedVectors(mixture(n, 4, 2));
+  const onProgress = logProgress(n);
   let t = performance.now();
-  const refIndex = AnnIndex.build(ref);
+  const pair = await buildIndexPair(ref, cand, { threads, onProgress });
   const buildSeconds = (performance.now() - t) / 1000;
-  const log = (what: string) => console.error(`  N = ${n}: ${what} (${new Date().toISOString()})`);
-  log(`reference index built in ${buildSeconds.toFixed(0)} s`);
-  const candIndex = AnnIndex.build(cand);
-  log('candidate index built');
+  const queries = Array.from({ length: Math.min(n, 2000) }, (_, i) => i);
   t = performance.now();
-  const queries = Math.min(n, 2000);
-  for (let i = 0; i < queries; i++) refIndex.knn(row(cand, i), 10);
-  const queryPerSecond = queries / ((performance.now() - t) / 1000);
-  const recall10 = recallAtK(refIndex, ref, cand, 10, 200);
+  await pair.reference.knn(queries, 10);
+  const queryPerSecond = queries.length / ((performance.now() - t) / 1000);
+  const recallQueries = recallRows(n, 200);
+  const recall10 = recallAgainstExact(ref, cand, recallQueries, await pair.reference.knn(recallQueries, 10), 10);
   t = performance.now();
-  const res = prdc(ref, refIndex, cand, candIndex, { k });
+  const res = await prdc(pair, { k, onProgress });
   const prdcSeconds = (performance.now() - t) / 1000;
-  log(`metrics in ${prdcSeconds.toFixed(0)} s; exact checks next`);
+  await pair.close();
+  console.error(`  N = ${n}: metrics in ${prdcSeconds.toFixed(0)} s; exact checks next (${new Date().toISOString()})`);
 
   // Exact per-point checks on a sample, affordable at any N (each one a few brute-force passes over the reference).
   const step = Math.max(1, Math.floor(n / exactSample));
@@ -107,7 +122,7 @@ async function one(n: number, exactSample: number): Promise<Record<string, numbe
     exact = { exact_precision: inside / n, exact_density: balls / (k * n), exact_coverage: covered / n };
   }
   return {
-    n, build_seconds: buildSeconds, build_points_per_second: n / buildSeconds, query_per_second: queryPerSecond, recall_at_10: recall10,
+    n, threads, build_seconds: buildSeconds, build_points_per_second: (2 * n) / buildSeconds, query_per_second: queryPerSecond, recall_at_10: recall10,
     prdc_seconds: prdcSeconds, precision: res.precision.value, recall: res.recall.value, density: res.density.value, coverage: res.coverage.value,
     coverage_indicator_agreement: covAgree / covN, coverage_sample: covN, precision_indicator_agreement: ballsAgree / ballsN,
     balls_mean_abs_error: ballsAbsError / ballsN, capped_balls: res.capped.referenceBalls + res.capped.candidateBalls,
@@ -117,23 +132,23 @@ async function one(n: number, exactSample: number): Promise<Record<string, numbe
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { sizes: { type: 'string', default: '10000,100000,1000000' }, 'exact-sample': { type: 'string', default: '300' }, child: { type: 'string' } } });
+  const { values } = parseArgs({ options: { sizes: { type: 'string', default: '10000,100000,1000000' }, 'exact-sample': { type: 'string', default: '300' }, threads: { type: 'string', default: '2' }, child: { type: 'string' } } });
   if (values.child) {
-    process.stdout.write(JSON.stringify(await one(Number(values.child), Number(values['exact-sample']))));
+    process.stdout.write(JSON.stringify(await one(Number(values.child), Number(values['exact-sample']), Number(values.threads))));
     return;
   }
   const rows: Record<string, number>[] = [];
   for (const n of values.sizes!.split(',').map(Number)) {
     console.error(`coverage bench: N = ${n}`);
-    const r = spawnSync(process.execPath, ['--max-old-space-size=16000', '--import', 'tsx', fileURLToPath(import.meta.url), '--child', String(n), '--exact-sample', values['exact-sample']!], { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'] });
+    const r = spawnSync(process.execPath, ['--max-old-space-size=16000', '--import', 'tsx', fileURLToPath(import.meta.url), '--child', String(n), '--exact-sample', values['exact-sample']!, '--threads', values.threads!], { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'] });
     if (r.status !== 0) throw new Error(`N = ${n} failed (exit ${r.status})`);
     rows.push(JSON.parse(r.stdout) as Record<string, number>);
   }
   const f = (x: number | undefined, d = 3) => (x === undefined ? '—' : x.toLocaleString('en-US', { maximumFractionDigits: d }));
   console.log([
-    '| N (ref = cand) | build (pts/s) | query k=10 (q/s) | recall@10 | PRDC wall (s) | precision | recall | density | coverage | exact precision / density / coverage | sample: covered = exact | sample: in manifold = exact | sample: ball count error | capped balls | unreachable points | peak RSS (MiB) |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...rows.map((r) => `| ${f(r.n, 0)} | ${f(r.build_points_per_second, 0)} | ${f(r.query_per_second, 0)} | ${f(r.recall_at_10)} | ${f(r.prdc_seconds, 1)} | ${f(r.precision)} | ${f(r.recall)} | ${f(r.density)} | ${f(r.coverage)} | ${r.exact_precision === undefined ? '—' : `${f(r.exact_precision)} / ${f(r.exact_density)} / ${f(r.exact_coverage)}`} | ${f(r.coverage_indicator_agreement)} (${r.coverage_sample}) | ${f(r.precision_indicator_agreement)} | ${f(r.balls_mean_abs_error)} | ${f(r.capped_balls, 0)} | ${f(r.unreachable_points, 0)} | ${f(r.peak_rss_mib, 0)} |`),
+    '| N (ref = cand) | threads | index builds (pts/s, both) | query k=10 (q/s) | recall@10 | PRDC wall (s) | precision | recall | density | coverage | exact precision / density / coverage | sample: covered = exact | sample: in manifold = exact | sample: ball count error | capped balls | unreachable points | peak RSS (MiB) |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map((r) => `| ${f(r.n, 0)} | ${f(r.threads, 0)} | ${f(r.build_points_per_second, 0)} | ${f(r.query_per_second, 0)} | ${f(r.recall_at_10)} | ${f(r.prdc_seconds, 1)} | ${f(r.precision)} | ${f(r.recall)} | ${f(r.density)} | ${f(r.coverage)} | ${r.exact_precision === undefined ? '—' : `${f(r.exact_precision)} / ${f(r.exact_density)} / ${f(r.exact_coverage)}`} | ${f(r.coverage_indicator_agreement)} (${r.coverage_sample}) | ${f(r.precision_indicator_agreement)} | ${f(r.balls_mean_abs_error)} | ${f(r.capped_balls, 0)} | ${f(r.unreachable_points, 0)} | ${f(r.peak_rss_mib, 0)} |`),
   ].join('\n'));
 }
 

@@ -1,7 +1,8 @@
 /** `tailguard coverage`: the CLI face of coverageRun. */
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { coverageRun, type CoverageReport } from '../coverage/coverage-run.js';
 import { DEFAULT_INDEX_PARAMS } from '../coverage/ann-index.js';
+import { defaultCoverageThreads } from '../coverage/index-pair.js';
 import { positiveInt } from './option-parsers.js';
 import { stageProgress } from './progress.js';
 
@@ -15,6 +16,7 @@ interface CoverageFlags {
   efSearch: number;
   clusters: number;
   maxProbe: number;
+  threads: number;
   json?: boolean;
   quiet?: boolean;
 }
@@ -42,12 +44,13 @@ export function coverageCommand(): Command {
     .option('--ef-search <n>', 'HNSW query-time candidate list', positiveInt('--ef-search'), DEFAULT_INDEX_PARAMS.efSearch)
     .option('--clusters <n>', 'k-means regions of the reference for the tail table', positiveInt('--clusters'), 32)
     .option('--max-probe <n>', 'largest k-NN ball enumerated in full; larger ones are counted to it (density a lower bound) and reported', positiveInt('--max-probe'), 4096)
+    .option('--threads <n>', '1: all on one thread; 2: each index built and queried on a worker thread of its own, the two at once', oneOrTwo, defaultCoverageThreads())
     .option('--json', 'print report.json to stdout')
     .option('-q, --quiet', 'no progress or report on stderr')
     .action(async (flags: CoverageFlags) => {
       const progress = stageProgress({ quiet: !!flags.quiet, tty: process.stderr.isTTY === true });
       const r = await coverageRun({
-        reference: flags.reference, candidate: flags.candidate, out: flags.out, k: flags.k, clusters: flags.clusters, maxProbe: flags.maxProbe, onProgress: progress.onProgress,
+        reference: flags.reference, candidate: flags.candidate, out: flags.out, k: flags.k, clusters: flags.clusters, maxProbe: flags.maxProbe, threads: flags.threads, onProgress: progress.onProgress,
         index: { m: flags.m, efConstruction: flags.efConstruction, efSearch: flags.efSearch },
       }).finally(() => progress.stop());
       if (flags.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
@@ -64,6 +67,12 @@ export function coverageCommand(): Command {
         );
       }
     });
+}
+
+/** One thread, or one worker thread per index (the passes split no further yet). */
+function oneOrTwo(v: string): number {
+  if (v !== '1' && v !== '2') throw new InvalidArgumentError('--threads must be 1 or 2');
+  return Number(v);
 }
 
 function cappedWarning(c: CoverageReport['capped'], maxProbe: number): string {

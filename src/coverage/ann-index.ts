@@ -102,17 +102,28 @@ export function exactKnn(set: VectorSet, query: ArrayLike<number>, k: number): N
   return { ids, distances: d2.map(Math.sqrt) };
 }
 
-/** Mean share of the exact k nearest neighbours the index returns, over `sample` queries drawn from `queries`. */
-export function recallAtK(index: AnnIndex, indexed: VectorSet, queries: VectorSet, k: number, sample: number): number {
-  const n = queries.ids.length;
+/** Up to `sample` evenly spaced rows of `n`: the queries of a recall check. */
+export function recallRows(n: number, sample: number): number[] {
   const step = Math.max(1, Math.floor(n / sample));
+  const rows: number[] = [];
+  for (let i = 0; i < n && rows.length < sample; i += step) rows.push(i);
+  return rows;
+}
+
+/** Mean share of the exact k nearest neighbours in `found` (the index's answers to the query rows `rows`). */
+export function recallAgainstExact(indexed: VectorSet, queries: VectorSet, rows: number[], found: Neighbours[], k: number): number {
   let hit = 0;
   let total = 0;
-  for (let i = 0; i < n && total < sample * k; i += step) {
-    const q = row(queries, i);
-    const exact = new Set(exactKnn(indexed, q, k).ids);
-    for (const id of index.knn(q, k).ids) if (exact.has(id)) hit++;
+  rows.forEach((i, t) => {
+    const exact = new Set(exactKnn(indexed, row(queries, i), k).ids);
+    for (const id of found[t]!.ids) if (exact.has(id)) hit++;
     total += Math.min(k, indexed.ids.length);
-  }
+  });
   return total ? hit / total : 1;
+}
+
+/** Mean share of the exact k nearest neighbours the index returns, over `sample` queries drawn from `queries`. */
+export function recallAtK(index: AnnIndex, indexed: VectorSet, queries: VectorSet, k: number, sample: number): number {
+  const rows = recallRows(queries.ids.length, sample);
+  return recallAgainstExact(indexed, queries, rows, rows.map((i) => index.knn(row(queries, i), k)), k);
 }

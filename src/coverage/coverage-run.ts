@@ -17,13 +17,14 @@ import { UsageError } from '../errors.js';
 import type { OnProgress } from '../progress.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { JsonlWriter } from '../io/jsonl-writer.js';
-import { AnnIndex, DEFAULT_INDEX_PARAMS, recallAtK, type IndexParams } from './ann-index.js';
-import { prdc, type Metric } from './prdc.js';
+import { DEFAULT_INDEX_PARAMS, recallAgainstExact, recallRows, type IndexParams } from './ann-index.js';
+import { buildIndexPair } from './index-pair.js';
+import { prdc, type Metric, type PrdcResult } from './prdc.js';
 import { coverageHtml, type MapPoint } from '../report/reports.js';
 import { pca2 } from '../report/pca.js';
 import { assignAll, clusterTable, kmeans, perCluster, type ClusterRow } from './clusters.js';
 import { withExampleTexts } from './example-texts.js';
-import { loadComparable, loadVectors, setSummary, type SetSummary, type VectorSet } from './vectors.js';
+import { loadComparable, loadVectors, setSummary, sharedVectors, type SetSummary, type VectorSet } from './vectors.js';
 
 export interface CoverageOptions {
   reference: string;
@@ -33,7 +34,9 @@ export interface CoverageOptions {
   index?: Partial<IndexParams>;
   /** Largest ball enumerated in full (default 4,096); larger ones are counted to it and reported in `capped`. */
   maxProbe?: number;
-  /** Progress of the long stages (index builds, radii, ball queries), e.g. for stderr. */
+  /** 1: everything on the calling thread; 2 (default with 2+ cores): each index built and queried on a worker thread. */
+  threads?: number;
+  /** Progress of the long stages (index builds, radii, ball queries, second look), e.g. for stderr. */
   onProgress?: OnProgress;
   /** Queries for the index's recall@k check against exact search (default 200). */
   recallSample?: number;
@@ -69,17 +72,24 @@ export interface CoverageReport {
 export async function coverageRun(opts: CoverageOptions): Promise<CoverageReport> {
   const k = opts.k ?? 5;
   if (!(Number.isInteger(k) && k >= 1)) throw new UsageError(`--k must be a positive integer (got ${k})`);
-  const ref = loadVectors(opts.reference);
-  const cand = loadComparable(opts.candidate, ref);
+  // In shared memory, so that the index workers read the rows where they are.
+  const ref = sharedVectors(loadVectors(opts.reference));
+  const cand = sharedVectors(loadComparable(opts.candidate, ref));
   if (ref.ids.length <= k || cand.ids.length <= k) throw new UsageError(`both sets need more than k = ${k} documents (reference ${ref.ids.length}, candidate ${cand.ids.length})`);
   const params = { ...DEFAULT_INDEX_PARAMS, ...opts.index };
-  const refIndex = AnnIndex.build(ref, params, opts.onProgress, 'reference index');
-  const candIndex = AnnIndex.build(cand, params, opts.onProgress, 'candidate index');
-  const res = prdc(ref, refIndex, cand, candIndex, { k, seed: opts.seed, maxProbe: opts.maxProbe, onProgress: opts.onProgress });
-  const sample = opts.recallSample ?? 200;
   const out = resolve(opts.out);
   mkdirSync(out, { recursive: true });
-  refIndex.save(join(out, 'reference.hnsw'));
+  const recallQueries = recallRows(cand.ids.length, opts.recallSample ?? 200);
+  const pair = await buildIndexPair(ref, cand, { params, threads: opts.threads, onProgress: opts.onProgress });
+  let res: PrdcResult;
+  let recallAtK: number;
+  try {
+    res = await prdc(pair, { k, seed: opts.seed, maxProbe: opts.maxProbe, onProgress: opts.onProgress });
+    await pair.reference.save(join(out, 'reference.hnsw'));
+    recallAtK = recallAgainstExact(ref, cand, recallQueries, await pair.reference.knn(recallQueries, k), k);
+  } finally {
+    await pair.close();
+  }
 
   const refRows = await JsonlWriter.create(join(out, 'reference.jsonl'));
   for (let i = 0; i < ref.ids.length; i++) {
@@ -111,7 +121,7 @@ export async function coverageRun(opts: CoverageOptions): Promise<CoverageReport
     recall: res.recall,
     density: res.density,
     coverage: res.coverage,
-    index: { ...params, recall_at_k: recallAtK(refIndex, ref, cand, k, sample), recall_sample: Math.min(sample, cand.ids.length), unreachable: res.unreachable },
+    index: { ...params, recall_at_k: recallAtK, recall_sample: recallQueries.length, unreachable: res.unreachable },
     clusters: examples.rows,
     tails: reg.tails,
     ...(examples.missing ? { example_texts_missing: examples.missing } : {}),

@@ -94,3 +94,11 @@ export interface SetSummary {
 export function setSummary(path: string, set: VectorSet): SetSummary {
   return { source: resolve(path), documents: set.ids.length };
 }
+
+/** `set` with its rows in shared memory (copied once if they are not), so worker threads read them without a copy. */
+export function sharedVectors(set: VectorSet): VectorSet {
+  if (set.data.buffer instanceof SharedArrayBuffer) return set;
+  const data = new Float32Array(new SharedArrayBuffer(set.data.byteLength));
+  data.set(set.data);
+  return { ...set, data };
+}

@@ -16,6 +16,7 @@ import { UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { openCorpus } from '../io/open-corpus.js';
 import { AnnIndex } from '../coverage/ann-index.js';
+import { localPair } from '../coverage/index-pair.js';
 import { prdc } from '../coverage/prdc.js';
 import { loadComparable, loadVectors } from '../coverage/vectors.js';
 import { applyDetector, type DetectorSpec } from '../detect/detector.js';
@@ -76,7 +77,7 @@ export async function compareGenerations(gens: string[], out: string, opts: { k?
     const det = detectorFor(dir, opts.detector);
     let coverage: GenerationEntry['coverage_of_gen0'] = null;
     if (g > 0) {
-      const p = prdc(anchor, anchorIndex, vectors, AnnIndex.build(vectors), { k, seed: opts.seed });
+      const p = await prdc(localPair(anchor, anchorIndex, vectors, AnnIndex.build(vectors)), { k, seed: opts.seed });
       coverage = { precision: p.precision, recall: p.recall, density: p.density, coverage: p.coverage };
     }
     entries.push({

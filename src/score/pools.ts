@@ -6,15 +6,14 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { DeviceUnavailableError, TailguardError } from '../errors.js';
+import { workerScript } from '../worker-script.js';
 import type { StartReport } from './infer-worker.js';
 import type { TextSignals } from '../signals/text-signals.js';
 import type { ChunkScores, PreparedChunk, ScoringConfig, TokenizedChunk } from './types.js';
 
-/** Workers are written in TypeScript; when running from source (tests, tsx) they need tsx's loader. */
 function workerFile(name: string): { filename: string; execArgv: string[] } {
-  const fromSource = import.meta.url.endsWith('.ts');
-  const url = new URL(`./${name}.${fromSource ? 'ts' : 'js'}`, import.meta.url);
-  return { filename: url.href, execArgv: fromSource ? ['--import', 'tsx'] : [] };
+  const { filename, execArgv } = workerScript(import.meta.url, name);
+  return { filename: filename.href, execArgv };
 }
 
 export interface PoolSizes {

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AnnIndex, exactKnn, recallAtK } from '../../src/coverage/ann-index.js';
-import { prdc } from '../../src/coverage/prdc.js';
+import { buildIndexPair, localPair } from '../../src/coverage/index-pair.js';
+import { prdc, type PrdcOptions } from '../../src/coverage/prdc.js';
 import { exactRadii, knnRadii } from '../../src/coverage/radii.js';
 import { row, type VectorSet } from '../../src/coverage/vectors.js';
 import { blobs, saveNpy } from './synthetic.js';
@@ -55,6 +56,9 @@ function exactPrdc(ref: VectorSet, cand: VectorSet, k: number) {
   return { precision: precision / M, recall: recall / N, density: density / (k * M), coverage: coverage / N, balls, covered };
 }
 
+/** prdc on one thread over indexes built already (or wrapped, as the tests below do). */
+const prdcLocal = (ref: VectorSet, refIndex: AnnIndex, cand: VectorSet, candIndex: AnnIndex, opts: PrdcOptions) => prdc(localPair(ref, refIndex, cand, candIndex), opts);
+
 describe('prdc', () => {
   const ref = clustered(500, [1, 1, 1, 1, 1], 1);
   const full = clustered(400, [1, 1, 1, 1, 1], 2);
@@ -62,9 +66,9 @@ describe('prdc', () => {
   const k = 5;
   const refIndex = AnnIndex.build(ref);
 
-  it('the HNSW path agrees with the exact definitions', () => {
+  it('the HNSW path agrees with the exact definitions', async () => {
     for (const cand of [full, noTail]) {
-      const got = prdc(ref, refIndex, cand, AnnIndex.build(cand), { k });
+      const got = await prdcLocal(ref, refIndex, cand, AnnIndex.build(cand), { k });
       const want = exactPrdc(ref, cand, k);
       expect(got.precision.value).toBeCloseTo(want.precision, 2);
       expect(got.recall.value).toBeCloseTo(want.recall, 2);
@@ -79,7 +83,7 @@ describe('prdc', () => {
     }
   });
 
-  it('points the index cannot reach are found out and counted by exact search', () => {
+  it('points the index cannot reach are found out and counted by exact search', async () => {
     // An index that never returns points 3 and 17 (as HNSW does for a few poorly linked points) and cannot relink them.
     const hidden = new Set([3, 17]);
     const hiding = (index: AnnIndex): AnnIndex => Object.assign(Object.create(index) as AnnIndex, {
@@ -95,18 +99,18 @@ describe('prdc', () => {
     const exact = exactRadii(ref, k);
     radii.radii.forEach((r, i) => expect(r).toBeCloseTo(exact[i]!, 6)); // theirs, and their neighbours'
     const want = exactPrdc(ref, noTail, k);
-    const got = prdc(ref, hiding(AnnIndex.build(ref)), noTail, AnnIndex.build(noTail), { k });
+    const got = await prdcLocal(ref, hiding(AnnIndex.build(ref)), noTail, AnnIndex.build(noTail), { k });
     expect(got.unreachable.reference).toBe(2);
     expect(Array.from(got.candidate.balls)).toEqual(want.balls);
     expect(Array.from(got.reference.covered)).toEqual(want.covered);
-    const gotC = prdc(ref, refIndex, noTail, hiding(AnnIndex.build(noTail)), { k });
+    const gotC = await prdcLocal(ref, refIndex, noTail, hiding(AnnIndex.build(noTail)), { k });
     expect(gotC.unreachable.candidate).toBe(2);
     expect(Array.from(gotC.candidate.balls)).toEqual(want.balls);
     expect(Array.from(gotC.reference.covered)).toEqual(want.covered);
     expect(gotC.recall.value).toBeCloseTo(want.recall, 6);
   });
 
-  it('exact copies of a point are not mistaken for unreachable points', () => {
+  it('exact copies of a point are not mistaken for unreachable points', async () => {
     const copies = clustered(200, [1, 1], 8);
     for (let i = 1; i < 30; i++) copies.data.copyWithin(i * DIM, 0, DIM); // rows 0..29 identical
     const radii = knnRadii(copies, AnnIndex.build(copies), k);
@@ -114,13 +118,13 @@ describe('prdc', () => {
     for (let i = 0; i < 30; i++) expect(radii.radii[i]).toBe(0);
   });
 
-  it('balls larger than maxProbe are counted to the cap and reported; only density becomes a lower bound', () => {
+  it('balls larger than maxProbe are counted to the cap and reported; only density becomes a lower bound', async () => {
     // A candidate 4× denser than the reference: reference balls hold ≈4k = 20 candidates.
     const dense = clustered(2000, [1, 1, 1, 1, 1], 7);
     const denseIndex = AnnIndex.build(dense);
     const want = exactPrdc(ref, dense, k);
     // A cap of 32 cuts the larger balls; the points they miss are checked from their own side, so only density is low.
-    const got = prdc(ref, refIndex, dense, denseIndex, { k, probe: 8, maxProbe: 32 });
+    const got = await prdcLocal(ref, refIndex, dense, denseIndex, { k, probe: 8, maxProbe: 32 });
     expect(got.capped.referenceBalls).toBeGreaterThan(50);
     expect(got.capped.uncheckedCandidates).toBe(0);
     expect(got.density.value).toBeLessThan(want.density - 0.02);
@@ -128,25 +132,25 @@ describe('prdc', () => {
     expect(got.recall.value).toBeCloseTo(want.recall, 2);
     expect(got.coverage.value).toBeCloseTo(want.coverage, 2);
     // A cap of 16 is hit by the checks too: those points count as outside, and the report says how many.
-    const tight = prdc(ref, refIndex, dense, denseIndex, { k, probe: 8, maxProbe: 16 });
+    const tight = await prdcLocal(ref, refIndex, dense, denseIndex, { k, probe: 8, maxProbe: 16 });
     expect(tight.capped.uncheckedCandidates).toBeGreaterThan(0);
     expect(tight.precision.value).toBeLessThanOrEqual(want.precision + 0.005);
     expect(tight.precision.value + tight.capped.uncheckedCandidates / dense.ids.length).toBeGreaterThanOrEqual(want.precision - 0.005);
-    const uncapped = prdc(ref, refIndex, dense, denseIndex, { k });
+    const uncapped = await prdcLocal(ref, refIndex, dense, denseIndex, { k });
     expect(uncapped.capped).toEqual({ referenceBalls: 0, candidateBalls: 0, uncheckedCandidates: 0, uncheckedReference: 0 });
     expect(uncapped.density.value).toBeCloseTo(want.density, 2);
   });
 
-  it('a candidate from the same distribution: high coverage, density near 1', () => {
-    const got = prdc(ref, refIndex, full, AnnIndex.build(full), { k });
+  it('a candidate from the same distribution: high coverage, density near 1', async () => {
+    const got = await prdcLocal(ref, refIndex, full, AnnIndex.build(full), { k });
     expect(got.coverage.value).toBeGreaterThan(0.9);
     expect(got.precision.value).toBeGreaterThan(0.85);
     expect(got.density.value).toBeGreaterThan(0.7);
     expect(got.density.value).toBeLessThan(1.3);
   });
 
-  it('a candidate missing one of five clusters: that cluster\'s reference points are uncovered, the rest covered', () => {
-    const got = prdc(ref, refIndex, noTail, AnnIndex.build(noTail), { k });
+  it('a candidate missing one of five clusters: that cluster\'s reference points are uncovered, the rest covered', async () => {
+    const got = await prdcLocal(ref, refIndex, noTail, AnnIndex.build(noTail), { k });
     const inTail = ref.cluster.map((c) => c === 4);
     const tailCovered = inTail.filter((t, i) => t && got.reference.covered[i]).length / inTail.filter(Boolean).length;
     const restCovered = inTail.filter((t, i) => !t && got.reference.covered[i]).length / inTail.filter((t) => !t).length;
@@ -157,17 +161,48 @@ describe('prdc', () => {
     expect(got.precision.value).toBeGreaterThan(0.85); // what it has is human-like
   });
 
-  it('index recall@k against exact search, saved and reloaded', () => {
+  it('index recall@k against exact search, saved and reloaded', async () => {
     expect(recallAtK(refIndex, ref, full, 10, 50)).toBeGreaterThan(0.95);
     const dir = mkdtempSync(join(tmpdir(), 'tailguard-hnsw-'));
     refIndex.save(join(dir, 'i.hnsw'));
     const again = AnnIndex.load(join(dir, 'i.hnsw'));
     expect(again.knn(row(full, 0), 5)).toEqual(refIndex.knn(row(full, 0), 5));
   });
+
+  it('a worker thread per index gives the same numbers as one thread, point for point (capped balls too)', async () => {
+    const dense = clustered(2000, [1, 1, 1, 1, 1], 7);
+    const cases: [VectorSet, PrdcOptions][] = [[noTail, { k }], [dense, { k, probe: 8, maxProbe: 32 }]];
+    for (const [cand, opts] of cases) {
+      const stages = new Map<string, [number, number]>();
+      const one = await buildIndexPair(ref, cand, { threads: 1 });
+      const two = await buildIndexPair(ref, cand, { threads: 2, onProgress: (s, done, total) => stages.set(s, [done, total]) });
+      try {
+        const want = await prdc(one, opts);
+        expect(await prdc(two, { ...opts, onProgress: (s, done, total) => stages.set(s, [done, total]) })).toEqual(want);
+        if (opts.maxProbe) expect(want.capped.referenceBalls).toBeGreaterThan(0);
+        expect(await two.reference.knn([0, 7, 9], 5)).toEqual(await one.reference.knn([0, 7, 9], 5));
+      } finally {
+        await two.close();
+      }
+      // Both sides' progress as one stage each, ending at the sum of their sizes.
+      const both = ref.ids.length + cand.ids.length;
+      expect(Object.fromEntries(stages)).toEqual({ 'index builds': [both, both], radii: [both, both], 'ball queries': [both, both], 'second look': [both, both] });
+    }
+  });
+
+  it('a failing worker job rejects with the side named, and the pair can still be closed', async () => {
+    const pair = await buildIndexPair(ref, noTail, { threads: 2 });
+    try {
+      await expect(pair.reference.save('/nonexistent-dir/i.hnsw')).rejects.toThrow(/reference index worker: .*nonexistent-dir/);
+      expect((await pair.candidate.radii(k)).radii).toHaveLength(noTail.ids.length); // the other side goes on
+    } finally {
+      await pair.close();
+    }
+  });
 });
 
 describe('tailguard coverage', () => {
-  it('reads .npy files with id sidecars and writes report.json with the four metrics and per-document rows', () => {
+  it('reads .npy files with id sidecars and writes report.json with the four metrics and per-document rows', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tailguard-cov-'));
     const ref = clustered(300, [1, 1, 1], 5);
     saveNpy(join(dir, 'ref'), ref, ref.ids.map((id) => `ref-${id}`));
@@ -189,7 +224,7 @@ describe('tailguard coverage', () => {
     const candRows = readFileSync(join(dir, 'out', 'candidate.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(candRows[0].id).toBe('0'); // no sidecar: row numbers
     expect(JSON.parse(r.stdout).k).toBe(5);
-    for (const stage of ['reference index: 300 points', 'candidate index: 200 points', 'reference radii', 'candidate radii', 'reference balls', 'candidate balls']) {
+    for (const stage of ['index builds: 500 points', 'radii: 500 points', 'ball queries: 500 points', 'second look: 500 points']) {
       expect(r.stderr).toContain(`tailguard: ${stage}`); // progress, stage by stage (a line each when not a terminal)
     }
     // The region the candidate lacks is found as a tail: absent, with a third of the reference and no coverage.

@@ -1,0 +1,60 @@
+/**
+ * One side of a coverage run (the reference or the candidate): its vectors, its HNSW index, and the other side's
+ * vectors, answering the jobs of prdc.ts that query this side's index. `LocalIndexHost` answers them on the calling
+ * thread; `WorkerIndexHost` (worker-host.ts) on a worker thread of its own, so the two sides run at once.
+ */
+import type { OnProgress } from '../progress.js';
+import { AnnIndex, type IndexParams, type Neighbours } from './ann-index.js';
+import { ballCounts, secondLook, type BallCounts, type BallLimits } from './balls.js';
+import { knnRadii, type Radii } from './radii.js';
+import { row, type VectorSet } from './vectors.js';
+
+export interface IndexHost {
+  /** Points on this side. */
+  readonly size: number;
+  /** k-NN radii of this side's points (may re-insert points the index could not reach; see radii.ts). */
+  radii(k: number, onProgress?: OnProgress): Promise<Radii>;
+  /** The other side's balls (radii `otherRadii`) over this side's points; `unreachable` are this side's, from radii. */
+  ballCounts(otherRadii: Float64Array, unreachable: number[], limits: BallLimits, onProgress?: OnProgress): Promise<BallCounts>;
+  /** Second look from the other side's points found in none of this side's balls (see balls.ts); returns `found` updated. */
+  secondLook(radii: Float64Array, found: BallCounts, limits: BallLimits, onProgress?: OnProgress): Promise<BallCounts & { unchecked: number }>;
+  /** The k nearest of this side's points to each of the other side's rows `rows`. */
+  knn(rows: number[], k: number): Promise<Neighbours[]>;
+  save(path: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class LocalIndexHost implements IndexHost {
+  constructor(readonly own: VectorSet, readonly index: AnnIndex, readonly other: VectorSet) {}
+
+  get size(): number {
+    return this.own.ids.length;
+  }
+
+  static build(own: VectorSet, other: VectorSet, params: IndexParams, onProgress?: OnProgress, stage?: string): LocalIndexHost {
+    return new LocalIndexHost(own, AnnIndex.build(own, params, onProgress, stage), other);
+  }
+
+  async radii(k: number, onProgress?: OnProgress): Promise<Radii> {
+    return knnRadii(this.own, this.index, k, onProgress);
+  }
+
+  async ballCounts(otherRadii: Float64Array, unreachable: number[], limits: BallLimits, onProgress?: OnProgress): Promise<BallCounts> {
+    return ballCounts(this.other, otherRadii, this.own, this.index, unreachable, limits, onProgress);
+  }
+
+  async secondLook(radii: Float64Array, found: BallCounts, limits: BallLimits, onProgress?: OnProgress): Promise<BallCounts & { unchecked: number }> {
+    const unchecked = secondLook(this.own, this.index, radii, this.other, found, limits, onProgress);
+    return { ...found, unchecked };
+  }
+
+  async knn(rows: number[], k: number): Promise<Neighbours[]> {
+    return rows.map((i) => this.index.knn(row(this.other, i), k));
+  }
+
+  async save(path: string): Promise<void> {
+    this.index.save(path);
+  }
+
+  async close(): Promise<void> {}
+}
