@@ -25,11 +25,13 @@ export { auroc, thresholdAtFpr, minHumanForFpr, fprUpperBound } from './detect/m
 export { fitLogistic, predictLogit, crossValidate, type LogisticModel } from './detect/logistic.js';
 export { auditCorpus, calibrateFloors, type AuditOptions, type AuditSummary } from './audit/audit-corpus.js';
 export { coverageRun, type CoverageOptions, type CoverageReport } from './coverage/coverage-run.js';
-export { AnnIndex, exactKnn, recallAtK, DEFAULT_INDEX_PARAMS, type IndexParams } from './coverage/ann-index.js';
-export { prdc, type PrdcResult, type Metric } from './coverage/prdc.js';
+export { AnnIndex, exactKnn, recallAtK, recallAgainstExact, DEFAULT_INDEX_PARAMS, type IndexParams, type Neighbours } from './coverage/ann-index.js';
+export { prdc, type PrdcOptions, type PrdcResult, type Metric } from './coverage/prdc.js';
+export { buildIndexPair, localPair, type IndexPair, type PairOptions } from './coverage/index-pair.js';
+export type { IndexHost } from './coverage/index-host.js';
 export { knnRadii, exactRadius, exactRadii, type Radii } from './coverage/radii.js';
 export { kmeans, assignAll, clusterTable, totalVariation, type Clustering, type ClusterRow } from './coverage/clusters.js';
-export { loadVectors, type VectorSet } from './coverage/vectors.js';
+export { loadVectors, sharedVectors, type VectorSet } from './coverage/vectors.js';
 export { clusterWeights, type WeightResult } from './weights/weights.js';
 export { weightsRun, type WeightsOptions, type WeightsReport } from './weights/weights-run.js';
 export { corpusDiversity, distinctN, selfBleu, vendiScore, meanCosineDistance, compressionRatio, type Diversity } from './diversity/metrics.js';

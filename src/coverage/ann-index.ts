@@ -67,12 +67,13 @@ export class AnnIndex {
     for (const i of rows) this.index.addPoint(row(set, i), i);
   }
 
-  /** The k nearest indexed points to `query` (fewer when the index is smaller). */
-  knn(query: number[], k: number): Neighbours {
+  /** The k nearest indexed points to `query` (fewer when the index is smaller); `ef` widens this one search. */
+  knn(query: number[], k: number, ef = 0): Neighbours {
     const kk = Math.min(k, this.size);
     // hnswlib needs ef ≥ k; raise it for this query only, so later small queries keep the configured speed.
-    const widened = this.params.efSearch < kk;
-    if (widened) this.index.setEf(kk);
+    const wanted = Math.max(kk, ef);
+    const widened = this.params.efSearch < wanted;
+    if (widened) this.index.setEf(wanted);
     const r = this.index.searchKnn(query, kk);
     if (widened) this.index.setEf(this.params.efSearch);
     // hnswlib's 'l2' is the squared distance; results come farthest first in some versions: sort.

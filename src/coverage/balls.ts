@@ -50,7 +50,7 @@ export interface BallCounts {
 /**
  * For balls centred on `centres` (radii `radii`), which points of `members` each holds, gathered from the balls' side
  * with `memberIndex`. Member points the index cannot reach (`unreachable`, from knnRadii) are never returned by a
- * query, so theirs are counted by exact search.
+ * query, so theirs are counted by exact search (those reached only by a widened search are left to `secondLook`).
  */
 export function ballCounts(
   centres: VectorSet, radii: Float64Array, members: VectorSet, memberIndex: AnnIndex, unreachable: number[], limits: BallLimits,

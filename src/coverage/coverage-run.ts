@@ -61,7 +61,13 @@ export interface CoverageReport {
   density: Metric;
   coverage: Metric;
   /** Points each index could not reach even from their own position, handled by exact search (see radii.ts). */
-  index: IndexParams & { recall_at_k: number; recall_sample: number; unreachable: { reference: number; candidate: number } };
+  index: IndexParams & {
+    recall_at_k: number;
+    recall_sample: number;
+    unreachable: { reference: number; candidate: number };
+    /** Points reached only by a search with a much wider candidate list (radii.ts). */
+    widened_search: { reference: number; candidate: number };
+  };
   /** Regions of the reference (k-means): shares, coverage within each, examples; the thin and absent ones are the tails. */
   clusters: (ClusterRow & { coverage: number; example_texts: (string | null)[] })[];
   tails: number[];
@@ -121,7 +127,7 @@ export async function coverageRun(opts: CoverageOptions): Promise<CoverageReport
     recall: res.recall,
     density: res.density,
     coverage: res.coverage,
-    index: { ...params, recall_at_k: recallAtK, recall_sample: recallQueries.length, unreachable: res.unreachable },
+    index: { ...params, recall_at_k: recallAtK, recall_sample: recallQueries.length, unreachable: res.unreachable, widened_search: res.widened },
     clusters: examples.rows,
     tails: reg.tails,
     ...(examples.missing ? { example_texts_missing: examples.missing } : {}),

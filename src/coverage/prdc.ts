@@ -17,8 +17,9 @@
  * than `maxProbe` (default 4,096) points is counted to that many and reported in `capped`; points found in no ball
  * are then checked from their own side against the capped balls (`secondLook`, balls.ts), so precision and recall
  * stay exact unless that check is capped as well (counted in `capped`), coverage (nearest point only) is unaffected, and
- * density becomes a lower bound (a candidate far denser than the reference there). The few points an HNSW graph
- * cannot reach at all are found by knnRadii (radii.ts) and their memberships counted by exact search.
+ * density becomes a lower bound (a candidate far denser than the reference there). Points an HNSW graph reaches only
+ * with a widened search are found by knnRadii (radii.ts), and in no ball, by the second look; the few it cannot reach
+ * at all have their memberships counted by exact search.
  * Confidence intervals: percentile bootstrap over the per-point indicators (the radii held fixed),
  * 500 resamples, seeded.
  */
@@ -46,6 +47,8 @@ export interface PrdcResult {
   capped: { referenceBalls: number; candidateBalls: number; uncheckedCandidates: number; uncheckedReference: number };
   /** Points each index could not reach from their own position (handled by exact search; see knnRadii). */
   unreachable: { reference: number; candidate: number };
+  /** Points reached only by a widened search (radii.ts); ball queries seldom return them, the second look finds them. */
+  widened: { reference: number; candidate: number };
   /** Per reference point: its radius, the distance to its nearest candidate, and whether that is inside. */
   reference: { radius: Float64Array; nearestCandidate: Float64Array; covered: Uint8Array };
   /** Per candidate: reference balls holding it (density contribution ×k) and whether any does. */
@@ -110,6 +113,7 @@ export async function prdc(pair: IndexPair, options: PrdcOptions): Promise<PrdcR
       uncheckedCandidates: byRef.unchecked, uncheckedReference: byCand.unchecked,
     },
     unreachable: { reference: refRadii.unreachable.length, candidate: candRadii.unreachable.length },
+    widened: { reference: refRadii.widened, candidate: candRadii.widened },
     reference: { radius: r, nearestCandidate: byRef.nearest, covered },
     candidate: { balls, inManifold },
   };

@@ -5,9 +5,12 @@
  * HNSW leaves a few points poorly linked (~0.2% in clustered 256-d data): a query, even from the point's own
  * position, never reaches them. Left alone, such a point gets a radius far too large (its query lands in another
  * region; one such ball can hold thousands of points) and is missing from its neighbours' lists (their radii too
- * large). So: a query from an indexed point must return the point itself; those that do not are re-inserted
- * (hnswlib relinks them) and queried again, and the few still unreachable are handled by exact search — their own
- * radius, and their place in every other point's list.
+ * large). So: a query from an indexed point must return the point itself. Those that do not are re-inserted (hnswlib
+ * relinks them) and queried again; then searched for with a much wider candidate list (`WIDE_EF`), which reaches
+ * nearly all of the rest: they take their own list from that search and their place in the lists of the points it
+ * returned. The few still unreachable are handled by exact search — their own radius, and their place in every other
+ * point's list — which costs a pass over the whole set each (at 1M points and thousands of such points, hours: so it
+ * is the last resort, not the first).
  */
 import { stageReporter, type OnProgress } from '../progress.js';
 import { exactKnn, type AnnIndex } from './ann-index.js';
@@ -17,7 +20,12 @@ export interface Radii {
   radii: Float64Array;
   /** Points the index cannot reach from their own position, so no query returns them: the caller counts them exactly. */
   unreachable: number[];
+  /** Points reached only by a search with the wide candidate list (WIDE_EF): ordinary queries seldom return them. */
+  widened: number;
 }
+
+/** hnswlib's ef for the search that looks for a point ordinary queries do not reach. */
+export const WIDE_EF = 2000;
 
 /** Each point's k nearest others (ids and distances, ascending), so an unreachable point can be slotted in later. */
 class NearestLists {
@@ -78,6 +86,8 @@ export function knnRadii(set: VectorSet, index: AnnIndex, k: number, onProgress?
     index.reinsert(set, missed);
     missed = missed.filter((i) => !query(i));
   }
+  const widely = missed.length;
+  missed = missed.filter((u) => !wideQuery(set, index, k, lists, u));
   const unreachable = new Set(missed);
   for (const u of missed) {
     // One exact pass per unreachable point: its own list, and its place in every reachable point's list.
@@ -89,7 +99,23 @@ export function knnRadii(set: VectorSet, index: AnnIndex, k: number, onProgress?
       if (!unreachable.has(i)) lists.insert(i, u, d);
     }
   }
-  return { radii: Float64Array.from({ length: n }, (_, i) => lists.radius(i)), unreachable: missed };
+  return { radii: Float64Array.from({ length: n }, (_, i) => lists.radius(i)), unreachable: missed, widened: widely - missed.length };
+}
+
+/**
+ * Looks for point u with the wide candidate list; when found, fills its list from that search and puts it in the
+ * lists of the points returned (its neighbours, whose lists missed it). False when even this does not reach it.
+ */
+function wideQuery(set: VectorSet, index: AnnIndex, k: number, lists: NearestLists, u: number): boolean {
+  const nb = index.knn(row(set, u), Math.max(4 * k, 32), WIDE_EF);
+  if (!nb.ids.includes(u) && nb.distances[0] !== 0) return false;
+  lists.clear(u);
+  nb.ids.forEach((j, t) => {
+    if (j === u) return;
+    lists.insert(u, j, nb.distances[t]!);
+    lists.insert(j, u, nb.distances[t]!);
+  });
+  return true;
 }
 
 /** Point i's radius by brute force (O(N·d)), for checks. */

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { AnnIndex, exactKnn, recallAtK } from '../../src/coverage/ann-index.js';
 import { buildIndexPair, localPair } from '../../src/coverage/index-pair.js';
 import { prdc, type PrdcOptions } from '../../src/coverage/prdc.js';
-import { exactRadii, knnRadii } from '../../src/coverage/radii.js';
+import { exactRadii, knnRadii, WIDE_EF } from '../../src/coverage/radii.js';
 import { row, type VectorSet } from '../../src/coverage/vectors.js';
 import { blobs, saveNpy } from './synthetic.js';
 
@@ -108,6 +108,35 @@ describe('prdc', () => {
     expect(Array.from(gotC.candidate.balls)).toEqual(want.balls);
     expect(Array.from(gotC.reference.covered)).toEqual(want.covered);
     expect(gotC.recall.value).toBeCloseTo(want.recall, 6);
+  });
+
+  it('points only a widened search reaches: radii from that search, memberships from the second look, no exact pass', async () => {
+    // An index that returns points 3 and 17 only to a search with the wide candidate list.
+    const hidden = new Set([3, 17]);
+    const shy = (index: AnnIndex): AnnIndex => Object.assign(Object.create(index) as AnnIndex, {
+      knn: (q: number[], kk: number, ef = 0) => {
+        if (ef >= WIDE_EF) return index.knn(q, kk, ef);
+        const nb = index.knn(q, kk + hidden.size);
+        const keep = nb.ids.map((_, t) => t).filter((t) => !hidden.has(nb.ids[t]!)).slice(0, kk);
+        return { ids: keep.map((t) => nb.ids[t]!), distances: keep.map((t) => nb.distances[t]!) };
+      },
+      reinsert: () => undefined,
+    });
+    const radii = knnRadii(ref, shy(AnnIndex.build(ref)), k);
+    expect(radii.unreachable).toEqual([]);
+    expect(radii.widened).toBe(2);
+    const exact = exactRadii(ref, k);
+    radii.radii.forEach((r, i) => expect(r).toBeCloseTo(exact[i]!, 6)); // theirs, and their neighbours'
+    const want = exactPrdc(ref, noTail, k);
+    const got = await prdcLocal(ref, refIndex, noTail, shy(AnnIndex.build(noTail)), { k });
+    expect(got.widened).toEqual({ reference: 0, candidate: 2 });
+    expect(Array.from(got.candidate.balls)).toEqual(want.balls);
+    expect(Array.from(got.reference.covered)).toEqual(want.covered);
+    expect(got.recall.value).toBeCloseTo(want.recall, 6);
+    const gotR = await prdcLocal(ref, shy(AnnIndex.build(ref)), noTail, AnnIndex.build(noTail), { k });
+    expect(gotR.widened).toEqual({ reference: 2, candidate: 0 });
+    expect(Array.from(gotR.candidate.balls)).toEqual(want.balls);
+    expect(Array.from(gotR.reference.covered)).toEqual(want.covered);
   });
 
   it('exact copies of a point are not mistaken for unreachable points', async () => {
