@@ -6,7 +6,7 @@
  */
 import { stageReporter, type OnProgress } from '../progress.js';
 import { AnnIndex, type Neighbours } from './ann-index.js';
-import { row, squaredDistance, subset, type VectorSet } from './vectors.js';
+import { row, subset, type VectorSet } from './vectors.js';
 
 export interface BallLimits {
   /** First k-NN query size of a ball query. */
@@ -49,12 +49,11 @@ export interface BallCounts {
 
 /**
  * For balls centred on `centres` (radii `radii`), which points of `members` each holds, gathered from the balls' side
- * with `memberIndex`. Member points the index cannot reach (`unreachable`, from knnRadii) are never returned by a
- * query, so theirs are counted by exact search (those reached only by a widened search are left to `secondLook`).
+ * with `memberIndex`. Member points the index does not reach (radii.ts) are returned by few or no queries: found in no
+ * ball, they get the second look from their own side (`secondLook`), which does not depend on this index.
  */
 export function ballCounts(
-  centres: VectorSet, radii: Float64Array, members: VectorSet, memberIndex: AnnIndex, unreachable: number[], limits: BallLimits,
-  onProgress?: OnProgress, stage = 'balls',
+  centres: VectorSet, radii: Float64Array, members: VectorSet, memberIndex: AnnIndex, limits: BallLimits, onProgress?: OnProgress, stage = 'balls',
 ): BallCounts {
   const counts = new Int32Array(members.ids.length);
   const nearest = new Float64Array(centres.ids.length);
@@ -66,14 +65,6 @@ export function ballCounts(
     nearest[c] = ball.nearest.distances[0] ?? Infinity;
     if (ball.capped) cappedRows.push(c);
     tick(c);
-  }
-  for (const m of unreachable) {
-    counts[m] = 0;
-    for (let c = 0; c < centres.ids.length; c++) {
-      const d = Math.sqrt(squaredDistance(centres.data, c, members.data, m, centres.dim));
-      if (d <= radii[c]!) counts[m]!++;
-      if (d < nearest[c]!) nearest[c] = d;
-    }
   }
   return { counts, nearest, cappedRows };
 }

@@ -14,8 +14,8 @@ export interface IndexHost {
   readonly size: number;
   /** k-NN radii of this side's points (may re-insert points the index could not reach; see radii.ts). */
   radii(k: number, onProgress?: OnProgress): Promise<Radii>;
-  /** The other side's balls (radii `otherRadii`) over this side's points; `unreachable` are this side's, from radii. */
-  ballCounts(otherRadii: Float64Array, unreachable: number[], limits: BallLimits, onProgress?: OnProgress): Promise<BallCounts>;
+  /** The other side's balls (radii `otherRadii`) over this side's points. */
+  ballCounts(otherRadii: Float64Array, limits: BallLimits, onProgress?: OnProgress): Promise<BallCounts>;
   /** Second look from the other side's points found in none of this side's balls (see balls.ts); returns `found` updated. */
   secondLook(radii: Float64Array, found: BallCounts, limits: BallLimits, onProgress?: OnProgress): Promise<BallCounts & { unchecked: number }>;
   /** The k nearest of this side's points to each of the other side's rows `rows`. */
@@ -39,8 +39,8 @@ export class LocalIndexHost implements IndexHost {
     return knnRadii(this.own, this.index, k, onProgress);
   }
 
-  async ballCounts(otherRadii: Float64Array, unreachable: number[], limits: BallLimits, onProgress?: OnProgress): Promise<BallCounts> {
-    return ballCounts(this.other, otherRadii, this.own, this.index, unreachable, limits, onProgress);
+  async ballCounts(otherRadii: Float64Array, limits: BallLimits, onProgress?: OnProgress): Promise<BallCounts> {
+    return ballCounts(this.other, otherRadii, this.own, this.index, limits, onProgress);
   }
 
   async secondLook(radii: Float64Array, found: BallCounts, limits: BallLimits, onProgress?: OnProgress): Promise<BallCounts & { unchecked: number }> {

@@ -21,7 +21,7 @@ port.on('message', async (req: HostRequest) => {
     if (!host) throw new Error(`index-worker: '${req.job}' before 'build'`);
     switch (req.job) {
       case 'radii': return reply({ result: await host.radii(req.k, onProgress) });
-      case 'ballCounts': return reply({ result: await host.ballCounts(req.otherRadii, req.unreachable, req.limits, onProgress) });
+      case 'ballCounts': return reply({ result: await host.ballCounts(req.otherRadii, req.limits, onProgress) });
       case 'secondLook': return reply({ result: await host.secondLook(req.radii, req.found, req.limits, onProgress) });
       case 'knn': return reply({ result: await host.knn(req.rows, req.k) });
       case 'save': return reply({ result: await host.save(req.path) });

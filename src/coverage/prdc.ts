@@ -18,8 +18,8 @@
  * are then checked from their own side against the capped balls (`secondLook`, balls.ts), so precision and recall
  * stay exact unless that check is capped as well (counted in `capped`), coverage (nearest point only) is unaffected, and
  * density becomes a lower bound (a candidate far denser than the reference there). Points an HNSW graph reaches only
- * with a widened search are found by knnRadii (radii.ts), and in no ball, by the second look; the few it cannot reach
- * at all have their memberships counted by exact search.
+ * with a widened search, or not at all, are found by knnRadii (radii.ts; the latter get their radii by exact search);
+ * ball queries seldom return them, so their memberships come from the second look.
  * Confidence intervals: percentile bootstrap over the per-point indicators (the radii held fixed),
  * 500 resamples, seeded.
  */
@@ -45,7 +45,7 @@ export interface PrdcResult {
    * against those balls hit the cap too (counted outside: precision and recall may be low by at most that share).
    */
   capped: { referenceBalls: number; candidateBalls: number; uncheckedCandidates: number; uncheckedReference: number };
-  /** Points each index could not reach from their own position (handled by exact search; see knnRadii). */
+  /** Points each index could not reach from their own position even with a widened search (radii by exact search; knnRadii). */
   unreachable: { reference: number; candidate: number };
   /** Points reached only by a widened search (radii.ts); ball queries seldom return them, the second look finds them. */
   widened: { reference: number; candidate: number };
@@ -87,8 +87,8 @@ export async function prdc(pair: IndexPair, options: PrdcOptions): Promise<PrdcR
   // recall. Each is asked of the members' index, then looked at again from the centres' side.
   const [refBalls, candBalls] = await onBothSides(
     onProgress, 'ball queries', [N, M],
-    (p) => C.ballCounts(r, candRadii.unreachable, limits, p),
-    (p) => R.ballCounts(candRadii.radii, refRadii.unreachable, limits, p),
+    (p) => C.ballCounts(r, limits, p),
+    (p) => R.ballCounts(candRadii.radii, limits, p),
   );
   const [byRef, byCand] = await onBothSides(
     onProgress, 'second look', [M, N],

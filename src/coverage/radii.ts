@@ -14,7 +14,7 @@
  */
 import { stageReporter, type OnProgress } from '../progress.js';
 import { exactKnn, type AnnIndex } from './ann-index.js';
-import { row, squaredDistance, type VectorSet } from './vectors.js';
+import { row, subset, type VectorSet } from './vectors.js';
 
 export interface Radii {
   radii: Float64Array;
@@ -88,18 +88,38 @@ export function knnRadii(set: VectorSet, index: AnnIndex, k: number, onProgress?
   }
   const widely = missed.length;
   missed = missed.filter((u) => !wideQuery(set, index, k, lists, u));
-  const unreachable = new Set(missed);
-  for (const u of missed) {
-    // One exact pass per unreachable point: its own list, and its place in every reachable point's list.
+  placeExactly(set, lists, missed);
+  return { radii: Float64Array.from({ length: n }, (_, i) => lists.radius(i)), unreachable: missed, widened: widely - missed.length };
+}
+
+/**
+ * The exact search for points no search reaches: their own lists, and their place in every other point's list. One
+ * pass over the set for a block of them at a time (the block's rows stay in cache while the set streams by).
+ */
+function placeExactly(set: VectorSet, lists: NearestLists, unreachable: number[]): void {
+  const { data, dim } = set;
+  const n = set.ids.length;
+  const isUnreachable = new Uint8Array(n);
+  for (const u of unreachable) {
+    isUnreachable[u] = 1;
     lists.clear(u);
+  }
+  const BLOCK = 256;
+  for (let b0 = 0; b0 < unreachable.length; b0 += BLOCK) {
+    const block = unreachable.slice(b0, b0 + BLOCK);
+    const rows = subset(set, block).data;
     for (let i = 0; i < n; i++) {
-      if (i === u) continue;
-      const d = Math.sqrt(squaredDistance(set.data, u, set.data, i, set.dim));
-      lists.insert(u, i, d);
-      if (!unreachable.has(i)) lists.insert(i, u, d);
+      for (let b = 0; b < block.length; b++) {
+        const u = block[b]!;
+        if (u === i) continue;
+        let s = 0;
+        for (let j = 0, x = i * dim, y = b * dim; j < dim; j++) s += (data[x + j]! - rows[y + j]!) ** 2;
+        const d = Math.sqrt(s);
+        lists.insert(u, i, d);
+        if (!isUnreachable[i]) lists.insert(i, u, d);
+      }
     }
   }
-  return { radii: Float64Array.from({ length: n }, (_, i) => lists.radius(i)), unreachable: missed, widened: widely - missed.length };
 }
 
 /**

@@ -22,7 +22,7 @@ export interface HostWorkerData {
 type Job =
   | { job: 'build' }
   | { job: 'radii'; k: number }
-  | { job: 'ballCounts'; otherRadii: Float64Array; unreachable: number[]; limits: BallLimits }
+  | { job: 'ballCounts'; otherRadii: Float64Array; limits: BallLimits }
   | { job: 'secondLook'; radii: Float64Array; found: BallCounts; limits: BallLimits }
   | { job: 'knn'; rows: number[]; k: number }
   | { job: 'save'; path: string };
@@ -100,8 +100,8 @@ export class WorkerIndexHost implements IndexHost {
     return this.call({ job: 'radii', k }, onProgress);
   }
 
-  ballCounts(otherRadii: Float64Array, unreachable: number[], limits: BallLimits, onProgress?: OnProgress): Promise<BallCounts> {
-    return this.call({ job: 'ballCounts', otherRadii, unreachable, limits }, onProgress);
+  ballCounts(otherRadii: Float64Array, limits: BallLimits, onProgress?: OnProgress): Promise<BallCounts> {
+    return this.call({ job: 'ballCounts', otherRadii, limits }, onProgress);
   }
 
   secondLook(radii: Float64Array, found: BallCounts, limits: BallLimits, onProgress?: OnProgress): Promise<BallCounts & { unchecked: number }> {
