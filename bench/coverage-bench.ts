@@ -127,7 +127,7 @@ async function one(n: number, exactSample: number, threads: number): Promise<Rec
     coverage_indicator_agreement: covAgree / covN, coverage_sample: covN, precision_indicator_agreement: ballsAgree / ballsN,
     balls_mean_abs_error: ballsAbsError / ballsN, capped_balls: res.capped.referenceBalls + res.capped.candidateBalls,
     unchecked_points: res.capped.uncheckedCandidates + res.capped.uncheckedReference,
-    unreachable_points: res.unreachable.reference + res.unreachable.candidate, ...exact, peak_rss_mib: peakRssMiB(),
+    unreachable_points: res.unreachable.reference + res.unreachable.candidate, widened_points: res.widened.reference + res.widened.candidate, ...exact, peak_rss_mib: peakRssMiB(),
   };
 }
 
@@ -146,9 +146,9 @@ async function main(): Promise<void> {
   }
   const f = (x: number | undefined, d = 3) => (x === undefined ? '—' : x.toLocaleString('en-US', { maximumFractionDigits: d }));
   console.log([
-    '| N (ref = cand) | threads | index builds (pts/s, both) | query k=10 (q/s) | recall@10 | PRDC wall (s) | precision | recall | density | coverage | exact precision / density / coverage | sample: covered = exact | sample: in manifold = exact | sample: ball count error | capped balls | unreachable points | peak RSS (MiB) |',
+    '| N (ref = cand) | threads | index builds (pts/s, both) | query k=10 (q/s) | recall@10 | PRDC wall (s) | precision | recall | density | coverage | exact precision / density / coverage | sample: covered = exact | sample: in manifold = exact | sample: ball count error | capped balls | widened / unreachable points | peak RSS (MiB) |',
     '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...rows.map((r) => `| ${f(r.n, 0)} | ${f(r.threads, 0)} | ${f(r.build_points_per_second, 0)} | ${f(r.query_per_second, 0)} | ${f(r.recall_at_10)} | ${f(r.prdc_seconds, 1)} | ${f(r.precision)} | ${f(r.recall)} | ${f(r.density)} | ${f(r.coverage)} | ${r.exact_precision === undefined ? '—' : `${f(r.exact_precision)} / ${f(r.exact_density)} / ${f(r.exact_coverage)}`} | ${f(r.coverage_indicator_agreement)} (${r.coverage_sample}) | ${f(r.precision_indicator_agreement)} | ${f(r.balls_mean_abs_error)} | ${f(r.capped_balls, 0)} | ${f(r.unreachable_points, 0)} | ${f(r.peak_rss_mib, 0)} |`),
+    ...rows.map((r) => `| ${f(r.n, 0)} | ${f(r.threads, 0)} | ${f(r.build_points_per_second, 0)} | ${f(r.query_per_second, 0)} | ${f(r.recall_at_10)} | ${f(r.prdc_seconds, 1)} | ${f(r.precision)} | ${f(r.recall)} | ${f(r.density)} | ${f(r.coverage)} | ${r.exact_precision === undefined ? '—' : `${f(r.exact_precision)} / ${f(r.exact_density)} / ${f(r.exact_coverage)}`} | ${f(r.coverage_indicator_agreement)} (${r.coverage_sample}) | ${f(r.precision_indicator_agreement)} | ${f(r.balls_mean_abs_error)} | ${f(r.capped_balls, 0)} | ${f(r.widened_points, 0)} / ${f(r.unreachable_points, 0)} | ${f(r.peak_rss_mib, 0)} |`),
   ].join('\n'));
 }
 
