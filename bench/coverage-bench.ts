@@ -4,17 +4,22 @@
  * from the same 64-cluster mixture minus 4 clusters, so a known 1/16 of the reference is a tail). Each size runs in
  * its own child process so that its peak RSS (VmHWM) is its own.
  *
- *   node --import tsx bench/coverage-bench.ts [--sizes 10000,100000,1000000] [--exact-sample 300] [--threads 2]
+ *   node --import tsx bench/coverage-bench.ts [--sizes 10000,100000,1000000] [--exact-sample 300] [--threads 2] [--index-dir DIR]
  *
  * --threads 2 (default): each index built and queried on a worker thread of its own, the two at once; 1: all on one.
+ * --index-dir: the built indexes are saved there (DIR/{reference,candidate}-N.hnsw, build time in DIR/build-N.json)
+ * and loaded instead of built when there already, so a rerun of the metric pass at 1M skips the ~25-min builds.
  *
+ * Throughput and recall@10 are measured at the configured ef (100) and again at the ef each index was tuned to for
+ * the metrics (prdc's index-recall target, ef-tuning.ts).
  * Exact checks: recall@10 of 200 queries against brute force; for `--exact-sample` reference points, covered or not,
  * and for as many candidates, the number of reference balls holding them (density ×k; precision when > 0), recomputed
  * by brute force (exact k-NN radii over all N points) and compared with the HNSW path's; at 10k also the four metrics
  * computed exactly over all points.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { exactKnn, recallAgainstExact, recallRows } from '../src/coverage/ann-index.js';
@@ -59,23 +64,35 @@ function logProgress(n: number): OnProgress {
   };
 }
 
-async function one(n: number, exactSample: number, threads: number): Promise<Record<string, number>> {
+async function one(n: number, exactSample: number, threads: number, indexDir?: string): Promise<Record<string, number>> {
   const k = 5;
   const ref = sharedVectors(mixture(n, 0, 1));
   const cand = sharedVectors(mixture(n, 4, 2));
   const onProgress = logProgress(n);
+  const files = indexDir ? { reference: join(indexDir, `reference-${n}.hnsw`), candidate: join(indexDir, `candidate-${n}.hnsw`) } : undefined;
+  const buildLog = indexDir ? join(indexDir, `build-${n}.json`) : '';
+  const saved = !!files && existsSync(files.reference) && existsSync(files.candidate) && existsSync(buildLog);
   let t = performance.now();
-  const pair = await buildIndexPair(ref, cand, { threads, onProgress });
-  const buildSeconds = (performance.now() - t) / 1000;
+  const pair = await buildIndexPair(ref, cand, { threads, onProgress, ...(saved ? { indexFiles: files } : {}) });
+  let buildSeconds = (performance.now() - t) / 1000;
+  if (saved) buildSeconds = (JSON.parse(readFileSync(buildLog, 'utf8')) as { build_seconds: number }).build_seconds;
+  else if (files) {
+    await Promise.all([pair.reference.save(files.reference), pair.candidate.save(files.candidate)]);
+    writeFileSync(buildLog, JSON.stringify({ build_seconds: buildSeconds, threads }));
+  }
   const queries = Array.from({ length: Math.min(n, 2000) }, (_, i) => i);
-  t = performance.now();
-  await pair.reference.knn(queries, 10);
-  const queryPerSecond = queries.length / ((performance.now() - t) / 1000);
   const recallQueries = recallRows(n, 200);
-  const recall10 = recallAgainstExact(ref, cand, recallQueries, await pair.reference.knn(recallQueries, 10), 10);
+  const speedAndRecall = async () => {
+    const t0 = performance.now();
+    await pair.reference.knn(queries, 10);
+    const qps = queries.length / ((performance.now() - t0) / 1000);
+    return [qps, recallAgainstExact(ref, cand, recallQueries, await pair.reference.knn(recallQueries, 10), 10)] as const;
+  };
+  const [queryPerSecond, recall10] = await speedAndRecall();
   t = performance.now();
   const res = await prdc(pair, { k, onProgress });
   const prdcSeconds = (performance.now() - t) / 1000;
+  const [tunedQueryPerSecond, tunedRecall10] = await speedAndRecall();
   await pair.close();
   console.error(`  N = ${n}: metrics in ${prdcSeconds.toFixed(0)} s; exact checks next (${new Date().toISOString()})`);
 
@@ -123,6 +140,8 @@ async function one(n: number, exactSample: number, threads: number): Promise<Rec
   }
   return {
     n, threads, build_seconds: buildSeconds, build_points_per_second: (2 * n) / buildSeconds, query_per_second: queryPerSecond, recall_at_10: recall10,
+    ef_reference: res.efSearch.reference.ef, ef_candidate: res.efSearch.candidate.ef, self_recall_reference: res.efSearch.reference.recall,
+    self_recall_candidate: res.efSearch.candidate.recall, tuned_query_per_second: tunedQueryPerSecond, tuned_recall_at_10: tunedRecall10,
     prdc_seconds: prdcSeconds, precision: res.precision.value, recall: res.recall.value, density: res.density.value, coverage: res.coverage.value,
     coverage_indicator_agreement: covAgree / covN, coverage_sample: covN, precision_indicator_agreement: ballsAgree / ballsN,
     balls_mean_abs_error: ballsAbsError / ballsN, capped_balls: res.capped.referenceBalls + res.capped.candidateBalls,
@@ -132,23 +151,23 @@ async function one(n: number, exactSample: number, threads: number): Promise<Rec
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { sizes: { type: 'string', default: '10000,100000,1000000' }, 'exact-sample': { type: 'string', default: '300' }, threads: { type: 'string', default: '2' }, child: { type: 'string' } } });
+  const { values } = parseArgs({ options: { sizes: { type: 'string', default: '10000,100000,1000000' }, 'exact-sample': { type: 'string', default: '300' }, threads: { type: 'string', default: '2' }, 'index-dir': { type: 'string' }, child: { type: 'string' } } });
   if (values.child) {
-    process.stdout.write(JSON.stringify(await one(Number(values.child), Number(values['exact-sample']), Number(values.threads))));
+    process.stdout.write(JSON.stringify(await one(Number(values.child), Number(values['exact-sample']), Number(values.threads), values['index-dir'])));
     return;
   }
   const rows: Record<string, number>[] = [];
   for (const n of values.sizes!.split(',').map(Number)) {
     console.error(`coverage bench: N = ${n}`);
-    const r = spawnSync(process.execPath, ['--max-old-space-size=16000', '--import', 'tsx', fileURLToPath(import.meta.url), '--child', String(n), '--exact-sample', values['exact-sample']!, '--threads', values.threads!], { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'] });
+    const r = spawnSync(process.execPath, ['--max-old-space-size=16000', '--import', 'tsx', fileURLToPath(import.meta.url), '--child', String(n), '--exact-sample', values['exact-sample']!, '--threads', values.threads!, ...(values['index-dir'] ? ['--index-dir', values['index-dir']] : [])], { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'] });
     if (r.status !== 0) throw new Error(`N = ${n} failed (exit ${r.status})`);
     rows.push(JSON.parse(r.stdout) as Record<string, number>);
   }
   const f = (x: number | undefined, d = 3) => (x === undefined ? '—' : x.toLocaleString('en-US', { maximumFractionDigits: d }));
   console.log([
-    '| N (ref = cand) | threads | index builds (pts/s, both) | query k=10 (q/s) | recall@10 | PRDC wall (s) | precision | recall | density | coverage | exact precision / density / coverage | sample: covered = exact | sample: in manifold = exact | sample: ball count error | capped balls | widened / unreachable points | peak RSS (MiB) |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...rows.map((r) => `| ${f(r.n, 0)} | ${f(r.threads, 0)} | ${f(r.build_points_per_second, 0)} | ${f(r.query_per_second, 0)} | ${f(r.recall_at_10)} | ${f(r.prdc_seconds, 1)} | ${f(r.precision)} | ${f(r.recall)} | ${f(r.density)} | ${f(r.coverage)} | ${r.exact_precision === undefined ? '—' : `${f(r.exact_precision)} / ${f(r.exact_density)} / ${f(r.exact_coverage)}`} | ${f(r.coverage_indicator_agreement)} (${r.coverage_sample}) | ${f(r.precision_indicator_agreement)} | ${f(r.balls_mean_abs_error)} | ${f(r.capped_balls, 0)} | ${f(r.widened_points, 0)} / ${f(r.unreachable_points, 0)} | ${f(r.peak_rss_mib, 0)} |`),
+    '| N (ref = cand) | threads | index builds (pts/s, both) | query k=10 (q/s) | recall@10 | ef tuned (ref / cand) | self-recall@6 (ref / cand) | query k=10 at tuned ef (q/s) | recall@10 at tuned ef | PRDC wall (s) | precision | recall | density | coverage | exact precision / density / coverage | sample: covered = exact | sample: in manifold = exact | sample: ball count error | capped balls | widened / unreachable points | peak RSS (MiB) |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map((r) => `| ${f(r.n, 0)} | ${f(r.threads, 0)} | ${f(r.build_points_per_second, 0)} | ${f(r.query_per_second, 0)} | ${f(r.recall_at_10)} | ${f(r.ef_reference, 0)} / ${f(r.ef_candidate, 0)} | ${f(r.self_recall_reference)} / ${f(r.self_recall_candidate)} | ${f(r.tuned_query_per_second, 0)} | ${f(r.tuned_recall_at_10)} | ${f(r.prdc_seconds, 1)} | ${f(r.precision)} | ${f(r.recall)} | ${f(r.density)} | ${f(r.coverage)} | ${r.exact_precision === undefined ? '—' : `${f(r.exact_precision)} / ${f(r.exact_density)} / ${f(r.exact_coverage)}`} | ${f(r.coverage_indicator_agreement)} (${r.coverage_sample}) | ${f(r.precision_indicator_agreement)} | ${f(r.balls_mean_abs_error)} | ${f(r.capped_balls, 0)} | ${f(r.widened_points, 0)} / ${f(r.unreachable_points, 0)} | ${f(r.peak_rss_mib, 0)} |`),
   ].join('\n'));
 }
 

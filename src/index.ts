@@ -30,6 +30,7 @@ export { prdc, type PrdcOptions, type PrdcResult, type Metric } from './coverage
 export { buildIndexPair, localPair, type IndexPair, type PairOptions } from './coverage/index-pair.js';
 export type { IndexHost } from './coverage/index-host.js';
 export { knnRadii, exactRadius, exactRadii, type Radii } from './coverage/radii.js';
+export { tuneEfSearch, DEFAULT_RECALL_TARGET, type EfTuning, type RecallTarget } from './coverage/ef-tuning.js';
 export { kmeans, assignAll, clusterTable, totalVariation, type Clustering, type ClusterRow } from './coverage/clusters.js';
 export { loadVectors, sharedVectors, type VectorSet } from './coverage/vectors.js';
 export { clusterWeights, type WeightResult } from './weights/weights.js';

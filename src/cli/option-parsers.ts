@@ -24,11 +24,12 @@ export function numberAtLeast(name: string, min: number) {
   };
 }
 
-/** A number strictly between lo and hi (rates, fractions). */
-export function numberBetween(name: string, lo: number, hi: number) {
+/** A number strictly between lo and hi (rates, fractions), or with `closed`, lo and hi allowed too. */
+export function numberBetween(name: string, lo: number, hi: number, { closed = false } = {}) {
   return (v: string): number => {
     const n = Number(v);
-    if (!(Number.isFinite(n) && n > lo && n < hi)) throw new InvalidArgumentError(`${name} must be a number in (${lo}, ${hi})`);
+    const inside = closed ? n >= lo && n <= hi : n > lo && n < hi;
+    if (!(Number.isFinite(n) && inside)) throw new InvalidArgumentError(`${name} must be a number in ${closed ? '[' : '('}${lo}, ${hi}${closed ? ']' : ')'}`);
     return n;
   };
 }

@@ -28,8 +28,18 @@ export class AnnIndex {
     private readonly index: hnswlib.HierarchicalNSW,
     readonly dim: number,
     readonly size: number,
-    readonly params: IndexParams,
+    private current: IndexParams,
   ) {}
+
+  get params(): IndexParams {
+    return this.current;
+  }
+
+  /** The candidate list of every later query (ef-tuning.ts raises it until the index is accurate enough). */
+  setEfSearch(ef: number): void {
+    this.current = { ...this.current, efSearch: ef };
+    this.index.setEf(ef);
+  }
 
   static build(set: VectorSet, params: IndexParams = DEFAULT_INDEX_PARAMS, onProgress?: OnProgress, stage = 'index'): AnnIndex {
     const n = set.ids.length;

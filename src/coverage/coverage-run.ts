@@ -18,6 +18,7 @@ import type { OnProgress } from '../progress.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { JsonlWriter } from '../io/jsonl-writer.js';
 import { DEFAULT_INDEX_PARAMS, recallAgainstExact, recallRows, type IndexParams } from './ann-index.js';
+import type { EfTuning, RecallTarget } from './ef-tuning.js';
 import { buildIndexPair } from './index-pair.js';
 import { prdc, type Metric, type PrdcResult } from './prdc.js';
 import { coverageHtml, type MapPoint } from '../report/reports.js';
@@ -32,6 +33,8 @@ export interface CoverageOptions {
   out: string;
   k?: number;
   index?: Partial<IndexParams>;
+  /** Recall@(k+1) each index must reach before the radii, and the largest ef tried for it (ef-tuning.ts). */
+  indexRecall?: Partial<RecallTarget>;
   /** Largest ball enumerated in full (default 4,096); larger ones are counted to it and reported in `capped`. */
   maxProbe?: number;
   /** 1: everything on the calling thread; 2 (default with 2+ cores): each index built and queried on a worker thread. */
@@ -60,8 +63,13 @@ export interface CoverageReport {
   recall: Metric;
   density: Metric;
   coverage: Metric;
-  /** Points each index could not reach even from their own position, handled by exact search (see radii.ts). */
+  /**
+   * The index parameters asked for (efSearch: where the tuning started), each index's ef after tuning to the recall
+   * target (ef-tuning.ts; `reached` false: the metrics are approximate), recall@k of candidate queries against exact
+   * search on a sample, and points an index could not reach even from their own position (radii.ts).
+   */
   index: IndexParams & {
+    ef_tuning: { reference: EfTuning; candidate: EfTuning };
     recall_at_k: number;
     recall_sample: number;
     unreachable: { reference: number; candidate: number };
@@ -90,7 +98,7 @@ export async function coverageRun(opts: CoverageOptions): Promise<CoverageReport
   let res: PrdcResult;
   let recallAtK: number;
   try {
-    res = await prdc(pair, { k, seed: opts.seed, maxProbe: opts.maxProbe, onProgress: opts.onProgress });
+    res = await prdc(pair, { k, seed: opts.seed, maxProbe: opts.maxProbe, indexRecall: opts.indexRecall, onProgress: opts.onProgress });
     await pair.reference.save(join(out, 'reference.hnsw'));
     recallAtK = recallAgainstExact(ref, cand, recallQueries, await pair.reference.knn(recallQueries, k), k);
   } finally {
@@ -127,7 +135,7 @@ export async function coverageRun(opts: CoverageOptions): Promise<CoverageReport
     recall: res.recall,
     density: res.density,
     coverage: res.coverage,
-    index: { ...params, recall_at_k: recallAtK, recall_sample: recallQueries.length, unreachable: res.unreachable, widened_search: res.widened },
+    index: { ...params, ef_tuning: res.efSearch, recall_at_k: recallAtK, recall_sample: recallQueries.length, unreachable: res.unreachable, widened_search: res.widened },
     clusters: examples.rows,
     tails: reg.tails,
     ...(examples.missing ? { example_texts_missing: examples.missing } : {}),

@@ -3,15 +3,19 @@
  * vectors, answering the jobs of prdc.ts that query this side's index. `LocalIndexHost` answers them on the calling
  * thread; `WorkerIndexHost` (worker-host.ts) on a worker thread of its own, so the two sides run at once.
  */
+import { UsageError } from '../errors.js';
 import type { OnProgress } from '../progress.js';
 import { AnnIndex, type IndexParams, type Neighbours } from './ann-index.js';
 import { ballCounts, secondLook, type BallCounts, type BallLimits } from './balls.js';
+import { tuneEfSearch, type EfTuning, type RecallTarget } from './ef-tuning.js';
 import { knnRadii, type Radii } from './radii.js';
 import { row, type VectorSet } from './vectors.js';
 
 export interface IndexHost {
   /** Points on this side. */
   readonly size: number;
+  /** Raises this side's ef until its self-queries' recall@(k+1) reaches the target (ef-tuning.ts). */
+  tuneEf(k: number, goal: RecallTarget, onProgress?: OnProgress): Promise<EfTuning>;
   /** k-NN radii of this side's points (may re-insert points the index could not reach; see radii.ts). */
   radii(k: number, onProgress?: OnProgress): Promise<Radii>;
   /** The other side's balls (radii `otherRadii`) over this side's points. */
@@ -33,6 +37,19 @@ export class LocalIndexHost implements IndexHost {
 
   static build(own: VectorSet, other: VectorSet, params: IndexParams, onProgress?: OnProgress, stage?: string): LocalIndexHost {
     return new LocalIndexHost(own, AnnIndex.build(own, params, onProgress, stage), other);
+  }
+
+  /** Over an index saved earlier (AnnIndex.save) from `own`'s rows; `efSearch` replaces the saved one when given. */
+  static load(own: VectorSet, other: VectorSet, path: string, efSearch?: number): LocalIndexHost {
+    const index = AnnIndex.load(path, efSearch);
+    if (index.size !== own.ids.length || index.dim !== own.dim) {
+      throw new UsageError(`${path}: an index of ${index.size} × ${index.dim}-d points, but ${own.source} has ${own.ids.length} × ${own.dim}-d`);
+    }
+    return new LocalIndexHost(own, index, other);
+  }
+
+  async tuneEf(k: number, goal: RecallTarget, onProgress?: OnProgress): Promise<EfTuning> {
+    return tuneEfSearch(this.index, this.own, k, goal, onProgress);
   }
 
   async radii(k: number, onProgress?: OnProgress): Promise<Radii> {

@@ -22,6 +22,8 @@ export interface PairOptions {
   /** 1: both sides on the calling thread; 2 (default on a machine with 2+ cores): a worker thread per side. */
   threads?: number;
   onProgress?: OnProgress;
+  /** Indexes saved earlier (IndexHost.save) from the same rows, loaded instead of built (`params.efSearch` applies). */
+  indexFiles?: { reference?: string; candidate?: string };
 }
 
 export const defaultCoverageThreads = (): number => Math.min(2, availableParallelism());
@@ -32,13 +34,15 @@ export async function buildIndexPair(reference: VectorSet, candidate: VectorSet,
   const threads = opts.threads ?? defaultCoverageThreads();
   if (threads !== 1 && threads !== 2) throw new UsageError(`--threads must be 1 or 2 (one worker per index; got ${threads})`);
   const [onRef, onCand] = asOneStage(opts.onProgress, 'index builds', [reference.ids.length, candidate.ids.length]);
+  const files = opts.indexFiles ?? {};
   if (threads === 1) {
-    const ref = LocalIndexHost.build(reference, candidate, params, onRef);
-    return localHosts(ref, LocalIndexHost.build(candidate, reference, params, onCand));
+    const local = (own: VectorSet, other: VectorSet, file: string | undefined, p?: OnProgress) =>
+      file ? LocalIndexHost.load(own, other, file, params.efSearch) : LocalIndexHost.build(own, other, params, p);
+    return localHosts(local(reference, candidate, files.reference, onRef), local(candidate, reference, files.candidate, onCand));
   }
   const started = await Promise.allSettled([
-    WorkerIndexHost.start('reference', reference, candidate, params, onRef),
-    WorkerIndexHost.start('candidate', candidate, reference, params, onCand),
+    WorkerIndexHost.start('reference', reference, candidate, params, onRef, files.reference),
+    WorkerIndexHost.start('candidate', candidate, reference, params, onCand, files.candidate),
   ]);
   const hosts = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');

@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { LocalIndexHost } from './index-host.js';
 import type { HostRequest, HostReply, HostWorkerData } from './worker-host.js';
 
-const { own, other, params } = workerData as HostWorkerData;
+const { own, other, params, indexFile } = workerData as HostWorkerData;
 let host: LocalIndexHost | undefined;
 
 const port = parentPort!;
@@ -15,11 +15,12 @@ port.on('message', async (req: HostRequest) => {
   const onProgress = (stage: string, done: number, total: number) => reply({ progress: [stage, done, total] });
   try {
     if (req.job === 'build') {
-      host = LocalIndexHost.build(own, other, params, onProgress);
+      host = indexFile ? LocalIndexHost.load(own, other, indexFile, params.efSearch) : LocalIndexHost.build(own, other, params, onProgress);
       return reply({ result: null });
     }
     if (!host) throw new Error(`index-worker: '${req.job}' before 'build'`);
     switch (req.job) {
+      case 'tuneEf': return reply({ result: await host.tuneEf(req.k, req.goal, onProgress) });
       case 'radii': return reply({ result: await host.radii(req.k, onProgress) });
       case 'ballCounts': return reply({ result: await host.ballCounts(req.otherRadii, req.limits, onProgress) });
       case 'secondLook': return reply({ result: await host.secondLook(req.radii, req.found, req.limits, onProgress) });

@@ -20,11 +20,15 @@
  * density becomes a lower bound (a candidate far denser than the reference there). Points an HNSW graph reaches only
  * with a widened search, or not at all, are found by knnRadii (radii.ts; the latter get their radii by exact search);
  * ball queries seldom return them, so their memberships come from the second look.
+ * Before the radii, each index's ef is raised until a sample of its own points' (k+1)-NN matches brute force to the
+ * recall target (ef-tuning.ts; in high dimension a radius a little too large flips many memberships); the ef found
+ * serves the radii, ball queries and second look alike, and `efSearch` says what it was and whether the target was met.
  * Confidence intervals: percentile bootstrap over the per-point indicators (the radii held fixed),
  * 500 resamples, seeded.
  */
 import { bootstrapCi, type Interval } from '../detect/metrics.js';
 import type { OnProgress } from '../progress.js';
+import { DEFAULT_RECALL_TARGET, type EfTuning, type RecallTarget } from './ef-tuning.js';
 import { onBothSides, type IndexPair } from './index-pair.js';
 
 export interface Metric {
@@ -47,6 +51,8 @@ export interface PrdcResult {
   capped: { referenceBalls: number; candidateBalls: number; uncheckedCandidates: number; uncheckedReference: number };
   /** Points each index could not reach from their own position even with a widened search (radii by exact search; knnRadii). */
   unreachable: { reference: number; candidate: number };
+  /** Each index's ef after tuning to the recall target, and the recall measured (ef-tuning.ts). */
+  efSearch: { reference: EfTuning; candidate: EfTuning };
   /** Points reached only by a widened search (radii.ts); ball queries seldom return them, the second look finds them. */
   widened: { reference: number; candidate: number };
   /** Per reference point: its radius, the distance to its nearest candidate, and whether that is inside. */
@@ -69,9 +75,11 @@ export interface PrdcOptions {
   probe?: number;
   /** Largest ball enumerated in full (default 4,096). */
   maxProbe?: number;
+  /** Recall@(k+1) each index's self-queries must reach before the radii (default 0.98, ef up to 3,200, 200 points). */
+  indexRecall?: Partial<RecallTarget>;
   /** Bootstrap seed (default 1). */
   seed?: number;
-  /** Progress of the passes: 'radii', 'ball queries', 'second look' (both sides together). */
+  /** Progress of the passes: 'ef tuning', 'radii', 'ball queries', 'second look' (both sides together). */
   onProgress?: OnProgress;
 }
 
@@ -81,6 +89,9 @@ export async function prdc(pair: IndexPair, options: PrdcOptions): Promise<PrdcR
   const { reference: R, candidate: C } = pair;
   const N = R.size;
   const M = C.size;
+  const goal = { ...DEFAULT_RECALL_TARGET, ...options.indexRecall };
+  const sample = (n: number) => Math.min(n, goal.sample);
+  const [refEf, candEf] = await onBothSides(onProgress, 'ef tuning', [sample(N), sample(M)], (p) => R.tuneEf(k, goal, p), (p) => C.tuneEf(k, goal, p));
   const [refRadii, candRadii] = await onBothSides(onProgress, 'radii', [N, M], (p) => R.radii(k, p), (p) => C.radii(k, p));
   const r = refRadii.radii;
   // Reference balls over the candidates give density, precision and coverage; candidate balls over the reference,
@@ -113,6 +124,7 @@ export async function prdc(pair: IndexPair, options: PrdcOptions): Promise<PrdcR
       uncheckedCandidates: byRef.unchecked, uncheckedReference: byCand.unchecked,
     },
     unreachable: { reference: refRadii.unreachable.length, candidate: candRadii.unreachable.length },
+    efSearch: { reference: refEf, candidate: candEf },
     widened: { reference: refRadii.widened, candidate: candRadii.widened },
     reference: { radius: r, nearestCandidate: byRef.nearest, covered },
     candidate: { balls, inManifold },

@@ -9,6 +9,7 @@ import type { OnProgress } from '../progress.js';
 import { startWorker } from '../worker-script.js';
 import type { IndexParams, Neighbours } from './ann-index.js';
 import type { BallCounts, BallLimits } from './balls.js';
+import type { EfTuning, RecallTarget } from './ef-tuning.js';
 import type { IndexHost } from './index-host.js';
 import type { Radii } from './radii.js';
 import { sharedVectors, type VectorSet } from './vectors.js';
@@ -17,10 +18,13 @@ export interface HostWorkerData {
   own: VectorSet;
   other: VectorSet;
   params: IndexParams;
+  /** An index saved earlier from `own` to load instead of building one. */
+  indexFile?: string;
 }
 
 type Job =
   | { job: 'build' }
+  | { job: 'tuneEf'; k: number; goal: RecallTarget }
   | { job: 'radii'; k: number }
   | { job: 'ballCounts'; otherRadii: Float64Array; limits: BallLimits }
   | { job: 'secondLook'; radii: Float64Array; found: BallCounts; limits: BallLimits }
@@ -73,9 +77,12 @@ export class WorkerIndexHost implements IndexHost {
     worker.on('exit', (code) => failAll(new IndexWorkerError(side, `exited (code ${code}) with jobs unfinished`)));
   }
 
-  /** Starts a worker for the side `side` and builds its index there from `own`'s rows (shared, not copied). */
-  static async start(side: string, own: VectorSet, other: VectorSet, params: IndexParams, onProgress?: OnProgress): Promise<WorkerIndexHost> {
-    const workerData: HostWorkerData = { own: sharedVectors(own), other: sharedVectors(other), params };
+  /**
+   * Starts a worker for the side `side` and builds its index there from `own`'s rows (shared, not copied), or loads
+   * `indexFile` (saved earlier from the same rows).
+   */
+  static async start(side: string, own: VectorSet, other: VectorSet, params: IndexParams, onProgress?: OnProgress, indexFile?: string): Promise<WorkerIndexHost> {
+    const workerData: HostWorkerData = { own: sharedVectors(own), other: sharedVectors(other), params, ...(indexFile ? { indexFile } : {}) };
     const worker = startWorker(import.meta.url, 'index-worker', workerData);
     const host = new WorkerIndexHost(worker, side, own.ids.length);
     try {
@@ -94,6 +101,10 @@ export class WorkerIndexHost implements IndexHost {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, onProgress });
       this.worker.postMessage({ id, ...job } satisfies HostRequest);
     });
+  }
+
+  tuneEf(k: number, goal: RecallTarget, onProgress?: OnProgress): Promise<EfTuning> {
+    return this.call({ job: 'tuneEf', k, goal }, onProgress);
   }
 
   radii(k: number, onProgress?: OnProgress): Promise<Radii> {

@@ -23,7 +23,7 @@ import { applyDetector, type DetectorSpec } from '../detect/detector.js';
 import type { ScoreRow } from '../detect/features.js';
 import { corpusFields, readRun, isScoreDir } from '../detect/scored-input.js';
 import { modelZeroShot, readDetectorFile } from '../detect/detect-corpus.js';
-import type { Metric } from '../coverage/prdc.js';
+import type { Metric, PrdcResult } from '../coverage/prdc.js';
 import { compareHtml } from '../report/reports.js';
 import { corpusDiversity, type Diversity } from './metrics.js';
 
@@ -33,7 +33,8 @@ export interface GenerationEntry {
   documents: number;
   perplexity: number;
   diversity: Diversity;
-  coverage_of_gen0: { precision: Metric; recall: Metric; density: Metric; coverage: Metric } | null;
+  /** ef_tuning: each index's ef and self-query recall (ef-tuning.ts); `reached` false means approximate metrics. */
+  coverage_of_gen0: { precision: Metric; recall: Metric; density: Metric; coverage: Metric; ef_tuning: PrdcResult['efSearch'] } | null;
   flagged_synthetic: { share: number; detector: string } | null;
   early_collapse: string[] | null;
 }
@@ -78,7 +79,7 @@ export async function compareGenerations(gens: string[], out: string, opts: { k?
     let coverage: GenerationEntry['coverage_of_gen0'] = null;
     if (g > 0) {
       const p = await prdc(localPair(anchor, anchorIndex, vectors, AnnIndex.build(vectors)), { k, seed: opts.seed });
-      coverage = { precision: p.precision, recall: p.recall, density: p.density, coverage: p.coverage };
+      coverage = { precision: p.precision, recall: p.recall, density: p.density, coverage: p.coverage, ef_tuning: p.efSearch };
     }
     entries.push({
       generation: g,

@@ -48,7 +48,7 @@ export async function coverageHtml(r: CoverageReport, map: MapPoint[]): Promise<
     {
       heading: 'Fidelity and diversity',
       html: table(['metric', 'value (95% CI)'], [['precision', ci(r.precision)], ['recall', ci(r.recall)], ['density', ci(r.density)], ['coverage', ci(r.coverage)]]) +
-        `<p class="note">k = ${r.k}; ${r.reference.documents} reference and ${r.candidate.documents} candidate documents, ${r.dim}-d; HNSW M ${r.index.m}, efConstruction ${r.index.efConstruction}, efSearch ${r.index.efSearch}, recall@${r.k} vs exact search ${r.index.recall_at_k.toFixed(3)} on ${r.index.recall_sample} queries.</p>`,
+        `<p class="note">k = ${r.k}; ${r.reference.documents} reference and ${r.candidate.documents} candidate documents, ${r.dim}-d; HNSW M ${r.index.m}, efConstruction ${r.index.efConstruction}, efSearch ${r.index.ef_tuning.reference.ef} (reference) and ${r.index.ef_tuning.candidate.ef} (candidate), raised from ${r.index.efSearch} until self-query recall@${r.k + 1} reached ${r.index.ef_tuning.reference.recall.toFixed(3)} and ${r.index.ef_tuning.candidate.recall.toFixed(3)} (target ${r.index.ef_tuning.reference.target})${efCapNote(r)}, recall@${r.k} vs exact search ${r.index.recall_at_k.toFixed(3)} on ${r.index.recall_sample} queries.</p>`,
     },
     { heading: 'Share of documents per reference region', html: `<div class="chart">${shares}</div>` },
     { heading: 'Coverage per region (tails in red)', html: `<div class="chart">${coverage}</div>` },
@@ -142,4 +142,10 @@ export async function compareHtml(l: Ledger): Promise<string> {
     },
   ];
   return page('tailguard compare', 'GEN0 is the human anchor.', sections);
+}
+
+/** Said on the page when an index stopped below the recall target at the ef cap. */
+function efCapNote(r: CoverageReport): string {
+  const short = Object.entries(r.index.ef_tuning).filter(([, e]) => !e.reached).map(([side]) => side);
+  return short.length ? ` <strong>— the ${short.join(' and ')} ${short.length > 1 ? 'indexes' : 'index'} stopped short of the target at the ef cap: radii may be too large, precision and density too high</strong>` : '';
 }

@@ -215,8 +215,30 @@ describe('prdc', () => {
       }
       // Both sides' progress as one stage each, ending at the sum of their sizes.
       const both = ref.ids.length + cand.ids.length;
-      expect(Object.fromEntries(stages)).toEqual({ 'index builds': [both, both], radii: [both, both], 'ball queries': [both, both], 'second look': [both, both] });
+      const sample = Math.min(200, ref.ids.length) + Math.min(200, cand.ids.length); // ef tuning's brute-force sample
+      expect(Object.fromEntries(stages)).toEqual({ 'index builds': [both, both], 'ef tuning': [sample, sample], radii: [both, both], 'ball queries': [both, both], 'second look': [both, both] });
     }
+  });
+
+  it('indexes saved from a pair load into a new one (either thread mode) and give the same numbers; a mismatched file is refused', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tailguard-pair-'));
+    const files = { reference: join(dir, 'r.hnsw'), candidate: join(dir, 'c.hnsw') };
+    const built = await buildIndexPair(ref, noTail, { threads: 1 });
+    await built.reference.save(files.reference);
+    await built.candidate.save(files.candidate);
+    const want = await prdc(built, { k });
+    for (const threads of [1, 2]) {
+      const stages: string[] = [];
+      const loaded = await buildIndexPair(ref, noTail, { threads, indexFiles: files, onProgress: (s) => stages.push(s) });
+      try {
+        expect(await prdc(loaded, { k })).toEqual(want);
+      } finally {
+        await loaded.close();
+      }
+      expect(stages.filter((s) => s === 'index builds').length).toBeLessThanOrEqual(1); // no build progress beyond the start
+    }
+    await expect(buildIndexPair(noTail, ref, { threads: 1, indexFiles: { reference: files.reference } })).rejects.toThrow(/r\.hnsw: an index of 500 × 16-d points, but synthetic has 400 × 16-d/);
+    await expect(buildIndexPair(noTail, ref, { threads: 2, indexFiles: { reference: files.reference } })).rejects.toThrow(/reference index worker: .*an index of 500/);
   });
 
   it('a failing worker job rejects with the side named, and the pair can still be closed', async () => {
@@ -253,7 +275,7 @@ describe('tailguard coverage', () => {
     const candRows = readFileSync(join(dir, 'out', 'candidate.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(candRows[0].id).toBe('0'); // no sidecar: row numbers
     expect(JSON.parse(r.stdout).k).toBe(5);
-    for (const stage of ['index builds: 500 points', 'radii: 500 points', 'ball queries: 500 points', 'second look: 500 points']) {
+    for (const stage of ['index builds: 500 points', 'ef tuning: 400 points', 'radii: 500 points', 'ball queries: 500 points', 'second look: 500 points']) {
       expect(r.stderr).toContain(`tailguard: ${stage}`); // progress, stage by stage (a line each when not a terminal)
     }
     // The region the candidate lacks is found as a tail: absent, with a third of the reference and no coverage.
@@ -264,5 +286,22 @@ describe('tailguard coverage', () => {
     expect(share).toBeLessThan(0.42);
     for (const c of absent) expect(c.coverage).toBe(0);
     expect(report.tails).toEqual(expect.arrayContaining(absent.map((c: { cluster: number }) => c.cluster)));
+  });
+
+  it('an index held below --index-recall by --max-ef-search: exit 0, said on stderr even with --quiet, and in report.json', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tailguard-cov-'));
+    const noise = (n: number, seed: number) => blobs(n, [1], seed, { dim: 48, centresSeed: 3, centreScale: 1, spread: 2 });
+    saveNpy(join(dir, 'ref'), noise(800, 1));
+    saveNpy(join(dir, 'cand'), noise(600, 2));
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), 'coverage', '--reference', join(dir, 'ref.npy'), '--candidate', join(dir, 'cand.npy'), '--out', join(dir, 'out'),
+      '--m', '4', '--ef-construction', '8', '--ef-search', '6', '--max-ef-search', '12', '--index-recall', '0.99', '--clusters', '2', '--quiet'], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const t = JSON.parse(readFileSync(join(dir, 'out', 'report.json'), 'utf8')).index.ef_tuning;
+    for (const side of ['reference', 'candidate']) {
+      expect(t[side]).toMatchObject({ ef: 12, target: 0.99, reached: false, sample: 200 });
+      expect(t[side].tried.map((x: { ef: number }) => x.ef)).toEqual([6, 12]);
+      expect(r.stderr).toContain(`tailguard: the ${side} index reaches self-query recall ${t[side].recall.toFixed(3)} < 0.99 at --max-ef-search 12`);
+    }
+    expect(readFileSync(join(dir, 'out', 'report.html'), 'utf8')).toContain('the reference and candidate indexes stopped short of the target');
   });
 });

@@ -87,11 +87,12 @@ describe('HTML reports in headless Chromium', () => {
       vendi: v, vendi_ci: { lo: v - 1, hi: v + 1 }, vendi_sample: 10, mean_cosine_distance: 0.5,
     });
     const m = (x: number) => ({ value: x, ci: { lo: x - 0.05, hi: x + 0.05 } });
+    const tuned = { ef: 100, recall: 1, sample: 10, target: 0.98, reached: true, tried: [{ ef: 100, recall: 1 }] };
     const ledger: Ledger = {
       tool: 'tailguard', command: 'compare', k: 5, flags: [{ generation: 1, reasons: [`distinct-2 0.800 → 0.500 ${EVIL}`] }],
       generations: [
         { generation: 0, source: `/data/${EVIL}`, documents: 10, perplexity: 40, diversity: div(0.8, 9), coverage_of_gen0: null, flagged_synthetic: null, early_collapse: null },
-        { generation: 1, source: '/data/gen1', documents: 10, perplexity: 30, diversity: div(0.5, 4), coverage_of_gen0: { precision: m(0.9), recall: m(0.5), density: m(1.1), coverage: m(0.6) }, flagged_synthetic: { share: 0.3, detector: 'test' }, early_collapse: ['x'] },
+        { generation: 1, source: '/data/gen1', documents: 10, perplexity: 30, diversity: div(0.5, 4), coverage_of_gen0: { precision: m(0.9), recall: m(0.5), density: m(1.1), coverage: m(0.6), ef_tuning: { reference: tuned, candidate: tuned } }, flagged_synthetic: { share: 0.3, detector: 'test' }, early_collapse: ['x'] },
       ],
     };
     writeFileSync(join(dir, 'compare.html'), await compareHtml(ledger));
