@@ -5,8 +5,10 @@
  * its own child process so that its peak RSS (VmHWM) is its own.
  *
  *   node --import tsx bench/coverage-bench.ts [--sizes 10000,100000,1000000] [--exact-sample 300] [--threads 2] [--index-dir DIR]
+ *     [--index-recall 0.98]
  *
  * --threads 2 (default): each index built and queried on a worker thread of its own, the two at once; 1: all on one.
+ * --index-recall: prdc's recall target for each index's self-queries (default: the tool's, 0.98; ef-tuning.ts).
  * --index-dir: the built indexes are saved there (DIR/{reference,candidate}-N.hnsw, build time in DIR/build-N.json)
  * and loaded instead of built when there already, so a rerun of the metric pass at 1M skips the ~25-min builds.
  *
@@ -23,6 +25,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { exactKnn, recallAgainstExact, recallRows } from '../src/coverage/ann-index.js';
+import { DEFAULT_RECALL_TARGET } from '../src/coverage/ef-tuning.js';
 import { buildIndexPair } from '../src/coverage/index-pair.js';
 import { prdc } from '../src/coverage/prdc.js';
 import { exactRadius } from '../src/coverage/radii.js';
@@ -64,7 +67,7 @@ function logProgress(n: number): OnProgress {
   };
 }
 
-async function one(n: number, exactSample: number, threads: number, indexDir?: string): Promise<Record<string, number>> {
+async function one(n: number, exactSample: number, threads: number, indexRecall: number, indexDir?: string): Promise<Record<string, number>> {
   const k = 5;
   const ref = sharedVectors(mixture(n, 0, 1));
   const cand = sharedVectors(mixture(n, 4, 2));
@@ -90,7 +93,7 @@ async function one(n: number, exactSample: number, threads: number, indexDir?: s
   };
   const [queryPerSecond, recall10] = await speedAndRecall();
   t = performance.now();
-  const res = await prdc(pair, { k, onProgress });
+  const res = await prdc(pair, { k, onProgress, indexRecall: { target: indexRecall } });
   const prdcSeconds = (performance.now() - t) / 1000;
   const [tunedQueryPerSecond, tunedRecall10] = await speedAndRecall();
   await pair.close();
@@ -139,7 +142,7 @@ async function one(n: number, exactSample: number, threads: number, indexDir?: s
     exact = { exact_precision: inside / n, exact_density: balls / (k * n), exact_coverage: covered / n };
   }
   return {
-    n, threads, build_seconds: buildSeconds, build_points_per_second: (2 * n) / buildSeconds, query_per_second: queryPerSecond, recall_at_10: recall10,
+    n, threads, index_recall_target: indexRecall, build_seconds: buildSeconds, build_points_per_second: (2 * n) / buildSeconds, query_per_second: queryPerSecond, recall_at_10: recall10,
     ef_reference: res.efSearch.reference.ef, ef_candidate: res.efSearch.candidate.ef, self_recall_reference: res.efSearch.reference.recall,
     self_recall_candidate: res.efSearch.candidate.recall, tuned_query_per_second: tunedQueryPerSecond, tuned_recall_at_10: tunedRecall10,
     prdc_seconds: prdcSeconds, precision: res.precision.value, recall: res.recall.value, density: res.density.value, coverage: res.coverage.value,
@@ -151,23 +154,23 @@ async function one(n: number, exactSample: number, threads: number, indexDir?: s
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { sizes: { type: 'string', default: '10000,100000,1000000' }, 'exact-sample': { type: 'string', default: '300' }, threads: { type: 'string', default: '2' }, 'index-dir': { type: 'string' }, child: { type: 'string' } } });
+  const { values } = parseArgs({ options: { sizes: { type: 'string', default: '10000,100000,1000000' }, 'exact-sample': { type: 'string', default: '300' }, threads: { type: 'string', default: '2' }, 'index-dir': { type: 'string' }, 'index-recall': { type: 'string', default: String(DEFAULT_RECALL_TARGET.target) }, child: { type: 'string' } } });
   if (values.child) {
-    process.stdout.write(JSON.stringify(await one(Number(values.child), Number(values['exact-sample']), Number(values.threads), values['index-dir'])));
+    process.stdout.write(JSON.stringify(await one(Number(values.child), Number(values['exact-sample']), Number(values.threads), Number(values['index-recall']), values['index-dir'])));
     return;
   }
   const rows: Record<string, number>[] = [];
   for (const n of values.sizes!.split(',').map(Number)) {
     console.error(`coverage bench: N = ${n}`);
-    const r = spawnSync(process.execPath, ['--max-old-space-size=16000', '--import', 'tsx', fileURLToPath(import.meta.url), '--child', String(n), '--exact-sample', values['exact-sample']!, '--threads', values.threads!, ...(values['index-dir'] ? ['--index-dir', values['index-dir']] : [])], { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'] });
+    const r = spawnSync(process.execPath, ['--max-old-space-size=16000', '--import', 'tsx', fileURLToPath(import.meta.url), '--child', String(n), '--exact-sample', values['exact-sample']!, '--threads', values.threads!, '--index-recall', values['index-recall']!, ...(values['index-dir'] ? ['--index-dir', values['index-dir']] : [])], { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'] });
     if (r.status !== 0) throw new Error(`N = ${n} failed (exit ${r.status})`);
     rows.push(JSON.parse(r.stdout) as Record<string, number>);
   }
   const f = (x: number | undefined, d = 3) => (x === undefined ? '—' : x.toLocaleString('en-US', { maximumFractionDigits: d }));
   console.log([
-    '| N (ref = cand) | threads | index builds (pts/s, both) | query k=10 (q/s) | recall@10 | ef tuned (ref / cand) | self-recall@6 (ref / cand) | query k=10 at tuned ef (q/s) | recall@10 at tuned ef | PRDC wall (s) | precision | recall | density | coverage | exact precision / density / coverage | sample: covered = exact | sample: in manifold = exact | sample: ball count error | capped balls | widened / unreachable points | peak RSS (MiB) |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...rows.map((r) => `| ${f(r.n, 0)} | ${f(r.threads, 0)} | ${f(r.build_points_per_second, 0)} | ${f(r.query_per_second, 0)} | ${f(r.recall_at_10)} | ${f(r.ef_reference, 0)} / ${f(r.ef_candidate, 0)} | ${f(r.self_recall_reference)} / ${f(r.self_recall_candidate)} | ${f(r.tuned_query_per_second, 0)} | ${f(r.tuned_recall_at_10)} | ${f(r.prdc_seconds, 1)} | ${f(r.precision)} | ${f(r.recall)} | ${f(r.density)} | ${f(r.coverage)} | ${r.exact_precision === undefined ? '—' : `${f(r.exact_precision)} / ${f(r.exact_density)} / ${f(r.exact_coverage)}`} | ${f(r.coverage_indicator_agreement)} (${r.coverage_sample}) | ${f(r.precision_indicator_agreement)} | ${f(r.balls_mean_abs_error)} | ${f(r.capped_balls, 0)} | ${f(r.widened_points, 0)} / ${f(r.unreachable_points, 0)} | ${f(r.peak_rss_mib, 0)} |`),
+    '| N (ref = cand) | threads | index builds (pts/s, both) | query k=10 (q/s) | recall@10 | self-recall target | ef tuned (ref / cand) | self-recall@6 (ref / cand) | query k=10 at tuned ef (q/s) | recall@10 at tuned ef | PRDC wall (s) | precision | recall | density | coverage | exact precision / density / coverage | sample: covered = exact | sample: in manifold = exact | sample: ball count error | capped balls | widened / unreachable points | peak RSS (MiB) |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map((r) => `| ${f(r.n, 0)} | ${f(r.threads, 0)} | ${f(r.build_points_per_second, 0)} | ${f(r.query_per_second, 0)} | ${f(r.recall_at_10)} | ${f(r.index_recall_target)} | ${f(r.ef_reference, 0)} / ${f(r.ef_candidate, 0)} | ${f(r.self_recall_reference)} / ${f(r.self_recall_candidate)} | ${f(r.tuned_query_per_second, 0)} | ${f(r.tuned_recall_at_10)} | ${f(r.prdc_seconds, 1)} | ${f(r.precision)} | ${f(r.recall)} | ${f(r.density)} | ${f(r.coverage)} | ${r.exact_precision === undefined ? '—' : `${f(r.exact_precision)} / ${f(r.exact_density)} / ${f(r.exact_coverage)}`} | ${f(r.coverage_indicator_agreement)} (${r.coverage_sample}) | ${f(r.precision_indicator_agreement)} | ${f(r.balls_mean_abs_error)} | ${f(r.capped_balls, 0)} | ${f(r.widened_points, 0)} / ${f(r.unreachable_points, 0)} | ${f(r.peak_rss_mib, 0)} |`),
   ].join('\n'));
 }
 
