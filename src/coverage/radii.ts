@@ -2,6 +2,12 @@
  * k-NN radii of an indexed set: the distance from each point to its k-th nearest other point of the same set (the
  * balls of Naeem et al.'s metrics, prdc.ts).
  *
+ * Each self-query asks for 4(k+1) points (the search's cost is set by ef, not by how many it returns) and offers the
+ * querying point to the lists of all it returns: a search from a point's own position can miss neighbours whose own
+ * searches find it (a point whose graph links lead away from its neighbourhood would otherwise get a radius far too
+ * large, and a ball holding thousands of the other set's points). Asking for more than k+1 matters because the
+ * relation is not symmetric: in high dimension many points are among the k nearest of few others.
+ *
  * HNSW leaves a few points poorly linked (~0.2% in clustered 256-d data): a query, even from the point's own
  * position, never reaches them. Left alone, such a point gets a radius far too large (its query lands in another
  * region; one such ball can hold thousands of points) and is missing from its neighbours' lists (their radii too
@@ -67,13 +73,19 @@ class NearestLists {
 export function knnRadii(set: VectorSet, index: AnnIndex, k: number, onProgress?: OnProgress, stage = 'radii'): Radii {
   const n = set.ids.length;
   const lists = new NearestLists(n, k);
-  /** Fills point i's list from the index; false when the query did not find the point itself. */
+  /**
+   * Fills point i's list from the index, and puts i in the lists of the points found (a search from i's position can
+   * miss neighbours whose own searches find i); false when the query did not find the point itself.
+   */
   const query = (i: number): boolean => {
-    const nb = index.knn(row(set, i), k + 1);
+    const nb = index.knn(row(set, i), 4 * (k + 1));
     // A copy of the point at distance 0 shows the query reached the right place too (duplicates are common).
     if (!nb.ids.includes(i) && nb.distances[0] !== 0) return false;
-    lists.clear(i);
-    nb.ids.forEach((j, t) => { if (j !== i) lists.insert(i, j, nb.distances[t]!); });
+    nb.ids.forEach((j, t) => {
+      if (j === i) return;
+      lists.insert(i, j, nb.distances[t]!);
+      lists.insert(j, i, nb.distances[t]!);
+    });
     return true;
   };
   let missed: number[] = [];
@@ -127,7 +139,6 @@ function placeExactly(set: VectorSet, lists: NearestLists, unreachable: number[]
 function wideQuery(set: VectorSet, index: AnnIndex, k: number, lists: NearestLists, u: number): boolean {
   const nb = index.knn(row(set, u), Math.max(4 * k, 32), WIDE_EF);
   if (!nb.ids.includes(u) && nb.distances[0] !== 0) return false;
-  lists.clear(u);
   nb.ids.forEach((j, t) => {
     if (j === u) return;
     lists.insert(u, j, nb.distances[t]!);

@@ -139,6 +139,22 @@ describe('prdc', () => {
     expect(Array.from(gotR.reference.covered)).toEqual(want.covered);
   });
 
+  it('a point whose own search misses its neighbours gets its radius from theirs, which find it', () => {
+    // An index whose search from point 5's position returns point 5 and then only far points (links leading away).
+    const exact = exactRadii(ref, k);
+    const astray = (index: AnnIndex): AnnIndex => Object.assign(Object.create(index) as AnnIndex, {
+      knn: (q: number[], kk: number, ef?: number) => {
+        const nb = index.knn(q, kk, ef);
+        if (nb.ids[0] !== 5 || nb.distances[0] !== 0) return nb;
+        const far = index.knn(q, 60, ef);
+        return { ids: [5, ...far.ids.slice(60 - kk + 1)], distances: [0, ...far.distances.slice(60 - kk + 1)] };
+      },
+    });
+    const radii = knnRadii(ref, astray(AnnIndex.build(ref)), k);
+    expect(radii.unreachable).toEqual([]);
+    radii.radii.forEach((r, i) => expect(r).toBeCloseTo(exact[i]!, 6));
+  });
+
   it('exact copies of a point are not mistaken for unreachable points', async () => {
     const copies = clustered(200, [1, 1], 8);
     for (let i = 1; i < 30; i++) copies.data.copyWithin(i * DIM, 0, DIM); // rows 0..29 identical
