@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { coverageRun, type CoverageReport } from '../coverage/coverage-run.js';
 import { DEFAULT_INDEX_PARAMS } from '../coverage/ann-index.js';
 import { defaultCoverageThreads } from '../coverage/index-pair.js';
-import { DEFAULT_RECALL_TARGET } from '../coverage/ef-tuning.js';
+import { DEFAULT_RECALL_TARGET, shortOfTarget } from '../coverage/ef-tuning.js';
 import { numberBetween, positiveInt } from './option-parsers.js';
 import { stageProgress } from './progress.js';
 
@@ -91,6 +91,6 @@ function cappedWarning(c: CoverageReport['capped'], maxProbe: number): string {
 }
 
 function efWarning(t: CoverageReport['index']['ef_tuning'], maxEf: number): string {
-  return Object.entries(t).filter(([, e]) => !e.reached).map(([side, e]) =>
+  return shortOfTarget(t).map(([side, e]) =>
     `tailguard: the ${side} index reaches self-query recall ${e.recall.toFixed(3)} < ${e.target} at --max-ef-search ${maxEf}: radii may be too large (precision and density high); raise --max-ef-search or --m\n`).join('');
 }

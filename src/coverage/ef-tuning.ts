@@ -66,3 +66,8 @@ export function tuneEfSearch(index: AnnIndex, set: VectorSet, k: number, goal: R
     ef = Math.min(2 * ef, goal.maxEf);
   }
 }
+
+/** The sides whose index stopped below the target at the ef cap (their metrics are approximate). */
+export function shortOfTarget(t: { reference: EfTuning; candidate: EfTuning }): ['reference' | 'candidate', EfTuning][] {
+  return (['reference', 'candidate'] as const).filter((side) => !t[side].reached).map((side) => [side, t[side]]);
+}

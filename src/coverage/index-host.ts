@@ -39,6 +39,11 @@ export class LocalIndexHost implements IndexHost {
     return new LocalIndexHost(own, AnnIndex.build(own, params, onProgress, stage), other);
   }
 
+  /** Loads `indexFile` when given (saved earlier from `own`'s rows; `params.efSearch` applies), else builds. */
+  static open(own: VectorSet, other: VectorSet, params: IndexParams, indexFile?: string, onProgress?: OnProgress): LocalIndexHost {
+    return indexFile ? LocalIndexHost.load(own, other, indexFile, params.efSearch) : LocalIndexHost.build(own, other, params, onProgress);
+  }
+
   /** Over an index saved earlier (AnnIndex.save) from `own`'s rows; `efSearch` replaces the saved one when given. */
   static load(own: VectorSet, other: VectorSet, path: string, efSearch?: number): LocalIndexHost {
     const index = AnnIndex.load(path, efSearch);

@@ -36,9 +36,8 @@ export async function buildIndexPair(reference: VectorSet, candidate: VectorSet,
   const [onRef, onCand] = asOneStage(opts.onProgress, 'index builds', [reference.ids.length, candidate.ids.length]);
   const files = opts.indexFiles ?? {};
   if (threads === 1) {
-    const local = (own: VectorSet, other: VectorSet, file: string | undefined, p?: OnProgress) =>
-      file ? LocalIndexHost.load(own, other, file, params.efSearch) : LocalIndexHost.build(own, other, params, p);
-    return localHosts(local(reference, candidate, files.reference, onRef), local(candidate, reference, files.candidate, onCand));
+    const ref = LocalIndexHost.open(reference, candidate, params, files.reference, onRef);
+    return localHosts(ref, LocalIndexHost.open(candidate, reference, params, files.candidate, onCand));
   }
   const started = await Promise.allSettled([
     WorkerIndexHost.start('reference', reference, candidate, params, onRef, files.reference),

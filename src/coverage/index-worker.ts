@@ -15,7 +15,7 @@ port.on('message', async (req: HostRequest) => {
   const onProgress = (stage: string, done: number, total: number) => reply({ progress: [stage, done, total] });
   try {
     if (req.job === 'build') {
-      host = indexFile ? LocalIndexHost.load(own, other, indexFile, params.efSearch) : LocalIndexHost.build(own, other, params, onProgress);
+      host = LocalIndexHost.open(own, other, params, indexFile, onProgress);
       return reply({ result: null });
     }
     if (!host) throw new Error(`index-worker: '${req.job}' before 'build'`);

@@ -4,9 +4,9 @@
  *
  * Each self-query asks for 4(k+1) points (the search's cost is set by ef, not by how many it returns) and offers the
  * querying point to the lists of all it returns: a search from a point's own position can miss neighbours whose own
- * searches find it (a point whose graph links lead away from its neighbourhood would otherwise get a radius far too
- * large, and a ball holding thousands of the other set's points). Asking for more than k+1 matters because the
- * relation is not symmetric: in high dimension many points are among the k nearest of few others.
+ * searches find it. Asking for more than k+1 matters because the relation is not symmetric: in high dimension many
+ * points are among the k nearest of few others. (Measured: at 100k points it corrects a few radii; at 1M it changes
+ * almost none, so it is not what leaves some balls enormous there; bench/RESULTS.md.)
  *
  * HNSW leaves a few points poorly linked (~0.2% in clustered 256-d data): a query, even from the point's own
  * position, never reaches them. Left alone, such a point gets a radius far too large (its query lands in another

@@ -1,5 +1,6 @@
 /** The HTML reports of `coverage`, `weights` and `compare` (html.ts renders; these choose what to show). */
 import type { CoverageReport } from '../coverage/coverage-run.js';
+import { shortOfTarget } from '../coverage/ef-tuning.js';
 import type { Ledger } from '../diversity/compare.js';
 import type { WeightsReport } from '../weights/weights-run.js';
 import { chartSvg, escapeHtml, page, table, type Cell, type Section } from './html.js';
@@ -146,6 +147,6 @@ export async function compareHtml(l: Ledger): Promise<string> {
 
 /** Said on the page when an index stopped below the recall target at the ef cap. */
 function efCapNote(r: CoverageReport): string {
-  const short = Object.entries(r.index.ef_tuning).filter(([, e]) => !e.reached).map(([side]) => side);
+  const short = shortOfTarget(r.index.ef_tuning).map(([side]) => side);
   return short.length ? ` <strong>— the ${short.join(' and ')} ${short.length > 1 ? 'indexes' : 'index'} stopped short of the target at the ef cap: radii may be too large, precision and density too high</strong>` : '';
 }
