@@ -21,6 +21,7 @@ import { DEFAULT_INDEX_PARAMS, recallAgainstExact, recallRows, type IndexParams 
 import type { EfTuning, RecallTarget } from './ef-tuning.js';
 import { buildIndexPair } from './index-pair.js';
 import { prdc, type Metric, type PrdcResult } from './prdc.js';
+import type { Radii } from './radii.js';
 import { coverageHtml, type MapPoint } from '../report/reports.js';
 import { pca2 } from '../report/pca.js';
 import { assignAll, clusterTable, kmeans, perCluster, type ClusterRow } from './clusters.js';
@@ -75,6 +76,8 @@ export interface CoverageReport {
     unreachable: { reference: number; candidate: number };
     /** Points reached only by a search with a much wider candidate list (radii.ts). */
     widened_search: { reference: number; candidate: number };
+    /** Radii that stood out from their neighbours' and were recomputed by exact search, and how many that made smaller (radii.ts). */
+    radius_outliers: { reference: Radii['outliers']; candidate: Radii['outliers'] };
   };
   /** Regions of the reference (k-means): shares, coverage within each, examples; the thin and absent ones are the tails. */
   clusters: (ClusterRow & { coverage: number; example_texts: (string | null)[] })[];
@@ -135,7 +138,9 @@ export async function coverageRun(opts: CoverageOptions): Promise<CoverageReport
     recall: res.recall,
     density: res.density,
     coverage: res.coverage,
-    index: { ...params, ef_tuning: res.efSearch, recall_at_k: recallAtK, recall_sample: recallQueries.length, unreachable: res.unreachable, widened_search: res.widened },
+    index: { ...params, ef_tuning: res.efSearch, recall_at_k: recallAtK, recall_sample: recallQueries.length, unreachable: res.unreachable, widened_search: res.widened,
+      radius_outliers: res.radiusOutliers,
+    },
     clusters: examples.rows,
     tails: reg.tails,
     ...(examples.missing ? { example_texts_missing: examples.missing } : {}),

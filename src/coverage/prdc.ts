@@ -19,7 +19,8 @@
  * stay exact unless that check is capped as well (counted in `capped`), coverage (nearest point only) is unaffected, and
  * density becomes a lower bound (a candidate far denser than the reference there). Points an HNSW graph reaches only
  * with a widened search, or not at all, are found by knnRadii (radii.ts; the latter get their radii by exact search);
- * ball queries seldom return them, so their memberships come from the second look.
+ * ball queries seldom return them, so their memberships come from the second look. A radius that stands out from
+ * its neighbours' is checked again (a wide search, then exact search where that finds it too large; radii.ts).
  * Before the radii, each index's ef is raised until a sample of its own points' (k+1)-NN matches brute force to the
  * recall target (ef-tuning.ts; in high dimension a radius a little too large flips many memberships); the ef found
  * serves the radii, ball queries and second look alike, and `efSearch` says what it was and whether the target was met.
@@ -30,6 +31,7 @@ import { bootstrapCi, type Interval } from '../detect/metrics.js';
 import type { OnProgress } from '../progress.js';
 import { DEFAULT_RECALL_TARGET, type EfTuning, type RecallTarget } from './ef-tuning.js';
 import { onBothSides, type IndexPair } from './index-pair.js';
+import type { Radii } from './radii.js';
 
 export interface Metric {
   value: number;
@@ -55,6 +57,8 @@ export interface PrdcResult {
   efSearch: { reference: EfTuning; candidate: EfTuning };
   /** Points reached only by a widened search (radii.ts); ball queries seldom return them, the second look finds them. */
   widened: { reference: number; candidate: number };
+  /** Radii that stood out from their neighbours' and were recomputed by exact search, and how many that made smaller (radii.ts). */
+  radiusOutliers: { reference: Radii['outliers']; candidate: Radii['outliers'] };
   /** Per reference point: its radius, the distance to its nearest candidate, and whether that is inside. */
   reference: { radius: Float64Array; nearestCandidate: Float64Array; covered: Uint8Array };
   /** Per candidate: reference balls holding it (density contribution ×k) and whether any does. */
@@ -126,6 +130,7 @@ export async function prdc(pair: IndexPair, options: PrdcOptions): Promise<PrdcR
     unreachable: { reference: refRadii.unreachable.length, candidate: candRadii.unreachable.length },
     efSearch: { reference: refEf, candidate: candEf },
     widened: { reference: refRadii.widened, candidate: candRadii.widened },
+    radiusOutliers: { reference: refRadii.outliers, candidate: candRadii.outliers },
     reference: { radius: r, nearestCandidate: byRef.nearest, covered },
     candidate: { balls, inManifold },
   };

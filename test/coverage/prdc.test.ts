@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { AnnIndex, exactKnn, recallAtK } from '../../src/coverage/ann-index.js';
 import { buildIndexPair, localPair } from '../../src/coverage/index-pair.js';
 import { prdc, type PrdcOptions } from '../../src/coverage/prdc.js';
-import { exactRadii, knnRadii, WIDE_EF } from '../../src/coverage/radii.js';
+import { exactRadii, knnRadii, radiusOutliers, WIDE_EF } from '../../src/coverage/radii.js';
 import { row, type VectorSet } from '../../src/coverage/vectors.js';
 import { blobs, saveNpy } from './synthetic.js';
 
@@ -153,6 +153,48 @@ describe('prdc', () => {
     const radii = knnRadii(ref, astray(AnnIndex.build(ref)), k);
     expect(radii.unreachable).toEqual([]);
     radii.radii.forEach((r, i) => expect(r).toBeCloseTo(exact[i]!, 6));
+  });
+
+  it('a radius far above its neighbours\' is recomputed by exact search', () => {
+    // Point 5's own search returns it and then only far points, and no other point's ordinary search returns it: its
+    // radius comes out too large and the reverse lists cannot mend it; nor can a wider search through the same index.
+    const exact = exactRadii(ref, k);
+    const blind = (index: AnnIndex): AnnIndex => Object.assign(Object.create(index) as AnnIndex, {
+      knn: (q: number[], kk: number, ef = 0) => {
+        const nb = index.knn(q, kk + 1, ef);
+        if (nb.ids[0] === 5 && nb.distances[0] === 0) {
+          const far = index.knn(q, 60, ef);
+          return { ids: [5, ...far.ids.slice(60 - kk + 1)], distances: [0, ...far.distances.slice(60 - kk + 1)] };
+        }
+        const keep = nb.ids.map((_, t) => t).filter((t) => nb.ids[t] !== 5).slice(0, kk);
+        return { ids: keep.map((t) => nb.ids[t]!), distances: keep.map((t) => nb.distances[t]!) };
+      },
+    });
+    const radii = knnRadii(ref, blind(AnnIndex.build(ref)), k);
+    expect(radii.unreachable).toEqual([]);
+    expect(radii.outliers.flagged).toBeGreaterThanOrEqual(1);
+    expect(radii.outliers.corrected).toBeGreaterThanOrEqual(1);
+    radii.radii.forEach((r, i) => expect(r).toBeCloseTo(exact[i]!, 6)); // point 5's, and its neighbours' (which lacked it)
+    // On an honest index nothing is corrected.
+    expect(knnRadii(ref, refIndex, k).outliers.corrected).toBe(0);
+  });
+
+  it('radius outliers: ratio to the neighbours\' median radius, against the set\'s typical ratio, largest first, capped', () => {
+    // k = 2; point 0's radius is 2 where its neighbours' are 1; point 3's is 1.05× (within 10% of typical: not flagged).
+    const lists = (radius: number[], ids: number[]) => ({ ids: Int32Array.from(ids), radius: (i: number) => radius[i]! });
+    const six = lists([2, 1, 1, 1.05, 1, 1], [1, 2, 0, 2, 0, 1, 4, 5, 3, 5, 3, 4]);
+    expect(radiusOutliers(six, 6, 2)).toEqual([0]);
+    expect(radiusOutliers(six, 6, 2, [0])).toEqual([]);
+    // The same shape at twice the typical ratio (every radius 1.5× its neighbours'): relative to that, only 0 again.
+    const scaled = lists([3, 1, 1, 1, 1, 1], [1, 2, 0, 2, 0, 1, 4, 5, 3, 5, 3, 4]);
+    expect(radiusOutliers(scaled, 6, 2)).toEqual([0]);
+    // 10,000 points in a ring, each listing the next two, radius 1; every 50th point (200) stands out, a little more
+    // the later it comes: the cap (1% = 100) keeps the 100 largest.
+    const ring = Array.from({ length: 10_000 }, (_, i) => (i % 50 === 0 ? 2 + i / 1e4 : 1));
+    const flagged = radiusOutliers(lists(ring, ring.flatMap((_, i) => [(i + 1) % 1e4, (i + 2) % 1e4])), 1e4, 2);
+    expect(flagged).toHaveLength(100);
+    expect(flagged[0]).toBe(9950);
+    expect(flagged.every((i) => i % 50 === 0 && i >= 5000)).toBe(true);
   });
 
   it('exact copies of a point are not mistaken for unreachable points', async () => {
