@@ -37,6 +37,8 @@ export function coverageCommand(): Command {
         'gives the index\'s recall@k against exact search on a sample. Each index\'s --ef-search is doubled until\n' +
         'a sample of its points\' k+1 nearest neighbours match brute force to --index-recall (in high dimension a\n' +
         'radius a little too large flips many memberships): slower on hard data, and said when the cap is hit.\n' +
+        'A radius that stands out from its neighbours\' (the search missed the nearest points) is recomputed by\n' +
+        'exact search (at most 1% of a set; report.json index.radius_outliers).\n' +
         'Example documents of each reference region come with the start of their texts when the reference\'s\n' +
         'corpus can be read (a score directory\'s run.json names it; an .npy\'s X.jsonl may carry a text field).',
     )
@@ -65,12 +67,15 @@ export function coverageCommand(): Command {
       // Said even with --quiet: it qualifies the numbers.
       process.stderr.write(cappedWarning(r.capped, r.max_probe) + efWarning(r.index.ef_tuning, flags.maxEfSearch));
       if (!flags.quiet) {
+        const { reference: ro, candidate: co } = r.index.radius_outliers;
+        const outliers = { flagged: ro.flagged + co.flagged, corrected: ro.corrected + co.corrected };
         const f = (m: { value: number; ci: { lo: number; hi: number } }) => `${m.value.toFixed(3)} (${m.ci.lo.toFixed(3)}–${m.ci.hi.toFixed(3)})`;
         process.stderr.write(
           `tailguard: ${r.reference.documents} reference, ${r.candidate.documents} candidate documents, k = ${r.k}\n` +
             `tailguard: precision ${f(r.precision)}, recall ${f(r.recall)}, density ${f(r.density)}, coverage ${f(r.coverage)}\n` +
             `tailguard: index recall@${r.k} vs exact search ${r.index.recall_at_k.toFixed(3)} on ${r.index.recall_sample} queries; ` +
-            `ef ${r.index.ef_tuning.reference.ef} (reference), ${r.index.ef_tuning.candidate.ef} (candidate) for self-query recall ≥ ${r.index.ef_tuning.reference.target}\n` +
+            `ef ${r.index.ef_tuning.reference.ef} (reference), ${r.index.ef_tuning.candidate.ef} (candidate) for self-query recall ≥ ${r.index.ef_tuning.reference.target}; ` +
+            `${outliers.flagged} outlying radii recomputed by exact search, ${outliers.corrected} of them too large\n` +
             `tailguard: ${r.tails.length} of ${r.clusters.length} reference regions are thin or absent in the candidate` +
             (r.tails.length ? ` (${r.tails.map((t) => `#${t}: ${(100 * r.clusters[t]!.reference_share).toFixed(1)}% of the reference, ${r.clusters[t]!.status}`).join('; ')})` : '') + '\n',
         );

@@ -327,6 +327,10 @@ describe('tailguard coverage', () => {
     expect(report.index.recall_at_k).toBeGreaterThan(0.9);
     expect(report.max_probe).toBe(4096);
     expect(report.capped).toEqual({ reference_balls: 0, candidate_balls: 0, unchecked_candidates: 0, unchecked_reference: 0 });
+    // An honest index on easy data: outlying radii may be rechecked, none found too large.
+    for (const side of ['reference', 'candidate']) expect(report.index.radius_outliers[side].corrected).toBe(0);
+    const { reference: ro, candidate: co } = report.index.radius_outliers;
+    expect(r.stderr).toContain(`${ro.flagged + co.flagged} outlying radii recomputed by exact search, 0 of them too large`);
     const refRows = readFileSync(join(dir, 'out', 'reference.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(refRows).toHaveLength(300);
     expect(refRows[0].id).toBe('ref-p0');
