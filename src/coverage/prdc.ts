@@ -20,7 +20,7 @@
  * density becomes a lower bound (a candidate far denser than the reference there). Points an HNSW graph reaches only
  * with a widened search, or not at all, are found by knnRadii (radii.ts; the latter get their radii by exact search);
  * ball queries seldom return them, so their memberships come from the second look. A radius that stands out from
- * its neighbours' is checked again (a wide search, then exact search where that finds it too large; radii.ts).
+ * its neighbours' (the search reached the point but missed its nearest neighbours) is recomputed by exact search.
  * Before the radii, each index's ef is raised until a sample of its own points' (k+1)-NN matches brute force to the
  * recall target (ef-tuning.ts; in high dimension a radius a little too large flips many memberships); the ef found
  * serves the radii, ball queries and second look alike, and `efSearch` says what it was and whether the target was met.
