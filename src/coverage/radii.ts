@@ -24,6 +24,7 @@
  * from its neighbours' (`radiusOutliers`), and those points get exact search too. (A second, wider HNSW search is no
  * check: where the first missed, it may miss again and confirm the wrong radius.)
  */
+import { quantileSorted } from '../detect/metrics.js';
 import { stageReporter, type OnProgress } from '../progress.js';
 import { exactKnn, type AnnIndex } from './ann-index.js';
 import { row, squaredDistance, subset, type VectorSet } from './vectors.js';
@@ -159,16 +160,12 @@ export function radiusOutliers(lists: { ids: Int32Array; radius(i: number): numb
     ratio[i] = mid ? radii[i]! / mid : NaN;
   }
   for (const u of skip) ratio[u] = NaN;
-  const typical = median(ratio.filter((x) => x > 0));
+  const comparable = ratio.filter((x) => x > 0).sort();
+  if (!comparable.length) return [];
+  const typical = quantileSorted(comparable, 0.5);
   const outstanding = Array.from({ length: n }, (_, i) => i).filter((i) => ratio[i]! >= OUTLIER_RATIO * typical);
   outstanding.sort((a, b) => ratio[b]! - ratio[a]!);
   return outstanding.slice(0, Math.max(OUTLIER_MIN, Math.ceil(OUTLIER_SHARE * n)));
-}
-
-function median(v: Float64Array): number {
-  if (!v.length) return NaN;
-  const sorted = v.slice().sort();
-  return sorted[(sorted.length - 1) >> 1]!;
 }
 
 /**
