@@ -27,6 +27,7 @@
 import { quantileSorted } from '../detect/metrics.js';
 import { stageReporter, type OnProgress } from '../progress.js';
 import { exactKnn, type AnnIndex } from './ann-index.js';
+import { dotChunks, dotErrorBound } from './dot-products.js';
 import { row, squaredDistance, subset, type VectorSet } from './vectors.js';
 
 export interface Radii {
@@ -43,7 +44,7 @@ export interface Radii {
  * A radius this many times its neighbours' median radius, relative to the set's typical such ratio, is checked again
  * (see `radiusOutliers`).
  */
-export const OUTLIER_RATIO = 1.1;
+export const OUTLIER_RATIO = 1.07;
 /** At most this share of a set is checked again (the largest ratios), and at least `OUTLIER_MIN` points may be. */
 export const OUTLIER_SHARE = 0.01;
 export const OUTLIER_MIN = 64;
@@ -81,6 +82,11 @@ class NearestLists {
     this.dist.fill(Infinity, i * this.k, (i + 1) * this.k);
   }
 
+  /** The k-th distance, Infinity while the list has fewer than k. */
+  kth(i: number): number {
+    return this.dist[i * this.k + this.k - 1]!;
+  }
+
   /** The k-th distance, or the farthest there is when the set has k or fewer other points (0 when none). */
   radius(i: number): number {
     for (let t = this.k - 1; t >= 0; t--) if (this.dist[i * this.k + t]! < Infinity) return this.dist[i * this.k + t]!;
@@ -88,7 +94,7 @@ class NearestLists {
   }
 }
 
-export function knnRadii(set: VectorSet, index: AnnIndex, k: number, onProgress?: OnProgress, stage = 'radii'): Radii {
+export async function knnRadii(set: VectorSet, index: AnnIndex, k: number, onProgress?: OnProgress, stage = 'radii'): Promise<Radii> {
   const n = set.ids.length;
   const lists = new NearestLists(n, k);
   /**
@@ -120,7 +126,7 @@ export function knnRadii(set: VectorSet, index: AnnIndex, k: number, onProgress?
   missed = missed.filter((u) => !wideQuery(set, index, k, lists, u));
   const flagged = radiusOutliers(lists, n, k, missed);
   const before = flagged.map((i) => lists.radius(i));
-  placeExactly(set, lists, [...missed, ...flagged]);
+  await placeExactly(set, lists, [...missed, ...flagged]);
   // hnswlib's distances are float32, the exact ones float64: only a real change counts.
   const corrected = flagged.filter((i, t) => lists.radius(i) < before[t]! * (1 - 1e-5));
   return {
@@ -170,10 +176,13 @@ export function radiusOutliers(lists: { ids: Int32Array; radius(i: number): numb
 
 /**
  * The exact search for points whose lists no index search can be trusted for (unreachable, or radius outliers): their
- * own lists, and their place in every other point's list. One pass over the set for a block of them at a time (the
- * block's rows stay in cache while the set streams by).
+ * own lists, and their place in every other point's list. One pass over the set per block of them, its distances from
+ * ONNX Runtime's float32 dot products (dot-products.ts); a pair is recomputed in float64 only when, within the
+ * products' rounding error, it could enter the block point's list or the other point's — so every list ends as a
+ * float64 loop over all pairs would leave it.
  */
-function placeExactly(set: VectorSet, lists: NearestLists, rows: number[]): void {
+async function placeExactly(set: VectorSet, lists: NearestLists, rows: number[]): Promise<void> {
+  if (!rows.length) return;
   const { data, dim } = set;
   const n = set.ids.length;
   const isExact = new Uint8Array(n);
@@ -181,20 +190,51 @@ function placeExactly(set: VectorSet, lists: NearestLists, rows: number[]): void
     isExact[u] = 1;
     lists.clear(u);
   }
-  const BLOCK = 256;
-  for (let b0 = 0; b0 < rows.length; b0 += BLOCK) {
-    const block = rows.slice(b0, b0 + BLOCK);
-    const blockRows = subset(set, block).data;
-    for (let i = 0; i < n; i++) {
-      for (let b = 0; b < block.length; b++) {
-        const u = block[b]!;
-        if (u === i) continue;
-        const d = Math.sqrt(squaredDistance(data, i, blockRows, b, dim));
-        lists.insert(u, i, d);
-        if (!isExact[i]) lists.insert(i, u, d);
+  const norm = rowNorms(set);
+  const slack = 2 * dotErrorBound(dim);
+  for (let b0 = 0; b0 < rows.length; b0 += EXACT_BLOCK) {
+    const block = rows.slice(b0, b0 + EXACT_BLOCK);
+    const q = block.length;
+    const queries = subset(set, block).data;
+    const qNorm = Float64Array.from(block, (u) => norm[u]!);
+    // Squared k-th distance of each block point's list so far: a pair farther than that and than the other point's
+    // k-th changes neither list.
+    const blockBound = new Float64Array(q).fill(Infinity);
+    for await (const { start, rows: m, dots } of dotChunks(set, queries)) {
+      for (let r = 0; r < m; r++) {
+        const i = start + r;
+        const ni = norm[i]!;
+        let rowBound = isExact[i] ? -Infinity : lists.kth(i) ** 2;
+        for (let t = 0; t < q; t++) {
+          const lower = ni * ni + qNorm[t]! * qNorm[t]! - 2 * dots[r * q + t]! - slack * ni * qNorm[t]!;
+          if (lower > blockBound[t]! && lower > rowBound) continue;
+          const u = block[t]!;
+          if (u === i) continue;
+          const d = Math.sqrt(squaredDistance(data, i, queries, t, dim));
+          lists.insert(u, i, d);
+          blockBound[t] = lists.kth(u) ** 2;
+          if (!isExact[i]) {
+            lists.insert(i, u, d);
+            rowBound = lists.kth(i) ** 2;
+          }
+        }
       }
     }
   }
+}
+
+/** Query rows per pass of the exact search over the whole set. */
+const EXACT_BLOCK = 256;
+
+/** Euclidean norm of each row. */
+function rowNorms(set: VectorSet): Float64Array {
+  const norms = new Float64Array(set.ids.length);
+  for (let i = 0; i < norms.length; i++) {
+    let s = 0;
+    for (let j = i * set.dim; j < (i + 1) * set.dim; j++) s += set.data[j]! * set.data[j]!;
+    norms[i] = Math.sqrt(s);
+  }
+  return norms;
 }
 
 /**

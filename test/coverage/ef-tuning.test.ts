@@ -62,17 +62,17 @@ describe('tuneEfSearch', () => {
     expect(t).toMatchObject({ ef: 6, reached: true });
   });
 
-  it('once tuned, nearly every radius is the exact one (and none is smaller)', () => {
+  it('once tuned, nearly every radius is the exact one (and none is smaller)', async () => {
     const exact = exactRadii(hard, k);
-    const share = (index: AnnIndex) => {
-      const r = knnRadii(hard, index, k).radii;
+    const share = async (index: AnnIndex) => {
+      const r = (await knnRadii(hard, index, k)).radii;
       r.forEach((x, i) => expect(x).toBeGreaterThanOrEqual(exact[i]! * (1 - 1e-6)));
       return r.filter((x, i) => Math.abs(x - exact[i]!) <= 1e-6 * exact[i]!).length / r.length;
     };
-    const untuned = share(AnnIndex.build(hard, sparse));
+    const untuned = await share(AnnIndex.build(hard, sparse));
     const index = AnnIndex.build(hard, sparse);
     tuneEfSearch(index, hard, k, { target: 0.99, maxEf: 3200, sample: 100 });
-    const tuned = share(index);
+    const tuned = await share(index);
     expect(untuned).toBeLessThan(0.7);
     expect(tuned).toBeGreaterThan(0.95);
   });
