@@ -89,7 +89,7 @@ async function one(n: number, exactSample: number, threads: number, indexRecall:
     const t0 = performance.now();
     await pair.reference.knn(queries, 10);
     const qps = queries.length / ((performance.now() - t0) / 1000);
-    return [qps, recallAgainstExact(ref, cand, recallQueries, await pair.reference.knn(recallQueries, 10), 10)] as const;
+    return [qps, await recallAgainstExact(ref, cand, recallQueries, await pair.reference.knn(recallQueries, 10), 10)] as const;
   };
   const [queryPerSecond, recall10] = await speedAndRecall();
   t = performance.now();

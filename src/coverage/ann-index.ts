@@ -6,7 +6,9 @@ import { writeFileSync, readFileSync } from 'node:fs';
 import hnswlib from 'hnswlib-node';
 import { UsageError } from '../errors.js';
 import { stageReporter, type OnProgress } from '../progress.js';
-import { row, squaredDistance, type VectorSet } from './vectors.js';
+import { exactNeighbours } from './exact-search.js';
+import { NearestLists } from './nearest-lists.js';
+import { row, squaredDistance, subset, type VectorSet } from './vectors.js';
 
 export interface IndexParams {
   /** Graph degree (hnswlib M, default 16). */
@@ -92,25 +94,13 @@ export class AnnIndex {
   }
 }
 
-/** Exact k nearest neighbours by brute force (for recall checks, points the index cannot reach, and small sets). */
+/** Exact k nearest neighbours of one query by a float64 loop over the set (checks, small sets; many queries: exact-search.ts). */
 export function exactKnn(set: VectorSet, query: ArrayLike<number>, k: number): Neighbours {
   const kk = Math.min(k, set.ids.length);
-  // The k best so far, ascending: one insertion per point that beats the worst, so O(N·d + N·k) without sorting N.
-  const ids: number[] = [];
-  const d2: number[] = [];
-  for (let i = 0; i < set.ids.length; i++) {
-    const d = squaredDistance(set.data, i, query, 0, set.dim);
-    if (ids.length === kk && d >= d2[kk - 1]!) continue;
-    let at = ids.length === kk ? kk - 1 : ids.length;
-    while (at > 0 && d2[at - 1]! > d) {
-      d2[at] = d2[at - 1]!;
-      ids[at] = ids[at - 1]!;
-      at--;
-    }
-    d2[at] = d;
-    ids[at] = i;
-  }
-  return { ids, distances: d2.map(Math.sqrt) };
+  if (!kk) return { ids: [], distances: [] };
+  const list = new NearestLists(1, kk);
+  for (let i = 0; i < set.ids.length; i++) list.insert(0, i, Math.sqrt(squaredDistance(set.data, i, query, 0, set.dim)));
+  return list.neighbours(0);
 }
 
 /** Up to `sample` evenly spaced rows of `n`: the queries of a recall check. */
@@ -122,19 +112,20 @@ export function recallRows(n: number, sample: number): number[] {
 }
 
 /** Mean share of the exact k nearest neighbours in `found` (the index's answers to the query rows `rows`). */
-export function recallAgainstExact(indexed: VectorSet, queries: VectorSet, rows: number[], found: Neighbours[], k: number): number {
+export async function recallAgainstExact(indexed: VectorSet, queries: VectorSet, rows: number[], found: Neighbours[], k: number): Promise<number> {
+  const exact = await exactNeighbours(indexed, subset(queries, rows).data, k);
   let hit = 0;
   let total = 0;
-  rows.forEach((i, t) => {
-    const exact = new Set(exactKnn(indexed, row(queries, i), k).ids);
-    for (const id of found[t]!.ids) if (exact.has(id)) hit++;
+  rows.forEach((_, t) => {
+    const ids = new Set(exact[t]!.ids);
+    for (const id of found[t]!.ids) if (ids.has(id)) hit++;
     total += Math.min(k, indexed.ids.length);
   });
   return total ? hit / total : 1;
 }
 
 /** Mean share of the exact k nearest neighbours the index returns, over `sample` queries drawn from `queries`. */
-export function recallAtK(index: AnnIndex, indexed: VectorSet, queries: VectorSet, k: number, sample: number): number {
+export async function recallAtK(index: AnnIndex, indexed: VectorSet, queries: VectorSet, k: number, sample: number): Promise<number> {
   const rows = recallRows(queries.ids.length, sample);
   return recallAgainstExact(indexed, queries, rows, rows.map((i) => index.knn(row(queries, i), k)), k);
 }

@@ -103,7 +103,7 @@ export async function coverageRun(opts: CoverageOptions): Promise<CoverageReport
   try {
     res = await prdc(pair, { k, seed: opts.seed, maxProbe: opts.maxProbe, indexRecall: opts.indexRecall, onProgress: opts.onProgress });
     await pair.reference.save(join(out, 'reference.hnsw'));
-    recallAtK = recallAgainstExact(ref, cand, recallQueries, await pair.reference.knn(recallQueries, k), k);
+    recallAtK = await recallAgainstExact(ref, cand, recallQueries, await pair.reference.knn(recallQueries, k), k);
   } finally {
     await pair.close();
   }

@@ -1,10 +1,10 @@
 /**
  * Every dot product between a set's rows and a block of query rows, a chunk of the set at a time, from ONNX Runtime's
- * MatMul: the exact passes (radii.ts) compare a block of points with a whole set, and MLAS's float32 GEMM does that
+ * MatMul: exact search (exact-search.ts) compares a block of points with a whole set, and MLAS's float32 GEMM does that
  * ~60× faster than a JS loop (measured here: ~2 s against ~130 s for 1M × 256 rows × 256 queries on one core).
  *
- * The products are float32 sums, so a caller that needs exact distances screens with `dotErrorBound` and recomputes
- * in float64 only the pairs that may matter: the results are then those of a float64 loop over every pair.
+ * The products are float32 sums: exact-search.ts screens with `dotErrorBound` and recomputes in float64 only the pairs
+ * that may matter.
  */
 import * as ort from 'onnxruntime-node';
 import { GraphBuilder } from '../lm/onnx/graph-builder.js';
@@ -37,13 +37,6 @@ function dotSession(): Promise<ort.InferenceSession> {
     return ort.InferenceSession.create(model, { intraOpNumThreads: 1, interOpNumThreads: 1, logSeverityLevel: 3, graphOptimizationLevel: 'all' });
   })();
   return session;
-}
-
-/** Releases this thread's session (workers end with their thread; the main thread may call this when done). */
-export async function releaseDotSession(): Promise<void> {
-  const s = session;
-  session = undefined;
-  if (s) await (await s).release();
 }
 
 /**

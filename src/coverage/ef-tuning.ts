@@ -8,8 +8,9 @@
  * ef, 2·ef, 4·ef, … until their recall reaches the target or ef reaches its cap. The index keeps the ef found.
  */
 import { stageReporter, type OnProgress } from '../progress.js';
-import { exactKnn, recallRows, type AnnIndex } from './ann-index.js';
-import { row, type VectorSet } from './vectors.js';
+import { recallRows, type AnnIndex } from './ann-index.js';
+import { exactNeighbours } from './exact-search.js';
+import { row, subset, type VectorSet } from './vectors.js';
 
 export interface RecallTarget {
   /** Recall@(k+1) of self-queries the index must reach (0: keep the configured ef, measure only). */
@@ -35,17 +36,16 @@ export interface EfTuning {
   tried: { ef: number; recall: number }[];
 }
 
-export function tuneEfSearch(index: AnnIndex, set: VectorSet, k: number, goal: RecallTarget, onProgress?: OnProgress, stage = 'ef tuning'): EfTuning {
+export async function tuneEfSearch(
+  index: AnnIndex, set: VectorSet, k: number, goal: RecallTarget, onProgress?: OnProgress, stage = 'ef tuning',
+): Promise<EfTuning> {
   const rows = recallRows(set.ids.length, goal.sample);
   const kk = Math.min(k + 1, set.ids.length);
   const tick = stageReporter(onProgress, stage, rows.length);
   // The exact (k+1)-th distance per sample point (the point itself first, at 0): a neighbour found no farther is
   // right, whichever of several equidistant points it is.
-  const kth = rows.map((i, t) => {
-    const d = exactKnn(set, row(set, i), kk).distances;
-    tick(t);
-    return d[kk - 1]!;
-  });
+  const kth = (await exactNeighbours(set, subset(set, rows).data, kk)).map((nb) => nb.distances[kk - 1]!);
+  tick(rows.length - 1);
   const recallAt = (ef: number): number => {
     let hits = 0;
     rows.forEach((i, t) => {

@@ -15,8 +15,8 @@
  * relinks them) and queried again; then searched for with a much wider candidate list (`WIDE_EF`), which reaches
  * nearly all of the rest: they take their own list from that search and their place in the lists of the points it
  * returned. The few still unreachable are handled by exact search — their own radius, and their place in every other
- * point's list — a pass over the whole set per block of them (the last resort: at 1M points, these and the radius
- * outliers below, ~2,000 points in all, took 9.5 of the metric pass's 77 minutes).
+ * point's list — a pass over the whole set per block of 256 of them (exact-search.ts: ONNX Runtime's matrix product
+ * gives the distances, ~4 s per block at 1M × 256-d on one core).
  *
  * A search can also reach the point and still miss its nearest neighbours (in a tight cluster, where every point is
  * about as far as every other, greedy search has little to go on). In high dimension that is what does the harm: a
@@ -27,8 +27,9 @@
 import { quantileSorted } from '../detect/metrics.js';
 import { stageReporter, type OnProgress } from '../progress.js';
 import { exactKnn, type AnnIndex } from './ann-index.js';
-import { dotChunks, dotErrorBound } from './dot-products.js';
-import { row, squaredDistance, subset, type VectorSet } from './vectors.js';
+import { scanNearPairs } from './exact-search.js';
+import { NearestLists } from './nearest-lists.js';
+import { row, subset, type VectorSet } from './vectors.js';
 
 export interface Radii {
   radii: Float64Array;
@@ -42,7 +43,9 @@ export interface Radii {
 
 /**
  * A radius this many times its neighbours' median radius, relative to the set's typical such ratio, is checked again
- * (see `radiusOutliers`).
+ * (see `radiusOutliers`). Measured on 1M points of the bench's 256-d mixture (bench/RESULTS.md): radii more than 5%
+ * too large — the ones that hold many times k of the other set — begin at a ratio of 1.07; below it the errors were
+ * ≤ 1.1% (a neighbour or two past the k-th). 1.07 flags ≈0.5% of that set.
  */
 export const OUTLIER_RATIO = 1.07;
 /** At most this share of a set is checked again (the largest ratios), and at least `OUTLIER_MIN` points may be. */
@@ -51,48 +54,6 @@ export const OUTLIER_MIN = 64;
 
 /** hnswlib's ef for the search that looks for a point ordinary queries do not reach. */
 export const WIDE_EF = 2000;
-
-/** Each point's k nearest others (ids and distances, ascending), so an unreachable point can be slotted in later. */
-class NearestLists {
-  readonly ids: Int32Array;
-  readonly dist: Float64Array;
-
-  constructor(n: number, private readonly k: number) {
-    this.ids = new Int32Array(n * k).fill(-1);
-    this.dist = new Float64Array(n * k).fill(Infinity);
-  }
-
-  /** Adds `j` at distance `d` to point i's list, unless it is there already or farther than the k-th. */
-  insert(i: number, j: number, d: number): void {
-    const base = i * this.k;
-    if (d >= this.dist[base + this.k - 1]!) return;
-    for (let t = 0; t < this.k; t++) if (this.ids[base + t] === j) return;
-    let at = this.k - 1;
-    while (at > 0 && this.dist[base + at - 1]! > d) {
-      this.dist[base + at] = this.dist[base + at - 1]!;
-      this.ids[base + at] = this.ids[base + at - 1]!;
-      at--;
-    }
-    this.dist[base + at] = d;
-    this.ids[base + at] = j;
-  }
-
-  clear(i: number): void {
-    this.ids.fill(-1, i * this.k, (i + 1) * this.k);
-    this.dist.fill(Infinity, i * this.k, (i + 1) * this.k);
-  }
-
-  /** The k-th distance, Infinity while the list has fewer than k. */
-  kth(i: number): number {
-    return this.dist[i * this.k + this.k - 1]!;
-  }
-
-  /** The k-th distance, or the farthest there is when the set has k or fewer other points (0 when none). */
-  radius(i: number): number {
-    for (let t = this.k - 1; t >= 0; t--) if (this.dist[i * this.k + t]! < Infinity) return this.dist[i * this.k + t]!;
-    return 0;
-  }
-}
 
 export async function knnRadii(set: VectorSet, index: AnnIndex, k: number, onProgress?: OnProgress, stage = 'radii'): Promise<Radii> {
   const n = set.ids.length;
@@ -176,65 +137,24 @@ export function radiusOutliers(lists: { ids: Int32Array; radius(i: number): numb
 
 /**
  * The exact search for points whose lists no index search can be trusted for (unreachable, or radius outliers): their
- * own lists, and their place in every other point's list. One pass over the set per block of them, its distances from
- * ONNX Runtime's float32 dot products (dot-products.ts); a pair is recomputed in float64 only when, within the
- * products' rounding error, it could enter the block point's list or the other point's — so every list ends as a
- * float64 loop over all pairs would leave it.
+ * own lists, and their place in every other point's list (exact-search.ts: a pass over the set per 256 of them).
  */
 async function placeExactly(set: VectorSet, lists: NearestLists, rows: number[]): Promise<void> {
   if (!rows.length) return;
-  const { data, dim } = set;
-  const n = set.ids.length;
-  const isExact = new Uint8Array(n);
+  const isExact = new Uint8Array(set.ids.length);
   for (const u of rows) {
     isExact[u] = 1;
     lists.clear(u);
   }
-  const norm = rowNorms(set);
-  const slack = 2 * dotErrorBound(dim);
-  for (let b0 = 0; b0 < rows.length; b0 += EXACT_BLOCK) {
-    const block = rows.slice(b0, b0 + EXACT_BLOCK);
-    const q = block.length;
-    const queries = subset(set, block).data;
-    const qNorm = Float64Array.from(block, (u) => norm[u]!);
-    // Squared k-th distance of each block point's list so far: a pair farther than that and than the other point's
-    // k-th changes neither list.
-    const blockBound = new Float64Array(q).fill(Infinity);
-    for await (const { start, rows: m, dots } of dotChunks(set, queries)) {
-      for (let r = 0; r < m; r++) {
-        const i = start + r;
-        const ni = norm[i]!;
-        let rowBound = isExact[i] ? -Infinity : lists.kth(i) ** 2;
-        for (let t = 0; t < q; t++) {
-          const lower = ni * ni + qNorm[t]! * qNorm[t]! - 2 * dots[r * q + t]! - slack * ni * qNorm[t]!;
-          if (lower > blockBound[t]! && lower > rowBound) continue;
-          const u = block[t]!;
-          if (u === i) continue;
-          const d = Math.sqrt(squaredDistance(data, i, queries, t, dim));
-          lists.insert(u, i, d);
-          blockBound[t] = lists.kth(u) ** 2;
-          if (!isExact[i]) {
-            lists.insert(i, u, d);
-            rowBound = lists.kth(i) ** 2;
-          }
-        }
-      }
-    }
-  }
-}
-
-/** Query rows per pass of the exact search over the whole set. */
-const EXACT_BLOCK = 256;
-
-/** Euclidean norm of each row. */
-function rowNorms(set: VectorSet): Float64Array {
-  const norms = new Float64Array(set.ids.length);
-  for (let i = 0; i < norms.length; i++) {
-    let s = 0;
-    for (let j = i * set.dim; j < (i + 1) * set.dim; j++) s += set.data[j]! * set.data[j]!;
-    norms[i] = Math.sqrt(s);
-  }
-  return norms;
+  const bound = new Float64Array(rows.length).fill(Infinity);
+  const rowBound = (i: number) => (isExact[i] ? -Infinity : lists.kth(i) ** 2);
+  await scanNearPairs(set, subset(set, rows).data, bound, rowBound, (i, t, d) => {
+    const u = rows[t]!;
+    if (u === i) return;
+    lists.insert(u, i, d);
+    bound[t] = lists.kth(u) ** 2;
+    if (!isExact[i]) lists.insert(i, u, d);
+  });
 }
 
 /**

@@ -31,10 +31,10 @@ function referenceRecall(set: VectorSet, index: AnnIndex, rows: number[], ef: nu
 }
 
 describe('tuneEfSearch', () => {
-  it('doubles ef until the sample reaches the target, and the index keeps that ef', () => {
+  it('doubles ef until the sample reaches the target, and the index keeps that ef', async () => {
     const index = AnnIndex.build(hard, sparse);
     const rows = recallRows(hard.ids.length, 100);
-    const t = tuneEfSearch(index, hard, k, { target: 0.99, maxEf: 3200, sample: 100 });
+    const t = await tuneEfSearch(index, hard, k, { target: 0.99, maxEf: 3200, sample: 100 });
     expect(t.tried[0]!.recall).toBeLessThan(0.9); // the configured ef is far from enough here
     expect(t.tried.map((x) => x.ef)).toEqual(t.tried.map((_, s) => 6 * 2 ** s));
     const same = AnnIndex.build(hard, sparse); // hnswlib builds deterministically (fixed seed, one thread)
@@ -46,18 +46,18 @@ describe('tuneEfSearch', () => {
     expect(index.params.efSearch).toBe(t.ef);
   });
 
-  it('stops at the cap and says the target was not reached', () => {
+  it('stops at the cap and says the target was not reached', async () => {
     const index = AnnIndex.build(hard, sparse);
-    const t = tuneEfSearch(index, hard, k, { target: 1, maxEf: 20, sample: 50 });
+    const t = await tuneEfSearch(index, hard, k, { target: 1, maxEf: 20, sample: 50 });
     expect(t.tried.map((x) => x.ef)).toEqual([6, 12, 20]);
     expect(t).toMatchObject({ ef: 20, reached: false, target: 1 });
     expect(t.recall).toBeLessThan(1);
     expect(index.params.efSearch).toBe(20);
   });
 
-  it('target 0 measures the configured ef and keeps it', () => {
+  it('target 0 measures the configured ef and keeps it', async () => {
     const index = AnnIndex.build(hard, sparse);
-    const t = tuneEfSearch(index, hard, k, { target: 0, maxEf: 3200, sample: 50 });
+    const t = await tuneEfSearch(index, hard, k, { target: 0, maxEf: 3200, sample: 50 });
     expect(t.tried).toHaveLength(1);
     expect(t).toMatchObject({ ef: 6, reached: true });
   });
@@ -71,7 +71,7 @@ describe('tuneEfSearch', () => {
     };
     const untuned = await share(AnnIndex.build(hard, sparse));
     const index = AnnIndex.build(hard, sparse);
-    tuneEfSearch(index, hard, k, { target: 0.99, maxEf: 3200, sample: 100 });
+    await tuneEfSearch(index, hard, k, { target: 0.99, maxEf: 3200, sample: 100 });
     const tuned = await share(index);
     expect(untuned).toBeLessThan(0.7);
     expect(tuned).toBeGreaterThan(0.95);

@@ -249,7 +249,7 @@ describe('prdc', () => {
   });
 
   it('index recall@k against exact search, saved and reloaded', async () => {
-    expect(recallAtK(refIndex, ref, full, 10, 50)).toBeGreaterThan(0.95);
+    expect(await recallAtK(refIndex, ref, full, 10, 50)).toBeGreaterThan(0.95);
     const dir = mkdtempSync(join(tmpdir(), 'tailguard-hnsw-'));
     refIndex.save(join(dir, 'i.hnsw'));
     const again = AnnIndex.load(join(dir, 'i.hnsw'));

@@ -1,10 +1,12 @@
 /**
- * The exact passes' dot products (ONNX Runtime MatMul, chunk by chunk) against a float64 loop, within the error bound
- * the passes screen with; and the exact pass itself: with every point unreachable, every radius is brute force's.
+ * Exact search by matrix products: the dot products (ONNX Runtime MatMul, chunk by chunk) against a float64 loop,
+ * within the error bound the search screens with; its k-NN lists against a float64 loop over every pair, query by
+ * query; and the radii's exact pass: with every point unreachable, every radius is brute force's.
  */
 import { describe, expect, it } from 'vitest';
-import { AnnIndex } from '../../src/coverage/ann-index.js';
+import { AnnIndex, exactKnn } from '../../src/coverage/ann-index.js';
 import { dotChunks, dotErrorBound } from '../../src/coverage/dot-products.js';
+import { exactNeighbours } from '../../src/coverage/exact-search.js';
 import { exactRadii, knnRadii } from '../../src/coverage/radii.js';
 import { sharedVectors, subset } from '../../src/coverage/vectors.js';
 import { blobs } from './synthetic.js';
@@ -48,6 +50,18 @@ describe('dot products for exact search', () => {
     for await (const c of dotChunks(set, new Float32Array(0))) chunks.push(c);
     for await (const c of dotChunks(subset(set, []), subset(set, [1]).data)) chunks.push(c);
     expect(chunks).toEqual([]);
+  });
+
+  it('k nearest of many queries (two blocks) equal a float64 loop\'s, ties and copies included; k above the set size', async () => {
+    const withCopies = subset(set, [...Array.from({ length: 300 }, (_, i) => i), 4, 4, 10]);
+    const queries = subset(withCopies, [...Array.from({ length: 290 }, (_, i) => i), 4, 301, 10, 10]).data;
+    const got = await exactNeighbours(withCopies, queries, 7);
+    expect(got).toHaveLength(294);
+    got.forEach((nb, t) => expect(nb).toEqual(exactKnn(withCopies, queries.subarray(t * set.dim, (t + 1) * set.dim), 7)));
+    const few = subset(set, [0, 1, 2]);
+    expect(await exactNeighbours(few, subset(set, [5]).data, 10)).toEqual([exactKnn(few, subset(set, [5]).data, 10)]);
+    expect((await exactNeighbours(few, subset(set, [5]).data, 10))[0]!.ids).toHaveLength(3);
+    expect(await exactNeighbours(subset(set, []), subset(set, [5, 6]).data, 3)).toEqual([{ ids: [], distances: [] }, { ids: [], distances: [] }]);
   });
 
   it('an index that reaches no point: every radius by the exact pass, equal to brute force to the last bit', async () => {
