@@ -18,6 +18,7 @@ interface CoverageFlags {
   indexRecall: number;
   maxEfSearch: number;
   clusters: number;
+  referenceIndex?: string;
   maxProbe: number;
   threads: number;
   json?: boolean;
@@ -33,7 +34,8 @@ export function coverageCommand(): Command {
         'N×d; ids from X.jsonl beside X.npy, field id, else row numbers). Neighbours come from HNSW indexes\n' +
         '(hnswlib): no N×M matrix, so millions of documents fit on one machine. Writes OUT/report.json,\n' +
         'OUT/reference.jsonl (per reference document: covered, radius, nearest candidate), OUT/candidate.jsonl (per\n' +
-        'candidate: density, in the reference manifold) and the reference index (OUT/reference.hnsw). report.json\n' +
+        'candidate: density, in the reference manifold) and the reference index (OUT/reference.hnsw: reuse it with\n' +
+        '--reference-index to check other candidates against the same reference without building it again). report.json\n' +
         'gives the index\'s recall@k against exact search on a sample. Each index\'s --ef-search is doubled until\n' +
         'a sample of its points\' k+1 nearest neighbours match brute force to --index-recall (in high dimension a\n' +
         'radius a little too large flips many memberships): slower on hard data, and said when the cap is hit.\n' +
@@ -51,6 +53,7 @@ export function coverageCommand(): Command {
     .option('--ef-search <n>', 'HNSW query-time candidate list', positiveInt('--ef-search'), DEFAULT_INDEX_PARAMS.efSearch)
     .option('--index-recall <x>', 'recall@(k+1) of self-queries each index must reach (ef doubled until it does; 0: keep --ef-search)', numberBetween('--index-recall', 0, 1, { closed: true }), DEFAULT_RECALL_TARGET.target)
     .option('--max-ef-search <n>', 'largest ef tried for --index-recall', positiveInt('--max-ef-search'), DEFAULT_RECALL_TARGET.maxEf)
+    .option('--reference-index <file>', 'load the reference index saved by an earlier run over the same reference (its OUT/reference.hnsw) instead of building it')
     .option('--clusters <n>', 'k-means regions of the reference for the tail table', positiveInt('--clusters'), 32)
     .option('--max-probe <n>', 'largest k-NN ball enumerated in full; larger ones are counted to it (density a lower bound) and reported', positiveInt('--max-probe'), 4096)
     .option('--threads <n>', '1: all on one thread; 2: each index built and queried on a worker thread of its own, the two at once', oneOrTwo, defaultCoverageThreads())
@@ -59,7 +62,7 @@ export function coverageCommand(): Command {
     .action(async (flags: CoverageFlags) => {
       const progress = stageProgress({ quiet: !!flags.quiet, tty: process.stderr.isTTY === true });
       const r = await coverageRun({
-        reference: flags.reference, candidate: flags.candidate, out: flags.out, k: flags.k, clusters: flags.clusters, maxProbe: flags.maxProbe, threads: flags.threads, onProgress: progress.onProgress,
+        reference: flags.reference, candidate: flags.candidate, out: flags.out, referenceIndex: flags.referenceIndex, k: flags.k, clusters: flags.clusters, maxProbe: flags.maxProbe, threads: flags.threads, onProgress: progress.onProgress,
         index: { m: flags.m, efConstruction: flags.efConstruction, efSearch: flags.efSearch },
         indexRecall: { target: flags.indexRecall, maxEf: flags.maxEfSearch },
       }).finally(() => progress.stop());

@@ -62,13 +62,24 @@ export class AnnIndex {
     writeFileSync(`${path}.json`, JSON.stringify({ dim: this.dim, size: this.size, ...this.params }));
   }
 
+  /** An index saved by `save` (the file and its `.json` beside it). */
   static load(path: string, efSearch?: number): AnnIndex {
-    const meta = JSON.parse(readFileSync(`${path}.json`, 'utf8')) as IndexParams & { dim: number; size: number };
-    const index = new hnswlib.HierarchicalNSW('l2', meta.dim);
-    index.readIndexSync(path);
+    const { index, meta } = readSaved(path);
     const params = { m: meta.m, efConstruction: meta.efConstruction, efSearch: efSearch ?? meta.efSearch };
     index.setEf(params.efSearch);
     return new AnnIndex(index, meta.dim, meta.size, params);
+  }
+
+  /**
+   * The first row of `set` (of up to `sample` evenly spaced ones) that differs from the vector this index stores under
+   * its number, or -1 when all agree: an index saved from other rows of the same size and dimension is refused.
+   */
+  firstMismatch(set: VectorSet, sample = 32): number {
+    for (const i of recallRows(set.ids.length, sample)) {
+      const stored = this.index.getPoint(i);
+      if (stored.some((x, j) => Math.fround(x) !== set.data[i * set.dim + j])) return i;
+    }
+    return -1;
   }
 
   /**
@@ -91,6 +102,19 @@ export class AnnIndex {
     // hnswlib's 'l2' is the squared distance; results come farthest first in some versions: sort.
     const order = r.neighbors.map((_, i) => i).sort((a, b) => r.distances[a]! - r.distances[b]!);
     return { ids: order.map((i) => r.neighbors[i]!), distances: order.map((i) => Math.sqrt(Math.max(0, r.distances[i]!))) };
+  }
+}
+
+type SavedMeta = IndexParams & { dim: number; size: number };
+
+function readSaved(path: string): { index: hnswlib.HierarchicalNSW; meta: SavedMeta } {
+  try {
+    const meta = JSON.parse(readFileSync(`${path}.json`, 'utf8')) as SavedMeta;
+    const index = new hnswlib.HierarchicalNSW('l2', meta.dim);
+    index.readIndexSync(path);
+    return { index, meta };
+  } catch (err) {
+    throw new UsageError(`${path}: cannot load it as a tailguard index (the file and ${path}.json beside it, from an earlier run): ${(err as Error).message}`, { cause: err });
   }
 }
 

@@ -42,6 +42,8 @@ export interface CoverageOptions {
   threads?: number;
   /** Progress of the long stages (index builds, radii, ball queries, second look), e.g. for stderr. */
   onProgress?: OnProgress;
+  /** An index saved earlier from the same reference rows (a run's `reference.hnsw`), loaded instead of built. */
+  referenceIndex?: string;
   /** Queries for the index's recall@k check against exact search (default 200). */
   recallSample?: number;
   /** k-means regions of the reference for the tail table (default 32). */
@@ -97,7 +99,8 @@ export async function coverageRun(opts: CoverageOptions): Promise<CoverageReport
   const out = resolve(opts.out);
   mkdirSync(out, { recursive: true });
   const recallQueries = recallRows(cand.ids.length, opts.recallSample ?? 200);
-  const pair = await buildIndexPair(ref, cand, { params, threads: opts.threads, onProgress: opts.onProgress });
+  const indexFiles = opts.referenceIndex ? { reference: resolve(opts.referenceIndex) } : undefined;
+  const pair = await buildIndexPair(ref, cand, { params, threads: opts.threads, onProgress: opts.onProgress, indexFiles });
   let res: PrdcResult;
   let recallAtK: number;
   try {

@@ -50,6 +50,8 @@ export class LocalIndexHost implements IndexHost {
     if (index.size !== own.ids.length || index.dim !== own.dim) {
       throw new UsageError(`${path}: an index of ${index.size} × ${index.dim}-d points, but ${own.source} has ${own.ids.length} × ${own.dim}-d`);
     }
+    const differs = index.firstMismatch(own);
+    if (differs >= 0) throw new UsageError(`${path}: not an index of ${own.source}: its point ${differs} is not that row`);
     return new LocalIndexHost(own, index, other);
   }
 

@@ -350,6 +350,30 @@ describe('tailguard coverage', () => {
     expect(report.tails).toEqual(expect.arrayContaining(absent.map((c: { cluster: number }) => c.cluster)));
   });
 
+  it('--reference-index loads the index an earlier run saved: same numbers; one of other rows or a missing file is refused (exit 2)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tailguard-cov-'));
+    const ref = clustered(300, [1, 1, 1], 5);
+    saveNpy(join(dir, 'ref'), ref);
+    saveNpy(join(dir, 'cand'), clustered(200, [1, 1, 0], 6));
+    saveNpy(join(dir, 'other'), clustered(300, [1, 1, 1], 9));
+    const cli = (reference: string, out: string, ...more: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), 'coverage',
+      '--reference', join(dir, reference), '--candidate', join(dir, 'cand.npy'), '--out', join(dir, out), '--clusters', '3', '--quiet', ...more], { cwd: ROOT, encoding: 'utf8' });
+    const metrics = (out: string) => {
+      const r = JSON.parse(readFileSync(join(dir, out, 'report.json'), 'utf8'));
+      return [r.precision, r.recall, r.density, r.coverage, r.index.unreachable];
+    };
+    expect(cli('ref.npy', 'first').status).toBe(0);
+    const again = cli('ref.npy', 'again', '--reference-index', join(dir, 'first', 'reference.hnsw'));
+    expect(again.status, again.stderr).toBe(0);
+    expect(metrics('again')).toEqual(metrics('first'));
+    const other = cli('other.npy', 'other', '--reference-index', join(dir, 'first', 'reference.hnsw'));
+    expect(other.status).toBe(2);
+    expect(other.stderr).toMatch(/reference\.hnsw: not an index of .*other\.npy: its point 0 is not that row/);
+    const missing = cli('ref.npy', 'missing', '--reference-index', join(dir, 'nowhere.hnsw'));
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/nowhere\.hnsw: cannot load it as a tailguard index/);
+  });
+
   it('an index held below --index-recall by --max-ef-search: exit 0, said on stderr even with --quiet, and in report.json', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tailguard-cov-'));
     const noise = (n: number, seed: number) => blobs(n, [1], seed, { dim: 48, centresSeed: 3, centreScale: 1, spread: 2 });
