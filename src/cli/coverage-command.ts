@@ -55,7 +55,7 @@ export function coverageCommand(): Command {
     .option('--max-ef-search <n>', 'largest ef tried for --index-recall', positiveInt('--max-ef-search'), DEFAULT_RECALL_TARGET.maxEf)
     .option('--reference-index <file>', 'load the reference index saved by an earlier run over the same reference (its OUT/reference.hnsw) instead of building it')
     .option('--clusters <n>', 'k-means regions of the reference for the tail table', positiveInt('--clusters'), 32)
-    .option('--max-probe <n>', 'largest k-NN ball enumerated in full; larger ones are counted to it (density a lower bound) and reported', positiveInt('--max-probe'), 4096)
+    .option('--max-probe <n>', 'largest k-NN ball enumerated by index queries; larger ones are counted exactly (up to 1% of a side), beyond that to this many (density a lower bound) and reported', positiveInt('--max-probe'), 4096)
     .option('--threads <n>', '1: all on one thread; 2: each index built and queried on a worker thread of its own, the two at once', oneOrTwo, defaultCoverageThreads())
     .option('--json', 'print report.json to stdout')
     .option('-q, --quiet', 'no progress or report on stderr')
@@ -72,13 +72,16 @@ export function coverageCommand(): Command {
       if (!flags.quiet) {
         const { reference: ro, candidate: co } = r.index.radius_outliers;
         const outliers = { flagged: ro.flagged + co.flagged, corrected: ro.corrected + co.corrected };
+        const { reference: re, candidate: ce } = r.exact_balls;
+        const exactBalls = { counted: re.counted + ce.counted, shrunk: re.shrunk + ce.shrunk };
         const f = (m: { value: number; ci: { lo: number; hi: number } }) => `${m.value.toFixed(3)} (${m.ci.lo.toFixed(3)}–${m.ci.hi.toFixed(3)})`;
         process.stderr.write(
           `tailguard: ${r.reference.documents} reference, ${r.candidate.documents} candidate documents, k = ${r.k}\n` +
             `tailguard: precision ${f(r.precision)}, recall ${f(r.recall)}, density ${f(r.density)}, coverage ${f(r.coverage)}\n` +
             `tailguard: index recall@${r.k} vs exact search ${r.index.recall_at_k.toFixed(3)} on ${r.index.recall_sample} queries; ` +
             `ef ${r.index.ef_tuning.reference.ef} (reference), ${r.index.ef_tuning.candidate.ef} (candidate) for self-query recall ≥ ${r.index.ef_tuning.reference.target}; ` +
-            `${outliers.flagged} outlying radii recomputed by exact search, ${outliers.corrected} of them too large\n` +
+            `${outliers.flagged} outlying radii recomputed by exact search, ${outliers.corrected} of them too large` +
+            (exactBalls.counted ? `; ${exactBalls.counted} balls over --max-probe ${r.max_probe} points counted exactly, ${exactBalls.shrunk} of their radii too large` : '') + '\n' +
             `tailguard: ${r.tails.length} of ${r.clusters.length} reference regions are thin or absent in the candidate` +
             (r.tails.length ? ` (${r.tails.map((t) => `#${t}: ${(100 * r.clusters[t]!.reference_share).toFixed(1)}% of the reference, ${r.clusters[t]!.status}`).join('; ')})` : '') + '\n',
         );

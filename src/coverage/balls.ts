@@ -6,6 +6,7 @@
  */
 import { stageReporter, type OnProgress } from '../progress.js';
 import { AnnIndex, type Neighbours } from './ann-index.js';
+import { scanNearPairs } from './exact-search.js';
 import { row, subset, type VectorSet } from './vectors.js';
 
 export interface BallLimits {
@@ -67,6 +68,32 @@ export function ballCounts(
     tick(c);
   }
   return { counts, nearest, cappedRows };
+}
+
+/**
+ * Balls that held more than `maxProbe` points, counted again exactly: `rows` (centre rows, from `found.cappedRows`)
+ * with their radii `exactRadii` (exact search on their own side; the radii they were queried with, `radii`, may have
+ * been too large). Their capped members are taken back — the same query to the same index gives the same answer —
+ * and every member point within the exact radius is counted by exact search (exact-search.ts), however many there are.
+ * Returns `found` updated, without those rows in `cappedRows`.
+ */
+export async function recountBalls(
+  centres: VectorSet, radii: Float64Array, rows: number[], exactRadii: Float64Array, members: VectorSet, memberIndex: AnnIndex, found: BallCounts, limits: BallLimits,
+): Promise<BallCounts> {
+  const { counts, nearest } = found;
+  for (const c of rows) {
+    const ball = ballQuery(memberIndex, row(centres, c), radii[c]!, limits);
+    for (let t = 0; t < ball.members; t++) counts[ball.nearest.ids[t]!]!--;
+  }
+  const bound = Float64Array.from(exactRadii, (r) => r * r);
+  await scanNearPairs(members, subset(centres, rows).data, bound, () => -Infinity, (m, t, d) => {
+    if (d > exactRadii[t]!) return;
+    counts[m]!++;
+    const c = rows[t]!;
+    if (d < nearest[c]!) nearest[c] = d;
+  });
+  const recounted = new Set(rows);
+  return { counts, nearest, cappedRows: found.cappedRows.filter((c) => !recounted.has(c)) };
 }
 
 /**

@@ -20,7 +20,7 @@ import { JsonlWriter } from '../io/jsonl-writer.js';
 import { DEFAULT_INDEX_PARAMS, recallAgainstExact, recallRows, type IndexParams } from './ann-index.js';
 import type { EfTuning, RecallTarget } from './ef-tuning.js';
 import { buildIndexPair } from './index-pair.js';
-import { prdc, type Metric, type PrdcResult } from './prdc.js';
+import { prdc, type ExactBalls, type Metric, type PrdcResult } from './prdc.js';
 import type { Radii } from './radii.js';
 import { coverageHtml, type MapPoint } from '../report/reports.js';
 import { pca2 } from '../report/pca.js';
@@ -36,7 +36,7 @@ export interface CoverageOptions {
   index?: Partial<IndexParams>;
   /** Recall@(k+1) each index must reach before the radii, and the largest ef tried for it (ef-tuning.ts). */
   indexRecall?: Partial<RecallTarget>;
-  /** Largest ball enumerated in full (default 4,096); larger ones are counted to it and reported in `capped`. */
+  /** Largest ball enumerated by index queries (default 4,096); larger ones are counted exactly (`exact_balls`), beyond 1% of a side counted to it and reported in `capped`. */
   maxProbe?: number;
   /** 1: everything on the calling thread; 2 (default with 2+ cores): each index built and queried on a worker thread. */
   threads?: number;
@@ -62,6 +62,8 @@ export interface CoverageReport {
   max_probe: number;
   /** Balls larger than max_probe, and points whose membership check hit it too (see prdc.ts); all 0 normally. */
   capped: { reference_balls: number; candidate_balls: number; unchecked_candidates: number; unchecked_reference: number };
+  /** Balls that held more than max_probe points and were counted exactly instead, radii by exact search (`shrunk`: smaller than the index's). */
+  exact_balls: { reference: ExactBalls; candidate: ExactBalls };
   precision: Metric;
   recall: Metric;
   density: Metric;
@@ -137,6 +139,7 @@ export async function coverageRun(opts: CoverageOptions): Promise<CoverageReport
       reference_balls: res.capped.referenceBalls, candidate_balls: res.capped.candidateBalls,
       unchecked_candidates: res.capped.uncheckedCandidates, unchecked_reference: res.capped.uncheckedReference,
     },
+    exact_balls: res.exactBalls,
     precision: res.precision,
     recall: res.recall,
     density: res.density,

@@ -6,9 +6,9 @@
 import { UsageError } from '../errors.js';
 import type { OnProgress } from '../progress.js';
 import { AnnIndex, type IndexParams, type Neighbours } from './ann-index.js';
-import { ballCounts, secondLook, type BallCounts, type BallLimits } from './balls.js';
+import { ballCounts, recountBalls, secondLook, type BallCounts, type BallLimits } from './balls.js';
 import { tuneEfSearch, type EfTuning, type RecallTarget } from './ef-tuning.js';
-import { knnRadii, type Radii } from './radii.js';
+import { exactRadiiOf, knnRadii, type Radii } from './radii.js';
 import { row, type VectorSet } from './vectors.js';
 
 export interface IndexHost {
@@ -20,6 +20,10 @@ export interface IndexHost {
   radii(k: number, onProgress?: OnProgress): Promise<Radii>;
   /** The other side's balls (radii `otherRadii`) over this side's points. */
   ballCounts(otherRadii: Float64Array, limits: BallLimits, onProgress?: OnProgress): Promise<BallCounts>;
+  /** Exact radii of this side's points `rows` (exact search). */
+  exactRadii(rows: number[], k: number): Promise<Float64Array>;
+  /** The other side's balls `rows` (queried with `otherRadii`, capped) counted again exactly over this side's points with their exact radii (balls.ts). */
+  recountBalls(otherRadii: Float64Array, rows: number[], exactRadii: Float64Array, found: BallCounts, limits: BallLimits): Promise<BallCounts>;
   /** Second look from the other side's points found in none of this side's balls (see balls.ts); returns `found` updated. */
   secondLook(radii: Float64Array, found: BallCounts, limits: BallLimits, onProgress?: OnProgress): Promise<BallCounts & { unchecked: number }>;
   /** The k nearest of this side's points to each of the other side's rows `rows`. */
@@ -65,6 +69,14 @@ export class LocalIndexHost implements IndexHost {
 
   async ballCounts(otherRadii: Float64Array, limits: BallLimits, onProgress?: OnProgress): Promise<BallCounts> {
     return ballCounts(this.other, otherRadii, this.own, this.index, limits, onProgress);
+  }
+
+  async exactRadii(rows: number[], k: number): Promise<Float64Array> {
+    return exactRadiiOf(this.own, rows, k);
+  }
+
+  async recountBalls(otherRadii: Float64Array, rows: number[], exactRadii: Float64Array, found: BallCounts, limits: BallLimits): Promise<BallCounts> {
+    return recountBalls(this.other, otherRadii, rows, exactRadii, this.own, this.index, found, limits);
   }
 
   async secondLook(radii: Float64Array, found: BallCounts, limits: BallLimits, onProgress?: OnProgress): Promise<BallCounts & { unchecked: number }> {

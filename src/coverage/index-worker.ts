@@ -23,6 +23,8 @@ port.on('message', async (req: HostRequest) => {
       case 'tuneEf': return reply({ result: await host.tuneEf(req.k, req.goal, onProgress) });
       case 'radii': return reply({ result: await host.radii(req.k, onProgress) });
       case 'ballCounts': return reply({ result: await host.ballCounts(req.otherRadii, req.limits, onProgress) });
+      case 'exactRadii': return reply({ result: await host.exactRadii(req.rows, req.k) });
+      case 'recountBalls': return reply({ result: await host.recountBalls(req.otherRadii, req.rows, req.exactRadii, req.found, req.limits) });
       case 'secondLook': return reply({ result: await host.secondLook(req.radii, req.found, req.limits, onProgress) });
       case 'knn': return reply({ result: await host.knn(req.rows, req.k) });
       case 'save': return reply({ result: await host.save(req.path) });

@@ -14,10 +14,12 @@
  * radius — about k points when the sets are alike — answered by k-NN queries of `probe` (default 4k, at least 32)
  * points, doubled until the farthest one returned lies outside the ball. So the counts are exact up to the index's
  * own approximation, at a cost that follows each ball's own size rather than the largest ball's. A ball holding more
- * than `maxProbe` (default 4,096) points is counted to that many and reported in `capped`; points found in no ball
- * are then checked from their own side against the capped balls (`secondLook`, balls.ts), so precision and recall
- * stay exact unless that check is capped as well (counted in `capped`), coverage (nearest point only) is unaffected, and
- * density becomes a lower bound (a candidate far denser than the reference there). Points an HNSW graph reaches only
+ * than `maxProbe` (default 4,096) points, where about k belong, has a radius too large (a search that missed the
+ * nearest points) or lies where the other set is far denser: it gets its radius by exact search and its members
+ * counted exactly (`exactBalls`; up to 1% of a side, at least 256 balls). Beyond that many, a ball is counted to
+ * `maxProbe` and reported in `capped`; points found in no ball are then checked from their own side against the
+ * capped balls (`secondLook`, balls.ts), so precision and recall stay exact unless that check is capped as well
+ * (counted in `capped`), coverage (nearest point only) is unaffected, and density becomes a lower bound. Points an HNSW graph reaches only
  * with a widened search, or not at all, are found by knnRadii (radii.ts; the latter get their radii by exact search);
  * ball queries seldom return them, so their memberships come from the second look. A radius that stands out from
  * its neighbours' (the search reached the point but missed its nearest neighbours) is recomputed by exact search.
@@ -57,6 +59,11 @@ export interface PrdcResult {
   efSearch: { reference: EfTuning; candidate: EfTuning };
   /** Points reached only by a widened search (radii.ts); ball queries seldom return them, the second look finds them. */
   widened: { reference: number; candidate: number };
+  /**
+   * Balls that held more than `maxProbe` points and were then counted exactly, with their radii by exact search, and
+   * how many of those radii were smaller than the index's (the rest of the capped balls are in `capped`).
+   */
+  exactBalls: { reference: ExactBalls; candidate: ExactBalls };
   /** Radii that stood out from their neighbours' and were recomputed by exact search, and how many that made smaller (radii.ts). */
   radiusOutliers: { reference: Radii['outliers']; candidate: Radii['outliers'] };
   /** Per reference point: its radius, the distance to its nearest candidate, and whether that is inside. */
@@ -64,6 +71,16 @@ export interface PrdcResult {
   /** Per candidate: reference balls holding it (density contribution ×k) and whether any does. */
   candidate: { balls: Int32Array; inManifold: Uint8Array };
 }
+
+export interface ExactBalls {
+  counted: number;
+  /** Of those, radii that exact search found smaller than the index's. */
+  shrunk: number;
+}
+
+/** Capped balls counted exactly per side at most: this share of the side, and at least `EXACT_BALLS_MIN`. */
+export const EXACT_BALLS_SHARE = 0.01;
+export const EXACT_BALLS_MIN = 256;
 
 const mean = (v: ArrayLike<number>, idx?: Int32Array): number => {
   let s = 0;
@@ -79,6 +96,11 @@ export interface PrdcOptions {
   probe?: number;
   /** Largest ball enumerated in full (default 4,096). */
   maxProbe?: number;
+  /**
+   * Of the balls that hold more than `maxProbe` points, how many per side get their radius by exact search and their
+   * members counted exactly (default: 1% of the side, at least 256); the rest stay capped.
+   */
+  maxExactBalls?: number;
   /** Recall@(k+1) each index's self-queries must reach before the radii (default 0.98, ef up to 3,200, 200 points). */
   indexRecall?: Partial<RecallTarget>;
   /** Bootstrap seed (default 1). */
@@ -97,18 +119,39 @@ export async function prdc(pair: IndexPair, options: PrdcOptions): Promise<PrdcR
   const sample = (n: number) => Math.min(n, goal.sample);
   const [refEf, candEf] = await onBothSides(onProgress, 'ef tuning', [sample(N), sample(M)], (p) => R.tuneEf(k, goal, p), (p) => C.tuneEf(k, goal, p));
   const [refRadii, candRadii] = await onBothSides(onProgress, 'radii', [N, M], (p) => R.radii(k, p), (p) => C.radii(k, p));
-  const r = refRadii.radii;
   // Reference balls over the candidates give density, precision and coverage; candidate balls over the reference,
   // recall. Each is asked of the members' index, then looked at again from the centres' side.
   const [refBalls, candBalls] = await onBothSides(
     onProgress, 'ball queries', [N, M],
-    (p) => C.ballCounts(r, limits, p),
+    (p) => C.ballCounts(refRadii.radii, limits, p),
     (p) => R.ballCounts(candRadii.radii, limits, p),
   );
+  // A ball holding thousands where about k belong has a radius too large (an index search that missed the nearest
+  // points) or lies where the other set is far denser: its radius by exact search, its members counted exactly.
+  const exactFor = (n: number) => options.maxExactBalls ?? Math.max(EXACT_BALLS_MIN, Math.ceil(EXACT_BALLS_SHARE * n));
+  const refRows = refBalls.cappedRows.slice(0, exactFor(N));
+  const candRows = candBalls.cappedRows.slice(0, exactFor(M));
+  const [refExact, candExact] = await Promise.all([R.exactRadii(refRows, k), C.exactRadii(candRows, k)]);
+  const [refCounted, candCounted] = await Promise.all([
+    refRows.length ? C.recountBalls(refRadii.radii, refRows, refExact, refBalls, limits) : refBalls,
+    candRows.length ? R.recountBalls(candRadii.radii, candRows, candExact, candBalls, limits) : candBalls,
+  ]);
+  const withExact = (radii: Float64Array, rows: number[], exact: Float64Array) => {
+    const out = radii.slice();
+    rows.forEach((c, t) => { out[c] = exact[t]!; });
+    return out;
+  };
+  const smaller = (radii: Float64Array, rows: number[], exact: Float64Array) => rows.filter((c, t) => exact[t]! < radii[c]! * (1 - 1e-5)).length;
+  const exactBalls = {
+    reference: { counted: refRows.length, shrunk: smaller(refRadii.radii, refRows, refExact) },
+    candidate: { counted: candRows.length, shrunk: smaller(candRadii.radii, candRows, candExact) },
+  };
+  const r = withExact(refRadii.radii, refRows, refExact);
+  const rc = withExact(candRadii.radii, candRows, candExact);
   const [byRef, byCand] = await onBothSides(
     onProgress, 'second look', [M, N],
-    (p) => R.secondLook(r, refBalls, limits, p),
-    (p) => C.secondLook(candRadii.radii, candBalls, limits, p),
+    (p) => R.secondLook(r, refCounted, limits, p),
+    (p) => C.secondLook(rc, candCounted, limits, p),
   );
   const balls = byRef.counts;
   const inManifold = Uint8Array.from(balls, (c) => (c > 0 ? 1 : 0));
@@ -130,6 +173,7 @@ export async function prdc(pair: IndexPair, options: PrdcOptions): Promise<PrdcR
     unreachable: { reference: refRadii.unreachable.length, candidate: candRadii.unreachable.length },
     efSearch: { reference: refEf, candidate: candEf },
     widened: { reference: refRadii.widened, candidate: candRadii.widened },
+    exactBalls,
     radiusOutliers: { reference: refRadii.outliers, candidate: candRadii.outliers },
     reference: { radius: r, nearestCandidate: byRef.nearest, covered },
     candidate: { balls, inManifold },

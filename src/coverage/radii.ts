@@ -27,7 +27,7 @@
 import { quantileSorted } from '../detect/metrics.js';
 import { stageReporter, type OnProgress } from '../progress.js';
 import { exactKnn, type AnnIndex } from './ann-index.js';
-import { scanNearPairs } from './exact-search.js';
+import { exactNeighbours, scanNearPairs } from './exact-search.js';
 import { NearestLists } from './nearest-lists.js';
 import { row, subset, type VectorSet } from './vectors.js';
 
@@ -172,7 +172,13 @@ function wideQuery(set: VectorSet, index: AnnIndex, k: number, lists: NearestLis
   return true;
 }
 
-/** Point i's radius by brute force (O(N·d)), for checks. */
+/** The exact radii of points `rows` (exact-search.ts; for balls whose count is to be trusted, prdc.ts). */
+export async function exactRadiiOf(set: VectorSet, rows: number[], k: number): Promise<Float64Array> {
+  const found = await exactNeighbours(set, subset(set, rows).data, k + 1); // each point itself among them, at 0
+  return Float64Array.from(found, (nb) => nb.distances[Math.min(k, nb.distances.length - 1)] ?? 0);
+}
+
+/** Point i's radius by a float64 loop over the set (O(N·d)), for checks. */
 export function exactRadius(set: VectorSet, i: number, k: number): number {
   const d = exactKnn(set, row(set, i), k + 1).distances; // the point itself first, at distance 0
   return d[Math.min(k, d.length - 1)] ?? 0;

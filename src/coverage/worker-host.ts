@@ -27,6 +27,8 @@ type Job =
   | { job: 'tuneEf'; k: number; goal: RecallTarget }
   | { job: 'radii'; k: number }
   | { job: 'ballCounts'; otherRadii: Float64Array; limits: BallLimits }
+  | { job: 'exactRadii'; rows: number[]; k: number }
+  | { job: 'recountBalls'; otherRadii: Float64Array; rows: number[]; exactRadii: Float64Array; found: BallCounts; limits: BallLimits }
   | { job: 'secondLook'; radii: Float64Array; found: BallCounts; limits: BallLimits }
   | { job: 'knn'; rows: number[]; k: number }
   | { job: 'save'; path: string };
@@ -113,6 +115,14 @@ export class WorkerIndexHost implements IndexHost {
 
   ballCounts(otherRadii: Float64Array, limits: BallLimits, onProgress?: OnProgress): Promise<BallCounts> {
     return this.call({ job: 'ballCounts', otherRadii, limits }, onProgress);
+  }
+
+  exactRadii(rows: number[], k: number): Promise<Float64Array> {
+    return this.call({ job: 'exactRadii', rows, k });
+  }
+
+  recountBalls(otherRadii: Float64Array, rows: number[], exactRadii: Float64Array, found: BallCounts, limits: BallLimits): Promise<BallCounts> {
+    return this.call({ job: 'recountBalls', otherRadii, rows, exactRadii, found, limits });
   }
 
   secondLook(radii: Float64Array, found: BallCounts, limits: BallLimits, onProgress?: OnProgress): Promise<BallCounts & { unchecked: number }> {

@@ -10,9 +10,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AnnIndex, exactKnn, recallAtK } from '../../src/coverage/ann-index.js';
 import { buildIndexPair, localPair } from '../../src/coverage/index-pair.js';
+import { ballCounts, recountBalls } from '../../src/coverage/balls.js';
 import { prdc, type PrdcOptions } from '../../src/coverage/prdc.js';
 import { exactRadii, knnRadii, radiusOutliers, WIDE_EF } from '../../src/coverage/radii.js';
-import { row, type VectorSet } from '../../src/coverage/vectors.js';
+import { row, squaredDistance, type VectorSet } from '../../src/coverage/vectors.js';
 import { blobs, saveNpy } from './synthetic.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -205,27 +206,58 @@ describe('prdc', () => {
     for (let i = 0; i < 30; i++) expect(radii.radii[i]).toBe(0);
   });
 
-  it('balls larger than maxProbe are counted to the cap and reported; only density becomes a lower bound', async () => {
+  it('balls larger than maxProbe are counted exactly; beyond maxExactBalls, counted to the cap and reported, only density a lower bound', async () => {
     // A candidate 4× denser than the reference: reference balls hold ≈4k = 20 candidates.
     const dense = clustered(2000, [1, 1, 1, 1, 1], 7);
     const denseIndex = AnnIndex.build(dense);
     const want = exactPrdc(ref, dense, k);
-    // A cap of 32 cuts the larger balls; the points they miss are checked from their own side, so only density is low.
+    // A cap of 32: the balls over it get exact radii and exact counts, so all four metrics are right.
     const got = await prdcLocal(ref, refIndex, dense, denseIndex, { k, probe: 8, maxProbe: 32 });
-    expect(got.capped.referenceBalls).toBeGreaterThan(50);
-    expect(got.capped.uncheckedCandidates).toBe(0);
-    expect(got.density.value).toBeLessThan(want.density - 0.02);
-    expect(got.precision.value).toBeCloseTo(want.precision, 2);
-    expect(got.recall.value).toBeCloseTo(want.recall, 2);
-    expect(got.coverage.value).toBeCloseTo(want.coverage, 2);
+    expect(got.exactBalls.reference.counted).toBeGreaterThan(50);
+    expect(got.exactBalls.reference.shrunk).toBe(0); // an honest index: the radii were right, the balls are dense
+    expect(got.capped).toEqual({ referenceBalls: 0, candidateBalls: 0, uncheckedCandidates: 0, uncheckedReference: 0 });
+    for (const m of ['precision', 'recall', 'density', 'coverage'] as const) expect(got[m].value).toBeCloseTo(want[m], 2);
+    // None counted exactly: the capped balls are counted to the cap; the points they miss are checked from their own
+    // side, so only density is low.
+    const capped = await prdcLocal(ref, refIndex, dense, denseIndex, { k, probe: 8, maxProbe: 32, maxExactBalls: 0 });
+    expect(capped.exactBalls.reference.counted).toBe(0);
+    expect(capped.capped.referenceBalls).toBe(got.exactBalls.reference.counted);
+    expect(capped.capped.uncheckedCandidates).toBe(0);
+    expect(capped.density.value).toBeLessThan(want.density - 0.02);
+    expect(capped.precision.value).toBeCloseTo(want.precision, 2);
+    expect(capped.recall.value).toBeCloseTo(want.recall, 2);
+    expect(capped.coverage.value).toBeCloseTo(want.coverage, 2);
+    // Some counted exactly, the rest capped.
+    const some = await prdcLocal(ref, refIndex, dense, denseIndex, { k, probe: 8, maxProbe: 32, maxExactBalls: 10 });
+    expect(some.exactBalls.reference.counted).toBe(10);
+    expect(some.capped.referenceBalls).toBe(got.exactBalls.reference.counted - 10);
+    expect(some.density.value).toBeGreaterThan(capped.density.value);
     // A cap of 16 is hit by the checks too: those points count as outside, and the report says how many.
-    const tight = await prdcLocal(ref, refIndex, dense, denseIndex, { k, probe: 8, maxProbe: 16 });
+    const tight = await prdcLocal(ref, refIndex, dense, denseIndex, { k, probe: 8, maxProbe: 16, maxExactBalls: 0 });
     expect(tight.capped.uncheckedCandidates).toBeGreaterThan(0);
     expect(tight.precision.value).toBeLessThanOrEqual(want.precision + 0.005);
     expect(tight.precision.value + tight.capped.uncheckedCandidates / dense.ids.length).toBeGreaterThanOrEqual(want.precision - 0.005);
     const uncapped = await prdcLocal(ref, refIndex, dense, denseIndex, { k });
     expect(uncapped.capped).toEqual({ referenceBalls: 0, candidateBalls: 0, uncheckedCandidates: 0, uncheckedReference: 0 });
+    expect(uncapped.exactBalls.reference.counted).toBe(0);
     expect(uncapped.density.value).toBeCloseTo(want.density, 2);
+  });
+
+  it('a capped ball whose radius was too large: its members taken back, then counted exactly with the exact radius', async () => {
+    const exact = exactRadii(ref, k);
+    const limits = { probe: 8, maxProbe: 32 };
+    const fullIndex = AnnIndex.build(full);
+    const withRadius5 = (r5: number) => Float64Array.from(exact, (r, i) => (i === 5 ? r5 : r));
+    const inflated = withRadius5(exact[5]! * 3); // in 16-d, three times the radius holds far more than 32
+    const found = ballCounts(ref, inflated, full, fullIndex, limits);
+    expect(found.cappedRows).toContain(5);
+    const others = ballCounts(ref, withRadius5(-1), full, fullIndex, limits); // ball 5 empty, the rest as before
+    const got = await recountBalls(ref, inflated, [5], Float64Array.of(exact[5]!), full, fullIndex, ballCounts(ref, inflated, full, fullIndex, limits), limits);
+    expect(got.cappedRows).toEqual(found.cappedRows.filter((c) => c !== 5));
+    const inBall5 = Array.from({ length: full.ids.length }, (_, m) => (Math.sqrt(squaredDistance(full.data, m, ref.data, 5, DIM)) <= exact[5]! ? 1 : 0));
+    expect(inBall5.reduce((a: number, b) => a + b, 0)).toBeGreaterThan(0);
+    expect(Array.from(got.counts, (c, m) => c - others.counts[m]!)).toEqual(inBall5);
+    expect(got.nearest[5]).toBeCloseTo(exactKnn(full, row(ref, 5), 1).distances[0]!, 6);
   });
 
   it('a candidate from the same distribution: high coverage, density near 1', async () => {
@@ -258,7 +290,7 @@ describe('prdc', () => {
 
   it('a worker thread per index gives the same numbers as one thread, point for point (capped balls too)', async () => {
     const dense = clustered(2000, [1, 1, 1, 1, 1], 7);
-    const cases: [VectorSet, PrdcOptions][] = [[noTail, { k }], [dense, { k, probe: 8, maxProbe: 32 }]];
+    const cases: [VectorSet, PrdcOptions][] = [[noTail, { k }], [dense, { k, probe: 8, maxProbe: 32, maxExactBalls: 10 }]];
     for (const [cand, opts] of cases) {
       const stages = new Map<string, [number, number]>();
       const one = await buildIndexPair(ref, cand, { threads: 1 });
@@ -266,7 +298,7 @@ describe('prdc', () => {
       try {
         const want = await prdc(one, opts);
         expect(await prdc(two, { ...opts, onProgress: (s, done, total) => stages.set(s, [done, total]) })).toEqual(want);
-        if (opts.maxProbe) expect(want.capped.referenceBalls).toBeGreaterThan(0);
+        if (opts.maxProbe) expect(want.exactBalls.reference.counted + want.capped.referenceBalls).toBeGreaterThan(0);
         expect(await two.reference.knn([0, 7, 9], 5)).toEqual(await one.reference.knn([0, 7, 9], 5));
       } finally {
         await two.close();
@@ -327,6 +359,7 @@ describe('tailguard coverage', () => {
     expect(report.index.recall_at_k).toBeGreaterThan(0.9);
     expect(report.max_probe).toBe(4096);
     expect(report.capped).toEqual({ reference_balls: 0, candidate_balls: 0, unchecked_candidates: 0, unchecked_reference: 0 });
+    expect(report.exact_balls).toEqual({ reference: { counted: 0, shrunk: 0 }, candidate: { counted: 0, shrunk: 0 } });
     // An honest index on easy data: outlying radii may be rechecked, none found too large.
     for (const side of ['reference', 'candidate']) expect(report.index.radius_outliers[side].corrected).toBe(0);
     const { reference: ro, candidate: co } = report.index.radius_outliers;
@@ -348,6 +381,21 @@ describe('tailguard coverage', () => {
     expect(share).toBeLessThan(0.42);
     for (const c of absent) expect(c.coverage).toBe(0);
     expect(report.tails).toEqual(expect.arrayContaining(absent.map((c: { cluster: number }) => c.cluster)));
+  });
+
+  it('balls over --max-probe: counted exactly, in report.json exact_balls and on stderr; none left capped', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tailguard-cov-'));
+    saveNpy(join(dir, 'ref'), clustered(200, [1, 1], 5));
+    saveNpy(join(dir, 'cand'), clustered(1000, [1, 1], 6)); // 5× denser: reference balls hold ≈25
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), 'coverage', '--reference', join(dir, 'ref.npy'), '--candidate', join(dir, 'cand.npy'),
+      '--out', join(dir, 'out'), '--clusters', '2', '--max-probe', '12'], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const report = JSON.parse(readFileSync(join(dir, 'out', 'report.json'), 'utf8'));
+    const counted = report.exact_balls.reference.counted;
+    expect(counted).toBeGreaterThan(50);
+    expect(report.capped.reference_balls).toBe(0);
+    expect(r.stderr).toContain(`; ${counted + report.exact_balls.candidate.counted} balls over --max-probe 12 points counted exactly, 0 of their radii too large`);
+    expect(r.stderr).not.toContain('density is a lower bound');
   });
 
   it('--reference-index loads the index an earlier run saved: same numbers; one of other rows or a missing file is refused (exit 2)', () => {
