@@ -49,7 +49,7 @@ export async function coverageHtml(r: CoverageReport, map: MapPoint[]): Promise<
     {
       heading: 'Fidelity and diversity',
       html: table(['metric', 'value (95% CI)'], [['precision', ci(r.precision)], ['recall', ci(r.recall)], ['density', ci(r.density)], ['coverage', ci(r.coverage)]]) +
-        `<p class="note">k = ${r.k}; ${r.reference.documents} reference and ${r.candidate.documents} candidate documents, ${r.dim}-d; HNSW M ${r.index.m}, efConstruction ${r.index.efConstruction}, efSearch ${r.index.ef_tuning.reference.ef} (reference) and ${r.index.ef_tuning.candidate.ef} (candidate), raised from ${r.index.efSearch} until self-query recall@${r.k + 1} reached ${r.index.ef_tuning.reference.recall.toFixed(3)} and ${r.index.ef_tuning.candidate.recall.toFixed(3)} (target ${r.index.ef_tuning.reference.target})${efCapNote(r)}, recall@${r.k} vs exact search ${r.index.recall_at_k.toFixed(3)} on ${r.index.recall_sample} queries.</p>`,
+        `<p class="note">k = ${r.k}; ${r.reference.documents} reference and ${r.candidate.documents} candidate documents, ${r.dim}-d; HNSW M ${r.index.m}, efConstruction ${r.index.efConstruction}, efSearch ${r.index.ef_tuning.reference.ef} (reference) and ${r.index.ef_tuning.candidate.ef} (candidate), raised from ${r.index.efSearch} until self-query recall@${r.k + 1} reached ${r.index.ef_tuning.reference.recall.toFixed(3)} and ${r.index.ef_tuning.candidate.recall.toFixed(3)} (target ${r.index.ef_tuning.reference.target})${efCapNote(r)}, recall@${r.k} vs exact search ${r.index.recall_at_k.toFixed(3)} on ${r.index.recall_sample} queries.${ballNote(r)}</p>`,
     },
     { heading: 'Share of documents per reference region', html: `<div class="chart">${shares}</div>` },
     { heading: 'Coverage per region (tails in red)', html: `<div class="chart">${coverage}</div>` },
@@ -143,6 +143,14 @@ export async function compareHtml(l: Ledger): Promise<string> {
     },
   ];
   return page('tailguard compare', 'GEN0 is the human anchor.', sections);
+}
+
+/** Balls over max_probe: how many were counted exactly, and a warning when some were only counted to it. */
+function ballNote(r: CoverageReport): string {
+  const counted = r.exact_balls.reference.counted + r.exact_balls.candidate.counted;
+  const capped = r.capped.reference_balls + r.capped.candidate_balls;
+  return (counted ? ` ${counted} balls held more than ${r.max_probe} points and were counted exactly (${r.exact_balls.reference.shrunk + r.exact_balls.candidate.shrunk} of their radii too large).` : '') +
+    (capped ? ` <strong>${capped} more were counted only to ${r.max_probe}: density is a lower bound.</strong>` : '');
 }
 
 /** Said on the page when an index stopped below the recall target at the ef cap. */

@@ -396,6 +396,7 @@ describe('tailguard coverage', () => {
     expect(report.capped.reference_balls).toBe(0);
     expect(r.stderr).toContain(`; ${counted + report.exact_balls.candidate.counted} balls over --max-probe 12 points counted exactly, 0 of their radii too large`);
     expect(r.stderr).not.toContain('density is a lower bound');
+    expect(readFileSync(join(dir, 'out', 'report.html'), 'utf8')).toContain(`${counted + report.exact_balls.candidate.counted} balls held more than 12 points and were counted exactly (0 of their radii too large).`);
   });
 
   it('--reference-index loads the index an earlier run saved: same numbers; one of other rows or a missing file is refused (exit 2)', () => {
