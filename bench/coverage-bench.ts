@@ -109,7 +109,7 @@ async function one(n: number, exactSample: number, threads: number, indexRecall:
   }
   // Balls holding a candidate (its density ×k; precision when > 0): an approximate k-NN radius is never below the
   // exact one, so only the reference points within their HNSW radius need their exact radius computed.
-  let ballsAgree = 0, ballsN = 0, ballsAbsError = 0, exactInManifold = 0;
+  let ballsAgree = 0, ballsN = 0, ballsAbsError = 0, exactInManifold = 0, wronglyIn = 0;
   for (let j = 0; j < n && ballsN < exactSample; j += step, ballsN++) {
     const q = row(cand, j);
     let exactBalls = 0;
@@ -120,6 +120,7 @@ async function one(n: number, exactSample: number, threads: number, indexRecall:
       if (dist <= res.reference.radius[i]! && dist <= exactRadius(ref, i, k)) exactBalls++;
     }
     if ((exactBalls > 0) === (res.candidate.inManifold[j] === 1)) ballsAgree++;
+    else if (exactBalls === 0) wronglyIn++; // a radius too large, or a member miscounted; the other way: a missed member
     if (exactBalls > 0) exactInManifold++;
     ballsAbsError += Math.abs(exactBalls - res.candidate.balls[j]!);
   }
@@ -148,7 +149,7 @@ async function one(n: number, exactSample: number, threads: number, indexRecall:
     self_recall_candidate: res.efSearch.candidate.recall, tuned_query_per_second: tunedQueryPerSecond, tuned_recall_at_10: tunedRecall10,
     prdc_seconds: prdcSeconds, precision: res.precision.value, recall: res.recall.value, density: res.density.value, coverage: res.coverage.value,
     coverage_indicator_agreement: covAgree / covN, coverage_sample: covN, precision_indicator_agreement: ballsAgree / ballsN,
-    sample_exact_precision: exactInManifold / ballsN,
+    sample_exact_precision: exactInManifold / ballsN, sample_wrongly_in: wronglyIn, sample_wrongly_out: ballsN - ballsAgree - wronglyIn,
     balls_mean_abs_error: ballsAbsError / ballsN, capped_balls: res.capped.referenceBalls + res.capped.candidateBalls,
     exact_balls: res.exactBalls.reference.counted + res.exactBalls.candidate.counted, exact_balls_shrunk: res.exactBalls.reference.shrunk + res.exactBalls.candidate.shrunk,
     unchecked_points: res.capped.uncheckedCandidates + res.capped.uncheckedReference,
@@ -173,9 +174,9 @@ async function main(): Promise<void> {
   }
   const f = (x: number | undefined, d = 3) => (x === undefined ? '—' : x.toLocaleString('en-US', { maximumFractionDigits: d }));
   console.log([
-    '| N (ref = cand) | threads | index builds (pts/s, both) | query k=10 (q/s) | recall@10 | self-recall target | ef tuned (ref / cand) | self-recall@6 (ref / cand) | query k=10 at tuned ef (q/s) | recall@10 at tuned ef | PRDC wall (s) | precision | recall | density | coverage | exact precision / density / coverage | sample: covered = exact | sample: in manifold = exact | sample: exact precision | sample: ball count error | capped balls | balls counted exactly / radius shrunk | widened / unreachable points | radius outliers: checked / corrected | peak RSS (MiB) |',
+    '| N (ref = cand) | threads | index builds (pts/s, both) | query k=10 (q/s) | recall@10 | self-recall target | ef tuned (ref / cand) | self-recall@6 (ref / cand) | query k=10 at tuned ef (q/s) | recall@10 at tuned ef | PRDC wall (s) | precision | recall | density | coverage | exact precision / density / coverage | sample: covered = exact | sample: in manifold = exact (wrongly in / out) | sample: exact precision | sample: ball count error | capped balls | balls counted exactly / radius shrunk | widened / unreachable points | radius outliers: checked / corrected | peak RSS (MiB) |',
     '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...rows.map((r) => `| ${f(r.n, 0)} | ${f(r.threads, 0)} | ${f(r.build_points_per_second, 0)} | ${f(r.query_per_second, 0)} | ${f(r.recall_at_10)} | ${f(r.index_recall_target)} | ${f(r.ef_reference, 0)} / ${f(r.ef_candidate, 0)} | ${f(r.self_recall_reference)} / ${f(r.self_recall_candidate)} | ${f(r.tuned_query_per_second, 0)} | ${f(r.tuned_recall_at_10)} | ${f(r.prdc_seconds, 1)} | ${f(r.precision)} | ${f(r.recall)} | ${f(r.density)} | ${f(r.coverage)} | ${r.exact_precision === undefined ? '—' : `${f(r.exact_precision)} / ${f(r.exact_density)} / ${f(r.exact_coverage)}`} | ${f(r.coverage_indicator_agreement)} (${r.coverage_sample}) | ${f(r.precision_indicator_agreement)} | ${f(r.sample_exact_precision)} | ${f(r.balls_mean_abs_error)} | ${f(r.capped_balls, 0)} | ${f(r.exact_balls, 0)} / ${f(r.exact_balls_shrunk, 0)} | ${f(r.widened_points, 0)} / ${f(r.unreachable_points, 0)} | ${f(r.outliers_flagged, 0)} / ${f(r.outliers_corrected, 0)} | ${f(r.peak_rss_mib, 0)} |`),
+    ...rows.map((r) => `| ${f(r.n, 0)} | ${f(r.threads, 0)} | ${f(r.build_points_per_second, 0)} | ${f(r.query_per_second, 0)} | ${f(r.recall_at_10)} | ${f(r.index_recall_target)} | ${f(r.ef_reference, 0)} / ${f(r.ef_candidate, 0)} | ${f(r.self_recall_reference)} / ${f(r.self_recall_candidate)} | ${f(r.tuned_query_per_second, 0)} | ${f(r.tuned_recall_at_10)} | ${f(r.prdc_seconds, 1)} | ${f(r.precision)} | ${f(r.recall)} | ${f(r.density)} | ${f(r.coverage)} | ${r.exact_precision === undefined ? '—' : `${f(r.exact_precision)} / ${f(r.exact_density)} / ${f(r.exact_coverage)}`} | ${f(r.coverage_indicator_agreement)} (${r.coverage_sample}) | ${f(r.precision_indicator_agreement)} (${f(r.sample_wrongly_in, 0)} / ${f(r.sample_wrongly_out, 0)}) | ${f(r.sample_exact_precision)} | ${f(r.balls_mean_abs_error)} | ${f(r.capped_balls, 0)} | ${f(r.exact_balls, 0)} / ${f(r.exact_balls_shrunk, 0)} | ${f(r.widened_points, 0)} / ${f(r.unreachable_points, 0)} | ${f(r.outliers_flagged, 0)} / ${f(r.outliers_corrected, 0)} | ${f(r.peak_rss_mib, 0)} |`),
   ].join('\n'));
 }
 
