@@ -32,6 +32,8 @@
 import { bootstrapCi, type Interval } from '../detect/metrics.js';
 import type { OnProgress } from '../progress.js';
 import { DEFAULT_RECALL_TARGET, type EfTuning, type RecallTarget } from './ef-tuning.js';
+import type { BallCounts, BallLimits } from './balls.js';
+import type { IndexHost } from './index-host.js';
 import { onBothSides, type IndexPair } from './index-pair.js';
 import type { Radii } from './radii.js';
 
@@ -126,32 +128,16 @@ export async function prdc(pair: IndexPair, options: PrdcOptions): Promise<PrdcR
     (p) => C.ballCounts(refRadii.radii, limits, p),
     (p) => R.ballCounts(candRadii.radii, limits, p),
   );
-  // A ball holding thousands where about k belong has a radius too large (an index search that missed the nearest
-  // points) or lies where the other set is far denser: its radius by exact search, its members counted exactly.
   const exactFor = (n: number) => options.maxExactBalls ?? Math.max(EXACT_BALLS_MIN, Math.ceil(EXACT_BALLS_SHARE * n));
-  const refRows = refBalls.cappedRows.slice(0, exactFor(N));
-  const candRows = candBalls.cappedRows.slice(0, exactFor(M));
-  const [refExact, candExact] = await Promise.all([R.exactRadii(refRows, k), C.exactRadii(candRows, k)]);
-  const [refCounted, candCounted] = await Promise.all([
-    refRows.length ? C.recountBalls(refRadii.radii, refRows, refExact, refBalls, limits) : refBalls,
-    candRows.length ? R.recountBalls(candRadii.radii, candRows, candExact, candBalls, limits) : candBalls,
+  const [refExact, candExact] = await Promise.all([
+    countCappedExactly(R, C, refRadii.radii, refBalls, exactFor(N), k, limits),
+    countCappedExactly(C, R, candRadii.radii, candBalls, exactFor(M), k, limits),
   ]);
-  const withExact = (radii: Float64Array, rows: number[], exact: Float64Array) => {
-    const out = radii.slice();
-    rows.forEach((c, t) => { out[c] = exact[t]!; });
-    return out;
-  };
-  const smaller = (radii: Float64Array, rows: number[], exact: Float64Array) => rows.filter((c, t) => exact[t]! < radii[c]! * (1 - 1e-5)).length;
-  const exactBalls = {
-    reference: { counted: refRows.length, shrunk: smaller(refRadii.radii, refRows, refExact) },
-    candidate: { counted: candRows.length, shrunk: smaller(candRadii.radii, candRows, candExact) },
-  };
-  const r = withExact(refRadii.radii, refRows, refExact);
-  const rc = withExact(candRadii.radii, candRows, candExact);
+  const r = refExact.radii;
   const [byRef, byCand] = await onBothSides(
     onProgress, 'second look', [M, N],
-    (p) => R.secondLook(r, refCounted, limits, p),
-    (p) => C.secondLook(rc, candCounted, limits, p),
+    (p) => R.secondLook(r, refExact.found, limits, p),
+    (p) => C.secondLook(candExact.radii, candExact.found, limits, p),
   );
   const balls = byRef.counts;
   const inManifold = Uint8Array.from(balls, (c) => (c > 0 ? 1 : 0));
@@ -173,9 +159,29 @@ export async function prdc(pair: IndexPair, options: PrdcOptions): Promise<PrdcR
     unreachable: { reference: refRadii.unreachable.length, candidate: candRadii.unreachable.length },
     efSearch: { reference: refEf, candidate: candEf },
     widened: { reference: refRadii.widened, candidate: candRadii.widened },
-    exactBalls,
+    exactBalls: { reference: refExact.tally, candidate: candExact.tally },
     radiusOutliers: { reference: refRadii.outliers, candidate: candRadii.outliers },
     reference: { radius: r, nearestCandidate: byRef.nearest, covered },
     candidate: { balls, inManifold },
   };
+}
+
+/**
+ * A ball holding thousands where about k belong has a radius too large (an index search that missed the nearest
+ * points) or lies where the other set is far denser: the first `most` of one side's capped balls get their radii by
+ * exact search (on the centres' side) and their members counted exactly (on the members' side). Returns the side's
+ * radii with those replaced, the counts with those balls recounted, and how many there were and how many shrank.
+ */
+async function countCappedExactly(
+  centres: IndexHost, members: IndexHost, radii: Float64Array, found: BallCounts, most: number, k: number, limits: BallLimits,
+): Promise<{ radii: Float64Array; found: BallCounts; tally: ExactBalls }> {
+  const rows = found.cappedRows.slice(0, most);
+  if (!rows.length) return { radii, found, tally: { counted: 0, shrunk: 0 } };
+  const exact = await centres.exactRadii(rows, k);
+  const recounted = await members.recountBalls(radii, rows, exact, found, limits);
+  const updated = radii.slice();
+  rows.forEach((c, t) => { updated[c] = exact[t]!; });
+  // hnswlib's distances are float32, the exact ones float64: only a real change counts.
+  const shrunk = rows.filter((c, t) => exact[t]! < radii[c]! * (1 - 1e-5)).length;
+  return { radii: updated, found: recounted, tally: { counted: rows.length, shrunk } };
 }
