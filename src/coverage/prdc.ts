@@ -35,7 +35,7 @@ import { DEFAULT_RECALL_TARGET, type EfTuning, type RecallTarget } from './ef-tu
 import type { BallCounts, BallLimits } from './balls.js';
 import type { IndexHost } from './index-host.js';
 import { onBothSides, type IndexPair } from './index-pair.js';
-import type { Radii } from './radii.js';
+import { shrank, type Radii } from './radii.js';
 
 export interface Metric {
   value: number;
@@ -181,7 +181,6 @@ async function countCappedExactly(
   const recounted = await members.recountBalls(radii, rows, exact, found, limits);
   const updated = radii.slice();
   rows.forEach((c, t) => { updated[c] = exact[t]!; });
-  // hnswlib's distances are float32, the exact ones float64: only a real change counts.
-  const shrunk = rows.filter((c, t) => exact[t]! < radii[c]! * (1 - 1e-5)).length;
+  const shrunk = rows.filter((c, t) => shrank(radii[c]!, exact[t]!)).length;
   return { radii: updated, found: recounted, tally: { counted: rows.length, shrunk } };
 }

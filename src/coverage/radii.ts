@@ -26,7 +26,7 @@
  */
 import { quantileSorted } from '../detect/metrics.js';
 import { stageReporter, type OnProgress } from '../progress.js';
-import { exactKnn, type AnnIndex } from './ann-index.js';
+import { exactKnn, type AnnIndex, type Neighbours } from './ann-index.js';
 import { exactNeighbours, scanNearPairs } from './exact-search.js';
 import { NearestLists } from './nearest-lists.js';
 import { row, subset, type VectorSet } from './vectors.js';
@@ -88,8 +88,7 @@ export async function knnRadii(set: VectorSet, index: AnnIndex, k: number, onPro
   const flagged = radiusOutliers(lists, n, k, missed);
   const before = flagged.map((i) => lists.radius(i));
   await placeExactly(set, lists, [...missed, ...flagged]);
-  // hnswlib's distances are float32, the exact ones float64: only a real change counts.
-  const corrected = flagged.filter((i, t) => lists.radius(i) < before[t]! * (1 - 1e-5));
+  const corrected = flagged.filter((i, t) => shrank(before[t]!, lists.radius(i)));
   return {
     radii: Float64Array.from({ length: n }, (_, i) => lists.radius(i)),
     unreachable: missed,
@@ -172,16 +171,29 @@ function wideQuery(set: VectorSet, index: AnnIndex, k: number, lists: NearestLis
   return true;
 }
 
+/** Whether an exact radius is really smaller than the index's: hnswlib's distances are float32, the exact ones float64. */
+export function shrank(indexed: number, exact: number): boolean {
+  return exact < indexed * (1 - 1e-5);
+}
+
+/**
+ * The radius from a point's exact k+1 nearest in its own set (itself first, at distance 0): the k-th other point's
+ * distance, or the farthest there is when the set has k or fewer others.
+ */
+function radiusOf(nearestWithSelf: Neighbours, k: number): number {
+  const d = nearestWithSelf.distances;
+  return d[Math.min(k, d.length - 1)] ?? 0;
+}
+
 /** The exact radii of points `rows` (exact-search.ts; for balls whose count is to be trusted, prdc.ts). */
 export async function exactRadiiOf(set: VectorSet, rows: number[], k: number): Promise<Float64Array> {
-  const found = await exactNeighbours(set, subset(set, rows).data, k + 1); // each point itself among them, at 0
-  return Float64Array.from(found, (nb) => nb.distances[Math.min(k, nb.distances.length - 1)] ?? 0);
+  const found = await exactNeighbours(set, subset(set, rows).data, k + 1);
+  return Float64Array.from(found, (nb) => radiusOf(nb, k));
 }
 
 /** Point i's radius by a float64 loop over the set (O(N·d)), for checks. */
 export function exactRadius(set: VectorSet, i: number, k: number): number {
-  const d = exactKnn(set, row(set, i), k + 1).distances; // the point itself first, at distance 0
-  return d[Math.min(k, d.length - 1)] ?? 0;
+  return radiusOf(exactKnn(set, row(set, i), k + 1), k);
 }
 
 /** Every radius by brute force (O(N²·d)), for checks. */
