@@ -3,15 +3,16 @@
  * (`--index-dir`): for the bench's sampled candidates, each one's NEAR nearest reference points by exact search,
  * their self-query radii at the given ef (forward only: an upper bound on the radii prdc computes) and their exact
  * radii; then verdicts with those radii, and whether a ball query from a holding ball (as balls.ts) or the second
- * look (the candidate's 32 nearest reference points) finds each exact membership. A diagnostic, not a benchmark.
+ * look (the candidate's 32 nearest reference points) finds each exact membership, and for those neither finds, what
+ * would. A diagnostic, not a benchmark.
  *
  *   node --import tsx bench/coverage-misses.ts --index-dir tmp/idx1m [--n 1000000] [--ef 400] [--sample 100]
  */
 import { parseArgs } from 'node:util';
 import { AnnIndex } from '../src/coverage/ann-index.js';
 import { exactNeighbours } from '../src/coverage/exact-search.js';
-import { exactRadiiOf } from '../src/coverage/radii.js';
-import { row, subset } from '../src/coverage/vectors.js';
+import { exactRadiiOf, WIDE_EF } from '../src/coverage/radii.js';
+import { row, subset, type VectorSet } from '../src/coverage/vectors.js';
 import { runIfMain } from '../scripts/lib/files.js';
 import { mixture } from './coverage-bench.js';
 
@@ -46,6 +47,7 @@ async function main(): Promise<void> {
   for (const [i, r] of forward) if (r < 0) forward.set(i, exact.get(i)!);
 
   let agree = 0, wronglyIn = 0, inside = 0, byBall = 0, bySecond = 0, byNeither = 0, unsure = 0;
+  const missed: { j: number; holders: number[]; found: number[] }[] = [];
   const tooLarge: number[] = [];
   near.forEach((nb, s) => {
     const j = sample[s]!;
@@ -71,12 +73,32 @@ async function main(): Promise<void> {
     else if (second.ids.some((i, t) => exact.has(i) && second.distances[t]! <= exact.get(i)!)) bySecond++;
     else {
       byNeither++;
+      missed.push({ j, holders, found: second.ids });
       console.log(`candidate ${j}: inside the ball(s) of reference points ranked ${holders.map((i) => nb.ids.indexOf(i) + 1).join(', ')} by distance from it; found by neither search`);
     }
   });
   console.log(`self-query radii: ${agree} of ${sample.length} verdicts as with exact radii, ${wronglyIn} wrongly inside (radius / exact: ${tooLarge.map((r) => r.toFixed(3)).join(' ') || '—'}), ${sample.length - agree - wronglyIn} wrongly outside`);
   console.log(`exactly inside: ${inside}; found by a ball query ${byBall}, by the second look ${bySecond}, by neither ${byNeither}`);
+  await whatWouldFind(ref, cand, refIndex, missed);
   console.log(`candidates whose ${NEAR}-th nearest reference point may still lie in a ball (their counts may be incomplete): ${unsure}`);
+}
+
+/**
+ * For the memberships neither search found: would a second look with the wide candidate list (WIDE_EF) find them, or
+ * one that also checks the k-NN lists of the points it returned (forward: their own k nearest; reverse: the points
+ * listing them)? Exact k-NN lists stand in for the radii's (self-recall ≥ 0.99 at the default ef).
+ */
+async function whatWouldFind(ref: VectorSet, cand: VectorSet, refIndex: AnnIndex, missed: { j: number; holders: number[]; found: number[] }[]): Promise<void> {
+  let wide = 0, forwardHop = 0, reverseHop = 0;
+  for (const { j, holders, found } of missed) {
+    const w = refIndex.knn(row(cand, j), PROBE, WIDE_EF);
+    if (holders.some((h) => w.ids.includes(h))) wide++;
+    const foundLists = await exactNeighbours(ref, subset(ref, found).data, K + 1);
+    if (holders.some((h) => foundLists.some((nb) => nb.ids.includes(h)))) forwardHop++;
+    const holderLists = await exactNeighbours(ref, subset(ref, holders).data, K + 1);
+    if (holderLists.some((nb) => nb.ids.some((i) => found.includes(i)))) reverseHop++;
+  }
+  console.log(`of ${missed.length} found by neither: a wide second look (ef ${WIDE_EF}) finds ${wide}; the returned points' k-NN lists hold the centre for ${forwardHop}; the centre's list holds a returned point for ${reverseHop}`);
 }
 
 runIfMain(import.meta.url, main);

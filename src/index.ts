@@ -26,7 +26,7 @@ export { fitLogistic, predictLogit, crossValidate, type LogisticModel } from './
 export { auditCorpus, calibrateFloors, type AuditOptions, type AuditSummary } from './audit/audit-corpus.js';
 export { coverageRun, type CoverageOptions, type CoverageReport } from './coverage/coverage-run.js';
 export { AnnIndex, exactKnn, recallAtK, recallAgainstExact, DEFAULT_INDEX_PARAMS, type IndexParams, type Neighbours } from './coverage/ann-index.js';
-export { prdc, type PrdcOptions, type PrdcResult, type Metric } from './coverage/prdc.js';
+export { prdc, type PrdcOptions, type PrdcResult, type Metric, type SideRadii } from './coverage/prdc.js';
 export { buildIndexPair, localPair, type IndexPair, type PairOptions } from './coverage/index-pair.js';
 export type { IndexHost } from './coverage/index-host.js';
 export { knnRadii, exactRadius, exactRadii, type Radii } from './coverage/radii.js';

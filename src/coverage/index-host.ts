@@ -16,6 +16,8 @@ export interface IndexHost {
   readonly size: number;
   /** Raises this side's ef until its self-queries' recall@(k+1) reaches the target (ef-tuning.ts). */
   tuneEf(k: number, goal: RecallTarget, onProgress?: OnProgress): Promise<EfTuning>;
+  /** Sets the ef this side's index searches with (an ef tuned earlier; see prdc's `referenceSide`). */
+  setEf(ef: number): Promise<void>;
   /** k-NN radii of this side's points (may re-insert points the index could not reach; see radii.ts). */
   radii(k: number, onProgress?: OnProgress): Promise<Radii>;
   /** The other side's balls (radii `otherRadii`) over this side's points. */
@@ -61,6 +63,10 @@ export class LocalIndexHost implements IndexHost {
 
   async tuneEf(k: number, goal: RecallTarget, onProgress?: OnProgress): Promise<EfTuning> {
     return tuneEfSearch(this.index, this.own, k, goal, onProgress);
+  }
+
+  async setEf(ef: number): Promise<void> {
+    this.index.setEfSearch(ef);
   }
 
   async radii(k: number, onProgress?: OnProgress): Promise<Radii> {

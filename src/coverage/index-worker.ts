@@ -21,6 +21,7 @@ port.on('message', async (req: HostRequest) => {
     if (!host) throw new Error(`index-worker: '${req.job}' before 'build'`);
     switch (req.job) {
       case 'tuneEf': return reply({ result: await host.tuneEf(req.k, req.goal, onProgress) });
+      case 'setEf': return reply({ result: await host.setEf(req.ef) });
       case 'radii': return reply({ result: await host.radii(req.k, onProgress) });
       case 'ballCounts': return reply({ result: await host.ballCounts(req.otherRadii, req.limits, onProgress) });
       case 'exactRadii': return reply({ result: await host.exactRadii(req.rows, req.k) });

@@ -26,10 +26,13 @@
  * Before the radii, each index's ef is raised until a sample of its own points' (k+1)-NN matches brute force to the
  * recall target (ef-tuning.ts; in high dimension a radius a little too large flips many memberships); the ef found
  * serves the radii, ball queries and second look alike, and `efSearch` says what it was and whether the target was met.
+ * The reference side's tuned ef and radii depend on the reference alone: `referenceSide` reuses them from an earlier
+ * run against another candidate set (compare.ts: one anchor, many generations).
  * Confidence intervals: percentile bootstrap over the per-point indicators (the radii held fixed),
  * 500 resamples, seeded.
  */
 import { bootstrapCi, type Interval } from '../detect/metrics.js';
+import { UsageError } from '../errors.js';
 import type { OnProgress } from '../progress.js';
 import { DEFAULT_RECALL_TARGET, type EfTuning, type RecallTarget } from './ef-tuning.js';
 import type { BallCounts, BallLimits } from './balls.js';
@@ -68,10 +71,19 @@ export interface PrdcResult {
   exactBalls: { reference: ExactBalls; candidate: ExactBalls };
   /** Radii that stood out from their neighbours' and were recomputed by exact search, and how many that made smaller (radii.ts). */
   radiusOutliers: { reference: Radii['outliers']; candidate: Radii['outliers'] };
+  /** The reference side's ef and radii, to pass as `referenceSide` to a later run against another candidate set. */
+  referenceSide: SideRadii;
   /** Per reference point: its radius, the distance to its nearest candidate, and whether that is inside. */
   reference: { radius: Float64Array; nearestCandidate: Float64Array; covered: Uint8Array };
   /** Per candidate: reference balls holding it (density contribution ×k) and whether any does. */
   candidate: { balls: Int32Array; inManifold: Uint8Array };
+}
+
+/** What one side's balls take: its index's ef after tuning and its k-NN radii (these depend on that side alone). */
+export interface SideRadii {
+  k: number;
+  efSearch: EfTuning;
+  radii: Radii;
 }
 
 export interface ExactBalls {
@@ -105,6 +117,12 @@ export interface PrdcOptions {
   maxExactBalls?: number;
   /** Recall@(k+1) each index's self-queries must reach before the radii (default 0.98, ef up to 3,200, 200 points). */
   indexRecall?: Partial<RecallTarget>;
+  /**
+   * The reference side's ef and radii from an earlier run over the same reference rows (`PrdcResult.referenceSide`),
+   * used instead of tuning and computing them again: one anchor against many candidate sets (compare.ts). The
+   * reference index is set to that ef.
+   */
+  referenceSide?: SideRadii;
   /** Bootstrap seed (default 1). */
   seed?: number;
   /** Progress of the passes: 'ef tuning', 'radii', 'ball queries', 'second look' (both sides together). */
@@ -119,8 +137,18 @@ export async function prdc(pair: IndexPair, options: PrdcOptions): Promise<PrdcR
   const M = C.size;
   const goal = { ...DEFAULT_RECALL_TARGET, ...options.indexRecall };
   const sample = (n: number) => Math.min(n, goal.sample);
-  const [refEf, candEf] = await onBothSides(onProgress, 'ef tuning', [sample(N), sample(M)], (p) => R.tuneEf(k, goal, p), (p) => C.tuneEf(k, goal, p));
-  const [refRadii, candRadii] = await onBothSides(onProgress, 'radii', [N, M], (p) => R.radii(k, p), (p) => C.radii(k, p));
+  const reused = options.referenceSide;
+  if (reused && (reused.k !== k || reused.radii.radii.length !== N)) {
+    throw new UsageError(`referenceSide: radii of ${reused.radii.radii.length} points with k = ${reused.k}, but the reference has ${N} points and k is ${k}`);
+  }
+  if (reused) await R.setEf(reused.efSearch.ef);
+  const [refEf, candEf] = await onBothSides(
+    onProgress, 'ef tuning', [reused ? 0 : sample(N), sample(M)],
+    async (p) => reused?.efSearch ?? R.tuneEf(k, goal, p), (p) => C.tuneEf(k, goal, p),
+  );
+  const [refRadii, candRadii] = await onBothSides(
+    onProgress, 'radii', [reused ? 0 : N, M], async (p) => reused?.radii ?? R.radii(k, p), (p) => C.radii(k, p),
+  );
   // Reference balls over the candidates give density, precision and coverage; candidate balls over the reference,
   // recall. Each is asked of the members' index, then looked at again from the centres' side.
   const [refBalls, candBalls] = await onBothSides(
@@ -161,6 +189,7 @@ export async function prdc(pair: IndexPair, options: PrdcOptions): Promise<PrdcR
     widened: { reference: refRadii.widened, candidate: candRadii.widened },
     exactBalls: { reference: refExact.tally, candidate: candExact.tally },
     radiusOutliers: { reference: refRadii.outliers, candidate: candRadii.outliers },
+    referenceSide: { k, efSearch: refEf, radii: refRadii },
     reference: { radius: r, nearestCandidate: byRef.nearest, covered },
     candidate: { balls, inManifold },
   };

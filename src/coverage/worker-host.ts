@@ -25,6 +25,7 @@ export interface HostWorkerData {
 type Job =
   | { job: 'build' }
   | { job: 'tuneEf'; k: number; goal: RecallTarget }
+  | { job: 'setEf'; ef: number }
   | { job: 'radii'; k: number }
   | { job: 'ballCounts'; otherRadii: Float64Array; limits: BallLimits }
   | { job: 'exactRadii'; rows: number[]; k: number }
@@ -107,6 +108,10 @@ export class WorkerIndexHost implements IndexHost {
 
   tuneEf(k: number, goal: RecallTarget, onProgress?: OnProgress): Promise<EfTuning> {
     return this.call({ job: 'tuneEf', k, goal }, onProgress);
+  }
+
+  setEf(ef: number): Promise<void> {
+    return this.call({ job: 'setEf', ef });
   }
 
   radii(k: number, onProgress?: OnProgress): Promise<Radii> {

@@ -23,7 +23,7 @@ import { applyDetector, type DetectorSpec } from '../detect/detector.js';
 import type { ScoreRow } from '../detect/features.js';
 import { corpusFields, readRun, isScoreDir } from '../detect/scored-input.js';
 import { modelZeroShot, readDetectorFile } from '../detect/detect-corpus.js';
-import type { Metric, PrdcResult } from '../coverage/prdc.js';
+import type { Metric, PrdcResult, SideRadii } from '../coverage/prdc.js';
 import { compareHtml } from '../report/reports.js';
 import { corpusDiversity, type Diversity } from './metrics.js';
 
@@ -69,6 +69,8 @@ export async function compareGenerations(gens: string[], out: string, opts: { k?
   const k = opts.k ?? 5;
   const anchor = loadVectors(gens[0]!);
   const anchorIndex = AnnIndex.build(anchor);
+  // The anchor's ef and radii do not depend on the generation: computed against the first, reused for the rest.
+  let anchorSide: SideRadii | undefined;
   const entries: GenerationEntry[] = [];
   for (const [g, dir] of gens.entries()) {
     const { rows, texts } = await readGeneration(dir);
@@ -78,7 +80,8 @@ export async function compareGenerations(gens: string[], out: string, opts: { k?
     const det = detectorFor(dir, opts.detector);
     let coverage: GenerationEntry['coverage_of_gen0'] = null;
     if (g > 0) {
-      const p = await prdc(localPair(anchor, anchorIndex, vectors, AnnIndex.build(vectors)), { k, seed: opts.seed });
+      const p = await prdc(localPair(anchor, anchorIndex, vectors, AnnIndex.build(vectors)), { k, seed: opts.seed, referenceSide: anchorSide });
+      anchorSide = p.referenceSide;
       coverage = { precision: p.precision, recall: p.recall, density: p.density, coverage: p.coverage, ef_tuning: p.efSearch };
     }
     entries.push({

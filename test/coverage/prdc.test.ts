@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AnnIndex, exactKnn, recallAtK } from '../../src/coverage/ann-index.js';
+import type { LocalIndexHost } from '../../src/coverage/index-host.js';
 import { buildIndexPair, localPair } from '../../src/coverage/index-pair.js';
 import { ballCounts, recountBalls } from '../../src/coverage/balls.js';
 import { prdc, type PrdcOptions } from '../../src/coverage/prdc.js';
@@ -329,6 +330,31 @@ describe('prdc', () => {
     }
     await expect(buildIndexPair(noTail, ref, { threads: 1, indexFiles: { reference: files.reference } })).rejects.toThrow(/r\.hnsw: an index of 500 × 16-d points, but synthetic has 400 × 16-d/);
     await expect(buildIndexPair(noTail, ref, { threads: 2, indexFiles: { reference: files.reference } })).rejects.toThrow(/reference index worker: .*an index of 500/);
+  });
+
+  it('the reference side\'s ef and radii, reused against another candidate set, give the numbers computed afresh', async () => {
+    // A low starting ef, so that tuning raises it and the reused run must set it on its fresh index.
+    const params = { m: 4, efConstruction: 16, efSearch: 6 };
+    const goal = { target: 0.999 };
+    const first = await buildIndexPair(ref, full, { threads: 1, params });
+    const side = (await prdc(first, { k, indexRecall: goal })).referenceSide;
+    expect(side.efSearch.ef).toBeGreaterThan(params.efSearch);
+    const afresh = await prdc(await buildIndexPair(ref, noTail, { threads: 1, params }), { k, indexRecall: goal });
+    const local = await buildIndexPair(ref, noTail, { threads: 1, params });
+    expect(await prdc(local, { k, indexRecall: goal, referenceSide: side })).toEqual(afresh);
+    expect((local.reference as LocalIndexHost).index.params.efSearch).toBe(side.efSearch.ef);
+    const pair = await buildIndexPair(ref, noTail, { threads: 2, params });
+    const stages = new Map<string, [number, number]>();
+    try {
+      const reused = await prdc(pair, { k, indexRecall: goal, referenceSide: side, onProgress: (s, done, total) => stages.set(s, [done, total]) });
+      expect(reused).toEqual(afresh);
+      await expect(prdc(pair, { k: 3, referenceSide: side })).rejects.toThrow(/referenceSide: radii of 500 points with k = 5, but the reference has 500 points and k is 3/);
+    } finally {
+      await pair.close();
+    }
+    // Only the candidate's ef tuning and radii were done.
+    expect(stages.get('ef tuning')).toEqual([200, 200]);
+    expect(stages.get('radii')).toEqual([noTail.ids.length, noTail.ids.length]);
   });
 
   it('a failing worker job rejects with the side named, and the pair can still be closed', async () => {
