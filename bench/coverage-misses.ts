@@ -11,7 +11,7 @@
 import { parseArgs } from 'node:util';
 import { AnnIndex } from '../src/coverage/ann-index.js';
 import { exactNeighbours } from '../src/coverage/exact-search.js';
-import { exactRadiiOf, WIDE_EF } from '../src/coverage/radii.js';
+import { exactRadiiOf, foundItself, WIDE_EF } from '../src/coverage/radii.js';
 import { row, subset, type VectorSet } from '../src/coverage/vectors.js';
 import { runIfMain } from '../scripts/lib/files.js';
 import { mixture } from './coverage-bench.js';
@@ -39,7 +39,7 @@ async function main(): Promise<void> {
   const forward = new Map<number, number>();
   for (const nb of near) for (const i of nb.ids) if (!forward.has(i)) {
     const r = refIndex.knn(row(ref, i), 4 * (K + 1));
-    forward.set(i, r.ids.includes(i) || r.distances[0] === 0 ? r.distances[K]! : -1);
+    forward.set(i, foundItself(r, i) ? r.distances[K]! : -1);
   }
   const rows = [...forward.keys()];
   const exactList = await exactRadiiOf(ref, rows, K);
@@ -89,14 +89,15 @@ async function main(): Promise<void> {
  * listing them)? Exact k-NN lists stand in for the radii's (self-recall ≥ 0.99 at the default ef).
  */
 async function whatWouldFind(ref: VectorSet, cand: VectorSet, refIndex: AnnIndex, missed: { j: number; holders: number[]; found: number[] }[]): Promise<void> {
+  // Every list needed, from one exact pass over the set.
+  const rows = [...new Set(missed.flatMap(({ holders, found }) => [...holders, ...found]))];
+  const lists = new Map((await exactNeighbours(ref, subset(ref, rows).data, K + 1)).map((nb, t) => [rows[t]!, nb.ids]));
   let wide = 0, forwardHop = 0, reverseHop = 0;
   for (const { j, holders, found } of missed) {
     const w = refIndex.knn(row(cand, j), PROBE, WIDE_EF);
     if (holders.some((h) => w.ids.includes(h))) wide++;
-    const foundLists = await exactNeighbours(ref, subset(ref, found).data, K + 1);
-    if (holders.some((h) => foundLists.some((nb) => nb.ids.includes(h)))) forwardHop++;
-    const holderLists = await exactNeighbours(ref, subset(ref, holders).data, K + 1);
-    if (holderLists.some((nb) => nb.ids.some((i) => found.includes(i)))) reverseHop++;
+    if (holders.some((h) => found.some((i) => lists.get(i)!.includes(h)))) forwardHop++;
+    if (holders.some((h) => lists.get(h)!.some((i) => found.includes(i)))) reverseHop++;
   }
   console.log(`of ${missed.length} found by neither: a wide second look (ef ${WIDE_EF}) finds ${wide}; the returned points' k-NN lists hold the centre for ${forwardHop}; the centre's list holds a returned point for ${reverseHop}`);
 }

@@ -64,8 +64,7 @@ export async function knnRadii(set: VectorSet, index: AnnIndex, k: number, onPro
    */
   const query = (i: number): boolean => {
     const nb = index.knn(row(set, i), 4 * (k + 1));
-    // A copy of the point at distance 0 shows the query reached the right place too (duplicates are common).
-    if (!nb.ids.includes(i) && nb.distances[0] !== 0) return false;
+    if (!foundItself(nb, i)) return false;
     nb.ids.forEach((j, t) => {
       if (j === i) return;
       lists.insert(i, j, nb.distances[t]!);
@@ -162,13 +161,21 @@ async function placeExactly(set: VectorSet, lists: NearestLists, rows: number[])
  */
 function wideQuery(set: VectorSet, index: AnnIndex, k: number, lists: NearestLists, u: number): boolean {
   const nb = index.knn(row(set, u), Math.max(4 * k, 32), WIDE_EF);
-  if (!nb.ids.includes(u) && nb.distances[0] !== 0) return false;
+  if (!foundItself(nb, u)) return false;
   nb.ids.forEach((j, t) => {
     if (j === u) return;
     lists.insert(u, j, nb.distances[t]!);
     lists.insert(j, u, nb.distances[t]!);
   });
   return true;
+}
+
+/**
+ * Whether a search from indexed point i's own position reached it: i among the results, or a copy of it at distance 0
+ * (the right place too; duplicates are common).
+ */
+export function foundItself(nb: Neighbours, i: number): boolean {
+  return nb.ids.includes(i) || nb.distances[0] === 0;
 }
 
 /** Whether an exact radius is really smaller than the index's: hnswlib's distances are float32, the exact ones float64. */
