@@ -3,7 +3,10 @@
  * BPE tokenizer and write the token streams the trainer reads.
  *
  *   node --import tsx scripts/train-lm/prepare-data.ts [--corpus ../shared/corpora/human] [--out tmp/train-lm] [--vocab 8192]
+ *       [--tokenizer models/tailguard-ref-6m]
  *
+ * With --tokenizer DIR the tokenizer files of DIR are reused instead of trained (a warm start or a sibling model
+ * must share its parent's ids); the streams are the same as a run whose trainer produced those files.
  * Writes OUT/tokenizer/{tokenizer.json,tokenizer_config.json,special_tokens_map.json}, OUT/train.bin and
  * OUT/val.bin (uint16 little-endian: each document is <|endoftext|> followed by its tokens, the way tailguard's
  * engine feeds documents) and OUT/data.json (counts per source). Documents are encoded with the same tokenizer
@@ -11,7 +14,7 @@
  * Validation = documents whose id hashes to 0 mod 200 (0.5%), never trained on; ../shared's heldout.jsonl is
  * already absent from the shards and is kept for the final evaluation.
  */
-import { createReadStream, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { createReadStream, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -70,8 +73,23 @@ class TokenStream {
   }
 }
 
+const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'];
+
+function trainedTokenizer(counter: WordCounter, vocabSize: number): Record<string, unknown> {
+  return byteLevelTokenizerFiles(trainByteBpe(counter, vocabSize - 1 - 256), SEPARATOR, CONTEXT);
+}
+
+/** The tokenizer files of a model directory, checked to have `vocabSize` entries. */
+function reusedTokenizer(dir: string, vocabSize: number): Record<string, unknown> {
+  const files = Object.fromEntries(TOKENIZER_FILES.map((f) => [f, JSON.parse(readFileSync(join(dir, f), 'utf8')) as unknown]));
+  const tj = files['tokenizer.json'] as { model: { vocab: Record<string, number> } };
+  const size = Object.keys(tj.model.vocab).length;
+  if (size !== vocabSize) throw new Error(`${dir}/tokenizer.json has ${size} entries, --vocab says ${vocabSize}`);
+  return files;
+}
+
 async function main(): Promise<void> {
-  const flags = parseFlags(process.argv.slice(2), ['corpus', 'out', 'vocab']);
+  const flags = parseFlags(process.argv.slice(2), ['corpus', 'out', 'vocab', 'tokenizer']);
   const corpus = flags.corpus ?? '../shared/corpora/human';
   const out = flags.out ?? 'tmp/train-lm';
   const vocabSize = Number(flags.vocab ?? 8192);
@@ -89,10 +107,9 @@ async function main(): Promise<void> {
   console.error(`read ${docs.length} documents, ${counter.counts.size} distinct words (${((Date.now() - t) / 1000).toFixed(0)} s)`);
 
   t = Date.now();
-  const bpe = trainByteBpe(counter, vocabSize - 1 - 256);
-  const files = byteLevelTokenizerFiles(bpe, SEPARATOR, CONTEXT);
+  const files = flags.tokenizer === undefined ? trainedTokenizer(counter, vocabSize) : reusedTokenizer(flags.tokenizer, vocabSize);
   for (const [name, value] of Object.entries(files)) writeJson(join(out, 'tokenizer', name), value);
-  console.error(`tokenizer: ${bpe.vocab.size + 1} entries (${((Date.now() - t) / 1000).toFixed(0)} s)`);
+  console.error(`tokenizer: ${flags.tokenizer === undefined ? 'trained' : `reused from ${flags.tokenizer}`} (${((Date.now() - t) / 1000).toFixed(0)} s)`);
 
   t = Date.now();
   const tok = new Tokenizer(files['tokenizer.json'] as object, files['tokenizer_config.json'] as object);

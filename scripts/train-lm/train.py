@@ -31,6 +31,11 @@ def parse_args():
     p.add_argument('--lr', type=float, default=1e-3)
     p.add_argument('--min-lr', type=float, default=1e-4)
     p.add_argument('--warmup', type=int, default=200)
+    p.add_argument('--schedule', choices=['cosine', 'wsd'], default='cosine',
+                   help='cosine: warm-up, then cosine from --lr to --min-lr over the remaining steps; wsd: warm-up, '
+                   'constant --lr, then linear decay to --min-lr over the last --decay-steps (the constant phase does '
+                   'not depend on --steps, so a run can be extended by resuming with a larger --steps before it decays)')
+    p.add_argument('--decay-steps', type=int, default=0, help='wsd: length of the final decay')
     p.add_argument('--weight-decay', type=float, default=0.1)
     p.add_argument('--eval-every', type=int, default=200)
     p.add_argument('--eval-windows', type=int, default=128, help='validation windows per curve point (the final point uses all)')
@@ -38,12 +43,18 @@ def parse_args():
     p.add_argument('--dtype', choices=['bf16', 'fp32'], default='bf16', help='autocast precision of the matmuls (weights stay fp32)')
     p.add_argument('--seed', type=int, default=1234)
     p.add_argument('--resume', action='store_true')
+    p.add_argument('--init', help='warm start: a model.safetensors (transformers Llama names, as the converter writes) of '
+                   'the same shape; the optimizer starts afresh and the schedule (--warmup, --lr, --steps) is this run\'s')
+    p.add_argument('--run', default='run', help='output folder inside --data (a warm-started stage keeps its own)')
     return p.parse_args()
 
 
 def lr_at(step, a):
     if step < a.warmup:
         return a.lr * (step + 1) / a.warmup
+    if a.schedule == 'wsd':
+        start = a.steps - a.decay_steps
+        return a.lr if step < start else a.lr + (a.min_lr - a.lr) * (step - start + 1) / a.decay_steps
     progress = (step - a.warmup) / max(1, a.steps - a.warmup)
     return a.min_lr + 0.5 * (a.lr - a.min_lr) * (1 + math.cos(math.pi * progress))
 
@@ -54,6 +65,57 @@ def batch_at(step, data, a):
     x = np.stack([data[s:s + a.seq] for s in starts]).astype(np.int64)
     y = np.stack([data[s + 1:s + 1 + a.seq] for s in starts]).astype(np.int64)
     return torch.from_numpy(x), torch.from_numpy(y)
+
+
+def read_safetensors(path):
+    """{name: float32 tensor} from a safetensors file (F32 only; the format is a JSON header and raw little-endian data)."""
+    with open(path, 'rb') as f:
+        n = int.from_bytes(f.read(8), 'little')
+        header = json.loads(f.read(n))
+        body = f.read()
+    out = {}
+    for name, t in header.items():
+        if name == '__metadata__':
+            continue
+        if t['dtype'] != 'F32':
+            raise SystemExit(f'{path}: {name} is {t["dtype"]}, expected F32')
+        a, b = t['data_offsets']
+        out[name] = torch.from_numpy(np.frombuffer(body[a:b], dtype='<f4').copy()).view(t['shape'])
+    return out
+
+
+def unpermute_rotary(w, n_heads):
+    """Inverse of transformers' permute() (halves layout → llama2.c's interleaved pairs), per head."""
+    rows, cols = w.shape
+    return w.view(n_heads, 2, rows // n_heads // 2, cols).transpose(1, 2).reshape(rows, cols)
+
+
+def load_init(model, path):
+    """Copies a converter-written model.safetensors into the training model; every tensor must match in shape."""
+    t = read_safetensors(path)
+    a = model.args
+    sd = {'tok_embeddings.weight': t.pop('model.embed_tokens.weight'), 'norm.weight': t.pop('model.norm.weight')}
+    for l in range(a.n_layers):
+        p = f'model.layers.{l}'
+        sd.update({
+            f'layers.{l}.attention_norm.weight': t.pop(f'{p}.input_layernorm.weight'),
+            f'layers.{l}.attention.wq.weight': unpermute_rotary(t.pop(f'{p}.self_attn.q_proj.weight'), a.n_heads),
+            f'layers.{l}.attention.wk.weight': unpermute_rotary(t.pop(f'{p}.self_attn.k_proj.weight'), a.n_kv_heads),
+            f'layers.{l}.attention.wv.weight': t.pop(f'{p}.self_attn.v_proj.weight'),
+            f'layers.{l}.attention.wo.weight': t.pop(f'{p}.self_attn.o_proj.weight'),
+            f'layers.{l}.ffn_norm.weight': t.pop(f'{p}.post_attention_layernorm.weight'),
+            f'layers.{l}.feed_forward.w1.weight': t.pop(f'{p}.mlp.gate_proj.weight'),
+            f'layers.{l}.feed_forward.w3.weight': t.pop(f'{p}.mlp.up_proj.weight'),
+            f'layers.{l}.feed_forward.w2.weight': t.pop(f'{p}.mlp.down_proj.weight'),
+        })
+    t.pop('lm_head.weight', None)  # tied to the embedding
+    if t:
+        raise SystemExit(f'{path}: tensors this shape has no place for: {", ".join(sorted(t))}')
+    own = model.state_dict()
+    for k, v in sd.items():
+        if own[k].shape != v.shape:
+            raise SystemExit(f'{path}: {k} is {tuple(v.shape)}, this model\'s is {tuple(own[k].shape)} (pass the same shape flags)')
+    model.load_state_dict({**own, **sd})
 
 
 def autocast(a):
@@ -117,7 +179,7 @@ def main():
     meta = json.load(open(os.path.join(a.data, 'data.json')))
     train = np.memmap(os.path.join(a.data, 'train.bin'), dtype='<u2', mode='r')
     val = np.memmap(os.path.join(a.data, 'val.bin'), dtype='<u2', mode='r')
-    out = os.path.join(a.data, 'run')
+    out = os.path.join(a.data, a.run)
     os.makedirs(out, exist_ok=True)
     margs = ModelArgs(dim=a.dim, n_layers=a.layers, n_heads=a.heads, n_kv_heads=a.kv_heads, vocab_size=meta['vocab_size'],
                       hidden_dim=a.hidden, max_seq_len=a.seq)
@@ -135,8 +197,12 @@ def main():
         opt.load_state_dict(ck['opt'])
         step, elapsed = ck['step'], ck['elapsed']
         print(f'resumed at step {step}', file=sys.stderr)
-    elif os.path.exists(log_path):
-        os.remove(log_path)
+    else:
+        if os.path.exists(log_path):
+            os.remove(log_path)
+        if a.init:
+            load_init(model, a.init)
+            print(f'warm start from {a.init}', file=sys.stderr)
     print(f'{model.n_params():,} parameters; {len(train):,} training tokens; {a.steps * a.batch * a.seq:,} tokens to see', file=sys.stderr)
 
     def log(row):
