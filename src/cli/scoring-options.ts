@@ -8,6 +8,8 @@ import { countRows, progressSink, type ProgressSink } from './progress.js';
 export interface ScoringFlags {
   model: string;
   onnxFile?: string;
+  observerModel?: string;
+  observerOnnxFile?: string;
   textField: string;
   idField?: string;
   device: 'auto' | 'cpu' | 'cuda' | 'webgpu';
@@ -19,6 +21,8 @@ export function addScoringOptions(cmd: Command): Command {
   return cmd
     .option('-m, --model <model>', 'model directory, name of a bundled model, or hub id (owner/name)', DEFAULT_MODEL)
     .option('--onnx-file <path>', 'ONNX graph inside the model directory (default: onnx/model.onnx)')
+    .option('--observer-model <model>', "a second LM with the same tokenizer (directory, bundled name or hub id), run beside --model to add the Binoculars score; scores use the shorter of the two contexts")
+    .option('--observer-onnx-file <path>', "ONNX graph inside the observer's directory (default: onnx/model.onnx)")
     .option('--text-field <name>', 'field holding the text', 'text')
     .option('--id-field <name>', 'field holding the document id (default: the line number)')
     .addOption(new Option('--device <device>', 'execution provider; auto = CUDA when installed and a GPU is visible, else CPU').choices(['auto', 'cpu', 'cuda', 'webgpu']).default('auto'))
@@ -30,6 +34,8 @@ export function scoringSettings(flags: ScoringFlags): ScoringSettings {
   return {
     model: flags.model,
     onnxFile: flags.onnxFile,
+    observerModel: flags.observerModel,
+    observerOnnxFile: flags.observerOnnxFile,
     textField: flags.textField,
     idField: flags.idField,
     device: flags.device,
@@ -45,9 +51,10 @@ export function scoringProgress(input: string, quiet: boolean): Pick<ScoreOption
   const sink = progressSink({ quiet, tty, totalRows: tty && !quiet ? countRows(input) : Promise.resolve(undefined) });
   return {
     sink,
-    onStart: ({ device, fallbackReasons, resumedFrom, model }) => {
+    onStart: ({ device, fallbackReasons, resumedFrom, model, observer }) => {
       for (const r of fallbackReasons) sink.start(`device ${r}; falling back`);
-      sink.start(`scoring ${input} with ${model.ref} (${model.dir}) on ${device}` + (resumedFrom ? `, resuming after row ${resumedFrom}` : ''));
+      const observed = observer ? `, observer ${observer.ref} (${observer.dir})` : '';
+      sink.start(`scoring ${input} with ${model.ref} (${model.dir})${observed} on ${device}` + (resumedFrom ? `, resuming after row ${resumedFrom}` : ''));
     },
     onProgress: (p) => sink.update(p),
   };

@@ -5,7 +5,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { ModelLoadError } from '../errors.js';
-import { SCORING_INPUTS } from './onnx/augment.js';
+import { OBSERVER_PREFIX, SCORING_INPUTS } from './onnx/augment.js';
 import type { ModelSpec } from './model-config.js';
 import type { Window } from './windows.js';
 
@@ -32,11 +32,16 @@ export interface BatchLimits {
 }
 
 const FED_INPUTS = new Set(['input_ids', 'attention_mask', 'position_ids', SCORING_INPUTS.targets, SCORING_INPUTS.embedMask, 'use_cache_branch']);
-const isKvCache = (name: string): boolean => name.startsWith('past_key_values.') || name.startsWith('past.');
+/** The name a merged graph's observer input had in its own model. */
+const ownName = (name: string): string => (name.startsWith(OBSERVER_PREFIX) ? name.slice(OBSERVER_PREFIX.length) : name);
+const isKvCache = (name: string): boolean => {
+  const own = ownName(name);
+  return own.startsWith('past_key_values.') || own.startsWith('past.');
+};
 
 /** Fails at load time, naming them, when the graph takes inputs the engine cannot feed. */
 export function assertFeedable(inputs: readonly ModelInput[], model: string): void {
-  const unknown = inputs.map((i) => i.name).filter((n) => !FED_INPUTS.has(n) && !isKvCache(n));
+  const unknown = inputs.map((i) => i.name).filter((n) => !FED_INPUTS.has(ownName(n)) && !isKvCache(n));
   if (unknown.length > 0) {
     throw new ModelLoadError(model, `the graph takes inputs tailguard does not know how to feed: ${unknown.join(', ')} (a decoder-only LM export is expected)`);
   }
@@ -61,8 +66,13 @@ export function bucketByLength(jobs: WindowJob[], limits: BatchLimits): WindowJo
   return batches;
 }
 
-/** Feeds for a batch; `seqLen` is the longest window in it. */
-export function buildFeeds(batch: WindowJob[], inputs: readonly ModelInput[], spec: ModelSpec, padId: number): { feeds: Record<string, ort.Tensor>; seqLen: number } {
+/**
+ * Feeds for a batch; `seqLen` is the longest window in it. `observerSpec`: the shape of the observer model merged into
+ * the graph (augment.ts), for its own KV-cache inputs.
+ */
+export function buildFeeds(
+  batch: WindowJob[], inputs: readonly ModelInput[], spec: ModelSpec, padId: number, observerSpec?: ModelSpec,
+): { feeds: Record<string, ort.Tensor>; seqLen: number } {
   const rows = batch.length;
   const seqLen = Math.max(...batch.map((j) => j.window.end - j.window.start));
   const ids = new BigInt64Array(rows * seqLen).fill(BigInt(padId));
@@ -82,21 +92,25 @@ export function buildFeeds(batch: WindowJob[], inputs: readonly ModelInput[], sp
     }
   });
   const feeds: Record<string, ort.Tensor> = {};
-  for (const { name, type, shape } of inputs) {
-    if (name === 'input_ids') feeds[name] = new ort.Tensor('int64', ids, [rows, seqLen]);
-    else if (name === 'attention_mask') feeds[name] = new ort.Tensor('int64', mask, [rows, seqLen]);
-    else if (name === 'position_ids') feeds[name] = new ort.Tensor('int64', positions, [rows, seqLen]);
-    else if (name === SCORING_INPUTS.targets) feeds[name] = new ort.Tensor('int64', targets, [rows, seqLen]);
-    else if (name === SCORING_INPUTS.embedMask) feeds[name] = new ort.Tensor('float32', embedMask, [rows, seqLen]);
-    else if (isKvCache(name)) {
+  for (const { name: fedName, type, shape } of inputs) {
+    const name = ownName(fedName);
+    const model = fedName === name ? spec : (observerSpec ?? spec);
+    let t: ort.Tensor;
+    if (name === 'input_ids') t = new ort.Tensor('int64', ids, [rows, seqLen]);
+    else if (name === 'attention_mask') t = new ort.Tensor('int64', mask, [rows, seqLen]);
+    else if (name === 'position_ids') t = new ort.Tensor('int64', positions, [rows, seqLen]);
+    else if (name === SCORING_INPUTS.targets) t = new ort.Tensor('int64', targets, [rows, seqLen]);
+    else if (name === SCORING_INPUTS.embedMask) t = new ort.Tensor('float32', embedMask, [rows, seqLen]);
+    else if (isKvCache(fedName)) {
       // Stock exports take a KV cache; scoring a whole window at once needs an empty one, of the
-      // graph's own element type and head sizes (config.json as the fallback).
-      const heads = typeof shape?.[1] === 'number' ? shape[1] : spec.numKeyValueHeads;
-      const headDim = typeof shape?.[3] === 'number' ? shape[3] : spec.headDim;
+      // graph's own element type and head sizes (the owning model's config.json as the fallback).
+      const heads = typeof shape?.[1] === 'number' ? shape[1] : model.numKeyValueHeads;
+      const headDim = typeof shape?.[3] === 'number' ? shape[3] : model.headDim;
       const dims = [rows, heads, 0, headDim];
-      feeds[name] = type === 'float16' ? new ort.Tensor('float16', new Uint16Array(0), dims) : new ort.Tensor('float32', new Float32Array(0), dims);
-    } else if (name === 'use_cache_branch') feeds[name] = new ort.Tensor('bool', [false], [1]);
-    else throw new Error(`model input '${name}' is not one tailguard knows how to feed`);
+      t = type === 'float16' ? new ort.Tensor('float16', new Uint16Array(0), dims) : new ort.Tensor('float32', new Float32Array(0), dims);
+    } else if (name === 'use_cache_branch') t = new ort.Tensor('bool', [false], [1]);
+    else throw new Error(`model input '${fedName}' is not one tailguard knows how to feed`);
+    feeds[fedName] = t;
   }
   return { feeds, seqLen };
 }

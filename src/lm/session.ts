@@ -8,7 +8,7 @@ import * as ort from 'onnxruntime-node';
 import { DeviceUnavailableError, ModelLoadError } from '../errors.js';
 import { assertFeedable, type ModelInput } from './batch.js';
 import { type Device } from './device.js';
-import { augmentForScoring } from './onnx/augment.js';
+import { augmentForScoring, type ExternalDataFile } from './onnx/augment.js';
 
 export interface ScoringSession {
   session: ort.InferenceSession;
@@ -23,6 +23,8 @@ export interface SessionOptions {
   devices: Device[];
   /** Intra-op threads for the CPU provider (0 = onnxruntime's default). */
   threads?: number;
+  /** A second LM of the same tokenizer, run in the same graph for the cross-entropy output (augment.ts). */
+  observerOnnxPath?: string;
 }
 
 function providerConfig(device: Device): ort.InferenceSession.ExecutionProviderConfig {
@@ -33,25 +35,29 @@ function providerConfig(device: Device): ort.InferenceSession.ExecutionProviderC
  * Weights kept in separate files (ONNX external data) are handed to onnxruntime in memory, keyed by
  * the location the graph names, since the augmented graph is loaded from bytes, not from its folder.
  */
-function readExternalData(onnxPath: string, files: string[]): { path: string; data: Uint8Array }[] {
-  return files.map((f) => {
+function readExternalData(graphs: { main: string; observer?: string }, files: ExternalDataFile[]): { path: string; data: Uint8Array }[] {
+  return files.map(({ key, file, model }) => {
+    const onnxPath = graphs[model]!;
     try {
-      return { path: f, data: readFileSync(join(dirname(onnxPath), f)) };
+      return { path: key, data: readFileSync(join(dirname(onnxPath), file)) };
     } catch (err) {
-      throw new ModelLoadError(onnxPath, `cannot read its external data file ${f} (${(err as Error).message})`, { cause: err });
+      throw new ModelLoadError(onnxPath, `cannot read its external data file ${file} (${(err as Error).message})`, { cause: err });
     }
   });
 }
 
-export async function createScoringSession(onnxPath: string, opts: SessionOptions): Promise<ScoringSession> {
-  let raw: Uint8Array;
+function readGraph(onnxPath: string): Uint8Array {
   try {
-    raw = readFileSync(onnxPath);
+    return readFileSync(onnxPath);
   } catch (err) {
     throw new ModelLoadError(onnxPath, `cannot read ONNX file (${(err as Error).message})`, { cause: err });
   }
-  const augmented = augmentForScoring(raw, onnxPath);
-  const externalData = readExternalData(onnxPath, augmented.externalDataFiles);
+}
+
+export async function createScoringSession(onnxPath: string, opts: SessionOptions): Promise<ScoringSession> {
+  const observer = opts.observerOnnxPath;
+  const augmented = augmentForScoring(readGraph(onnxPath), onnxPath, observer ? { bytes: readGraph(observer), name: observer } : undefined);
+  const externalData = readExternalData({ main: onnxPath, observer }, augmented.externalDataFiles);
   const fallbackReasons: string[] = [];
   for (const device of opts.devices) {
     const options: ort.InferenceSession.SessionOptions = {

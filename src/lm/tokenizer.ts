@@ -67,3 +67,16 @@ export function loadTokenizer(dir: string, spec: ModelSpec): TextTokenizer {
     placeTokens: (ids, text) => (table ? placeTokens(table, ids, text) : null),
   };
 }
+
+/**
+ * Whether two model directories tokenize identically: the same tokenizer.json model, special tokens and
+ * pre-/post-processing (formatting and key order aside). Two models scored in one graph must share their ids.
+ */
+export function sameTokenizer(dirA: string, dirB: string): boolean {
+  const essence = (dir: string): string => {
+    const t = readJson(dir, 'tokenizer.json', true);
+    const pick = ['model', 'added_tokens', 'normalizer', 'pre_tokenizer', 'post_processor'].map((k) => t[k] ?? null);
+    return JSON.stringify(pick, (_, v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v));
+  };
+  return essence(dirA) === essence(dirB);
+}

@@ -6,16 +6,23 @@ import { scoreChunk, type Runner } from './infer.js';
 import type { ChunkScores, ScoringConfig, TokenizedChunk } from './types.js';
 
 const cfg = workerData as ScoringConfig;
-let ready: Promise<{ scoring: ScoringSession; spec: ModelSpec; runner: Runner }> | undefined;
+interface Ready {
+  scoring: ScoringSession;
+  spec: ModelSpec;
+  observerSpec?: ModelSpec;
+  runner: Runner;
+}
+let ready: Promise<Ready> | undefined;
 
-async function start(): Promise<{ scoring: ScoringSession; spec: ModelSpec; runner: Runner }> {
+async function start(): Promise<Ready> {
   const spec = readModelSpec(cfg.modelDir);
-  const scoring = await createScoringSession(cfg.onnxPath, { devices: cfg.devices, threads: cfg.threads });
+  const observerSpec = cfg.observer ? readModelSpec(cfg.observer.modelDir) : undefined;
+  const scoring = await createScoringSession(cfg.onnxPath, { devices: cfg.devices, threads: cfg.threads, observerOnnxPath: cfg.observer?.onnxPath });
   const runner: Runner = {
     run: (feeds) => scoring.session.run(feeds),
     inputs: scoring.inputs,
   };
-  return { scoring, spec, runner };
+  return { scoring, spec, observerSpec, runner };
 }
 
 export type StartReport =
@@ -34,6 +41,6 @@ export default async function infer(chunk: TokenizedChunk | null): Promise<Chunk
       return { ok: false, name: (err as Error).name, message: (err as Error).message };
     }
   }
-  const { spec, runner } = await ready;
-  return scoreChunk(runner, spec, cfg, chunk);
+  const { spec, observerSpec, runner } = await ready;
+  return scoreChunk(runner, spec, cfg, chunk, observerSpec);
 }

@@ -18,7 +18,8 @@ export interface Runner {
   inputs: readonly ModelInput[];
 }
 
-export async function scoreChunk(runner: Runner, spec: ModelSpec, cfg: ScoringConfig, chunk: TokenizedChunk): Promise<ChunkScores> {
+/** `observerSpec`: the observer model's shape, when the graph runs one (for its empty KV-cache feeds). */
+export async function scoreChunk(runner: Runner, spec: ModelSpec, cfg: ScoringConfig, chunk: TokenizedChunk, observerSpec?: ModelSpec): Promise<ChunkScores> {
   const nDocs = chunk.offsets.length - 1;
   const dim = spec.hiddenSize;
   const tokens = new Int32Array(nDocs);
@@ -43,9 +44,10 @@ export async function scoreChunk(runner: Runner, spec: ModelSpec, cfg: ScoringCo
     const variance = out[SCORING_OUTPUTS.variance]!.data as Float32Array;
     const rank = out[SCORING_OUTPUTS.rank]!.data as Float32Array;
     const hsum = out[SCORING_OUTPUTS.hiddenSum]!.data as Float32Array;
+    const xent = out[SCORING_OUTPUTS.crossEntropy]?.data as Float32Array | undefined;
     batch.forEach((job, r) => {
       const { start, end, scoreFrom } = job.window;
-      let sLogp = 0, sEntropy = 0, sLogRank = 0, sVariance = 0;
+      let sLogp = 0, sEntropy = 0, sLogRank = 0, sVariance = 0, sXent = 0;
       // Token at position t is predicted by the output at t-1.
       for (let t = scoreFrom; t < end; t++) {
         const k = r * seqLen + (t - 1 - start);
@@ -53,16 +55,19 @@ export async function scoreChunk(runner: Runner, spec: ModelSpec, cfg: ScoringCo
         sEntropy += entropy[k]!;
         sLogRank += Math.log(rank[k]!);
         sVariance += variance[k]!;
+        if (xent) sXent += xent[k]!;
         const p = (chunk.offsets[job.doc]! + t) * NTOK;
         tokenStats[p] = logp[k]!;
         tokenStats[p + 1] = entropy[k]!;
         tokenStats[p + 2] = variance[k]!;
+        tokenStats[p + 3] = rank[k]!;
       }
       const s = job.doc * NSUM;
       sums[s] = sums[s]! + sLogp;
       sums[s + 1] = sums[s + 1]! + sEntropy;
       sums[s + 2] = sums[s + 2]! + sLogRank;
       sums[s + 3] = sums[s + 3]! + sVariance;
+      sums[s + 4] = sums[s + 4]! + sXent;
       tokens[job.doc] = tokens[job.doc]! + (end - scoreFrom);
       const h = job.doc * dim;
       for (let i = 0; i < dim; i++) hidden[h + i] = hidden[h + i]! + hsum[r * dim + i]!;
@@ -70,7 +75,7 @@ export async function scoreChunk(runner: Runner, spec: ModelSpec, cfg: ScoringCo
   };
 
   const runBatch = async (batch: WindowJob[]): Promise<void> => {
-    const { feeds, seqLen } = buildFeeds(batch, runner.inputs, spec, padIdFor(batch));
+    const { feeds, seqLen } = buildFeeds(batch, runner.inputs, spec, padIdFor(batch), observerSpec);
     const out = await runner.run(feeds);
     accumulate(batch, out, seqLen);
   };
@@ -113,7 +118,7 @@ export async function scoreChunk(runner: Runner, spec: ModelSpec, cfg: ScoringCo
     norm = Math.sqrt(norm) || 1;
     for (let i = 0; i < dim; i++) embeddings[d * dim + i] = hidden[d * dim + i]! / norm;
   }
-  return { tokens, sums, embeddings, dim, failures, tokenStats };
+  return { tokens, observer: cfg.observer !== undefined, sums, embeddings, dim, failures, tokenStats };
 }
 
 /** Padding positions are masked out; any valid id will do, the row's own start token is always valid. */

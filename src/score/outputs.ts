@@ -10,6 +10,7 @@ import { NpyWriter } from '../io/npy-writer.js';
 import type { BadRecord, DocRecord } from '../io/records.js';
 import type { LmSignals } from '../signals/lm-signals.js';
 import type { PositionedSignals } from '../signals/positioned.js';
+import type { TokenDistribution } from '../signals/token-distribution.js';
 import type { TextSignals } from '../signals/text-signals.js';
 import { CHECKPOINT_FILE, type Checkpoint } from './checkpoint.js';
 
@@ -64,7 +65,7 @@ export class RunOutputs {
     }
   }
 
-  async writeScore(rec: DocRecord, signals: LmSignals & TextSignals & PositionedSignals, embedding: Float32Array): Promise<void> {
+  async writeScore(rec: DocRecord, signals: LmSignals & TokenDistribution & TextSignals & PositionedSignals, embedding: Float32Array): Promise<void> {
     await this.scores.write(`${JSON.stringify({ id: rec.id, line: rec.line, ...signals })}\n`);
     await this.embeddings.append(embedding);
   }

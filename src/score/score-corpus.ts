@@ -19,7 +19,9 @@ import { listTextFiles } from '../io/read-textdir.js';
 import { jsonlToParquet } from '../io/parquet-from-jsonl.js';
 import type { InputRecord } from '../io/records.js';
 import { devicePlan, type DeviceRequest } from '../lm/device.js';
-import { readModelSpec } from '../lm/model-config.js';
+import { readModelSpec, type ModelSpec } from '../lm/model-config.js';
+import { sameTokenizer } from '../lm/tokenizer.js';
+import { tokenDistribution, type TokenDistribution } from '../signals/token-distribution.js';
 import { resolveModel, type ResolvedModel } from '../lm/model-dir.js';
 import { lmSignals } from '../signals/lm-signals.js';
 import { charOffsets, sentenceNllSd, spans, type PositionedSignals, type TokenTrack } from '../signals/positioned.js';
@@ -38,6 +40,13 @@ export interface ScoreOptions {
   model?: string;
   /** ONNX file inside the model directory (default onnx/model.onnx). */
   onnxFile?: string;
+  /**
+   * A second LM with the same tokenizer (directory, bundled name or hub id), run in the same graph: adds the
+   * Binoculars score (this model's mean NLL over the cross-entropy of its predictions under the observer's).
+   */
+  observerModel?: string;
+  /** ONNX file inside the observer's directory (default onnx/model.onnx). */
+  observerOnnxFile?: string;
   textField?: string;
   idField?: string;
   /** Also write scores.parquet. */
@@ -72,7 +81,7 @@ export interface ScoreOptions {
   /** Stops the run cleanly: chunks in flight are written and checkpointed, then InterruptedError is thrown. */
   signal?: AbortSignal;
   /** Called once the session started, with the device it runs on. */
-  onStart?: (info: { device: string; fallbackReasons: string[]; resumedFrom: number; model: ResolvedModel }) => void;
+  onStart?: (info: { device: string; fallbackReasons: string[]; resumedFrom: number; model: ResolvedModel; observer?: ResolvedModel }) => void;
 }
 
 export interface Progress extends Counters {
@@ -87,7 +96,11 @@ export interface RunSummary {
   command: 'score';
   input: string;
   out: string;
-  model: { ref: string; dir: string; onnx: string; source: string; model_type: string; hidden_size: number; context_length: number };
+  model: {
+    ref: string; dir: string; onnx: string; source: string; model_type: string; hidden_size: number; context_length: number;
+    /** The observer model of the Binoculars score, when one was given. */
+    observer?: { ref: string; dir: string; onnx: string };
+  };
   device: { requested: DeviceRequest; used: string; fallback_reasons: string[] };
   options: Record<string, string | number | null>;
   counts: { input_rows: number; scored: number; errors: number };
@@ -147,6 +160,17 @@ function positionedSignals(text: string, scores: ScoredChunk, k: number, spanTok
   return { sentence_nll_sd: sentenceNllSd(text, track), ...(spanTokens ? { spans: spans(track, spanTokens) } : {}) };
 }
 
+/** The per-token distribution signals of document k of a chunk (its tokens 1..n; 0 is the start token). */
+function distributionOf(scores: ScoredChunk, k: number): TokenDistribution {
+  const from = scores.offsets[k]! + 1;
+  const to = scores.offsets[k + 1]!;
+  const field = (f: (typeof TOKEN_FIELDS)[number]) => {
+    const j = TOKEN_FIELDS.indexOf(f);
+    return Float64Array.from({ length: to - from }, (_, t) => scores.tokenStats[(from + t) * TOKEN_FIELDS.length + j]!);
+  };
+  return tokenDistribution(field('logp'), field('entropy'), field('rank'));
+}
+
 interface Chunk {
   records: InputRecord[];
   scores: Promise<ScoredChunk>;
@@ -159,8 +183,11 @@ export async function scoreCorpus(opts: ScoreOptions): Promise<RunSummary> {
   await detectCorpusFormat(opts.input);
   const model = await resolveModel(opts.model, { cacheDir: opts.cacheDir, offline: opts.offline, onnxFile: opts.onnxFile });
   const spec = readModelSpec(model.dir);
-  const context = opts.context ?? spec.contextLength;
-  if (context > spec.contextLength || context < 2) throw new UsageError(`--context must be in 2..${spec.contextLength} for this model (got ${context})`);
+  if (opts.observerOnnxFile !== undefined && opts.observerModel === undefined) throw new UsageError('--observer-onnx-file names a graph of the observer model: give --observer-model too');
+  const observer = opts.observerModel === undefined ? undefined : await resolveObserver(opts, model);
+  const maxContext = Math.min(spec.contextLength, observer?.spec.contextLength ?? Infinity);
+  const context = opts.context ?? maxContext;
+  if (context > maxContext || context < 2) throw new UsageError(`--context must be in 2..${maxContext} for ${observer ? 'these models' : 'this model'} (got ${context})`);
   const stride = opts.stride ?? Math.max(1, Math.floor(context / 2));
   if (stride < 1 || stride >= context) throw new UsageError(`--stride must be in 1..${context - 1} (got ${stride})`);
   const workers = opts.workers ?? 1;
@@ -171,6 +198,7 @@ export async function scoreCorpus(opts: ScoreOptions): Promise<RunSummary> {
   const cfg: ScoringConfig = {
     onnxPath: model.onnxPath,
     modelDir: model.dir,
+    ...(observer ? { observer: { onnxPath: observer.model.onnxPath, modelDir: observer.model.dir } } : {}),
     devices,
     threads: devices[0] === 'cpu' ? threads : 0,
     // On CPU the B×T×V activations of the appended reductions make big batches slower, not faster.
@@ -187,6 +215,7 @@ export async function scoreCorpus(opts: ScoreOptions): Promise<RunSummary> {
     ...(await inputFingerprint(opts.input)),
     model: model.onnxPath,
     model_size: statSync(model.onnxPath).size,
+    ...(observer ? { observer_model: observer.model.onnxPath, observer_model_size: statSync(observer.model.onnxPath).size } : {}),
     text_field: opts.textField ?? 'text',
     id_field: opts.idField ?? null,
     context,
@@ -237,7 +266,7 @@ export async function scoreCorpus(opts: ScoreOptions): Promise<RunSummary> {
       const startInfo = await pool.start(workers);
       device = startInfo.device;
       fallbackReasons = startInfo.fallbackReasons;
-      opts.onStart?.({ device, fallbackReasons, resumedFrom, model });
+      opts.onStart?.({ device, fallbackReasons, resumedFrom, model, ...(observer ? { observer: observer.model } : {}) });
 
       // Throughput is this attempt's own: resumed rows were scored by an earlier process.
       const base = { tokens: counters.tokens, scored: counters.scored };
@@ -277,11 +306,13 @@ export async function scoreCorpus(opts: ScoreOptions): Promise<RunSummary> {
             entropy: scores.sums[s + 1]!,
             logRank: scores.sums[s + 2]!,
             variance: scores.sums[s + 3]!,
+            ...(scores.observer ? { crossEntropy: scores.sums[s + 4]! } : {}),
           });
           counters.scored++;
           counters.tokens += signals.tokens;
           const positioned = positionedSignals(rec.text, scores, k, opts.spans);
-          await outputs.writeScore(rec, { ...signals, ...scores.textSignals[k]!, ...positioned }, scores.embeddings.subarray(k * scores.dim, (k + 1) * scores.dim));
+          const row = { ...signals, ...distributionOf(scores, k), ...scores.textSignals[k]!, ...positioned };
+          await outputs.writeScore(rec, row, scores.embeddings.subarray(k * scores.dim, (k + 1) * scores.dim));
         }
         if (Date.now() - lastCommit >= (opts.checkpointIntervalMs ?? 2000)) {
           await commit(false);
@@ -358,6 +389,7 @@ export async function scoreCorpus(opts: ScoreOptions): Promise<RunSummary> {
       model_type: spec.modelType,
       hidden_size: spec.hiddenSize,
       context_length: spec.contextLength,
+      ...(observer ? { observer: { ref: observer.model.ref, dir: observer.model.dir, onnx: observer.model.onnxPath } } : {}),
     },
     device: { requested: deviceRequest, used: device, fallback_reasons: fallbackReasons },
     options: { ...fingerprint, workers, threads: cfg.threads, format: opts.format ?? 'jsonl' },
@@ -375,7 +407,16 @@ export async function scoreCorpus(opts: ScoreOptions): Promise<RunSummary> {
   return summary;
 }
 
+/** The observer model, checked to tokenize exactly as the scoring model does. */
+async function resolveObserver(opts: ScoreOptions, model: ResolvedModel): Promise<{ model: ResolvedModel; spec: ModelSpec }> {
+  const observer = await resolveModel(opts.observerModel, { cacheDir: opts.cacheDir, offline: opts.offline, onnxFile: opts.observerOnnxFile });
+  if (!sameTokenizer(model.dir, observer.dir)) {
+    throw new UsageError(`the observer model ${observer.ref} does not share ${model.ref}'s tokenizer: Binoculars compares two models' predictions of the same tokens (choose an observer trained with the same tokenizer.json)`);
+  }
+  return { model: observer, spec: readModelSpec(observer.dir) };
+}
+
 function emptyScores(dim: number): ScoredChunk {
   const none = { tokenStats: new Float32Array(0), tokenEnds: new Int32Array(0), offsets: new Int32Array(1) };
-  return { tokens: new Int32Array(0), sums: new Float64Array(0), embeddings: new Float32Array(0), dim, failures: [], textSignals: [], ...none };
+  return { tokens: new Int32Array(0), observer: false, sums: new Float64Array(0), embeddings: new Float32Array(0), dim, failures: [], textSignals: [], ...none };
 }

@@ -16,14 +16,16 @@ export interface PreparedChunk extends TokenizedChunk {
 }
 
 /** Per-token values in `ChunkScores.tokenStats`, in this order (aligned with the chunk's ids; 0 for start tokens). */
-export const TOKEN_FIELDS = ['logp', 'entropy', 'variance'] as const;
+export const TOKEN_FIELDS = ['logp', 'entropy', 'variance', 'rank'] as const;
 
 /** Number of per-document sums in `ChunkScores.sums`, in this order. */
-export const SUM_FIELDS = ['logp', 'entropy', 'logRank', 'variance'] as const;
+export const SUM_FIELDS = ['logp', 'entropy', 'logRank', 'variance', 'crossEntropy'] as const;
 
 export interface ChunkScores {
   /** Tokens scored per document (0 when it failed). */
   tokens: Int32Array;
+  /** Whether the graph ran an observer model (the crossEntropy sums are meaningful). */
+  observer: boolean;
   /** Per document, SUM_FIELDS.length float64 sums over its scored tokens. */
   sums: Float64Array;
   /** Per document, its L2-normalised mean final hidden state (dim floats). */
@@ -38,6 +40,8 @@ export interface ChunkScores {
 export interface ScoringConfig {
   onnxPath: string;
   modelDir: string;
+  /** A second LM of the same tokenizer, for the Binoculars cross-entropy (absent: none). */
+  observer?: { onnxPath: string; modelDir: string };
   devices: ('cpu' | 'cuda' | 'webgpu')[];
   /** Intra-op threads per session (0: onnxruntime decides). */
   threads: number;

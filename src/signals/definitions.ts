@@ -6,6 +6,16 @@ export const SIGNAL_DEFINITIONS = `Signals in scores.jsonl (natural logs; n = sc
   mean_entropy          (1/n) Σ H_t, H_t = -Σ_v p_t(v) log p_t(v)
   mean_log_rank         (1/n) Σ log rank_t (rank 1 = the most probable token)
   fast_detect           (Σ log p(x_t) + Σ H_t) / sqrt(Σ Var_t[log p]) (Fast-DetectGPT, analytic, same model samples and scores)
+  binoculars            mean_nll / ((1/n) Σ X_t), X_t = -Σ_v q_t(v) log p_t(v), q the observer model's distribution (only
+                        with --observer-model): Binoculars (Hans et al. 2024), perplexity normalised by how surprising
+                        the observer expects this model's predictions to be; lower = more machine-like
+How per-token surprise is spread within the document (every scored token once):
+  rank_top1, rank_top10, rank_top100, rank_top1000
+                        share of tokens whose rank is ≤ 1, 10, 100, 1000 (GLTR's buckets, Gehrmann et al. 2019, cumulative)
+  entropy_q10, entropy_q50, entropy_q90
+                        10th, 50th, 90th percentiles of H_t (numpy's linear rule)
+  nll_sd, entropy_sd    population sds of -log p(x_t) and of H_t over the tokens
+  surprise_sd           population sd of -log p(x_t) - H_t, the per-token term of Fast-DetectGPT's numerator
 Text signals (no model; words = lowercased runs of letters/digits with inner apostrophes; sentences end at . ! ? …
 (optionally followed by closing quotes/brackets) before whitespace, or at a blank line; "Mr. Smith" splits):
   chars                 Unicode code points

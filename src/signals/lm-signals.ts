@@ -8,6 +8,9 @@
  *   fast_detect   = (Σ log p(x_t) - Σ E_t[log p]) / sqrt(Σ Var_t[log p])
  *                   Fast-DetectGPT's analytic sampling discrepancy, the same model sampling and scoring
  *                   (Bao et al. 2024); E_t[log p] = -H_t.
+ *   binoculars    = mean_nll / ((1/n) Σ X_t),  X_t = -Σ_v q_t(v) log p_t(v), q the observer model's distribution
+ *                   (only with an observer): Binoculars (Hans et al. 2024), perplexity normalised by how surprising
+ *                   the observer expects this model's predictions to be; lower = more machine-like.
  */
 export interface LmSignals {
   tokens: number;
@@ -16,6 +19,7 @@ export interface LmSignals {
   mean_entropy: number;
   mean_log_rank: number;
   fast_detect: number;
+  binoculars?: number;
 }
 
 export interface TokenSums {
@@ -24,6 +28,8 @@ export interface TokenSums {
   entropy: number;
   logRank: number;
   variance: number;
+  /** Σ X_t with an observer model. */
+  crossEntropy?: number;
 }
 
 export function lmSignals(s: TokenSums): LmSignals {
@@ -37,5 +43,6 @@ export function lmSignals(s: TokenSums): LmSignals {
     mean_log_rank: s.logRank / n,
     // A document whose every prediction is certain has zero variance: no discrepancy to measure.
     fast_detect: s.variance > 0 ? (s.logp + s.entropy) / Math.sqrt(s.variance) : 0,
+    ...(s.crossEntropy === undefined ? {} : { binoculars: s.crossEntropy > 0 ? -s.logp / s.crossEntropy : 0 }),
   };
 }

@@ -14,6 +14,14 @@ describe('lmSignals', () => {
     expect(s.fast_detect).toBeCloseTo(-Math.LN2 / Math.sqrt(0.5), 12);
   });
 
+  it('adds binoculars = mean_nll / mean cross-entropy only when the observer sums are given (hand-checked)', () => {
+    const sums = { tokens: 4, logp: -6, entropy: 4, logRank: 0, variance: 1 };
+    expect(lmSignals(sums)).not.toHaveProperty('binoculars');
+    // mean_nll 1.5; (1/n) Σ X_t = 8 / 4 = 2 → 0.75
+    expect(lmSignals({ ...sums, crossEntropy: 8 }).binoculars).toBeCloseTo(0.75, 12);
+    expect(lmSignals({ ...sums, crossEntropy: 0 }).binoculars).toBe(0);
+  });
+
   it('gives 0 discrepancy when every prediction is certain', () => {
     expect(lmSignals({ tokens: 3, logp: 0, entropy: 0, logRank: 0, variance: 0 }).fast_detect).toBe(0);
   });

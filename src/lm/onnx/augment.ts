@@ -13,11 +13,16 @@
  *   tg_var       [B,T]  Var[log p] = Σ p (log p - E[log p])²
  *   tg_rank      [B,T]  1 + #{tokens strictly more probable than the target}
  *   tg_hidden_sum[B,D]  Σ_t mask[t] · h[t], h = the input of the final logits projection
+ * With an observer model (a second LM of the same tokenizer, merged into the same graph: merge.ts):
+ *   tg_xent      [B,T]  -Σ_v p_obs(v) log p(v): the cross-entropy of this model's next-token distribution
+ *                       under the observer's, Binoculars' per-token cross-perplexity (Hans et al. 2024); v runs over
+ *                       the ids both models have when their (padded) vocabularies differ in size
  * The original outputs (logits, present.*) are dropped so the runtime neither copies them out nor
  * keeps what only they need.
  */
 import { ModelLoadError } from '../../errors.js';
 import { attr, GraphBuilder } from './graph-builder.js';
+import { mergeModelInto } from './merge.js';
 import { DataType, decodeModel, defaultOpset, encodeModel, type IGraphProto, type INodeProto, type IValueInfoProto } from './proto.js';
 
 export const SCORING_INPUTS = { targets: 'tg_targets', embedMask: 'tg_embed_mask' } as const;
@@ -27,14 +32,33 @@ export const SCORING_OUTPUTS = {
   variance: 'tg_var',
   rank: 'tg_rank',
   hiddenSum: 'tg_hidden_sum',
+  crossEntropy: 'tg_xent',
 } as const;
+
+/** Prefix of every name the observer model's graph brings into a merged graph. */
+export const OBSERVER_PREFIX = 'tg_observer/';
+const SHARED_INPUTS: ReadonlySet<string> = new Set(['input_ids', 'attention_mask', 'position_ids']);
+
+export interface ObserverGraph {
+  bytes: Uint8Array;
+  /** For error messages. */
+  name: string;
+}
+
+/** An external weight file a graph names: the key the graph uses, and the file, relative to that model's graph. */
+export interface ExternalDataFile {
+  key: string;
+  file: string;
+  /** Which model's folder `file` is relative to. */
+  model: 'main' | 'observer';
+}
 
 export interface AugmentedModel {
   bytes: Uint8Array;
   /** Name of the value used as final hidden states. */
   hiddenStateName: string;
-  /** External data files the graph's initializers live in (handed to the session in memory), relative to the graph. */
-  externalDataFiles: string[];
+  /** External data files the graph's initializers live in (handed to the session in memory). */
+  externalDataFiles: ExternalDataFile[];
 }
 
 function elemTypeOf(graph: IGraphProto, name: string): number | undefined {
@@ -90,10 +114,27 @@ function findLogitsOutput(graph: IGraphProto, model: string): string {
   return logits;
 }
 
-export function augmentForScoring(onnxBytes: Uint8Array, model: string): AugmentedModel {
+/** The static size of a logits output's last (vocabulary) axis, when the graph declares one. */
+function vocabDim(graph: IGraphProto, logits: string): number | undefined {
+  const v = (graph.output ?? []).find((o) => o.name === logits);
+  const dims = v?.type?.tensorType?.shape?.dim ?? [];
+  const last = dims[dims.length - 1];
+  return last?.dimValue !== undefined && last.dimValue !== null && Number(last.dimValue) > 0 ? Number(last.dimValue) : undefined;
+}
+
+function externalLocations(graph: IGraphProto): Set<string> {
+  const out = new Set<string>();
+  for (const t of graph.initializer ?? []) {
+    for (const e of t.externalData ?? []) if (e.key === 'location' && e.value) out.add(e.value);
+  }
+  return out;
+}
+
+export function augmentForScoring(onnxBytes: Uint8Array, model: string, observer?: ObserverGraph): AugmentedModel {
   const proto = decodeModel(onnxBytes);
   const graph = proto.graph;
   if (!graph) throw new ModelLoadError(model, 'ONNX file has no graph');
+  const externalDataFiles: ExternalDataFile[] = [...externalLocations(graph)].map((f) => ({ key: f, file: f, model: 'main' }));
   const opset = defaultOpset(proto);
   if (opset < 11) throw new ModelLoadError(model, `opset ${opset} is too old (need 11 or newer)`);
   if ((graph.input ?? []).some((i) => i.name === SCORING_INPUTS.targets)) {
@@ -137,12 +178,34 @@ export function augmentForScoring(onnxBytes: Uint8Array, model: string): Augment
   }
   b.output(SCORING_OUTPUTS.hiddenSum, F, ['batch', 'hidden']);
 
+  if (observer) {
+    const other = decodeModel(observer.bytes);
+    if (!other.graph) throw new ModelLoadError(observer.name, 'ONNX file has no graph');
+    const observerLogits = findLogitsOutput(other.graph, observer.name);
+    const observerElem = elemTypeOf(other.graph, observerLogits);
+    const mainVocab = vocabDim(graph, logitsName);
+    const observerVocab = vocabDim(other.graph, observerLogits);
+    for (const f of externalLocations(other.graph)) externalDataFiles.push({ key: `${OBSERVER_PREFIX}${f}`, file: f, model: 'observer' });
+    const names = mergeModelInto(proto, other, { prefix: OBSERVER_PREFIX, shared: SHARED_INPUTS, mainName: model, otherName: observer.name });
+    const merged = names.get(observerLogits)!;
+    let pObserver = b.op('Softmax', [observerElem === undefined || observerElem === F ? merged : b.cast(merged, F)], { axis: attr.int(-1) });
+    let logpCommon = logp;
+    if (mainVocab === undefined || mainVocab !== observerVocab) {
+      // Models of one tokenizer may pad their embedding tables to different sizes: the ids past the smaller one are
+      // no tokens. The sum runs over the common ids, each distribution normalised over its own vocabulary.
+      const vocabSize = (x: string): string => b.op('Slice', [b.op('Shape', [x]), b.constInt64([2]), b.constInt64([3])]);
+      const end = mainVocab !== undefined && observerVocab !== undefined
+        ? b.constInt64([Math.min(mainVocab, observerVocab)])
+        : b.reduce('ReduceMin', b.op('Concat', [vocabSize(logp), vocabSize(pObserver)], { axis: attr.int(0) }), [0], true);
+      const common = (x: string): string => b.op('Slice', [x, b.constInt64([0]), end, b.constInt64([2])]);
+      logpCommon = common(logp);
+      pObserver = common(pObserver);
+    }
+    b.op('Neg', [b.reduceSum(b.op('Mul', [pObserver, logpCommon]), [2], false)], undefined, SCORING_OUTPUTS.crossEntropy);
+    b.output(SCORING_OUTPUTS.crossEntropy, F, ['batch', 'seq']);
+  }
+
   graph.output = [];
   b.appendTo(graph);
-
-  const externalDataFiles = new Set<string>();
-  for (const t of graph.initializer ?? []) {
-    for (const e of t.externalData ?? []) if (e.key === 'location' && e.value) externalDataFiles.add(e.value);
-  }
-  return { bytes: encodeModel(proto), hiddenStateName: hiddenName, externalDataFiles: [...externalDataFiles] };
+  return { bytes: encodeModel(proto), hiddenStateName: hiddenName, externalDataFiles };
 }

@@ -141,7 +141,7 @@ export class GraphBuilder {
   }
 
   /** ReduceMean (and ReduceMax etc.) took axes as an input only from opset 18. */
-  reduce(opType: 'ReduceMean' | 'ReduceMax', x: string, axes: number[], keepdims: boolean, out?: string): string {
+  reduce(opType: 'ReduceMean' | 'ReduceMax' | 'ReduceMin', x: string, axes: number[], keepdims: boolean, out?: string): string {
     return this.opset >= 18
       ? this.op(opType, [x, this.constInt64(axes)], { keepdims: attr.int(keepdims ? 1 : 0) }, out)
       : this.op(opType, [x], { axes: attr.ints(axes), keepdims: attr.int(keepdims ? 1 : 0) }, out);
