@@ -1,14 +1,22 @@
 /** `tailguard detect` and `tailguard calibrate`: the CLI faces of detectCorpus and calibrateFromInputs. */
-import { Command } from 'commander';
-import { calibrateFromInputs } from '../detect/calibrate.js';
-import { detectCorpus } from '../detect/detect-corpus.js';
+import { Command, InvalidArgumentError } from 'commander';
+import { calibrateFromInputs, oofPath } from '../detect/calibrate.js';
+import { detectCorpus, type RateWithInterval } from '../detect/detect-corpus.js';
 import type { OperatingStats } from '../detect/detector.js';
 import { DEFAULT_MIN_PER_CLASS } from '../detect/domains.js';
+import { DEFAULT_FEATURE_GROUPS, FEATURE_GROUPS, type FeatureGroup } from '../detect/features.js';
 import { DEFAULT_HUMAN_VALUES, DEFAULT_SYNTHETIC_VALUES } from '../detect/provenance.js';
 import { EXIT_CHECK_FAILED, integerAtLeast, numberAtLeast, numberBetween, positiveInt } from './option-parsers.js';
 import { addScoringOptions, scoringProgress, scoringSettings, type ScoringFlags } from './scoring-options.js';
 
 const list = (v: string): string[] => v.split(',').map((x) => x.trim()).filter(Boolean);
+
+function featureGroups(v: string): FeatureGroup[] {
+  const groups = list(v);
+  const bad = groups.filter((g) => !(FEATURE_GROUPS as readonly string[]).includes(g));
+  if (bad.length > 0 || groups.length === 0) throw new InvalidArgumentError(`--features takes ${FEATURE_GROUPS.join(', ')} (comma-separated); got ${v}`);
+  return groups as FeatureGroup[];
+}
 
 interface DetectFlags extends ScoringFlags {
   out: string;
@@ -93,6 +101,14 @@ export function detectCommand(setExitCode: (code: number) => void): Command {
             `tailguard: ${s.note}\n`,
         );
       }
+      const ev = summary.evaluation;
+      if (ev && !flags.quiet) {
+        const r = (x: RateWithInterval | null) => (x ? `${pct(x.value)} (95% CI ${pct(x.ci.lo)}–${pct(x.ci.hi)}, ${x.k}/${x.n})` : '—');
+        process.stderr.write(
+          `tailguard: on the ${ev.n_human + ev.n_synthetic} rows of declared provenance: FPR ${r(ev.fpr)}, TPR ${r(ev.tpr)}` +
+            `${ev.auroc ? `, AUROC ${ev.auroc.value.toFixed(3)} (${ev.auroc.ci.lo.toFixed(3)}–${ev.auroc.ci.hi.toFixed(3)})` : ''}\n`,
+        );
+      }
       // Warnings are printed even with --quiet: a detector applied outside its calibration must not pass silently.
       for (const w of summary.warnings) process.stderr.write(`tailguard: WARNING: ${w}\n`);
       let code = summary.counts.errors > 0 ? 1 : 0;
@@ -115,7 +131,9 @@ interface CalibrateFlags extends ScoringFlags {
   domainField?: string;
   minPerClass: number;
   folds: number;
-  l2: number;
+  innerFolds: number;
+  l2?: number;
+  features: FeatureGroup[];
   seed: number;
   json?: boolean;
   quiet?: boolean;
@@ -130,22 +148,28 @@ export function calibrateCommand(): Command {
     .description(
       'Fit a detector of machine-written text on labelled examples and set its threshold at a target false-positive rate.\n\n' +
         'H and S are corpora with a text field (scored into OUT.scores/, resumable) or `tailguard score` output\n' +
-        'directories. Fits a logistic regression on all standardised signals (5-fold cross-validated: the\n' +
-        'threshold and every reported rate come from out-of-fold scores), and reports beside it the zero-shot\n' +
-        'signals and the fitted 2-of-3 ensemble rule. Refuses a target FPR that too few human examples cannot\n' +
-        'certify (n ≥ ln(0.05)/ln(1 − fpr), about 3/fpr). With --domain-field: also one detector per domain that\n' +
-        'has --min-per-class examples of each class and enough humans for the FPR, each with its own threshold\n' +
-        'and bootstrap confidence intervals; other domains fall back to the pooled detector (the report says why).\n' +
-        'Prints the report to stdout.',
+        'directories. Fits an L2 logistic regression on the standardised features of --features (default: the\n' +
+        'scalar signals, the per-token distribution signals and the document embedding), its penalty chosen by\n' +
+        'cross-validation; the threshold and every reported rate come from nested out-of-fold scores (the penalty\n' +
+        'chosen again inside each outer fold), written to OUT with .oof.jsonl for .json. Reports beside it the\n' +
+        'zero-shot signals, the fitted 2-of-3 ensemble rule and the logistic model on the scalar signals alone.\n' +
+        'Refuses a target FPR that too few human examples cannot certify (n ≥ ln(0.05)/ln(1 − fpr), about 3/fpr).\n' +
+        'With --domain-field: every domain with --min-per-class examples of each class gets its own ranking by\n' +
+        'partial pooling (shared weights plus per-domain deviations of the intercept and scalar signals, shrunk\n' +
+        'toward the shared model by a cross-validated penalty); its threshold is its own where its humans certify\n' +
+        'the FPR, else the common one, with that domain\'s estimated FPR and its Clopper–Pearson interval and a\n' +
+        'WARNING. Thinner domains use the pooled detector (the report says why). Prints the report to stdout.',
     )
     .requiredOption('--human <path>', 'human-written examples')
     .requiredOption('--synthetic <path>', 'machine-written examples')
     .requiredOption('-o, --out <file>', 'detector file to write (detector.json)')
     .option('--fpr <rate>', 'target false-positive rate', numberBetween('--fpr', 0, 1), 0.01)
     .option('--domain-field <name>', 'field naming each example\'s domain: one detector per domain with enough examples, the pooled one for the rest')
-    .option('--min-per-class <n>', 'human and machine examples a domain needs, each, for a detector of its own', positiveInt('--min-per-class'), DEFAULT_MIN_PER_CLASS)
-    .option('--folds <k>', 'cross-validation folds', integerAtLeast('--folds', 2), 5)
-    .option('--l2 <lambda>', 'L2 penalty on the standardised weights', numberAtLeast('--l2', 0), 1)
+    .option('--min-per-class <n>', 'human and machine examples a domain needs, each, for a ranking of its own', positiveInt('--min-per-class'), DEFAULT_MIN_PER_CLASS)
+    .option('--features <groups>', `feature groups of the logistic detector, comma-separated: ${FEATURE_GROUPS.join(', ')}`, featureGroups, [...DEFAULT_FEATURE_GROUPS])
+    .option('--folds <k>', 'outer cross-validation folds (the stated rates)', integerAtLeast('--folds', 2), 5)
+    .option('--inner-folds <k>', 'folds of the penalty\'s choice inside each outer fold', integerAtLeast('--inner-folds', 2), 4)
+    .option('--l2 <lambda>', 'a fixed L2 penalty on the standardised weights (default: chosen by cross-validation)', numberAtLeast('--l2', 0))
     .option('--seed <n>', 'seed of the folds and bootstrap', integerAtLeast('--seed', 0), 1)
     .option('--json', 'print detector.json to stdout instead of the report')
     .option('-q, --quiet', 'no progress on stderr')
@@ -153,16 +177,20 @@ export function calibrateCommand(): Command {
       const { sink, ...progress } = scoringProgress(`${flags.human} / ${flags.synthetic}`, !!flags.quiet);
       const det = await calibrateFromInputs({
         human: flags.human, synthetic: flags.synthetic, out: flags.out, fpr: flags.fpr, domainField: flags.domainField, minPerClass: flags.minPerClass,
-        folds: flags.folds, l2: flags.l2, seed: flags.seed, scoring: { ...scoringSettings(flags), ...progress },
+        folds: flags.folds, innerFolds: flags.innerFolds, l2: flags.l2, features: flags.features, seed: flags.seed,
+        scoring: { ...scoringSettings(flags), ...progress },
       }).finally(() => sink.stop());
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(det, null, 2)}\n`);
         return;
       }
       const c = det.calibration;
+      const ci = (i: { lo: number; hi: number } | undefined) => (i ? ` (${pct(i.lo)}–${pct(i.hi)})` : '');
       const lines = [
         `detector ${flags.out}: logistic regression on ${c.n_human} human and ${c.n_synthetic} synthetic documents, signals of ${det.model}`,
-        `threshold at target FPR ${pct(det.target_fpr)} (out-of-fold): FPR ${pct(c.stats.threshold_fpr)}, TPR ${pct(c.stats.threshold_tpr)}`,
+        `features: ${c.features ? `${c.features.groups.join(', ')} (${c.features.count})` : 'signals'}; L2 penalty ${c.penalty ? `${c.penalty.l2} (cross-validated; per outer fold ${c.penalty.fold_l2.join(', ') || 'fixed'})` : '—'}`,
+        `threshold at target FPR ${pct(det.target_fpr)} (out-of-fold): FPR ${pct(c.stats.threshold_fpr)}${ci(c.stats.threshold_fpr_ci)}, TPR ${pct(c.stats.threshold_tpr)}${ci(c.stats.threshold_tpr_ci)}`,
+        `out-of-fold scores: ${oofPath(flags.out)}`,
         '',
         '  detector       AUROC (95% CI)         TPR@1%  TPR@5%  FPR@thr TPR@thr',
         ...Object.entries(c.candidates).map(([k, s]) => statsRow(k, s)),
@@ -174,15 +202,20 @@ export function calibrateCommand(): Command {
         }
       }
       if (det.domains) {
-        lines.push('', `detectors of their own (domain field ${det.domains.field}, at least ${det.domains.min_per_class} examples of each class):`);
-        lines.push('  domain         AUROC (95% CI)         TPR@1% (95% CI)       TPR@5% (95% CI)       FPR@thr TPR@thr  n (h/m)');
+        const pool = det.domains.pooling;
+        lines.push('', `rankings of their own (domain field ${det.domains.field}, at least ${det.domains.min_per_class} examples of each class)` +
+          (pool ? `: partial pooling, deviation penalty ${pool.l2_dev ?? '∞ (none: the pooled ranking won the cross-validation)'}, common threshold ${num(pool.common_threshold)}` : '') + ':');
+        lines.push('  domain         n (h/m)    moved (weights / intercept)  AUROC (95% CI)         threshold  FPR at it (95% CI)       TPR at it');
         for (const [d, dd] of Object.entries(det.domains.detectors)) {
           const s = dd.calibration.stats;
-          const iv = (x: number, i: { lo: number; hi: number }) => `${pct(x)} (${pct(i.lo)}–${pct(i.hi)})`.padEnd(21);
-          lines.push(`  ${d.padEnd(14)} ${s.auroc.toFixed(3)} (${s.auroc_ci.lo.toFixed(3)}–${s.auroc_ci.hi.toFixed(3)})   ${iv(s.tpr_at_1pct_fpr, s.tpr_at_1pct_fpr_ci)} ${iv(s.tpr_at_5pct_fpr, s.tpr_at_5pct_fpr_ci)} ${pct(s.threshold_fpr).padStart(6)}  ${pct(s.threshold_tpr).padStart(6)}  ${dd.calibration.n_human}/${dd.calibration.n_synthetic}`);
+          const moved = dd.moved ? `${(100 * dd.moved.relative_weight_change).toFixed(0)}% / ${dd.moved.intercept_shift >= 0 ? '+' : ''}${dd.moved.intercept_shift.toFixed(2)}` : '—';
+          const fpr = dd.fpr_estimate ? `${pct(dd.fpr_estimate.value)}${ci(dd.fpr_estimate.ci)}` : pct(s.threshold_fpr);
+          lines.push(`  ${d.padEnd(14)} ${`${dd.calibration.n_human}/${dd.calibration.n_synthetic}`.padEnd(10)} ${moved.padEnd(28)} ${s.auroc.toFixed(3)} (${s.auroc_ci.lo.toFixed(3)}–${s.auroc_ci.hi.toFixed(3)})   ${(dd.threshold_source ?? 'domain').padEnd(9)}  ${fpr.padEnd(24)} ${pct(s.threshold_tpr)}`);
         }
         for (const [d, why] of Object.entries(det.domains.pooled)) lines.push(`  ${d}: pooled detector (${why})`);
       }
       process.stdout.write(`${lines.join('\n')}\n`);
+      // Warnings are printed even with --quiet: an uncertified threshold must not pass silently.
+      for (const w of det.domains?.warnings ?? []) process.stderr.write(`tailguard: WARNING: ${w}\n`);
     });
 }

@@ -1,15 +1,16 @@
 /**
  * `calibrateFromInputs`: scores (or reuses the scores of) a human and a synthetic set, fits the detectors
- * (detector.ts; per domain with a domain field, domains.ts) and writes detector.json. Scoring caches live beside the
- * output: OUT.scores/{human,synthetic}.
+ * (detector.ts; per domain with a domain field, domains.ts) and writes detector.json, and beside it the out-of-fold
+ * score of every calibration row (oofPath: what every rate in detector.json is computed from). Scoring caches live
+ * beside the output: OUT.scores/{human,synthetic}.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { calibrateDetector, type DetectorFile } from './detector.js';
-import { calibrateByDomain } from './domains.js';
-import type { ScoreRow } from './features.js';
+import { calibrate, type DetectorFile } from './detector.js';
+import { calibrateByDomainWithOof } from './domains.js';
+import { DEFAULT_FEATURE_GROUPS, type FeatureGroup, type ScoreRow } from './features.js';
 import { ensureScored, modelIdentity, scoredDocs, type ScoredInput, type ScoringSettings } from './scored-input.js';
 
 export interface CalibrateInputOptions {
@@ -21,15 +22,26 @@ export interface CalibrateInputOptions {
   domainField?: string;
   minPerClass?: number;
   folds?: number;
+  innerFolds?: number;
+  /** A fixed penalty instead of the cross-validated choice. */
   l2?: number;
+  l2Grid?: readonly number[];
+  deviationGrid?: readonly number[];
+  /** Feature groups (default DEFAULT_FEATURE_GROUPS). */
+  features?: readonly FeatureGroup[];
   seed?: number;
   scoring?: ScoringSettings;
 }
 
-async function collect(scored: ScoredInput, domainField: string | undefined): Promise<{ rows: ScoreRow[]; domains: (string | undefined)[] }> {
+/** detector.json → detector.oof.jsonl (any other name: NAME.oof.jsonl). */
+export function oofPath(detectorPath: string): string {
+  return detectorPath.endsWith('.json') ? `${detectorPath.slice(0, -5)}.oof.jsonl` : `${detectorPath}.oof.jsonl`;
+}
+
+async function collect(scored: ScoredInput, domainField: string | undefined, embeddings: boolean): Promise<{ rows: ScoreRow[]; domains: (string | undefined)[] }> {
   const rows: ScoreRow[] = [];
   const domains: (string | undefined)[] = [];
-  for await (const { row, fields } of scoredDocs(scored, domainField ? [domainField] : [])) {
+  for await (const { row, fields } of scoredDocs(scored, domainField ? [domainField] : [], undefined, { embeddings })) {
     rows.push(row);
     const d = domainField ? fields[domainField] : undefined;
     domains.push(d === undefined || d === null ? undefined : String(d));
@@ -46,12 +58,26 @@ export async function calibrateFromInputs(opts: CalibrateInputOptions): Promise<
   if (modelIdentity(synthetic.run) !== model) {
     throw new UsageError(`the human set was scored with ${model}, the synthetic set with ${modelIdentity(synthetic.run)}: signals of different models cannot be calibrated together`);
   }
-  const h = await collect(human, opts.domainField);
-  const s = await collect(synthetic, opts.domainField);
-  const common = { targetFpr: opts.fpr ?? 0.01, folds: opts.folds, l2: opts.l2, seed: opts.seed, model };
-  const detector = opts.domainField
-    ? calibrateByDomain(h.rows, s.rows, { ...common, field: opts.domainField, humanDomains: h.domains, syntheticDomains: s.domains, minPerClass: opts.minPerClass })
-    : calibrateDetector(h.rows, s.rows, common);
-  await writeFileAtomic(out, `${JSON.stringify(detector, null, 2)}\n`);
-  return detector;
+  const features = opts.features ?? DEFAULT_FEATURE_GROUPS;
+  const h = await collect(human, opts.domainField, features.includes('embedding'));
+  const s = await collect(synthetic, opts.domainField, features.includes('embedding'));
+  const common = {
+    targetFpr: opts.fpr ?? 0.01, folds: opts.folds, innerFolds: opts.innerFolds, l2: opts.l2, l2Grid: opts.l2Grid, seed: opts.seed, model, features,
+  };
+  const { file, outOfFold } = opts.domainField
+    ? calibrateByDomainWithOof(h.rows, s.rows, {
+      ...common, field: opts.domainField, humanDomains: h.domains, syntheticDomains: s.domains, minPerClass: opts.minPerClass, deviationGrid: opts.deviationGrid,
+    })
+    : calibrate(h.rows, s.rows, common);
+  await writeFileAtomic(out, `${JSON.stringify(file, null, 2)}\n`);
+  await writeFileAtomic(oofPath(out), outOfFold.ids.map((id, i) => `${JSON.stringify({
+    id,
+    label: outOfFold.labels[i] === 1 ? 'synthetic' : 'human',
+    ...(outOfFold.domains ? { domain: outOfFold.domains[i] ?? null } : {}),
+    fold: outOfFold.fold[i],
+    score: outOfFold.scores[i],
+    threshold: outOfFold.thresholds[i],
+    flagged: outOfFold.scores[i]! > outOfFold.thresholds[i]!,
+  })}\n`).join(''));
+  return file;
 }

@@ -21,11 +21,13 @@ import { UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { JsonlWriter } from '../io/jsonl-writer.js';
 
-import { applyDetector, DETECTOR_FORMAT, zeroShotDetector, type DetectorFile, type DetectorSpec } from './detector.js';
+import { applyDetector, DETECTOR_FORMAT, READABLE_DETECTOR_FORMATS, zeroShotDetector, type DetectorFile, type DetectorSpec } from './detector.js';
 import { declaredProvenance, provenanceOf, PROVENANCE_LABELS, type Provenance, type ProvenanceRules } from './provenance.js';
 import { POOLED, routeDetector } from './domains.js';
 import { DriftMeter } from './drift.js';
+import { auroc, bootstrapCiStratified, clopperPearson, take, type Interval } from './metrics.js';
 import { estimateSyntheticShare, type ShareEstimate } from './ratio.js';
+import { isEmbeddingFeature } from './features.js';
 import { ensureScored, modelIdentity, scoredDocs, type ScoringSettings } from './scored-input.js';
 
 /** A model's human reference for the zero-shot default: written by the reference-LM recipe beside the model. */
@@ -60,6 +62,13 @@ export interface DetectSummary {
   /** With a domain field: per domain value, its rows, the detector that scored them and the drift check. */
   domain_field?: string;
   domains?: Record<string, { rows: number; detector: string; seen_in_calibration: boolean; drift?: ReturnType<DriftMeter['report']>; warning?: string }>;
+  /**
+   * How the detector did on the rows whose provenance is declared (judged like every other row, their labels
+   * unseen by it): null when none are declared.
+   */
+  evaluation: Evaluation | null;
+  /** Without a domain field: the whole input against the calibration set. */
+  drift?: ReturnType<DriftMeter['report']>;
   /** Loud problems: domains never calibrated on, inputs outside the calibration distribution. */
   warnings: string[];
   synthetic: {
@@ -74,6 +83,60 @@ export interface DetectSummary {
   scores: string;
 }
 
+export interface RateWithInterval {
+  value: number;
+  /** Exact Clopper–Pearson 95% interval. */
+  ci: Interval;
+  k: number;
+  n: number;
+}
+
+/** A detector measured on labelled rows: counts, FPR and TPR at its thresholds, AUROC of its scores. */
+export interface EvaluationStats {
+  n_human: number;
+  n_synthetic: number;
+  /** Declared human rows it flags / declared human rows. */
+  fpr: RateWithInterval | null;
+  /** Declared synthetic rows it flags / declared synthetic rows. */
+  tpr: RateWithInterval | null;
+  /** Of its scores, with a stratified percentile-bootstrap 95% interval (400 resamples, seed 1); null without both classes. */
+  auroc: { value: number; ci: Interval } | null;
+}
+
+export interface Evaluation extends EvaluationStats {
+  note: string;
+  /** The same per routed detector ('pooled', 'domain:X'). */
+  by_detector: Record<string, EvaluationStats>;
+}
+
+function rate(k: number, n: number): RateWithInterval | null {
+  return n === 0 ? null : { value: k / n, ci: clopperPearson(k, n), k, n };
+}
+
+/** Evaluation statistics of labelled detections (label 1 = declared synthetic). */
+export function evaluationStats(scores: number[], labels: (0 | 1)[], flagged: boolean[]): EvaluationStats {
+  let nh = 0, ns = 0, fp = 0, tp = 0;
+  labels.forEach((l, i) => {
+    if (l === 1) {
+      ns++;
+      if (flagged[i]) tp++;
+    } else {
+      nh++;
+      if (flagged[i]) fp++;
+    }
+  });
+  const both = nh > 0 && ns > 0;
+  return {
+    n_human: nh,
+    n_synthetic: ns,
+    fpr: rate(fp, nh),
+    tpr: rate(tp, ns),
+    auroc: both
+      ? { value: auroc(scores, labels), ci: bootstrapCiStratified((idx) => auroc(take(scores, idx), take(labels, idx)), labels, { resamples: 400, seed: 1 }) }
+      : null,
+  };
+}
+
 /** A detector.json, read and checked for its format (before any scoring, so that a bad path fails at once). */
 export function readDetectorFile(path: string): DetectorFile {
   let file: DetectorFile;
@@ -82,7 +145,7 @@ export function readDetectorFile(path: string): DetectorFile {
   } catch (err) {
     throw new UsageError(`cannot read detector ${path}: ${(err as Error).message}`);
   }
-  if (file.format !== DETECTOR_FORMAT) throw new UsageError(`${path} is not a ${DETECTOR_FORMAT} file (format: ${String(file.format)})`);
+  if (!READABLE_DETECTOR_FORMATS.includes(file.format)) throw new UsageError(`${path} is not a ${READABLE_DETECTOR_FORMATS.join(' or ')} file (format: ${String(file.format)})`);
   return file;
 }
 
@@ -141,9 +204,16 @@ export async function detectCorpus(opts: DetectOptions): Promise<DetectSummary> 
   let scoredRows = 0;
   const byDetector = new Map<string, { undeclared: number; flagged: number }>();
   const domains = new Map<string, { rows: number; detector: string; seen: boolean; drift: DriftMeter | null }>();
+  const wantDim = embeddingDim(det);
+  // Without a domain field, the whole input is compared with the calibration set.
+  let overall: DriftMeter | null | undefined;
+  const labelled: { score: number; label: 0 | 1; flagged: boolean; detector: string }[] = [];
   const detections = await JsonlWriter.create(join(out, 'detections.jsonl'));
   try {
-    for await (const { row, fields: f } of scoredDocs(scored, fields)) {
+    for await (const { row, fields: f } of scoredDocs(scored, fields, undefined, { embeddings: readsEmbeddings(det) })) {
+      if (wantDim > 0 && row.embedding && row.embedding.length !== wantDim) {
+        throw new UsageError(`the detector reads ${wantDim}-dimensional document embeddings, the input's are ${row.embedding.length}-dimensional: score with the model it was calibrated with`);
+      }
       const raw = domainField ? f[domainField] : undefined;
       const domain = raw === undefined || raw === null ? undefined : String(raw);
       const route = routeDetector(det, domain);
@@ -156,18 +226,25 @@ export async function detectCorpus(opts: DetectOptions): Promise<DetectSummary> 
       if (declared === null) {
         d.undeclared++;
         if (v.verdict === 'synthetic') d.flagged++;
+      } else {
+        labelled.push({ score: v.score, label: declared === 'synthetic-known' ? 1 : 0, flagged: v.verdict === 'synthetic', detector: route.name });
       }
       byDetector.set(route.name, d);
       if (domainField) {
         const key = domain ?? '(none)';
         let dm = domains.get(key);
         if (!dm) {
-          const reference = domain !== undefined && det.domains?.detectors[domain] ? det.domains.detectors[domain]!.reference : det.reference;
-          dm = { rows: 0, detector: route.name, seen: route.seen, drift: reference ? new DriftMeter(reference) : null };
+          const own = domain !== undefined ? det.domains?.detectors[domain] : undefined;
+          const reference = own ? own.reference : det.reference;
+          const embedding = own ? own.reference_embedding : det.reference_embedding;
+          dm = { rows: 0, detector: route.name, seen: route.seen, drift: reference ? new DriftMeter(reference, embedding) : null };
           domains.set(key, dm);
         }
         dm.rows++;
         dm.drift?.add(row);
+      } else {
+        overall ??= det.reference ? new DriftMeter(det.reference, det.reference_embedding) : null;
+        overall?.add(row);
       }
       await detections.write({
         id: row.id, line: row.line, p_synthetic: v.p_synthetic, score: v.score, verdict: v.verdict, provenance,
@@ -185,16 +262,28 @@ export async function detectCorpus(opts: DetectOptions): Promise<DetectSummary> 
   for (const [key, dm] of [...domains].sort((a, b) => b[1].rows - a[1].rows)) {
     const drift = dm.drift?.report();
     let warning: string | undefined;
+    const problems: string[] = [];
     if (det.domains && !dm.seen && key !== '(none)') {
-      warning = `domain '${key}' (${dm.rows} rows) was never seen in calibration: scored by the pooled detector, whose threshold and error rates were not measured on it`;
-    } else if (drift && drift.drifting.length > 0 && dm.rows >= 20) {
-      const worst = drift.drifting.map((f) => `${f} (shift ${drift.smd[f]!.toFixed(2)} sd, PSI ${drift.psi[f]!.toFixed(2)})`).join(', ');
-      warning = `domain '${key}' (${dm.rows} rows) drifts from what its detector (${dm.detector}) was calibrated on: ${worst}`;
+      problems.push('was never seen in calibration: scored by the pooled detector, whose threshold and error rates were not measured on it');
+    } else if (det.domains?.detectors[key]?.threshold_source === 'common') {
+      const e = det.domains.detectors[key]!.fpr_estimate;
+      problems.push(`uses the common threshold, which its ${e?.n_human ?? 'few'} calibration humans cannot certify` +
+        (e ? ` (estimated FPR ${(100 * e.value).toFixed(1)}%, 95% CI ${(100 * e.ci.lo).toFixed(1)}–${(100 * e.ci.hi).toFixed(1)}%)` : ''));
     }
+    if (drift && drift.drifting.length > 0 && dm.rows >= 20) {
+      const worst = drift.drifting.map((f) => `${f} (shift ${drift.smd[f]!.toFixed(2)} sd, PSI ${drift.psi[f]!.toFixed(2)})`).join(', ');
+      problems.push(`drifts from what its detector (${dm.detector}) was calibrated on: ${worst}`);
+    }
+    if (problems.length > 0) warning = `domain '${key}' (${dm.rows} rows) ${problems.join('; and it ')}`;
     if (warning) warnings.push(warning);
     domainReport[key] = { rows: dm.rows, detector: dm.detector, seen_in_calibration: dm.seen, ...(drift ? { drift } : {}), ...(warning ? { warning } : {}) };
   }
 
+  const overallDrift = overall?.report();
+  if (overallDrift && overallDrift.drifting.length > 0 && overall!.rows >= 20) {
+    const worst = overallDrift.drifting.map((f) => `${f} (shift ${overallDrift.smd[f]!.toFixed(2)} sd, PSI ${overallDrift.psi[f]!.toFixed(2)})`).join(', ');
+    warnings.push(`the input (${overall!.rows} rows) drifts from what the detector was calibrated on: ${worst}; its FPR was not measured on text like this`);
+  }
   const confidence = opts.confidence ?? 0.95;
   const synthetic = syntheticShare(det, byDetector, counts, scoredRows, zeroShot, confidence);
   const undeclared = [...byDetector.values()].reduce((a, d) => a + d.undeclared, 0);
@@ -207,12 +296,37 @@ export async function detectCorpus(opts: DetectOptions): Promise<DetectSummary> 
     counts: { scored: scoredRows, errors: scored.errors, ...counts },
     flagged_by_detector: { flagged, of: undeclared, rate: undeclared ? flagged / undeclared : 0 },
     synthetic,
-    ...(domainField ? { domain_field: domainField, domains: domainReport } : {}),
+    evaluation: evaluate(labelled),
+    ...(domainField ? { domain_field: domainField, domains: domainReport } : overallDrift ? { drift: overallDrift } : {}),
     warnings,
     scores: scored.scoresDir,
   };
   await writeFileAtomic(join(out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   return summary;
+}
+
+function evaluate(rows: { score: number; label: 0 | 1; flagged: boolean; detector: string }[]): Evaluation | null {
+  if (rows.length === 0) return null;
+  const of = (rs: typeof rows) => evaluationStats(rs.map((r) => r.score), rs.map((r) => r.label), rs.map((r) => r.flagged));
+  const names = [...new Set(rows.map((r) => r.detector))].sort();
+  return {
+    note: 'rows whose provenance is declared, judged by the detector like every other row; FPR and TPR at each routed detector\'s threshold',
+    ...of(rows),
+    by_detector: Object.fromEntries(names.map((n) => [n, of(rows.filter((r) => r.detector === n))])),
+  };
+}
+
+/** The embedding size the file's detectors read (0: none). */
+function embeddingDim(det: DetectorFile): number {
+  const specs = [det.detector, ...Object.values(det.domains?.detectors ?? {}).map((d) => d.detector)];
+  const dims = specs.map((s) => (s.kind === 'logistic' ? (s.model.features ?? []).filter(isEmbeddingFeature).length : 0));
+  return Math.max(0, ...dims, det.reference_embedding?.centroid.length ?? 0);
+}
+
+/** Whether any of the file's detectors reads the document embedding. */
+function readsEmbeddings(det: DetectorFile): boolean {
+  const specs = [det.detector, ...Object.values(det.domains?.detectors ?? {}).map((d) => d.detector)];
+  return specs.some((s) => s.kind === 'logistic' && (s.model.features ?? []).some(isEmbeddingFeature)) || det.reference_embedding !== undefined;
 }
 
 /** The calibration behind a detector name ('pooled' or 'domain:X'). */

@@ -8,6 +8,10 @@
  * chance = (bins − 1)(1/n_input + 1/n_calibration), PSI's expected value between two samples of one distribution,
  * which would otherwise flag every small input). Both compare the
  * input's mix of documents with the calibration mix, so a very different share of machine text moves them too.
+ * A detector that reads the document embedding also keeps the calibration rows' centroid (their normalised mean
+ * embedding) and the distribution of each row's cosine distance to it; `embedding_distance` is then compared like a
+ * signal: text from a domain the calibration never saw lies farther from the centroid, and there the embedding's
+ * weights were never tested.
  */
 import { FEATURES, feature, type FeatureName, type ScoreRow } from './features.js';
 import { quantileSorted } from './metrics.js';
@@ -29,39 +33,82 @@ export interface SignalSummary {
 
 export type SignalReference = Partial<Record<FeatureName, SignalSummary>>;
 
+export const EMBEDDING_DISTANCE = 'embedding_distance';
+
+/** Where the calibration rows' embeddings lie: their normalised mean, and their cosine distances to it. */
+export interface EmbeddingReference {
+  centroid: number[];
+  distance: SignalSummary;
+}
+
 function binOf(edges: number[], v: number): number {
   let b = 0;
   while (b < edges.length && v > edges[b]!) b++;
   return b;
 }
 
+/** Mean, sd, decile edges and bin shares of a sample (null below 10 values). */
+function summarise(values: number[]): SignalSummary | null {
+  const v = values.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
+  if (v.length < 10) return null;
+  const mean = v.reduce((a, b) => a + b, 0) / v.length;
+  const sd = Math.sqrt(v.reduce((a, x) => a + (x - mean) ** 2, 0) / v.length);
+  const edges = Array.from({ length: 9 }, (_, i) => quantileSorted(v, (i + 1) / 10));
+  const counts = new Array<number>(10).fill(0);
+  for (const x of v) counts[binOf(edges, x)]!++;
+  return { n: v.length, mean, sd, edges, props: counts.map((c) => c / v.length) };
+}
+
 export function signalReference(rows: ScoreRow[]): SignalReference {
   const ref: SignalReference = {};
   for (const f of FEATURES) {
-    const v = rows.map((r) => feature(r, f)).filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
-    if (v.length < 10) continue;
-    const mean = v.reduce((a, b) => a + b, 0) / v.length;
-    const sd = Math.sqrt(v.reduce((a, x) => a + (x - mean) ** 2, 0) / v.length);
-    const edges = Array.from({ length: 9 }, (_, i) => quantileSorted(v, (i + 1) / 10));
-    const counts = new Array<number>(10).fill(0);
-    for (const x of v) counts[binOf(edges, x)]!++;
-    ref[f] = { n: v.length, mean, sd, edges, props: counts.map((c) => c / v.length) };
+    const s = summarise(rows.map((r) => feature(r, f)));
+    if (s) ref[f] = s;
   }
   return ref;
 }
 
+/** 1 − cosine similarity of an embedding to a unit centroid. */
+export function centroidDistance(embedding: ArrayLike<number>, centroid: ArrayLike<number>): number {
+  let dot = 0;
+  let norm = 0;
+  for (let i = 0; i < centroid.length; i++) {
+    dot += embedding[i]! * centroid[i]!;
+    norm += embedding[i]! ** 2;
+  }
+  return norm > 0 ? 1 - dot / Math.sqrt(norm) : 1;
+}
+
+/** The embedding reference of rows that carry embeddings (null when they do not, or are too few). */
+export function embeddingReference(rows: ScoreRow[]): EmbeddingReference | null {
+  const first = rows[0]?.embedding;
+  if (!first || rows.some((r) => r.embedding?.length !== first.length)) return null;
+  const c = new Float64Array(first.length);
+  for (const r of rows) for (let i = 0; i < c.length; i++) c[i] = c[i]! + r.embedding![i]!;
+  const norm = Math.hypot(...c);
+  if (!(norm > 0)) return null;
+  const centroid = Array.from(c, (x) => x / norm);
+  const distance = summarise(rows.map((r) => centroidDistance(r.embedding!, centroid)));
+  return distance ? { centroid, distance } : null;
+}
+
 /** Streaming comparison of rows with a reference: add rows, then `report`. */
 export class DriftMeter {
-  private readonly n = new Map<FeatureName, number>();
-  private readonly sum = new Map<FeatureName, number>();
-  private readonly bins = new Map<FeatureName, number[]>();
+  private readonly n = new Map<string, number>();
+  private readonly sum = new Map<string, number>();
+  private readonly bins = new Map<string, number[]>();
   rows = 0;
-  constructor(readonly reference: SignalReference) {}
+  constructor(readonly reference: SignalReference, readonly embedding?: EmbeddingReference) {}
+
+  private summaries(): [string, SignalSummary][] {
+    const out = Object.entries(this.reference) as [string, SignalSummary][];
+    return this.embedding ? [...out, [EMBEDDING_DISTANCE, this.embedding.distance]] : out;
+  }
 
   add(row: ScoreRow): void {
     this.rows++;
-    for (const [f, s] of Object.entries(this.reference) as [FeatureName, SignalSummary][]) {
-      const v = feature(row, f);
+    for (const [f, s] of this.summaries()) {
+      const v = f === EMBEDDING_DISTANCE ? (row.embedding ? centroidDistance(row.embedding, this.embedding!.centroid) : NaN) : feature(row, f);
       if (Number.isNaN(v)) continue;
       this.n.set(f, (this.n.get(f) ?? 0) + 1);
       this.sum.set(f, (this.sum.get(f) ?? 0) + v);
@@ -75,7 +122,7 @@ export class DriftMeter {
     const smd: Record<string, number> = {};
     const psi: Record<string, number> = {};
     const drifting: string[] = [];
-    for (const [f, s] of Object.entries(this.reference) as [FeatureName, SignalSummary][]) {
+    for (const [f, s] of this.summaries()) {
       const n = this.n.get(f) ?? 0;
       if (n === 0) continue;
       smd[f] = s.sd > 0 ? (this.sum.get(f)! / n - s.mean) / s.sd : 0;

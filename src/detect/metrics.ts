@@ -17,6 +17,8 @@
  *   fprUpperBound(k, n, c)
  *                = the exact one-sided Clopper–Pearson upper bound: the p with P(X ≤ k; n, p) = 1 − c
  *                  (bisection; 1 for k = n; 1 − (1 − c)^(1/n) in closed form for k = 0).
+ *   clopperPearson(k, n, c)
+ *                = the exact two-sided interval, each end one-sided at (1 + c)/2.
  *   minHumanForFpr(α, c)
  *                = the smallest n with fprUpperBound(0, n, c) ≤ α, i.e. n = ⌈ln(1 − c) / ln(1 − α)⌉:
  *                  that many human documents with no false positive certify FPR ≤ α at confidence c.
@@ -28,6 +30,9 @@
  */
 import { UsageError } from '../errors.js';
 import { mulberry32 } from '../random.js';
+import { quantileSorted } from '../stats/quantiles.js';
+
+export { quantileSorted };
 
 export interface RocPoint {
   fpr: number;
@@ -233,6 +238,19 @@ export function fprUpperBound(k: number, n: number, confidence = 0.95): number {
   return hi;
 }
 
+/**
+ * The exact two-sided Clopper–Pearson interval for a proportion k/n at `confidence`: each end a one-sided bound at
+ * (1 + confidence)/2; by the symmetry X ~ Bin(n, p) ⇔ n − X ~ Bin(n, 1 − p), lo = 1 − upper(n − k). lo = 0 at k = 0,
+ * hi = 1 at k = n.
+ */
+export function clopperPearson(k: number, n: number, confidence = 0.95): Interval {
+  checkCount(k, n, 'clopperPearson');
+  if (n === 0 || k < 0 || k > n) throw new UsageError(`clopperPearson needs 0 <= k <= n, n >= 1; got k=${k}, n=${n}`);
+  checkConfidence(confidence);
+  const oneSided = (1 + confidence) / 2;
+  return { lo: k === 0 ? 0 : 1 - fprUpperBound(n - k, n, oneSided), hi: fprUpperBound(k, n, oneSided) };
+}
+
 export function minHumanForFpr(targetFpr: number, confidence = 0.95): number {
   if (!(targetFpr > 0 && targetFpr < 1)) throw new UsageError(`target FPR must be in (0, 1), got ${targetFpr}`);
   checkConfidence(confidence);
@@ -245,18 +263,6 @@ export function minHumanForFpr(targetFpr: number, confidence = 0.95): number {
 
 function checkConfidence(c: number): void {
   if (!(c > 0 && c < 1)) throw new UsageError(`confidence must be in (0, 1), got ${c}`);
-}
-
-/** The p-quantile of ascending `sorted` by linear interpolation between order statistics (R type 7). */
-export function quantileSorted(sorted: ArrayLike<number>, p: number): number {
-  const n = sorted.length;
-  if (n === 0) throw new UsageError('quantile of an empty sample');
-  const h = (n - 1) * p;
-  const i = Math.floor(h);
-  const a = sorted[i] as number;
-  if (i >= n - 1 || h === i) return a;
-  const b = sorted[i + 1] as number;
-  return a === b ? a : a + (h - i) * (b - a);
 }
 
 /** Gathers values[idx[i]] — the helper a bootstrap statistic needs. */

@@ -11,7 +11,9 @@ import { createInterface } from 'node:readline';
 import { createReadStream } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { TailguardError, UsageError } from '../errors.js';
+import { NpyRowReader } from '../io/npy-writer.js';
 import { openCorpus } from '../io/open-corpus.js';
+import { OUTPUT_FILES } from '../score/outputs.js';
 import { DEFAULT_MODEL } from '../lm/model-dir.js';
 import { scoreCorpus, type RunSummary, type ScoreOptions } from '../score/score-corpus.js';
 import type { ScoreRow } from './features.js';
@@ -47,9 +49,14 @@ export function corpusFields(run: RunSummary): { textField?: string; idField?: s
   return { textField: typeof textField === 'string' ? textField : undefined, idField: typeof idField === 'string' ? idField : undefined };
 }
 
-/** Identifies the reference LM behind a run's signals (signals from different LMs are not comparable). */
+/**
+ * Identifies the reference LM behind a run's signals (signals from different LMs are not comparable), and its
+ * observer model when the run had one (its Binoculars score depends on both).
+ */
 export function modelIdentity(run: RunSummary): string {
-  return `${basename(run.model.dir)}/${run.model.onnx.split('/').slice(-2).join('/')}`;
+  const id = (dir: string, onnx: string) => `${basename(dir)}/${onnx.split('/').slice(-2).join('/')}`;
+  const obs = run.model.observer;
+  return obs ? `${id(run.model.dir, run.model.onnx)}+observer:${id(obs.dir, obs.onnx)}` : id(run.model.dir, run.model.onnx);
 }
 
 export type ScoringSettings = Omit<ScoreOptions, 'input' | 'out' | 'overwrite'>;
@@ -67,7 +74,12 @@ export async function ensureScored(input: string, cacheDir: string, settings: Sc
     // Without --onnx-file the model's default graph (model.onnx) is wanted, not a variant scored earlier.
     const sameGraph = settings.onnxFile ? resolve(run.model.dir, settings.onnxFile) === resolve(run.model.onnx) : basename(run.model.onnx) === 'model.onnx';
     const sameFields = run.options.text_field === (settings.textField ?? 'text') && run.options.id_field === (settings.idField ?? null);
-    if (run.input === resolve(input) && sameModel && sameGraph && sameFields) return { run, scoresDir: cacheDir, errors: run.counts.errors };
+    const obs = run.model.observer;
+    const sameObserver = settings.observerModel === undefined
+      ? obs === undefined
+      : obs !== undefined && (obs.ref === settings.observerModel || resolve(obs.dir) === resolve(settings.observerModel)) &&
+        (settings.observerOnnxFile ? resolve(obs.dir, settings.observerOnnxFile) === resolve(obs.onnx) : basename(obs.onnx) === 'model.onnx');
+    if (run.input === resolve(input) && sameModel && sameGraph && sameFields && sameObserver) return { run, scoresDir: cacheDir, errors: run.counts.errors };
   }
   const overwrite = existsSync(join(cacheDir, 'run.json'));
   const run = await scoreCorpus({ ...settings, input, out: cacheDir, overwrite });
@@ -79,12 +91,38 @@ async function* jsonLines<T>(path: string): AsyncGenerator<T> {
   for await (const line of lines) if (line.trim()) yield JSON.parse(line) as T;
 }
 
+/** Score rows in order; with `embeddings`, each carrying its row of embeddings.npy. */
+async function* scoreRows(scoresDir: string, embeddings: boolean): AsyncGenerator<ScoreRow> {
+  const rows = jsonLines<ScoreRow>(join(scoresDir, OUTPUT_FILES.scores));
+  if (!embeddings) {
+    yield* rows;
+    return;
+  }
+  const path = join(scoresDir, OUTPUT_FILES.embeddings);
+  if (!existsSync(path)) throw new UsageError(`${scoresDir} has no ${OUTPUT_FILES.embeddings}, and the detector reads document embeddings: score the corpus again with this tailguard`);
+  const npy = NpyRowReader.open(path);
+  try {
+    let n = 0;
+    for await (const row of rows) {
+      const e = npy.read();
+      if (!e) throw new TailguardError(`${path} has ${npy.rows} rows, ${OUTPUT_FILES.scores} more: the directory is inconsistent`);
+      n++;
+      row.embedding = e;
+      yield row;
+    }
+    if (n !== npy.rows) throw new TailguardError(`${path} has ${npy.rows} rows, ${OUTPUT_FILES.scores} ${n}: the directory is inconsistent`);
+  } finally {
+    npy.close();
+  }
+}
+
 /**
- * The scored rows in input order, each with the requested fields of its corpus row. Score rows are a subsequence
- * of the corpus's documents (failed rows are in errors.jsonl), so the join is a merge on the row number.
+ * The scored rows in input order, each with the requested fields of its corpus row (and, with `embeddings`, its
+ * document embedding). Score rows are a subsequence of the corpus's documents (failed rows are in errors.jsonl), so
+ * the join is a merge on the row number.
  */
-export async function* scoredDocs(scored: ScoredInput, fields: string[], textField?: string): AsyncGenerator<ScoredDoc> {
-  const rows = jsonLines<ScoreRow>(join(scored.scoresDir, 'scores.jsonl'));
+export async function* scoredDocs(scored: ScoredInput, fields: string[], textField?: string, opts: { embeddings?: boolean } = {}): AsyncGenerator<ScoredDoc> {
+  const rows = scoreRows(scored.scoresDir, opts.embeddings ?? false);
   if (fields.length === 0) {
     for await (const row of rows) yield { row, fields: {} };
     return;

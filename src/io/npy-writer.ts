@@ -1,6 +1,6 @@
 /**
- * Incremental writer for a float32 (N, D) matrix in NumPy's .npy format, where
- * N is not known until the end (one row per scored document).
+ * The .npy format (float32 N × D): an incremental writer, where
+ * N is not known until the end (one row per scored document), and readers of a whole file or of its rows in order.
  *
  * Layout: a fixed 128-byte NPY v1.0 header, then row-major little-endian
  * float32 data. Because the header size never changes, the row count can be
@@ -8,7 +8,7 @@
  * the file to 128 + rows*D*4 bytes. NumPy requires the data offset to be a
  * multiple of 64, which 128 is; it accepts any space padding before the '\n'.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { promises as fsp } from 'node:fs';
 import { endianness } from 'node:os';
 import { RunStateError } from '../errors.js';
@@ -178,4 +178,57 @@ export function readNpy(path: string): { shape: [number, number]; data: Float32A
   const view = new DataView(bytes.buffer, bytes.byteOffset + dataOffset, count * 4);
   for (let i = 0; i < count; i++) data[i] = view.getFloat32(i * 4, true);
   return { shape, data };
+}
+
+/**
+ * Reads a 2-D float32 .npy one row at a time, in order, with a buffer of `rowsPerRead` rows: flat memory for any
+ * number of rows (scores' embeddings beside a streamed scores.jsonl).
+ */
+export class NpyRowReader {
+  private constructor(
+    private readonly fd: number,
+    readonly path: string,
+    readonly rows: number,
+    readonly dim: number,
+    private readonly dataOffset: number,
+    private readonly rowsPerRead: number,
+  ) {}
+
+  private buffer = new Float32Array(0);
+  private bufferStart = 0;
+  private next = 0;
+
+  static open(path: string, rowsPerRead = 1024): NpyRowReader {
+    const fd = openSync(path, 'r');
+    try {
+      const head = new Uint8Array(Math.min(fstatSync(fd).size, 65536));
+      readSync(fd, head, 0, head.length, 0);
+      const { shape, dataOffset } = parseNpyHeader(head, path);
+      if (fstatSync(fd).size < dataOffset + shape[0] * shape[1] * 4) throw new Error(`${path}: header says ${shape[0]} rows of ${shape[1]}, the file is shorter`);
+      return new NpyRowReader(fd, path, shape[0], shape[1], dataOffset, rowsPerRead);
+    } catch (err) {
+      closeSync(fd);
+      throw err;
+    }
+  }
+
+  /** The next row (a copy), or null after the last. */
+  read(): Float32Array | null {
+    if (this.next >= this.rows) return null;
+    if (this.next >= this.bufferStart + this.buffer.length / this.dim) {
+      const count = Math.min(this.rowsPerRead, this.rows - this.next);
+      const bytes = new Uint8Array(count * this.dim * 4);
+      readSync(this.fd, bytes, 0, bytes.length, this.dataOffset + this.next * this.dim * 4);
+      const view = new DataView(bytes.buffer);
+      this.buffer = Float32Array.from({ length: count * this.dim }, (_, i) => view.getFloat32(i * 4, true));
+      this.bufferStart = this.next;
+    }
+    const o = (this.next - this.bufferStart) * this.dim;
+    this.next++;
+    return this.buffer.slice(o, o + this.dim);
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
 }

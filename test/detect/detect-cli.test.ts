@@ -28,8 +28,22 @@ describe('calibrate → detect on score directories', () => {
     const r = run(['calibrate', '--human', join(dir, 'h'), '--synthetic', join(dir, 's'), '--out', join(dir, 'detector.json')]);
     expect(r.status, r.stderr).toBe(0);
     for (const k of ['fast_detect', 'mean_nll', 'mean_log_rank', 'mean_entropy', 'ensemble_2of3', 'logistic']) expect(r.stdout).toContain(k);
+    expect(r.stdout).toContain('logistic_signals'); // the scalar signals alone, beside the default features
     const det = JSON.parse(readFileSync(join(dir, 'detector.json'), 'utf8'));
-    expect(det).toMatchObject({ format: 'tailguard-detector/1', model: 'fake-lm/onnx/model.onnx', target_fpr: 0.01, detector: { kind: 'logistic' } });
+    expect(det).toMatchObject({ format: 'tailguard-detector/2', model: 'fake-lm/onnx/model.onnx', target_fpr: 0.01, detector: { kind: 'logistic' } });
+    // The default features: 11 signals, 10 token-distribution signals, the 8-d embedding; the penalty chosen by
+    // cross-validation on the grid, again inside each of the 5 outer folds (4 inner folds).
+    expect(det.calibration.features).toEqual({ groups: ['signals', 'tokens', 'embedding'], count: 29 });
+    expect(det.detector.model.features).toHaveLength(29);
+    const p = det.calibration.penalty;
+    expect(p.curve.map((c: { l2: number }) => c.l2)).toEqual([300, 100, 30, 10, 3, 1, 0.3]);
+    expect(p.l2).toBe(p.curve.reduce((a: { l2: number; log_loss: number }, c: { l2: number; log_loss: number }) => (c.log_loss < a.log_loss ? c : a)).l2);
+    expect(det.detector.model.l2).toBe(p.l2);
+    expect(p.fold_l2).toHaveLength(5);
+    expect(p.inner_folds).toBe(4);
+    expect(r.stdout).toContain(`L2 penalty ${p.l2} (cross-validated; per outer fold ${p.fold_l2.join(', ')})`);
+    expect(r.stdout).toContain(`out-of-fold scores: ${join(dir, 'detector.oof.jsonl')}`);
+    expect(det.reference_embedding.centroid).toHaveLength(8);
   });
 
   it('detect: one row per document, the corrected share brackets the truth, --max-synthetic-ratio fails with exit 3', () => {
@@ -82,7 +96,8 @@ describe('detect on a corpus: scored with the model, provenance from the rows\' 
     // A detector over stories260k's signals (fitted on hand-made rows, so its verdicts are arbitrary but valid).
     writeScoreDir(join(dir, 'h'), fakeRows(120, false, 1), { modelDir: join(ROOT, 'models', 'stories260k') });
     writeScoreDir(join(dir, 's'), fakeRows(120, true, 2), { modelDir: join(ROOT, 'models', 'stories260k') });
-    expect(run(['calibrate', '--human', join(dir, 'h'), '--synthetic', join(dir, 's'), '--out', join(dir, 'det.json'), '--fpr', '0.05']).status).toBe(0);
+    // The fake rows' embeddings are 8-d, stories260k's 64-d: this detector reads the scalar groups only.
+    expect(run(['calibrate', '--human', join(dir, 'h'), '--synthetic', join(dir, 's'), '--out', join(dir, 'det.json'), '--fpr', '0.05', '--features', 'signals,tokens']).status).toBe(0);
     const docs = [
       { id: 'a', origin: 'human', text: 'Tom had a big red ball. He threw it to his dog, and the dog ran after it.' },
       { id: 'b', origin: 'SYNTHETIC', text: 'Once upon a time, there was a little girl named Lily. She loved to play outside.' },
@@ -110,6 +125,12 @@ describe('detect on a corpus: scored with the model, provenance from the rows\' 
     expect(again.stderr).not.toMatch(/scoring /); // the finished scoring run was reused, not redone
     expect(JSON.parse(readFileSync(join(dir, 'out', 'scores', 'run.json'), 'utf8')).finished_at).toBe(finished);
     expect(readJsonl(join(dir, 'out', 'detections.jsonl'))).toEqual(rows);
+
+    // A detector that reads 8-d embeddings refuses the model's 64-d ones, naming both sizes.
+    expect(run(['calibrate', '--human', join(dir, 'h'), '--synthetic', join(dir, 's'), '--out', join(dir, 'det8.json'), '--fpr', '0.05', '--features', 'signals,embedding']).status).toBe(0);
+    const wrong = run(['detect', join(dir, 'out', 'scores'), '--detector', join(dir, 'det8.json'), '--out', join(dir, 'out8')]);
+    expect(wrong.status).toBe(2);
+    expect(wrong.stderr).toMatch(/reads 8-dimensional document embeddings, the input's are 64-dimensional/);
   });
 });
 

@@ -1,6 +1,7 @@
 /**
- * Domain-aware calibration (#6): one detector per domain with enough examples, the pooled fallback, the
- * minimum-sample rules, routing, and the drift warning, on rows whose likelihood signal flips sign by domain.
+ * Domain-aware calibration (#6): a ranking of its own (partial pooling) for every domain with enough examples, its
+ * own threshold where its humans certify the FPR (else the common one, with a warning), the pooled fallback for thin
+ * domains, routing, and the drift warning, on rows whose likelihood signal flips sign by domain.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,27 +13,14 @@ import { calibrateByDomain, routeDetector } from '../../src/detect/domains.js';
 import { DriftMeter } from '../../src/detect/drift.js';
 import type { ScoreRow } from '../../src/detect/features.js';
 import { auroc } from '../../src/detect/metrics.js';
-import { gaussian, mulberry32 } from '../../src/random.js';
-import { fakeRows, writeScoreDir } from './fake-scores.js';
+import { domainRows, writeScoreDir } from './fake-scores.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const run = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), ...args], { cwd: ROOT, encoding: 'utf8' });
 
-/** Machine rows of domain 'flip' are LESS likely than human ones (NLL up): the opposite of domain 'news'. */
-function domainRows(domain: string, n: number, machine: boolean, seed: number): ScoreRow[] {
-  const rng = mulberry32(seed);
-  const g = () => gaussian(rng);
-  const sign = domain === 'flip' ? -1 : 1;
-  return fakeRows(n, false, seed).map((r, i) => {
-    const shift = machine ? 1.5 * sign : 0;
-    const nll = 3.5 - 0.3 * shift + 0.3 * g();
-    return { ...r, id: `${domain}-${machine ? 'm' : 'h'}${i}`, mean_nll: nll, mean_log_rank: nll / 2 + 0.1 * g(), mean_entropy: nll - 0.3 + 0.2 * g(), fast_detect: shift + g() };
-  });
-}
-
 function build() {
   const parts = [
-    ['news', 320, 300], ['flip', 320, 300], ['thin', 30, 30], ['midsize', 100, 100],
+    ['news', 320, 300], ['flip', 320, 300], ['thin', 29, 30], ['midsize', 100, 100],
   ] as const;
   const human: ScoreRow[] = [];
   const synthetic: ScoreRow[] = [];
@@ -51,15 +39,32 @@ describe('calibrateByDomain', () => {
   const { human, synthetic, hd, sd } = build();
   const det = calibrateByDomain(human, synthetic, { targetFpr: 0.01, model: 'fake', field: 'domain', humanDomains: hd, syntheticDomains: sd });
 
-  it('fits a detector for each domain with enough examples; the rest fall back to the pooled one, saying why', () => {
-    expect(Object.keys(det.domains!.detectors).sort()).toEqual(['flip', 'news']);
-    expect(det.domains!.pooled.thin).toMatch(/30 human and 30 machine examples; a detector of its own needs 50 of each/);
-    expect(det.domains!.pooled.midsize).toMatch(/100 human examples cannot certify a 1% false-positive rate \(need 299\)/);
-    const news = det.domains!.detectors.news!.calibration;
-    expect(news.n_human).toBe(320);
-    expect(news.stats.threshold_fpr).toBeLessThanOrEqual(0.01);
-    expect(news.stats.tpr_at_1pct_fpr_ci.lo).toBeLessThanOrEqual(news.stats.tpr_at_1pct_fpr);
-    expect(news.stats.tpr_at_1pct_fpr_ci.hi).toBeGreaterThanOrEqual(news.stats.tpr_at_1pct_fpr);
+  it('gives every domain with 30 examples of each class a ranking of its own; thinner ones fall back to the pooled one, saying why', () => {
+    expect(Object.keys(det.domains!.detectors).sort()).toEqual(['flip', 'midsize', 'news']);
+    expect(det.domains!.min_per_class).toBe(30);
+    expect(Object.keys(det.domains!.pooled)).toEqual(['thin']);
+    expect(det.domains!.pooled.thin).toBe('29 human and 30 machine examples; a ranking of its own needs 30 of each');
+    for (const d of ['news', 'flip']) {
+      // 320 humans certify a 1% FPR (299 needed): the domain's own threshold, its own out-of-fold FPR within the target.
+      const own = det.domains!.detectors[d]!;
+      expect(own.threshold_source).toBe('domain');
+      expect(own.warning).toBeUndefined();
+      expect(own.calibration.n_human).toBe(320);
+      expect(own.calibration.n_synthetic).toBe(300);
+      expect(own.calibration.stats.threshold_fpr).toBeLessThanOrEqual(0.01);
+      expect(own.fpr_estimate!.value).toBe(own.calibration.stats.threshold_fpr);
+      expect(own.calibration.stats.tpr_at_1pct_fpr_ci.lo).toBeLessThanOrEqual(own.calibration.stats.tpr_at_1pct_fpr);
+      expect(own.calibration.stats.tpr_at_1pct_fpr_ci.hi).toBeGreaterThanOrEqual(own.calibration.stats.tpr_at_1pct_fpr);
+    }
+    // 100 humans cannot certify 1%: the common threshold, its FPR estimated with an interval, and a warning.
+    const mid = det.domains!.detectors.midsize!;
+    expect(mid.threshold_source).toBe('common');
+    expect(mid.detector.threshold).toBe(det.domains!.pooling!.common_threshold);
+    expect(mid.fpr_estimate!.n_human).toBe(100);
+    expect(mid.fpr_estimate!.ci.lo).toBeLessThanOrEqual(mid.fpr_estimate!.value);
+    expect(mid.fpr_estimate!.ci.hi).toBeGreaterThan(mid.fpr_estimate!.value);
+    expect(mid.warning).toMatch(/^domain 'midsize': 100 human examples cannot certify a 1% false-positive rate \(need 299\); it uses the common threshold, at which its estimated FPR is /);
+    expect(det.domains!.warnings).toEqual([mid.warning]);
   });
 
   it('per-domain detectors beat the pooled one where the likelihood signal flips sign', () => {
@@ -76,6 +81,7 @@ describe('calibrateByDomain', () => {
 
   it('routes by domain: own detector, pooled for thin domains (seen) and for unseen ones', () => {
     expect(routeDetector(det, 'flip')).toMatchObject({ name: 'domain:flip', seen: true });
+    expect(routeDetector(det, 'midsize')).toMatchObject({ name: 'domain:midsize', seen: true });
     expect(routeDetector(det, 'thin')).toMatchObject({ name: 'pooled', seen: true });
     expect(routeDetector(det, 'yelp')).toMatchObject({ name: 'pooled', seen: false });
     expect(routeDetector(det, undefined)).toMatchObject({ name: 'pooled', seen: false });
@@ -116,26 +122,32 @@ describe('calibrate --domain-field → detect: routing, per-row detector, warnin
     withCorpus('s', synthetic, sd);
     const cal = run(['calibrate', '--human', join(dir, 'h'), '--synthetic', join(dir, 's'), '--out', join(dir, 'det.json'), '--domain-field', 'domain']);
     expect(cal.status, cal.stderr).toBe(0);
-    expect(cal.stdout).toMatch(/detectors of their own \(domain field domain, at least 50 examples/);
-    expect(cal.stdout).toMatch(/thin: pooled detector/);
+    expect(cal.stdout).toMatch(/rankings of their own \(domain field domain, at least 30 examples of each class\): partial pooling, deviation penalty /);
+    expect(cal.stdout).toMatch(/\n  midsize +100\/100 .* common +/);
+    expect(cal.stdout).toMatch(/\n  thin: pooled detector \(29 human and 30 machine examples; a ranking of its own needs 30 of each\)/);
+    // The uncertified threshold is warned about on stderr.
+    expect(cal.stderr).toMatch(/WARNING: domain 'midsize': 100 human examples cannot certify a 1% false-positive rate/);
 
     const input = [
       ...domainRows('news', 40, false, 80), ...domainRows('news', 40, true, 81),
       ...domainRows('flip', 40, false, 82).map((r) => ({ ...r, mean_nll: r.mean_nll + 3 })), // drifted
       ...domainRows('yelp', 30, false, 83),
+      ...domainRows('midsize', 25, false, 84),
     ];
-    const domains = [...Array<string>(80).fill('news'), ...Array<string>(40).fill('flip'), ...Array<string>(30).fill('yelp')];
+    const domains = [...Array<string>(80).fill('news'), ...Array<string>(40).fill('flip'), ...Array<string>(30).fill('yelp'), ...Array<string>(25).fill('midsize')];
     withCorpus('in', input, domains);
     const r = run(['detect', join(dir, 'in'), '--detector', join(dir, 'det.json'), '--out', join(dir, 'out'), '--quiet', '--json']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/WARNING: domain 'yelp' \(30 rows\) was never seen in calibration: scored by the pooled detector/);
     expect(r.stderr).toMatch(/WARNING: domain 'flip' \(40 rows\) drifts from what its detector \(domain:flip\) was calibrated on: .*mean_nll/);
+    expect(r.stderr).toMatch(/WARNING: domain 'midsize' \(25 rows\) uses the common threshold, which its 100 calibration humans cannot certify \(estimated FPR \d+\.\d%, 95% CI \d+\.\d–\d+\.\d%\)/);
     expect(r.stderr).not.toMatch(/domain 'news'/);
     const rows = readFileSync(join(dir, 'out', 'detections.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(rows.slice(0, 80).every((x) => x.detector === 'domain:news' && x.domain === 'news')).toBe(true);
-    expect(rows.slice(120).every((x) => x.detector === 'pooled')).toBe(true);
+    expect(rows.slice(120, 150).every((x) => x.detector === 'pooled')).toBe(true);
+    expect(rows.slice(150).every((x) => x.detector === 'domain:midsize')).toBe(true);
     const summary = JSON.parse(r.stdout);
     expect(summary.domains.yelp).toMatchObject({ rows: 30, detector: 'pooled', seen_in_calibration: false });
-    expect(summary.warnings).toHaveLength(2);
+    expect(summary.warnings).toHaveLength(3);
   });
 });

@@ -1,0 +1,175 @@
+/**
+ * Partial pooling across domains: one logistic model whose weights are shared by every domain, plus per-domain
+ * deviations of the intercept and of some features' weights, shrunk toward the shared model (logistic.ts, with
+ * GroupDeviations). For a row of domain g:
+ *
+ *   η = (b + c_g) + Σ_j w_j z_j + Σ_{k∈K} δ_gk z_k,     penalty (l2/2)|w|² + (l2_dev/2) Σ_g (c_g² + |δ_g|²)
+ *
+ * A domain with few examples can barely pay for a deviation and scores almost as the shared model; a domain with
+ * many gets its own ranking. l2_dev is chosen by cross-validation on a grid that includes ∞ (no deviations at all,
+ * i.e. the pooled model), so pooling is never worse than the data say. Standardisation is the shared one, so a
+ * domain's model folds into one ordinary LogisticModel (foldDomain). Rows of domains without a group (too few
+ * examples, or none) score with the shared model.
+ */
+import { UsageError } from '../errors.js';
+import {
+  chooseL2, fitLogisticWithDeviations, logLoss, L2_GRID, stratifiedFoldsBy, validate, type ChooseOptions, type LogisticModel,
+} from './logistic.js';
+
+/** Deviation penalties tried (∞: none, the pooled model). */
+export const DEVIATION_GRID = [Infinity, 100, 30, 10, 3, 1] as const;
+
+export interface PooledFit {
+  shared: LogisticModel;
+  /** Indexes (into the features) of the columns whose weights deviate per group. */
+  deviationColumns: number[];
+  l2Dev: number;
+  /** Per group (by index): its intercept shift and standardised weight deviations. */
+  groups: { intercept: number; weights: number[] }[];
+}
+
+export interface PoolingOptions {
+  l2: number;
+  l2Dev: number;
+  deviationColumns: readonly number[];
+  features?: string[];
+  init?: PooledFit;
+}
+
+/** Fits shared weights and per-group deviations (`group[i]` −1: row i takes the shared model alone). */
+export function fitPartialPooling(X: number[][], y: ArrayLike<0 | 1>, group: Int32Array, groups: number, opts: PoolingOptions): PooledFit {
+  if (!(opts.l2Dev > 0)) throw new UsageError(`the deviation penalty must be > 0 (got ${opts.l2Dev})`);
+  const dev = Number.isFinite(opts.l2Dev) ? { group, groups, columns: opts.deviationColumns, l2: opts.l2Dev } : undefined;
+  const r = fitLogisticWithDeviations(X, y, { l2: opts.l2, features: opts.features, deviations: dev, init: opts.init });
+  return { shared: r.model, deviationColumns: [...opts.deviationColumns], l2Dev: opts.l2Dev, groups: r.groups };
+}
+
+/** Group g's detector as one LogisticModel (the shared model with its deviations added); g −1: the shared model. */
+export function foldGroup(fit: PooledFit, g: number): LogisticModel {
+  const m = fit.shared;
+  if (g < 0 || !fit.groups[g]) return m;
+  const { intercept, weights } = fit.groups[g]!;
+  const w = [...m.weights];
+  fit.deviationColumns.forEach((j, k) => {
+    w[j] = w[j]! + weights[k]!;
+  });
+  return { ...m, weights: w, intercept: m.intercept + intercept };
+}
+
+export function predictPooled(fit: PooledFit, x: ArrayLike<number>, g: number): number {
+  const m = foldGroup(fit, g);
+  let e = m.intercept;
+  for (let j = 0; j < x.length; j++) e += (m.weights[j]! * ((x[j] as number) - m.mean[j]!)) / m.scale[j]!;
+  return e;
+}
+
+/**
+ * How far a group's detector moved from the shared one: the norm of its weight deviations relative to the norm of the
+ * shared weights on the same columns, and its intercept shift (both in standardised units).
+ */
+export function movement(fit: PooledFit, g: number): { relative_weight_change: number; intercept_shift: number } {
+  const dev = fit.groups[g];
+  if (!dev) return { relative_weight_change: 0, intercept_shift: 0 };
+  const norm = (v: number[]) => Math.sqrt(v.reduce((a, x) => a + x * x, 0));
+  const base = norm(fit.deviationColumns.map((j) => fit.shared.weights[j]!));
+  return { relative_weight_change: base > 0 ? norm(dev.weights) / base : norm(dev.weights) === 0 ? 0 : Infinity, intercept_shift: dev.intercept };
+}
+
+const rowsOf = <T>(values: ArrayLike<T>, idx: number[]): T[] => idx.map((i) => values[i] as T);
+
+export interface DeviationChoice {
+  l2Dev: number;
+  curve: { l2Dev: number; logLoss: number }[];
+}
+
+/** The deviation penalty with the lowest cross-validated log-loss (ties: the stronger one; ∞ first). */
+export function chooseDeviation(
+  X: number[][], y: ArrayLike<0 | 1>, group: Int32Array, groups: number,
+  opts: { l2: number; deviationColumns: readonly number[]; grid?: readonly number[]; folds?: number; seed?: number; strata?: ArrayLike<number | string> },
+): DeviationChoice {
+  const grid = [...(opts.grid ?? DEVIATION_GRID)].sort((a, b) => b - a);
+  const folds = opts.folds ?? 5;
+  const fold = stratifiedFoldsBy(opts.strata ?? y, folds, opts.seed ?? 1);
+  const loss = new Float64Array(grid.length);
+  for (let f = 0; f < folds; f++) {
+    const train = X.flatMap((_, i) => (fold[i] === f ? [] : [i]));
+    const test = X.flatMap((_, i) => (fold[i] === f ? [i] : []));
+    if (test.length === 0) continue;
+    const Xt = rowsOf(X, train);
+    const yt = rowsOf(y, train);
+    const gt = Int32Array.from(rowsOf(group, train));
+    let prev: PooledFit | undefined;
+    grid.forEach((l2Dev, k) => {
+      prev = fitPartialPooling(Xt, yt, gt, groups, { l2: opts.l2, l2Dev, deviationColumns: opts.deviationColumns, init: prev });
+      const eta = test.map((i) => predictPooled(prev!, X[i] as number[], group[i]!));
+      loss[k] = loss[k]! + logLoss(eta, rowsOf(y, test)) * test.length;
+    });
+  }
+  const curve = grid.map((l2Dev, k) => ({ l2Dev, logLoss: loss[k]! / X.length }));
+  let best = curve[0]!;
+  for (const c of curve) if (c.logLoss < best.logLoss - 1e-12) best = c;
+  return { l2Dev: best.l2Dev, curve };
+}
+
+export interface PoolingChoice {
+  l2: number;
+  l2Curve: { l2: number; logLoss: number }[];
+  l2Dev: number;
+  devCurve: { l2Dev: number; logLoss: number }[];
+}
+
+export interface PoolingCvOptions {
+  grid?: readonly number[];
+  devGrid?: readonly number[];
+  folds?: number;
+  innerFolds?: number;
+  seed?: number;
+  /** Fold strata (default: label × group). */
+  strata?: ArrayLike<number | string>;
+  /** A fixed shared penalty (skips its choice). */
+  l2?: number;
+}
+
+/** Both penalties, each by cross-validation: the shared one as for the pooled model, then the deviations'. */
+export function choosePooling(
+  X: number[][], y: ArrayLike<0 | 1>, group: Int32Array, groups: number, deviationColumns: readonly number[], opts: PoolingCvOptions = {},
+): PoolingChoice {
+  const strata = opts.strata ?? Array.from(y, (l, i) => `${l}:${group[i]}`);
+  const base: ChooseOptions = { folds: opts.folds, seed: opts.seed, strata };
+  const shared = opts.l2 === undefined ? chooseL2(X, y, { ...base, grid: opts.grid ?? L2_GRID }) : { l2: opts.l2, curve: [] };
+  const dev = chooseDeviation(X, y, group, groups, { l2: shared.l2, deviationColumns, grid: opts.devGrid, folds: opts.folds, seed: opts.seed, strata });
+  return { l2: shared.l2, l2Curve: shared.curve, l2Dev: dev.l2Dev, devCurve: dev.curve };
+}
+
+export interface PoolingOutOfFold {
+  oofScores: Float64Array;
+  fold: Int32Array;
+  /** The penalties each outer fold chose inside its own training rows. */
+  foldChoices: { l2: number; l2Dev: number }[];
+}
+
+/** Out-of-fold scores of the partially pooled model, both penalties chosen inside each outer training fold. */
+export function nestedPoolingOutOfFold(
+  X: number[][], y: ArrayLike<0 | 1>, group: Int32Array, groups: number, deviationColumns: readonly number[], opts: PoolingCvOptions = {},
+): PoolingOutOfFold {
+  validate(X, y);
+  const folds = opts.folds ?? 5;
+  const strata = opts.strata ?? Array.from(y, (l, i) => `${l}:${group[i]}`);
+  const fold = stratifiedFoldsBy(strata, folds, opts.seed ?? 1);
+  const oofScores = new Float64Array(X.length);
+  const foldChoices: { l2: number; l2Dev: number }[] = [];
+  for (let f = 0; f < folds; f++) {
+    const train = X.flatMap((_, i) => (fold[i] === f ? [] : [i]));
+    if (train.length === X.length) continue;
+    const Xt = rowsOf(X, train);
+    const yt = rowsOf(y, train);
+    const gt = Int32Array.from(rowsOf(group, train));
+    const choice = choosePooling(Xt, yt, gt, groups, deviationColumns, {
+      ...opts, folds: opts.innerFolds ?? folds, seed: (opts.seed ?? 1) + 1 + f, strata: rowsOf(strata, train),
+    });
+    foldChoices.push({ l2: choice.l2, l2Dev: choice.l2Dev });
+    const fit = fitPartialPooling(Xt, yt, gt, groups, { l2: choice.l2, l2Dev: choice.l2Dev, deviationColumns });
+    for (let i = 0; i < X.length; i++) if (fold[i] === f) oofScores[i] = predictPooled(fit, X[i] as number[], group[i]!);
+  }
+  return { oofScores, fold, foldChoices };
+}
