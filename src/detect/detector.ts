@@ -85,8 +85,10 @@ export interface DomainDetector {
   reference: SignalReference;
   reference_embedding?: EmbeddingReference;
   calibration: DetectorFile['calibration'];
-  /** 'domain': its own out-of-fold humans certify the target FPR; 'common': the threshold shared by all domains. */
+  /** 'domain': its own out-of-fold humans certify the target FPR; 'common': the threshold of the common score scale. */
   threshold_source?: 'domain' | 'common';
+  /** Its out-of-fold human scores' median and interquartile range: common-scale score = (score − location) / spread. */
+  scale?: { location: number; spread: number };
   /** Its out-of-fold human FPR at its threshold, with the exact 95% interval. */
   fpr_estimate?: { value: number; ci: Interval; n_human: number };
   /** How far its ranking moved from the shared one (partial pooling). */
@@ -109,6 +111,7 @@ export interface DomainDetectors {
     l2_dev: number | null;
     l2_dev_curve: { l2_dev: number | null; log_loss: number }[];
     fold_choices: { l2: number; l2_dev: number | null }[];
+    /** On the common score scale (each domain's scores standardised by its own humans: DomainDetector.scale). */
     common_threshold: number;
   };
   warnings?: string[];

@@ -7,9 +7,11 @@
  *     examples gets shared weights plus its own deviations of the intercept and the scalar signals' weights, shrunk
  *     toward the shared model with a strength chosen by cross-validation; the embedding's weights stay shared.
  * Thresholds stay honest. A domain whose out-of-fold human scores can certify the target FPR (metrics.minHumanForFpr)
- * gets its own threshold; the others use the common threshold (the target FPR over every domain's out-of-fold human
- * scores, on the same logit scale) and the file states that domain's estimated FPR at it with a Clopper–Pearson
- * interval, and a warning. `routeDetector` picks a row's detector.
+ * gets its own threshold. The others use the threshold of the common score scale: each domain's scores standardised by
+ * its own humans' median and interquartile range, the target FPR set over all grouped domains' standardised human
+ * scores, and mapped back to each domain's scale — one human quantile everywhere, as far as the domains' tails have
+ * the same shape, which is why the file also states that domain's estimated FPR with a Clopper–Pearson interval, and a
+ * warning. `routeDetector` picks a row's detector.
  */
 import { UsageError } from '../errors.js';
 import {
@@ -18,7 +20,7 @@ import {
 } from './detector.js';
 import { signalReference } from './drift.js';
 import { isEmbeddingFeature, type ScoreRow } from './features.js';
-import { clopperPearson, minHumanForFpr, thresholdAtFpr } from './metrics.js';
+import { clopperPearson, minHumanForFpr, quantileSorted, thresholdAtFpr } from './metrics.js';
 import { choosePooling, fitPartialPooling, foldGroup, movement, nestedPoolingOutOfFold } from './partial-pooling.js';
 
 export const DEFAULT_MIN_PER_CLASS = 30;
@@ -71,7 +73,10 @@ export function calibrateByDomainWithOof(human: ScoreRow[], synthetic: ScoreRow[
   const fit = fitPartialPooling(X, labels, group, grouped.length, { l2: choice.l2, l2Dev: choice.l2Dev, deviationColumns, features: names });
 
   const humanOof = (g: number) => labels.flatMap((l, i) => (l === 0 && group[i] === g ? [oof.oofScores[i]!] : []));
-  const allGroupedHumans = labels.flatMap((l, i) => (l === 0 && group[i]! >= 0 ? [oof.oofScores[i]!] : []));
+  // The common score scale: each domain's scores standardised by its own humans' median and interquartile range, so
+  // that one threshold means one human quantile in every domain (up to the shape of their tails).
+  const scale = grouped.map((_, g) => humanScale(humanOof(g)));
+  const allGroupedHumans = grouped.flatMap((_, g) => humanOof(g).map((x) => (x - scale[g]!.location) / scale[g]!.spread));
   const common = thresholdAtFpr(allGroupedHumans, opts.targetFpr).threshold;
   const need = minHumanForFpr(opts.targetFpr);
   if (allGroupedHumans.length < need) {
@@ -92,7 +97,7 @@ export function calibrateByDomainWithOof(human: ScoreRow[], synthetic: ScoreRow[
     const idx = labels.flatMap((_, i) => (group[i] === g ? [i] : []));
     const h = humanOof(g);
     const own = h.length >= need;
-    const threshold = own ? thresholdAtFpr(h, opts.targetFpr).threshold : common;
+    const threshold = own ? thresholdAtFpr(h, opts.targetFpr).threshold : scale[g]!.location + scale[g]!.spread * common;
     for (const i of idx) {
       thresholds[i] = threshold;
       scores[i] = oof.oofScores[i]!;
@@ -113,6 +118,7 @@ export function calibrateByDomainWithOof(human: ScoreRow[], synthetic: ScoreRow[
       reference: signalReference(domainRows),
       ...(names.some(isEmbeddingFeature) ? withEmbeddingReference(domainRows) : {}),
       threshold_source: own ? 'domain' : 'common',
+      scale: scale[g]!,
       fpr_estimate: estimate,
       moved: movement(fit, g),
       ...(warning ? { warning } : {}),
@@ -126,6 +132,13 @@ export function calibrateByDomainWithOof(human: ScoreRow[], synthetic: ScoreRow[
     };
   });
   return { file: out.file, outOfFold: { ...out.outOfFold, scores, thresholds, fold } };
+}
+
+/** Location (median) and spread (interquartile range, 1 when it is 0) of a domain's out-of-fold human scores. */
+export function humanScale(humanScores: number[]): { location: number; spread: number } {
+  const sorted = [...humanScores].sort((a, b) => a - b);
+  const iqr = quantileSorted(sorted, 0.75) - quantileSorted(sorted, 0.25);
+  return { location: quantileSorted(sorted, 0.5), spread: iqr > 0 ? iqr : 1 };
 }
 
 export function calibrateByDomain(human: ScoreRow[], synthetic: ScoreRow[], opts: DomainCalibrateOptions): DetectorFile {

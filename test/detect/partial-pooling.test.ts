@@ -233,16 +233,32 @@ describe('per-domain thresholds: own where its humans certify the FPR, else the 
     expect(news.warning).toBeUndefined();
   });
 
-  it('flip: the common threshold, its FPR at it with an exact interval (own Clopper–Pearson), and a warning naming it', () => {
+  it('flip: the common-scale threshold, its FPR at it with an exact interval (own Clopper–Pearson), and a warning naming it', () => {
     const flip = domains.detectors.flip!;
     expect(flip.threshold_source).toBe('common');
-    const common = bruteThreshold(humanOof(['news', 'flip']), 0.05);
+    // The common scale, recomputed: each domain's OOF human scores standardised by their median and IQR (type-7 quantiles).
+    const q7 = (xs: number[], p: number) => {
+      const v = [...xs].sort((a, b) => a - b);
+      const h = (v.length - 1) * p;
+      const lo = Math.floor(h);
+      return lo + 1 < v.length ? v[lo]! + (h - lo) * (v[lo + 1]! - v[lo]!) : v[lo]!;
+    };
+    const scaleOf = (d: string) => {
+      const xs = humanOof([d]);
+      return { location: q7(xs, 0.5), spread: q7(xs, 0.75) - q7(xs, 0.25) };
+    };
+    const standardised = ['news', 'flip'].flatMap((d) => humanOof([d]).map((x) => (x - scaleOf(d).location) / scaleOf(d).spread));
+    const common = bruteThreshold(standardised, 0.05);
     expect(domains.pooling!.common_threshold).toBe(common);
-    expect(flip.detector.threshold).toBe(common);
+    expect(flip.scale!.location).toBeCloseTo(scaleOf('flip').location, 12);
+    expect(flip.scale!.spread).toBeCloseTo(scaleOf('flip').spread, 12);
+    const raw = scaleOf('flip').location + scaleOf('flip').spread * common;
+    expect(flip.detector.threshold).toBeCloseTo(raw, 10);
     const h = humanOof(['flip']);
     expect(h).toHaveLength(30);
-    const fp = h.filter((s) => s > common).length;
+    const fp = h.filter((s) => s > flip.detector.threshold).length;
     expect(flip.fpr_estimate!.value).toBe(fp / 30);
+    expect(Math.abs(fp / 30 - 0.05)).toBeLessThan(0.1); // the standardised threshold lands near the target quantile
     expect(flip.fpr_estimate!.n_human).toBe(30);
     const ci = ownClopperPearson(fp, 30);
     expect(Math.abs(flip.fpr_estimate!.ci.lo - ci.lo)).toBeLessThan(1e-9);
