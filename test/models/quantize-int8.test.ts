@@ -15,16 +15,17 @@ const MODEL = join(ROOT, 'models/stories260k');
 const SHAPE: DecoderShape = { nLayers: 5, kvHeads: 4, headDim: 8, vocab: 512 };
 
 describe('quantizeSymmetric', () => {
-  it('per column: scale = max |w| / 127, values rounded to the nearest step', () => {
+  it('per column: scale = max |w| / 63 (7 bits), values rounded to the nearest step', () => {
     // [[1, -0.5], [-2, 0.25]]: column maxima 2 and 0.5
     const { q, scale } = quantizeSymmetric(Float32Array.from([1, -0.5, -2, 0.25]), 2, 2, true);
-    expect(Array.from(scale)).toEqual([Math.fround(2 / 127), Math.fround(0.5 / 127)]);
-    expect(Array.from(q)).toEqual([64, -127, -127, 64]); // 1/(2/127) = 63.5 -> 64; 0.25/(0.5/127) = 63.5 -> 64
+    expect(Array.from(scale)).toEqual([Math.fround(2 / 63), Math.fround(0.5 / 63)]);
+    // 1/(2/63) = 31.5 exactly, but the float32 scale rounds 2/63 up, so the quotient is just below 31.5 -> 31
+    expect(Array.from(q)).toEqual([31, -63, -63, 31]);
   });
   it('per row, and an all-zero row keeps scale 1', () => {
     const { q, scale } = quantizeSymmetric(Float32Array.from([0, 0, 3, -1.5]), 2, 2, false);
-    expect(Array.from(scale)).toEqual([1, Math.fround(3 / 127)]);
-    expect(Array.from(q)).toEqual([0, 0, 127, -64]);
+    expect(Array.from(scale)).toEqual([1, Math.fround(3 / 63)]);
+    expect(Array.from(q)).toEqual([0, 0, 63, -31]); // -1.5/fround(3/63) is just above -31.5
   });
 });
 
