@@ -2,29 +2,37 @@
  * Detector evaluation on ../shared/eval/detect-dev (human vs machine text from the Fast-DetectGPT study) and on the
  * human held-out corpus, with tailguard's engine and detectors. Writes bench/detect.md.
  *
- *   node --import tsx bench/detect-eval.ts [--model NAME] [--pairs 200] [--work tmp/detect-eval] [--out bench/detect.md]
+ *   node --import tsx bench/detect-eval.ts [--model NAME] [--observer-model NAME] [--pairs 200] [--repeats 3]
+ *       [--work tmp/detect-eval] [--dev-scores DIR] [--heldout-scores DIR] [--curve-sizes 30,100,300] [--skip curves,cross]
+ *       [--out bench/detect.md]
  *
  * Split: a pair (human text, machine continuation of its first ~30 tokens) goes to calibration or evaluation by a
  * hash of the human text, so the same human text is on the same side for every generator and no row is ever in both.
- * Zero-shot detectors are measured on the evaluation side only; the calibrated detectors (logistic, 2-of-3
- * ensemble) are fitted on the calibration side of all files pooled (threshold at 1% FPR) and measured on the
- * evaluation side. The held-out human corpus is never used for fitting: its per-source FPR is at the thresholds
- * fitted on detect-dev.
+ * Every detect-dev text is scored once (all pairs); the main table uses the first --pairs pairs of each file, the
+ * learning curves and the cross-domain table all of them. Calibrated detectors are fitted with the library's own
+ * calibrate / calibrateByDomain (penalties by nested cross-validation); every number below is measured on the
+ * evaluation side, or on held-out human text never used for fitting.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { applyDetector, calibrateDetector, detectorScore, fitEnsemble, zeroShotDetector, type DetectorSpec } from '../src/detect/detector.js';
-import { calibrateByDomain } from '../src/detect/domains.js';
-import { orientedScore, type FeatureName, type ScoreRow } from '../src/detect/features.js';
+import { applyDetector, calibrate, detectorScore, zeroShotDetector, type DetectorSpec } from '../src/detect/detector.js';
+import { calibrateByDomainWithOof } from '../src/detect/domains.js';
+import { FEATURES, featureNames, orientedScore, type FeatureGroup, type FeatureName, type ScoreRow } from '../src/detect/features.js';
+import { chooseL2, fitLogistic, nestedOutOfFold, predictLogit } from '../src/detect/logistic.js';
 import { auroc, thresholdAtFpr } from '../src/detect/metrics.js';
+import { designMatrix } from '../src/detect/detector.js';
+import { NpyRowReader } from '../src/io/npy-writer.js';
+import { mulberry32 } from '../src/random.js';
 import { scoreCorpus } from '../src/index.js';
 import { runIfMain } from '../scripts/lib/files.js';
 
 const DEV = '../shared/eval/detect-dev';
 const NOTES_MARKER = '<!-- notes: hand-written below, kept when the tables above are regenerated -->';
 const HELDOUT = '../shared/corpora/human/heldout.jsonl';
+const CURVE_FPR = 0.05;
 
 /** Published AUROCs (detect-dev README): white-box mean over xsum/squad/writing; black-box per dataset. */
 const PUBLISHED_WHITE: Record<string, [number, number, number, number]> = {
@@ -37,176 +45,350 @@ const PUBLISHED_BLACK: Record<string, Record<string, [number, number, number]>> 
   davinci: { xsum: [0.831, 0.810, 0.940], writing: [0.850, 0.832, 0.949], pubmed: [0.567, 0.553, 0.723] },
 };
 
-interface Item { id: string; label: 0 | 1; dataset: string; generator: string; split: 'cal' | 'eval' }
+interface Item { id: string; label: 0 | 1; dataset: string; generator: string; split: 'cal' | 'eval'; index: number }
 const sha = (s: string) => createHash('sha1').update(s).digest('hex');
 
-function loadDev(pairs: number): { items: Item[]; texts: Map<string, string> } {
+function loadDev(): { items: Item[]; texts: Map<string, string> } {
   const items: Item[] = [];
   const texts = new Map<string, string>();
   for (const exp of ['exp_main', 'exp_gpt3to4']) {
     for (const f of readdirSync(join(DEV, exp)).filter((x) => x.endsWith('.raw_data.json')).sort()) {
       const [dataset, generator] = f.replace('.raw_data.json', '').split('_') as [string, string];
       const raw = JSON.parse(readFileSync(join(DEV, exp, f), 'utf8')) as { original: string[]; sampled: string[] };
-      for (let i = 0; i < Math.min(pairs, raw.original.length); i++) {
-        const h = raw.original[i]!;
+      raw.original.forEach((h, i) => {
         const m = raw.sampled[i]!;
         const split = parseInt(sha(h).slice(0, 8), 16) % 2 === 0 ? 'cal' : 'eval';
         for (const [text, label] of [[h, 0], [m, 1]] as const) {
           const id = sha(text);
           texts.set(id, text);
-          items.push({ id, label, dataset, generator, split });
+          items.push({ id, label, dataset, generator, split, index: i });
         }
-      }
+      });
     }
   }
   return { items, texts };
 }
 
-async function scoreOnce(input: string, out: string, model: string): Promise<Map<string, ScoreRow>> {
-  if (!existsSync(join(out, 'run.json'))) await scoreCorpus({ input, out, model, idField: 'id', device: 'cpu' });
+/** Score rows by id, each with its embedding (the score directory's embeddings.npy). */
+async function scoreOnce(input: string, out: string, model: string, observer: string | undefined): Promise<Map<string, ScoreRow>> {
+  if (!existsSync(join(out, 'run.json'))) await scoreCorpus({ input, out, model, observerModel: observer, idField: 'id', device: 'cpu' });
+  return readScores(out);
+}
+
+function readScores(dir: string): Map<string, ScoreRow> {
   const rows = new Map<string, ScoreRow>();
-  for (const line of readFileSync(join(out, 'scores.jsonl'), 'utf8').split('\n')) if (line) {
+  const npy = NpyRowReader.open(join(dir, 'embeddings.npy'));
+  for (const line of readFileSync(join(dir, 'scores.jsonl'), 'utf8').split('\n')) if (line) {
     const r = JSON.parse(line) as ScoreRow;
+    r.embedding = npy.read()!;
     rows.set(r.id, r);
   }
+  npy.close();
   return rows;
 }
 
 const f3 = (x: number) => (Number.isNaN(x) ? '—' : x.toFixed(3));
 const pc = (x: number) => (Number.isNaN(x) ? '—' : `${(100 * x).toFixed(1)}%`);
-const ZERO: FeatureName[] = ['mean_nll', 'mean_log_rank', 'mean_entropy', 'fast_detect'];
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const labelsOf = (h: unknown[], m: unknown[]) => [...h.map(() => 0 as const), ...m.map(() => 1 as const)];
+const au = (h: ScoreRow[], m: ScoreRow[], f: (r: ScoreRow) => number) => auroc([...h, ...m].map(f), labelsOf(h, m));
+const tpr1 = (h: ScoreRow[], m: ScoreRow[], f: (r: ScoreRow) => number) => {
+  const t = thresholdAtFpr(h.map(f), 0.01).threshold;
+  return m.filter((r) => f(r) > t).length / m.length;
+};
+const flagRate = (spec: DetectorSpec, rows: ScoreRow[]) => rows.filter((r) => applyDetector(spec, r).verdict === 'synthetic').length / rows.length;
+const uniqueRows = (items: Item[], row: (i: Item) => ScoreRow) => [...new Map(items.map((i) => [i.id, row(i)])).values()];
 
-function tprAt(spec: DetectorSpec, human: ScoreRow[], machine: ScoreRow[]): { fpr: number; tpr: number } {
-  const flag = (r: ScoreRow) => applyDetector(spec, r).verdict === 'synthetic';
-  return { fpr: human.filter(flag).length / human.length, tpr: machine.filter(flag).length / machine.length };
+function log(msg: string): void {
+  console.error(`[${new Date().toISOString().slice(11, 19)}] ${msg}`);
+}
+
+interface Ctx {
+  model: string;
+  row: (i: Item) => ScoreRow;
+  cal: Item[];
+  ev: Item[];
+  fpr: number;
+  groups: FeatureGroup[];
+}
+
+/** Calibrates the pooled detector on the calibration side's items (each human text once). */
+function pooledOn(items: Item[], ctx: Ctx, groups: readonly FeatureGroup[], fpr = ctx.fpr, seed = 1) {
+  const h = uniqueRows(items.filter((i) => i.label === 0), ctx.row);
+  const m = uniqueRows(items.filter((i) => i.label === 1), ctx.row);
+  return calibrate(h, m, { targetFpr: fpr, model: ctx.model, features: groups, seed });
+}
+
+/** One detector per domain on that domain alone (the penalty chosen by nested CV; threshold from its OOF humans). */
+function separateOn(h: ScoreRow[], m: ScoreRow[], groups: readonly FeatureGroup[], fpr: number) {
+  const rows = [...h, ...m];
+  const y = labelsOf(h, m);
+  const names = featureNames(groups, groups.includes('embedding') ? rows[0]!.embedding!.length : 0);
+  const X = designMatrix(rows, names);
+  const { l2 } = chooseL2(X, y, { folds: 5 });
+  const oof = nestedOutOfFold(X, y, { folds: 5, innerFolds: 4 });
+  const threshold = thresholdAtFpr(oof.oofScores.subarray(0, h.length), fpr).threshold;
+  const model = fitLogistic(X, y, { l2, features: names });
+  return { spec: { kind: 'logistic', model, threshold } as DetectorSpec, humans: h.length };
 }
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
-    model: { type: 'string', default: 'tailguard-ref-6m' }, pairs: { type: 'string', default: '200' },
-    work: { type: 'string', default: 'tmp/detect-eval' }, out: { type: 'string', default: 'bench/detect.md' }, heldout: { type: 'string', default: HELDOUT }, fpr: { type: 'string', default: '0.01' },
+    model: { type: 'string', default: 'tailguard-ref-6m' }, 'observer-model': { type: 'string' }, pairs: { type: 'string', default: '200' },
+    repeats: { type: 'string', default: '3' }, work: { type: 'string', default: 'tmp/detect-eval' }, out: { type: 'string', default: 'bench/detect.md' },
+    heldout: { type: 'string', default: HELDOUT }, fpr: { type: 'string', default: '0.01' }, 'dev-scores': { type: 'string' }, 'heldout-scores': { type: 'string' },
+    skip: { type: 'string', default: '' }, 'curve-sizes': { type: 'string', default: '30,100,300' },
   } });
   const model = values.model!;
-  const work = join(values.work!, model);
+  const observer = values['observer-model'];
+  const tag = observer ? `${model}+${observer.split('/').pop()}` : model;
+  const work = join(values.work!, tag.replace(/[^\w.+-]/g, '_'));
   mkdirSync(work, { recursive: true });
-  const { items, texts } = loadDev(Number(values.pairs));
+  const skip = new Set(values.skip!.split(',').filter(Boolean));
+  const { items, texts } = loadDev();
   const input = join(work, 'dev.jsonl');
   if (!existsSync(input)) writeFileSync(input, [...texts].map(([id, text]) => JSON.stringify({ id, text })).join('\n') + '\n');
-  console.error(`scoring ${texts.size} detect-dev texts and ${values.heldout!} with ${model}`);
-  const dev = await scoreOnce(input, join(work, 'dev-scores'), model);
-  const held = await scoreOnce(values.heldout!, join(work, 'heldout-scores'), model);
+  log(`scoring ${texts.size} detect-dev texts and ${values.heldout!} with ${tag}`);
+  const dev = values['dev-scores'] ? readScores(values['dev-scores']) : await scoreOnce(input, join(work, 'dev-scores'), model, observer);
+  const held = values['heldout-scores'] ? readScores(values['heldout-scores']) : await scoreOnce(values.heldout!, join(work, 'heldout-scores'), model, observer);
   const heldSource = new Map(readFileSync(values.heldout!, 'utf8').split('\n').filter(Boolean).map((l) => {
     const r = JSON.parse(l) as { id: string; source: string };
     return [r.id, r.source] as const;
   }));
-  const row = (it: Item) => dev.get(it.id);
-  const usable = items.filter((it) => row(it));
-  const cal = usable.filter((it) => it.split === 'cal');
-  // A human text appears once per generator of its dataset: calibrate on each text once.
-  const calH = [...new Map(cal.filter((i) => i.label === 0).map((i) => [i.id, row(i)!])).values()];
-  const calM = cal.filter((i) => i.label === 1).map((i) => row(i)!);
+  const hasBinoculars = [...dev.values()].every((r) => typeof r.binoculars === 'number');
+  const row = (it: Item) => dev.get(it.id)!;
+  const all = items.filter((it) => dev.has(it.id));
+  const pairs = Number(values.pairs);
+  const main200 = all.filter((it) => it.index < pairs);
   const fpr = Number(values.fpr);
-  const det = calibrateDetector(calH, calM, { targetFpr: fpr, model });
-  const ens = fitEnsemble(calH, calM, fpr);
-  const fdZero = zeroShotDetector('fast_detect', calH.map((r) => orientedScore(r, 'fast_detect')), fpr);
+  const groups: FeatureGroup[] = ['signals', 'tokens', 'embedding'];
+  const ctx: Ctx = { model: tag, row, cal: main200.filter((i) => i.split === 'cal'), ev: main200.filter((i) => i.split === 'eval'), fpr, groups };
+  const machine = `${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${cpus().length} cores`;
 
-  const files = [...new Set(usable.map((i) => `${i.dataset}_${i.generator}`))].sort();
+  // ---- Main table: zero-shot signals and calibrated detectors, per generator × domain ----
+  log('calibrating the pooled detectors (nested cross-validation)');
+  const variants: [string, FeatureGroup[]][] = [
+    ['signals', ['signals']],
+    ['signals+tokens', ['signals', 'tokens']],
+    ['signals+embedding', ['signals', 'embedding']],
+    ['default (signals+tokens+embedding)', groups],
+    ...(hasBinoculars ? [['default+binoculars', [...groups, 'binoculars']] as [string, FeatureGroup[]]] : []),
+  ];
+  const fitted = new Map<string, ReturnType<typeof pooledOn>>();
+  for (const [name, g] of variants) {
+    const t = Date.now();
+    fitted.set(name, pooledOn(ctx.cal, ctx, g));
+    log(`  ${name}: ${((Date.now() - t) / 1000).toFixed(0)} s, l2 ${fitted.get(name)!.file.calibration.penalty?.l2}`);
+  }
+  const det = fitted.get('default (signals+tokens+embedding)')!.file;
+  const sig = fitted.get('signals')!.file;
+  const ens = calibrate(uniqueRows(ctx.cal.filter((i) => i.label === 0), row), uniqueRows(ctx.cal.filter((i) => i.label === 1), row), { targetFpr: fpr, model: tag, features: ['signals'], l2: 1 });
+  void ens;
+  const fdZero = zeroShotDetector('fast_detect', uniqueRows(ctx.cal.filter((i) => i.label === 0), row).map((r) => orientedScore(r, 'fast_detect')), fpr);
+  const files = [...new Set(main200.map((i) => `${i.dataset}_${i.generator}`))].sort();
+  const ZERO: FeatureName[] = ['mean_nll', 'mean_log_rank', 'mean_entropy', 'fast_detect'];
+  const zeroNames = ['likelihood', 'log-rank', 'entropy', 'Fast-DetectGPT', ...(hasBinoculars ? ['Binoculars'] : [])];
+  const zeroScore = (k: number) => (r: ScoreRow) => (k < 4 ? orientedScore(r, ZERO[k]!) : -(r.binoculars as number));
   const lines: string[] = [];
-  const evalRows = (key: string) => {
-    const ev = usable.filter((i) => i.split === 'eval' && `${i.dataset}_${i.generator}` === key);
-    return { h: ev.filter((i) => i.label === 0).map((i) => row(i)!), m: ev.filter((i) => i.label === 1).map((i) => row(i)!) };
-  };
-  const au = (h: ScoreRow[], m: ScoreRow[], f: (r: ScoreRow) => number) => auroc([...h, ...m].map(f), [...h.map(() => 0 as const), ...m.map(() => 1 as const)]);
-  const tpr1 = (h: ScoreRow[], m: ScoreRow[], f: (r: ScoreRow) => number) => {
-    const t = thresholdAtFpr(h.map(f), 0.01).threshold;
-    return m.filter((r) => f(r) > t).length / m.length;
-  };
-  lines.push(`| data | generator | n (h/m) | likelihood | log-rank | entropy | Fast-DetectGPT | 2-of-3 | logistic | TPR@1% FPR (Fast-DetectGPT / logistic) | logistic at its threshold: FPR / TPR | published (lik. / log-rank / entropy / F-DGPT) |`);
-  lines.push(`| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |`);
+  lines.push(`| data | generator | n (h/m) | ${zeroNames.join(' | ')} | logistic, signals (before) | logistic, default | TPR@1% FPR (signals / default) | default at its threshold: FPR / TPR | published (lik. / log-rank / entropy / F-DGPT) |`);
+  lines.push(`| --- | --- | --- | ${zeroNames.map(() => '---:').join(' | ')} | ---: | ---: | ---: | ---: | --- |`);
   const means: number[][] = [];
+  const tprs: number[][] = [];
   for (const key of files) {
     const [dataset, generator] = key.split('_') as [string, string];
-    const { h, m } = evalRows(key);
+    const evk = ctx.ev.filter((i) => `${i.dataset}_${i.generator}` === key);
+    const h = evk.filter((i) => i.label === 0).map(row);
+    const m = evk.filter((i) => i.label === 1).map(row);
     if (h.length < 5 || m.length < 5) continue;
-    const z = ZERO.map((s) => au(h, m, (r) => orientedScore(r, s)));
-    const e = au(h, m, (r) => detectorScore(ens, r));
+    const z = zeroNames.map((_, k) => au(h, m, zeroScore(k)));
+    const s = au(h, m, (r) => detectorScore(sig.detector, r));
     const l = au(h, m, (r) => detectorScore(det.detector, r));
-    const at = tprAt(det.detector, h, m);
-    means.push([...z, e, l]);
+    const t = [tpr1(h, m, (r) => detectorScore(sig.detector, r)), tpr1(h, m, (r) => detectorScore(det.detector, r))];
+    means.push([...z, s, l]);
+    tprs.push(t);
     const pub = PUBLISHED_BLACK[generator]?.[dataset];
     const pw = PUBLISHED_WHITE[generator];
     const published = pub ? `black-box ${pub[0]} / ${pub[1]} / — / ${pub[2]}` : pw ? `white-box (3-data mean) ${pw.join(' / ')}` : '—';
-    lines.push(`| ${dataset} | ${generator} | ${h.length}/${m.length} | ${z.map(f3).join(' | ')} | ${f3(e)} | ${f3(l)} | ${pc(tpr1(h, m, (r) => orientedScore(r, 'fast_detect')))} / ${pc(tpr1(h, m, (r) => detectorScore(det.detector, r)))} | ${pc(at.fpr)} / ${pc(at.tpr)} | ${published} |`);
+    lines.push(`| ${dataset} | ${generator} | ${h.length}/${m.length} | ${z.map(f3).join(' | ')} | ${f3(s)} | ${f3(l)} | ${pc(t[0]!)} / ${pc(t[1]!)} | ${pc(flagRate(det.detector, h))} / ${pc(flagRate(det.detector, m))} | ${published} |`);
   }
-  const mean = (k: number) => means.reduce((a, r) => a + r[k]!, 0) / means.length;
-  lines.push(`| **mean** | | | ${[0, 1, 2, 3, 4, 5].map((k) => `**${f3(mean(k))}**`).join(' | ')} | | | |`);
+  const colMean = (rows: number[][], k: number) => mean(rows.map((r) => r[k]!));
+  lines.push(`| **mean** | | | ${means[0]!.map((_, k) => `**${f3(colMean(means, k))}**`).join(' | ')} | **${pc(colMean(tprs, 0))} / ${pc(colMean(tprs, 1))}** | | |`);
 
-  // Per-domain vs pooled (#6): domain = dataset; fitted on the calibration side, at 5% FPR so that a domain's
-  // ~100 calibration humans can certify its own threshold (1% would need 299).
-  const calDomainsH = [...new Map(cal.filter((i) => i.label === 0).map((i) => [i.id, i.dataset])).values()];
-  const byDom = calibrateByDomain(calH, calM, {
-    targetFpr: 0.05, model, field: 'dataset', humanDomains: calDomainsH, syntheticDomains: cal.filter((i) => i.label === 1).map((i) => i.dataset),
-  });
-  const domLines = ['| domain | n eval (h/m) | pooled AUROC | per-domain AUROC | pooled FPR / TPR at its 5% threshold | per-domain FPR / TPR at its 5% threshold | per-domain calibration (h/m) |', '| --- | --- | ---: | ---: | ---: | ---: | --- |'];
-  for (const dataset of [...new Set(usable.map((i) => i.dataset))].sort()) {
-    const ev = usable.filter((i) => i.split === 'eval' && i.dataset === dataset);
-    const h = [...new Map(ev.filter((i) => i.label === 0).map((i) => [i.id, row(i)!])).values()];
-    const m = ev.filter((i) => i.label === 1).map((i) => row(i)!);
-    const own = byDom.domains!.detectors[dataset];
-    const spec = own?.detector ?? byDom.detector;
-    const pooledAt = tprAt(byDom.detector, h, m);
-    const ownAt = tprAt(spec, h, m);
-    domLines.push(`| ${dataset} | ${h.length}/${m.length} | ${f3(au(h, m, (r) => detectorScore(byDom.detector, r)))} | ${own ? f3(au(h, m, (r) => detectorScore(spec, r))) : '— (pooled)'} | ${pc(pooledAt.fpr)} / ${pc(pooledAt.tpr)} | ${own ? `${pc(ownAt.fpr)} / ${pc(ownAt.tpr)}` : byDom.domains!.pooled[dataset] ?? ''} | ${own ? `${own.calibration.n_human}/${own.calibration.n_synthetic}` : ''} |`);
+  // ---- Feature groups: mean AUROC over the same cells ----
+  const ablation = ['| features | mean AUROC | mean TPR at 1% FPR | L2 penalty (cross-validated) | out-of-fold AUROC on the calibration side |', '| --- | ---: | ---: | ---: | ---: |'];
+  for (const [name] of variants) {
+    const f = fitted.get(name)!.file;
+    const cells = files.map((key) => {
+      const evk = ctx.ev.filter((i) => `${i.dataset}_${i.generator}` === key);
+      const h = evk.filter((i) => i.label === 0).map(row);
+      const m = evk.filter((i) => i.label === 1).map(row);
+      return [au(h, m, (r) => detectorScore(f.detector, r)), tpr1(h, m, (r) => detectorScore(f.detector, r))];
+    });
+    ablation.push(`| ${name} | ${f3(mean(cells.map((c) => c[0]!)))} | ${pc(mean(cells.map((c) => c[1]!)))} | ${f.calibration.penalty?.l2} | ${f3(f.calibration.stats.auroc)} |`);
   }
 
+  // ---- Learning curves per domain: pooled vs partially pooled vs separate ----
+  const datasets = [...new Set(all.map((i) => i.dataset))].sort();
+  const curve: string[] = [
+    `| n per class per domain | domain | AUROC pooled | AUROC partial | AUROC separate | FPR pooled | FPR partial | FPR separate | partial's threshold |`,
+    '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+  ];
+  const curveMeans: string[] = ['| n per class per domain | domains | mean AUROC pooled | partial | separate | mean abs(FPR − 5%) pooled | partial | separate |', '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |'];
+  if (!skip.has('curves')) {
+    const calPool = all.filter((i) => i.split === 'cal');
+    const evPool = all.filter((i) => i.split === 'eval');
+    const byDom = (d: string, label: 0 | 1, side: Item[]) => [...new Set(side.filter((i) => i.dataset === d && i.label === label).map((i) => i.id))];
+    for (const n of values['curve-sizes']!.split(',').map(Number)) {
+      const doms = datasets.filter((d) => byDom(d, 0, calPool).length >= n && byDom(d, 1, calPool).length >= n);
+      const acc = new Map<string, number[][]>();
+      for (let rep = 0; rep < Number(values.repeats); rep++) {
+        const t = Date.now();
+        const rng = mulberry32(1000 * n + rep);
+        const pick = (ids: string[]) => {
+          const a = [...ids];
+          for (let i = a.length - 1; i > 0; i--) {
+            const j = Math.floor(rng() * (i + 1));
+            [a[i], a[j]] = [a[j]!, a[i]!];
+          }
+          return a.slice(0, n);
+        };
+        const hs: ScoreRow[] = [], ms: ScoreRow[] = [], hd: string[] = [], md: string[] = [];
+        const perDomain = new Map<string, { h: ScoreRow[]; m: ScoreRow[] }>();
+        for (const d of doms) {
+          const h = pick(byDom(d, 0, calPool)).map((id) => dev.get(id)!);
+          const m = pick(byDom(d, 1, calPool)).map((id) => dev.get(id)!);
+          hs.push(...h);
+          ms.push(...m);
+          hd.push(...h.map(() => d));
+          md.push(...m.map(() => d));
+          perDomain.set(d, { h, m });
+        }
+        const partial = calibrateByDomainWithOof(hs, ms, { targetFpr: CURVE_FPR, model: tag, features: groups, field: 'dataset', humanDomains: hd, syntheticDomains: md, minPerClass: Math.min(30, n), seed: 1 + rep });
+        const pooled = partial.file.detector;
+        for (const d of doms) {
+          const h = byDom(d, 0, evPool).map((id) => dev.get(id)!);
+          const m = byDom(d, 1, evPool).map((id) => dev.get(id)!);
+          const part = partial.file.domains!.detectors[d]!;
+          const sep = separateOn(perDomain.get(d)!.h, perDomain.get(d)!.m, groups, CURVE_FPR);
+          const r = [
+            au(h, m, (x) => detectorScore(pooled, x)), au(h, m, (x) => detectorScore(part.detector, x)), au(h, m, (x) => detectorScore(sep.spec, x)),
+            flagRate(pooled, h), flagRate(part.detector, h), flagRate(sep.spec, h), part.threshold_source === 'domain' ? 1 : 0,
+          ];
+          acc.set(d, [...(acc.get(d) ?? []), r]);
+        }
+        log(`  learning curve n=${n} repeat ${rep + 1}: ${((Date.now() - t) / 1000).toFixed(0)} s, deviation penalty ${partial.file.domains?.pooling?.l2_dev ?? '∞'}`);
+      }
+      const rowsN: number[][] = [];
+      for (const d of doms) {
+        const r = acc.get(d)!;
+        const avg = r[0]!.map((_, k) => mean(r.map((x) => x[k]!)));
+        rowsN.push(avg);
+        const own = avg[6] === 1 ? 'its own' : avg[6] === 0 ? 'common' : 'mixed';
+        const sepFlag = n < 59 ? '†' : '';
+        curve.push(`| ${n} | ${d} | ${f3(avg[0]!)} | ${f3(avg[1]!)} | ${f3(avg[2]!)} | ${pc(avg[3]!)} | ${pc(avg[4]!)} | ${pc(avg[5]!)}${sepFlag} | ${own} |`);
+      }
+      const m = (k: number) => mean(rowsN.map((r) => r[k]!));
+      const dev5 = (k: number) => mean(rowsN.map((r) => Math.abs(r[k]! - CURVE_FPR)));
+      curveMeans.push(`| ${n} | ${doms.length} | ${f3(m(0))} | ${f3(m(1))} | ${f3(m(2))} | ${pc(dev5(3))} | ${pc(dev5(4))} | ${pc(dev5(5))} |`);
+    }
+  }
+
+  // ---- Cross-domain: calibrated on the other datasets, evaluated on one ----
+  const cross: string[] = ['| held-out dataset | AUROC, signals | AUROC, default | TPR@1% FPR, signals | default | FPR at the 1% threshold, signals | default |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: |'];
+  const crossMeans: number[][] = [];
+  if (!skip.has('cross')) {
+    for (const d of datasets) {
+      const calOther = main200.filter((i) => i.split === 'cal' && i.dataset !== d);
+      const evD = main200.filter((i) => i.split === 'eval' && i.dataset === d);
+      const s1 = pooledOn(calOther, ctx, ['signals']).file;
+      const s2 = pooledOn(calOther, ctx, groups).file;
+      const cells = [...new Set(evD.map((i) => i.generator))].map((gen) => {
+        const e = evD.filter((i) => i.generator === gen);
+        const h = e.filter((i) => i.label === 0).map(row);
+        const m = e.filter((i) => i.label === 1).map(row);
+        return [au(h, m, (r) => detectorScore(s1.detector, r)), au(h, m, (r) => detectorScore(s2.detector, r)),
+          tpr1(h, m, (r) => detectorScore(s1.detector, r)), tpr1(h, m, (r) => detectorScore(s2.detector, r))];
+      });
+      const hAll = uniqueRows(evD.filter((i) => i.label === 0), row);
+      const c = cells[0]!.map((_, k) => mean(cells.map((x) => x[k]!)));
+      const f = [flagRate(s1.detector, hAll), flagRate(s2.detector, hAll)];
+      crossMeans.push([...c, ...f]);
+      cross.push(`| ${d} | ${f3(c[0]!)} | ${f3(c[1]!)} | ${pc(c[2]!)} | ${pc(c[3]!)} | ${pc(f[0]!)} | ${pc(f[1]!)} |`);
+      log(`  cross-domain ${d} done`);
+    }
+    const cm = (k: number) => mean(crossMeans.map((r) => r[k]!));
+    cross.push(`| **mean** | **${f3(cm(0))}** | **${f3(cm(1))}** | **${pc(cm(2))}** | **${pc(cm(3))}** | **${pc(cm(4))}** | **${pc(cm(5))}** |`);
+  }
+
+  // ---- Held-out human text: FPR per source at thresholds fitted on detect-dev ----
   const heldRows = [...held.values()];
   const bySource = new Map<string, ScoreRow[]>();
   for (const r of heldRows) {
     const s = heldSource.get(r.id) ?? '?';
     bySource.set(s, [...(bySource.get(s) ?? []), r]);
   }
-  const fprLines = [`| source | docs | Fast-DetectGPT (zero-shot, threshold from detect-dev humans) | 2-of-3 ensemble | logistic |`, `| --- | ---: | ---: | ---: | ---: |`];
-  const fprOf = (spec: DetectorSpec, rows: ScoreRow[]) => rows.filter((r) => applyDetector(spec, r).verdict === 'synthetic').length / rows.length;
+  const ensSpec = fitted.get('signals')!.file.calibration.candidates.ensemble_2of3 ? null : null;
+  void ensSpec;
+  const fprLines = [`| source | docs | Fast-DetectGPT (zero-shot, threshold from detect-dev humans) | logistic, signals | logistic, default |`, `| --- | ---: | ---: | ---: | ---: |`];
   for (const [s, rows] of [...bySource].sort((a, b) => b[1].length - a[1].length)) {
-    fprLines.push(`| ${s} | ${rows.length} | ${pc(fprOf(fdZero, rows))} | ${pc(fprOf(ens, rows))} | ${pc(fprOf(det.detector, rows))} |`);
+    fprLines.push(`| ${s} | ${rows.length} | ${pc(flagRate(fdZero, rows))} | ${pc(flagRate(sig.detector, rows))} | ${pc(flagRate(det.detector, rows))} |`);
   }
-  fprLines.push(`| **all** | ${heldRows.length} | **${pc(fprOf(fdZero, heldRows))}** | **${pc(fprOf(ens, heldRows))}** | **${pc(fprOf(det.detector, heldRows))}** |`);
+  fprLines.push(`| **all** | ${heldRows.length} | **${pc(flagRate(fdZero, heldRows))}** | **${pc(flagRate(sig.detector, heldRows))}** | **${pc(flagRate(det.detector, heldRows))}** |`);
 
+  const dc = det.calibration;
   const md = `# Detection benchmark
 
-Generated by \`node --import tsx bench/detect-eval.ts --model ${model} --pairs ${values.pairs}\` (tailguard's engine and detectors; the
-reference LM is **${model}**). Data: \`../shared/eval/detect-dev\` (Fast-DetectGPT study; ${values.pairs} pairs per file at most),
-split by a hash of the human text: ${cal.length} calibration rows, ${usable.length - cal.length} evaluation rows, none in both.
+Generated by \`node --import tsx bench/detect-eval.ts --model ${model}${observer ? ` --observer-model ${observer}` : ''} --pairs ${pairs} --repeats ${values.repeats}\`
+on ${machine} (tailguard's engine and detectors; reference LM **${tag}**). Data: \`../shared/eval/detect-dev\` (Fast-DetectGPT
+study), split by a hash of the human text: ${ctx.cal.length} calibration rows and ${ctx.ev.length} evaluation rows in the
+first ${pairs} pairs of each file (the main tables), none in both; the learning curves and the cross-domain table use every pair.
 
 - Zero-shot columns: each signal alone, oriented as in \`src/detect/features.ts\` (AUROC on the evaluation rows).
-- 2-of-3 ensemble and logistic: fitted on the calibration rows of all files pooled, threshold at ${pc(fpr)} FPR on the
-  calibration humans (logistic: out-of-fold); AUROC and the rates at that threshold on the evaluation rows.
-- Published numbers come from 2.7B–20B-parameter scoring models (the study's own result files, via the
-  detect-dev README); ${model} is orders of magnitude smaller, so its zero-shot AUROCs are far lower.
+- Calibrated detectors: \`calibrate\` on the calibration rows of all files pooled (each human text once), L2 penalty chosen by
+  cross-validation, threshold at ${pc(fpr)} FPR on nested out-of-fold human scores; AUROC and rates on the evaluation rows.
+  "signals" is the detector tailguard shipped before (11 scalar signals); "default" adds the per-token distribution signals
+  and the document embedding (${dc.features?.count} features). TPR at 1% FPR: at the evaluation humans' own 1% threshold.
+- Published numbers come from 2.7B–20B-parameter scoring models (the study's own result files, via the detect-dev README).
 
 ## AUROC per generator and domain (evaluation rows)
 
 ${lines.join('\n')}
 
-## Per-domain vs pooled calibration (domains: the dev set's datasets)
+## Feature groups (mean over the ${files.length} cells above)
 
-Both fitted on the calibration side (domain = dataset, at least 50 examples per class, threshold at 5% FPR so that
-each domain's calibration humans can certify it), measured on the evaluation side of each domain.
+${ablation.join('\n')}
 
-${domLines.join('\n')}
+## Learning curves per domain: pooled vs partially pooled vs separate
+
+Calibration rows drawn at random from each domain's calibration side (n human and n machine texts per domain; domains with
+fewer are left out at that size), ${values.repeats} draws per size, averaged; measured on each domain's whole evaluation side.
+Target FPR ${pc(CURVE_FPR)} (a domain needs 59 humans to certify it). *pooled*: one detector for all domains; *partial*:
+\`calibrate --domain-field\` (partial pooling; a domain's own threshold where its humans certify the target, else the common
+one); *separate*: one detector per domain on its own rows (†: fewer than 59 humans, so its threshold is not certified).
+
+${curveMeans.join('\n')}
+
+${curve.join('\n')}
+
+## Cross-domain: calibrated on the other datasets, evaluated on one
+
+Pooled detectors calibrated on the calibration rows of the other three datasets (first ${pairs} pairs), evaluated on the held-out
+dataset's evaluation rows (AUROC and TPR: mean over its generators; FPR: its humans at the 1% threshold fitted elsewhere).
+
+${cross.join('\n')}
 
 ## False-positive rate on human held-out text (\`heldout.jsonl\`, never used for fitting)
 
-Thresholds fitted on detect-dev's calibration rows at a ${pc(fpr)} FPR target. A detector that flags Gutenberg or the KJV
-as machine-written is not usable on this kind of text without calibrating on it.
+Thresholds fitted on detect-dev's calibration rows at a ${pc(fpr)} FPR target.
 
 ${fprLines.join('\n')}
 `;
-  // Hand-written reading of the numbers lives below NOTES_MARKER and survives regeneration.
   const previous = existsSync(values.out!) ? readFileSync(values.out!, 'utf8') : '';
   const notes = previous.includes(NOTES_MARKER) ? previous.slice(previous.indexOf(NOTES_MARKER)) : `${NOTES_MARKER}\n`;
   writeFileSync(values.out!, `${md}\n${notes}`);
   console.log(md);
+  void FEATURES;
+  void predictLogit;
 }
 
 runIfMain(import.meta.url, main);

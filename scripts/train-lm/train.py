@@ -45,6 +45,7 @@ def parse_args():
     p.add_argument('--resume', action='store_true')
     p.add_argument('--init', help='warm start: a model.safetensors (transformers Llama names, as the converter writes) of '
                    'the same shape; the optimizer starts afresh and the schedule (--warmup, --lr, --steps) is this run\'s')
+    p.add_argument('--export-only', metavar='PATH', help='write the checkpoint of --run (ckpt.pt) as a llama2.c model.bin to PATH and stop')
     p.add_argument('--run', default='run', help='output folder inside --data (a warm-started stage keeps its own)')
     return p.parse_args()
 
@@ -203,6 +204,12 @@ def main():
         if a.init:
             load_init(model, a.init)
             print(f'warm start from {a.init}', file=sys.stderr)
+    if a.export_only:
+        if not (a.resume and os.path.exists(ckpt_path)):
+            raise SystemExit(f'--export-only needs --resume and a checkpoint at {ckpt_path}')
+        export_llama2c(model, a.export_only)
+        print(f'wrote {a.export_only} (step {step})', file=sys.stderr)
+        return
     print(f'{model.n_params():,} parameters; {len(train):,} training tokens; {a.steps * a.batch * a.seq:,} tokens to see', file=sys.stderr)
 
     def log(row):

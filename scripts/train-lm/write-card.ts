@@ -5,6 +5,11 @@
  * and removes the int8 variant when its held-out perplexity is not within 2% of fp32's.
  *
  *   node --import tsx scripts/train-lm/write-card.ts --model models/NAME --data tmp/train-lm --eval bench/results/NAME-heldout.json
+ *       [--stages run,stage2] [--observer models/NAME-early]
+ *
+ * --stages names the training runs in DATA in order (a warm-started stage continues the one before); the card adds
+ * up their tokens and time and shows one curve. --observer also writes the card of the earlier-stage sibling that
+ * serves as the Binoculars observer.
  */
 import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -34,13 +39,29 @@ interface LossRow {
   tokens: number;
   train_loss?: number;
   val_loss: number;
+  lr?: number;
+  /** Which stage (index into --stages) the row belongs to. */
+  stage?: number;
+}
+
+/** Several warm-started stages read as one run: tokens and time added up, the last stage's shape and final loss. */
+export function combineStages(stages: TrainJson[]): TrainJson & { stages: TrainJson[] } {
+  const last = stages[stages.length - 1]!;
+  const tokens = stages.reduce((a, t) => a + t.tokens_seen, 0);
+  return {
+    ...last, tokens_seen: tokens, epochs: tokens / last.train_tokens_available,
+    train_seconds: stages.reduce((a, t) => a + t.train_seconds, 0), stages,
+  };
 }
 
 const readJson = <T>(path: string): T => JSON.parse(readFileSync(path, 'utf8')) as T;
 const mb = (bytes: number) => (bytes / 1e6).toFixed(2);
 const n = (x: number) => x.toLocaleString('en-US');
 
-export function modelCard(name: string, data: DataJson, train: TrainJson, loss: LossRow[], evals: ModelEval[], sizes: Record<string, number>): string {
+export function modelCard(
+  name: string, data: DataJson, train: TrainJson & { stages?: TrainJson[] }, loss: LossRow[], evals: ModelEval[], sizes: Record<string, number>,
+  observer?: { name: string; eval?: ModelEval },
+): string {
   const m = train.model;
   const fp32 = evals.find((e) => e.onnx.endsWith('model.onnx'))!;
   const int8 = evals.find((e) => e.onnx.endsWith('model_quantized.onnx'));
@@ -52,8 +73,8 @@ export function modelCard(name: string, data: DataJson, train: TrainJson, loss: 
   const evalRow = (s: ModelEval['sources'][number], q?: ModelEval['sources'][number]) =>
     `| ${s.source} | ${s.trained_on ? 'yes' : 'no'} | ${s.docs} | ${(s.bytes / s.tokens).toFixed(2)} | ${s.perplexity.toFixed(1)} | ${s.bits_per_byte.toFixed(3)} |${q ? ` ${q.bits_per_byte.toFixed(3)} |` : ''}`;
   const qBySource = new Map(int8?.sources.map((s) => [s.source, s]));
-  const every = Math.max(1, Math.round(loss.length / 12));
-  const curve = loss.filter((r, i) => i % every === 0 || i === loss.length - 1);
+  const every = Math.max(1, Math.round(loss.length / 16));
+  const curve = loss.filter((r, i) => i % every === 0 || i === loss.length - 1 || r.stage !== loss[i - 1]?.stage);
   const hours = train.train_seconds / 3600;
   const a = train.args;
   return `---
@@ -74,10 +95,14 @@ tailguard's default reference language model: a small Llama-architecture decoder
 human-written, pre-2020 English whose licences allow the weights to be redistributed. tailguard scores corpora with
 it (perplexity, entropy, log-rank, Fast-DetectGPT curvature, embeddings); it is not meant for generation.
 
-**Trained on a 2-core CPU, not a GPU**: the task that built it had no accelerator, so it is sized for what a background
-CPU run of about ${hours < 1 ? `${Math.round(hours * 60)} minutes` : `${hours.toFixed(1)} hours`} could train (on a shared machine, beside other work). It has seen ${(train.tokens_seen / 1e6).toFixed(1)}M tokens
+**Trained on a 2-core CPU, not a GPU**: the tasks that built it had no accelerator, so it is sized for what background
+CPU runs of about ${hours < 1 ? `${Math.round(hours * 60)} minutes` : `${hours.toFixed(1)} hours`} in all could train (on shared machines, beside other work). It has seen ${(train.tokens_seen / 1e6).toFixed(1)}M tokens
 (${train.epochs.toFixed(2)} of an epoch): a model of this shape would keep improving with more compute, and a GPU run of the same
-recipe with more steps (\`--steps\`) and a larger shape is the obvious next step.
+recipe with more steps (\`--steps\`) and a larger shape is the obvious next step.${observer ? `
+
+Its sibling \`${observer.name}\` (\`models/${observer.name}\`) is the same recipe's first stage, before the continuation: same
+tokenizer and shape, ${observer.eval ? `held-out ${observer.eval.overall.bits_per_byte.toFixed(3)} bits/byte; ` : ''}tailguard uses it as the observer of the Binoculars score
+(\`--observer-model ${observer.name}\`).` : ''}
 
 | | |
 | --- | --- |
@@ -85,9 +110,9 @@ recipe with more steps (\`--steps\`) and a larger shape is the obvious next step
 | parameters | ${n(train.parameters)} (${n(m.vocab_size * m.dim)} of them the tied embedding) |
 | context | ${m.max_seq_len} tokens (tailguard windows longer documents) |
 | tokenizer | byte-level BPE (GPT-2 pre-tokenization and byte alphabet), ${n(m.vocab_size)} entries: 256 bytes, ${n(m.vocab_size - 257)} merges, \`<|endoftext|>\` (document start/separator, id ${m.vocab_size - 1}) |
-| training tokens seen | ${n(train.tokens_seen)} (${n(a.steps as number)} steps × ${a.batch} sequences × ${a.seq} tokens) of ${n(train.train_tokens_available)} available |
-| training | AdamW (β 0.9/0.95, weight decay ${a.weight_decay}), peak LR ${a.lr}, ${a.warmup} warm-up steps, cosine to ${a.min_lr}, gradient clip 1.0, ${a.dtype} autocast with fp32 weights, seed ${a.seed} |
-| training time and hardware | ${(train.train_seconds / 60).toFixed(0)} min on ${train.hardware} |
+| training tokens seen | ${n(train.tokens_seen)} (${(train.stages ?? [train]).map((t) => `${n(t.args.steps as number)} steps × ${t.args.batch} sequences × ${t.args.seq} tokens`).join(' + ')}) of ${n(train.train_tokens_available)} available |
+${(train.stages ?? [train]).map((t, i, all) => `| training${all.length > 1 ? `, stage ${i + 1}` : ''} | ${stageLine(t, i)} |`).join('\n')}
+| training time and hardware | ${(train.stages ?? [train]).map((t) => `${(t.train_seconds / 60).toFixed(0)} min on ${t.hardware}`).join('; then ')} |
 | final validation loss | ${train.final_val_loss.toFixed(3)} nats/token (perplexity ${Math.exp(train.final_val_loss).toFixed(1)}) on ${n(data.val_tokens)} held-back tokens of the training sources |
 | held-out bits per byte | **${fp32.overall.bits_per_byte.toFixed(3)}** on all 17 sources of \`heldout.jsonl\`, ${fp32.trained_sources.bits_per_byte.toFixed(3)} on the sources it was trained on, ${fp32.unseen_sources.bits_per_byte.toFixed(3)} on the others |
 
@@ -133,9 +158,9 @@ ${int8 ? `The int8 variant's overall perplexity is ${((pplRatio! - 1) * 100).toF
 
 \`training/loss.jsonl\` (nats/token; validation on ${a.eval_windows} windows of ${a.seq} tokens, the last point on the whole validation stream):
 
-| step | tokens | train loss | validation loss |
-| ---: | ---: | ---: | ---: |
-${curve.map((r) => `| ${r.step} | ${n(r.tokens)} | ${r.train_loss?.toFixed(3) ?? '—'} | ${r.val_loss.toFixed(3)} |`).join('\n')}
+| step | tokens | stage | learning rate | train loss | validation loss |
+| ---: | ---: | ---: | ---: | ---: | ---: |
+${curve.map((r) => `| ${r.step} | ${n(r.tokens)} | ${r.stage ?? 1} | ${r.lr ?? '—'} | ${r.train_loss?.toFixed(3) ?? '—'} | ${r.val_loss.toFixed(3)} |`).join('\n')}
 
 ## Reproduce
 
@@ -158,6 +183,38 @@ PDDL/CC0, MIT/Apache-2.0 or BSD-style. Code that produced it: tailguard's licenc
 `;
 }
 
+function stageLine(t: TrainJson, i: number): string {
+  const a = t.args;
+  const schedule = a.schedule === 'wsd'
+    ? `constant LR ${a.lr} after ${a.warmup} warm-up steps, linear decay to ${a.min_lr} over the last ${a.decay_steps} steps`
+    : `peak LR ${a.lr}, ${a.warmup} warm-up steps, cosine to ${a.min_lr}`;
+  return `${i > 0 ? 'warm start from the stage before (fresh optimizer state), ' : ''}AdamW (β 0.9/0.95, weight decay ${a.weight_decay}), ${schedule}, gradient clip 1.0, ${a.dtype === 'bf16' ? 'bf16 autocast with fp32 weights' : 'fp32'}, batch ${a.batch} × ${a.seq}, seed ${a.seed}`;
+}
+
+/** The card of the earlier-stage sibling that serves as the Binoculars observer. */
+export function observerCard(name: string, parent: string, train: TrainJson, ev: ModelEval | undefined, onnxBytes: number): string {
+  return `---
+license: cc-by-sa-4.0
+library_name: transformers.js
+tags:
+  - llama
+  - onnx
+  - tailguard
+---
+
+# ${name}
+
+The first stage of [${parent}](../${parent}/README.md)'s recipe (\`scripts/train-lm/recipe.sh\`): the same tokenizer, shape and data,
+${n(train.tokens_seen)} training tokens (${n(train.args.steps as number)} steps; ${(train.train_seconds / 60).toFixed(0)} min on ${train.hardware}), final validation loss
+${train.final_val_loss.toFixed(3)} nats/token${ev ? `, ${ev.overall.bits_per_byte.toFixed(3)} bits/byte on \`heldout.jsonl\` (${parent}: see its card)` : ''}. It was tailguard's default reference LM
+before the second stage continued it.
+
+tailguard ships it as the **observer** of the Binoculars score (\`tailguard score --model ${parent} --observer-model ${name}\`): two
+models of one tokenizer whose predictions differ enough for their cross-entropy to be informative. Only the fp32 ONNX
+graph is kept (\`onnx/model.onnx\`, ${n(onnxBytes)} bytes); licence, data and evaluation as in ${parent}'s card.
+`;
+}
+
 function speedLine(fp32: ModelEval, int8: ModelEval | undefined): string {
   const tps = (e: ModelEval) => Math.round(e.speed?.median_tokens_per_second ?? e.tokens_per_second).toLocaleString('en-US');
   const how = fp32.speed
@@ -177,14 +234,22 @@ const FILE_NOTES: Record<string, string> = {
 };
 
 function main(): void {
-  const flags = parseFlags(process.argv.slice(2), ['model', 'data', 'eval']);
-  if (!flags.model || !flags.data || !flags.eval) throw new Error('usage: write-card.ts --model DIR --data DIR --eval FILE');
+  const flags = parseFlags(process.argv.slice(2), ['model', 'data', 'eval', 'stages', 'observer']);
+  if (!flags.model || !flags.data || !flags.eval) throw new Error('usage: write-card.ts --model DIR --data DIR --eval FILE [--stages run,stage2] [--observer DIR]');
   const data = readJson<DataJson>(join(flags.data, 'data.json'));
-  const train = readJson<TrainJson>(join(flags.data, 'run', 'train.json'));
-  const lossPath = join(flags.data, 'run', 'loss.jsonl');
-  const loss = readFileSync(lossPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as LossRow);
+  const stageDirs = (flags.stages ?? 'run').split(',');
+  const stages = stageDirs.map((d) => readJson<TrainJson>(join(flags.data!, d, 'train.json')));
+  const train = combineStages(stages);
+  // One curve: each stage's rows after the tokens of the stages before it (a stage's step-0 row repeats the last one).
+  const loss: LossRow[] = [];
+  let offset = { steps: 0, tokens: 0 };
+  stageDirs.forEach((d, i) => {
+    const rows = readFileSync(join(flags.data!, d, 'loss.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as LossRow);
+    for (const r of rows) if (!(i > 0 && r.step === 0)) loss.push({ ...r, step: r.step + offset.steps, tokens: r.tokens + offset.tokens, stage: i + 1 });
+    offset = { steps: offset.steps + (stages[i]!.args.steps as number), tokens: offset.tokens + stages[i]!.tokens_seen };
+  });
   mkdirSync(join(flags.model, 'training'), { recursive: true });
-  copyFileSync(lossPath, join(flags.model, 'training', 'loss.jsonl'));
+  writeBytes(join(flags.model, 'training', 'loss.jsonl'), loss.map((r) => JSON.stringify(r)).join('\n') + '\n');
   let evals = readJson<ModelEval[]>(flags.eval);
   // The int8 variant ships only when its held-out perplexity is within 2% of fp32's.
   const fp32 = evals.find((e) => e.onnx.endsWith('model.onnx'));
@@ -203,7 +268,16 @@ function main(): void {
       /* not present (e.g. no int8 variant) */
     }
   }
-  writeBytes(join(flags.model, 'README.md'), modelCard(basename(flags.model), data, train, loss, evals, sizes));
+  const name = basename(flags.model);
+  let observer: { name: string; eval?: ModelEval } | undefined;
+  if (flags.observer) {
+    const obsName = basename(flags.observer);
+    const obsEval = evals.find((e) => e.onnx.includes(`/${obsName}/`));
+    observer = { name: obsName, eval: obsEval };
+    writeBytes(join(flags.observer, 'README.md'), observerCard(obsName, name, stages[0]!, obsEval, statSync(join(flags.observer, 'onnx', 'model.onnx')).size));
+    console.log(`wrote ${join(flags.observer, 'README.md')}`);
+  }
+  writeBytes(join(flags.model, 'README.md'), modelCard(name, data, train, loss, evals.filter((e) => !observer || !e.onnx.includes(`/${observer.name}/`)), sizes, observer));
   console.log(`wrote ${join(flags.model, 'README.md')}`);
 }
 
