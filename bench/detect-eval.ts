@@ -3,8 +3,10 @@
  * human held-out corpus, with tailguard's engine and detectors. Writes bench/detect.md.
  *
  *   node --import tsx bench/detect-eval.ts [--model NAME] [--observer-model NAME] [--pairs 200] [--repeats 3]
- *       [--work tmp/detect-eval] [--dev-scores DIR] [--heldout-scores DIR] [--curve-sizes 30,100,300] [--skip curves,cross]
- *       [--out bench/detect.md]
+ *       [--work tmp/detect-eval] [--dev-scores DIR] [--heldout-scores DIR] [--curve-sizes 30,100,300]
+ *       [--skip curves,cross,heldout] [--variants signals+binoculars,default+binoculars] [--out bench/detect.md]
+ *
+ * With both curves and cross skipped, only the main tables' pairs are scored; --variants limits the feature-group rows.
  *
  * Split: a pair (human text, machine continuation of its first ~30 tokens) goes to calibration or evaluation by a
  * hash of the human text, so the same human text is on the same side for every generator and no row is ever in both.
@@ -20,8 +22,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { applyDetector, calibrate, detectorScore, zeroShotDetector, type DetectorSpec } from '../src/detect/detector.js';
 import { calibrateByDomainWithOof } from '../src/detect/domains.js';
-import { FEATURES, featureNames, orientedScore, type FeatureGroup, type FeatureName, type ScoreRow } from '../src/detect/features.js';
-import { chooseL2, fitLogistic, nestedOutOfFold, predictLogit } from '../src/detect/logistic.js';
+import { featureNames, orientedScore, type FeatureGroup, type FeatureName, type ScoreRow } from '../src/detect/features.js';
+import { chooseL2, fitLogistic, nestedOutOfFold } from '../src/detect/logistic.js';
 import { auroc, thresholdAtFpr } from '../src/detect/metrics.js';
 import { designMatrix } from '../src/detect/detector.js';
 import { NpyRowReader } from '../src/io/npy-writer.js';
@@ -137,7 +139,7 @@ async function main(): Promise<void> {
     model: { type: 'string', default: 'tailguard-ref-6m' }, 'observer-model': { type: 'string' }, pairs: { type: 'string', default: '200' },
     repeats: { type: 'string', default: '3' }, work: { type: 'string', default: 'tmp/detect-eval' }, out: { type: 'string', default: 'bench/detect.md' },
     heldout: { type: 'string', default: HELDOUT }, fpr: { type: 'string', default: '0.01' }, 'dev-scores': { type: 'string' }, 'heldout-scores': { type: 'string' },
-    skip: { type: 'string', default: '' }, 'curve-sizes': { type: 'string', default: '30,100,300' },
+    skip: { type: 'string', default: '' }, 'curve-sizes': { type: 'string', default: '30,100,300' }, variants: { type: 'string' },
   } });
   const model = values.model!;
   const observer = values['observer-model'];
@@ -146,11 +148,18 @@ async function main(): Promise<void> {
   mkdirSync(work, { recursive: true });
   const skip = new Set(values.skip!.split(',').filter(Boolean));
   const { items, texts } = loadDev();
-  const input = join(work, 'dev.jsonl');
-  if (!existsSync(input)) writeFileSync(input, [...texts].map(([id, text]) => JSON.stringify({ id, text })).join('\n') + '\n');
-  log(`scoring ${texts.size} detect-dev texts and ${values.heldout!} with ${tag}`);
-  const dev = values['dev-scores'] ? readScores(values['dev-scores']) : await scoreOnce(input, join(work, 'dev-scores'), model, observer);
-  const held = values['heldout-scores'] ? readScores(values['heldout-scores']) : await scoreOnce(values.heldout!, join(work, 'heldout-scores'), model, observer);
+  const pairs = Number(values.pairs);
+  // The curves and the cross-domain table use every pair; without them only the main tables' pairs are scored.
+  const mainOnly = skip.has('curves') && skip.has('cross');
+  const wanted = mainOnly ? new Set(items.filter((it) => it.index < pairs).map((it) => it.id)) : null;
+  const input = join(work, mainOnly ? `dev-${pairs}.jsonl` : 'dev.jsonl');
+  const toScore = [...texts].filter(([id]) => !wanted || wanted.has(id));
+  if (!existsSync(input)) writeFileSync(input, toScore.map(([id, text]) => JSON.stringify({ id, text })).join('\n') + '\n');
+  log(`scoring ${toScore.length} detect-dev texts${skip.has('heldout') ? '' : ` and ${values.heldout!}`} with ${tag}`);
+  const devDir = join(work, mainOnly ? `dev-${pairs}-scores` : 'dev-scores');
+  const dev = values['dev-scores'] ? readScores(values['dev-scores']) : await scoreOnce(input, devDir, model, observer);
+  const held = skip.has('heldout') ? new Map<string, ScoreRow>()
+    : values['heldout-scores'] ? readScores(values['heldout-scores']) : await scoreOnce(values.heldout!, join(work, 'heldout-scores'), model, observer);
   const heldSource = new Map(readFileSync(values.heldout!, 'utf8').split('\n').filter(Boolean).map((l) => {
     const r = JSON.parse(l) as { id: string; source: string };
     return [r.id, r.source] as const;
@@ -158,7 +167,6 @@ async function main(): Promise<void> {
   const hasBinoculars = [...dev.values()].every((r) => typeof r.binoculars === 'number');
   const row = (it: Item) => dev.get(it.id)!;
   const all = items.filter((it) => dev.has(it.id));
-  const pairs = Number(values.pairs);
   const main200 = all.filter((it) => it.index < pairs);
   const fpr = Number(values.fpr);
   const groups: FeatureGroup[] = ['signals', 'tokens', 'embedding'];
@@ -172,18 +180,19 @@ async function main(): Promise<void> {
     ['signals+tokens', ['signals', 'tokens']],
     ['signals+embedding', ['signals', 'embedding']],
     ['default (signals+tokens+embedding)', groups],
-    ...(hasBinoculars ? [['default+binoculars', [...groups, 'binoculars']] as [string, FeatureGroup[]]] : []),
+    ...(hasBinoculars ? [['signals+binoculars', ['signals', 'binoculars']], ['default+binoculars', [...groups, 'binoculars']]] as [string, FeatureGroup[]][] : []),
   ];
+  // --variants keeps only the named rows of the feature-group table ('signals' and the default are always fitted).
+  const keep = values.variants ? new Set(['signals', 'default (signals+tokens+embedding)', ...values.variants.split(',')]) : null;
+  const chosen = variants.filter(([name]) => !keep || keep.has(name));
   const fitted = new Map<string, ReturnType<typeof pooledOn>>();
-  for (const [name, g] of variants) {
+  for (const [name, g] of chosen) {
     const t = Date.now();
     fitted.set(name, pooledOn(ctx.cal, ctx, g));
     log(`  ${name}: ${((Date.now() - t) / 1000).toFixed(0)} s, l2 ${fitted.get(name)!.file.calibration.penalty?.l2}`);
   }
   const det = fitted.get('default (signals+tokens+embedding)')!.file;
   const sig = fitted.get('signals')!.file;
-  const ens = calibrate(uniqueRows(ctx.cal.filter((i) => i.label === 0), row), uniqueRows(ctx.cal.filter((i) => i.label === 1), row), { targetFpr: fpr, model: tag, features: ['signals'], l2: 1 });
-  void ens;
   const fdZero = zeroShotDetector('fast_detect', uniqueRows(ctx.cal.filter((i) => i.label === 0), row).map((r) => orientedScore(r, 'fast_detect')), fpr);
   const files = [...new Set(main200.map((i) => `${i.dataset}_${i.generator}`))].sort();
   const ZERO: FeatureName[] = ['mean_nll', 'mean_log_rank', 'mean_entropy', 'fast_detect'];
@@ -216,7 +225,7 @@ async function main(): Promise<void> {
 
   // ---- Feature groups: mean AUROC over the same cells ----
   const ablation = ['| features | mean AUROC | mean TPR at 1% FPR | L2 penalty (cross-validated) | out-of-fold AUROC on the calibration side |', '| --- | ---: | ---: | ---: | ---: |'];
-  for (const [name] of variants) {
+  for (const [name] of chosen) {
     const f = fitted.get(name)!.file;
     const cells = files.map((key) => {
       const evk = ctx.ev.filter((i) => `${i.dataset}_${i.generator}` === key);
@@ -234,14 +243,19 @@ async function main(): Promise<void> {
     '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   ];
   const curveMeans: string[] = ['| n per class per domain | domains | mean AUROC pooled | partial | separate | mean abs(FPR − 5%) pooled | partial | separate |', '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |'];
+  const sizes = values['curve-sizes']!.split(',').map(Number).sort((a, b) => a - b);
+  const drawsAt: string[] = [];
   if (!skip.has('curves')) {
     const calPool = all.filter((i) => i.split === 'cal');
     const evPool = all.filter((i) => i.split === 'eval');
     const byDom = (d: string, label: 0 | 1, side: Item[]) => [...new Set(side.filter((i) => i.dataset === d && i.label === label).map((i) => i.id))];
-    for (const n of values['curve-sizes']!.split(',').map(Number)) {
+    for (const n of sizes) {
       const doms = datasets.filter((d) => byDom(d, 0, calPool).length >= n && byDom(d, 1, calPool).length >= n);
       const acc = new Map<string, number[][]>();
-      for (let rep = 0; rep < Number(values.repeats); rep++) {
+      // Draws: --repeats at the smallest size, proportionally fewer at larger ones (each evaluates on the whole side).
+      const repeats = Math.max(1, Math.round((Number(values.repeats) * sizes[0]!) / n));
+      drawsAt.push(`${repeats} at n = ${n}`);
+      for (let rep = 0; rep < repeats; rep++) {
         const t = Date.now();
         const rng = mulberry32(1000 * n + rep);
         const pick = (ids: string[]) => {
@@ -327,8 +341,6 @@ async function main(): Promise<void> {
     const s = heldSource.get(r.id) ?? '?';
     bySource.set(s, [...(bySource.get(s) ?? []), r]);
   }
-  const ensSpec = fitted.get('signals')!.file.calibration.candidates.ensemble_2of3 ? null : null;
-  void ensSpec;
   const fprLines = [`| source | docs | Fast-DetectGPT (zero-shot, threshold from detect-dev humans) | logistic, signals | logistic, default |`, `| --- | ---: | ---: | ---: | ---: |`];
   for (const [s, rows] of [...bySource].sort((a, b) => b[1].length - a[1].length)) {
     fprLines.push(`| ${s} | ${rows.length} | ${pc(flagRate(fdZero, rows))} | ${pc(flagRate(sig.detector, rows))} | ${pc(flagRate(det.detector, rows))} |`);
@@ -349,7 +361,10 @@ first ${pairs} pairs of each file (the main tables), none in both; the learning 
   "signals" is the detector tailguard shipped before (11 scalar signals); "default" adds the per-token distribution signals
   and the document embedding (${dc.features?.count} features). TPR at 1% FPR: at the evaluation humans' own 1% threshold.
 - Published numbers come from 2.7B–20B-parameter scoring models (the study's own result files, via the detect-dev README).
-
+${hasBinoculars ? `- Binoculars: \`mean_nll\` over the cross-entropy of the observer's next-token distribution under the scoring model's
+  (\`--observer-model ${observer}\`, scored in the same graph); zero-shot column oriented as lower = machine; "default+binoculars"
+  adds it to the default features.
+` : ''}
 ## AUROC per generator and domain (evaluation rows)
 
 ${lines.join('\n')}
@@ -358,10 +373,10 @@ ${lines.join('\n')}
 
 ${ablation.join('\n')}
 
-## Learning curves per domain: pooled vs partially pooled vs separate
+${skip.has('curves') ? '' : `## Learning curves per domain: pooled vs partially pooled vs separate
 
 Calibration rows drawn at random from each domain's calibration side (n human and n machine texts per domain; domains with
-fewer are left out at that size), ${values.repeats} draws per size, averaged; measured on each domain's whole evaluation side.
+fewer are left out at that size), draws: ${drawsAt.join(', ')}, averaged; measured on each domain's whole evaluation side.
 Target FPR ${pc(CURVE_FPR)} (a domain needs 59 humans to certify it). *pooled*: one detector for all domains; *partial*:
 \`calibrate --domain-field\` (partial pooling; a domain's own threshold where its humans certify the target, else the common
 one); *separate*: one detector per domain on its own rows (†: fewer than 59 humans, so its threshold is not certified).
@@ -370,25 +385,23 @@ ${curveMeans.join('\n')}
 
 ${curve.join('\n')}
 
-## Cross-domain: calibrated on the other datasets, evaluated on one
+`}${skip.has('cross') ? '' : `## Cross-domain: calibrated on the other datasets, evaluated on one
 
 Pooled detectors calibrated on the calibration rows of the other three datasets (first ${pairs} pairs), evaluated on the held-out
 dataset's evaluation rows (AUROC and TPR: mean over its generators; FPR: its humans at the 1% threshold fitted elsewhere).
 
 ${cross.join('\n')}
 
-## False-positive rate on human held-out text (\`heldout.jsonl\`, never used for fitting)
+`}${skip.has('heldout') ? '' : `## False-positive rate on human held-out text (\`heldout.jsonl\`, never used for fitting)
 
 Thresholds fitted on detect-dev's calibration rows at a ${pc(fpr)} FPR target.
 
 ${fprLines.join('\n')}
-`;
+`}`;
   const previous = existsSync(values.out!) ? readFileSync(values.out!, 'utf8') : '';
   const notes = previous.includes(NOTES_MARKER) ? previous.slice(previous.indexOf(NOTES_MARKER)) : `${NOTES_MARKER}\n`;
   writeFileSync(values.out!, `${md}\n${notes}`);
   console.log(md);
-  void FEATURES;
-  void predictLogit;
 }
 
 runIfMain(import.meta.url, main);

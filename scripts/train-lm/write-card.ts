@@ -5,11 +5,11 @@
  * and removes the int8 variant when its held-out perplexity is not within 2% of fp32's.
  *
  *   node --import tsx scripts/train-lm/write-card.ts --model models/NAME --data tmp/train-lm --eval bench/results/NAME-heldout.json
- *       [--stages run,stage2] [--observer models/NAME-early]
+ *       [--stages run] [--observer models/NAME-observer --observer-run observer]
  *
  * --stages names the training runs in DATA in order (a warm-started stage continues the one before); the card adds
- * up their tokens and time and shows one curve. --observer also writes the card of the earlier-stage sibling that
- * serves as the Binoculars observer.
+ * up their tokens and time and shows one curve. --observer also writes the card of the sibling that serves as the
+ * Binoculars observer, trained as DATA/<--observer-run> (warm-started from the model).
  */
 import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -76,6 +76,7 @@ export function modelCard(
   const every = Math.max(1, Math.round(loss.length / 16));
   const curve = loss.filter((r, i) => i % every === 0 || i === loss.length - 1 || r.stage !== loss[i - 1]?.stage);
   const hours = train.train_seconds / 3600;
+  const several = (train.stages?.length ?? 1) > 1;
   const a = train.args;
   return `---
 license: cc-by-sa-4.0
@@ -95,14 +96,13 @@ tailguard's default reference language model: a small Llama-architecture decoder
 human-written, pre-2020 English whose licences allow the weights to be redistributed. tailguard scores corpora with
 it (perplexity, entropy, log-rank, Fast-DetectGPT curvature, embeddings); it is not meant for generation.
 
-**Trained on a 2-core CPU, not a GPU**: the tasks that built it had no accelerator, so it is sized for what background
-CPU runs of about ${hours < 1 ? `${Math.round(hours * 60)} minutes` : `${hours.toFixed(1)} hours`} in all could train (on shared machines, beside other work). It has seen ${(train.tokens_seen / 1e6).toFixed(1)}M tokens
+**Trained on a 2-core CPU, not a GPU**: ${several ? 'the tasks that built it' : 'the task that built it'} had no accelerator, so it is sized for what ${several ? 'background\nCPU runs' : 'a background\nCPU run'} of about ${hours < 1 ? `${Math.round(hours * 60)} minutes` : `${hours.toFixed(1)} hours`}${several ? ' in all' : ''} could train (on ${several ? 'shared machines' : 'a shared machine'}, beside other work). It has seen ${(train.tokens_seen / 1e6).toFixed(1)}M tokens
 (${train.epochs.toFixed(2)} of an epoch): a model of this shape would keep improving with more compute, and a GPU run of the same
 recipe with more steps (\`--steps\`) and a larger shape is the obvious next step.${observer ? `
 
-Its sibling \`${observer.name}\` (\`models/${observer.name}\`) is the same recipe's first stage, before the continuation: same
-tokenizer and shape, ${observer.eval ? `held-out ${observer.eval.overall.bits_per_byte.toFixed(3)} bits/byte; ` : ''}tailguard uses it as the observer of the Binoculars score
-(\`--observer-model ${observer.name}\`).` : ''}
+Its sibling \`${observer.name}\` (\`models/${observer.name}\`) is warm-started from these weights and trained a little further on
+other windows of the same data: same tokenizer and shape, ${observer.eval ? `held-out ${observer.eval.overall.bits_per_byte.toFixed(3)} bits/byte; ` : ''}tailguard uses it as the observer of the
+Binoculars score (\`--observer-model ${observer.name}\`).` : ''}
 
 | | |
 | --- | --- |
@@ -188,10 +188,10 @@ function stageLine(t: TrainJson, i: number): string {
   const schedule = a.schedule === 'wsd'
     ? `constant LR ${a.lr} after ${a.warmup} warm-up steps, linear decay to ${a.min_lr} over the last ${a.decay_steps} steps`
     : `peak LR ${a.lr}, ${a.warmup} warm-up steps, cosine to ${a.min_lr}`;
-  return `${i > 0 ? 'warm start from the stage before (fresh optimizer state), ' : ''}AdamW (β 0.9/0.95, weight decay ${a.weight_decay}), ${schedule}, gradient clip 1.0, ${a.dtype === 'bf16' ? 'bf16 autocast with fp32 weights' : 'fp32'}, batch ${a.batch} × ${a.seq}, seed ${a.seed}`;
+  return `${i > 0 ? 'warm start (fresh optimizer state), ' : ''}AdamW (β 0.9/0.95, weight decay ${a.weight_decay}), ${schedule}, gradient clip 1.0, ${a.dtype === 'bf16' ? 'bf16 autocast with fp32 weights' : 'fp32'}, batch ${a.batch} × ${a.seq}, seed ${a.seed}`;
 }
 
-/** The card of the earlier-stage sibling that serves as the Binoculars observer. */
+/** The card of the sibling that serves as the Binoculars observer (a warm-started continuation of the model). */
 export function observerCard(name: string, parent: string, train: TrainJson, ev: ModelEval | undefined, onnxBytes: number): string {
   return `---
 license: cc-by-sa-4.0
@@ -204,14 +204,14 @@ tags:
 
 # ${name}
 
-The first stage of [${parent}](../${parent}/README.md)'s recipe (\`scripts/train-lm/recipe.sh\`): the same tokenizer, shape and data,
-${n(train.tokens_seen)} training tokens (${n(train.args.steps as number)} steps; ${(train.train_seconds / 60).toFixed(0)} min on ${train.hardware}), final validation loss
-${train.final_val_loss.toFixed(3)} nats/token${ev ? `, ${ev.overall.bits_per_byte.toFixed(3)} bits/byte on \`heldout.jsonl\` (${parent}: see its card)` : ''}. It was tailguard's default reference LM
-before the second stage continued it.
+A sibling of [${parent}](../${parent}/README.md) from the same recipe (\`scripts/train-lm/recipe.sh\`): warm-started from its
+weights and trained ${n(train.args.steps as number)} more steps on other windows of the same training data
+(${stageLine(train, 1)}; ${n(train.tokens_seen)} tokens, ${(train.train_seconds / 60).toFixed(0)} min on ${train.hardware}).
+Same tokenizer and shape; final validation loss ${train.final_val_loss.toFixed(3)} nats/token${ev ? `, ${ev.overall.bits_per_byte.toFixed(3)} bits/byte on \`heldout.jsonl\` (${parent}: see its card)` : ''}.
 
 tailguard ships it as the **observer** of the Binoculars score (\`tailguard score --model ${parent} --observer-model ${name}\`): two
 models of one tokenizer whose predictions differ enough for their cross-entropy to be informative. Only the fp32 ONNX
-graph is kept (\`onnx/model.onnx\`, ${n(onnxBytes)} bytes); licence, data and evaluation as in ${parent}'s card.
+graph is kept (\`onnx/model.onnx\`, ${n(onnxBytes)} bytes); licence and data as in ${parent}'s card.
 `;
 }
 
@@ -234,8 +234,10 @@ const FILE_NOTES: Record<string, string> = {
 };
 
 function main(): void {
-  const flags = parseFlags(process.argv.slice(2), ['model', 'data', 'eval', 'stages', 'observer']);
-  if (!flags.model || !flags.data || !flags.eval) throw new Error('usage: write-card.ts --model DIR --data DIR --eval FILE [--stages run,stage2] [--observer DIR]');
+  const flags = parseFlags(process.argv.slice(2), ['model', 'data', 'eval', 'stages', 'observer', 'observer-run']);
+  if (!flags.model || !flags.data || !flags.eval) {
+    throw new Error('usage: write-card.ts --model DIR --data DIR --eval FILE [--stages run] [--observer DIR --observer-run observer]');
+  }
   const data = readJson<DataJson>(join(flags.data, 'data.json'));
   const stageDirs = (flags.stages ?? 'run').split(',');
   const stages = stageDirs.map((d) => readJson<TrainJson>(join(flags.data!, d, 'train.json')));
@@ -274,7 +276,8 @@ function main(): void {
     const obsName = basename(flags.observer);
     const obsEval = evals.find((e) => e.onnx.includes(`/${obsName}/`));
     observer = { name: obsName, eval: obsEval };
-    writeBytes(join(flags.observer, 'README.md'), observerCard(obsName, name, stages[0]!, obsEval, statSync(join(flags.observer, 'onnx', 'model.onnx')).size));
+    const obsTrain = readJson<TrainJson>(join(flags.data, flags['observer-run'] ?? 'observer', 'train.json'));
+    writeBytes(join(flags.observer, 'README.md'), observerCard(obsName, name, obsTrain, obsEval, statSync(join(flags.observer, 'onnx', 'model.onnx')).size));
     console.log(`wrote ${join(flags.observer, 'README.md')}`);
   }
   writeBytes(join(flags.model, 'README.md'), modelCard(name, data, train, loss, evals.filter((e) => !observer || !e.onnx.includes(`/${observer.name}/`)), sizes, observer));

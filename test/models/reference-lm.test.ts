@@ -10,7 +10,7 @@ import { decodeSafetensors } from '../../scripts/lib/safetensors.js';
 import { readModelSpec } from '../../src/lm/model-config.js';
 import { DEFAULT_MODEL } from '../../src/lm/model-dir.js';
 import { decodeModel } from '../../src/lm/onnx/proto.js';
-import { loadTokenizer } from '../../src/lm/tokenizer.js';
+import { loadTokenizer, sameTokenizer } from '../../src/lm/tokenizer.js';
 import { scoreCorpus } from '../../src/score/score-corpus.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -77,3 +77,29 @@ describe('models/tailguard-ref-6m', () => {
     }
   });
 });
+
+describe('models/tailguard-ref-6m-observer: the Binoculars observer', () => {
+  const OBSERVER = join(ROOT, 'models', 'tailguard-ref-6m-observer');
+
+  it('shares the reference LM\'s tokenizer and shape, and ships its graph and card', () => {
+    expect(sameTokenizer(DIR, OBSERVER)).toBe(true);
+    const a = readModelSpec(DIR);
+    const b = readModelSpec(OBSERVER);
+    expect([b.vocabSize, b.hiddenSize, b.contextLength]).toEqual([a.vocabSize, a.hiddenSize, a.contextLength]);
+    expect(readFileSync(join(OBSERVER, 'README.md'), 'utf8')).toContain('observer');
+    // A different checkpoint: the same initializer names, other values.
+    const emb = (dir: string) => decodeModel(readFileSync(join(dir, 'onnx', 'model.onnx'))).graph!.initializer!.find((t) => t.name === 'model.embed_tokens.weight')!;
+    expect(Buffer.compare(Buffer.from(emb(DIR).rawData!), Buffer.from(emb(OBSERVER).rawData!))).not.toBe(0);
+  });
+
+  it('scores with the reference LM in one graph: a finite, positive binoculars on every row', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tailguard-bino-'));
+    writeFileSync(join(dir, 'in.jsonl'), `${JSON.stringify({ text: 'It was the best of times, it was the worst of times, it was the age of wisdom, it was the age of foolishness.' })}\n`);
+    await scoreCorpus({ input: join(dir, 'in.jsonl'), out: join(dir, 'out'), model: 'tailguard-ref-6m', observerModel: 'tailguard-ref-6m-observer', device: 'cpu' });
+    const row = JSON.parse(readFileSync(join(dir, 'out', 'scores.jsonl'), 'utf8')) as { binoculars: number; mean_nll: number; mean_entropy: number };
+    expect(Number.isFinite(row.binoculars)).toBe(true);
+    expect(row.binoculars).toBeGreaterThan(0);
+    expect(row.binoculars).toBeLessThan(1.5);
+  });
+});
+
