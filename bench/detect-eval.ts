@@ -195,6 +195,11 @@ async function main(): Promise<void> {
   const sig = fitted.get('signals')!.file;
   const fdZero = zeroShotDetector('fast_detect', uniqueRows(ctx.cal.filter((i) => i.label === 0), row).map((r) => orientedScore(r, 'fast_detect')), fpr);
   const files = [...new Set(main200.map((i) => `${i.dataset}_${i.generator}`))].sort();
+  /** A generator × dataset cell's evaluation rows, humans and machine texts. */
+  const evalCell = (key: string) => {
+    const evk = ctx.ev.filter((i) => `${i.dataset}_${i.generator}` === key);
+    return { h: evk.filter((i) => i.label === 0).map(row), m: evk.filter((i) => i.label === 1).map(row) };
+  };
   const ZERO: FeatureName[] = ['mean_nll', 'mean_log_rank', 'mean_entropy', 'fast_detect'];
   const zeroNames = ['likelihood', 'log-rank', 'entropy', 'Fast-DetectGPT', ...(hasBinoculars ? ['Binoculars'] : [])];
   const zeroScore = (k: number) => (r: ScoreRow) => (k < 4 ? orientedScore(r, ZERO[k]!) : -(r.binoculars as number));
@@ -205,9 +210,7 @@ async function main(): Promise<void> {
   const tprs: number[][] = [];
   for (const key of files) {
     const [dataset, generator] = key.split('_') as [string, string];
-    const evk = ctx.ev.filter((i) => `${i.dataset}_${i.generator}` === key);
-    const h = evk.filter((i) => i.label === 0).map(row);
-    const m = evk.filter((i) => i.label === 1).map(row);
+    const { h, m } = evalCell(key);
     if (h.length < 5 || m.length < 5) continue;
     const z = zeroNames.map((_, k) => au(h, m, zeroScore(k)));
     const s = au(h, m, (r) => detectorScore(sig.detector, r));
@@ -228,9 +231,7 @@ async function main(): Promise<void> {
   for (const [name] of chosen) {
     const f = fitted.get(name)!.file;
     const cells = files.map((key) => {
-      const evk = ctx.ev.filter((i) => `${i.dataset}_${i.generator}` === key);
-      const h = evk.filter((i) => i.label === 0).map(row);
-      const m = evk.filter((i) => i.label === 1).map(row);
+      const { h, m } = evalCell(key);
       return [au(h, m, (r) => detectorScore(f.detector, r)), tpr1(h, m, (r) => detectorScore(f.detector, r))];
     });
     ablation.push(`| ${name} | ${f3(mean(cells.map((c) => c[0]!)))} | ${pc(mean(cells.map((c) => c[1]!)))} | ${f.calibration.penalty?.l2} | ${f3(f.calibration.stats.auroc)} |`);

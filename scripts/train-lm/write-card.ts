@@ -78,17 +78,7 @@ export function modelCard(
   const hours = train.train_seconds / 3600;
   const several = (train.stages?.length ?? 1) > 1;
   const a = train.args;
-  return `---
-license: cc-by-sa-4.0
-library_name: transformers.js
-pipeline_tag: text-generation
-language:
-  - en
-tags:
-  - llama
-  - onnx
-  - tailguard
----
+  return `${frontMatter(true)}
 
 # ${name}
 
@@ -191,16 +181,16 @@ function stageLine(t: TrainJson, i: number): string {
   return `${i > 0 ? 'warm start (fresh optimizer state), ' : ''}AdamW (β 0.9/0.95, weight decay ${a.weight_decay}), ${schedule}, gradient clip 1.0, ${a.dtype === 'bf16' ? 'bf16 autocast with fp32 weights' : 'fp32'}, batch ${a.batch} × ${a.seq}, seed ${a.seed}`;
 }
 
+/** The Hugging Face card metadata; the reference LM also declares its pipeline and language. */
+function frontMatter(reference: boolean): string {
+  return ['---', 'license: cc-by-sa-4.0', 'library_name: transformers.js',
+    ...(reference ? ['pipeline_tag: text-generation', 'language:', '  - en'] : []),
+    'tags:', '  - llama', '  - onnx', '  - tailguard', '---'].join('\n');
+}
+
 /** The card of the sibling that serves as the Binoculars observer (a warm-started continuation of the model). */
 export function observerCard(name: string, parent: string, train: TrainJson, ev: ModelEval | undefined, onnxBytes: number): string {
-  return `---
-license: cc-by-sa-4.0
-library_name: transformers.js
-tags:
-  - llama
-  - onnx
-  - tailguard
----
+  return `${frontMatter(false)}
 
 # ${name}
 

@@ -72,11 +72,11 @@ export function calibrateByDomainWithOof(human: ScoreRow[], synthetic: ScoreRow[
   const oof = nestedPoolingOutOfFold(X, labels, group, grouped.length, deviationColumns, cv);
   const fit = fitPartialPooling(X, labels, group, grouped.length, { l2: choice.l2, l2Dev: choice.l2Dev, deviationColumns, features: names });
 
-  const humanOof = (g: number) => labels.flatMap((l, i) => (l === 0 && group[i] === g ? [oof.oofScores[i]!] : []));
+  const humanOof = grouped.map((_, g) => labels.flatMap((l, i) => (l === 0 && group[i] === g ? [oof.oofScores[i]!] : [])));
   // The common score scale: each domain's scores standardised by its own humans' median and interquartile range, so
   // that one threshold means one human quantile in every domain (up to the shape of their tails).
-  const scale = grouped.map((_, g) => humanScale(humanOof(g)));
-  const allGroupedHumans = grouped.flatMap((_, g) => humanOof(g).map((x) => (x - scale[g]!.location) / scale[g]!.spread));
+  const scale = humanOof.map(humanScale);
+  const allGroupedHumans = humanOof.flatMap((h, g) => h.map((x) => (x - scale[g]!.location) / scale[g]!.spread));
   const common = thresholdAtFpr(allGroupedHumans, opts.targetFpr).threshold;
   const need = minHumanForFpr(opts.targetFpr);
   if (allGroupedHumans.length < need) {
@@ -95,7 +95,7 @@ export function calibrateByDomainWithOof(human: ScoreRow[], synthetic: ScoreRow[
   const fold = Int32Array.from(pooled.outOfFold.fold);
   grouped.forEach((d, g) => {
     const idx = labels.flatMap((_, i) => (group[i] === g ? [i] : []));
-    const h = humanOof(g);
+    const h = humanOof[g]!;
     const own = h.length >= need;
     const threshold = own ? thresholdAtFpr(h, opts.targetFpr).threshold : scale[g]!.location + scale[g]!.spread * common;
     for (const i of idx) {
