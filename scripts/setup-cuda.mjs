@@ -7,8 +7,9 @@
 //                                      NuGet package, an onnxruntime-gpu wheel's onnxruntime/capi/, ...)
 //   npm run setup:cuda -- --check      only report what is installed
 //
-// `npm ci` skips the download on purpose (.npmrc: onnxruntime-node-install=skip), because it reaches
-// outside the npm registry and fails on machines that only see the registry.
+// `npm ci` skips the download on purpose (package.json: allowScripts denies onnxruntime-node's install
+// script, honoured by npm 11.19+), because it reaches outside the npm registry and fails on machines that
+// only see the registry. With an older npm offline: ONNXRUNTIME_NODE_INSTALL=skip npm ci.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';

@@ -1,30 +1,26 @@
 /**
- * The HTML reports in headless Chromium (Debian's chromium, driven by playwright-core): they render, the charts
+ * The HTML reports in headless Chromium (see browser.ts: system or npm-packaged; driven by playwright-core): they render, the charts
  * appear, nothing reaches the network, no console errors, and document-supplied text is escaped.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Ledger } from '../../src/diversity/compare.js';
 import { compareHtml } from '../../src/report/reports.js';
 import { blobs, saveNpy } from '../coverage/synthetic.js';
+import { launchChromium } from './browser.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const EVIL = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">';
 const run = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), ...args], { cwd: ROOT, encoding: 'utf8' });
 
 let browser: Browser;
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium (.ci/run does), or set CHROMIUM_PATH`);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();
