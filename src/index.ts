@@ -21,7 +21,11 @@ export { calibrateFromInputs, type CalibrateInputOptions } from './detect/calibr
 export { detectCorpus, ZERO_SHOT_FILE, type DetectOptions, type DetectSummary, type ZeroShotReference } from './detect/detect-corpus.js';
 export { declaredProvenance, provenanceOf, type Provenance, type ProvenanceRules } from './detect/provenance.js';
 export { estimateSyntheticShare, type ShareEstimate } from './detect/ratio.js';
-export { auroc, thresholdAtFpr, minHumanForFpr, fprUpperBound } from './detect/metrics.js';
+export { auroc, thresholdAtFpr, minHumanForFpr } from './detect/metrics.js';
+/** fprUpperBound: the name before the shared statistics moved to src/stats (kept for callers). */
+export {
+  binomialUpperBound, binomialUpperBound as fprUpperBound, clopperPearson, bootstrapCi, bootstrapCiStratified, quantileSorted, type Interval,
+} from './stats/index.js';
 export { fitLogistic, predictLogit, crossValidate, type LogisticModel } from './detect/logistic.js';
 export { auditCorpus, calibrateFloors, type AuditOptions, type AuditSummary } from './audit/audit-corpus.js';
 export { coverageRun, type CoverageOptions, type CoverageReport } from './coverage/coverage-run.js';

@@ -21,7 +21,7 @@ import { UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { JsonlWriter } from '../io/jsonl-writer.js';
 import { openCorpus } from '../io/open-corpus.js';
-import { quantileSorted } from '../detect/metrics.js';
+import { quantileSorted } from '../stats/index.js';
 import { entropyBits, wordTokens } from '../signals/text-signals.js';
 
 export type BatchDecision = 'PROCEED' | 'HOLD_FOR_REVIEW';

@@ -31,7 +31,7 @@
  * Confidence intervals: percentile bootstrap over the per-point indicators (the radii held fixed),
  * 500 resamples, seeded.
  */
-import { bootstrapCi, type Interval } from '../detect/metrics.js';
+import { bootstrapCi, type Interval } from '../stats/index.js';
 import { UsageError } from '../errors.js';
 import type { OnProgress } from '../progress.js';
 import { DEFAULT_RECALL_TARGET, type EfTuning, type RecallTarget } from './ef-tuning.js';

@@ -25,7 +25,8 @@ import { applyDetector, DETECTOR_FORMAT, READABLE_DETECTOR_FORMATS, zeroShotDete
 import { declaredProvenance, provenanceOf, PROVENANCE_LABELS, type Provenance, type ProvenanceRules } from './provenance.js';
 import { POOLED, routeDetector } from './domains.js';
 import { DriftMeter } from './drift.js';
-import { auroc, bootstrapCiStratified, clopperPearson, take, type Interval } from './metrics.js';
+import { bootstrapCiStratified, clopperPearson, take, type Interval } from '../stats/index.js';
+import { auroc } from './metrics.js';
 import { estimateSyntheticShare, type ShareEstimate } from './ratio.js';
 import { isEmbeddingFeature } from './features.js';
 import { ensureScored, modelIdentity, scoredDocs, type ScoringSettings } from './scored-input.js';

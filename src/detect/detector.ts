@@ -22,9 +22,8 @@ import {
 } from './features.js';
 import { embeddingReference, signalReference, type EmbeddingReference, type SignalReference } from './drift.js';
 import { chooseL2, crossValidate, fitLogistic, nestedOutOfFold, predictLogit, type LogisticModel } from './logistic.js';
-import {
-  auroc, bootstrapCiStratified, clopperPearson, minHumanForFpr, operatingPoint, quantileSorted, take, thresholdAtFpr, type Interval,
-} from './metrics.js';
+import { bootstrapCiStratified, clopperPearson, quantileSorted, take, type Interval } from '../stats/index.js';
+import { auroc, minHumanForFpr, operatingPoint, thresholdAtFpr } from './metrics.js';
 
 export const DETECTOR_FORMAT = 'tailguard-detector/2';
 /** Formats this version still reads: /1 files hold the scalar-signal logistic detector and per-domain detectors. */

@@ -20,7 +20,8 @@ import {
 } from './detector.js';
 import { signalReference } from './drift.js';
 import { isEmbeddingFeature, type ScoreRow } from './features.js';
-import { clopperPearson, minHumanForFpr, quantileSorted, thresholdAtFpr } from './metrics.js';
+import { clopperPearson, quantileSorted } from '../stats/index.js';
+import { minHumanForFpr, thresholdAtFpr } from './metrics.js';
 import { choosePooling, fitPartialPooling, foldGroup, movement, nestedPoolingOutOfFold } from './partial-pooling.js';
 
 export const DEFAULT_MIN_PER_CLASS = 30;

@@ -14,7 +14,7 @@
  * weights were never tested.
  */
 import { FEATURES, feature, type FeatureName, type ScoreRow } from './features.js';
-import { quantileSorted } from './metrics.js';
+import { quantileSorted } from '../stats/index.js';
 
 export const SMD_LIMIT = 0.5;
 export const PSI_LIMIT = 0.25;

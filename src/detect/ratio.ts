@@ -18,7 +18,7 @@
  */
 import { UsageError } from '../errors.js';
 import { mulberry32, type Rng } from '../random.js';
-import { logBinomialPmf, quantileSorted } from './metrics.js';
+import { logBinomialPmf, quantileSorted } from '../stats/index.js';
 
 export interface Proportion {
   k: number;

@@ -14,7 +14,7 @@
  *   mean cosine distance  1 − mean_{i≠j} x_i·x_j = 1 − (|Σ x_i|² − m) / (m(m − 1)), exactly, over all documents
  */
 import { gzipSync } from 'node:zlib';
-import { bootstrapCi, type Interval } from '../detect/metrics.js';
+import { bootstrapCi, type Interval } from '../stats/index.js';
 import { mulberry32, sampleIndices } from '../random.js';
 import { wordTokens } from '../signals/text-signals.js';
 

@@ -11,7 +11,7 @@
  *   surprise_sd                                        population sd of −log p(x_t) − H_t, the per-token term of
  *                                                      Fast-DetectGPT's numerator
  */
-import { quantileSorted } from '../stats/quantiles.js';
+import { quantileSorted } from '../stats/index.js';
 
 export interface TokenDistribution {
   rank_top1: number;

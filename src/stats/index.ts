@@ -1,0 +1,5 @@
+/** The statistics every room shares (detection, coverage, audit, diversity, signals): one import path. */
+export { binomialCdf, binomialUpperBound, clopperPearson, logBinomialPmf, logGamma } from './binomial.js';
+export { bootstrapCi, bootstrapCiStratified, take, type BootstrapOptions } from './bootstrap.js';
+export { checkConfidence, type Interval } from './interval.js';
+export { quantileSorted } from './quantiles.js';
