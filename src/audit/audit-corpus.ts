@@ -99,10 +99,10 @@ export async function batchStatistics(path: string, batchSize: number, textField
 }
 
 export async function calibrateFloors(reference: string, batchSize: number, percentile: number, textField?: string): Promise<Floors> {
-  if (!(percentile > 0 && percentile < 100)) throw new UsageError(`--percentile must be in (0, 100) (got ${percentile})`);
+  if (!(percentile > 0 && percentile < 100)) throw new UsageError(`\`percentile\` must be in (0, 100) (got ${percentile})`);
   const stats = await batchStatistics(reference, batchSize, textField);
   if (stats.length < 5) {
-    throw new UsageError(`the reference ${reference} gives ${stats.length} full batches of ${batchSize} documents; at least 5 are needed to calibrate floors (use a larger reference or a smaller --batch-size)`);
+    throw new UsageError(`the reference ${reference} gives ${stats.length} full batches of ${batchSize} documents; at least 5 are needed to calibrate floors (use a larger reference or a smaller \`batchSize\`)`);
   }
   const sorted = (f: (s: BatchStats) => number) => stats.map(f).sort((a, b) => a - b);
   return {
@@ -122,17 +122,17 @@ export function decide(s: BatchStats, floors: Floors): BatchResult {
 
 export async function auditCorpus(opts: AuditOptions): Promise<AuditSummary> {
   const batchSize = opts.batchSize ?? 100;
-  if (!opts.groupField && !(Number.isInteger(batchSize) && batchSize >= 1)) throw new UsageError(`--batch-size must be a positive integer (got ${batchSize})`);
+  if (!opts.groupField && !(Number.isInteger(batchSize) && batchSize >= 1)) throw new UsageError(`\`batchSize\` must be a positive integer (got ${batchSize})`);
   let floors: Floors;
   if (opts.reference) {
-    if (opts.groupField) throw new UsageError('--reference calibrates floors for fixed-size batches; with --group-field give --entropy-floor/--ttr-floor');
+    if (opts.groupField) throw new UsageError('`reference` calibrates floors for fixed-size batches; with `groupField` give `entropyFloor`/`ttrFloor`');
     floors = await calibrateFloors(opts.reference, batchSize, opts.percentile ?? 5, opts.textField);
     if (opts.entropyFloor !== undefined) floors.entropy = opts.entropyFloor;
     if (opts.ttrFloor !== undefined) floors.ttr = opts.ttrFloor;
   } else if (opts.entropyFloor !== undefined || opts.ttrFloor !== undefined) {
     floors = { entropy: opts.entropyFloor ?? null, ttr: opts.ttrFloor ?? null, source: 'given' };
   } else {
-    throw new UsageError('give a floor: --entropy-floor and/or --ttr-floor, or --reference HUMAN_CORPUS to calibrate them');
+    throw new UsageError('give a floor: `entropyFloor` and/or `ttrFloor`, or a human `reference` corpus to calibrate them');
   }
 
   const out = resolve(opts.out);

@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { InterruptedError, TailguardError } from '../errors.js';
 import { TOOL_VERSION } from '../version.js';
+import { flagTable, withFlags } from './flags.js';
 import { auditCommand } from './audit-command.js';
 import { coverageCommand } from './coverage-command.js';
 import { weightsCommand } from './weights-command.js';
@@ -33,11 +34,11 @@ export async function main(argv: string[]): Promise<number> {
       return err.exitCode === 0 ? 0 : 2;
     }
     if (err instanceof InterruptedError) {
-      process.stderr.write(`tailguard: ${err.message}\n`);
+      process.stderr.write(`tailguard: ${withFlags(err.message, flagTable(program))}\n`);
       return 130;
     }
     if (err instanceof TailguardError) {
-      process.stderr.write(`tailguard: ${err.message}\n`);
+      process.stderr.write(`tailguard: ${withFlags(err.message, flagTable(program))}\n`);
       return 2;
     }
     throw err;

@@ -92,7 +92,7 @@ export interface CoverageReport {
 
 export async function coverageRun(opts: CoverageOptions): Promise<CoverageReport> {
   const k = opts.k ?? 5;
-  if (!(Number.isInteger(k) && k >= 1)) throw new UsageError(`--k must be a positive integer (got ${k})`);
+  if (!(Number.isInteger(k) && k >= 1)) throw new UsageError(`\`k\` must be a positive integer (got ${k})`);
   // In shared memory, so that the index workers read the rows where they are.
   const ref = sharedVectors(loadVectors(opts.reference));
   const cand = sharedVectors(loadComparable(opts.candidate, ref));

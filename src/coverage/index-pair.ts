@@ -32,7 +32,7 @@ export const defaultCoverageThreads = (): number => Math.min(2, availableParalle
 export async function buildIndexPair(reference: VectorSet, candidate: VectorSet, opts: PairOptions = {}): Promise<IndexPair> {
   const params = opts.params ?? DEFAULT_INDEX_PARAMS;
   const threads = opts.threads ?? defaultCoverageThreads();
-  if (threads !== 1 && threads !== 2) throw new UsageError(`--threads must be 1 or 2 (one worker per index; got ${threads})`);
+  if (threads !== 1 && threads !== 2) throw new UsageError(`\`threads\` must be 1 or 2 (one worker per index; got ${threads})`);
   const [onRef, onCand] = asOneStage(opts.onProgress, 'index builds', [reference.ids.length, candidate.ids.length]);
   const files = opts.indexFiles ?? {};
   if (threads === 1) {

@@ -162,13 +162,13 @@ function loadDetector(given: { file: DetectorFile; path: string } | undefined, f
   if (given) {
     const { file, path } = given;
     if (file.model !== modelId) {
-      throw new UsageError(`${path} was calibrated on signals of ${file.model}, the input was scored with ${modelId}; score with the same model (--model) or calibrate again`);
+      throw new UsageError(`${path} was calibrated on signals of ${file.model}, the input was scored with ${modelId}; score with the same model (\`model\`) or calibrate again`);
     }
     return { file, source: resolve(path), zeroShot: false };
   }
   const zs = modelZeroShot(modelDir, fpr);
   if (!zs) {
-    throw new UsageError(`no --detector given and ${modelId} has no zero-shot reference (${join(modelDir, ZERO_SHOT_FILE)}); run \`tailguard calibrate\` and pass --detector`);
+    throw new UsageError(`no \`detector\` given and ${modelId} has no zero-shot reference (${join(modelDir, ZERO_SHOT_FILE)}); run \`tailguard calibrate\` and pass \`detector\``);
   }
   const { spec, reference: ref, path: refPath } = zs;
   const file: DetectorFile = {

@@ -275,12 +275,12 @@ export function calibrationFeatures(rows: ScoreRow[], groups: readonly FeatureGr
 }
 
 export function checkCalibrationSizes(nHuman: number, nSynthetic: number, targetFpr: number): void {
-  if (!(targetFpr > 0 && targetFpr < 1)) throw new UsageError(`--fpr must be in (0, 1) (got ${targetFpr})`);
+  if (!(targetFpr > 0 && targetFpr < 1)) throw new UsageError(`\`targetFpr\` must be in (0, 1) (got ${targetFpr})`);
   const need = minHumanForFpr(targetFpr);
   if (nHuman < need) {
     throw new UsageError(
       `${nHuman} human documents cannot certify a ${targetFpr * 100}% false-positive rate: at least ${need} are needed ` +
-        `(with none flagged, that many bound the FPR at 95% confidence); add human examples or raise --fpr`,
+        `(with none flagged, that many bound the FPR at 95% confidence); add human examples or raise \`targetFpr\``,
     );
   }
   if (nSynthetic < 10) throw new UsageError(`${nSynthetic} synthetic documents are too few to calibrate on (need at least 10)`);

@@ -43,7 +43,7 @@ const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 export function calibrateByDomainWithOof(human: ScoreRow[], synthetic: ScoreRow[], opts: DomainCalibrateOptions): Calibration {
   const minPerClass = opts.minPerClass ?? DEFAULT_MIN_PER_CLASS;
-  if (!(Number.isInteger(minPerClass) && minPerClass >= 2)) throw new UsageError(`--min-per-class must be an integer ≥ 2 (got ${minPerClass})`);
+  if (!(Number.isInteger(minPerClass) && minPerClass >= 2)) throw new UsageError(`\`minPerClass\` must be an integer ≥ 2 (got ${minPerClass})`);
   const hd = opts.humanDomains.map((d) => d ?? MISSING);
   const sd = opts.syntheticDomains.map((d) => d ?? MISSING);
   const pooled = calibrate(human, synthetic, { ...opts, humanDomains: hd, syntheticDomains: sd });

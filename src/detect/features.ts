@@ -96,7 +96,7 @@ export function feature(row: ScoreRow, name: string): number {
   const v = name === 'log_words' ? Math.log1p(Number(row.words)) : row[name];
   if ((v === null || v === undefined) && OPTIONAL_FEATURES.has(name as FeatureName)) return NaN;
   if (typeof v !== 'number' || !Number.isFinite(v)) {
-    if (name === 'binoculars') throw new MissingSignalError(row.id, name, 'score with --observer-model to have it');
+    if (name === 'binoculars') throw new MissingSignalError(row.id, name, 'score with `observerModel` to have it');
     throw new MissingSignalError(row.id, name === 'log_words' ? 'words' : name);
   }
   return v;

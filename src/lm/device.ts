@@ -44,8 +44,8 @@ export function devicePlan(request: DeviceRequest): Device[] {
     case 'cpu': return ['cpu'];
     case 'webgpu': return ['webgpu'];
     case 'cuda':
-      if (!cudaProviderInstalled()) throw new DeviceUnavailableError(`--device cuda: ${cudaInstallHint()}`);
-      if (!gpuVisible()) throw new DeviceUnavailableError('--device cuda: no NVIDIA GPU is visible (/dev/nvidia* missing or CUDA_VISIBLE_DEVICES empty).');
+      if (!cudaProviderInstalled()) throw new DeviceUnavailableError(`\`device\` cuda: ${cudaInstallHint()}`);
+      if (!gpuVisible()) throw new DeviceUnavailableError('`device` cuda: no NVIDIA GPU is visible (/dev/nvidia* missing or CUDA_VISIBLE_DEVICES empty).');
       return ['cuda'];
     case 'auto':
       return cudaProviderInstalled() && gpuVisible() ? ['cuda', 'cpu'] : ['cpu'];

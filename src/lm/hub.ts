@@ -54,7 +54,7 @@ export async function resolveHubModel(id: string, opts: HubOptions = {}): Promis
   const offline = opts.offline ?? ['1', 'true', 'yes'].includes((process.env.HF_HUB_OFFLINE ?? '').toLowerCase());
   const advice =
     `Download the model directory (config.json, tokenizer.json, tokenizer_config.json, ${onnxFile}) on a machine with network ` +
-    `access and pass its path with --model, or copy it to ${dir}.`;
+    `access and pass its path as \`model\`, or copy it to ${dir}.`;
   if (offline) throw new ModelLoadError(id, `not in the cache (${dir}) and offline mode is on. ${advice}`);
   const endpoint = (process.env.HF_ENDPOINT ?? 'https://huggingface.co').replace(/\/$/, '');
   const base = `${endpoint}/${id}/resolve/${opts.revision ?? 'main'}`;

@@ -42,7 +42,7 @@ function findOnnx(dir: string, ref: string, onnxFile?: string): string {
     const p = join(dir, c);
     if (existsSync(p)) return p;
   }
-  throw new ModelLoadError(ref, `no ONNX graph in ${dir} (looked for ${candidates.join(', ')}); name one with --onnx-file`);
+  throw new ModelLoadError(ref, `no ONNX graph in ${dir} (looked for ${candidates.join(', ')}); name one with \`onnxFile\``);
 }
 
 export async function resolveModel(ref: string = DEFAULT_MODEL, opts: HubOptions = {}): Promise<ResolvedModel> {

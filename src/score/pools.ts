@@ -56,7 +56,7 @@ export class ScoringPools {
     }
     const ok = reports.filter((r): r is Extract<StartReport, { ok: true }> => r.ok);
     const devices = [...new Set(ok.map((r) => r.device))];
-    if (devices.length > 1) throw new DeviceUnavailableError(`inference workers started on different devices (${devices.join(', ')}); name one with --device`);
+    if (devices.length > 1) throw new DeviceUnavailableError(`inference workers started on different devices (${devices.join(', ')}); name one with \`device\``);
     return ok[0]!;
   }
 

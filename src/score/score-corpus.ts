@@ -183,13 +183,13 @@ export async function scoreCorpus(opts: ScoreOptions): Promise<RunSummary> {
   await detectCorpusFormat(opts.input);
   const model = await resolveModel(opts.model, { cacheDir: opts.cacheDir, offline: opts.offline, onnxFile: opts.onnxFile });
   const spec = readModelSpec(model.dir);
-  if (opts.observerOnnxFile !== undefined && opts.observerModel === undefined) throw new UsageError('--observer-onnx-file names a graph of the observer model: give --observer-model too');
+  if (opts.observerOnnxFile !== undefined && opts.observerModel === undefined) throw new UsageError('`observerOnnxFile` names a graph of the observer model: give `observerModel` too');
   const observer = opts.observerModel === undefined ? undefined : await resolveObserver(opts, model);
   const maxContext = Math.min(spec.contextLength, observer?.spec.contextLength ?? Infinity);
   const context = opts.context ?? maxContext;
-  if (context > maxContext || context < 2) throw new UsageError(`--context must be in 2..${maxContext} for ${observer ? 'these models' : 'this model'} (got ${context})`);
+  if (context > maxContext || context < 2) throw new UsageError(`\`context\` must be in 2..${maxContext} for ${observer ? 'these models' : 'this model'} (got ${context})`);
   const stride = opts.stride ?? Math.max(1, Math.floor(context / 2));
-  if (stride < 1 || stride >= context) throw new UsageError(`--stride must be in 1..${context - 1} (got ${stride})`);
+  if (stride < 1 || stride >= context) throw new UsageError(`\`stride\` must be in 1..${context - 1} (got ${stride})`);
   const workers = opts.workers ?? 1;
   const deviceRequest = opts.device ?? 'auto';
   const devices = devicePlan(deviceRequest);
@@ -207,9 +207,9 @@ export async function scoreCorpus(opts: ScoreOptions): Promise<RunSummary> {
     stride,
     context,
   };
-  if (cfg.maxTokens < context) throw new UsageError(`--max-batch-tokens (got ${cfg.maxTokens}) must be at least the context (${context})`);
-  if (cfg.maxBatch < 1) throw new UsageError(`--batch-size must be at least 1 (got ${cfg.maxBatch})`);
-  if (opts.spans !== undefined && !(Number.isInteger(opts.spans) && opts.spans >= 1)) throw new UsageError(`--spans must be a positive number of tokens (got ${opts.spans})`);
+  if (cfg.maxTokens < context) throw new UsageError(`\`maxBatchTokens\` (got ${cfg.maxTokens}) must be at least the context (${context})`);
+  if (cfg.maxBatch < 1) throw new UsageError(`\`batchSize\` must be at least 1 (got ${cfg.maxBatch})`);
+  if (opts.spans !== undefined && !(Number.isInteger(opts.spans) && opts.spans >= 1)) throw new UsageError(`\`spans\` must be a positive number of tokens (got ${opts.spans})`);
 
   const fingerprint: Checkpoint['fingerprint'] = {
     ...(await inputFingerprint(opts.input)),
@@ -239,9 +239,9 @@ export async function scoreCorpus(opts: ScoreOptions): Promise<RunSummary> {
   if (checkpoint) {
     assertSameRun(out, checkpoint.fingerprint, fingerprint);
   } else if (existsSync(join(out, OUTPUT_FILES.run))) {
-    throw new RunStateError(out, 'already holds a finished run (run.json); pass --overwrite to score again, or choose another --out');
+    throw new RunStateError(out, 'already holds a finished run (run.json); pass `overwrite` to score again, or choose another `out`');
   } else if (existsSync(join(out, OUTPUT_FILES.scores))) {
-    throw new RunStateError(out, 'holds scores.jsonl but no run.json or checkpoint; pass --overwrite to start over');
+    throw new RunStateError(out, 'holds scores.jsonl but no run.json or checkpoint; pass `overwrite` to start over');
   }
   const resumedFrom = checkpoint?.counters.records ?? 0;
   const counters: Counters = checkpoint ? { ...checkpoint.counters } : { records: 0, scored: 0, errors: 0, tokens: 0 };

@@ -30,7 +30,7 @@ function shares(assign: Int32Array, k: number, w?: ArrayLike<number>): number[] 
 
 export function clusterWeights(refAssign: Int32Array, candAssign: Int32Array, k: number, opts: { maxWeight?: number; pSynthetic?: ArrayLike<number> } = {}): WeightResult {
   const maxWeight = opts.maxWeight ?? 10;
-  if (!(maxWeight >= 1)) throw new UsageError(`--max-weight must be at least 1 (the mean weight) (got ${maxWeight})`);
+  if (!(maxWeight >= 1)) throw new UsageError(`\`maxWeight\` must be at least 1 (the mean weight) (got ${maxWeight})`);
   const rs = shares(refAssign, k);
   const cs = shares(candAssign, k);
   const n = candAssign.length;

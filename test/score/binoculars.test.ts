@@ -128,7 +128,7 @@ describe('Binoculars with an observer model', () => {
 
   it('scores within the shorter context of the two models', async () => {
     const short = makeSibling({ seed: 11, noise: 0.3, seqLen: 256 });
-    await expect(score({ observerModel: short.dir, context: 512 })).rejects.toThrow(/--context must be in 2\.\.256/);
+    await expect(score({ observerModel: short.dir, context: 512 })).rejects.toThrow(/`context` must be in 2\.\.256/);
     const input1 = join(work, 'one.jsonl');
     writeFileSync(input1, `${JSON.stringify({ text: TEXTS[3] })}\n`);
     const summary = await score({ input: input1, observerModel: short.dir });
