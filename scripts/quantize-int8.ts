@@ -11,8 +11,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DataType, decodeModel, encodeModel, type INodeProto, type ITensorProto, type ModelProto } from '../src/lm/onnx/proto.js';
-import { floatTensor, int64Tensor } from '../src/lm/onnx/graph-builder.js';
+import { DataType, decodeModel, encodeModel, type INodeProto, type ITensorProto, type ModelProto } from '../src/onnx/proto.js';
+import { floatTensor, int64Tensor } from '../src/onnx/graph-builder.js';
 import { parseFlags, runIfMain, writeBytes } from './lib/files.js';
 
 export const QUANTIZED_FILE = 'onnx/model_quantized.onnx';

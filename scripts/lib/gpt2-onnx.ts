@@ -7,7 +7,7 @@
  * approximation), final ln_f, logits = MatMul(ln_f output, wte^T).
  * Weights use transformers' GPT-2 names and Conv1D layout ([in, out], y = x W + b).
  */
-import { attr, GraphBuilder } from '../../src/lm/onnx/graph-builder.js';
+import { attr, GraphBuilder } from '../../src/onnx/graph-builder.js';
 import { attention, causalPaddingMask, declareDecoderInputs, declareDecoderOutputs, DIMS, encodeOnnxModel, F32, mergeHeads, splitHeads, transpose } from './onnx-util.js';
 
 export const GPT2_OPSET = 18;

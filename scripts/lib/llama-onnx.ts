@@ -9,7 +9,7 @@
  * and inv_freq, so wq/wk rows are permuted per head from llama2.c's interleaved layout (HF's
  * convert_llama_weights_to_hf.py `permute`).
  */
-import { attr, GraphBuilder } from '../../src/lm/onnx/graph-builder.js';
+import { attr, GraphBuilder } from '../../src/onnx/graph-builder.js';
 import type { Llama2cCheckpoint } from './llama2c-format.js';
 import type { NamedTensor } from './safetensors.js';
 import {

@@ -2,8 +2,8 @@
  * Graph fragments shared by the decoder-model writers (Llama from llama2.c, tiny GPT-2): dynamic dims, the
  * causal + padding attention mask of an optimum-style decoder with past key/values, linear layers, attention.
  */
-import { attr, GraphBuilder } from '../../src/lm/onnx/graph-builder.js';
-import { DataType, encodeModel, type IGraphProto } from '../../src/lm/onnx/proto.js';
+import { attr, GraphBuilder } from '../../src/onnx/graph-builder.js';
+import { DataType, encodeModel, type IGraphProto } from '../../src/onnx/proto.js';
 
 export const F32 = DataType.FLOAT;
 export const I64 = DataType.INT64;

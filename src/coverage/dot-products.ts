@@ -7,8 +7,8 @@
  * that may matter.
  */
 import * as ort from 'onnxruntime-node';
-import { GraphBuilder } from '../lm/onnx/graph-builder.js';
-import { DataType, encodeModel } from '../lm/onnx/proto.js';
+import { GraphBuilder } from '../onnx/graph-builder.js';
+import { DataType, encodeModel } from '../onnx/proto.js';
 import type { VectorSet } from './vectors.js';
 
 /** Set rows per MatMul: 16k rows × 256 queries is a 16 MB result, large enough to keep MLAS at full speed. */

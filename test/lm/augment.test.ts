@@ -1,8 +1,8 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { augmentForScoring, findFinalHiddenState, SCORING_OUTPUTS } from '../../src/lm/onnx/augment.js';
-import { GraphBuilder } from '../../src/lm/onnx/graph-builder.js';
-import { DataType, encodeModel } from '../../src/lm/onnx/proto.js';
+import { GraphBuilder } from '../../src/onnx/graph-builder.js';
+import { DataType, encodeModel } from '../../src/onnx/proto.js';
 
 const V = 7;
 const D = 3;

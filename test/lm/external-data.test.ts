@@ -3,7 +3,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeModel, encodeModel } from '../../src/lm/onnx/proto.js';
+import { decodeModel, encodeModel } from '../../src/onnx/proto.js';
 import { scoreCorpus } from '../../src/score/score-corpus.js';
 
 const MODEL = join(import.meta.dirname, '..', '..', 'models', 'stories260k');

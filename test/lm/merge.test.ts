@@ -12,8 +12,8 @@ import { ModelLoadError } from '../../src/errors.js';
 import { assertFeedable, buildFeeds, type ModelInput, type WindowJob } from '../../src/lm/batch.js';
 import type { ModelSpec } from '../../src/lm/model-config.js';
 import { augmentForScoring, OBSERVER_PREFIX, SCORING_OUTPUTS } from '../../src/lm/onnx/augment.js';
-import { GraphBuilder } from '../../src/lm/onnx/graph-builder.js';
-import { DataType, decodeModel, encodeModel, type IGraphProto } from '../../src/lm/onnx/proto.js';
+import { GraphBuilder } from '../../src/onnx/graph-builder.js';
+import { DataType, decodeModel, encodeModel, type IGraphProto } from '../../src/onnx/proto.js';
 import { createScoringSession } from '../../src/lm/session.js';
 import { mulberry32 } from '../../src/random.js';
 

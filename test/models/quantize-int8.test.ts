@@ -6,7 +6,7 @@ import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { quantizeInt8, quantizeSymmetric } from '../../scripts/quantize-int8.js';
 import { findFinalHiddenState } from '../../src/lm/onnx/augment.js';
-import { DataType, decodeModel, encodeModel } from '../../src/lm/onnx/proto.js';
+import { DataType, decodeModel, encodeModel } from '../../src/onnx/proto.js';
 import { BOS_ID, Llama2cReference, Llama2cTokenizer } from '../reference/llama2c.js';
 import { logSoftmax64, runBatch, type DecoderShape } from './decoder-run.js';
 

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeSafetensors } from '../../scripts/lib/safetensors.js';
 import { readModelSpec } from '../../src/lm/model-config.js';
 import { DEFAULT_MODEL } from '../../src/lm/model-dir.js';
-import { decodeModel } from '../../src/lm/onnx/proto.js';
+import { decodeModel } from '../../src/onnx/proto.js';
 import { loadTokenizer, sameTokenizer } from '../../src/lm/tokenizer.js';
 import { scoreCorpus } from '../../src/score/score-corpus.js';
 

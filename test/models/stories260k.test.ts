@@ -13,7 +13,7 @@ import { convertLlama2c } from '../../scripts/convert-llama2c.js';
 import { verifyRopeTheta } from '../../scripts/lib/llama-onnx.js';
 import { parseLlama2cCheckpoint } from '../../scripts/lib/llama2c-format.js';
 import { decodeSafetensors } from '../../scripts/lib/safetensors.js';
-import { decodeModel, DataType } from '../../src/lm/onnx/proto.js';
+import { decodeModel, DataType } from '../../src/onnx/proto.js';
 import { BOS_ID, Llama2cReference, Llama2cTokenizer } from '../reference/llama2c.js';
 import { allFinite, type DecoderShape, emptyPast, logSoftmax64, maxLogProbDiff, runBatch, runWithPast } from './decoder-run.js';
 

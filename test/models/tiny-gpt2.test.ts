@@ -11,7 +11,7 @@ import { Tokenizer } from '@huggingface/tokenizers';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTinyGpt2 } from '../../scripts/make-tiny-gpt2.js';
-import { decodeModel } from '../../src/lm/onnx/proto.js';
+import { decodeModel } from '../../src/onnx/proto.js';
 import { Gpt2Reference } from '../reference/gpt2.js';
 import { allFinite, type DecoderShape, logSoftmax64, maxLogProbDiff, runBatch, runWithPast } from './decoder-run.js';
 

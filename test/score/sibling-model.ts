@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { convertLlama2c } from '../../scripts/convert-llama2c.js';
 import { parseLlama2cCheckpoint } from '../../scripts/lib/llama2c-format.js';
-import { decodeModel, encodeModel } from '../../src/lm/onnx/proto.js';
+import { decodeModel, encodeModel } from '../../src/onnx/proto.js';
 import { mulberry32 } from '../../src/random.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');

@@ -21,9 +21,9 @@
  * keeps what only they need.
  */
 import { ModelLoadError } from '../../errors.js';
-import { attr, GraphBuilder } from './graph-builder.js';
+import { attr, GraphBuilder } from '../../onnx/graph-builder.js';
 import { mergeModelInto } from './merge.js';
-import { DataType, decodeModel, defaultOpset, encodeModel, type IGraphProto, type INodeProto, type IValueInfoProto } from './proto.js';
+import { DataType, decodeModel, defaultOpset, encodeModel, type IGraphProto, type INodeProto, type IValueInfoProto } from '../../onnx/proto.js';
 
 export const SCORING_INPUTS = { targets: 'tg_targets', embedMask: 'tg_embed_mask' } as const;
 export const SCORING_OUTPUTS = {

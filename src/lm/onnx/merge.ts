@@ -10,7 +10,7 @@
  * for every domain they share: a node's meaning depends on it. Model-local functions are kept (merged by name).
  */
 import { ModelLoadError } from '../../errors.js';
-import { onnx, type IGraphProto, type IModelProto, type INodeProto } from './proto.js';
+import { onnx, type IGraphProto, type IModelProto, type INodeProto } from '../../onnx/proto.js';
 
 export interface MergeOptions {
   prefix: string;

@@ -1,7 +1,7 @@
 /**
- * A small builder for ONNX graph fragments. Used by the converters in scripts/ (to write whole models)
- * and by model loading (to append per-token reductions to a stock graph). It hides the places where
- * ONNX operators changed signature between opsets (axes as attribute vs input).
+ * A small builder for ONNX graph fragments, shared by the LM graphs (lm/onnx: per-token reductions appended to a
+ * stock graph), coverage (blocked dot products) and the converters in scripts/. It hides the places where ONNX
+ * operators changed signature between opsets (axes as attribute vs input).
  */
 import { DataType, onnx, type IAttributeProto, type IGraphProto, type INodeProto, type ITensorProto, type IValueInfoProto } from './proto.js';
 
