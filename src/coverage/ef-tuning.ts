@@ -2,7 +2,7 @@
  * How wide a candidate list (hnswlib's ef) an index needs for its k-NN radii to be right. The metrics of prdc.ts are
  * thresholds on distances that, in high dimension, all lie close together: a radius taken from a neighbour that is
  * not among the true k nearest is only slightly too large, yet it flips many memberships (at 1M points in 256-d
- * clustered data, ef 100 gave recall@10 0.75 and precision 0.88 where the truth is near 0.65; bench/RESULTS.md).
+ * clustered data, ef 100 gave recall@10 0.75 and precision 0.88 where the truth is near 0.65; bench/notes/2026-history.md).
  * How hard a set is depends on its size and intrinsic dimension, which no fixed ef suits, so it is measured: exact
  * (k+1)-NN of a sample of the set's own points by brute force, then the index's answers to the same self-queries at
  * ef, 2·ef, 4·ef, … until their recall reaches the target or ef reaches its cap. The index keeps the ef found.

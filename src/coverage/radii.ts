@@ -6,7 +6,7 @@
  * querying point to the lists of all it returns: a search from a point's own position can miss neighbours whose own
  * searches find it. Asking for more than k+1 matters because the relation is not symmetric: in high dimension many
  * points are among the k nearest of few others. (Measured: at 100k points it corrects a few radii; at 1M it changes
- * almost none, so it is not what leaves some balls enormous there; bench/RESULTS.md.)
+ * almost none, so it is not what leaves some balls enormous there; bench/notes/2026-history.md.)
  *
  * HNSW leaves a few points poorly linked (~0.2% in clustered 256-d data): a query, even from the point's own
  * position, never reaches them. Left alone, such a point gets a radius far too large (its query lands in another
@@ -43,7 +43,7 @@ export interface Radii {
 
 /**
  * A radius this many times its neighbours' median radius, relative to the set's typical such ratio, is checked again
- * (see `radiusOutliers`). Measured on 1M points of the bench's 256-d mixture (bench/RESULTS.md): radii more than 5%
+ * (see `radiusOutliers`). Measured on 1M points of the bench's 256-d mixture (bench/notes/2026-history.md): radii more than 5%
  * too large — the ones that hold many times k of the other set — begin at a ratio of 1.07; below it the errors were
  * ≤ 1.1% (a neighbour or two past the k-th). 1.07 flags ≈0.5% of that set.
  */

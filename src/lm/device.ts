@@ -34,7 +34,7 @@ export function cudaInstallHint(): string {
   return (
     "The CUDA execution provider is not installed. Run `npm run setup:cuda` (online it installs onnxruntime's " +
     `CUDA 12 provider; offline it says which files to copy into ${onnxruntimeBinaryDir()}), and put the CUDA 12 ` +
-    'and cuDNN 9 libraries on LD_LIBRARY_PATH. See README, "GPU".'
+    'and cuDNN 9 libraries on LD_LIBRARY_PATH. See docs/gpu.md.'
   );
 }
 

@@ -1,4 +1,4 @@
-/** The definitions of every per-document signal, as `tailguard score --help` prints them (README has the same). */
+/** The definitions of every per-document signal, as `tailguard score --help` prints them (docs/signals.md has the same). */
 export const SIGNAL_DEFINITIONS = `Signals in scores.jsonl (natural logs; n = scored tokens, each predicted from the document start on):
   tokens                n
   mean_nll              -(1/n) Σ log p(x_t)
