@@ -1,34 +1,44 @@
-/** tailguard's library API. */
+/**
+ * tailguard's library API. Entry points first — one function per command, taking the CLI's options in camelCase —
+ * then the building blocks they are made of, room by room, then the errors every function may throw.
+ */
+
+// ── Entry points ─────────────────────────────────────────────────────────────────────────────────────────────────
 export { scoreCorpus, exitCodeFor, type ScoreOptions, type RunSummary, type Progress } from './score/score-corpus.js';
+export { calibrateFromInputs, type CalibrateInputOptions } from './detect/calibrate.js';
+export { detectCorpus, ZERO_SHOT_FILE, type DetectOptions, type DetectSummary, type ZeroShotReference } from './detect/detect-corpus.js';
+export { auditCorpus, calibrateFloors, type AuditOptions, type AuditSummary } from './audit/audit-corpus.js';
+export { coverageRun, type CoverageOptions, type CoverageReport } from './coverage/coverage-run.js';
+export { weightsRun, type WeightsOptions, type WeightsReport } from './weights/weights-run.js';
+export { compareGenerations, type Ledger, type GenerationEntry } from './diversity/compare.js';
+
+// ── Building blocks: models and the scoring graph ────────────────────────────────────────────────────────────────
 export { resolveModel, DEFAULT_MODEL, type ResolvedModel } from './lm/model-dir.js';
 export { readModelSpec, type ModelSpec } from './lm/model-config.js';
 export { loadTokenizer, type TextTokenizer } from './lm/tokenizer.js';
 export { createScoringSession, type ScoringSession } from './lm/session.js';
 export { augmentForScoring, SCORING_INPUTS, SCORING_OUTPUTS } from './lm/onnx/augment.js';
 export { planWindows, type Window } from './lm/windows.js';
-export { lmSignals, type LmSignals, type TokenSums } from './signals/lm-signals.js';
+
+// ── Building blocks: reading corpora, signals ────────────────────────────────────────────────────────────────────
 export { openCorpus } from './io/open-corpus.js';
 export type { InputRecord, DocRecord, BadRecord, CorpusOptions } from './io/records.js';
-export * from './errors.js';
+export { lmSignals, type LmSignals, type TokenSums } from './signals/lm-signals.js';
 export { textSignals, wordTokens, splitSentences, sentenceRanges, type TextSignals } from './signals/text-signals.js';
 export { sentenceNllSd, spans, type Span, type PositionedSignals } from './signals/positioned.js';
 export { SIGNAL_DEFINITIONS } from './signals/definitions.js';
+
+// ── Building blocks: detection ───────────────────────────────────────────────────────────────────────────────────
 export { FEATURES, type FeatureName, type ScoreRow } from './detect/features.js';
 export {
   applyDetector, calibrateDetector, fitEnsemble, zeroShotDetector, DETECTOR_FORMAT, type DetectorFile, type DetectorSpec, type Verdict,
 } from './detect/detector.js';
-export { calibrateFromInputs, type CalibrateInputOptions } from './detect/calibrate.js';
-export { detectCorpus, ZERO_SHOT_FILE, type DetectOptions, type DetectSummary, type ZeroShotReference } from './detect/detect-corpus.js';
 export { declaredProvenance, provenanceOf, type Provenance, type ProvenanceRules } from './detect/provenance.js';
 export { estimateSyntheticShare, type ShareEstimate } from './detect/ratio.js';
 export { auroc, thresholdAtFpr, minHumanForFpr } from './detect/metrics.js';
-/** fprUpperBound: the name before the shared statistics moved to src/stats (kept for callers). */
-export {
-  binomialUpperBound, binomialUpperBound as fprUpperBound, clopperPearson, bootstrapCi, bootstrapCiStratified, quantileSorted, type Interval,
-} from './stats/index.js';
 export { fitLogistic, predictLogit, crossValidate, type LogisticModel } from './detect/logistic.js';
-export { auditCorpus, calibrateFloors, type AuditOptions, type AuditSummary } from './audit/audit-corpus.js';
-export { coverageRun, type CoverageOptions, type CoverageReport } from './coverage/coverage-run.js';
+
+// ── Building blocks: coverage, weights, diversity ────────────────────────────────────────────────────────────────
 export { AnnIndex, exactKnn, recallAtK, recallAgainstExact, DEFAULT_INDEX_PARAMS, type IndexParams, type Neighbours } from './coverage/ann-index.js';
 export { prdc, type PrdcOptions, type PrdcResult, type Metric, type SideRadii } from './coverage/prdc.js';
 export { buildIndexPair, localPair, type IndexPair, type PairOptions } from './coverage/index-pair.js';
@@ -38,6 +48,13 @@ export { tuneEfSearch, DEFAULT_RECALL_TARGET, type EfTuning, type RecallTarget }
 export { kmeans, assignAll, clusterTable, totalVariation, type Clustering, type ClusterRow } from './coverage/clusters.js';
 export { loadVectors, sharedVectors, type VectorSet } from './coverage/vectors.js';
 export { clusterWeights, type WeightResult } from './weights/weights.js';
-export { weightsRun, type WeightsOptions, type WeightsReport } from './weights/weights-run.js';
 export { corpusDiversity, distinctN, selfBleu, vendiScore, meanCosineDistance, compressionRatio, type Diversity } from './diversity/metrics.js';
-export { compareGenerations, type Ledger, type GenerationEntry } from './diversity/compare.js';
+
+// ── Building blocks: shared statistics ───────────────────────────────────────────────────────────────────────────
+/** fprUpperBound: the name before the shared statistics moved to src/stats (kept for callers). */
+export {
+  binomialUpperBound, binomialUpperBound as fprUpperBound, clopperPearson, bootstrapCi, bootstrapCiStratified, quantileSorted, type Interval,
+} from './stats/index.js';
+
+// ── Errors ───────────────────────────────────────────────────────────────────────────────────────────────────────
+export * from './errors.js';
