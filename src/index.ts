@@ -1,5 +1,7 @@
 /** tailguard's library API. */
 export { scoreCorpus, exitCodeFor, type ScoreOptions, type RunSummary, type Progress } from './score/score-corpus.js';
+export { duplicateIdsWarning, type DuplicateIds } from './score/duplicate-ids.js';
+export { repeatedIds, type RepeatedIds, type RepeatsReport } from './io/repeated-ids.js';
 export { resolveModel, DEFAULT_MODEL, type ResolvedModel } from './lm/model-dir.js';
 export { readModelSpec, type ModelSpec } from './lm/model-config.js';
 export { loadTokenizer, type TextTokenizer } from './lm/tokenizer.js';
