@@ -32,6 +32,14 @@ export class RunStateError extends TailguardError {
   }
 }
 
+/** An id that more than one row carries where rows are joined by id, so the join cannot tell which row is meant. */
+export class DuplicateIdError extends TailguardError {
+  override name = 'DuplicateIdError';
+  constructor(readonly file: string, readonly id: string, message: string) {
+    super(`${file}: ${message}`);
+  }
+}
+
 /** Bad command-line or API options. */
 export class UsageError extends TailguardError {
   override name = 'UsageError';

@@ -21,6 +21,8 @@ export { augmentForScoring, SCORING_INPUTS, SCORING_OUTPUTS } from './lm/onnx/au
 export { planWindows, type Window } from './lm/windows.js';
 
 // ── Building blocks: reading corpora, signals ────────────────────────────────────────────────────────────────────
+export { duplicateIdsWarning, type DuplicateIds } from './score/duplicate-ids.js';
+export { repeatedIds, type RepeatedIds, type RepeatsReport } from './io/repeated-ids.js';
 export { openCorpus } from './io/open-corpus.js';
 export type { InputRecord, DocRecord, BadRecord, CorpusOptions } from './io/records.js';
 export { lmSignals, type LmSignals, type TokenSums } from './signals/lm-signals.js';

@@ -4,6 +4,7 @@ import { coverageRun, type CoverageReport } from '../coverage/coverage-run.js';
 import { DEFAULT_INDEX_PARAMS } from '../coverage/ann-index.js';
 import { defaultCoverageThreads } from '../coverage/index-pair.js';
 import { DEFAULT_RECALL_TARGET, shortOfTarget } from '../coverage/ef-tuning.js';
+import { repeatsWarning } from '../io/repeated-ids.js';
 import { numberBetween, positiveInt } from './option-parsers.js';
 import { stageProgress } from './progress.js';
 
@@ -42,7 +43,9 @@ export function coverageCommand(): Command {
         'A radius that stands out from its neighbours\' (the search missed the nearest points) is recomputed by\n' +
         'exact search (at most 1% of a set; report.json index.radius_outliers).\n' +
         'Example documents of each reference region come with the start of their texts when the reference\'s\n' +
-        'corpus can be read (a score directory\'s run.json names it; an .npy\'s X.jsonl may carry a text field).',
+        'corpus can be read (a score directory\'s run.json names it; an .npy\'s X.jsonl may carry a text field).\n' +
+        'Ids may repeat: rows are matched by position, never by id; report.json duplicate_ids and a WARNING on stderr\n' +
+        'say so.',
     )
     .requiredOption('--reference <path>', 'the human anchor: score directory or .npy')
     .requiredOption('--candidate <path>', 'the corpus to check: score directory or .npy')
@@ -69,6 +72,7 @@ export function coverageCommand(): Command {
       if (flags.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
       // Said even with --quiet: it qualifies the numbers.
       process.stderr.write(cappedWarning(r.capped, r.max_probe) + efWarning(r.index.ef_tuning, flags.maxEfSearch));
+      if (r.duplicate_ids) process.stderr.write(`tailguard: WARNING: ${repeatsWarning(r.duplicate_ids)}\n`);
       if (!flags.quiet) {
         const { reference: ro, candidate: co } = r.index.radius_outliers;
         const outliers = { flagged: ro.flagged + co.flagged, corrected: ro.corrected + co.corrected };

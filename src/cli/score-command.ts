@@ -1,5 +1,6 @@
 /** `tailguard score`: the CLI face of scoreCorpus. */
 import { Command, Option } from 'commander';
+import { duplicateIdsWarning } from '../score/duplicate-ids.js';
 import { exitCodeFor, scoreCorpus, type ScoreOptions } from '../score/score-corpus.js';
 import { SIGNAL_DEFINITIONS } from '../signals/definitions.js';
 import { numberAtLeast, positiveInt } from './option-parsers.js';
@@ -31,7 +32,9 @@ export function scoreCommand(setExitCode: (code: number) => void): Command {
         'Writes to --out: scores.jsonl (id, line and the signals below; one row per scored document in input\n' +
         'order), embeddings.npy (float32 N×d, row i = scores row i), errors.jsonl (rows that could not be scored:\n' +
         'line, id, file, reason), run.json.\n' +
-        'A killed run resumes when started again with the same command.\n\n' +
+        'A killed run resumes when started again with the same command.\n' +
+        'With --id-field, ids that repeat are counted (run.json duplicate_ids) and get a WARNING on stderr, even with\n' +
+        '--quiet; their rows are scored and written like any other.\n\n' +
         'Exit status: 0 every row scored; 1 some rows are in errors.jsonl; 2 the run could not be done;\n' +
         '130 interrupted (Ctrl-C/SIGTERM: progress saved, the same command resumes).',
     )
@@ -90,6 +93,9 @@ export function scoreCommand(setExitCode: (code: number) => void): Command {
         const summary = await scoreCorpus(options);
         sink.stop();
         if (flags.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+        // Printed even with --quiet: rows keyed by a repeated id would be mis-joined downstream.
+        const repeats = duplicateIdsWarning(summary.duplicate_ids);
+        if (repeats) process.stderr.write(`tailguard: WARNING: ${repeats}\n`);
         if (!flags.quiet) {
           process.stderr.write(
             `tailguard: done: ${summary.counts.scored} scored, ${summary.counts.errors} errors, ${Math.round(summary.tokens_per_second)} tok/s on ${summary.device.used}; outputs in ${summary.out}\n`,

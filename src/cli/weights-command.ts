@@ -1,6 +1,7 @@
 /** `tailguard weights`: the CLI face of weightsRun. */
 import { Command } from 'commander';
 import { weightsRun } from '../weights/weights-run.js';
+import { repeatsWarning } from '../io/repeated-ids.js';
 import { numberAtLeast } from './option-parsers.js';
 
 interface WeightsFlags {
@@ -23,7 +24,10 @@ export function weightsCommand(): Command {
         'candidate share of the document\'s cluster (× (1 − p_synthetic) with --detections), mean 1, capped at\n' +
         '--max-weight. Writes OUT/weights.jsonl and OUT/weights.parquet (id, weight, cluster) and OUT/report.json\n' +
         '(total-variation distance between the cluster histograms before and after, per-cluster summary). Weights\n' +
-        'cannot fix a cluster the candidate lacks entirely: the report lists them.',
+        'cannot fix a cluster the candidate lacks entirely: the report lists them.\n' +
+        'Ids may repeat: every row is weighted, and --detections are joined to a repeated id by corpus line (a score\n' +
+        'directory candidate) or in order; an ambiguous join is refused. report.json duplicate_ids and a WARNING on\n' +
+        'stderr say so.',
     )
     .requiredOption('--reference <path>', 'the human anchor: score directory or .npy')
     .requiredOption('--candidate <path>', 'the corpus to weight: score directory or .npy')
@@ -40,6 +44,8 @@ export function weightsCommand(): Command {
         maxWeight: flags.maxWeight, detections: flags.detections, seed: flags.seed,
       });
       if (flags.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+      // Said even with --quiet: weights.jsonl joined back by a repeated id would go to the wrong rows.
+      if (r.duplicate_ids) process.stderr.write(`tailguard: WARNING: ${repeatsWarning(r.duplicate_ids)}\n`);
       if (!flags.quiet) {
         process.stderr.write(
           `tailguard: ${r.candidate.documents} weights over ${r.clusters} clusters; total variation vs the reference ${r.tv_before.toFixed(3)} → ${r.tv_after.toFixed(3)} ` +

@@ -99,7 +99,15 @@ export function perCluster(assign: Int32Array, k: number, values?: ArrayLike<num
 }
 
 export function clusterTable(c: Clustering, ref: VectorSet, refAssign: Int32Array, candAssign: Int32Array, examples = 3): ClusterRow[] {
+  return clusterTableWithRows(c, ref, refAssign, candAssign, examples).table;
+}
+
+/** clusterTable, and per cluster the reference rows of its `examples` (ids need not tell rows apart). */
+export function clusterTableWithRows(
+  c: Clustering, ref: VectorSet, refAssign: Int32Array, candAssign: Int32Array, examples = 3,
+): { table: ClusterRow[]; exampleRows: number[][] } {
   const rows: ClusterRow[] = [];
+  const exampleRows: number[][] = [];
   const membersOf = Array.from({ length: c.k }, (): number[] => []);
   refAssign.forEach((t, i) => membersOf[t]!.push(i));
   const candCounts = perCluster(candAssign, c.k);
@@ -116,8 +124,9 @@ export function clusterTable(c: Clustering, ref: VectorSet, refAssign: Int32Arra
       status: nCand === 0 && nRef > 0 ? 'absent' : rep < 0.5 ? 'thin' : rep > 2 ? 'over' : 'ok',
       examples: near.map((i) => ref.ids[i]!),
     });
+    exampleRows.push(near);
   }
-  return rows;
+  return { table: rows, exampleRows };
 }
 
 /** Total-variation distance between two histograms given as shares: ½ Σ |p − q|. */

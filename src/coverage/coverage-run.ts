@@ -10,6 +10,8 @@
  *   candidate.jsonl       per candidate document: id, density (reference balls holding it / k), in_reference_manifold
  *   reference.hnsw(.json) the reference index (hnswlib), reusable
  *   report.html           the same, readable: metrics, region shares and coverage, a 2-D map with the tails marked
+ * Nothing here is joined by id: every row is kept and matched by position, so ids may repeat; report.json counts the
+ * repeats (`duplicate_ids`) so that whoever joins the per-document files by id knows to join by row order instead.
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -24,7 +26,8 @@ import { prdc, type ExactBalls, type Metric, type PrdcResult } from './prdc.js';
 import type { Radii } from './radii.js';
 import { coverageHtml, type MapPoint } from '../report/reports.js';
 import { pca2 } from '../report/pca.js';
-import { assignAll, clusterTable, kmeans, perCluster, type ClusterRow } from './clusters.js';
+import { repeatedIds, repeatsReport, type RepeatsReport } from '../io/repeated-ids.js';
+import { assignAll, clusterTableWithRows, kmeans, perCluster, type ClusterRow } from './clusters.js';
 import { withExampleTexts } from './example-texts.js';
 import { loadComparable, loadVectors, setSummary, sharedVectors, type SetSummary, type VectorSet } from './vectors.js';
 
@@ -88,7 +91,14 @@ export interface CoverageReport {
   tails: number[];
   /** Why the example documents have no texts, when they have none (see example-texts.ts). */
   example_texts_missing?: string;
+  /** Rows whose id an earlier row of the same set has, and what was done with them; absent when every id is unique. */
+  duplicate_ids?: RepeatsReport<'reference' | 'candidate'>;
 }
+
+/** What coverage does with rows that share an id. */
+export const COVERAGE_REPEATS_HANDLING =
+  'Every row is kept and matched by position: reference.jsonl and candidate.jsonl have one row per document in input order ' +
+  '(nearest_candidate is a candidate row number) and example texts are read by row; join these files by row order, not by id.';
 
 export async function coverageRun(opts: CoverageOptions): Promise<CoverageReport> {
   const k = opts.k ?? 5;
@@ -125,7 +135,8 @@ export async function coverageRun(opts: CoverageOptions): Promise<CoverageReport
   await candRows.close();
 
   const reg = regions(ref, cand, res.reference.covered, opts.clusters ?? 32, opts.seed);
-  const examples = await withExampleTexts(reg.clusters, opts.reference);
+  const examples = await withExampleTexts(reg.clusters, reg.exampleRows, ref);
+  const repeats = repeatsReport({ reference: repeatedIds(ref.ids), candidate: repeatedIds(cand.ids) }, COVERAGE_REPEATS_HANDLING);
   const report: CoverageReport = {
     tool: 'tailguard',
     command: 'coverage',
@@ -150,19 +161,22 @@ export async function coverageRun(opts: CoverageOptions): Promise<CoverageReport
     clusters: examples.rows,
     tails: reg.tails,
     ...(examples.missing ? { example_texts_missing: examples.missing } : {}),
+    ...(repeats ? { duplicate_ids: repeats } : {}),
   };
   await writeFileAtomic(join(out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
   await writeFileAtomic(join(out, 'report.html'), await coverageHtml(report, mapPoints(ref, cand, reg.refAssign, reg.tails)));
   return report;
 }
 
-function regions(ref: VectorSet, cand: VectorSet, covered: Uint8Array, k: number, seed?: number): { clusters: (ClusterRow & { coverage: number })[]; tails: number[]; refAssign: Int32Array } {
+function regions(ref: VectorSet, cand: VectorSet, covered: Uint8Array, k: number, seed?: number): {
+  clusters: (ClusterRow & { coverage: number })[]; exampleRows: number[][]; tails: number[]; refAssign: Int32Array;
+} {
   const clustering = kmeans(ref, k, { seed });
   const refAssign = assignAll(clustering, ref);
-  const table = clusterTable(clustering, ref, refAssign, assignAll(clustering, cand));
+  const { table, exampleRows } = clusterTableWithRows(clustering, ref, refAssign, assignAll(clustering, cand));
   const coveredCounts = perCluster(refAssign, clustering.k, covered);
   const clusters = table.map((r) => ({ ...r, coverage: r.reference_documents ? coveredCounts[r.cluster]! / r.reference_documents : 0 }));
-  return { clusters, tails: clusters.filter((r) => r.status === 'absent' || r.status === 'thin').map((r) => r.cluster), refAssign };
+  return { clusters, exampleRows, tails: clusters.filter((r) => r.status === 'absent' || r.status === 'thin').map((r) => r.cluster), refAssign };
 }
 
 /** Up to `n` evenly spaced rows of each set, projected on the reference sample's first two principal components. */

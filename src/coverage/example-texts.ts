@@ -2,45 +2,59 @@
  * The texts behind a few embedding rows, so a report can show what a region is about rather than bare ids.
  * Embeddings carry no text: a `tailguard score` directory names its input corpus (and text/id fields) in run.json,
  * and an .npy's id sidecar (X.jsonl) may hold a `text` field. The corpus is streamed once and the scan stops when
- * every wanted id is found. When the text cannot be had (corpus moved, read from stdin), the reason is returned and
+ * every wanted row is found. When the text cannot be had (corpus moved, read from stdin), the reason is returned and
  * the report falls back to ids.
+ *
+ * Rows are found by position, not by id, so rows that share an id each get their own text: a score directory's row
+ * is its corpus line (scores.jsonl `line`; a row whose id there differs is left without text: the corpus changed),
+ * an .npy's row r is record r of its sidecar.
  */
 import { existsSync, statSync } from 'node:fs';
 import { corpusFields, isScoreDir, readRun } from '../detect/scored-input.js';
 import { openCorpus } from '../io/open-corpus.js';
+import { scoreRowLines, type VectorSet } from './vectors.js';
 
 export interface ExampleTexts {
-  /** id → the first `maxChars` characters of its text. */
-  texts: Map<string, string>;
+  /** Row → the first `maxChars` characters of its text. */
+  texts: Map<number, string>;
   /** Why no texts were found, when none were. */
   missing?: string;
 }
 
+type TextSource = { corpus: string; textField?: string; idField?: string; scoreDir: boolean } | { missing: string };
+
 /** Where the texts of the vectors at `vectorsPath` (a score directory or an .npy) can be read from. */
-function textSource(vectorsPath: string): { corpus: string; textField?: string; idField?: string } | { missing: string } {
+function textSource(vectorsPath: string): TextSource {
   if (statSync(vectorsPath).isDirectory()) {
     if (!isScoreDir(vectorsPath)) return { missing: `${vectorsPath} has no run.json` };
     const run = readRun(vectorsPath);
     if (!run.input || run.input === '-') return { missing: 'the score run read its corpus from standard input' };
     if (!existsSync(run.input)) return { missing: `the scored corpus ${run.input} is no longer there` };
-    return { corpus: run.input, ...corpusFields(run) };
+    return { corpus: run.input, ...corpusFields(run), scoreDir: true };
   }
   const sidecar = vectorsPath.replace(/\.npy$/, '.jsonl');
   if (!existsSync(sidecar)) return { missing: `no ${sidecar} beside the .npy` };
-  return { corpus: sidecar, textField: 'text', idField: 'id' };
+  return { corpus: sidecar, textField: 'text', idField: 'id', scoreDir: false };
 }
 
-export async function exampleTexts(vectorsPath: string, ids: Iterable<string>, maxChars = 280): Promise<ExampleTexts> {
-  const wanted = new Set(ids);
-  const texts = new Map<string, string>();
-  const source = textSource(vectorsPath);
+/** The texts of rows `rows` of `set` (loaded from `set.source`), each cut to `maxChars`. */
+export async function exampleTexts(set: Pick<VectorSet, 'source' | 'ids'>, rows: Iterable<number>, maxChars = 280): Promise<ExampleTexts> {
+  const texts = new Map<number, string>();
+  const source = textSource(set.source);
   if ('missing' in source) return { texts, missing: source.missing };
-  if (!wanted.size) return { texts };
+  const want = [...new Set(rows)];
+  if (!want.length) return { texts };
+  // Each wanted row by where its record is: a corpus line (score directory) or a sidecar record index.
+  const lines = source.scoreDir ? scoreRowLines(set.source, want) : undefined;
+  if (source.scoreDir && !lines) return { texts, missing: `${set.source}/scores.jsonl does not give every example's line` };
+  const rowAt = new Map(want.map((r) => [lines ? lines.get(r)! : r, r]));
   try {
     for await (const rec of openCorpus(source.corpus, { textField: source.textField, idField: source.idField })) {
-      if (rec.kind !== 'doc' || !wanted.has(rec.id) || texts.has(rec.id)) continue;
-      texts.set(rec.id, rec.text.length > maxChars ? `${rec.text.slice(0, maxChars - 1)}…` : rec.text);
-      if (texts.size === wanted.size) break;
+      if (rec.kind !== 'doc') continue;
+      const r = rowAt.get(lines ? rec.line : rec.index);
+      if (r === undefined || texts.has(r) || (lines && rec.id !== set.ids[r])) continue;
+      texts.set(r, rec.text.length > maxChars ? `${rec.text.slice(0, maxChars - 1)}…` : rec.text);
+      if (texts.size === want.length) break;
     }
   } catch (err) {
     return { texts, missing: `${source.corpus}: ${(err as Error).message}` };
@@ -48,10 +62,13 @@ export async function exampleTexts(vectorsPath: string, ids: Iterable<string>, m
   return texts.size ? { texts } : { texts, missing: `none of the example ids found in ${source.corpus}` };
 }
 
-/** Cluster rows with the texts of their examples beside the ids (null where a text was not found). */
+/**
+ * Cluster rows with the texts of their examples beside the ids (null where a text was not found); `exampleRows[t]`
+ * holds the rows of `rows[t].examples` in `set`.
+ */
 export async function withExampleTexts<R extends { examples: string[] }>(
-  rows: R[], vectorsPath: string,
+  rows: R[], exampleRows: number[][], set: Pick<VectorSet, 'source' | 'ids'>,
 ): Promise<{ rows: (R & { example_texts: (string | null)[] })[]; missing?: string }> {
-  const { texts, missing } = await exampleTexts(vectorsPath, rows.flatMap((r) => r.examples));
-  return { rows: rows.map((r) => ({ ...r, example_texts: r.examples.map((id) => texts.get(id) ?? null) })), missing };
+  const { texts, missing } = await exampleTexts(set, exampleRows.flat());
+  return { rows: rows.map((r, t) => ({ ...r, example_texts: exampleRows[t]!.map((i) => texts.get(i) ?? null) })), missing };
 }

@@ -16,11 +16,32 @@ export interface VectorSet {
   data: Float32Array;
 }
 
+/** The non-blank lines of a JSONL file: row i of its vectors is line i here. */
+function jsonlRows(path: string): string[] {
+  return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim());
+}
+
 function jsonlIds(path: string): string[] {
-  return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim()).map((l, i) => {
+  return jsonlRows(path).map((l, i) => {
     const id = (JSON.parse(l) as { id?: unknown }).id;
     return id === undefined || id === null ? String(i + 1) : String(id);
   });
+}
+
+/**
+ * For a score output directory, the corpus line of each of `rows` (row i of its embeddings is row i of scores.jsonl):
+ * what tells rows with the same id apart. Undefined for an .npy, whose rows have no corpus line.
+ */
+export function scoreRowLines(path: string, rows: Iterable<number>): Map<number, number> | undefined {
+  if (!statSync(path).isDirectory()) return undefined;
+  const all = jsonlRows(join(path, 'scores.jsonl'));
+  const lines = new Map<number, number>();
+  for (const r of rows) {
+    const line = r < all.length ? (JSON.parse(all[r]!) as { line?: unknown }).line : undefined;
+    if (typeof line !== 'number') return undefined;
+    lines.set(r, line);
+  }
+  return lines;
 }
 
 export function normaliseRows(data: Float32Array, dim: number): void {

@@ -18,6 +18,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
+import { duplicateIdsWarning } from '../score/duplicate-ids.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { JsonlWriter } from '../io/jsonl-writer.js';
 
@@ -258,7 +259,9 @@ export async function detectCorpus(opts: DetectOptions): Promise<DetectSummary> 
   }
   await detections.close();
 
-  const warnings: string[] = [];
+  // Rows are joined with their corpus fields by line, so repeated ids lose nothing here; said for detections.jsonl's readers.
+  const repeats = duplicateIdsWarning(scored.run.duplicate_ids);
+  const warnings: string[] = repeats ? [repeats] : [];
   const domainReport: DetectSummary['domains'] = {};
   for (const [key, dm] of [...domains].sort((a, b) => b[1].rows - a[1].rows)) {
     const drift = dm.drift?.report();

@@ -8,6 +8,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { RunStateError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import type { IdRepeatState } from './duplicate-ids.js';
 
 export const CHECKPOINT_FILE = 'checkpoint.json';
 
@@ -26,6 +27,8 @@ export interface Checkpoint {
   counters: Counters;
   scoresBytes: number;
   errorsBytes: number;
+  /** Repeated ids among the rows written so far, and the committed size of their hash log; absent without an id field. */
+  idRepeats?: IdRepeatState;
   /** Wall time spent by earlier attempts. */
   elapsedMs: number;
   /** Set once the input is exhausted; what is left is renaming and writing run.json. */

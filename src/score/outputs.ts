@@ -13,6 +13,7 @@ import type { PositionedSignals } from '../signals/positioned.js';
 import type { TokenDistribution } from '../signals/token-distribution.js';
 import type { TextSignals } from '../signals/text-signals.js';
 import { CHECKPOINT_FILE, type Checkpoint } from './checkpoint.js';
+import { ID_HASHES_FILE } from './duplicate-ids.js';
 
 export const OUTPUT_FILES = {
   scores: 'scores.jsonl',
@@ -57,7 +58,7 @@ export class RunOutputs {
 
   /** Deletes this tool's files from `dir` (for --overwrite), and nothing else that may live there. */
   static remove(dir: string): void {
-    const ours = new Set<string>([...Object.values(OUTPUT_FILES), CHECKPOINT_FILE]);
+    const ours = new Set<string>([...Object.values(OUTPUT_FILES), CHECKPOINT_FILE, ID_HASHES_FILE]);
     if (!existsSync(dir)) return;
     for (const name of readdirSync(dir)) {
       const base = name.replace(/\.partial$/, '').replace(/\.tmp-.*$/, '');

@@ -7,7 +7,8 @@
  *   scores.parquet   the same rows, with format 'parquet'
  *   embeddings.npy   float32 N×d, row i belongs to scores row i
  *   errors.jsonl     one row per input row that could not be scored (line, id, reason)
- *   run.json         model, device, counts, timings, tool version
+ *   run.json         model, device, counts, repeated ids (duplicate-ids.ts), timings, tool version
+ * Ids need not be unique: a repeated id is counted and reported, and its rows are scored and written like any other.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
@@ -28,6 +29,7 @@ import { charOffsets, sentenceNllSd, spans, type PositionedSignals, type TokenTr
 import type { TextSignals } from '../signals/text-signals.js';
 import { TOOL_VERSION } from '../version.js';
 import { assertSameRun, readCheckpoint, removeCheckpoint, writeCheckpoint, type Checkpoint, type Counters } from './checkpoint.js';
+import { IdRepeats, UNCHECKED_IDS, type DuplicateIds } from './duplicate-ids.js';
 import { OUTPUT_FILES, RunOutputs } from './outputs.js';
 import { defaultThreads, ScoringPools } from './pools.js';
 import { SUM_FIELDS, TOKEN_FIELDS, type ChunkScores, type ScoringConfig } from './types.js';
@@ -104,6 +106,8 @@ export interface RunSummary {
   device: { requested: DeviceRequest; used: string; fallback_reasons: string[] };
   options: Record<string, string | number | null>;
   counts: { input_rows: number; scored: number; errors: number };
+  /** Input rows that repeat an earlier row's id (checked only with an id field; see duplicate-ids.ts). */
+  duplicate_ids: DuplicateIds;
   tokens: number;
   wall_seconds: number;
   tokens_per_second: number;
@@ -255,9 +259,18 @@ export async function scoreCorpus(opts: ScoreOptions): Promise<RunSummary> {
   // A checkpoint that saw the whole input leaves only the finishing steps below.
   if (!checkpoint?.inputDone) {
     const outputs = await RunOutputs.open(out, spec.hiddenSize, checkpoint);
+    // Ids are line numbers or file paths without an id field: unique, nothing to check.
+    const ids = opts.idField === undefined ? undefined : await IdRepeats.open(out, checkpoint?.idRepeats).catch(async (err: unknown) => {
+      await outputs.close().catch(() => undefined);
+      throw err;
+    });
     const commit = async (inputDone: boolean): Promise<void> => {
       const sizes = await outputs.sync();
-      checkpoint = { version: 1, fingerprint, counters: { ...counters }, ...sizes, elapsedMs: elapsedMs(), inputDone, attempts, device, fallbackReasons };
+      const idRepeats = await ids?.sync();
+      checkpoint = {
+        version: 1, fingerprint, counters: { ...counters }, ...sizes, ...(idRepeats ? { idRepeats } : {}),
+        elapsedMs: elapsedMs(), inputDone, attempts, device, fallbackReasons,
+      };
       await writeCheckpoint(out, checkpoint);
     };
     let pools: ScoringPools | undefined;
@@ -287,6 +300,7 @@ export async function scoreCorpus(opts: ScoreOptions): Promise<RunSummary> {
         let d = 0;
         for (const rec of chunk.records) {
           counters.records++;
+          if (ids && rec.id !== null) await ids.see(rec.id, rec.file, rec.line);
           if (rec.kind === 'bad') {
             counters.errors++;
             await outputs.writeError(rec, rec.reason);
@@ -358,9 +372,11 @@ export async function scoreCorpus(opts: ScoreOptions): Promise<RunSummary> {
       while (inFlight.length > 0) await writeChunk(inFlight.shift()!);
       await commit(!interrupted);
       await outputs.close();
+      await ids?.close();
       if (interrupted) throw new InterruptedError(out, counters.records);
     } catch (err) {
       await outputs.close().catch(() => undefined);
+      await ids?.close().catch(() => undefined);
       throw err;
     } finally {
       await pools?.close();
@@ -370,6 +386,8 @@ export async function scoreCorpus(opts: ScoreOptions): Promise<RunSummary> {
   // Finish: the partial files are complete (headers patched, synced) once the checkpoint says
   // inputDone, and every step from here is idempotent, so a run killed here finishes on restart.
   RunOutputs.moveIntoPlace(out);
+  // The counts are in the checkpoint once the input is done: the hash log is no longer needed.
+  IdRepeats.remove(out);
   const written: Record<string, string> = { scores: OUTPUT_FILES.scores, errors: OUTPUT_FILES.errors, embeddings: OUTPUT_FILES.embeddings };
   if (opts.format === 'parquet') {
     await jsonlToParquet(join(out, OUTPUT_FILES.scores), join(out, OUTPUT_FILES.parquet), { integerFields: ['line', 'tokens'] });
@@ -394,6 +412,7 @@ export async function scoreCorpus(opts: ScoreOptions): Promise<RunSummary> {
     device: { requested: deviceRequest, used: device, fallback_reasons: fallbackReasons },
     options: { ...fingerprint, workers, threads: cfg.threads, format: opts.format ?? 'jsonl' },
     counts: { input_rows: counters.records, scored: counters.scored, errors: counters.errors },
+    duplicate_ids: checkpoint?.idRepeats?.found ?? UNCHECKED_IDS,
     tokens: counters.tokens,
     wall_seconds: wall,
     tokens_per_second: counters.tokens / Math.max(wall, 1e-9),

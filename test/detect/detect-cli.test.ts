@@ -157,3 +157,30 @@ describe('detect without --detector: the model\'s zero-shot reference', () => {
     expect(rows.map((x) => x.detector)).toEqual(['zero-shot:fast_detect', 'zero-shot:fast_detect']);
   });
 });
+
+describe('detect with repeated ids', () => {
+  it('keeps every row with its own fields (joined by line), and warns even with --quiet', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tailguard-detect-dups-'));
+    const model = join(dir, 'model');
+    cpSync(join(ROOT, 'models', 'stories260k'), model, { recursive: true });
+    writeFileSync(join(model, 'zero-shot.json'), JSON.stringify({ signal: 'fast_detect', source: 'test', human_scores: Array.from({ length: 200 }, (_, i) => -10 + i * 0.05) }));
+    const input = join(dir, 'in.jsonl');
+    const docs = [
+      { id: 'a', origin: 'human', text: 'Tom had a big red ball.' },
+      { id: 'a', origin: 'SYNTHETIC', text: 'Once upon a time, there was a little girl named Lily.' },
+      { id: 'b', text: 'It was the best of times, it was the worst of times.' },
+      { id: 'a', origin: 'human', text: 'Sue had a kite.' },
+    ];
+    writeFileSync(input, docs.map((d) => JSON.stringify(d)).join('\n') + '\n');
+    const r = run(['detect', input, '--id-field', 'id', '--model', model, '--device', 'cpu', '--fpr', '0.05', '--out', join(dir, 'out'), '--provenance-field', 'origin', '--quiet', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const rows = readJsonl(join(dir, 'out', 'detections.jsonl'));
+    expect(rows.map((x) => [x.id, x.line])).toEqual([['a', 1], ['a', 2], ['b', 3], ['a', 4]]);
+    expect(rows.map((x) => x.provenance).filter((_, i) => i !== 2)).toEqual(['human-verified', 'synthetic-known', 'human-verified']);
+    const warning = `2 input rows repeat the id of an earlier row (repeated ids: "a"); the first repeat is ${input} line 2 (id "a"). ` +
+      'Every row is still scored and written: tell rows apart by their line, not their id.';
+    expect(JSON.parse(r.stdout).warnings).toEqual([warning]);
+    expect(r.stderr).toBe(`tailguard: WARNING: ${warning}\n`);
+    expect(JSON.parse(readFileSync(join(dir, 'out', 'scores', 'run.json'), 'utf8')).duplicate_ids.count).toBe(2);
+  });
+});

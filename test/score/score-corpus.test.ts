@@ -207,6 +207,8 @@ describe('resume after kill -9', () => {
     const run = JSON.parse(readFileSync(join(broken, 'run.json'), 'utf8'));
     expect(run.attempts).toBe(3);
     expect(run.counts).toEqual({ input_rows: 1502, scored: 1500, errors: 2 });
+    // Rows written before a kill are not counted again as repeats of themselves when the run resumes.
+    expect(run.duplicate_ids).toEqual({ count: 0, examples: [], first: null, method: 'hash64' });
   });
 
   it('stops cleanly on SIGINT (exit 130, progress kept), and the same command then finishes identically', async () => {

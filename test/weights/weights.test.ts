@@ -1,12 +1,15 @@
 /** Oversampling weights on synthetic clusters whose shares are known; the CLI with its Parquet output. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parquetReadObjects } from 'hyparquet';
 import { describe, expect, it } from 'vitest';
 import { assignAll, kmeans, totalVariation } from '../../src/coverage/clusters.js';
+import { DuplicateIdError } from '../../src/errors.js';
+import { scoreCorpus } from '../../src/score/score-corpus.js';
 import { clusterWeights } from '../../src/weights/weights.js';
+import { weightsRun } from '../../src/weights/weights-run.js';
 import { blobs, saveNpy } from '../coverage/synthetic.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -73,5 +76,83 @@ describe('k-means regions and tailguard weights', () => {
     expect(pq).toHaveLength(300);
     expect(pq[5]).toMatchObject({ id: rows[5].id, cluster: BigInt(rows[5].cluster) });
     expect(pq[5]!.weight).toBeCloseTo(rows[5].weight, 12);
+  });
+});
+
+describe('weights with repeated ids', () => {
+  const cli = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), 'weights', ...args], { cwd: ROOT, encoding: 'utf8' });
+  const jsonl = (rows: object[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
+  const readRows = (path: string) => readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; weight: number });
+  /** A candidate .npy whose rows 0, 5 and 9 share the id 'dup'. */
+  const dupCandidate = (dir: string): string[] => {
+    const cand = blobs(12, [1, 1], 2, { dim: 4, centresSeed: 7, centreScale: 3, spread: 0.2 });
+    const ids = cand.ids.map((id, i) => (i === 0 || i === 5 || i === 9 ? 'dup' : id));
+    saveNpy(join(dir, 'ref'), blobs(40, [1, 1], 1, { dim: 4, centresSeed: 7, centreScale: 3, spread: 0.2 }));
+    saveNpy(join(dir, 'cand'), cand, ids);
+    return ids;
+  };
+
+  it('keeps every row, joins detections to a repeated id in order, and says so in report.json and on stderr (even --quiet)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tailguard-weights-dups-'));
+    const ids = dupCandidate(dir);
+    // Only the second 'dup' row is machine-written: its weight must be 0, the other two's not.
+    writeFileSync(join(dir, 'det.jsonl'), jsonl(ids.map((id, i) => ({ id, p_synthetic: i === 5 ? 1 : 0 }))));
+    const r = cli(['--reference', join(dir, 'ref.npy'), '--candidate', join(dir, 'cand.npy'), '--out', join(dir, 'out'), '--clusters', '2',
+      '--detections', join(dir, 'det.jsonl'), '--quiet']);
+    expect(r.status, r.stderr).toBe(0);
+    const rows = readRows(join(dir, 'out', 'weights.jsonl'));
+    expect(rows.map((x) => x.id)).toEqual(ids);
+    expect(rows[5]!.weight).toBe(0);
+    expect(rows[0]!.weight).toBeGreaterThan(0);
+    expect(rows[9]!.weight).toBeGreaterThan(0);
+    const report = JSON.parse(readFileSync(join(dir, 'out', 'report.json'), 'utf8'));
+    expect(report.duplicate_ids.candidate).toEqual({ count: 2, examples: ['dup'] });
+    expect(report.duplicate_ids.detections).toEqual({ count: 2, examples: ['dup'] });
+    expect(report.duplicate_ids.reference).toBeUndefined();
+    expect(report.duplicate_ids.handling).toMatch(/in order \(the k-th row with the id takes the k-th detection with it\)/);
+    expect(r.stderr).toBe(`tailguard: WARNING: repeated ids: 2 rows of the candidate repeat an earlier row's id ("dup"); 2 rows of the detections repeat an earlier row's id ("dup"). ${report.duplicate_ids.handling}\n`);
+  });
+
+  it('refuses a join it cannot make: an id on more rows of the detections than of an .npy candidate', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tailguard-weights-dups-'));
+    const ids = dupCandidate(dir);
+    writeFileSync(join(dir, 'det.jsonl'), jsonl([...ids, 'dup'].map((id) => ({ id, p_synthetic: 0 }))));
+    const run = weightsRun({ reference: join(dir, 'ref.npy'), candidate: join(dir, 'cand.npy'), out: join(dir, 'out'), clusters: 2, detections: join(dir, 'det.jsonl') });
+    await expect(run).rejects.toThrow(DuplicateIdError);
+    await expect(run).rejects.toThrow(`${join(dir, 'det.jsonl')}: id "dup" is on 4 rows here and on 3 rows of the candidate`);
+  });
+
+  it('a score directory candidate: a repeated id joins its detection by corpus line, out of order or among extra rows', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tailguard-weights-dups-'));
+    const corpus = join(dir, 'corpus.jsonl');
+    writeFileSync(corpus, jsonl([
+      { id: 'x', text: 'Tom had a red ball.' }, { id: 'y', text: 'Sue had a kite.' }, { id: 'x', text: 'Ben had a big dog.' }, { id: 'z', text: 'Max had a hat.' },
+    ]));
+    const scored = join(dir, 'scored');
+    await scoreCorpus({ input: corpus, out: scored, idField: 'id', model: 'stories260k', device: 'cpu' });
+    writeFileSync(join(dir, 'det.jsonl'), jsonl([
+      { id: 'x', line: 3, p_synthetic: 1 }, { id: 'z', line: 4, p_synthetic: 0 }, { id: 'x', line: 9, p_synthetic: 0.5 },
+      { id: 'y', line: 2, p_synthetic: 0 }, { id: 'x', line: 1, p_synthetic: 0 },
+    ]));
+    const report = await weightsRun({ reference: scored, candidate: scored, out: join(dir, 'out'), clusters: 1, detections: join(dir, 'det.jsonl') });
+    const rows = readRows(join(dir, 'out', 'weights.jsonl'));
+    expect(rows.map((x) => [x.id, +x.weight.toFixed(9)])).toEqual([['x', 1.333333333], ['y', 1.333333333], ['x', 0], ['z', 1.333333333]]);
+    expect(report.duplicate_ids).toMatchObject({ reference: { count: 1, examples: ['x'] }, candidate: { count: 1, examples: ['x'] }, detections: { count: 2, examples: ['x'] } });
+    expect(report.duplicate_ids!.handling).toMatch(/joined to the rows of a repeated id by id and corpus line/);
+    // A repeated id whose line has no detection is a missing row, as for any other id.
+    writeFileSync(join(dir, 'det2.jsonl'), jsonl([{ id: 'x', line: 1, p_synthetic: 0 }, { id: 'y', line: 2, p_synthetic: 0 }, { id: 'x', line: 9, p_synthetic: 0 }, { id: 'z', line: 4, p_synthetic: 0 }]));
+    await expect(weightsRun({ reference: scored, candidate: scored, out: join(dir, 'out2'), clusters: 1, detections: join(dir, 'det2.jsonl') }))
+      .rejects.toThrow(/has no row for 1 candidate documents \(first: x at line 3\)/);
+  });
+
+  it('unique ids: report.json has no duplicate_ids and nothing is said', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tailguard-weights-dups-'));
+    saveNpy(join(dir, 'ref'), blobs(40, [1, 1], 1, { dim: 4, centresSeed: 7, centreScale: 3, spread: 0.2 }));
+    const cand = blobs(12, [1, 1], 2, { dim: 4, centresSeed: 7, centreScale: 3, spread: 0.2 });
+    saveNpy(join(dir, 'cand'), cand, cand.ids);
+    const r = cli(['--reference', join(dir, 'ref.npy'), '--candidate', join(dir, 'cand.npy'), '--out', join(dir, 'out'), '--clusters', '2', '--quiet']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(readFileSync(join(dir, 'out', 'report.json'), 'utf8')).duplicate_ids).toBeUndefined();
   });
 });
