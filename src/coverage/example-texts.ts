@@ -10,7 +10,7 @@
  * an .npy's row r is record r of its sidecar.
  */
 import { existsSync, statSync } from 'node:fs';
-import { corpusFields, isScoreDir, readRun } from '../detect/scored-input.js';
+import { corpusFields, isScoreDir, readRun } from '../score/score-dir.js';
 import { openCorpus } from '../io/open-corpus.js';
 import { scoreRowLines, type VectorSet } from './vectors.js';
 

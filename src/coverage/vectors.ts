@@ -3,10 +3,12 @@
  * .npy file (float32 N×d; ids from a JSONL file of the same basename, field `id`, when one exists, else row
  * numbers). Rows are L2-normalised on load, so distances are Euclidean on the unit sphere.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { readNpy } from '../io/npy-writer.js';
+import { forEachJsonlRowSync } from '../io/jsonl-rows-sync.js';
+import { SCORE_FILES } from '../score/score-dir.js';
 
 export interface VectorSet {
   source: string;
@@ -16,16 +18,11 @@ export interface VectorSet {
   data: Float32Array;
 }
 
-/** The non-blank lines of a JSONL file: row i of its vectors is line i here. */
-function jsonlRows(path: string): string[] {
-  return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim());
-}
-
+/** The `id` of every row of a JSONL file (row numbers from 1 where a row has none), streamed. */
 function jsonlIds(path: string): string[] {
-  return jsonlRows(path).map((l, i) => {
-    const id = (JSON.parse(l) as { id?: unknown }).id;
-    return id === undefined || id === null ? String(i + 1) : String(id);
-  });
+  const ids: string[] = [];
+  forEachJsonlRowSync(path, ({ id }, i) => ids.push(id === undefined || id === null ? String(i + 1) : String(id)));
+  return ids;
 }
 
 /**
@@ -34,14 +31,15 @@ function jsonlIds(path: string): string[] {
  */
 export function scoreRowLines(path: string, rows: Iterable<number>): Map<number, number> | undefined {
   if (!statSync(path).isDirectory()) return undefined;
-  const all = jsonlRows(join(path, 'scores.jsonl'));
+  const wanted = new Set(rows);
   const lines = new Map<number, number>();
-  for (const r of rows) {
-    const line = r < all.length ? (JSON.parse(all[r]!) as { line?: unknown }).line : undefined;
-    if (typeof line !== 'number') return undefined;
-    lines.set(r, line);
-  }
-  return lines;
+  let complete = true;
+  forEachJsonlRowSync(join(path, SCORE_FILES.scores), ({ line }, i) => {
+    if (!wanted.has(i)) return;
+    if (typeof line === 'number') lines.set(i, line);
+    else complete = false;
+  });
+  return complete && lines.size === wanted.size ? lines : undefined;
 }
 
 export function normaliseRows(data: Float32Array, dim: number): void {
@@ -58,9 +56,9 @@ export function loadVectors(path: string): VectorSet {
   let npy: string;
   let idsFrom: string | null;
   if (statSync(path).isDirectory()) {
-    npy = join(path, 'embeddings.npy');
-    idsFrom = join(path, 'scores.jsonl');
-    if (!existsSync(npy)) throw new UsageError(`${path} is not a score output directory (no embeddings.npy)`);
+    npy = join(path, SCORE_FILES.embeddings);
+    idsFrom = join(path, SCORE_FILES.scores);
+    if (!existsSync(npy)) throw new UsageError(`${path} is not a score output directory (no ${SCORE_FILES.embeddings})`);
   } else {
     if (!path.endsWith('.npy')) throw new UsageError(`${path}: expected a score output directory or an .npy file`);
     npy = path;

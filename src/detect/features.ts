@@ -10,11 +10,9 @@ import type { LmSignals } from '../signals/lm-signals.js';
 import type { TextSignals } from '../signals/text-signals.js';
 import { TOKEN_DISTRIBUTION_FIELDS, type TokenDistribution } from '../signals/token-distribution.js';
 
-/**
- * A score row as detection reads it: scores.jsonl's fields, and the row's document embedding (embeddings.npy) when
- * the reader attached it.
- */
-export type ScoreRow = { id: string; line: number; embedding?: Float32Array } & LmSignals & Partial<TokenDistribution> & TextSignals & Record<string, unknown>;
+/** The row format belongs to the score directory (score/score-dir.ts); re-exported for detection's callers. */
+import type { ScoreRow } from '../score/score-dir.js';
+export type { ScoreRow };
 
 /** The scalar signals of the calibrated detector, in this order. `log_words` lets it condition on document length. */
 export const FEATURES = [

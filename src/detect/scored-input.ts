@@ -6,17 +6,13 @@
  * Rows come back joined with the corpus fields a caller asks for (provenance, source, domain), which a score
  * directory does not hold: they are read from the corpus its run.json names.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { createReadStream } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { TailguardError, UsageError } from '../errors.js';
-import { NpyRowReader } from '../io/npy-writer.js';
 import { openCorpus } from '../io/open-corpus.js';
-import { OUTPUT_FILES } from '../score/outputs.js';
 import { DEFAULT_MODEL } from '../lm/model-dir.js';
 import { scoreCorpus, type RunSummary, type ScoreOptions } from '../score/score-corpus.js';
-import type { ScoreRow } from './features.js';
+import { corpusFields, isScoreDir, readRun, SCORE_FILES, scoreRows, type ScoreRow } from '../score/score-dir.js';
 
 export interface ScoredDoc {
   row: ScoreRow;
@@ -29,24 +25,6 @@ export interface ScoredInput {
   scoresDir: string;
   /** Rows that could not be scored (errors.jsonl of the run). */
   errors: number;
-}
-
-export function isScoreDir(path: string): boolean {
-  return existsSync(join(path, 'run.json')) && existsSync(join(path, 'scores.jsonl'));
-}
-
-export function readRun(dir: string): RunSummary {
-  try {
-    return JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as RunSummary;
-  } catch (err) {
-    throw new TailguardError(`${dir}/run.json is unreadable (${(err as Error).message})`);
-  }
-}
-
-/** The text and id fields a score run read its corpus with, as openCorpus options (so the corpus can be read again). */
-export function corpusFields(run: RunSummary): { textField?: string; idField?: string } {
-  const { text_field: textField, id_field: idField } = run.options;
-  return { textField: typeof textField === 'string' ? textField : undefined, idField: typeof idField === 'string' ? idField : undefined };
 }
 
 /**
@@ -67,7 +45,7 @@ export async function ensureScored(input: string, cacheDir: string, settings: Sc
     const run = readRun(input);
     return { run, scoresDir: input, errors: run.counts.errors };
   }
-  if (existsSync(join(cacheDir, 'run.json'))) {
+  if (existsSync(join(cacheDir, SCORE_FILES.run))) {
     const run = readRun(cacheDir);
     const wantModel = settings.model ?? DEFAULT_MODEL;
     const sameModel = run.model.ref === wantModel || resolve(run.model.dir) === resolve(wantModel);
@@ -81,39 +59,9 @@ export async function ensureScored(input: string, cacheDir: string, settings: Sc
         (settings.observerOnnxFile ? resolve(obs.dir, settings.observerOnnxFile) === resolve(obs.onnx) : basename(obs.onnx) === 'model.onnx');
     if (run.input === resolve(input) && sameModel && sameGraph && sameFields && sameObserver) return { run, scoresDir: cacheDir, errors: run.counts.errors };
   }
-  const overwrite = existsSync(join(cacheDir, 'run.json'));
+  const overwrite = existsSync(join(cacheDir, SCORE_FILES.run));
   const run = await scoreCorpus({ ...settings, input, out: cacheDir, overwrite });
   return { run, scoresDir: cacheDir, errors: run.counts.errors };
-}
-
-async function* jsonLines<T>(path: string): AsyncGenerator<T> {
-  const lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
-  for await (const line of lines) if (line.trim()) yield JSON.parse(line) as T;
-}
-
-/** Score rows in order; with `embeddings`, each carrying its row of embeddings.npy. */
-async function* scoreRows(scoresDir: string, embeddings: boolean): AsyncGenerator<ScoreRow> {
-  const rows = jsonLines<ScoreRow>(join(scoresDir, OUTPUT_FILES.scores));
-  if (!embeddings) {
-    yield* rows;
-    return;
-  }
-  const path = join(scoresDir, OUTPUT_FILES.embeddings);
-  if (!existsSync(path)) throw new UsageError(`${scoresDir} has no ${OUTPUT_FILES.embeddings}, and the detector reads document embeddings: score the corpus again with this tailguard`);
-  const npy = NpyRowReader.open(path);
-  try {
-    let n = 0;
-    for await (const row of rows) {
-      const e = npy.read();
-      if (!e) throw new TailguardError(`${path} has ${npy.rows} rows, ${OUTPUT_FILES.scores} more: the directory is inconsistent`);
-      n++;
-      row.embedding = e;
-      yield row;
-    }
-    if (n !== npy.rows) throw new TailguardError(`${path} has ${npy.rows} rows, ${OUTPUT_FILES.scores} ${n}: the directory is inconsistent`);
-  } finally {
-    npy.close();
-  }
 }
 
 /**
@@ -122,7 +70,7 @@ async function* scoreRows(scoresDir: string, embeddings: boolean): AsyncGenerato
  * the join is a merge on the row number.
  */
 export async function* scoredDocs(scored: ScoredInput, fields: string[], textField?: string, opts: { embeddings?: boolean } = {}): AsyncGenerator<ScoredDoc> {
-  const rows = scoreRows(scored.scoresDir, opts.embeddings ?? false);
+  const rows = scoreRows(scored.scoresDir, { embeddings: opts.embeddings ?? false });
   if (fields.length === 0) {
     for await (const row of rows) yield { row, fields: {} };
     return;
@@ -136,7 +84,7 @@ export async function* scoredDocs(scored: ScoredInput, fields: string[], textFie
   for await (const row of rows) {
     for (;;) {
       const next = await corpus.next();
-      if (next.done) throw new TailguardError(`${scored.scoresDir}/scores.jsonl has row ${row.line} (id ${row.id}), which ${corpusPath} does not: was the corpus changed after scoring?`);
+      if (next.done) throw new TailguardError(`${join(scored.scoresDir, SCORE_FILES.scores)} has row ${row.line} (id ${row.id}), which ${corpusPath} does not: was the corpus changed after scoring?`);
       const rec = next.value;
       if (rec.kind === 'doc' && rec.line === row.line) {
         if (rec.id !== row.id) throw new TailguardError(`${corpusPath} row ${rec.line} has id ${rec.id}, the score row ${row.id}: was the corpus changed after scoring?`);

@@ -10,7 +10,7 @@
  * perplexity holds or improves (no more than 2% above the previous generation's): the data looks as fluent as before
  * but covers less of the human distribution.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -21,7 +21,7 @@ import { prdc } from '../coverage/prdc.js';
 import { loadComparable, loadVectors } from '../coverage/vectors.js';
 import { applyDetector, type DetectorSpec } from '../detect/detector.js';
 import type { ScoreRow } from '../detect/features.js';
-import { corpusFields, readRun, isScoreDir } from '../detect/scored-input.js';
+import { corpusFields, readRun, isScoreDir, scoreRows } from '../score/score-dir.js';
 import { modelZeroShot, readDetectorFile } from '../detect/detect-corpus.js';
 import type { Metric, PrdcResult, SideRadii } from '../coverage/prdc.js';
 import { compareHtml } from '../report/reports.js';
@@ -50,7 +50,8 @@ export interface Ledger {
 async function readGeneration(dir: string): Promise<{ rows: ScoreRow[]; texts: string[] }> {
   if (!isScoreDir(dir)) throw new UsageError(`${dir} is not a tailguard score output directory (run \`tailguard score\` on each generation first)`);
   const run = readRun(dir);
-  const rows = readFileSync(join(dir, 'scores.jsonl'), 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as ScoreRow);
+  const rows: ScoreRow[] = [];
+  for await (const row of scoreRows(dir)) rows.push(row);
   if (!existsSync(run.input)) throw new UsageError(`${dir}: the scored corpus ${run.input} no longer exists; diversity needs the texts`);
   const byLine = new Map<number, string>();
   const wanted = new Set(rows.map((r) => r.line));

@@ -14,14 +14,7 @@ import type { TokenDistribution } from '../signals/token-distribution.js';
 import type { TextSignals } from '../signals/text-signals.js';
 import { CHECKPOINT_FILE, type Checkpoint } from './checkpoint.js';
 import { ID_HASHES_FILE } from './duplicate-ids.js';
-
-export const OUTPUT_FILES = {
-  scores: 'scores.jsonl',
-  errors: 'errors.jsonl',
-  embeddings: 'embeddings.npy',
-  parquet: 'scores.parquet',
-  run: 'run.json',
-} as const;
+import { SCORE_FILES } from './score-dir.js';
 
 const partial = (name: string): string => `${name}.partial`;
 
@@ -36,11 +29,11 @@ export class RunOutputs {
   static async open(dir: string, dim: number, checkpoint: Checkpoint | null): Promise<RunOutputs> {
     const opened: { close(): Promise<void> }[] = [];
     try {
-      const scores = await AppendFile.open(join(dir, partial(OUTPUT_FILES.scores)), { resumeBytes: checkpoint?.scoresBytes ?? 0 });
+      const scores = await AppendFile.open(join(dir, partial(SCORE_FILES.scores)), { resumeBytes: checkpoint?.scoresBytes ?? 0 });
       opened.push(scores);
-      const errors = await AppendFile.open(join(dir, partial(OUTPUT_FILES.errors)), { resumeBytes: checkpoint?.errorsBytes ?? 0 });
+      const errors = await AppendFile.open(join(dir, partial(SCORE_FILES.errors)), { resumeBytes: checkpoint?.errorsBytes ?? 0 });
       opened.push(errors);
-      const embeddings = await NpyWriter.open(join(dir, partial(OUTPUT_FILES.embeddings)), dim, { resumeRows: checkpoint?.counters.scored ?? 0 });
+      const embeddings = await NpyWriter.open(join(dir, partial(SCORE_FILES.embeddings)), dim, { resumeRows: checkpoint?.counters.scored ?? 0 });
       return new RunOutputs(scores, errors, embeddings);
     } catch (err) {
       await Promise.all(opened.map((f) => f.close().catch(() => undefined)));
@@ -50,7 +43,7 @@ export class RunOutputs {
 
   /** Renames whichever partial files are left into place; safe to repeat after a crash half-way. */
   static moveIntoPlace(dir: string): void {
-    for (const name of [OUTPUT_FILES.scores, OUTPUT_FILES.errors, OUTPUT_FILES.embeddings]) {
+    for (const name of [SCORE_FILES.scores, SCORE_FILES.errors, SCORE_FILES.embeddings]) {
       const from = join(dir, partial(name));
       if (existsSync(from)) renameSync(from, join(dir, name));
     }
@@ -58,7 +51,7 @@ export class RunOutputs {
 
   /** Deletes this tool's files from `dir` (for --overwrite), and nothing else that may live there. */
   static remove(dir: string): void {
-    const ours = new Set<string>([...Object.values(OUTPUT_FILES), CHECKPOINT_FILE, ID_HASHES_FILE]);
+    const ours = new Set<string>([...Object.values(SCORE_FILES), CHECKPOINT_FILE, ID_HASHES_FILE]);
     if (!existsSync(dir)) return;
     for (const name of readdirSync(dir)) {
       const base = name.replace(/\.partial$/, '').replace(/\.tmp-.*$/, '');

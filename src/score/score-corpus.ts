@@ -30,7 +30,8 @@ import type { TextSignals } from '../signals/text-signals.js';
 import { TOOL_VERSION } from '../version.js';
 import { assertSameRun, readCheckpoint, removeCheckpoint, writeCheckpoint, type Checkpoint, type Counters } from './checkpoint.js';
 import { IdRepeats, UNCHECKED_IDS, type DuplicateIds } from './duplicate-ids.js';
-import { OUTPUT_FILES, RunOutputs } from './outputs.js';
+import { RunOutputs } from './outputs.js';
+import { SCORE_FILES } from './score-dir.js';
 import { defaultThreads, ScoringPools } from './pools.js';
 import { SUM_FIELDS, TOKEN_FIELDS, type ChunkScores, type ScoringConfig } from './types.js';
 
@@ -242,9 +243,9 @@ export async function scoreCorpus(opts: ScoreOptions): Promise<RunSummary> {
   let checkpoint = readCheckpoint(out);
   if (checkpoint) {
     assertSameRun(out, checkpoint.fingerprint, fingerprint);
-  } else if (existsSync(join(out, OUTPUT_FILES.run))) {
+  } else if (existsSync(join(out, SCORE_FILES.run))) {
     throw new RunStateError(out, 'already holds a finished run (run.json); pass `overwrite` to score again, or choose another `out`');
-  } else if (existsSync(join(out, OUTPUT_FILES.scores))) {
+  } else if (existsSync(join(out, SCORE_FILES.scores))) {
     throw new RunStateError(out, 'holds scores.jsonl but no run.json or checkpoint; pass `overwrite` to start over');
   }
   const resumedFrom = checkpoint?.counters.records ?? 0;
@@ -388,10 +389,10 @@ export async function scoreCorpus(opts: ScoreOptions): Promise<RunSummary> {
   RunOutputs.moveIntoPlace(out);
   // The counts are in the checkpoint once the input is done: the hash log is no longer needed.
   IdRepeats.remove(out);
-  const written: Record<string, string> = { scores: OUTPUT_FILES.scores, errors: OUTPUT_FILES.errors, embeddings: OUTPUT_FILES.embeddings };
+  const written: Record<string, string> = { scores: SCORE_FILES.scores, errors: SCORE_FILES.errors, embeddings: SCORE_FILES.embeddings };
   if (opts.format === 'parquet') {
-    await jsonlToParquet(join(out, OUTPUT_FILES.scores), join(out, OUTPUT_FILES.parquet), { integerFields: ['line', 'tokens'] });
-    written.parquet = OUTPUT_FILES.parquet;
+    await jsonlToParquet(join(out, SCORE_FILES.scores), join(out, SCORE_FILES.parquet), { integerFields: ['line', 'tokens'] });
+    written.parquet = SCORE_FILES.parquet;
   }
   const wall = elapsedMs() / 1000;
   const summary: RunSummary = {
@@ -421,7 +422,7 @@ export async function scoreCorpus(opts: ScoreOptions): Promise<RunSummary> {
     outputs: written,
     finished_at: new Date().toISOString(),
   };
-  await writeFileAtomic(join(out, OUTPUT_FILES.run), `${JSON.stringify(summary, null, 2)}\n`);
+  await writeFileAtomic(join(out, SCORE_FILES.run), `${JSON.stringify(summary, null, 2)}\n`);
   removeCheckpoint(out);
   return summary;
 }

@@ -1,0 +1,80 @@
+/**
+ * The score-directory format: what `score` writes and every other command reads. The one module that knows its file
+ * names, reads its run.json, and streams its rows back in order — row i of scores.jsonl is row i of embeddings.npy —
+ * with flat memory (a JSONL line at a time, embeddings a block of rows at a time).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { TailguardError, UsageError } from '../errors.js';
+import { NpyRowReader } from '../io/npy-writer.js';
+import type { LmSignals } from '../signals/lm-signals.js';
+import type { TextSignals } from '../signals/text-signals.js';
+import type { TokenDistribution } from '../signals/token-distribution.js';
+import type { RunSummary } from './score-corpus.js';
+
+export const SCORE_FILES = {
+  scores: 'scores.jsonl',
+  errors: 'errors.jsonl',
+  embeddings: 'embeddings.npy',
+  parquet: 'scores.parquet',
+  run: 'run.json',
+} as const;
+
+/** One row of scores.jsonl (and, when read with embeddings, its row of embeddings.npy). */
+export type ScoreRow = { id: string; line: number; embedding?: Float32Array } & LmSignals &
+  Partial<TokenDistribution> & TextSignals & Record<string, unknown>;
+
+export function isScoreDir(path: string): boolean {
+  return existsSync(join(path, SCORE_FILES.run)) && existsSync(join(path, SCORE_FILES.scores));
+}
+
+export function readRun(dir: string): RunSummary {
+  try {
+    return JSON.parse(readFileSync(join(dir, SCORE_FILES.run), 'utf8')) as RunSummary;
+  } catch (err) {
+    throw new TailguardError(`${join(dir, SCORE_FILES.run)} is unreadable (${(err as Error).message})`);
+  }
+}
+
+/** The text and id fields a score run read its corpus with, as openCorpus options (so the corpus can be read again). */
+export function corpusFields(run: RunSummary): { textField?: string; idField?: string } {
+  const { text_field: textField, id_field: idField } = run.options;
+  return {
+    textField: typeof textField === 'string' ? textField : undefined,
+    idField: typeof idField === 'string' ? idField : undefined,
+  };
+}
+
+async function* jsonLines<T>(path: string): AsyncGenerator<T> {
+  const lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
+  for await (const line of lines) if (line.trim()) yield JSON.parse(line) as T;
+}
+
+/** The score rows of `dir` in order; with `embeddings`, each carrying its row of embeddings.npy. */
+export async function* scoreRows(dir: string, opts: { embeddings?: boolean } = {}): AsyncGenerator<ScoreRow> {
+  const rows = jsonLines<ScoreRow>(join(dir, SCORE_FILES.scores));
+  if (!opts.embeddings) {
+    yield* rows;
+    return;
+  }
+  const path = join(dir, SCORE_FILES.embeddings);
+  if (!existsSync(path)) {
+    throw new UsageError(`${dir} has no ${SCORE_FILES.embeddings}, and the detector reads document embeddings: score the corpus again with this tailguard`);
+  }
+  const npy = NpyRowReader.open(path);
+  try {
+    let n = 0;
+    for await (const row of rows) {
+      const e = npy.read();
+      if (!e) throw new TailguardError(`${path} has ${npy.rows} rows, ${SCORE_FILES.scores} more: the directory is inconsistent`);
+      n++;
+      row.embedding = e;
+      yield row;
+    }
+    if (n !== npy.rows) throw new TailguardError(`${path} has ${npy.rows} rows, ${SCORE_FILES.scores} ${n}: the directory is inconsistent`);
+  } finally {
+    npy.close();
+  }
+}
