@@ -181,10 +181,47 @@ interface Chunk {
   scores: Promise<ScoredChunk>;
 }
 
+/** Everything decided before the first row is read: models, scoring settings, and what identifies the run. */
+interface RunPlan {
+  out: string;
+  model: ResolvedModel;
+  spec: ModelSpec;
+  observer?: { model: ResolvedModel; spec: ModelSpec };
+  cfg: ScoringConfig;
+  workers: number;
+  deviceRequest: DeviceRequest;
+  chunkDocs: number;
+  fingerprint: Checkpoint['fingerprint'];
+}
+
+/** Where this attempt starts from (a checkpoint, or nothing) and what it has done so far; updated as rows land. */
+interface RunState {
+  started: number;
+  checkpoint: Checkpoint | null;
+  resumedFrom: number;
+  counters: Counters;
+  attempts: number;
+  priorMs: number;
+  device: string;
+  fallbackReasons: string[];
+}
+
+/**
+ * Plan → resume or start → stream the corpus through the model → finish. Each step is idempotent past the last
+ * checkpoint, so a run killed anywhere finishes when the same call is made again.
+ */
 export async function scoreCorpus(opts: ScoreOptions): Promise<RunSummary> {
   const started = Date.now();
+  const plan = await planRun(opts);
+  const state = startOrResume(plan, opts, started);
+  // A checkpoint that saw the whole input leaves only the finishing steps.
+  if (!state.checkpoint?.inputDone) await streamCorpus(plan, state, opts);
+  return finishRun(plan, state, opts);
+}
+
+/** Resolves the models and checks every option before any worker starts (a bad input fails before a model loads). */
+async function planRun(opts: ScoreOptions): Promise<RunPlan> {
   const out = resolve(opts.out);
-  // A missing or unsupported input fails here, before any model is loaded.
   await detectCorpusFormat(opts.input);
   const model = await resolveModel(opts.model, { cacheDir: opts.cacheDir, offline: opts.offline, onnxFile: opts.onnxFile });
   const spec = readModelSpec(model.dir);
@@ -216,6 +253,7 @@ export async function scoreCorpus(opts: ScoreOptions): Promise<RunSummary> {
   if (cfg.maxBatch < 1) throw new UsageError(`\`batchSize\` must be at least 1 (got ${cfg.maxBatch})`);
   if (opts.spans !== undefined && !(Number.isInteger(opts.spans) && opts.spans >= 1)) throw new UsageError(`\`spans\` must be a positive number of tokens (got ${opts.spans})`);
 
+  // Everything that changes the rows: a resume with any of it different is refused (checkpoint.ts).
   const fingerprint: Checkpoint['fingerprint'] = {
     ...(await inputFingerprint(opts.input)),
     model: model.onnxPath,
@@ -232,160 +270,192 @@ export async function scoreCorpus(opts: ScoreOptions): Promise<RunSummary> {
     spans: opts.spans ?? null,
     tool_version: TOOL_VERSION,
   };
+  return { out, model, spec, ...(observer ? { observer } : {}), cfg, workers, deviceRequest, chunkDocs, fingerprint };
+}
 
-  // Decide between a fresh run, a resume, and a run that already finished.
+/** A fresh run, a resume of the same run, or a refusal (a finished run, other settings, foreign files). */
+function startOrResume(plan: RunPlan, opts: ScoreOptions, started: number): RunState {
+  const { out } = plan;
   if (opts.overwrite) RunOutputs.remove(out);
   try {
     mkdirSync(out, { recursive: true });
   } catch (err) {
     throw new RunStateError(out, `cannot create the output directory (${(err as Error).message})`);
   }
-  let checkpoint = readCheckpoint(out);
+  const checkpoint = readCheckpoint(out);
   if (checkpoint) {
-    assertSameRun(out, checkpoint.fingerprint, fingerprint);
+    assertSameRun(out, checkpoint.fingerprint, plan.fingerprint);
   } else if (existsSync(join(out, SCORE_FILES.run))) {
     throw new RunStateError(out, 'already holds a finished run (run.json); pass `overwrite` to score again, or choose another `out`');
   } else if (existsSync(join(out, SCORE_FILES.scores))) {
     throw new RunStateError(out, 'holds scores.jsonl but no run.json or checkpoint; pass `overwrite` to start over');
   }
-  const resumedFrom = checkpoint?.counters.records ?? 0;
-  const counters: Counters = checkpoint ? { ...checkpoint.counters } : { records: 0, scored: 0, errors: 0, tokens: 0 };
-  const attempts = (checkpoint?.attempts ?? 0) + 1;
-  const priorMs = checkpoint?.elapsedMs ?? 0;
+  return {
+    started,
+    checkpoint,
+    resumedFrom: checkpoint?.counters.records ?? 0,
+    counters: checkpoint ? { ...checkpoint.counters } : { records: 0, scored: 0, errors: 0, tokens: 0 },
+    attempts: (checkpoint?.attempts ?? 0) + 1,
+    priorMs: checkpoint?.elapsedMs ?? 0,
+    device: checkpoint?.device ?? plan.cfg.devices[0]!,
+    fallbackReasons: checkpoint?.fallbackReasons ?? [],
+  };
+}
 
-  let device: string = checkpoint?.device ?? devices[0]!;
-  let fallbackReasons: string[] = checkpoint?.fallbackReasons ?? [];
-  const elapsedMs = (): number => priorMs + (Date.now() - started);
+const elapsedMs = (state: RunState): number => state.priorMs + (Date.now() - state.started);
 
-  // A checkpoint that saw the whole input leaves only the finishing steps below.
-  if (!checkpoint?.inputDone) {
-    const outputs = await RunOutputs.open(out, spec.hiddenSize, checkpoint);
-    // Ids are line numbers or file paths without an id field: unique, nothing to check.
-    const ids = opts.idField === undefined ? undefined : await IdRepeats.open(out, checkpoint?.idRepeats).catch(async (err: unknown) => {
-      await outputs.close().catch(() => undefined);
-      throw err;
-    });
-    const commit = async (inputDone: boolean): Promise<void> => {
-      const sizes = await outputs.sync();
-      const idRepeats = await ids?.sync();
-      checkpoint = {
-        version: 1, fingerprint, counters: { ...counters }, ...sizes, ...(idRepeats ? { idRepeats } : {}),
-        elapsedMs: elapsedMs(), inputDone, attempts, device, fallbackReasons,
-      };
-      await writeCheckpoint(out, checkpoint);
+/**
+ * Reads the corpus from where the checkpoint left off, scores chunks concurrently on the worker pools, writes their
+ * rows strictly in input order and checkpoints every `checkpointIntervalMs`. On abort, the chunks in flight are
+ * written and checkpointed, then InterruptedError is thrown.
+ */
+async function streamCorpus(plan: RunPlan, state: RunState, opts: ScoreOptions): Promise<void> {
+  const { out, fingerprint } = plan;
+  const outputs = await RunOutputs.open(out, plan.spec.hiddenSize, state.checkpoint);
+  // Ids are line numbers or file paths without an id field: unique, nothing to check.
+  const ids = opts.idField === undefined ? undefined : await IdRepeats.open(out, state.checkpoint?.idRepeats).catch(async (err: unknown) => {
+    await outputs.close().catch(() => undefined);
+    throw err;
+  });
+  const commit = async (inputDone: boolean): Promise<void> => {
+    const sizes = await outputs.sync();
+    const idRepeats = await ids?.sync();
+    state.checkpoint = {
+      version: 1, fingerprint, counters: { ...state.counters }, ...sizes, ...(idRepeats ? { idRepeats } : {}),
+      elapsedMs: elapsedMs(state), inputDone, attempts: state.attempts, device: state.device, fallbackReasons: state.fallbackReasons,
     };
-    let pools: ScoringPools | undefined;
-    try {
-      const pool = (pools = new ScoringPools(cfg, { inferWorkers: workers, tokenizerWorkers: opts.tokenizerWorkers ?? 1 }));
-      const startInfo = await pool.start(workers);
-      device = startInfo.device;
-      fallbackReasons = startInfo.fallbackReasons;
-      opts.onStart?.({ device, fallbackReasons, resumedFrom, model, ...(observer ? { observer: observer.model } : {}) });
-
-      // Throughput is this attempt's own: resumed rows were scored by an earlier process.
-      const base = { tokens: counters.tokens, scored: counters.scored };
-      const progress = (): void => {
-        const secs = Math.max(1e-9, (Date.now() - started) / 1000);
-        opts.onProgress?.({
-          ...counters,
-          elapsedSeconds: elapsedMs() / 1000,
-          tokensPerSecond: (counters.tokens - base.tokens) / secs,
-          docsPerSecond: (counters.scored - base.scored) / secs,
-          device,
-        });
-      };
-
-      let lastCommit = Date.now();
-      const writeChunk = async (chunk: Chunk): Promise<void> => {
-        const scores = await chunk.scores;
-        let d = 0;
-        for (const rec of chunk.records) {
-          counters.records++;
-          if (ids && rec.id !== null) await ids.see(rec.id, rec.file, rec.line);
-          if (rec.kind === 'bad') {
-            counters.errors++;
-            await outputs.writeError(rec, rec.reason);
-            continue;
-          }
-          const k = d++;
-          const failure = scores.failures[k];
-          if (failure) {
-            counters.errors++;
-            await outputs.writeError(rec, failure);
-            continue;
-          }
-          const s = k * SUM_FIELDS.length;
-          const signals = lmSignals({
-            tokens: scores.tokens[k]!,
-            logp: scores.sums[s]!,
-            entropy: scores.sums[s + 1]!,
-            logRank: scores.sums[s + 2]!,
-            variance: scores.sums[s + 3]!,
-            ...(scores.observer ? { crossEntropy: scores.sums[s + 4]! } : {}),
-          });
-          counters.scored++;
-          counters.tokens += signals.tokens;
-          const positioned = positionedSignals(rec.text, scores, k, opts.spans);
-          const row = { ...signals, ...distributionOf(scores, k), ...scores.textSignals[k]!, ...positioned };
-          await outputs.writeScore(rec, row, scores.embeddings.subarray(k * scores.dim, (k + 1) * scores.dim));
+    await writeCheckpoint(out, state.checkpoint);
+  };
+  let pools: ScoringPools | undefined;
+  try {
+    const pool = (pools = new ScoringPools(plan.cfg, { inferWorkers: plan.workers, tokenizerWorkers: opts.tokenizerWorkers ?? 1 }));
+    const startInfo = await pool.start(plan.workers);
+    state.device = startInfo.device;
+    state.fallbackReasons = startInfo.fallbackReasons;
+    opts.onStart?.({
+      device: state.device, fallbackReasons: state.fallbackReasons, resumedFrom: state.resumedFrom, model: plan.model,
+      ...(plan.observer ? { observer: plan.observer.model } : {}),
+    });
+    const progress = progressReporter(state, opts.onProgress);
+    const { counters } = state;
+    let lastCommit = Date.now();
+    const writeChunk = async (chunk: Chunk): Promise<void> => {
+      const scores = await chunk.scores;
+      let d = 0;
+      for (const rec of chunk.records) {
+        counters.records++;
+        if (ids && rec.id !== null) await ids.see(rec.id, rec.file, rec.line);
+        if (rec.kind === 'bad') {
+          counters.errors++;
+          await outputs.writeError(rec, rec.reason);
+          continue;
         }
-        if (Date.now() - lastCommit >= (opts.checkpointIntervalMs ?? 2000)) {
-          await commit(false);
-          lastCommit = Date.now();
+        const k = d++;
+        const failure = scores.failures[k];
+        if (failure) {
+          counters.errors++;
+          await outputs.writeError(rec, failure);
+          continue;
         }
-        progress();
-      };
-
-      // Chunks are scored concurrently but written strictly in input order.
-      const inFlight: Chunk[] = [];
-      const maxInFlight = workers * 2 + 1;
-      const dispatch = async (records: InputRecord[]): Promise<void> => {
-        const texts = records.flatMap((r) => (r.kind === 'doc' ? [r.text] : []));
-        const scores = texts.length > 0 ? pool.score(texts) : Promise.resolve(emptyScores(spec.hiddenSize));
-        // Avoid an unhandled rejection while the chunk waits its turn; it is awaited in order.
-        scores.catch(() => undefined);
-        inFlight.push({ records, scores });
-        while (inFlight.length >= maxInFlight) await writeChunk(inFlight.shift()!);
-      };
-
-      let pending: InputRecord[] = [];
-      let pendingChars = 0;
-      const corpus = openCorpus(opts.input, {
-        textField: opts.textField,
-        idField: opts.idField,
-        startIndex: resumedFrom,
-        ...(opts.maxDocBytes ? { maxDocBytes: opts.maxDocBytes } : {}),
-      });
-      for await (const rec of corpus) {
-        if (opts.signal?.aborted) break;
-        pending.push(rec);
-        if (rec.kind === 'doc') pendingChars += rec.text.length;
-        // A chunk closes on row count or text size, so neither huge documents nor runs of bad rows pile up.
-        if (pending.length >= chunkDocs || pendingChars >= CHUNK_CHARS) {
-          await dispatch(pending);
-          pending = [];
-          pendingChars = 0;
-        }
+        const row = scoreRow(rec.text, scores, k, opts.spans);
+        counters.scored++;
+        counters.tokens += row.tokens;
+        await outputs.writeScore(rec, row, scores.embeddings.subarray(k * scores.dim, (k + 1) * scores.dim));
       }
-      const interrupted = opts.signal?.aborted === true;
-      // Rows read but not yet dispatched are dropped on interruption; the checkpoint does not count them.
-      if (pending.length > 0 && !interrupted) await dispatch(pending);
-      while (inFlight.length > 0) await writeChunk(inFlight.shift()!);
-      await commit(!interrupted);
-      await outputs.close();
-      await ids?.close();
-      if (interrupted) throw new InterruptedError(out, counters.records);
-    } catch (err) {
-      await outputs.close().catch(() => undefined);
-      await ids?.close().catch(() => undefined);
-      throw err;
-    } finally {
-      await pools?.close();
+      if (Date.now() - lastCommit >= (opts.checkpointIntervalMs ?? 2000)) {
+        await commit(false);
+        lastCommit = Date.now();
+      }
+      progress();
+    };
+
+    // Chunks are scored concurrently but written strictly in input order.
+    const inFlight: Chunk[] = [];
+    const maxInFlight = plan.workers * 2 + 1;
+    const corpus = openCorpus(opts.input, {
+      textField: opts.textField,
+      idField: opts.idField,
+      startIndex: state.resumedFrom,
+      ...(opts.maxDocBytes ? { maxDocBytes: opts.maxDocBytes } : {}),
+    });
+    for await (const records of chunksOf(corpus, plan.chunkDocs, opts.signal)) {
+      const texts = records.flatMap((r) => (r.kind === 'doc' ? [r.text] : []));
+      const scores = texts.length > 0 ? pool.score(texts) : Promise.resolve(emptyScores(plan.spec.hiddenSize));
+      // Avoid an unhandled rejection while the chunk waits its turn; it is awaited in order.
+      scores.catch(() => undefined);
+      inFlight.push({ records, scores });
+      while (inFlight.length >= maxInFlight) await writeChunk(inFlight.shift()!);
+    }
+    const interrupted = opts.signal?.aborted === true;
+    while (inFlight.length > 0) await writeChunk(inFlight.shift()!);
+    await commit(!interrupted);
+    await outputs.close();
+    await ids?.close();
+    if (interrupted) throw new InterruptedError(out, counters.records);
+  } catch (err) {
+    await outputs.close().catch(() => undefined);
+    await ids?.close().catch(() => undefined);
+    throw err;
+  } finally {
+    await pools?.close();
+  }
+}
+
+/**
+ * The corpus in chunks that close on row count or text size, so neither huge documents nor runs of bad rows pile
+ * up. On abort it stops, and the rows read but not yet yielded are dropped: the checkpoint does not count them.
+ */
+async function* chunksOf(corpus: AsyncIterable<InputRecord>, chunkDocs: number, signal?: AbortSignal): AsyncGenerator<InputRecord[]> {
+  let pending: InputRecord[] = [];
+  let pendingChars = 0;
+  for await (const rec of corpus) {
+    if (signal?.aborted) return;
+    pending.push(rec);
+    if (rec.kind === 'doc') pendingChars += rec.text.length;
+    if (pending.length >= chunkDocs || pendingChars >= CHUNK_CHARS) {
+      yield pending;
+      pending = [];
+      pendingChars = 0;
     }
   }
+  if (pending.length > 0 && !signal?.aborted) yield pending;
+}
 
-  // Finish: the partial files are complete (headers patched, synced) once the checkpoint says
-  // inputDone, and every step from here is idempotent, so a run killed here finishes on restart.
+/** One row of scores.jsonl for document k of a chunk: LM signals, per-token distribution, text, positioned. */
+function scoreRow(text: string, scores: ScoredChunk, k: number, spanTokens: number | undefined) {
+  const s = k * SUM_FIELDS.length;
+  const signals = lmSignals({
+    tokens: scores.tokens[k]!,
+    logp: scores.sums[s]!,
+    entropy: scores.sums[s + 1]!,
+    logRank: scores.sums[s + 2]!,
+    variance: scores.sums[s + 3]!,
+    ...(scores.observer ? { crossEntropy: scores.sums[s + 4]! } : {}),
+  });
+  return { ...signals, ...distributionOf(scores, k), ...scores.textSignals[k]!, ...positionedSignals(text, scores, k, spanTokens) };
+}
+
+/** Progress of this attempt: throughput counts its own rows, not those an earlier process scored. */
+function progressReporter(state: RunState, onProgress: ScoreOptions['onProgress']): () => void {
+  const base = { tokens: state.counters.tokens, scored: state.counters.scored };
+  return () => {
+    const secs = Math.max(1e-9, (Date.now() - state.started) / 1000);
+    onProgress?.({
+      ...state.counters,
+      elapsedSeconds: elapsedMs(state) / 1000,
+      tokensPerSecond: (state.counters.tokens - base.tokens) / secs,
+      docsPerSecond: (state.counters.scored - base.scored) / secs,
+      device: state.device,
+    });
+  };
+}
+
+/**
+ * The partial files are complete (headers patched, synced) once the checkpoint says inputDone, and every step here
+ * is idempotent, so a run killed here finishes on restart: files into place, Parquet, run.json, checkpoint removed.
+ */
+async function finishRun(plan: RunPlan, state: RunState, opts: ScoreOptions): Promise<RunSummary> {
+  const { out, model, spec, observer, cfg, fingerprint, counters } = { ...plan, counters: state.counters };
   RunOutputs.moveIntoPlace(out);
   // The counts are in the checkpoint once the input is done: the hash log is no longer needed.
   IdRepeats.remove(out);
@@ -394,7 +464,7 @@ export async function scoreCorpus(opts: ScoreOptions): Promise<RunSummary> {
     await jsonlToParquet(join(out, SCORE_FILES.scores), join(out, SCORE_FILES.parquet), { integerFields: ['line', 'tokens'] });
     written.parquet = SCORE_FILES.parquet;
   }
-  const wall = elapsedMs() / 1000;
+  const wall = elapsedMs(state) / 1000;
   const summary: RunSummary = {
     tool: { name: 'tailguard', version: TOOL_VERSION },
     command: 'score',
@@ -410,15 +480,15 @@ export async function scoreCorpus(opts: ScoreOptions): Promise<RunSummary> {
       context_length: spec.contextLength,
       ...(observer ? { observer: { ref: observer.model.ref, dir: observer.model.dir, onnx: observer.model.onnxPath } } : {}),
     },
-    device: { requested: deviceRequest, used: device, fallback_reasons: fallbackReasons },
-    options: { ...fingerprint, workers, threads: cfg.threads, format: opts.format ?? 'jsonl' },
+    device: { requested: plan.deviceRequest, used: state.device, fallback_reasons: state.fallbackReasons },
+    options: { ...fingerprint, workers: plan.workers, threads: cfg.threads, format: opts.format ?? 'jsonl' },
     counts: { input_rows: counters.records, scored: counters.scored, errors: counters.errors },
-    duplicate_ids: checkpoint?.idRepeats?.found ?? UNCHECKED_IDS,
+    duplicate_ids: state.checkpoint?.idRepeats?.found ?? UNCHECKED_IDS,
     tokens: counters.tokens,
     wall_seconds: wall,
     tokens_per_second: counters.tokens / Math.max(wall, 1e-9),
     docs_per_second: counters.scored / Math.max(wall, 1e-9),
-    attempts,
+    attempts: state.attempts,
     outputs: written,
     finished_at: new Date().toISOString(),
   };
