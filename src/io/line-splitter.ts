@@ -30,8 +30,10 @@ export class LineSplitter {
   private lineNo = 0;
   private peakBuffered = 0;
 
-  constructor(readonly maxLineBytes: number = DEFAULT_MAX_LINE_BYTES) {
+  /** `firstLine`: the number of the first line pushed (a reader that starts mid-file continues the file's numbering). */
+  constructor(readonly maxLineBytes: number = DEFAULT_MAX_LINE_BYTES, firstLine = 1) {
     if (!(maxLineBytes > 0)) throw new RangeError(`maxLineBytes must be positive, got ${maxLineBytes}`);
+    this.lineNo = firstLine - 1;
   }
 
   /** Bytes currently held for an unfinished line (never more than maxLineBytes). */
@@ -44,7 +46,7 @@ export class LineSplitter {
     return this.peakBuffered;
   }
 
-  /** Number of lines emitted so far (physical line numbers are 1-based). */
+  /** Number of the last line emitted (physical line numbers are 1-based): lines emitted so far, from the first line. */
   get linesEmitted(): number {
     return this.lineNo;
   }

@@ -1,6 +1,7 @@
 /** One entry point for every corpus kind: picks the reader from the path. */
-import { CorpusOpenError } from '../errors.js';
+import { CorpusOpenError, UsageError } from '../errors.js';
 import { compressionFromPath, type Compression } from './byte-source.js';
+import type { CorpusSlice } from './corpus-slice.js';
 import { statCorpusPath } from './fs-checks.js';
 import { readJsonl } from './read-jsonl.js';
 import { readParquet } from './read-parquet.js';
@@ -16,6 +17,12 @@ export interface OpenCorpusOptions extends CorpusOptions {
    * groups not read; directory: earlier files not opened).
    */
   startIndex?: number;
+  /**
+   * Only the `index`-th of `count` contiguous slices (the rule is in corpus-slice.ts: JSONL by bytes on line starts,
+   * compressed JSONL by lines, Parquet by row groups, a directory by files). Rows keep their whole-corpus line
+   * numbers; `startIndex` counts from the slice's first row. Not for stdin.
+   */
+  slice?: CorpusSlice;
 }
 
 export type CorpusFormat =
@@ -51,18 +58,19 @@ export async function detectCorpusFormat(path: string): Promise<CorpusFormat> {
  */
 export async function* openCorpus(path: string, opts: OpenCorpusOptions = {}): AsyncGenerator<InputRecord> {
   const format = await detectCorpusFormat(path);
-  const { maxDocBytes, startIndex, textField, idField, keepFields } = opts;
+  const { maxDocBytes, startIndex, textField, idField, keepFields, slice } = opts;
   switch (format.kind) {
     case 'jsonl':
+      if (format.stdin && slice) throw new UsageError('`shard` needs a file or a directory to read: stdin cannot be split into slices');
       // stdin ('-') sniffs gzip/zstd magic bytes, since it has no name to go by.
-      yield* readJsonl(path, { textField, idField, keepFields, startIndex, maxLineBytes: maxDocBytes, compression: format.stdin ? 'auto' : format.compression });
+      yield* readJsonl(path, { textField, idField, keepFields, startIndex, slice, maxLineBytes: maxDocBytes, compression: format.stdin ? 'auto' : format.compression });
       return;
     case 'parquet':
-      yield* readParquet(path, { textField, idField, keepFields, startIndex, maxDocBytes });
+      yield* readParquet(path, { textField, idField, keepFields, startIndex, slice, maxDocBytes });
       return;
     case 'textdir':
       // A directory has no fields: the id is the relative path, the text the whole file.
-      yield* readTextDir(path, { startIndex, maxDocBytes });
+      yield* readTextDir(path, { startIndex, slice, maxDocBytes });
       return;
   }
 }

@@ -5,7 +5,9 @@
  * maxLineBytes), so corpora far larger than RAM stream through.
  */
 import { CorpusOpenError, TailguardError } from '../errors.js';
-import { compressionFromMagic, compressionFromPath, decompress, fileBytes, sniff, type Compression } from './byte-source.js';
+import { createReadStream } from 'node:fs';
+import { compressionFromMagic, compressionFromPath, decompress, fileBytes, READ_CHUNK_BYTES, sniff, type Compression } from './byte-source.js';
+import { byteSlice, checkSlice, countLines, countNewlines, evenSplit, type CorpusSlice } from './corpus-slice.js';
 import { assertReadableFile } from './fs-checks.js';
 import { checkText, DEFAULT_TEXT_FIELD, idForBadRow, resolveId, typeName } from './fields.js';
 import { DEFAULT_MAX_LINE_BYTES, LineSplitter, type RawLine } from './line-splitter.js';
@@ -22,6 +24,15 @@ export interface JsonlReadOptions extends CorpusOptions {
   startIndex?: number;
   /** Default 'auto': by file extension, or by magic bytes for stdin / streams. */
   compression?: Compression | 'auto';
+  /**
+   * Only this slice of the file (corpus-slice.ts), lines numbered as in the whole file; `startIndex` then counts
+   * from the slice's first record. Not for stdin.
+   */
+  slice?: CorpusSlice;
+  /** With readJsonlStream: the number of the stream's first line (default 1). */
+  firstLine?: number;
+  /** With readJsonlStream: only lines in [from, to] (1-based, inclusive); earlier lines are not parsed, reading stops after `to`. */
+  lines?: { from: number; to: number };
 }
 
 /** The name stdin records carry in their `file` field. */
@@ -35,8 +46,31 @@ export async function* readJsonl(path: string, opts: JsonlReadOptions = {}): Asy
   }
   await assertReadableFile(path);
   const compression = opts.compression === undefined || opts.compression === 'auto' ? compressionFromPath(path) : opts.compression;
-  yield* readJsonlStream(fileBytes(path), path, { ...opts, compression });
+  if (!opts.slice) {
+    yield* readJsonlStream(fileBytes(path), path, { ...opts, compression });
+    return;
+  }
+  checkSlice(opts.slice);
+  if (compression === 'none') {
+    // Seek to the slice; count the newlines before it (no parsing) so lines keep their whole-file numbers.
+    const { start, end } = await byteSlice(path, opts.slice);
+    const firstLine = (await countNewlines(path, start)) + 1;
+    const bytes = end > start ? createReadStream(path, { start, end: end - 1, highWaterMark: READ_CHUNK_BYTES }) : emptyStream();
+    yield* readJsonlStream(bytes, path, { ...opts, compression, firstLine });
+    return;
+  }
+  // A compressed stream cannot seek: count its lines, then read again, parsing only the slice's lines.
+  let total: number;
+  try {
+    total = await countLines(decompress(fileBytes(path), compression));
+  } catch (err) {
+    throw wrapReadError(path, err, 0);
+  }
+  const { from, to } = evenSplit(total, opts.slice);
+  if (to > from) yield* readJsonlStream(fileBytes(path), path, { ...opts, compression, lines: { from: from + 1, to } });
 }
+
+async function* emptyStream(): AsyncGenerator<Uint8Array> {}
 
 /**
  * Read JSONL from any byte stream. `file` is only used in records and messages.
@@ -60,17 +94,24 @@ export async function* readJsonlStream(
   } catch (err) {
     throw wrapReadError(file, err, 0);
   }
-  const splitter = new LineSplitter(opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
+  const splitter = new LineSplitter(opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES, opts.firstLine ?? 1);
+  const from = opts.lines?.from ?? 1;
+  const to = opts.lines?.to ?? Infinity;
   try {
-    for await (const chunk of bytes) {
+    read: for await (const chunk of bytes) {
       for (const raw of splitter.push(chunk)) {
+        if (raw.line < from) continue;
+        if (raw.line > to) break read;
         const rec = parser.parse(raw);
         if (rec) yield rec;
       }
     }
-    for (const raw of splitter.end()) {
-      const rec = parser.parse(raw);
-      if (rec) yield rec;
+    if (splitter.linesEmitted < to) {
+      for (const raw of splitter.end()) {
+        if (raw.line < from || raw.line > to) continue;
+        const rec = parser.parse(raw);
+        if (rec) yield rec;
+      }
     }
   } catch (err) {
     // Decompression or I/O failure part-way: the rest of the corpus is unreadable.

@@ -12,6 +12,7 @@ import { promises as fsp } from 'node:fs';
 import { parquetMetadataAsync, parquetReadObjects, parquetSchema, type AsyncBuffer, type FileMetaData } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { CorpusOpenError } from '../errors.js';
+import { checkSlice, groupAlignedSplit, type CorpusSlice } from './corpus-slice.js';
 import { checkText, DEFAULT_TEXT_FIELD, idForBadRow, resolveId } from './fields.js';
 import { DEFAULT_MAX_LINE_BYTES } from './line-splitter.js';
 import { assertReadableFile } from './fs-checks.js';
@@ -23,6 +24,8 @@ export interface ParquetReadOptions extends CorpusOptions {
   maxDocBytes?: number;
   /** Resume support: start at this 0-based row; earlier row groups are not read at all. */
   startIndex?: number;
+  /** Only this slice of the row groups (corpus-slice.ts), rows numbered as in the whole file; `startIndex` then counts from the slice's first row. */
+  slice?: CorpusSlice;
 }
 
 /** A file handle seen as hyparquet's AsyncBuffer: each slice is one positioned read. */
@@ -63,7 +66,7 @@ export async function* readParquet(path: string, opts: ParquetReadOptions = {}):
   const textField = opts.textField ?? DEFAULT_TEXT_FIELD;
   const idField = opts.idField;
   const maxDocBytes = opts.maxDocBytes ?? DEFAULT_MAX_LINE_BYTES;
-  const startIndex = opts.startIndex ?? 0;
+  if (opts.slice) checkSlice(opts.slice);
 
   await assertReadableFile(path);
   let file: Awaited<ReturnType<typeof openFileAsyncBuffer>>;
@@ -102,11 +105,20 @@ export async function* readParquet(path: string, opts: ParquetReadOptions = {}):
       return d.ok ? d.text : new BadCell(`has invalid UTF-8 at byte offset ${d.offset}`);
     };
 
+    const groupStarts: number[] = [];
+    let total = 0;
+    for (const group of metadata.row_groups) {
+      groupStarts.push(total);
+      total += Number(group.num_rows);
+    }
+    const range = opts.slice ? groupAlignedSplit(groupStarts, total, opts.slice) : { from: 0, to: total };
+    const startIndex = range.from + (opts.startIndex ?? 0);
     let groupStart = 0;
     let index = startIndex;
     for (const group of metadata.row_groups) {
       const groupRows = Number(group.num_rows);
       const groupEnd = groupStart + groupRows;
+      if (groupStart >= range.to) break;
       if (groupEnd <= startIndex || groupRows === 0) {
         groupStart = groupEnd;
         continue;

@@ -10,6 +10,7 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { CorpusOpenError } from '../errors.js';
+import { checkSlice, evenSplit, type CorpusSlice } from './corpus-slice.js';
 import { checkText } from './fields.js';
 import { describeFsError, statCorpusPath } from './fs-checks.js';
 import { DEFAULT_MAX_LINE_BYTES } from './line-splitter.js';
@@ -21,6 +22,8 @@ export interface TextDirReadOptions {
   maxDocBytes?: number;
   /** Resume support: files before this 0-based position are not opened. */
   startIndex?: number;
+  /** Only this slice of the sorted files (corpus-slice.ts), numbered as in the whole list; `startIndex` then counts from the slice's first file. */
+  slice?: CorpusSlice;
 }
 
 /** Relative paths ('/'-separated) of all .txt files under `dir`, sorted. */
@@ -57,7 +60,7 @@ const BOM = [0xef, 0xbb, 0xbf] as const;
 
 export async function* readTextDir(dir: string, opts: TextDirReadOptions = {}): AsyncGenerator<InputRecord> {
   const maxDocBytes = opts.maxDocBytes ?? DEFAULT_MAX_LINE_BYTES;
-  const startIndex = opts.startIndex ?? 0;
+  if (opts.slice) checkSlice(opts.slice);
   const st = await statCorpusPath(dir);
   if (!st.isDirectory()) throw new CorpusOpenError(dir, 'not a directory');
   let files: string[];
@@ -66,7 +69,8 @@ export async function* readTextDir(dir: string, opts: TextDirReadOptions = {}): 
   } catch (err) {
     throw new CorpusOpenError(dir, `cannot list: ${describeFsError(err)}`, { cause: err });
   }
-  for (let i = startIndex; i < files.length; i++) {
+  const range = opts.slice ? evenSplit(files.length, opts.slice) : { from: 0, to: files.length };
+  for (let i = range.from + (opts.startIndex ?? 0); i < range.to; i++) {
     const rel = files[i]!;
     const file = join(dir, ...rel.split('/'));
     const line = i + 1;
