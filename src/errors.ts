@@ -52,3 +52,11 @@ export class InterruptedError extends TailguardError {
     super(`interrupted after ${rowsDone} input rows; progress is saved in ${outDir}: run the same command again to resume`);
   }
 }
+
+/** A sharded score directory read or merged before every shard finished. */
+export class ShardsIncompleteError extends TailguardError {
+  override name = 'ShardsIncompleteError';
+  constructor(readonly dir: string, readonly notDone: number[], readonly count: number) {
+    super(`${dir}: shard${notDone.length > 1 ? 's' : ''} ${notDone.length > 20 ? `${notDone.slice(0, 20).join(', ')}, …` : notDone.join(', ')} of ${count} ${notDone.length > 1 ? 'are' : 'is'} not done (${notDone.length} in all): score them first (\`tailguard status\` prints the array to rerun)`);
+  }
+}

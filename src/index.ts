@@ -11,6 +11,14 @@ export { auditCorpus, calibrateFloors, type AuditOptions, type AuditSummary } fr
 export { coverageRun, type CoverageOptions, type CoverageReport } from './coverage/coverage-run.js';
 export { weightsRun, type WeightsOptions, type WeightsReport } from './weights/weights-run.js';
 export { compareGenerations, type Ledger, type GenerationEntry } from './diversity/compare.js';
+export { mergeShards, type MergeOptions } from './shard/merge.js';
+export { shardStatus, type ShardStatus } from './shard/status.js';
+
+// ── Building blocks: sharded runs ─────────────────────────────────────────────────────────────────────────────────
+export { parseShard, shardFromEnvironment, type ShardSpec } from './shard/from-env.js';
+export { shardDirName, SHARD_FILES, type ShardManifest, type ShardDone } from './shard/layout.js';
+export { isScoreDir, readRun, scoreRows, SCORE_FILES } from './score/score-dir.js';
+export type { CorpusSlice } from './io/corpus-slice.js';
 
 // ── Building blocks: models and the scoring graph ────────────────────────────────────────────────────────────────
 export { resolveModel, DEFAULT_MODEL, type ResolvedModel } from './lm/model-dir.js';

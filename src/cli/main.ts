@@ -8,7 +8,9 @@ import { coverageCommand } from './coverage-command.js';
 import { weightsCommand } from './weights-command.js';
 import { compareCommand } from './compare-command.js';
 import { calibrateCommand, detectCommand } from './detect-command.js';
+import { mergeCommand } from './merge-command.js';
 import { scoreCommand } from './score-command.js';
+import { statusCommand } from './status-command.js';
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
@@ -19,6 +21,8 @@ export async function main(argv: string[]): Promise<number> {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
     .showHelpAfterError('(run with --help for usage)');
   program.addCommand(scoreCommand((c) => { exitCode = c; }).exitOverride());
+  program.addCommand(statusCommand((c) => { exitCode = c; }).exitOverride());
+  program.addCommand(mergeCommand().exitOverride());
   program.addCommand(detectCommand((c) => { exitCode = c; }).exitOverride());
   program.addCommand(calibrateCommand().exitOverride());
   program.addCommand(auditCommand((c) => { exitCode = c; }).exitOverride());

@@ -1,5 +1,9 @@
 /** `tailguard score`: the CLI face of scoreCorpus. */
+import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
+import { UsageError } from '../errors.js';
+import { parseShard, shardFromEnvironment, type ShardSpec } from '../shard/from-env.js';
+import { readManifest, shardDirName } from '../shard/layout.js';
 import { duplicateIdsWarning } from '../score/duplicate-ids.js';
 import { exitCodeFor, scoreCorpus, type ScoreOptions } from '../score/score-corpus.js';
 import { SIGNAL_DEFINITIONS } from '../signals/definitions.js';
@@ -23,6 +27,18 @@ interface ScoreFlags extends ScoringFlags {
   spans?: number;
   quiet?: boolean;
   json?: boolean;
+  shard?: string;
+  shards?: number;
+}
+
+/** --shard I/N, else the job array's environment (shard/from-env.ts), else none. */
+function chooseShard(flags: ScoreFlags): ShardSpec | undefined {
+  if (flags.shard !== undefined) {
+    const spec = parseShard(flags.shard);
+    if (flags.shards !== undefined && flags.shards !== spec.count) throw new UsageError(`\`shard\` ${flags.shard} and \`shards\` ${flags.shards} disagree on the shard count`);
+    return { ...spec, source: `--shard ${flags.shard}` };
+  }
+  return shardFromEnvironment(process.env, { shards: flags.shards, knownCount: readManifest(resolve(flags.out))?.shards });
 }
 
 export function scoreCommand(setExitCode: (code: number) => void): Command {
@@ -33,6 +49,9 @@ export function scoreCommand(setExitCode: (code: number) => void): Command {
         'order), embeddings.npy (float32 N×d, row i = scores row i), errors.jsonl (rows that could not be scored:\n' +
         'line, id, file, reason), run.json.\n' +
         'A killed run resumes when started again with the same command.\n' +
+        'With --shard I/N (or in a Slurm job array, or a Kubernetes Indexed Job with --shards N) it scores only\n' +
+        'shard I of N into --out/shard-0000I-of-0000N/; `tailguard status` and `tailguard merge` read the shards\n' +
+        '(docs/scale-out.md).\n' +
         'With --id-field, ids that repeat are counted (run.json duplicate_ids) and get a WARNING on stderr, even with\n' +
         '--quiet; their rows are scored and written like any other.\n\n' +
         'Exit status: 0 every row scored; 1 some rows are in errors.jsonl; 2 the run could not be done;\n' +
@@ -53,12 +72,18 @@ export function scoreCommand(setExitCode: (code: number) => void): Command {
     .option('--spans [tokens]', 'add `spans` to every row: consecutive windows of this many tokens (default 64) with their text range [start, end), mean_nll and fast_detect', (v) => positiveInt('--spans')(v))
     .option('--overwrite', "start over, replacing tailguard's files in --out (other files there are left alone)")
     .option('--checkpoint-seconds <s>', 'how often finished rows are made durable; a crash loses at most this much work', numberAtLeast('--checkpoint-seconds', 0), 2)
+    .option('--shard <I/N>', 'score only shard I (0-based) of N, into --out/shard-0000I-of-0000N/ (default: from SLURM_ARRAY_TASK_ID, or JOB_COMPLETION_INDEX with --shards)')
+    .option('--shards <n>', 'shard count of a job array (Kubernetes Indexed Job, or a Slurm array rerunning some shards)', positiveInt('--shards'))
     .option('-q, --quiet', 'no progress on stderr')
     .option('--json', 'print run.json to stdout when done')
     .addHelpText('after', `\n${SIGNAL_DEFINITIONS}`)
     .action(async (input: string, flags: ScoreFlags) => {
-      const { sink, onStart, onProgress } = scoringProgress(input, !!flags.quiet);
+      const shard = chooseShard(flags);
+      // Said even with --quiet: which shard a job array task took is what its log is read for.
+      if (shard) process.stderr.write(`tailguard: shard ${shard.index} of ${shard.count} (${shard.source}) into ${join(resolve(flags.out), shardDirName(shard.index, shard.count))}\n`);
+      const { sink, onStart, onProgress } = scoringProgress(input, !!flags.quiet, { wholeInput: !shard });
       const options: ScoreOptions = {
+        ...(shard ? { shard } : {}),
         ...scoringSettings(flags),
         input,
         out: flags.out,

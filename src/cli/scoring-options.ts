@@ -45,10 +45,10 @@ export function scoringSettings(flags: ScoringFlags): ScoringSettings {
 }
 
 /** Progress of a scoring run on stderr (a bar on a terminal, a line every 10 s otherwise; nothing with quiet). */
-export function scoringProgress(input: string, quiet: boolean): Pick<ScoreOptions, 'onStart' | 'onProgress'> & { sink: ProgressSink } {
+export function scoringProgress(input: string, quiet: boolean, { wholeInput = true } = {}): Pick<ScoreOptions, 'onStart' | 'onProgress'> & { sink: ProgressSink } {
   const tty = process.stderr.isTTY === true;
-  // Counting rows costs a read of the input: only worth it for the bar's ETA.
-  const sink = progressSink({ quiet, tty, totalRows: tty && !quiet ? countRows(input) : Promise.resolve(undefined) });
+  // Counting rows costs a read of the input: only worth it for the bar's ETA (and wrong for one shard of it).
+  const sink = progressSink({ quiet, tty, totalRows: tty && !quiet && wholeInput ? countRows(input) : Promise.resolve(undefined) });
   return {
     sink,
     onStart: ({ device, fallbackReasons, resumedFrom, model, observer }) => {

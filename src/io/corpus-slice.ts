@@ -2,15 +2,19 @@
  * The i-th of n contiguous slices of a corpus: the assignment rule of sharded scoring, decided by the corpus alone
  * (its bytes, row groups or file list), so every process that asks gets the same answer without talking to another.
  *
- * Slices are contiguous and in order, so concatenating slices 0..n-1 gives the whole corpus, each row exactly once:
- *   plain JSONL       bytes: slice k starts at the first line start at or after ⌊k·size/n⌋ and ends where slice
- *                     k+1 starts. A reader seeks straight to its start; it only counts the newlines before it
- *                     (no parsing) to number its lines as a whole-file read would.
- *   .gz/.zst JSONL    physical lines: compressed streams cannot seek, so the reader first counts the file's
- *                     lines, then takes lines ⌊k·L/n⌋+1 .. ⌊(k+1)·L/n⌋, skipping earlier lines without parsing them.
- *   Parquet           row groups: slice k starts at the first row group starting at or after row ⌊k·R/n⌋.
- *   directory of .txt files: files ⌊k·F/n⌋ .. ⌊(k+1)·F/n⌋-1 of the sorted list.
- * A slice may be empty (more slices than lines, row groups or files).
+ * Slices are contiguous and in order, so concatenating slices 0..n-1 gives the whole corpus, each row exactly once.
+ * Rows are numbered by position p = line − 1 (JSONL physical lines, blank ones included; Parquet rows; the sorted
+ * .txt files). Every boundary is rounded up to a multiple of `align` (score passes its chunk size, so a shard's
+ * chunks are the whole-input run's chunks and its scores the same bytes):
+ *   plain JSONL       bytes: slice k starts near byte ⌊k·size/n⌋: at the first line starting there or later, then
+ *                     on to the next aligned line. A reader seeks to that byte and only counts newlines before it
+ *                     (memchr, no parsing) to know its line numbers; it reads past its end byte to the next
+ *                     aligned line.
+ *   .gz/.zst JSONL    lines: compressed streams cannot seek, so the reader first counts the file's lines L, then
+ *                     takes positions align↑(⌊k·L/n⌋) .. align↑(⌊(k+1)·L/n⌋)−1, skipping earlier lines unparsed.
+ *   Parquet           rows, the same way (R rows); only the row groups that hold the slice are read.
+ *   directory of .txt files: files, the same way (F files).
+ * A slice may be empty (more slices than aligned blocks).
  */
 import { promises as fsp } from 'node:fs';
 import { UsageError } from '../errors.js';
@@ -19,6 +23,8 @@ export interface CorpusSlice {
   /** 0-based slice number, < count. */
   index: number;
   count: number;
+  /** Boundaries fall on row positions that are multiples of this (default 1). */
+  align?: number;
 }
 
 export function checkSlice(slice: CorpusSlice): void {
@@ -27,17 +33,12 @@ export function checkSlice(slice: CorpusSlice): void {
   if (!Number.isSafeInteger(index) || index < 0 || index >= count) throw new UsageError(`\`shard\` index must be in 0..${count - 1} (got ${index})`);
 }
 
-/** [from, to) of `total` items for a slice: an even split by count. */
-export function evenSplit(total: number, slice: CorpusSlice): { from: number; to: number } {
-  const at = (k: number) => Math.floor((k * total) / slice.count);
-  return { from: at(slice.index), to: at(slice.index + 1) };
-}
+const alignUp = (p: number, align = 1): number => Math.ceil(p / align) * align;
 
-/** [from, to) rows of a slice whose boundaries may only fall on row-group starts (`groupStarts` ascending, first 0). */
-export function groupAlignedSplit(groupStarts: readonly number[], total: number, slice: CorpusSlice): { from: number; to: number } {
-  const alignUp = (row: number) => groupStarts.find((s) => s >= row) ?? total;
-  const { from, to } = evenSplit(total, slice);
-  return { from: from === 0 ? 0 : alignUp(from), to: slice.index === slice.count - 1 ? total : alignUp(to) };
+/** [from, to) positions of `total` rows for a slice: an even split by count, boundaries aligned. */
+export function evenSplit(total: number, slice: CorpusSlice): { from: number; to: number } {
+  const at = (k: number) => (k === 0 ? 0 : k === slice.count ? total : Math.min(total, alignUp(Math.floor((k * total) / slice.count), slice.align)));
+  return { from: at(slice.index), to: at(slice.index + 1) };
 }
 
 const LF = 0x0a;
@@ -58,28 +59,41 @@ async function lineStartAtOrAfter(file: fsp.FileHandle, b: number, size: number)
   return size;
 }
 
-/** [start, end) bytes of a slice of a line-oriented file, both on line starts. */
+/** [start, end) bytes of the even byte split of a line-oriented file, both moved to line starts (before alignment). */
 export async function byteSlice(path: string, slice: CorpusSlice): Promise<{ start: number; end: number; size: number }> {
   const file = await fsp.open(path, 'r');
   try {
     const { size } = await file.stat();
-    const { from, to } = evenSplit(size, slice);
-    const start = await lineStartAtOrAfter(file, from, size);
-    const end = slice.index === slice.count - 1 ? size : await lineStartAtOrAfter(file, to, size);
+    const at = (k: number) => Math.floor((k * size) / slice.count);
+    const start = await lineStartAtOrAfter(file, at(slice.index), size);
+    const end = slice.index === slice.count - 1 ? size : await lineStartAtOrAfter(file, at(slice.index + 1), size);
     return { start, end, size };
   } finally {
     await file.close();
   }
 }
 
-/** How many '\n' bytes the first `end` bytes of a file hold: the line number a reader starting at `end` continues from. */
-export async function countNewlines(path: string, end: number): Promise<number> {
-  if (end <= 0) return 0;
+/**
+ * The slice of a plain JSONL file: the byte to start reading at, the number of the line there, and the positions
+ * [from, to) of the lines to take (to = Infinity for the last slice: read to the end).
+ */
+export async function jsonlSlice(path: string, slice: CorpusSlice): Promise<{ startByte: number; firstLine: number; from: number; to: number }> {
+  const { start, end, size } = await byteSlice(path, slice);
+  const before = await countNewlines(path, 0, start);
+  // Up to the end of the file (an unterminated last line has no newline to count): later slices are empty.
+  const last = slice.index === slice.count - 1 || end >= size;
+  const to = last ? Infinity : alignUp(before + (await countNewlines(path, start, end)), slice.align);
+  return { startByte: start, firstLine: before + 1, from: alignUp(before, slice.align), to };
+}
+
+/** How many '\n' bytes bytes [start, end) of a file hold. */
+export async function countNewlines(path: string, start: number, end: number): Promise<number> {
+  if (end <= start) return 0;
   const file = await fsp.open(path, 'r');
   try {
     const buf = Buffer.allocUnsafe(1 << 20);
     let n = 0;
-    for (let pos = 0; pos < end; ) {
+    for (let pos = start; pos < end; ) {
       const { bytesRead } = await file.read(buf, 0, Math.min(buf.length, end - pos), pos);
       if (bytesRead === 0) break;
       const view = buf.subarray(0, bytesRead);

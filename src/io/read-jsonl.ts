@@ -7,7 +7,7 @@
 import { CorpusOpenError, TailguardError } from '../errors.js';
 import { createReadStream } from 'node:fs';
 import { compressionFromMagic, compressionFromPath, decompress, fileBytes, READ_CHUNK_BYTES, sniff, type Compression } from './byte-source.js';
-import { byteSlice, checkSlice, countLines, countNewlines, evenSplit, type CorpusSlice } from './corpus-slice.js';
+import { checkSlice, countLines, evenSplit, jsonlSlice, type CorpusSlice } from './corpus-slice.js';
 import { assertReadableFile } from './fs-checks.js';
 import { checkText, DEFAULT_TEXT_FIELD, idForBadRow, resolveId, typeName } from './fields.js';
 import { DEFAULT_MAX_LINE_BYTES, LineSplitter, type RawLine } from './line-splitter.js';
@@ -52,11 +52,11 @@ export async function* readJsonl(path: string, opts: JsonlReadOptions = {}): Asy
   }
   checkSlice(opts.slice);
   if (compression === 'none') {
-    // Seek to the slice; count the newlines before it (no parsing) so lines keep their whole-file numbers.
-    const { start, end } = await byteSlice(path, opts.slice);
-    const firstLine = (await countNewlines(path, start)) + 1;
-    const bytes = end > start ? createReadStream(path, { start, end: end - 1, highWaterMark: READ_CHUNK_BYTES }) : emptyStream();
-    yield* readJsonlStream(bytes, path, { ...opts, compression, firstLine });
+    // Seek to the slice; the newlines before it (counted, not parsed) give its lines their whole-file numbers.
+    const { startByte, firstLine, from, to } = await jsonlSlice(path, opts.slice);
+    if (to <= from) return;
+    const bytes = createReadStream(path, { start: startByte, highWaterMark: READ_CHUNK_BYTES });
+    yield* readJsonlStream(bytes, path, { ...opts, compression, firstLine, lines: { from: from + 1, to } });
     return;
   }
   // A compressed stream cannot seek: count its lines, then read again, parsing only the slice's lines.
@@ -70,7 +70,6 @@ export async function* readJsonl(path: string, opts: JsonlReadOptions = {}): Asy
   if (to > from) yield* readJsonlStream(fileBytes(path), path, { ...opts, compression, lines: { from: from + 1, to } });
 }
 
-async function* emptyStream(): AsyncGenerator<Uint8Array> {}
 
 /**
  * Read JSONL from any byte stream. `file` is only used in records and messages.

@@ -12,7 +12,7 @@ import { promises as fsp } from 'node:fs';
 import { parquetMetadataAsync, parquetReadObjects, parquetSchema, type AsyncBuffer, type FileMetaData } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { CorpusOpenError } from '../errors.js';
-import { checkSlice, groupAlignedSplit, type CorpusSlice } from './corpus-slice.js';
+import { checkSlice, evenSplit, type CorpusSlice } from './corpus-slice.js';
 import { checkText, DEFAULT_TEXT_FIELD, idForBadRow, resolveId } from './fields.js';
 import { DEFAULT_MAX_LINE_BYTES } from './line-splitter.js';
 import { assertReadableFile } from './fs-checks.js';
@@ -24,7 +24,7 @@ export interface ParquetReadOptions extends CorpusOptions {
   maxDocBytes?: number;
   /** Resume support: start at this 0-based row; earlier row groups are not read at all. */
   startIndex?: number;
-  /** Only this slice of the row groups (corpus-slice.ts), rows numbered as in the whole file; `startIndex` then counts from the slice's first row. */
+  /** Only this slice of the rows (corpus-slice.ts), numbered as in the whole file; `startIndex` then counts from the slice's first row. */
   slice?: CorpusSlice;
 }
 
@@ -105,13 +105,8 @@ export async function* readParquet(path: string, opts: ParquetReadOptions = {}):
       return d.ok ? d.text : new BadCell(`has invalid UTF-8 at byte offset ${d.offset}`);
     };
 
-    const groupStarts: number[] = [];
-    let total = 0;
-    for (const group of metadata.row_groups) {
-      groupStarts.push(total);
-      total += Number(group.num_rows);
-    }
-    const range = opts.slice ? groupAlignedSplit(groupStarts, total, opts.slice) : { from: 0, to: total };
+    const total = metadata.row_groups.reduce((a, g) => a + Number(g.num_rows), 0);
+    const range = opts.slice ? evenSplit(total, opts.slice) : { from: 0, to: total };
     const startIndex = range.from + (opts.startIndex ?? 0);
     let groupStart = 0;
     let index = startIndex;
@@ -124,6 +119,7 @@ export async function* readParquet(path: string, opts: ParquetReadOptions = {}):
         continue;
       }
       const rowStart = Math.max(groupStart, startIndex);
+      if (rowStart >= range.to) break;
       let rows: Record<string, unknown>[];
       try {
         rows = await parquetReadObjects({
@@ -131,7 +127,7 @@ export async function* readParquet(path: string, opts: ParquetReadOptions = {}):
           metadata,
           columns,
           rowStart,
-          rowEnd: groupEnd,
+          rowEnd: Math.min(groupEnd, range.to),
           compressors,
           parsers: { stringFromBytes },
         });

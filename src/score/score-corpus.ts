@@ -11,7 +11,7 @@
  * Ids need not be unique: a repeated id is counted and reported, and its rows are scored and written like any other.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { resolve, join } from 'node:path';
 import { InterruptedError, RunStateError, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -31,7 +31,10 @@ import { TOOL_VERSION } from '../version.js';
 import { assertSameRun, readCheckpoint, removeCheckpoint, writeCheckpoint, type Checkpoint, type Counters } from './checkpoint.js';
 import { IdRepeats, UNCHECKED_IDS, type DuplicateIds } from './duplicate-ids.js';
 import { RunOutputs } from './outputs.js';
-import { SCORE_FILES } from './score-dir.js';
+import { readRun, SCORE_FILES } from './score-dir.js';
+import type { ShardSpec } from '../shard/from-env.js';
+import { claimManifest, readShardDone, SHARD_FILES, shardDirName, writeShardDone } from '../shard/layout.js';
+import { checkSlice } from '../io/corpus-slice.js';
 import { defaultThreads, ScoringPools } from './pools.js';
 import { SUM_FIELDS, TOKEN_FIELDS, type ChunkScores, type ScoringConfig } from './types.js';
 
@@ -70,14 +73,20 @@ export interface ScoreOptions {
   context?: number;
   /** Window stride for long documents (default context/2). */
   stride?: number;
-  /** Documents per chunk handed to a worker (default 64). */
+  /** Input lines (rows) per chunk handed to a worker (default 64); chunks are lines k·chunkDocs+1 .. (k+1)·chunkDocs. */
   chunkDocs?: number;
   /** Largest document accepted, in UTF-8 bytes (default 64 MiB). */
   maxDocBytes?: number;
   /** How often finished rows are made durable (default 2000 ms); a crash loses at most this much work. */
   checkpointIntervalMs?: number;
-  /** Start over, removing tailguard's own files from `out` (nothing else). */
+  /** Start over, removing tailguard's own files from `out` (nothing else); with `shard`, from this shard's folder only. */
   overwrite?: boolean;
+  /**
+   * Score only shard `index` of `count` (docs/scale-out.md), into `out`/shard-0000I-of-0000N/: an ordinary score
+   * directory plus a completion marker, whose rows keep their whole-input line numbers. Every shard of one `out`
+   * must use the same input and options (`out`/shards.json records them); a finished shard run again is a no-op.
+   */
+  shard?: ShardSpec;
   cacheDir?: string;
   offline?: boolean;
   onProgress?: (p: Progress) => void;
@@ -116,6 +125,10 @@ export interface RunSummary {
   attempts: number;
   outputs: Record<string, string>;
   finished_at: string;
+  /** With `shard`: which shard this directory holds and where that came from. */
+  shard?: { index: number; count: number; source: string };
+  /** Present when the shards of a sharded run are read or merged as one run (merged-run.ts). */
+  merged?: { shards: number };
 }
 
 /** Exit status convention shared by the CLI: 0 all rows scored, 1 some rows in errors.jsonl. */
@@ -184,6 +197,8 @@ interface Chunk {
 /** Everything decided before the first row is read: models, scoring settings, and what identifies the run. */
 interface RunPlan {
   out: string;
+  /** With `shard`: the shard and the directory holding all shards (`out` is its own folder inside). */
+  shard?: { spec: ShardSpec; root: string };
   model: ResolvedModel;
   spec: ModelSpec;
   observer?: { model: ResolvedModel; spec: ModelSpec };
@@ -213,15 +228,59 @@ interface RunState {
 export async function scoreCorpus(opts: ScoreOptions): Promise<RunSummary> {
   const started = Date.now();
   const plan = await planRun(opts);
+  if (plan.shard) {
+    const finished = await claimShard(plan, opts);
+    if (finished) return finished;
+  }
   const state = startOrResume(plan, opts, started);
   // A checkpoint that saw the whole input leaves only the finishing steps.
   if (!state.checkpoint?.inputDone) await streamCorpus(plan, state, opts);
-  return finishRun(plan, state, opts);
+  const summary = await finishRun(plan, state, opts);
+  if (plan.shard) await markShardDone(plan.out, summary);
+  return summary;
+}
+
+/**
+ * Checks this shard against the run its directory holds (shards.json: count, input, options) and records them when
+ * it is the first. Returns the summary of an already finished shard (a no-op rerun), null when there is work to do.
+ */
+async function claimShard(plan: RunPlan, opts: ScoreOptions): Promise<RunSummary | null> {
+  const { spec, root } = plan.shard!;
+  try {
+    mkdirSync(root, { recursive: true });
+  } catch (err) {
+    throw new RunStateError(root, `cannot create the output directory (${(err as Error).message})`);
+  }
+  const { shard: _ownNumber, ...shared } = plan.fingerprint;
+  // Checked before the shard's folder exists: a refused shard leaves nothing behind.
+  await claimManifest(root, spec.count, shared);
+  if (opts.overwrite) {
+    rmSync(join(plan.out, SHARD_FILES.done), { force: true });
+    return null;
+  }
+  // Done: the marker, or run.json without a checkpoint (killed between the two: finish by writing the marker).
+  if (readShardDone(plan.out) || (existsSync(join(plan.out, SCORE_FILES.run)) && readCheckpoint(plan.out) === null)) {
+    const summary = readRun(plan.out);
+    await markShardDone(plan.out, summary);
+    return summary;
+  }
+  return null;
+}
+
+async function markShardDone(dir: string, summary: RunSummary): Promise<void> {
+  if (readShardDone(dir) || !summary.shard) return;
+  await writeShardDone(dir, { shard: summary.shard.index, of: summary.shard.count, counts: summary.counts, finished_at: summary.finished_at });
 }
 
 /** Resolves the models and checks every option before any worker starts (a bad input fails before a model loads). */
 async function planRun(opts: ScoreOptions): Promise<RunPlan> {
-  const out = resolve(opts.out);
+  const root = resolve(opts.out);
+  if (opts.shard) {
+    checkSlice(opts.shard);
+    if (opts.input === '-') throw new UsageError('`shard` needs an input file or directory: stdin cannot be split into shards');
+  }
+  const shard = opts.shard ? { spec: { source: 'the `shard` option', ...opts.shard }, root } : undefined;
+  const out = shard ? join(root, shardDirName(shard.spec.index, shard.spec.count)) : root;
   await detectCorpusFormat(opts.input);
   const model = await resolveModel(opts.model, { cacheDir: opts.cacheDir, offline: opts.offline, onnxFile: opts.onnxFile });
   const spec = readModelSpec(model.dir);
@@ -269,8 +328,9 @@ async function planRun(opts: ScoreOptions): Promise<RunPlan> {
     max_doc_bytes: opts.maxDocBytes ?? null,
     spans: opts.spans ?? null,
     tool_version: TOOL_VERSION,
+    ...(shard ? { shard: `${shard.spec.index}/${shard.spec.count}` } : {}),
   };
-  return { out, model, spec, ...(observer ? { observer } : {}), cfg, workers, deviceRequest, chunkDocs, fingerprint };
+  return { out, ...(shard ? { shard } : {}), model, spec, ...(observer ? { observer } : {}), cfg, workers, deviceRequest, chunkDocs, fingerprint };
 }
 
 /** A fresh run, a resume of the same run, or a refusal (a finished run, other settings, foreign files). */
@@ -376,6 +436,7 @@ async function streamCorpus(plan: RunPlan, state: RunState, opts: ScoreOptions):
       textField: opts.textField,
       idField: opts.idField,
       startIndex: state.resumedFrom,
+      ...(plan.shard ? { slice: { index: plan.shard.spec.index, count: plan.shard.spec.count, align: plan.chunkDocs } } : {}),
       ...(opts.maxDocBytes ? { maxDocBytes: opts.maxDocBytes } : {}),
     });
     for await (const records of chunksOf(corpus, plan.chunkDocs, opts.signal)) {
@@ -402,17 +463,28 @@ async function streamCorpus(plan: RunPlan, state: RunState, opts: ScoreOptions):
 }
 
 /**
- * The corpus in chunks that close on row count or text size, so neither huge documents nor runs of bad rows pile
- * up. On abort it stops, and the rows read but not yet yielded are dropped: the checkpoint does not count them.
+ * The corpus in chunks: the rows of input lines (k−1)·chunkDocs+1 .. k·chunkDocs, closed early when their text
+ * passes CHUNK_CHARS, so neither huge documents nor runs of bad rows pile up. Chunks are fixed by line numbers, not
+ * by where a run started, because a chunk is scored as one set of batches and batch composition changes the last
+ * bits of the scores: a shard (whose slices are aligned to chunkDocs) or a resumed run (which restarts after a
+ * committed chunk) thus scores exactly the chunks of one whole run. On abort it stops, and the rows read but not
+ * yet yielded are dropped: the checkpoint does not count them.
  */
 async function* chunksOf(corpus: AsyncIterable<InputRecord>, chunkDocs: number, signal?: AbortSignal): AsyncGenerator<InputRecord[]> {
   let pending: InputRecord[] = [];
   let pendingChars = 0;
+  const block = (rec: InputRecord) => Math.floor((rec.line - 1) / chunkDocs);
   for await (const rec of corpus) {
     if (signal?.aborted) return;
+    // Blank lines make no rows: a block can end without its last line, seen here as a row of the next block.
+    if (pending.length > 0 && block(rec) !== block(pending[0]!)) {
+      yield pending;
+      pending = [];
+      pendingChars = 0;
+    }
     pending.push(rec);
     if (rec.kind === 'doc') pendingChars += rec.text.length;
-    if (pending.length >= chunkDocs || pendingChars >= CHUNK_CHARS) {
+    if (rec.line % chunkDocs === 0 || pendingChars >= CHUNK_CHARS) {
       yield pending;
       pending = [];
       pendingChars = 0;
@@ -460,7 +532,8 @@ async function finishRun(plan: RunPlan, state: RunState, opts: ScoreOptions): Pr
   // The counts are in the checkpoint once the input is done: the hash log is no longer needed.
   IdRepeats.remove(out);
   const written: Record<string, string> = { scores: SCORE_FILES.scores, errors: SCORE_FILES.errors, embeddings: SCORE_FILES.embeddings };
-  if (opts.format === 'parquet') {
+  // A shard may have no rows, and a Parquet schema needs one: merge writes the Parquet of the whole input.
+  if (opts.format === 'parquet' && !(plan.shard && counters.scored === 0)) {
     await jsonlToParquet(join(out, SCORE_FILES.scores), join(out, SCORE_FILES.parquet), { integerFields: ['line', 'tokens'] });
     written.parquet = SCORE_FILES.parquet;
   }
@@ -491,6 +564,7 @@ async function finishRun(plan: RunPlan, state: RunState, opts: ScoreOptions): Pr
     attempts: state.attempts,
     outputs: written,
     finished_at: new Date().toISOString(),
+    ...(plan.shard ? { shard: { index: plan.shard.spec.index, count: plan.shard.spec.count, source: plan.shard.spec.source ?? '' } } : {}),
   };
   await writeFileAtomic(join(out, SCORE_FILES.run), `${JSON.stringify(summary, null, 2)}\n`);
   removeCheckpoint(out);

@@ -2,12 +2,18 @@
  * The score-directory format: what `score` writes and every other command reads. The one module that knows its file
  * names, reads its run.json, and streams its rows back in order — row i of scores.jsonl is row i of embeddings.npy —
  * with flat memory (a JSONL line at a time, embeddings a block of rows at a time).
+ *
+ * A sharded directory (shard/layout.ts: shards.json and one score directory per shard) reads as one score
+ * directory once every shard is done: its run.json is the shards' combined (merged-run.ts), its rows are the
+ * shards' rows in shard order, which is input order. Before that, reading it throws ShardsIncompleteError.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { TailguardError, UsageError } from '../errors.js';
+import { ShardsIncompleteError, TailguardError, UsageError } from '../errors.js';
+import { isShardedDir, shardEntries } from '../shard/layout.js';
+import { mergedRun } from './merged-run.js';
 import { NpyRowReader } from '../io/npy-writer.js';
 import type { LmSignals } from '../signals/lm-signals.js';
 import type { TextSignals } from '../signals/text-signals.js';
@@ -27,10 +33,24 @@ export type ScoreRow = { id: string; line: number; embedding?: Float32Array } & 
   Partial<TokenDistribution> & TextSignals & Record<string, unknown>;
 
 export function isScoreDir(path: string): boolean {
-  return existsSync(join(path, SCORE_FILES.run)) && existsSync(join(path, SCORE_FILES.scores));
+  return (existsSync(join(path, SCORE_FILES.run)) && existsSync(join(path, SCORE_FILES.scores))) || isShardedDir(path);
+}
+
+/** The score directories of `dir` in input order: its shards when it is sharded (all done, or it throws), else itself. */
+export function scoreDirParts(dir: string): string[] {
+  if (!isShardedDir(dir) || existsSync(join(dir, SCORE_FILES.run))) return [dir];
+  const { manifest, shards } = shardEntries(dir);
+  const notDone = shards.filter((s) => s.state !== 'done').map((s) => s.index);
+  if (notDone.length > 0) throw new ShardsIncompleteError(dir, notDone, manifest.shards);
+  return shards.map((s) => s.dir);
 }
 
 export function readRun(dir: string): RunSummary {
+  const parts = scoreDirParts(dir);
+  return parts.length === 1 && parts[0] === dir ? readOneRun(dir) : mergedRun(parts.map(readOneRun), dir);
+}
+
+function readOneRun(dir: string): RunSummary {
   try {
     return JSON.parse(readFileSync(join(dir, SCORE_FILES.run), 'utf8')) as RunSummary;
   } catch (err) {
@@ -54,6 +74,15 @@ async function* jsonLines<T>(path: string): AsyncGenerator<T> {
 
 /** The score rows of `dir` in order; with `embeddings`, each carrying its row of embeddings.npy. */
 export async function* scoreRows(dir: string, opts: { embeddings?: boolean } = {}): AsyncGenerator<ScoreRow> {
+  const parts = scoreDirParts(dir);
+  if (parts.length === 1 && parts[0] === dir) {
+    yield* oneDirRows(dir, opts);
+    return;
+  }
+  for (const part of parts) yield* oneDirRows(part, opts);
+}
+
+async function* oneDirRows(dir: string, opts: { embeddings?: boolean }): AsyncGenerator<ScoreRow> {
   const rows = jsonLines<ScoreRow>(join(dir, SCORE_FILES.scores));
   if (!opts.embeddings) {
     yield* rows;

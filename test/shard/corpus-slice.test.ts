@@ -15,10 +15,16 @@ let files = 0;
 /** What a record says about its row, without `index` (which counts from the slice start). */
 const view = (r: InputRecord) => (r.kind === 'doc' ? { kind: r.kind, line: r.line, id: r.id, text: r.text } : { kind: r.kind, line: r.line, id: r.id, reason: r.reason });
 
-async function slicesEqualWhole(path: string, n: number, opts: { idField?: string } = {}): Promise<void> {
+async function slicesEqualWhole(path: string, n: number, opts: { idField?: string } = {}, align = 1): Promise<void> {
   const whole = (await collect(openCorpus(path, opts))).map(view);
   const parts: ReturnType<typeof view>[] = [];
-  for (let i = 0; i < n; i++) parts.push(...(await collect(openCorpus(path, { ...opts, slice: { index: i, count: n } }))).map(view));
+  const block = (r: { line: number }) => Math.floor((r.line - 1) / align);
+  for (let i = 0; i < n; i++) {
+    const part = (await collect(openCorpus(path, { ...opts, slice: { index: i, count: n, align } }))).map(view);
+    // A block of `align` lines is never split between two slices.
+    if (parts.length > 0 && part.length > 0) expect(block(part[0]!)).toBeGreaterThan(block(parts.at(-1)!));
+    parts.push(...part);
+  }
   expect(parts).toEqual(whole);
 }
 
@@ -31,12 +37,12 @@ const lineArb = fc.oneof(
 describe('corpus slices', () => {
   it('JSONL (plain, .gz): slices concatenated are the whole file, for any lines and slice count', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(lineArb, { maxLength: 40 }), fc.boolean(), fc.integer({ min: 1, max: 9 }), fc.boolean(), async (lines, trailingNewline, n, gz) => {
+      fc.asyncProperty(fc.array(lineArb, { maxLength: 40 }), fc.boolean(), fc.integer({ min: 1, max: 9 }), fc.boolean(), fc.integer({ min: 1, max: 5 }), async (lines, trailingNewline, n, gz, align) => {
         const body = Buffer.from(`\ufeff${lines.join('\n')}${trailingNewline ? '\n' : ''}`);
         const path = join(dir, `c${files++}.jsonl${gz ? '.gz' : ''}`);
         writeFileSync(path, gz ? gzipSync(body) : body);
-        await slicesEqualWhole(path, n);
-        await slicesEqualWhole(path, n, { idField: 'id' });
+        await slicesEqualWhole(path, n, {}, align);
+        await slicesEqualWhole(path, n, { idField: 'id' }, align);
       }),
       { numRuns: 60 },
     );
@@ -52,24 +58,19 @@ describe('corpus slices', () => {
     expect(all[0]!.line).toBeGreaterThan(1);
   });
 
-  it('Parquet: slices fall on row groups and concatenate to the whole file', async () => {
+  it('Parquet: slices of rows, aligned or not, concatenate to the whole file', async () => {
     const texts = Array.from({ length: 23 }, (_, i) => (i % 5 === 3 ? null : `text ${i}`));
     const path = join(dir, 'rows.parquet');
     const buf = parquetWriteBuffer({ columnData: [{ name: 'text', data: texts, type: 'STRING' }], rowGroupSize: 4 });
     writeFileSync(path, new Uint8Array(buf));
-    for (const n of [1, 2, 3, 4, 6, 7, 10]) await slicesEqualWhole(path, n);
-    // Row groups of 4: every slice starts on a group.
-    for (let i = 0; i < 3; i++) {
-      const first = (await collect(openCorpus(path, { slice: { index: i, count: 3 } })))[0];
-      if (first) expect((first.line - 1) % 4).toBe(0);
-    }
+    for (const n of [1, 2, 3, 4, 6, 7, 10]) for (const align of [1, 3, 5]) await slicesEqualWhole(path, n, {}, align);
   });
 
   it('a directory of .txt files: split by file', async () => {
     const root = join(dir, 'txt');
     mkdirSync(join(root, 'sub'), { recursive: true });
     for (let i = 0; i < 11; i++) writeFileSync(join(root, i % 3 ? `f${i}.txt` : `sub/f${i}.txt`), i === 4 ? '' : `file ${i}`);
-    for (const n of [1, 2, 3, 5, 11, 13]) await slicesEqualWhole(root, n);
+    for (const n of [1, 2, 3, 5, 11, 13]) for (const align of [1, 2, 4]) await slicesEqualWhole(root, n, {}, align);
   });
 
   it('refuses a bad slice and stdin', async () => {
