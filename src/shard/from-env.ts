@@ -49,7 +49,8 @@ export function shardFromEnvironment(env: NodeJS.ProcessEnv, opts: { shards?: nu
     const min = envInt(env, 'SLURM_ARRAY_TASK_MIN');
     const max = envInt(env, 'SLURM_ARRAY_TASK_MAX');
     const fromArray = count !== undefined ? { n: count, why: `SLURM_ARRAY_TASK_COUNT=${count}` } : max !== undefined && min === 0 ? { n: max + 1, why: `SLURM_ARRAY_TASK_MAX=${max}` } : undefined;
-    const n = given ?? fromArray;
+    // The output's own count wins over the array's (a rerun of some shards is a smaller array); cite the array when they agree.
+    const n = opts.shards === undefined && given && fromArray?.n === given.n ? fromArray : (given ?? fromArray);
     if (!n) throw new UsageError(`SLURM_ARRAY_TASK_ID=${slurmId} names the shard, but nothing gives the shard count: pass \`shards\` N`);
     spec = { index: slurmId, count: n.n, source: `SLURM_ARRAY_TASK_ID=${slurmId}, shard count from ${n.why}` };
     if (slurmId >= n.n) {
