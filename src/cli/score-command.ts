@@ -67,7 +67,7 @@ export function scoreCommand(setExitCode: (code: number) => void): Command {
     .option('--max-batch-tokens <n>', 'most padded tokens per batch; bounds the batch × length × vocabulary memory (default: 2048 on CPU, 8192 on GPU, less for large vocabularies, at least the context)', positiveInt('--max-batch-tokens'))
     .option('--context <n>', "tokens per window (default: the model's context length)", positiveInt('--context'))
     .option('--stride <n>', 'new tokens scored per window after the first, for documents longer than the context (default: context/2)', positiveInt('--stride'))
-    .option('--chunk-docs <n>', 'documents per unit of work handed to a worker', positiveInt('--chunk-docs'), 64)
+    .option('--chunk-docs <n>', 'input lines (rows) per unit of work handed to a worker: lines kN+1..(k+1)N', positiveInt('--chunk-docs'), 64)
     .option('--max-doc-bytes <n>', 'larger documents are reported in errors.jsonl instead of scored (default 64 MiB)', positiveInt('--max-doc-bytes'))
     .option('--spans [tokens]', 'add `spans` to every row: consecutive windows of this many tokens (default 64) with their text range [start, end), mean_nll and fast_detect', (v) => positiveInt('--spans')(v))
     .option('--overwrite', "start over, replacing tailguard's files in --out (other files there are left alone)")
