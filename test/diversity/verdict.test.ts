@@ -74,6 +74,18 @@ describe('metricVerdicts', () => {
     ]);
   });
 
+  it("the issue's loops: accumulate 0.400 → 0.379 → 0.370 is a bounded decline, replace 0.40 → 0.19 compounds", () => {
+    // The one-generation rule flagged both; a loss that shrinks (0.021, then 0.009) stays within (π²/6)·0.021.
+    expect(verdicts([0.4, 0.379, 0.37], 0.003)).toEqual(['bounded decline', 'bounded decline']);
+    expect(verdicts([0.4, 0.34, 0.29, 0.25, 0.22, 0.19], 0.003)).toEqual([
+      'bounded decline',
+      'bounded decline',
+      'compounding loss',
+      'compounding loss',
+      'compounding loss',
+    ]);
+  });
+
   it('stable when no loss since GEN0 exceeds the noise, however the series wanders', () => {
     expect(verdicts([0.5, 0.505, 0.497, 0.49, 0.501])).toEqual(['stable', 'stable', 'stable', 'stable']);
     // z·se(C) = 1.96·√2·0.005 = 0.01386: a loss of 0.013 is noise, 0.014 is not.
