@@ -179,6 +179,8 @@ const doc = [
   '',
   'Loss, cumulative loss, bound and excess are those of distinct-2 at equal size; compounding loss when the excess is',
   'above its z·se (and the cumulative loss above its own). Vendi and coverage are evidence only (mean-pooled embeddings).',
+  "Each compare measures distinct-n on its own loop's smallest generation's n-gram count, so GEN0's value differs a",
+  'little between the two loops.',
   '',
   ...lines,
 ];

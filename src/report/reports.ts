@@ -128,13 +128,21 @@ function verdictTable(l: Ledger): string {
   return `<table><thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table>`;
 }
 
+/** One sentence: the worst verdict and where compounding loss starts. */
+function headline(l: Ledger): string {
+  const verdicts = l.generations.flatMap((g) => (g.verdict ? [g.verdict] : []));
+  const compounding = verdicts.filter((v) => v.verdict === 'compounding loss').map((v) => v.generation);
+  if (compounding.length) return `Compounding loss (collapse) at generation${compounding.length > 1 ? 's' : ''} ${compounding.join(', ')} of ${verdicts.length}.`;
+  return verdicts.some((v) => v.verdict === 'bounded decline') ? `No compounding loss: at worst a bounded decline, over ${verdicts.length} generations.` : `Stable over ${verdicts.length} generations.`;
+}
+
 /** Cells of the first decisive metric that carries the generation's verdict (or the first decisive one). */
 function decisiveCells(l: Ledger, generation: number): string {
   const g = l.generations[generation]!;
   const td = (x: string) => `<td>${escapeHtml(x)}</td>`;
   if (!g.verdict) {
     const first = l.generations[1]?.verdict?.metrics.find((m) => m.decisive);
-    return first ? td(`${first.metric}: ${f3(first.value + first.cumulative)}`) + td('') + td('') + td('') + td('') : td('') + td('') + td('') + td('') + td('');
+    return td(first ? `${first.metric}: ${f3(first.value + first.cumulative)}` : '') + td('').repeat(4);
   }
   const m = g.verdict.metrics.find((x) => x.decisive && x.verdict === g.verdict!.verdict) ?? g.verdict.metrics.find((x) => x.decisive)!;
   return td(`${m.metric}: ${pm(m.value, m.se)}`) + td(f3(m.loss)) + td(pm(m.cumulative, m.cumulative_se)) + td(f3(m.bound)) + td(pm(m.excess, m.excess_se));
@@ -187,7 +195,7 @@ export async function compareHtml(l: Ledger): Promise<string> {
   const sections: Section[] = [
     {
       heading: 'Verdict per generation',
-      html: verdictTable(l) +
+      html: `<p>${escapeHtml(headline(l))}</p>` + verdictTable(l) +
         `<p class="note">Rule: ${escapeHtml(r.summary)} z = ${r.z}; decisive: ${escapeHtml(r.decisive.join(', '))}; distinct-n measured on the same number of n-grams in every generation (${r.budget[1]} words, ${r.budget[2]} bigrams, ${r.budget[3]} trigrams), its noise from ${r.replicates} half-sample replicates.</p>`,
     },
     { heading: 'distinct-2 at equal size (bars ± z·se; dashed: GEN0 less the accumulation bound)', html: `<div class="chart">${trend}</div>` },

@@ -110,6 +110,9 @@ describe('tailguard compare on the loop', () => {
     expect(d2[0]!.budget).toBe(Math.min(...d2.map((d) => d.ngrams)) & ~1);
     expect(ledger.ledger_version).toBe(2);
     expect(ledger.verdict_rule.decisive).toEqual(['distinct-2']);
+    expect(readFileSync(join(work, 'cmp-replace', 'report.html'), 'utf8')).toContain(
+      'Compounding loss (collapse) at generation 3 of 3.',
+    );
   });
 
   it('accumulate: bounded decline at every generation, exit 0', async () => {
@@ -128,7 +131,7 @@ describe('tailguard compare on the loop', () => {
       expect(m.cumulative).toBeLessThan(m.bound);
     }
     const html = readFileSync(join(work, 'cmp-accumulate', 'report.html'), 'utf8');
-    expect(html).toContain('bounded decline');
+    expect(html).toContain('No compounding loss: at worst a bounded decline, over 3 generations.');
     expect(html).toContain('No generation shows compounding loss.');
   });
 });

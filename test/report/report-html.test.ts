@@ -108,7 +108,7 @@ describe('HTML reports in headless Chromium', () => {
     expect(p.errors).toEqual([]);
     expect(p.requests).toEqual([]);
     expect(p.svgs).toBe(3);
-    expect(p.text).toMatch(/Verdict per generation/);
+    expect(p.text).toMatch(/Verdict per generation\s+Compounding loss \(collapse\) at generation 2 of 2\./);
     expect(p.text).toMatch(/^1\tbounded decline\tdistinct-2\tdistinct-2: 0\.700 ± 0\.005/m);
     expect(p.text).toMatch(/^2\tcompounding loss\tdistinct-2\tdistinct-2: 0\.500 ± 0\.005/m);
     expect(p.text).toMatch(/^2\tvendi\tno \(evidence\)/m);
