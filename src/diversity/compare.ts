@@ -1,14 +1,20 @@
 /**
  * `compareGenerations`: diversity across model generations. GEN0 is the human anchor; each GEN is a `tailguard score`
  * output directory (its texts are read from the corpus its run.json names). Per generation: the diversity metrics
- * (metrics.ts), coverage against GEN0 (precision/recall/density/coverage, coverage/prdc.ts), the share the detector
- * flags as machine-written (the model's zero-shot Fast-DetectGPT, or --detector), and corpus perplexity
- * exp(Σ NLL / Σ tokens). Written to OUT/ledger.json (also as OUT/report.json) and OUT/report.html.
+ * (metrics.ts), distinct-1..3 at equal size with their noise (equal-size.ts: every generation measured on the same
+ * number of n-grams, noise by repeated half-sampling), coverage against GEN0 (precision/recall/density/coverage,
+ * coverage/prdc.ts), the share the detector flags as machine-written (the model's zero-shot Fast-DetectGPT, or
+ * `detector`), and corpus perplexity exp(Σ NLL / Σ tokens). Written to OUT/ledger.json (also as OUT/report.json) and
+ * OUT/report.html.
  *
- * Early collapse: a generation is flagged when diversity or coverage falls from the previous generation — distinct-2
- * by more than 2% (relative), Vendi by more than 5% (relative), or coverage of GEN0 by more than 0.02 — while
- * perplexity holds or improves (no more than 2% above the previous generation's): the data looks as fluent as before
- * but covers less of the human distribution.
+ * Verdict per generation (verdict.ts): stable, bounded decline or compounding loss, from each metric's cumulative
+ * loss since GEN0 against the accumulation bound (π²/6)·(GEN0 → GEN1 loss) and the noise. Decisive by default:
+ * distinct-2 at equal size (`verdictMetrics`). Vendi (noise from its bootstrap interval) and coverage of GEN0 (anchor:
+ * the coverage a fresh sample of GEN0's own distribution of GEN0's size would get, 1 − Π_{i≤k} (N−i)/(2N−i),
+ * Naeem et al. 2020; noise from its interval) are reported with their own verdicts but do not decide: mean-pooled
+ * embeddings are anisotropic enough that both hardly move. Each generation with compounding loss is listed in
+ * `flags` and carries its reasons in `early_collapse`, the fields ledger version 1 had (version 1 flagged any
+ * one-generation fall of distinct-2, Vendi or coverage while perplexity held; that rule is gone).
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -26,6 +32,29 @@ import { modelZeroShot, readDetectorFile } from '../detect/detect-corpus.js';
 import type { Metric, PrdcResult, SideRadii } from '../coverage/prdc.js';
 import { compareHtml } from '../report/reports.js';
 import { corpusDiversity, type Diversity } from './metrics.js';
+import { commonBudget, countNgrams, distinctAtBudget, type EqualSizeDistinct } from './equal-size.js';
+import { ACCUMULATION_BOUND, DEFAULT_Z, generationVerdicts, type GenerationVerdict, type MetricEvidence, type MetricSeries } from './verdict.js';
+import { wordTokens } from '../signals/text-signals.js';
+
+/** The metrics a verdict can rest on (`verdictMetrics`). */
+export const VERDICT_METRICS = ['distinct-1', 'distinct-2', 'distinct-3', 'vendi', 'coverage'] as const;
+export type VerdictMetric = (typeof VERDICT_METRICS)[number];
+export const DEFAULT_VERDICT_METRICS: readonly VerdictMetric[] = ['distinct-2'];
+const EQUAL_SIZE_ORDERS = [1, 2, 3] as const;
+
+export interface CompareOptions {
+  /** Neighbours for the coverage radii (default 5). */
+  k?: number;
+  /** detector.json for the flagged share (default: the model's zero-shot detector). */
+  detector?: string;
+  seed?: number;
+  /** One-sided z of the verdicts (default 1.96). */
+  z?: number;
+  /** Metrics whose verdicts decide a generation's (default distinct-2); the others are shown as evidence. */
+  verdictMetrics?: readonly VerdictMetric[];
+  /** Half-sampling replicates of distinct-n at equal size (default 50). */
+  replicates?: number;
+}
 
 export interface GenerationEntry {
   generation: number;
@@ -33,19 +62,46 @@ export interface GenerationEntry {
   documents: number;
   perplexity: number;
   diversity: Diversity;
+  /** distinct-1..3 on the same number of n-grams in every generation (ledger.verdict_rule.budget), ± noise. */
+  distinct_at_budget: { 1: EqualSizeDistinct; 2: EqualSizeDistinct; 3: EqualSizeDistinct };
   /** ef_tuning: each index's ef and self-query recall (ef-tuning.ts); `reached` false means approximate metrics. */
   coverage_of_gen0: { precision: Metric; recall: Metric; density: Metric; coverage: Metric; ef_tuning: PrdcResult['efSearch'] } | null;
   flagged_synthetic: { share: number; detector: string } | null;
+  /** null for GEN0. */
+  verdict: GenerationVerdict | null;
+  /** Kept from ledger version 1: the reasons when the verdict is compounding loss, [] otherwise, null for GEN0. */
   early_collapse: string[] | null;
+}
+
+export interface VerdictRule {
+  z: number;
+  /** π²/6: the accumulation bound as a multiple of the GEN0 → GEN1 loss. */
+  bound_factor: number;
+  decisive: VerdictMetric[];
+  /** n-grams per full sample of distinct-n at equal size, per n. */
+  budget: { 1: number; 2: number; 3: number };
+  replicates: number;
+  /** GEN0's value of coverage in the trend: the expected coverage of a same-distribution sample of its size. */
+  coverage_anchor: number;
+  summary: string;
 }
 
 export interface Ledger {
   tool: 'tailguard';
   command: 'compare';
+  /** 2: verdicts, distinct-n at equal size; `flags` and `early_collapse` now mean compounding loss. */
+  ledger_version: 2;
   k: number;
+  verdict_rule: VerdictRule;
   generations: GenerationEntry[];
+  /** Generations whose verdict is compounding loss, with the evidence. */
   flags: { generation: number; reasons: string[] }[];
 }
+
+export const RULE_SUMMARY =
+  'per metric, cumulative loss C = m0 − m since GEN0 against the bound B = (π²/6)·max(m0 − m1, 0) that accumulating ' +
+  'data allows: stable when C ≤ z·se(C); compounding loss (generation 2 on) when C − B > z·se(C − B) too; bounded ' +
+  'decline otherwise. The generation takes the worst verdict of its decisive metrics.';
 
 async function readGeneration(dir: string): Promise<{ rows: ScoreRow[]; texts: string[] }> {
   if (!isScoreDir(dir)) throw new UsageError(`${dir} is not a tailguard score output directory (run \`tailguard score\` on each generation first)`);
@@ -65,14 +121,55 @@ function detectorFor(dir: string, detectorPath?: string): { spec: DetectorSpec; 
   return zs ? { spec: zs.spec, name: 'zero-shot fast_detect at 1% FPR' } : null;
 }
 
-export async function compareGenerations(gens: string[], out: string, opts: { k?: number; detector?: string; seed?: number } = {}): Promise<Ledger> {
+/** Expected PRDC coverage of N reference points by M points of the same distribution (Naeem et al. 2020, lemma 2). */
+export function expectedCoverage(n: number, m: number, k: number): number {
+  let p = 1;
+  for (let i = 1; i <= k; i++) p *= (n - i) / (n + m - i);
+  return 1 - Math.max(p, 0);
+}
+
+function checkOptions(opts: CompareOptions): { z: number; decisive: VerdictMetric[]; replicates: number } {
+  const z = opts.z ?? DEFAULT_Z;
+  if (!(Number.isFinite(z) && z > 0)) throw new UsageError(`\`z\` must be a positive number, got ${z}`);
+  const decisive = [...new Set(opts.verdictMetrics ?? DEFAULT_VERDICT_METRICS)];
+  const unknown = decisive.filter((m) => !(VERDICT_METRICS as readonly string[]).includes(m));
+  if (decisive.length === 0 || unknown.length > 0) {
+    throw new UsageError(`\`verdictMetrics\` must name at least one of ${VERDICT_METRICS.join(', ')}${unknown.length ? `; unknown: ${unknown.join(', ')}` : ''}`);
+  }
+  const replicates = opts.replicates ?? 50;
+  if (!Number.isInteger(replicates) || replicates < 1) throw new UsageError(`\`replicates\` must be a positive integer, got ${replicates}`);
+  return { z, decisive, replicates };
+}
+
+/** se from a 95% interval (Vendi's bootstrap, coverage's): its width / (2 · 1.96). */
+const seOf = (ci: { lo: number; hi: number }) => Math.max(ci.hi - ci.lo, 0) / (2 * 1.959964);
+
+/** The trend series the verdicts read, GEN0 first. */
+function verdictSeries(entries: Omit<GenerationEntry, 'verdict' | 'early_collapse'>[], decisive: VerdictMetric[], coverageAnchor: number): MetricSeries[] {
+  const series: [VerdictMetric, MetricSeries['points']][] = [
+    ...EQUAL_SIZE_ORDERS.map((n): [VerdictMetric, MetricSeries['points']] => [`distinct-${n}`, entries.map((e) => ({ value: e.distinct_at_budget[n].value, se: e.distinct_at_budget[n].se }))]),
+    ['vendi', entries.map((e) => ({ value: e.diversity.vendi, se: seOf(e.diversity.vendi_ci) }))],
+    ['coverage', entries.map((e) => (e.coverage_of_gen0 ? { value: e.coverage_of_gen0.coverage.value, se: seOf(e.coverage_of_gen0.coverage.ci) } : { value: coverageAnchor, se: 0 }))],
+  ];
+  return series.map(([metric, points]) => ({ metric, decisive: decisive.includes(metric), points }));
+}
+
+/** One line of evidence for a metric with compounding loss. */
+export function evidenceLine(m: MetricEvidence, anchor: number, z: number): string {
+  const f = (x: number) => (Math.abs(x) >= 10 ? x.toFixed(1) : x.toFixed(3));
+  return `${m.metric} ${f(anchor)} → ${f(m.value)}: cumulative loss ${f(m.cumulative)} exceeds the accumulation bound ${f(m.bound)} by ${f(m.excess)} (noise z·se = ${f(z * m.excess_se)})`;
+}
+
+export async function compareGenerations(gens: string[], out: string, opts: CompareOptions = {}): Promise<Ledger> {
   if (gens.length < 2) throw new UsageError('compare needs at least two generations: GEN0 (the human anchor) and one more');
   const k = opts.k ?? 5;
+  const { z, decisive, replicates } = checkOptions(opts);
   const anchor = loadVectors(gens[0]!);
   const anchorIndex = AnnIndex.build(anchor);
   // The anchor's ef and radii do not depend on the generation: computed against the first, reused for the rest.
   let anchorSide: SideRadii | undefined;
-  const entries: GenerationEntry[] = [];
+  const partial: Omit<GenerationEntry, 'distinct_at_budget' | 'verdict' | 'early_collapse'>[] = [];
+  const ngrams: number[][] = [];
   for (const [g, dir] of gens.entries()) {
     const { rows, texts } = await readGeneration(dir);
     const vectors = g === 0 ? anchor : loadComparable(dir, anchor);
@@ -85,7 +182,9 @@ export async function compareGenerations(gens: string[], out: string, opts: { k?
       anchorSide = p.referenceSide;
       coverage = { precision: p.precision, recall: p.recall, density: p.density, coverage: p.coverage, ef_tuning: p.efSearch };
     }
-    entries.push({
+    const words = texts.map((t) => wordTokens(t));
+    ngrams.push(EQUAL_SIZE_ORDERS.map((n) => countNgrams(words, n)));
+    partial.push({
       generation: g,
       source: resolve(dir),
       documents: rows.length,
@@ -93,28 +192,37 @@ export async function compareGenerations(gens: string[], out: string, opts: { k?
       diversity: corpusDiversity(texts, vectors, { seed: opts.seed }),
       coverage_of_gen0: coverage,
       flagged_synthetic: det ? { share: rows.filter((r) => applyDetector(det.spec, r).verdict === 'synthetic').length / rows.length, detector: det.name } : null,
-      early_collapse: null,
     });
   }
-  const flags: Ledger['flags'] = [];
-  for (let g = 1; g < entries.length; g++) {
-    const prev = entries[g - 1]!;
-    const cur = entries[g]!;
-    const reasons: string[] = [];
-    const rel = (a: number, b: number) => (b - a) / a;
-    if (rel(prev.diversity.distinct[2], cur.diversity.distinct[2]) < -0.02) reasons.push(`distinct-2 ${prev.diversity.distinct[2].toFixed(3)} → ${cur.diversity.distinct[2].toFixed(3)}`);
-    if (rel(prev.diversity.vendi, cur.diversity.vendi) < -0.05) reasons.push(`Vendi ${prev.diversity.vendi.toFixed(1)} → ${cur.diversity.vendi.toFixed(1)}`);
-    const pc = prev.coverage_of_gen0?.coverage.value ?? 1;
-    const cc = cur.coverage_of_gen0?.coverage.value ?? 1;
-    if (cc < pc - 0.02) reasons.push(`coverage of GEN0 ${pc.toFixed(3)} → ${cc.toFixed(3)}`);
-    const pplHolds = cur.perplexity <= prev.perplexity * 1.02;
-    if (reasons.length > 0 && pplHolds) {
-      const all = [...reasons, `while perplexity holds or improves (${prev.perplexity.toFixed(1)} → ${cur.perplexity.toFixed(1)})`];
-      cur.early_collapse = all;
-      flags.push({ generation: g, reasons: all });
-    } else cur.early_collapse = [];
+  // Second pass: the budget needs every generation's n-gram count; the texts are read again rather than all held.
+  const budget = { 1: 0, 2: 0, 3: 0 };
+  for (const [t, n] of EQUAL_SIZE_ORDERS.entries()) budget[n] = commonBudget(ngrams.map((c) => c[t]!));
+  const withDistinct: Omit<GenerationEntry, 'verdict' | 'early_collapse'>[] = [];
+  for (const [g, dir] of gens.entries()) {
+    const words = (await readGeneration(dir)).texts.map((t) => wordTokens(t));
+    const at = (n: 1 | 2 | 3) => distinctAtBudget(words, n, budget[n], { replicates, seed: opts.seed });
+    withDistinct.push({ ...partial[g]!, distinct_at_budget: { 1: at(1), 2: at(2), 3: at(3) } });
   }
-  const ledger: Ledger = { tool: 'tailguard', command: 'compare', k, generations: entries, flags };
+  const coverageAnchor = expectedCoverage(partial[0]!.documents, partial[0]!.documents, k);
+  const series = verdictSeries(withDistinct, decisive, coverageAnchor);
+  const verdicts = generationVerdicts(series, { z });
+  const flags: Ledger['flags'] = [];
+  const entries: GenerationEntry[] = withDistinct.map((e, g) => {
+    if (g === 0) return { ...e, verdict: null, early_collapse: null };
+    const v = verdicts[g - 1]!;
+    const reasons = v.verdict === 'compounding loss' ? v.metrics.filter((m) => m.decisive && m.verdict === 'compounding loss').map((m) => evidenceLine(m, m.value + m.cumulative, z)) : [];
+    if (reasons.length) flags.push({ generation: g, reasons });
+    return { ...e, verdict: v, early_collapse: reasons };
+  });
+  const ledger: Ledger = {
+    tool: 'tailguard',
+    command: 'compare',
+    ledger_version: 2,
+    k,
+    verdict_rule: { z, bound_factor: ACCUMULATION_BOUND, decisive, budget, replicates, coverage_anchor: coverageAnchor, summary: RULE_SUMMARY },
+    generations: entries,
+    flags,
+  };
   mkdirSync(resolve(out), { recursive: true });
   await writeFileAtomic(join(resolve(out), 'ledger.json'), `${JSON.stringify(ledger, null, 2)}\n`);
   await writeFileAtomic(join(resolve(out), 'report.json'), `${JSON.stringify(ledger, null, 2)}\n`);

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Ledger } from '../../src/diversity/compare.js';
+import { RULE_SUMMARY, type Ledger } from '../../src/diversity/compare.js';
+import { generationVerdicts } from '../../src/diversity/verdict.js';
 import { compareHtml } from '../../src/report/reports.js';
 import { blobs, saveNpy } from '../coverage/synthetic.js';
 import { launchChromium } from './browser.js';
@@ -77,25 +78,41 @@ describe('HTML reports in headless Chromium', () => {
     expect(p.pwned).toBeUndefined();
   });
 
-  it('compare: renders the generations, their charts and the collapse flags, escaped', async () => {
+  it('compare: renders the verdict per generation, the evidence, the charts and the flags, escaped', async () => {
     const div = (d2: number, v: number) => ({
       documents: 10, distinct: { 1: 0.5, 2: d2, 3: 0.9, 4: 0.95 }, compression_ratio: 0.4, self_bleu: 0.2, self_bleu_sample: 10,
       vendi: v, vendi_ci: { lo: v - 1, hi: v + 1 }, vendi_sample: 10, mean_cosine_distance: 0.5,
     });
+    const eq = (value: number) => ({ value, se: 0.005, budget: 1000, ngrams: 1200, replicates: 50 });
+    const atBudget = (d2: number) => ({ 1: eq(0.3), 2: eq(d2), 3: eq(0.9) });
     const m = (x: number) => ({ value: x, ci: { lo: x - 0.05, hi: x + 0.05 } });
     const tuned = { ef: 100, recall: 1, sample: 10, target: 0.98, reached: true, tried: [{ ef: 100, recall: 1 }] };
+    const d2 = [0.8, 0.7, 0.5];
+    const verdicts = generationVerdicts([
+      { metric: 'distinct-2', decisive: true, points: d2.map((value) => ({ value, se: 0.005 })) },
+      { metric: 'vendi', decisive: false, points: [9, 8, 4].map((value) => ({ value, se: 0.5 })) },
+    ]);
+    const gen = (g: number, source: string) => ({
+      generation: g, source, documents: 10, perplexity: 40 - 5 * g, diversity: div(d2[g]!, 9 - g), distinct_at_budget: atBudget(d2[g]!),
+      coverage_of_gen0: g ? { precision: m(0.9), recall: m(0.5), density: m(1.1), coverage: m(0.6), ef_tuning: { reference: tuned, candidate: tuned } } : null,
+      flagged_synthetic: g ? { share: 0.3, detector: 'test' } : null, verdict: g ? verdicts[g - 1]! : null, early_collapse: g ? (g === 2 ? ['x'] : []) : null,
+    });
     const ledger: Ledger = {
-      tool: 'tailguard', command: 'compare', k: 5, flags: [{ generation: 1, reasons: [`distinct-2 0.800 → 0.500 ${EVIL}`] }],
-      generations: [
-        { generation: 0, source: `/data/${EVIL}`, documents: 10, perplexity: 40, diversity: div(0.8, 9), coverage_of_gen0: null, flagged_synthetic: null, early_collapse: null },
-        { generation: 1, source: '/data/gen1', documents: 10, perplexity: 30, diversity: div(0.5, 4), coverage_of_gen0: { precision: m(0.9), recall: m(0.5), density: m(1.1), coverage: m(0.6), ef_tuning: { reference: tuned, candidate: tuned } }, flagged_synthetic: { share: 0.3, detector: 'test' }, early_collapse: ['x'] },
-      ],
+      tool: 'tailguard', command: 'compare', ledger_version: 2, k: 5,
+      verdict_rule: { z: 1.96, bound_factor: Math.PI ** 2 / 6, decisive: ['distinct-2'], budget: { 1: 1000, 2: 1000, 3: 1000 }, replicates: 50, coverage_anchor: 0.97, summary: RULE_SUMMARY },
+      flags: [{ generation: 2, reasons: [`distinct-2 0.800 → 0.500 ${EVIL}`] }],
+      generations: [gen(0, `/data/${EVIL}`), gen(1, '/data/gen1'), gen(2, '/data/gen2')],
     };
     writeFileSync(join(dir, 'compare.html'), await compareHtml(ledger));
     const p = await open(join(dir, 'compare.html'));
     expect(p.errors).toEqual([]);
-    expect(p.svgs).toBe(2);
-    expect(p.text).toContain('generation 1: distinct-2 0.800 → 0.500');
+    expect(p.requests).toEqual([]);
+    expect(p.svgs).toBe(3);
+    expect(p.text).toMatch(/Verdict per generation\s+Compounding loss \(collapse\) at generation 2 of 2\./);
+    expect(p.text).toMatch(/^1\tbounded decline\tdistinct-2\tdistinct-2: 0\.700 ± 0\.005/m);
+    expect(p.text).toMatch(/^2\tcompounding loss\tdistinct-2\tdistinct-2: 0\.500 ± 0\.005/m);
+    expect(p.text).toMatch(/^2\tvendi\tno \(evidence\)/m);
+    expect(p.text).toContain('generation 2: distinct-2 0.800 → 0.500 <script>');
     expect(p.pwned).toBeUndefined();
   });
 });
