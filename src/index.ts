@@ -59,6 +59,10 @@ export { kmeans, assignAll, clusterTable, totalVariation, type Clustering, type 
 export { loadVectors, sharedVectors, type VectorSet } from './coverage/vectors.js';
 export { clusterWeights, type WeightResult } from './weights/weights.js';
 export { corpusDiversity, distinctN, selfBleu, vendiScore, meanCosineDistance, compressionRatio, type Diversity } from './diversity/metrics.js';
+export { distinctAtBudget, type EqualSizeDistinct } from './diversity/equal-size.js';
+export {
+  generationVerdicts, metricVerdicts, type GenerationVerdict, type MetricEvidence, type MetricSeries, type Verdict as CollapseVerdict,
+} from './diversity/verdict.js';
 
 // ── Building blocks: shared statistics ───────────────────────────────────────────────────────────────────────────
 /** fprUpperBound: the name before the shared statistics moved to src/stats (kept for callers). */
