@@ -10,7 +10,8 @@ export { detectCorpus, ZERO_SHOT_FILE, type DetectOptions, type DetectSummary, t
 export { auditCorpus, calibrateFloors, type AuditOptions, type AuditSummary } from './audit/audit-corpus.js';
 export { coverageRun, type CoverageOptions, type CoverageReport } from './coverage/coverage-run.js';
 export { weightsRun, type WeightsOptions, type WeightsReport } from './weights/weights-run.js';
-export { compareGenerations, type Ledger, type GenerationEntry } from './diversity/compare.js';
+export { compareGenerations } from './diversity/compare.js';
+export type { Ledger, GenerationEntry } from './diversity/ledger.js';
 export { mergeShards, type MergeOptions } from './shard/merge.js';
 export { shardStatus, type ShardStatus } from './shard/status.js';
 

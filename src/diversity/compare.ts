@@ -33,13 +33,12 @@ import type { Metric, PrdcResult, SideRadii } from '../coverage/prdc.js';
 import { compareHtml } from '../report/reports.js';
 import { corpusDiversity, type Diversity } from './metrics.js';
 import { commonBudget, countNgrams, distinctAtBudget, type EqualSizeDistinct } from './equal-size.js';
+import {
+  DEFAULT_VERDICT_METRICS, VERDICT_METRICS, type GenerationEntry, type Ledger, type VerdictMetric, type VerdictRule,
+} from './ledger.js';
 import { ACCUMULATION_BOUND, DEFAULT_Z, generationVerdicts, type GenerationVerdict, type MetricEvidence, type MetricSeries } from './verdict.js';
 import { wordTokens } from '../signals/text-signals.js';
 
-/** The metrics a verdict can rest on (`verdictMetrics`). */
-export const VERDICT_METRICS = ['distinct-1', 'distinct-2', 'distinct-3', 'vendi', 'coverage'] as const;
-export type VerdictMetric = (typeof VERDICT_METRICS)[number];
-export const DEFAULT_VERDICT_METRICS: readonly VerdictMetric[] = ['distinct-2'];
 const EQUAL_SIZE_ORDERS = [1, 2, 3] as const;
 
 export interface CompareOptions {
@@ -56,47 +55,8 @@ export interface CompareOptions {
   replicates?: number;
 }
 
-export interface GenerationEntry {
-  generation: number;
-  source: string;
-  documents: number;
-  perplexity: number;
-  diversity: Diversity;
-  /** distinct-1..3 on the same number of n-grams in every generation (ledger.verdict_rule.budget), ± noise. */
-  distinct_at_budget: { 1: EqualSizeDistinct; 2: EqualSizeDistinct; 3: EqualSizeDistinct };
-  /** ef_tuning: each index's ef and self-query recall (ef-tuning.ts); `reached` false means approximate metrics. */
-  coverage_of_gen0: { precision: Metric; recall: Metric; density: Metric; coverage: Metric; ef_tuning: PrdcResult['efSearch'] } | null;
-  flagged_synthetic: { share: number; detector: string } | null;
-  /** null for GEN0. */
-  verdict: GenerationVerdict | null;
-  /** Kept from ledger version 1: the reasons when the verdict is compounding loss, [] otherwise, null for GEN0. */
-  early_collapse: string[] | null;
-}
-
-export interface VerdictRule {
-  z: number;
-  /** π²/6: the accumulation bound as a multiple of the GEN0 → GEN1 loss. */
-  bound_factor: number;
-  decisive: VerdictMetric[];
-  /** n-grams per full sample of distinct-n at equal size, per n. */
-  budget: { 1: number; 2: number; 3: number };
-  replicates: number;
-  /** GEN0's value of coverage in the trend: the expected coverage of a same-distribution sample of its size. */
-  coverage_anchor: number;
-  summary: string;
-}
-
-export interface Ledger {
-  tool: 'tailguard';
-  command: 'compare';
-  /** 2: verdicts, distinct-n at equal size; `flags` and `early_collapse` now mean compounding loss. */
-  ledger_version: 2;
-  k: number;
-  verdict_rule: VerdictRule;
-  generations: GenerationEntry[];
-  /** Generations whose verdict is compounding loss, with the evidence. */
-  flags: { generation: number; reasons: string[] }[];
-}
+export type { GenerationEntry, Ledger, VerdictMetric, VerdictRule } from './ledger.js';
+export { DEFAULT_VERDICT_METRICS, VERDICT_METRICS } from './ledger.js';
 
 export const RULE_SUMMARY =
   'per metric, cumulative loss C = m0 − m since GEN0 against the bound B = (π²/6)·max(m0 − m1, 0) that accumulating ' +

@@ -1,9 +1,9 @@
 /** The HTML reports of `coverage`, `weights` and `compare` (html.ts renders; these choose what to show). */
 import type { CoverageReport } from '../coverage/coverage-run.js';
 import { shortOfTarget } from '../coverage/ef-tuning.js';
-import type { Ledger } from '../diversity/compare.js';
+import type { Ledger } from '../diversity/ledger.js';
 import type { Verdict } from '../diversity/verdict.js';
-import type { WeightsReport } from '../weights/weights-run.js';
+import type { WeightsReport } from '../weights/report.js';
 import { chartSvg, escapeHtml, page, table, type Cell, type Section } from './html.js';
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
