@@ -82,7 +82,9 @@ export function prepare(set: VectorSet, tile: number, centre: Float64Array): Pre
 
 /**
  * Per point, the K smallest (float32) values offered so far and whose they are, ascending; +Infinity / -1 while not
- * full. Each pair is offered once per point (the tiles cover every pair once), so there is no duplicate check.
+ * full. Each pair is offered at most once per point (the tiles cover every pair once), so there is no duplicate
+ * check. The largest kept value only falls, so a value not offered because it was not below it at some time is not
+ * below it at the end.
  */
 export class ApproxLists {
   readonly values: Float32Array;
@@ -95,20 +97,32 @@ export class ApproxLists {
 
   /** Offers `len` ascending values (`values[from…]`, ids `ids[from…] + idOffset`) to point p's list. */
   offerSorted(p: number, values: Float32Array, ids: Int32Array, from: number, len: number, idOffset: number): void {
+    for (let t = 0; t < len; t++) {
+      if (!(values[from + t]! < this.last(p))) return;
+      this.offer(p, values[from + t]!, ids[from + t]! + idOffset);
+    }
+  }
+
+  /** Offers one value (id `id`) to point p's list. */
+  offer(p: number, v: number, id: number): void {
     const { k } = this;
     const base = p * k;
-    for (let t = 0; t < len; t++) {
-      const v = values[from + t]!;
-      if (!(v < this.values[base + k - 1]!)) return;
-      let at = k - 1;
-      while (at > 0 && this.values[base + at - 1]! > v) {
-        this.values[base + at] = this.values[base + at - 1]!;
-        this.ids[base + at] = this.ids[base + at - 1]!;
-        at--;
-      }
-      this.values[base + at] = v;
-      this.ids[base + at] = ids[from + t]! + idOffset;
+    if (!(v < this.values[base + k - 1]!)) return;
+    let at = k - 1;
+    while (at > 0 && this.values[base + at - 1]! > v) {
+      this.values[base + at] = this.values[base + at - 1]!;
+      this.ids[base + at] = this.ids[base + at - 1]!;
+      at--;
     }
+    this.values[base + at] = v;
+    this.ids[base + at] = id;
+  }
+
+  /** The lists' largest values for points start … start + count − 1 (thresholds for the next tiles). */
+  lasts(start: number, count: number): Float32Array {
+    const out = new Float32Array(count);
+    for (let t = 0; t < count; t++) out[t] = this.values[(start + t) * this.k + this.k - 1]!;
+    return out;
   }
 
   /** The largest value kept for p: every value offered to p and not kept is at least this. */
@@ -119,15 +133,20 @@ export class ApproxLists {
 
 /**
  * Runs `start(0…count−1)` with the next one started before `consume` handles the current one, so ONNX Runtime
- * (on its own threads) computes tile t+1 while this thread merges tile t.
+ * (on its own threads) computes tile t+1 while this thread merges tile t — except where `after(t)`: job t needs
+ * every job before it consumed (its inputs come from them), so it starts only then.
  */
-export async function pipelined<T>(count: number, start: (t: number) => Promise<T>, consume: (result: T, t: number) => void): Promise<void> {
+export async function pipelined<T>(
+  count: number, start: (t: number) => Promise<T>, consume: (result: T, t: number) => void, after: (t: number) => boolean = () => false,
+): Promise<void> {
   let next: Promise<T> | undefined = count > 0 ? start(0) : undefined;
   for (let t = 0; t < count; t++) {
     const current = await next!;
-    next = t + 1 < count ? start(t + 1) : undefined;
+    const early = t + 1 < count && !after(t + 1);
+    next = early ? start(t + 1) : undefined;
     next?.catch(() => undefined); // awaited on the next turn; not an unhandled rejection if consume throws first
     consume(current, t);
+    if (!early && t + 1 < count) next = start(t + 1);
   }
 }
 

@@ -4,7 +4,8 @@
  * kept — K-smallest lists, counts, flags — so memory is O((N + M)·K + tile²), never N × M.
  *
  *   radii    each side against itself, the upper triangle of tiles (an off-diagonal tile serves the rows of both its
- *            blocks): per point, the K = 2(k+1) smallest float32 distances, then those K in float64. The (k+1)-th of
+ *            blocks; after the diagonal ones, a tile returns only pairs below a list's current K-th value): per
+ *            point, the K = 2(k+1) smallest float32 distances, then those K in float64. The (k+1)-th of
  *            them (the point itself first, at 0) is the radius when the K-th float32 value, less the rounding bound,
  *            is no smaller: no pair left out can come before it. Points where it is (many near-equal distances at
  *            the list's end) are searched again by exact-search.ts.
@@ -24,7 +25,7 @@ import { exactNeighbours } from '../exact-search.js';
 import { prdcMetrics, type PrdcMetrics } from '../prdc-metrics.js';
 import { squaredDistance, subset, type VectorSet } from '../vectors.js';
 import { ApproxLists, f32Above, f32Below, meanRow, pipelined, prepare, workProgress, type PreparedSet } from './blocks.js';
-import { DEFAULT_TILE, TileRunner, type ExactDevice } from './tiles.js';
+import { DEFAULT_TILE, TileRunner, type ExactDevice, type PairsTile, type SmallestTile } from './tiles.js';
 
 export interface ExactRadii {
   /** Per point: the distance to its k-th nearest other point of its set (the farthest there is with k or fewer). */
@@ -130,19 +131,34 @@ export async function exactRadii(set: PreparedSet, k: number, runner: TileRunner
   const { n, dim } = set;
   const K = Math.min(n, radiusListSize(k));
   const lists = new ApproxLists(n, K);
+  // Each block against itself first (the K smallest per row start every list), then the upper triangle's other
+  // tiles, which return only the pairs below a list's current K-th value (a tile behind: the next one is computed
+  // while this one is merged).
   const jobs: [number, number][] = [];
-  for (let a = 0; a < set.blocks; a++) for (let b = a; b < set.blocks; b++) jobs.push([a, b]);
-  await pipelined(jobs.length, (t) => {
+  for (let a = 0; a < set.blocks; a++) jobs.push([a, a]);
+  for (let a = 0; a < set.blocks; a++) for (let b = a + 1; b < set.blocks; b++) jobs.push([a, b]);
+  await pipelined(jobs.length, async (t): Promise<SmallestTile | PairsTile> => {
     const [a, b] = jobs[t]!;
-    return runner.nearest(set.block(a), set.block(b), dim, K, a !== b);
+    if (a === b) return runner.smallest(set.block(a), set.block(a), dim, K);
+    const x = set.block(a);
+    const y = set.block(b);
+    return runner.nearer(x, y, dim, lists.lasts(x.start, x.count), lists.lasts(y.start, y.count));
   }, (tile, t) => {
     const [a, b] = jobs[t]!;
     const x = set.span(a);
     const y = set.span(b);
-    for (let r = 0; r < x.count; r++) lists.offerSorted(x.start + r, tile.rowValues, tile.rowIds, r * tile.rowK, tile.rowK, y.start);
-    if (a !== b) for (let c = 0; c < y.count; c++) lists.offerSorted(y.start + c, tile.colValues, tile.colIds, c * tile.colK, tile.colK, x.start);
+    if ('rowK' in tile) {
+      for (let r = 0; r < x.count; r++) lists.offerSorted(x.start + r, tile.rowValues, tile.rowIds, r * tile.rowK, tile.rowK, y.start);
+    } else {
+      for (let p = 0; p < tile.values.length; p++) {
+        const i = x.start + tile.rows[p]!;
+        const j = y.start + tile.cols[p]!;
+        lists.offer(i, tile.values[p]!, j);
+        lists.offer(j, tile.values[p]!, i);
+      }
+    }
     tick(a === b ? (x.count * (x.count + 1)) / 2 : x.count * y.count);
-  });
+  }, (t) => t === set.blocks); // the first nearer tile needs every list started
   const E = runner.errorScale(dim);
   const radii = new Float64Array(n);
   const squared = new Float64Array(n);
@@ -199,15 +215,19 @@ export async function exactBalls(
   const K = Math.min(C.n, NEAREST_LIST);
   const nearest = new ApproxLists(R.n, K);
   let rechecked = 0;
+  // Every row block against the first column block first (the K smallest per row start the nearest lists), then the rest.
   const jobs: [number, number][] = [];
-  for (let a = 0; a < R.blocks; a++) for (let b = 0; b < C.blocks; b++) jobs.push([a, b]);
+  for (let a = 0; a < R.blocks; a++) jobs.push([a, 0]);
+  for (let a = 0; a < R.blocks; a++) for (let b = 1; b < C.blocks; b++) jobs.push([a, b]);
   const dist = (i: number, j: number) => Math.sqrt(squaredDistance(R.vectors.data, i, C.vectors.data, j, dim));
   await pipelined(jobs.length, (t) => {
     const [a, b] = jobs[t]!;
     const x = R.block(a);
     const y = C.block(b);
-    return runner.balls(x, y, dim, K, refT.lo.subarray(x.start, x.start + x.count), refT.hi.subarray(x.start, x.start + x.count),
-      candT.lo.subarray(y.start, y.start + y.count), candT.hi.subarray(y.start, y.start + y.count));
+    const rows = (v: Float32Array) => v.subarray(x.start, x.start + x.count);
+    const cols = (v: Float32Array) => v.subarray(y.start, y.start + y.count);
+    // A row block's first tile starts its nearest lists; later ones return the pairs below their current K-th.
+    return runner.balls(x, y, dim, { rowLo: rows(refT.lo), rowHi: rows(refT.hi), colLo: cols(candT.lo), colHi: cols(candT.hi) }, b === 0 ? K : nearest.lasts(x.start, x.count));
   }, (tile, t) => {
     const [a, b] = jobs[t]!;
     const x = R.span(a);
@@ -231,9 +251,11 @@ export async function exactBalls(
       rechecked++;
       if (dist(i, j) <= candRadii.radii[j]!) inCand[i] = 1;
     }
-    for (let r = 0; r < x.count; r++) nearest.offerSorted(x.start + r, tile.rowValues, tile.rowIds, r * tile.rowK, tile.rowK, y.start);
+    const n = tile.nearest;
+    if ('rowK' in n) for (let r = 0; r < x.count; r++) nearest.offerSorted(x.start + r, n.rowValues, n.rowIds, r * n.rowK, n.rowK, y.start);
+    else for (let p = 0; p < n.values.length; p++) nearest.offer(x.start + n.rows[p]!, n.values[p]!, y.start + n.cols[p]!);
     tick(x.count * y.count);
-  });
+  }, (t) => t === R.blocks); // the first thresholded tile needs every list started
   const nearestCandidate = new Float64Array(R.n);
   const unsettled: number[] = [];
   for (let i = 0; i < R.n; i++) {

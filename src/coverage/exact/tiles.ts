@@ -3,12 +3,14 @@
  * of rows `x` (b × d) against a block of rows `y` (c × d),
  *   D = |x|² + |y|² − 2·x·yᵀ            (float32: Gemm, then broadcast adds)
  * and only per-row and per-column reductions come back, never the b × c tile (on a GPU it stays in device memory):
- *   nearest  the K smallest of each row of D, values and column numbers; `nearestBoth` also of each column (the
- *            off-diagonal tiles of a set against itself serve both of their blocks' rows);
+ *   smallest the K smallest of each row of D, values and column numbers (a list's first tile);
+ *   nearer   the pairs (and their D) below their row's or their column's threshold — the K-th smallest each list
+ *            holds so far — so later tiles return only what can still enter a list (an off-diagonal tile of a set
+ *            against itself serves the lists of both its blocks);
  *   balls    with radius² thresholds per row (reference balls) and per column (candidate balls), each given as a pair
  *            (lo, hi) around the threshold: per column, how many rows' balls surely hold it (D ≤ lo); per row, whether
  *            some column's ball surely holds it; the pairs that are neither surely in nor surely out (lo < D ≤ hi),
- *            which the caller recomputes in float64; and the K smallest of each row.
+ *            which the caller recomputes in float64; and per row the K smallest, or the pairs below a threshold.
  *
  * `errorScale` states the rounding contract: |D(float32, this device) − D(float64, rows as given)| ≤ ½·errorScale·(|x|²
  * + |y|²) for every pair, x and y being the rows the tile was given (the rows less a common centre, rounded to
@@ -26,17 +28,21 @@ export type ExactDevice = 'cpu' | 'cuda';
 /** Tile side (rows of each block) by device: large enough to keep the matrix product fast, small enough to stay in cache / memory. */
 export const DEFAULT_TILE: Record<ExactDevice, number> = { cpu: 2048, cuda: 8192 };
 
-export interface NearestTile {
+/** The K smallest of each row of a tile. */
+export interface SmallestTile {
   /** b × K, ascending per row. */
   rowValues: Float32Array;
   /** b × K: column numbers within the tile. */
   rowIds: Int32Array;
   /** K (≤ c, ≤ the K asked): entries per row. */
   rowK: number;
-  /** With `columns`: c × K per column (row numbers within the tile), ascending; else empty. */
-  colValues: Float32Array;
-  colIds: Int32Array;
-  colK: number;
+}
+
+/** Pairs of a tile below a threshold: rows[t], cols[t] (within the tile), values[t] = D. */
+export interface PairsTile {
+  rows: Int32Array;
+  cols: Int32Array;
+  values: Float32Array;
 }
 
 export interface BallsTile {
@@ -48,10 +54,16 @@ export interface BallsTile {
   nearRowBall: Int32Array;
   /** Pairs near a column's threshold: [rows…, columns…] (length 2v). */
   nearColumnBall: Int32Array;
-  /** b × K smallest per row, ascending, and their columns. */
-  rowValues: Float32Array;
-  rowIds: Int32Array;
-  rowK: number;
+  /** The rows' nearest columns: the K smallest of each row, or the pairs below each row's `nearer` threshold. */
+  nearest: SmallestTile | PairsTile;
+}
+
+/** Ball thresholds of a tile (float32, already widened by the caller): D ≤ lo surely inside, D > hi surely outside. */
+export interface BallThresholds {
+  rowLo: Float32Array;
+  rowHi: Float32Array;
+  colLo: Float32Array;
+  colHi: Float32Array;
 }
 
 export interface Block {
@@ -80,28 +92,42 @@ function distances(g: GraphBuilder): string {
   return g.op('Add', [partial, xs]);
 }
 
-/** The K smallest along the last axis of `t` ([rows, n]): values and (int32) positions, as outputs `prefix`_values/_ids. */
-function smallest(g: GraphBuilder, t: string, k: string, prefix: string, rows: string): void {
-  const [values, ids] = g.node('TopK', [t, k], { attrs: { axis: attr.int(1), largest: attr.int(0), sorted: attr.int(1) }, outputs: [`${prefix}_values`, g.fresh('topk_ids')] });
-  g.cast(ids!, DataType.INT32, `${prefix}_ids`);
-  g.output(values!, F, [rows, 'k']);
-  g.output(`${prefix}_ids`, DataType.INT32, [rows, 'k']);
+/** The K smallest along the last axis of `t` ([b, n]) as outputs row_values, row_ids (int32). */
+function smallest(g: GraphBuilder, t: string): void {
+  const k = g.input('k', DataType.INT64, [1]);
+  const [values, ids] = g.node('TopK', [t, k], { attrs: { axis: attr.int(1), largest: attr.int(0), sorted: attr.int(1) }, outputs: ['row_values', g.fresh('topk_ids')] });
+  g.cast(ids!, DataType.INT32, 'row_ids');
+  g.output(values!, F, ['b', 'k']);
+  g.output('row_ids', DataType.INT32, ['b', 'k']);
 }
 
-function nearestModel(columns: boolean): Uint8Array {
+/** The pairs where `mask` holds, as outputs pair_ids ([2, u] int32: rows then columns) and pair_values (D there). */
+function pairs(g: GraphBuilder, d: string, mask: string): void {
+  const where = g.op('NonZero', [mask]);
+  g.cast(where, DataType.INT32, 'pair_ids');
+  g.op('GatherND', [d, g.op('Transpose', [where], { perm: attr.ints([1, 0]) })], undefined, 'pair_values');
+  g.output('pair_ids', DataType.INT32, [2, 'u']);
+  g.output('pair_values', F, ['u']);
+}
+
+/** The K smallest of each row. */
+function smallestModel(): Uint8Array {
+  return model((g) => smallest(g, distances(g)));
+}
+
+/** The pairs below their row's or their column's threshold (inputs row_t [b,1], col_t [1,c]). */
+function nearerModel(): Uint8Array {
   return model((g) => {
     const d = distances(g);
-    const k = g.input('k', DataType.INT64, [1]);
-    const kc = columns ? g.input('kc', DataType.INT64, [1]) : '';
-    smallest(g, d, k, 'row', 'b');
-    if (columns) smallest(g, g.op('Transpose', [d], { perm: attr.ints([1, 0]) }), kc, 'col', 'c');
+    const below = g.op('Or', [g.op('Less', [d, g.input('row_t', F, ['b', 1])]), g.op('Less', [d, g.input('col_t', F, [1, 'c'])])]);
+    pairs(g, d, below);
   });
 }
 
-function ballsModel(): Uint8Array {
+/** Ball memberships, and per row either the K smallest (`nearest` 'smallest') or the pairs below near_t [b,1]. */
+function ballsModel(nearest: 'smallest' | 'nearer'): Uint8Array {
   return model((g) => {
     const d = distances(g);
-    const k = g.input('k', DataType.INT64, [1]);
     const rowLo = g.input('row_lo', F, ['b', 1]);
     const rowHi = g.input('row_hi', F, ['b', 1]);
     const colLo = g.input('col_lo', F, [1, 'c']);
@@ -118,7 +144,8 @@ function ballsModel(): Uint8Array {
     g.output('sure_in_column_ball', F, ['b']);
     g.output('near_row_ball', DataType.INT32, [2, 'u']);
     g.output('near_column_ball', DataType.INT32, [2, 'v']);
-    smallest(g, d, k, 'row', 'b');
+    if (nearest === 'smallest') smallest(g, d);
+    else pairs(g, d, g.op('Less', [d, g.input('near_t', F, ['b', 1])]));
   });
 }
 
@@ -131,9 +158,7 @@ const int64 = (v: number) => new ort.Tensor('int64', BigInt64Array.of(BigInt(v))
 export class TileRunner {
   private constructor(
     readonly device: ExactDevice,
-    private readonly rowsOnly: ort.InferenceSession,
-    private readonly both: ort.InferenceSession,
-    private readonly ballsSession: ort.InferenceSession,
+    private readonly sessions: Record<'smallest' | 'nearer' | 'ballsSmallest' | 'ballsNearer', ort.InferenceSession>,
     readonly fallbackReasons: string[],
   ) {}
 
@@ -145,8 +170,10 @@ export class TileRunner {
         intraOpNumThreads: threads, interOpNumThreads: 1, logSeverityLevel: 3, graphOptimizationLevel: 'all',
       };
       try {
-        const [rowsOnly, both, balls] = await Promise.all([nearestModel(false), nearestModel(true), ballsModel()].map((m) => ort.InferenceSession.create(m, options)));
-        return new TileRunner(device, rowsOnly!, both!, balls!, fallbackReasons);
+        const [smallest, nearer, ballsSmallest, ballsNearer] = await Promise.all(
+          [smallestModel(), nearerModel(), ballsModel('smallest'), ballsModel('nearer')].map((m) => ort.InferenceSession.create(m, options)),
+        );
+        return new TileRunner(device, { smallest: smallest!, nearer: nearer!, ballsSmallest: ballsSmallest!, ballsNearer: ballsNearer! }, fallbackReasons);
       } catch (err) {
         fallbackReasons.push(`${device}: ${(err as Error).message.split('\n')[0]}`);
       }
@@ -166,32 +193,37 @@ export class TileRunner {
     return dotErrorBound(dim) + 2 ** -19 + (this.device === 'cuda' ? 2 ** -9 : 0);
   }
 
-  /** The K smallest of each row of the tile (and of each column, with `columns`). */
-  async nearest(x: Block, y: Block, dim: number, k: number, columns: boolean): Promise<NearestTile> {
+  /** The K smallest of each row of the tile. */
+  async smallest(x: Block, y: Block, dim: number, k: number): Promise<SmallestTile> {
     const rowK = Math.min(k, y.count);
-    const colK = Math.min(k, x.count);
-    const feeds: Record<string, ort.Tensor> = { ...this.feeds(x, y, dim), k: int64(rowK) };
-    if (columns) feeds.kc = int64(colK);
-    const out = await (columns ? this.both : this.rowsOnly).run(feeds);
-    return {
-      rowValues: out.row_values!.data as Float32Array, rowIds: out.row_ids!.data as Int32Array, rowK,
-      colValues: columns ? (out.col_values!.data as Float32Array) : new Float32Array(0),
-      colIds: columns ? (out.col_ids!.data as Int32Array) : new Int32Array(0), colK: columns ? colK : 0,
-    };
+    return smallestOf(await this.sessions.smallest.run({ ...this.feeds(x, y, dim), k: int64(rowK) }), rowK);
   }
 
-  /** Ball memberships of the tile: thresholds (float32, already widened by the caller) per row and per column. */
-  async balls(x: Block, y: Block, dim: number, k: number, rowLo: Float32Array, rowHi: Float32Array, colLo: Float32Array, colHi: Float32Array): Promise<BallsTile> {
-    const rowK = Math.min(k, y.count);
-    const out = await this.ballsSession.run({
-      ...this.feeds(x, y, dim), k: int64(rowK),
-      row_lo: new ort.Tensor('float32', rowLo, [x.count, 1]), row_hi: new ort.Tensor('float32', rowHi, [x.count, 1]),
-      col_lo: new ort.Tensor('float32', colLo, [1, y.count]), col_hi: new ort.Tensor('float32', colHi, [1, y.count]),
-    });
+  /** The pairs with D below their row's threshold `rowT` or their column's `colT` (D ≥ both for every other pair). */
+  async nearer(x: Block, y: Block, dim: number, rowT: Float32Array, colT: Float32Array): Promise<PairsTile> {
+    return pairsOf(await this.sessions.nearer.run({
+      ...this.feeds(x, y, dim), row_t: new ort.Tensor('float32', rowT, [x.count, 1]), col_t: new ort.Tensor('float32', colT, [1, y.count]),
+    }));
+  }
+
+  /**
+   * Ball memberships of the tile, and the rows' nearest columns: the K smallest per row (`nearest` a number), or the
+   * pairs below each row's threshold (`nearest` a Float32Array of them).
+   */
+  async balls(x: Block, y: Block, dim: number, t: BallThresholds, nearest: number | Float32Array): Promise<BallsTile> {
+    const feeds: Record<string, ort.Tensor> = {
+      ...this.feeds(x, y, dim),
+      row_lo: new ort.Tensor('float32', t.rowLo, [x.count, 1]), row_hi: new ort.Tensor('float32', t.rowHi, [x.count, 1]),
+      col_lo: new ort.Tensor('float32', t.colLo, [1, y.count]), col_hi: new ort.Tensor('float32', t.colHi, [1, y.count]),
+    };
+    const rowK = typeof nearest === 'number' ? Math.min(nearest, y.count) : 0;
+    if (typeof nearest === 'number') feeds.k = int64(rowK);
+    else feeds.near_t = new ort.Tensor('float32', nearest, [x.count, 1]);
+    const out = await (typeof nearest === 'number' ? this.sessions.ballsSmallest : this.sessions.ballsNearer).run(feeds);
     return {
       sureInRowBalls: out.sure_in_row_balls!.data as Float32Array, sureInColumnBall: out.sure_in_column_ball!.data as Float32Array,
       nearRowBall: out.near_row_ball!.data as Int32Array, nearColumnBall: out.near_column_ball!.data as Int32Array,
-      rowValues: out.row_values!.data as Float32Array, rowIds: out.row_ids!.data as Int32Array, rowK,
+      nearest: typeof nearest === 'number' ? smallestOf(out, rowK) : pairsOf(out),
     };
   }
 
@@ -203,6 +235,16 @@ export class TileRunner {
   }
 
   async release(): Promise<void> {
-    await Promise.all([this.rowsOnly.release(), this.both.release(), this.ballsSession.release()]);
+    await Promise.all(Object.values(this.sessions).map((s) => s.release()));
   }
+}
+
+function smallestOf(out: ort.InferenceSession.OnnxValueMapType, rowK: number): SmallestTile {
+  return { rowValues: out.row_values!.data as Float32Array, rowIds: out.row_ids!.data as Int32Array, rowK };
+}
+
+function pairsOf(out: ort.InferenceSession.OnnxValueMapType): PairsTile {
+  const ids = out.pair_ids!.data as Int32Array;
+  const u = ids.length / 2;
+  return { rows: ids.subarray(0, u), cols: ids.subarray(u), values: out.pair_values!.data as Float32Array };
 }
