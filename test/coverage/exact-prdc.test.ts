@@ -178,8 +178,8 @@ describe('--search auto', () => {
     expect(small).toBeLessThan(EXACT_WORK_BUDGET);
     expect(large).toBeGreaterThan(EXACT_WORK_BUDGET);
     expect(chooseSearch('auto', [], small, false)).toBe('device');
-    expect(afterDevice('auto', small, 'cpu')).toMatchObject({ used: 'exact', device: 'cpu', reason: 'auto: work 2.0e11 within the CPU budget 2.0e12' });
-    expect(chooseSearch('auto', [], large, false)).toMatchObject({ used: 'hnsw', device: null, reason: 'auto: work 5.1e14 above the CPU budget 2.0e12' });
+    expect(afterDevice('auto', small, 'cpu')).toMatchObject({ used: 'exact', device: 'cpu', reason: 'auto: work 2.0e11 within the CPU budget 6.0e12' });
+    expect(chooseSearch('auto', [], large, false)).toMatchObject({ used: 'hnsw', device: null, reason: 'auto: work 5.1e14 above the CPU budget 6.0e12' });
     expect(chooseSearch('auto', [], large, true)).toBe('device');
     expect(afterDevice('auto', large, 'cuda')).toMatchObject({ used: 'exact', device: 'cuda', reason: 'auto: on a GPU' });
     expect(afterDevice('auto', large, 'cpu')).toMatchObject({ used: 'hnsw', device: null });
@@ -207,7 +207,7 @@ describe('--search auto', () => {
     expect(report.exact_search).toMatchObject({ device: 'cpu', researched: { reference_radii: 0, candidate_radii: 0, nearest_candidates: 0 } });
     expect(report.index).toBeUndefined();
     expect(report.capped).toBeUndefined();
-    expect(r.stderr).toContain('tailguard: exact search (auto: work 2.0e6 within the CPU budget 2.0e12)');
+    expect(r.stderr).toContain('tailguard: exact search (auto: work 2.0e6 within the CPU budget 6.0e12)');
     expect(r.stderr).toMatch(/tailguard: exact search on cpu \(\d+ threads, blocks of 2048\): \d+ pairs within float32 rounding of a radius decided in float64/);
     expect(r.stderr).toContain('tailguard: exact radii: 500 points');
     expect(r.stderr).toContain('tailguard: exact balls: 300 points');

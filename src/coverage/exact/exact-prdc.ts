@@ -27,7 +27,7 @@ import { squaredDistance, subset, type VectorSet } from '../vectors.js';
 import { ApproxLists, f32Above, f32Below, meanRow, pipelined, prepare, workProgress, type PreparedSet } from './blocks.js';
 import { DEFAULT_TILE, TileRunner, type ExactDevice, type PairsTile, type SmallestTile } from './tiles.js';
 
-export interface ExactRadii {
+export interface TileRadiiResult {
   /** Per point: the distance to its k-th nearest other point of its set (the farthest there is with k or fewer). */
   radii: Float64Array;
   /** Their squares, as summed in float64 (the tiles' thresholds). */
@@ -36,7 +36,7 @@ export interface ExactRadii {
   researched: number;
 }
 
-export interface ExactBalls {
+export interface TileBallCounts {
   /** Per candidate: reference balls holding it. */
   balls: Int32Array;
   /** Per reference point: 1 when some candidate ball holds it. */
@@ -105,9 +105,9 @@ export async function exactPrdc(ref: VectorSet, cand: VectorSet, options: ExactP
     const C = prepare(cand, tile, centre);
     const selfWork = (s: PreparedSet) => (s.n * (s.n + 1)) / 2;
     const radiiTick = workProgress(onProgress, 'exact radii', R.n + C.n, selfWork(R) + selfWork(C));
-    const refRadii = await exactRadii(R, k, runner, radiiTick);
-    const candRadii = await exactRadii(C, k, runner, radiiTick);
-    const found = await exactBalls(R, C, refRadii, candRadii, runner, workProgress(onProgress, 'exact balls', R.n, R.n * C.n));
+    const refRadii = await tileRadii(R, k, runner, radiiTick);
+    const candRadii = await tileRadii(C, k, runner, radiiTick);
+    const found = await tileBalls(R, C, refRadii, candRadii, runner, workProgress(onProgress, 'exact balls', R.n, R.n * C.n));
     const balls = found.balls;
     const inManifold = Uint8Array.from(balls, (c) => (c > 0 ? 1 : 0));
     const covered = Uint8Array.from(found.nearestCandidate, (d, i) => (d <= refRadii.radii[i]! ? 1 : 0));
@@ -127,7 +127,7 @@ export async function exactPrdc(ref: VectorSet, cand: VectorSet, options: ExactP
 }
 
 /** Each point's k-NN radius within its own set (see the header). `tick(pairs)`: progress. */
-export async function exactRadii(set: PreparedSet, k: number, runner: TileRunner, tick: (pairs: number) => void = () => undefined): Promise<ExactRadii> {
+export async function tileRadii(set: PreparedSet, k: number, runner: TileRunner, tick: (pairs: number) => void = () => undefined): Promise<TileRadiiResult> {
   const { n, dim } = set;
   const K = Math.min(n, radiusListSize(k));
   const lists = new ApproxLists(n, K);
@@ -191,9 +191,9 @@ export async function exactRadii(set: PreparedSet, k: number, runner: TileRunner
  * Reference balls over the candidates (per candidate: how many hold it), candidate balls over the reference (per
  * reference point: whether any holds it), and each reference point's nearest candidate (see the header).
  */
-export async function exactBalls(
-  R: PreparedSet, C: PreparedSet, refRadii: ExactRadii, candRadii: ExactRadii, runner: TileRunner, tick: (pairs: number) => void = () => undefined,
-): Promise<ExactBalls> {
+export async function tileBalls(
+  R: PreparedSet, C: PreparedSet, refRadii: TileRadiiResult, candRadii: TileRadiiResult, runner: TileRunner, tick: (pairs: number) => void = () => undefined,
+): Promise<TileBallCounts> {
   const { dim } = R;
   const E = runner.errorScale(dim);
   // Thresholds widened by the rounding bound (and by E·r², so that a float64 sum on the far side of one is far from
