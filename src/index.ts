@@ -8,7 +8,9 @@ export { scoreCorpus, exitCodeFor, type ScoreOptions, type RunSummary, type Prog
 export { calibrateFromInputs, type CalibrateInputOptions } from './detect/calibrate.js';
 export { detectCorpus, ZERO_SHOT_FILE, type DetectOptions, type DetectSummary, type ZeroShotReference } from './detect/detect-corpus.js';
 export { auditCorpus, calibrateFloors, type AuditOptions, type AuditSummary } from './audit/audit-corpus.js';
-export { coverageRun, type CoverageOptions, type CoverageReport } from './coverage/coverage-run.js';
+export {
+  coverageRun, type CoverageOptions, type CoverageReport, type ExactDeviceRequest, type HnswReportFields,
+} from './coverage/coverage-run.js';
 export { weightsRun, type WeightsOptions, type WeightsReport } from './weights/weights-run.js';
 export { compareGenerations } from './diversity/compare.js';
 export type { Ledger, GenerationEntry } from './diversity/ledger.js';
@@ -57,7 +59,10 @@ export type { IndexHost } from './coverage/index-host.js';
 export { knnRadii, exactRadius, exactRadii, type Radii } from './coverage/radii.js';
 export { tuneEfSearch, DEFAULT_RECALL_TARGET, type EfTuning, type RecallTarget } from './coverage/ef-tuning.js';
 export { kmeans, assignAll, clusterTable, totalVariation, type Clustering, type ClusterRow } from './coverage/clusters.js';
-export { loadVectors, sharedVectors, type VectorSet } from './coverage/vectors.js';
+export { loadVectors, sharedVectors, type DistanceMetric, type VectorSet } from './coverage/vectors.js';
+export { exactPrdc, type ExactPrdcOptions, type ExactPrdcResult, type ExactSearchStats } from './coverage/exact/exact-prdc.js';
+export type { ExactDevice } from './coverage/exact/tiles.js';
+export { EXACT_WORK_BUDGET, exactWork, type SearchChoice, type SearchRequest } from './coverage/search-choice.js';
 export { clusterWeights, type WeightResult } from './weights/weights.js';
 export { corpusDiversity, distinctN, selfBleu, vendiScore, meanCosineDistance, compressionRatio, type Diversity } from './diversity/metrics.js';
 export { distinctAtBudget, type EqualSizeDistinct } from './diversity/equal-size.js';

@@ -5,7 +5,14 @@
  */
 import type { Command } from 'commander';
 
-const RENAMED: Record<string, string> = { targetFpr: '--fpr' };
+const RENAMED: Record<string, string> = {
+  targetFpr: '--fpr',
+  'index.m': '--m',
+  'index.efConstruction': '--ef-construction',
+  'index.efSearch': '--ef-search',
+  'indexRecall.target': '--index-recall',
+  'indexRecall.maxEf': '--max-ef-search',
+};
 
 export function flagTable(program: Command): Map<string, string> {
   const table = new Map<string, string>(Object.entries(RENAMED));
@@ -17,5 +24,5 @@ export function flagTable(program: Command): Map<string, string> {
 
 /** Each `name` that is a known option becomes its flag; other backticked text (a command, a file) is kept. */
 export function withFlags(message: string, table: ReadonlyMap<string, string>): string {
-  return message.replace(/`([A-Za-z][A-Za-z0-9]*)`/g, (whole, name: string) => table.get(name) ?? whole);
+  return message.replace(/`([A-Za-z][A-Za-z0-9]*(?:\.[A-Za-z][A-Za-z0-9]*)?)`/g, (whole, name: string) => table.get(name) ?? whole);
 }

@@ -1,76 +1,94 @@
 /**
  * `coverageRun`: how well a candidate corpus covers a human reference in embedding space.
  *
+ * Distances: `metric` cosine (default; rows L2-normalised) or euclidean (rows as given). Neighbours: `search` exact
+ * (every pair, blocked matrix products: exact/exact-prdc.ts), hnsw (HNSW indexes: prdc.ts), or auto (default;
+ * search-choice.ts: exact on a GPU or while the work is small, HNSW beyond).
+ *
  * Outputs in `out`:
- *   report.json           precision, recall, density, coverage (value + 95% CI), k, balls over the probe cap, index parameters, recall@k of the
- *                         index against exact search on a sample, counts, and the reference's regions (k-means) with
- *                         reference vs candidate share, coverage and example documents (ids, and texts when the
- *                         reference's corpus can be read) per region; thin/absent = tails
+ *   report.json           precision, recall, density, coverage (value + 95% CI), k, metric, the search used and why;
+ *                         with HNSW balls over the probe cap, index parameters, recall@k of the index against exact
+ *                         search on a sample; with exact search its device and the pairs it settled in float64;
+ *                         counts, and the reference's regions (k-means) with reference vs candidate share, coverage
+ *                         and example documents (ids, and texts when the reference's corpus can be read) per region;
+ *                         thin/absent = tails
  *   reference.jsonl       per reference document: id, covered, radius, nearest_candidate
  *   candidate.jsonl       per candidate document: id, density (reference balls holding it / k), in_reference_manifold
- *   reference.hnsw(.json) the reference index (hnswlib), reusable
+ *   reference.hnsw(.json) the reference index (hnswlib), reusable (HNSW search only)
  *   report.html           the same, readable: metrics, region shares and coverage, a 2-D map with the tails marked
  * Nothing here is joined by id: every row is kept and matched by position, so ids may repeat; report.json counts the
  * repeats (`duplicate_ids`) so that whoever joins the per-document files by id knows to join by row order instead.
  */
 import { mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
+import { devicePlan } from '../lm/device.js';
 import type { OnProgress } from '../progress.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { JsonlWriter } from '../io/jsonl-writer.js';
 import { DEFAULT_INDEX_PARAMS, recallAgainstExact, recallRows, type IndexParams } from './ann-index.js';
 import type { EfTuning, RecallTarget } from './ef-tuning.js';
+import { exactPrdc, type ExactSearchStats } from './exact/exact-prdc.js';
+import { TileRunner, type ExactDevice } from './exact/tiles.js';
 import { buildIndexPair } from './index-pair.js';
 import { prdc, type ExactBalls, type Metric, type PrdcResult } from './prdc.js';
+import type { PrdcMetrics } from './prdc-metrics.js';
 import type { Radii } from './radii.js';
+import { afterDevice, checkSearchRequest, chooseSearch, exactWork, hnswOptionsGiven, type SearchChoice, type SearchRequest } from './search-choice.js';
 import { coverageHtml, type MapPoint } from '../report/reports.js';
 import { pca2 } from '../report/pca.js';
 import { repeatedIds, repeatsReport, type RepeatsReport } from '../io/repeated-ids.js';
 import { assignAll, clusterTableWithRows, kmeans, perCluster, type ClusterRow } from './clusters.js';
 import { withExampleTexts } from './example-texts.js';
-import { loadComparable, loadVectors, setSummary, sharedVectors, type SetSummary, type VectorSet } from './vectors.js';
+import { DISTANCE_METRICS, loadComparable, loadVectors, setSummary, sharedVectors, type DistanceMetric, type SetSummary, type VectorSet } from './vectors.js';
+
+/** --device of coverage: where exact search runs. */
+export type ExactDeviceRequest = 'auto' | 'cpu' | 'cuda';
 
 export interface CoverageOptions {
   reference: string;
   candidate: string;
   out: string;
   k?: number;
+  /** cosine (default): rows L2-normalised, Euclidean between them; euclidean: rows as given (vectors.ts). */
+  metric?: DistanceMetric;
+  /** exact, hnsw, or auto (default): see search-choice.ts. */
+  search?: SearchRequest;
+  /** Where exact search runs: auto (default: CUDA when installed and a GPU is visible, else CPU), cpu, cuda. */
+  device?: ExactDeviceRequest;
+  /** Rows per block of exact search (default 2,048 on CPU, 8,192 on CUDA; exact/tiles.ts). */
+  exactTile?: number;
+  /** HNSW only: index parameters. */
   index?: Partial<IndexParams>;
-  /** Recall@(k+1) each index must reach before the radii, and the largest ef tried for it (ef-tuning.ts). */
+  /** HNSW only: recall@(k+1) each index must reach before the radii, and the largest ef tried for it (ef-tuning.ts). */
   indexRecall?: Partial<RecallTarget>;
-  /** Largest ball enumerated by index queries (default 4,096); larger ones are counted exactly (`exact_balls`), beyond 1% of a side counted to it and reported in `capped`. */
+  /** HNSW only: largest ball enumerated by index queries (default 4,096); larger ones are counted exactly (`exact_balls`), beyond 1% of a side counted to it and reported in `capped`. */
   maxProbe?: number;
-  /** 1: everything on the calling thread; 2 (default with 2+ cores): each index built and queried on a worker thread. */
+  /**
+   * HNSW: 1 = everything on the calling thread, 2 (default with 2+ cores) = each index built and queried on a worker
+   * thread. Exact search: ONNX Runtime's intra-op threads (default: every core).
+   */
   threads?: number;
-  /** Progress of the long stages (index builds, radii, ball queries, second look), e.g. for stderr. */
+  /** Progress of the long stages (index builds, radii, ball queries, second look; exact radii, exact balls), e.g. for stderr. */
   onProgress?: OnProgress;
-  /** An index saved earlier from the same reference rows (a run's `reference.hnsw`), loaded instead of built. */
+  /** HNSW only: an index saved earlier from the same reference rows (a run's `reference.hnsw`), loaded instead of built. */
   referenceIndex?: string;
-  /** Queries for the index's recall@k check against exact search (default 200). */
+  /** HNSW only: queries for the index's recall@k check against exact search (default 200). */
   recallSample?: number;
   /** k-means regions of the reference for the tail table (default 32). */
   clusters?: number;
   seed?: number;
 }
 
-export interface CoverageReport {
-  tool: 'tailguard';
-  command: 'coverage';
-  reference: SetSummary;
-  candidate: SetSummary;
-  dim: number;
-  k: number;
+/** The HNSW path's account of itself (prdc.ts): in report.json only when search.used is 'hnsw'. */
+export interface HnswReportFields {
   probe: number;
   max_probe: number;
   /** Balls larger than max_probe, and points whose membership check hit it too (see prdc.ts); all 0 normally. */
   capped: { reference_balls: number; candidate_balls: number; unchecked_candidates: number; unchecked_reference: number };
   /** Balls that held more than max_probe points and were counted exactly instead, radii by exact search (`shrunk`: smaller than the index's). */
   exact_balls: { reference: ExactBalls; candidate: ExactBalls };
-  precision: Metric;
-  recall: Metric;
-  density: Metric;
-  coverage: Metric;
   /**
    * The index parameters asked for (efSearch: where the tuning started), each index's ef after tuning to the recall
    * target (ef-tuning.ts; `reached` false: the metrics are approximate), recall@k of candidate queries against exact
@@ -86,6 +104,24 @@ export interface CoverageReport {
     /** Radii that stood out from their neighbours' and were recomputed by exact search, and how many that made smaller (radii.ts). */
     radius_outliers: { reference: Radii['outliers']; candidate: Radii['outliers'] };
   };
+}
+
+export interface CoverageReport extends Partial<HnswReportFields> {
+  tool: 'tailguard';
+  command: 'coverage';
+  reference: SetSummary;
+  candidate: SetSummary;
+  dim: number;
+  k: number;
+  metric: DistanceMetric;
+  /** Which search ran and why (search-choice.ts). HNSW's fields (probe … index) are present only when it was HNSW; exact_search only when exact. */
+  search: SearchChoice;
+  /** Exact search's device, threads, tile, and the pairs and points it settled in float64 (exact/exact-prdc.ts). */
+  exact_search?: ExactSearchStats;
+  precision: Metric;
+  recall: Metric;
+  density: Metric;
+  coverage: Metric;
   /** Regions of the reference (k-means): shares, coverage within each, examples; the thin and absent ones are the tails. */
   clusters: (ClusterRow & { coverage: number; example_texts: (string | null)[] })[];
   tails: number[];
@@ -100,28 +136,46 @@ export const COVERAGE_REPEATS_HANDLING =
   'Every row is kept and matched by position: reference.jsonl and candidate.jsonl have one row per document in input order ' +
   '(nearest_candidate is a candidate row number) and example texts are read by row; join these files by row order, not by id.';
 
+/** The HNSW path's fields of a report, when HNSW ran. */
+export function hnswFields(r: CoverageReport): HnswReportFields | undefined {
+  const { probe, max_probe, capped, exact_balls, index } = r;
+  return probe !== undefined && max_probe !== undefined && capped && exact_balls && index ? { probe, max_probe, capped, exact_balls, index } : undefined;
+}
+
+/** What either search gives for the per-document files and the report. */
+interface SearchResult extends PrdcMetrics {
+  reference: { radius: Float64Array; nearestCandidate: Float64Array; covered: Uint8Array };
+  candidate: { balls: Int32Array; inManifold: Uint8Array };
+  hnsw?: HnswReportFields;
+  exact?: ExactSearchStats;
+}
+
 export async function coverageRun(opts: CoverageOptions): Promise<CoverageReport> {
   const k = opts.k ?? 5;
   if (!(Number.isInteger(k) && k >= 1)) throw new UsageError(`\`k\` must be a positive integer (got ${k})`);
-  // In shared memory, so that the index workers read the rows where they are.
-  const ref = sharedVectors(loadVectors(opts.reference));
-  const cand = sharedVectors(loadComparable(opts.candidate, ref));
+  const metric = opts.metric ?? 'cosine';
+  if (!DISTANCE_METRICS.includes(metric)) throw new UsageError(`\`metric\` must be one of ${DISTANCE_METRICS.join(', ')} (got ${String(metric)})`);
+  const requested = checkSearchRequest(opts.search ?? 'auto');
+  const hnswOptions = hnswOptionsGiven(opts);
+  const ref = loadVectors(opts.reference, { metric });
+  const cand = loadComparable(opts.candidate, ref, { metric });
   if (ref.ids.length <= k || cand.ids.length <= k) throw new UsageError(`both sets need more than k = ${k} documents (reference ${ref.ids.length}, candidate ${cand.ids.length})`);
-  const params = { ...DEFAULT_INDEX_PARAMS, ...opts.index };
   const out = resolve(opts.out);
   mkdirSync(out, { recursive: true });
-  const recallQueries = recallRows(cand.ids.length, opts.recallSample ?? 200);
-  const indexFiles = opts.referenceIndex ? { reference: resolve(opts.referenceIndex) } : undefined;
-  const pair = await buildIndexPair(ref, cand, { params, threads: opts.threads, onProgress: opts.onProgress, indexFiles });
-  let res: PrdcResult;
-  let recallAtK: number;
-  try {
-    res = await prdc(pair, { k, seed: opts.seed, maxProbe: opts.maxProbe, indexRecall: opts.indexRecall, onProgress: opts.onProgress });
-    await pair.reference.save(join(out, 'reference.hnsw'));
-    recallAtK = await recallAgainstExact(ref, cand, recallQueries, await pair.reference.knn(recallQueries, k), k);
-  } finally {
-    await pair.close();
+  const work = exactWork(ref.ids.length, cand.ids.length, ref.dim);
+  let devices: ExactDevice[] | undefined;
+  const plan = () => (devices ??= exactDevicePlan(opts.device ?? 'auto'));
+  let choice = chooseSearch(requested, hnswOptions, work, requested !== 'hnsw' && !hnswOptions.length && plan().includes('cuda'));
+  let runner: TileRunner | undefined;
+  if (choice === 'device') {
+    runner = await TileRunner.start(plan(), opts.threads ?? availableParallelism());
+    choice = afterDevice(requested, work, runner.device);
+    if (choice.used === 'hnsw') {
+      await runner.release();
+      runner = undefined;
+    }
   }
+  const res = runner ? await exactSearch(ref, cand, k, runner, opts) : await hnswSearch(ref, cand, k, out, opts);
 
   const refRows = await JsonlWriter.create(join(out, 'reference.jsonl'));
   for (let i = 0; i < ref.ids.length; i++) {
@@ -137,6 +191,7 @@ export async function coverageRun(opts: CoverageOptions): Promise<CoverageReport
   const reg = regions(ref, cand, res.reference.covered, opts.clusters ?? 32, opts.seed);
   const examples = await withExampleTexts(reg.clusters, reg.exampleRows, ref);
   const repeats = repeatsReport({ reference: repeatedIds(ref.ids), candidate: repeatedIds(cand.ids) }, COVERAGE_REPEATS_HANDLING);
+  const h = res.hnsw;
   const report: CoverageReport = {
     tool: 'tailguard',
     command: 'coverage',
@@ -144,20 +199,15 @@ export async function coverageRun(opts: CoverageOptions): Promise<CoverageReport
     candidate: setSummary(opts.candidate, cand),
     dim: ref.dim,
     k,
-    probe: res.probe,
-    max_probe: res.maxProbe,
-    capped: {
-      reference_balls: res.capped.referenceBalls, candidate_balls: res.capped.candidateBalls,
-      unchecked_candidates: res.capped.uncheckedCandidates, unchecked_reference: res.capped.uncheckedReference,
-    },
-    exact_balls: res.exactBalls,
+    metric,
+    search: choice,
+    ...(res.exact ? { exact_search: res.exact } : {}),
+    ...(h ? { probe: h.probe, max_probe: h.max_probe, capped: h.capped, exact_balls: h.exact_balls } : {}),
     precision: res.precision,
     recall: res.recall,
     density: res.density,
     coverage: res.coverage,
-    index: { ...params, ef_tuning: res.efSearch, recall_at_k: recallAtK, recall_sample: recallQueries.length, unreachable: res.unreachable, widened_search: res.widened,
-      radius_outliers: res.radiusOutliers,
-    },
+    ...(h ? { index: h.index } : {}),
     clusters: examples.rows,
     tails: reg.tails,
     ...(examples.missing ? { example_texts_missing: examples.missing } : {}),
@@ -166,6 +216,60 @@ export async function coverageRun(opts: CoverageOptions): Promise<CoverageReport
   await writeFileAtomic(join(out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
   await writeFileAtomic(join(out, 'report.html'), await coverageHtml(report, mapPoints(ref, cand, reg.refAssign, reg.tails)));
   return report;
+}
+
+/** `o` without its undefined fields (so that spreading it over defaults keeps them). */
+function definedOnly<T extends object>(o: T | undefined): Partial<T> {
+  return Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Exact search's devices for a --device request (devicePlan, less WebGPU, which exact search does not run on). */
+function exactDevicePlan(request: ExactDeviceRequest): ExactDevice[] {
+  if (!(['auto', 'cpu', 'cuda'] as string[]).includes(request)) throw new UsageError(`\`device\` must be auto, cpu or cuda for coverage (got ${String(request)})`);
+  return devicePlan(request).filter((d): d is ExactDevice => d === 'cpu' || d === 'cuda');
+}
+
+async function exactSearch(ref: VectorSet, cand: VectorSet, k: number, runner: TileRunner, opts: CoverageOptions): Promise<SearchResult> {
+  try {
+    const r = await exactPrdc(ref, cand, { k, seed: opts.seed, runner, threads: opts.threads ?? availableParallelism(), tile: opts.exactTile, onProgress: opts.onProgress });
+    return { ...r, exact: r.search };
+  } finally {
+    await runner.release();
+  }
+}
+
+async function hnswSearch(loadedRef: VectorSet, loadedCand: VectorSet, k: number, out: string, opts: CoverageOptions): Promise<SearchResult> {
+  // In shared memory, so that the index workers read the rows where they are.
+  const ref = sharedVectors(loadedRef);
+  const cand = sharedVectors(loadedCand);
+  const params = { ...DEFAULT_INDEX_PARAMS, ...definedOnly(opts.index) };
+  const recallQueries = recallRows(cand.ids.length, opts.recallSample ?? 200);
+  const indexFiles = opts.referenceIndex ? { reference: resolve(opts.referenceIndex) } : undefined;
+  const pair = await buildIndexPair(ref, cand, { params, threads: opts.threads, onProgress: opts.onProgress, indexFiles });
+  let res: PrdcResult;
+  let recallAtK: number;
+  try {
+    res = await prdc(pair, { k, seed: opts.seed, maxProbe: opts.maxProbe, indexRecall: definedOnly(opts.indexRecall), onProgress: opts.onProgress });
+    await pair.reference.save(join(out, 'reference.hnsw'));
+    recallAtK = await recallAgainstExact(ref, cand, recallQueries, await pair.reference.knn(recallQueries, k), k);
+  } finally {
+    await pair.close();
+  }
+  return {
+    ...res,
+    hnsw: {
+      probe: res.probe,
+      max_probe: res.maxProbe,
+      capped: {
+        reference_balls: res.capped.referenceBalls, candidate_balls: res.capped.candidateBalls,
+        unchecked_candidates: res.capped.uncheckedCandidates, unchecked_reference: res.capped.uncheckedReference,
+      },
+      exact_balls: res.exactBalls,
+      index: { ...params, ef_tuning: res.efSearch, recall_at_k: recallAtK, recall_sample: recallQueries.length, unreachable: res.unreachable, widened_search: res.widened,
+        radius_outliers: res.radiusOutliers,
+      },
+    },
+  };
 }
 
 function regions(ref: VectorSet, cand: VectorSet, covered: Uint8Array, k: number, seed?: number): {

@@ -1,6 +1,7 @@
 /**
  * Precision, recall, density and coverage of a candidate set against a reference set (Naeem et al. 2020,
- * "Reliable Fidelity and Diversity Metrics for Generative Models"), Euclidean on L2-normalised rows, with k-NN radii:
+ * "Reliable Fidelity and Diversity Metrics for Generative Models"), Euclidean between the rows as loaded (L2-normalised
+ * for the metric cosine, as given for euclidean; vectors.ts), with k-NN radii:
  *   r(x_i)  = distance from reference x_i to its k-th nearest other reference point; r'(y_j) likewise among candidates
  *   precision = (1/M) Σ_j 1[∃ i: |y_j − x_i| ≤ r(x_i)]          candidates inside the reference manifold
  *   recall    = (1/N) Σ_i 1[∃ j: |x_i − y_j| ≤ r'(y_j)]         reference points inside the candidate manifold
@@ -31,19 +32,16 @@
  * Confidence intervals: percentile bootstrap over the per-point indicators (the radii held fixed),
  * 500 resamples, seeded.
  */
-import { bootstrapCi, type Interval } from '../stats/index.js';
 import { UsageError } from '../errors.js';
 import type { OnProgress } from '../progress.js';
 import { DEFAULT_RECALL_TARGET, type EfTuning, type RecallTarget } from './ef-tuning.js';
 import type { BallCounts, BallLimits } from './balls.js';
 import type { IndexHost } from './index-host.js';
 import { onBothSides, type IndexPair } from './index-pair.js';
+import { prdcMetrics, type Metric } from './prdc-metrics.js';
 import { shrank, type Radii } from './radii.js';
 
-export interface Metric {
-  value: number;
-  ci: Interval;
-}
+export type { Metric } from './prdc-metrics.js';
 
 export interface PrdcResult {
   k: number;
@@ -95,13 +93,6 @@ export interface ExactBalls {
 /** Capped balls counted exactly per side at most: this share of the side, and at least `EXACT_BALLS_MIN`. */
 export const EXACT_BALLS_SHARE = 0.01;
 export const EXACT_BALLS_MIN = 256;
-
-const mean = (v: ArrayLike<number>, idx?: Int32Array): number => {
-  let s = 0;
-  const n = idx ? idx.length : v.length;
-  for (let t = 0; t < n; t++) s += v[idx ? idx[t]! : t]!;
-  return n ? s / n : NaN;
-};
 
 export interface PrdcOptions {
   /** Neighbours for the radii. */
@@ -172,14 +163,10 @@ export async function prdc(pair: IndexPair, options: PrdcOptions): Promise<PrdcR
   const covered = Uint8Array.from(byRef.nearest, (d, i) => (d <= r[i]! ? 1 : 0));
   const inCandidateManifold = Uint8Array.from(byCand.counts, (c) => (c > 0 ? 1 : 0));
 
-  const ci = (v: ArrayLike<number>, n: number, scale = 1) => bootstrapCi((idx) => mean(v, idx) / scale, n, { resamples: 500, seed });
   return {
     k,
     ...limits,
-    precision: { value: mean(inManifold), ci: ci(inManifold, M) },
-    recall: { value: mean(inCandidateManifold), ci: ci(inCandidateManifold, N) },
-    density: { value: mean(balls) / k, ci: ci(balls, M, k) },
-    coverage: { value: mean(covered), ci: ci(covered, N) },
+    ...prdcMetrics({ balls, inManifold, inCandidateManifold, covered }, k, seed),
     capped: {
       referenceBalls: byRef.cappedRows.length, candidateBalls: byCand.cappedRows.length,
       uncheckedCandidates: byRef.unchecked, uncheckedReference: byCand.unchecked,

@@ -1,7 +1,8 @@
 /**
  * Embedding sets for coverage: a `tailguard score` output directory (embeddings.npy, ids from scores.jsonl) or an
  * .npy file (float32 N×d; ids from a JSONL file of the same basename, field `id`, when one exists, else row
- * numbers). Rows are L2-normalised on load, so distances are Euclidean on the unit sphere.
+ * numbers). Distances are Euclidean; with the metric `cosine` (the default) rows are L2-normalised on load, so they
+ * are Euclidean on the unit sphere (a monotone function of cosine similarity); with `euclidean` rows are used as given.
  */
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -14,8 +15,21 @@ export interface VectorSet {
   source: string;
   ids: string[];
   dim: number;
-  /** Row-major N×dim, L2-normalised rows. */
+  /** Row-major N×dim: L2-normalised rows (metric `cosine`), or the rows as stored (`euclidean`). */
   data: Float32Array;
+}
+
+/**
+ * How coverage measures distance: `cosine` = Euclidean between L2-normalised rows (what LM embeddings want, and
+ * what tailguard always did); `euclidean` = Euclidean between the rows as given (the prdc paper's own setting).
+ */
+export type DistanceMetric = 'cosine' | 'euclidean';
+
+export const DISTANCE_METRICS: readonly DistanceMetric[] = ['cosine', 'euclidean'];
+
+export interface LoadOptions {
+  /** Default `cosine`: rows L2-normalised on load. */
+  metric?: DistanceMetric;
 }
 
 /** The `id` of every row of a JSONL file (row numbers from 1 where a row has none), streamed. */
@@ -51,7 +65,7 @@ export function normaliseRows(data: Float32Array, dim: number): void {
   }
 }
 
-export function loadVectors(path: string): VectorSet {
+export function loadVectors(path: string, opts: LoadOptions = {}): VectorSet {
   if (!existsSync(path)) throw new UsageError(`${path}: no such file or directory`);
   let npy: string;
   let idsFrom: string | null;
@@ -69,13 +83,13 @@ export function loadVectors(path: string): VectorSet {
   const [n, dim] = shape;
   const ids = idsFrom ? jsonlIds(idsFrom) : Array.from({ length: n }, (_, i) => String(i));
   if (ids.length !== n) throw new UsageError(`${idsFrom} has ${ids.length} rows, ${npy} has ${n}`);
-  normaliseRows(data, dim);
+  if ((opts.metric ?? 'cosine') === 'cosine') normaliseRows(data, dim);
   return { source: path, ids, dim, data };
 }
 
 /** Loads `path` to compare with `reference`: the same embedding dimension, or a clear error. */
-export function loadComparable(path: string, reference: VectorSet): VectorSet {
-  const set = loadVectors(path);
+export function loadComparable(path: string, reference: VectorSet, opts: LoadOptions = {}): VectorSet {
+  const set = loadVectors(path, opts);
   if (set.dim !== reference.dim) {
     throw new UsageError(`reference vectors are ${reference.dim}-d, candidate vectors ${set.dim}-d (${path}): embed both with the same model`);
   }

@@ -1,5 +1,5 @@
 /** The HTML reports of `coverage`, `weights` and `compare` (html.ts renders; these choose what to show). */
-import type { CoverageReport } from '../coverage/coverage-run.js';
+import { hnswFields, type CoverageReport, type HnswReportFields } from '../coverage/coverage-run.js';
 import { shortOfTarget } from '../coverage/ef-tuning.js';
 import type { Ledger } from '../diversity/ledger.js';
 import type { Verdict } from '../diversity/verdict.js';
@@ -50,7 +50,7 @@ export async function coverageHtml(r: CoverageReport, map: MapPoint[]): Promise<
     {
       heading: 'Fidelity and diversity',
       html: table(['metric', 'value (95% CI)'], [['precision', ci(r.precision)], ['recall', ci(r.recall)], ['density', ci(r.density)], ['coverage', ci(r.coverage)]]) +
-        `<p class="note">k = ${r.k}; ${r.reference.documents} reference and ${r.candidate.documents} candidate documents, ${r.dim}-d; HNSW M ${r.index.m}, efConstruction ${r.index.efConstruction}, efSearch ${r.index.ef_tuning.reference.ef} (reference) and ${r.index.ef_tuning.candidate.ef} (candidate), raised from ${r.index.efSearch} until self-query recall@${r.k + 1} reached ${r.index.ef_tuning.reference.recall.toFixed(3)} and ${r.index.ef_tuning.candidate.recall.toFixed(3)} (target ${r.index.ef_tuning.reference.target})${efCapNote(r)}, recall@${r.k} vs exact search ${r.index.recall_at_k.toFixed(3)} on ${r.index.recall_sample} queries.${ballNote(r)}</p>`,
+        `<p class="note">k = ${r.k}; ${r.reference.documents} reference and ${r.candidate.documents} candidate documents, ${r.dim}-d, ${metricNote(r)}; ${searchNote(r)}</p>`,
     },
     { heading: 'Share of documents per reference region', html: `<div class="chart">${shares}</div>` },
     { heading: 'Coverage per region (tails in red)', html: `<div class="chart">${coverage}</div>` },
@@ -224,8 +224,24 @@ export async function compareHtml(l: Ledger): Promise<string> {
   return page('tailguard compare', 'GEN0 is the human anchor.', sections);
 }
 
+/** Cosine or Euclidean distances. */
+function metricNote(r: CoverageReport): string {
+  return r.metric === 'euclidean' ? 'Euclidean distances between the rows as given' : 'Euclidean distances between L2-normalised rows (cosine)';
+}
+
+/** How the neighbours were found: HNSW with its parameters and checks, or exact search. */
+function searchNote(r: CoverageReport): string {
+  const h = hnswFields(r);
+  if (!h) {
+    const e = r.exact_search;
+    return `exact search over every pair (blocked matrix products, ONNX Runtime on ${e?.device ?? 'cpu'}; ${escapeHtml(r.search.reason)})` +
+      (e ? `, ${e.rechecked_pairs} pairs within float32 rounding of a radius decided in float64.` : '.');
+  }
+  return `HNSW M ${h.index.m}, efConstruction ${h.index.efConstruction}, efSearch ${h.index.ef_tuning.reference.ef} (reference) and ${h.index.ef_tuning.candidate.ef} (candidate), raised from ${h.index.efSearch} until self-query recall@${r.k + 1} reached ${h.index.ef_tuning.reference.recall.toFixed(3)} and ${h.index.ef_tuning.candidate.recall.toFixed(3)} (target ${h.index.ef_tuning.reference.target})${efCapNote(h)}, recall@${r.k} vs exact search ${h.index.recall_at_k.toFixed(3)} on ${h.index.recall_sample} queries.${ballNote(h)}`;
+}
+
 /** Balls over max_probe: how many were counted exactly, and a warning when some were only counted to it. */
-function ballNote(r: CoverageReport): string {
+function ballNote(r: HnswReportFields): string {
   const counted = r.exact_balls.reference.counted + r.exact_balls.candidate.counted;
   const capped = r.capped.reference_balls + r.capped.candidate_balls;
   return (counted ? ` ${counted} balls held more than ${r.max_probe} points and were counted exactly (${r.exact_balls.reference.shrunk + r.exact_balls.candidate.shrunk} of their radii too large).` : '') +
@@ -233,7 +249,7 @@ function ballNote(r: CoverageReport): string {
 }
 
 /** Said on the page when an index stopped below the recall target at the ef cap. */
-function efCapNote(r: CoverageReport): string {
+function efCapNote(r: HnswReportFields): string {
   const short = shortOfTarget(r.index.ef_tuning).map(([side]) => side);
   return short.length ? ` <strong>— the ${short.join(' and ')} ${short.length > 1 ? 'indexes' : 'index'} stopped short of the target at the ef cap: radii may be too large, precision and density too high</strong>` : '';
 }

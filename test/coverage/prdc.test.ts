@@ -374,7 +374,7 @@ describe('tailguard coverage', () => {
     const ref = clustered(300, [1, 1, 1], 5);
     saveNpy(join(dir, 'ref'), ref, ref.ids.map((id) => `ref-${id}`));
     saveNpy(join(dir, 'cand'), clustered(200, [1, 1, 0], 6));
-    const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), 'coverage', '--reference', join(dir, 'ref.npy'), '--candidate', join(dir, 'cand.npy'), '--out', join(dir, 'out'), '--k', '5', '--clusters', '3', '--json'], { cwd: ROOT, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), 'coverage', '--reference', join(dir, 'ref.npy'), '--candidate', join(dir, 'cand.npy'), '--out', join(dir, 'out'), '--k', '5', '--clusters', '3', '--json', '--search', 'hnsw'], { cwd: ROOT, encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     const report = JSON.parse(readFileSync(join(dir, 'out', 'report.json'), 'utf8'));
     for (const m of ['precision', 'recall', 'density', 'coverage']) {
@@ -437,7 +437,7 @@ describe('tailguard coverage', () => {
       const r = JSON.parse(readFileSync(join(dir, out, 'report.json'), 'utf8'));
       return [r.precision, r.recall, r.density, r.coverage, r.index.unreachable];
     };
-    expect(cli('ref.npy', 'first').status).toBe(0);
+    expect(cli('ref.npy', 'first', '--search', 'hnsw').status).toBe(0);
     const again = cli('ref.npy', 'again', '--reference-index', join(dir, 'first', 'reference.hnsw'));
     expect(again.status, again.stderr).toBe(0);
     expect(metrics('again')).toEqual(metrics('first'));
