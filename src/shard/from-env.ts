@@ -54,7 +54,7 @@ export function shardFromEnvironment(env: NodeJS.ProcessEnv, opts: { shards?: nu
     if (!n) throw new UsageError(`SLURM_ARRAY_TASK_ID=${slurmId} names the shard, but nothing gives the shard count: pass \`shards\` N`);
     spec = { index: slurmId, count: n.n, source: `SLURM_ARRAY_TASK_ID=${slurmId}, shard count from ${n.why}` };
     if (slurmId >= n.n) {
-      throw new UsageError(`SLURM_ARRAY_TASK_ID=${slurmId} is not a shard of ${n.n} (from ${n.why}): arrays are 0-based (--array=0-${n.n - 1}), and a rerun of some shards must pass \`shards\` N`);
+      throw new UsageError(`SLURM_ARRAY_TASK_ID=${slurmId} is not a shard of ${n.n} (from ${n.why}): Slurm arrays are 0-based (0-${n.n - 1}), and a rerun of some shards must pass \`shards\` N`);
     }
   } else if (k8sIndex !== undefined) {
     if (!given) throw new UsageError(`JOB_COMPLETION_INDEX=${k8sIndex} names the shard; pass \`shards\` N (the Job's completions) for the shard count`);

@@ -186,10 +186,10 @@ describe('--search auto', () => {
     expect(chooseSearch('exact', [], large, false)).toBe('device');
     expect(chooseSearch('hnsw', [], small, true)).toMatchObject({ used: 'hnsw', reason: 'asked for' });
     const given = hnswOptionsGiven({ maxProbe: 12, index: { m: undefined, efSearch: 50 }, referenceIndex: 'r.hnsw' });
-    expect(given).toEqual(['--ef-search', '--max-probe', '--reference-index']);
-    expect(chooseSearch('auto', given, small, true)).toMatchObject({ used: 'hnsw', reason: 'auto: --ef-search, --max-probe, --reference-index given' });
-    expect(() => chooseSearch('exact', ['--max-probe'], small, false)).toThrow(UsageError);
-    expect(() => chooseSearch('exact', ['--max-probe'], small, false)).toThrow('--search exact: --max-probe applies to HNSW search only (--search hnsw, or auto)');
+    expect(given).toEqual(['`index.efSearch`', '`maxProbe`', '`referenceIndex`']);
+    expect(chooseSearch('auto', given, small, true)).toMatchObject({ used: 'hnsw', reason: 'auto: `index.efSearch`, `maxProbe`, `referenceIndex` given' });
+    expect(() => chooseSearch('exact', ['`maxProbe`'], small, false)).toThrow(UsageError);
+    expect(() => chooseSearch('exact', ['`maxProbe`'], small, false)).toThrow('`search` exact: `maxProbe` applies to HNSW search only (`search` hnsw, or auto)');
   });
 
   it('the CLI: auto on a small set runs exact search, says so on stderr and in report.json (no index written); bad values refused', () => {
