@@ -26,7 +26,14 @@ export function nearestCentroid(c: Clustering, data: Float32Array, i: number): n
   return best;
 }
 
-export function kmeans(set: VectorSet, k: number, opts: { sample?: number; iterations?: number; seed?: number } = {}): Clustering {
+export interface KmeansOptions {
+  sample?: number;
+  iterations?: number;
+  seed?: number;
+}
+
+/** The seeded sample and the k-means++ centres drawn from it (each next centre with probability ∝ its squared distance to the chosen ones). */
+function seeded(set: VectorSet, k: number, opts: KmeansOptions): { pts: Float32Array; sampleSize: number; clustering: Clustering } {
   const rng = mulberry32(opts.seed ?? 1);
   const n = set.ids.length;
   const dim = set.dim;
@@ -34,7 +41,6 @@ export function kmeans(set: VectorSet, k: number, opts: { sample?: number; itera
   const pts = subset(set, sampleIndices(rng, n, sampleSize)).data;
   const kk = Math.min(k, sampleSize);
   const centroids = new Float32Array(kk * dim);
-  // k-means++: each next centre drawn with probability proportional to its squared distance to the chosen ones.
   centroids.set(pts.subarray(0, dim), 0);
   const d2 = new Float64Array(sampleSize).fill(Infinity);
   for (let c = 1; c < kk; c++) {
@@ -48,7 +54,26 @@ export function kmeans(set: VectorSet, k: number, opts: { sample?: number; itera
     while (pick < sampleSize - 1 && u > d2[pick]!) u -= d2[pick++]!;
     centroids.set(pts.subarray(pick * dim, (pick + 1) * dim), c * dim);
   }
-  const clustering: Clustering = { centroids, k: kk, dim };
+  return { pts, sampleSize, clustering: { centroids, k: kk, dim } };
+}
+
+/** Lloyd's update: each centre moves to the mean of its points (an empty cluster keeps its centre). */
+function moveCentres(c: Clustering, pts: Float32Array, assign: Int32Array): void {
+  const { k, dim, centroids } = c;
+  const sums = new Float64Array(k * dim);
+  const counts = new Int32Array(k);
+  for (let i = 0; i < assign.length; i++) {
+    counts[assign[i]!]!++;
+    for (let j = 0; j < dim; j++) sums[assign[i]! * dim + j] = sums[assign[i]! * dim + j]! + pts[i * dim + j]!;
+  }
+  for (let t = 0; t < k; t++) {
+    if (counts[t] === 0) continue;
+    for (let j = 0; j < dim; j++) centroids[t * dim + j] = sums[t * dim + j]! / counts[t]!;
+  }
+}
+
+export function kmeans(set: VectorSet, k: number, opts: KmeansOptions = {}): Clustering {
+  const { pts, sampleSize, clustering } = seeded(set, k, opts);
   const assign = new Int32Array(sampleSize);
   for (let it = 0; it < (opts.iterations ?? 25); it++) {
     let moved = 0;
@@ -57,16 +82,28 @@ export function kmeans(set: VectorSet, k: number, opts: { sample?: number; itera
       if (c !== assign[i] || it === 0) moved++;
       assign[i] = c;
     }
-    const sums = new Float64Array(kk * dim);
-    const counts = new Int32Array(kk);
-    for (let i = 0; i < sampleSize; i++) {
-      counts[assign[i]!]!++;
-      for (let j = 0; j < dim; j++) sums[assign[i]! * dim + j] = sums[assign[i]! * dim + j]! + pts[i * dim + j]!;
-    }
-    for (let c = 0; c < kk; c++) {
-      if (counts[c] === 0) continue; // an empty cluster keeps its centre
-      for (let j = 0; j < dim; j++) centroids[c * dim + j] = sums[c * dim + j]! / counts[c]!;
-    }
+    moveCentres(clustering, pts, assign);
+    if (moved === 0) break;
+  }
+  return clustering;
+}
+
+/**
+ * The same k-means as `kmeans`, with each round's assignment from `assignRows` (rows of set.dim floats → their
+ * nearest centroid). Given assignments equal to nearestCentroid's (exact/centroids.ts keeps that contract), the
+ * result is kmeans's, bit for bit.
+ */
+export async function kmeansWith(
+  set: VectorSet, k: number, opts: KmeansOptions, assignRows: (rows: Float32Array, c: Clustering) => Promise<Int32Array>,
+): Promise<Clustering> {
+  const { pts, sampleSize, clustering } = seeded(set, k, opts);
+  const assign = new Int32Array(sampleSize);
+  for (let it = 0; it < (opts.iterations ?? 25); it++) {
+    const next = await assignRows(pts, clustering);
+    let moved = 0;
+    for (let i = 0; i < sampleSize; i++) if (next[i] !== assign[i] || it === 0) moved++;
+    assign.set(next);
+    moveCentres(clustering, pts, assign);
     if (moved === 0) break;
   }
   return clustering;

@@ -39,7 +39,8 @@ import { afterDevice, checkSearchRequest, chooseSearch, exactWork, hnswOptionsGi
 import { coverageHtml, type MapPoint } from '../report/reports.js';
 import { pca2 } from '../report/pca.js';
 import { repeatedIds, repeatsReport, type RepeatsReport } from '../io/repeated-ids.js';
-import { assignAll, clusterTableWithRows, kmeans, perCluster, type ClusterRow } from './clusters.js';
+import { assignAll, clusterTableWithRows, kmeans, kmeansWith, perCluster, type ClusterRow, type Clustering } from './clusters.js';
+import { nearestCentroids } from './exact/centroids.js';
 import { withExampleTexts } from './example-texts.js';
 import { DISTANCE_METRICS, loadComparable, loadVectors, setSummary, sharedVectors, type DistanceMetric, type SetSummary, type VectorSet } from './vectors.js';
 
@@ -156,6 +157,7 @@ export async function coverageRun(opts: CoverageOptions): Promise<CoverageReport
   const metric = opts.metric ?? 'cosine';
   if (!DISTANCE_METRICS.includes(metric)) throw new UsageError(`\`metric\` must be one of ${DISTANCE_METRICS.join(', ')} (got ${String(metric)})`);
   const requested = checkSearchRequest(opts.search ?? 'auto');
+  if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1)) throw new UsageError(`--threads must be a positive integer (got ${opts.threads})`);
   const hnswOptions = hnswOptionsGiven(opts);
   const ref = loadVectors(opts.reference, { metric });
   const cand = loadComparable(opts.candidate, ref, { metric });
@@ -175,7 +177,19 @@ export async function coverageRun(opts: CoverageOptions): Promise<CoverageReport
       runner = undefined;
     }
   }
-  const res = runner ? await exactSearch(ref, cand, k, runner, opts) : await hnswSearch(ref, cand, k, out, opts);
+  let res: SearchResult;
+  let reg: Regions;
+  if (runner) {
+    try {
+      res = await exactSearch(ref, cand, k, runner, opts);
+      reg = await regions(ref, cand, res.reference.covered, opts.clusters ?? 32, opts.seed, runner);
+    } finally {
+      await runner.release();
+    }
+  } else {
+    res = await hnswSearch(ref, cand, k, out, opts);
+    reg = await regions(ref, cand, res.reference.covered, opts.clusters ?? 32, opts.seed);
+  }
 
   const refRows = await JsonlWriter.create(join(out, 'reference.jsonl'));
   for (let i = 0; i < ref.ids.length; i++) {
@@ -188,7 +202,6 @@ export async function coverageRun(opts: CoverageOptions): Promise<CoverageReport
   }
   await candRows.close();
 
-  const reg = regions(ref, cand, res.reference.covered, opts.clusters ?? 32, opts.seed);
   const examples = await withExampleTexts(reg.clusters, reg.exampleRows, ref);
   const repeats = repeatsReport({ reference: repeatedIds(ref.ids), candidate: repeatedIds(cand.ids) }, COVERAGE_REPEATS_HANDLING);
   const h = res.hnsw;
@@ -230,12 +243,8 @@ function exactDevicePlan(request: ExactDeviceRequest): ExactDevice[] {
 }
 
 async function exactSearch(ref: VectorSet, cand: VectorSet, k: number, runner: TileRunner, opts: CoverageOptions): Promise<SearchResult> {
-  try {
-    const r = await exactPrdc(ref, cand, { k, seed: opts.seed, runner, threads: opts.threads ?? availableParallelism(), tile: opts.exactTile, onProgress: opts.onProgress });
-    return { ...r, exact: r.search };
-  } finally {
-    await runner.release();
-  }
+  const r = await exactPrdc(ref, cand, { k, seed: opts.seed, runner, threads: opts.threads ?? availableParallelism(), tile: opts.exactTile, onProgress: opts.onProgress });
+  return { ...r, exact: r.search };
 }
 
 async function hnswSearch(loadedRef: VectorSet, loadedCand: VectorSet, k: number, out: string, opts: CoverageOptions): Promise<SearchResult> {
@@ -272,12 +281,24 @@ async function hnswSearch(loadedRef: VectorSet, loadedCand: VectorSet, k: number
   };
 }
 
-function regions(ref: VectorSet, cand: VectorSet, covered: Uint8Array, k: number, seed?: number): {
-  clusters: (ClusterRow & { coverage: number })[]; exampleRows: number[][]; tails: number[]; refAssign: Int32Array;
-} {
-  const clustering = kmeans(ref, k, { seed });
-  const refAssign = assignAll(clustering, ref);
-  const { table, exampleRows } = clusterTableWithRows(clustering, ref, refAssign, assignAll(clustering, cand));
+interface Regions {
+  clusters: (ClusterRow & { coverage: number })[];
+  /** Per region, the reference rows of its example documents. */
+  exampleRows: number[][];
+  tails: number[];
+  refAssign: Int32Array;
+}
+
+/**
+ * k-means regions of the reference, and which are tails. With exact search's runner, the nearest centroids come from
+ * its tiles (exact/centroids.ts: the same assignments as the float64 loop, so the same regions, faster).
+ */
+async function regions(ref: VectorSet, cand: VectorSet, covered: Uint8Array, k: number, seed?: number, runner?: TileRunner): Promise<Regions> {
+  const nearest = runner ? (rows: Float32Array, c: Clustering) => nearestCentroids(runner, rows, c) : undefined;
+  const clustering = nearest ? await kmeansWith(ref, k, { seed }, nearest) : kmeans(ref, k, { seed });
+  const refAssign = nearest ? await nearest(ref.data, clustering) : assignAll(clustering, ref);
+  const candAssign = nearest ? await nearest(cand.data, clustering) : assignAll(clustering, cand);
+  const { table, exampleRows } = clusterTableWithRows(clustering, ref, refAssign, candAssign);
   const coveredCounts = perCluster(refAssign, clustering.k, covered);
   const clusters = table.map((r) => ({ ...r, coverage: r.reference_documents ? coveredCounts[r.cluster]! / r.reference_documents : 0 }));
   return { clusters, exampleRows, tails: clusters.filter((r) => r.status === 'absent' || r.status === 'thin').map((r) => r.cluster), refAssign };

@@ -1,7 +1,7 @@
 /**
  * Exact coverage search (src/coverage/exact/): per point, radii, ball counts, recall flags and nearest candidates
  * equal a float64 loop over every pair (cosine and Euclidean rows, ties and copies, several k and block sizes,
- * rows far from the origin); a hand-checked example for each metric; the same numbers as the HNSW path on a small
+ * rows far from the origin); k-means regions from the tiles equal to the float64 loop's; a hand-checked example for each metric; the same numbers as the HNSW path on a small
  * set; the prdc paper's own example (Naeem et al. 2020: 10k vs 10k standard normals, 1000-d, k = 5); and how
  * `--search auto` chooses.
  */
@@ -11,8 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { coverageRun } from '../../src/coverage/coverage-run.js';
+import { assignAll, kmeans, kmeansWith } from '../../src/coverage/clusters.js';
 import { f32Above, f32Below } from '../../src/coverage/exact/blocks.js';
+import { nearestCentroids } from '../../src/coverage/exact/centroids.js';
 import { exactPrdc } from '../../src/coverage/exact/exact-prdc.js';
+import { TileRunner } from '../../src/coverage/exact/tiles.js';
 import { buildIndexPair } from '../../src/coverage/index-pair.js';
 import { prdc } from '../../src/coverage/prdc.js';
 import { exactRadii } from '../../src/coverage/radii.js';
@@ -119,6 +122,40 @@ describe('exact search equals a float64 loop over every pair', () => {
     }
     expect(f32Below(2)).toBe(2);
     expect(f32Below(1 / 3)).toBeLessThan(f32Above(1 / 3));
+  });
+});
+
+describe('k-means regions from the tiles', () => {
+  it('nearest centroids and k-means equal the float64 loop\'s, bit for bit (clustered, far from the origin, ties)', async () => {
+    const runner = await TileRunner.start(['cpu'], 2);
+    try {
+      const g = mulberry32(5);
+      const sets = [
+        blobs(900, [1, 2, 1, 1], 3, { dim: 40, centresSeed: 2, centreScale: 1, spread: 0.4 }),
+        rows(700, 12, () => 500 + 0.05 * gaussian(g)),
+        rows(600, 5, () => Math.floor(3 * g())), // lattice points: many rows equidistant from two centroids
+      ];
+      for (const set of sets) {
+        for (const k of [1, 7, 32]) {
+          const want = kmeans(set, k, { seed: 3 });
+          const got = await kmeansWith(set, k, { seed: 3 }, (r, c) => nearestCentroids(runner, r, c, 100));
+          expect(got).toEqual(want);
+          expect(await nearestCentroids(runner, set.data, want, 256)).toEqual(assignAll(want, set));
+        }
+      }
+      // Centroids on the lattice too: many rows exactly as far from two of them (the first one wins, as in the loop).
+      const lattice = sets[2]!;
+      const onLattice = { centroids: lattice.data.slice(0, 10 * 5), k: 10, dim: 5 };
+      const want = assignAll(onLattice, lattice);
+      expect(await nearestCentroids(runner, lattice.data, onLattice, 64)).toEqual(want);
+      const tied = Array.from({ length: 600 }, (_, i) => i).filter((i) => {
+        const d = Array.from({ length: 10 }, (_, t) => squaredDistance(lattice.data, i, onLattice.centroids, t, 5)).sort((a, b) => a - b);
+        return d[0] === d[1];
+      });
+      expect(tied.length).toBeGreaterThan(50);
+    } finally {
+      await runner.release();
+    }
   });
 });
 

@@ -5,77 +5,53 @@
  */
 import type { OnProgress } from '../../progress.js';
 import type { VectorSet } from '../vectors.js';
-import type { Block } from './tiles.js';
+import { centredSquares, type Block } from './tiles.js';
 
 /**
- * A set ready for tiles. The tiles see the rows less `centre` (the reference's mean: every distance is the same, and
- * the float32 products' rounding, which scales with the rows' squared norms, is smaller — it would swamp the
- * distances of rows far from the origin); the float64 checks use the rows as given.
+ * A set ready for tiles: its rows (outside shared memory: onnxruntime-node takes no SharedArrayBuffer), cut into
+ * blocks that are views of them, and the squared norms of the rows less `centre` (the reference's mean), which the
+ * tiles subtract (tiles.ts). The float64 checks use the rows as given.
  */
 export interface PreparedSet {
   /** The rows as given, outside shared memory. */
   vectors: VectorSet;
   n: number;
   dim: number;
-  /** Squared norms of the centred rows, float64 sums over their float32 values (what the tiles see). */
+  /** |fl32(x − centre)|² per row, float64 (what the tiles see). */
   sq: Float64Array;
   maxSq: number;
   /** Rows per block. */
   tile: number;
   blocks: number;
-  /** Block b of the centred rows (float32) and their squared norms. */
+  /** Block b: a view of its rows, the centre, and their squared norms. */
   block(b: number): Block & { start: number };
   /** Block b's first row and row count. */
   span(b: number): { start: number; count: number };
 }
 
-/** The mean row of `set`, in float64. */
-export function meanRow(set: VectorSet): Float64Array {
+/** The mean row of `set`, rounded to float32 (the tiles' centre). */
+export function meanRow(set: VectorSet): Float32Array {
   const { dim } = set;
   const n = set.ids.length;
   const mean = new Float64Array(dim);
   for (let i = 0; i < n; i++) for (let j = 0; j < dim; j++) mean[j]! += set.data[i * dim + j]!;
-  for (let j = 0; j < dim; j++) mean[j]! /= Math.max(1, n);
-  return mean;
+  return Float32Array.from(mean, (s) => s / Math.max(1, n));
 }
 
-export function prepare(set: VectorSet, tile: number, centre: Float64Array): PreparedSet {
+export function prepare(set: VectorSet, tile: number, centre: Float32Array): PreparedSet {
   const { dim } = set;
   const n = set.ids.length;
   const data = set.data.buffer instanceof SharedArrayBuffer ? set.data.slice() : set.data;
   const vectors = data === set.data ? set : { ...set, data };
-  const centred = (start: number, end: number): Float32Array => {
-    const out = new Float32Array((end - start) * dim);
-    for (let i = start; i < end; i++) for (let j = 0; j < dim; j++) out[(i - start) * dim + j] = data[i * dim + j]! - centre[j]!;
-    return out;
-  };
-  const sq = new Float64Array(n);
-  let maxSq = 0;
-  for (let start = 0; start < n; start += tile) {
-    const end = Math.min(n, start + tile);
-    const rows = centred(start, end);
-    for (let i = start; i < end; i++) {
-      let s = 0;
-      for (let j = (i - start) * dim; j < (i - start + 1) * dim; j++) s += rows[j]! * rows[j]!;
-      sq[i] = s;
-      if (s > maxSq) maxSq = s;
-    }
-  }
+  const sq = centredSquares(data, dim, centre);
+  const maxSq = sq.reduce((a, b) => Math.max(a, b), 0);
   const sq32 = Float32Array.from(sq);
-  // The last two blocks made (a tile's two, or one on the diagonal), kept while the next tile asks for them again.
-  const recent: (Block & { start: number; b: number })[] = [];
+  const span = (b: number) => ({ start: b * tile, count: Math.min(n, (b + 1) * tile) - b * tile });
   return {
-    vectors, n, dim, sq, maxSq, tile, blocks: Math.ceil(n / tile),
-    span: (b) => ({ start: b * tile, count: Math.min(n, (b + 1) * tile) - b * tile }),
+    vectors, n, dim, sq, maxSq, tile, blocks: Math.ceil(n / tile), span,
     block: (b) => {
-      const hit = recent.find((r) => r.b === b);
-      if (hit) return hit;
-      const start = b * tile;
-      const end = Math.min(n, start + tile);
-      const made = { b, start, count: end - start, data: centred(start, end), sq: sq32.subarray(start, end) };
-      recent.unshift(made);
-      recent.length = Math.min(recent.length, 2);
-      return made;
+      const { start, count } = span(b);
+      return { start, count, centre, data: data.subarray(start * dim, (start + count) * dim), sq: sq32.subarray(start, start + count) };
     },
   };
 }

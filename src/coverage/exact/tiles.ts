@@ -1,7 +1,8 @@
 /**
  * Tiles of squared distances for exact coverage search (exact-prdc.ts), computed and reduced by ONNX Runtime: a block
- * of rows `x` (b × d) against a block of rows `y` (c × d),
- *   D = |x|² + |y|² − 2·x·yᵀ            (float32: Gemm, then broadcast adds)
+ * of rows `x` (b × d) against a block of rows `y` (c × d), both less a common centre (the distances are the same;
+ * the rounding, which scales with the squared norms, is smaller for rows far from the origin),
+ *   D = |x'|² + |y'|² − 2·x'·y'ᵀ,  x' = x − centre   (float32: Sub, Gemm, then broadcast adds)
  * and only per-row and per-column reductions come back, never the b × c tile (on a GPU it stays in device memory):
  *   smallest the K smallest of each row of D, values and column numbers (a list's first tile);
  *   nearer   the pairs (and their D) below their row's or their column's threshold — the K-th smallest each list
@@ -67,11 +68,28 @@ export interface BallThresholds {
 }
 
 export interface Block {
-  /** Rows (count × dim floats, row-major; not in shared memory). */
+  /** Rows (count × dim floats, row-major; not in shared memory), as given. */
   data: Float32Array;
-  /** Their squared norms, rounded to float32. */
+  /** The centre (dim floats) the tile subtracts from both blocks' rows before the product: the same for both. */
+  centre: Float32Array;
+  /** Squared norms of the centred rows as the tile sees them, |fl32(x − centre)|² (see `centredSquares`), rounded to float32. */
   sq: Float32Array;
   count: number;
+}
+
+/** |fl32(x − centre)|² per row, summed in float64: the squared norms of the rows the tiles multiply. */
+export function centredSquares(data: Float32Array, dim: number, centre: Float32Array): Float64Array {
+  const n = data.length / dim;
+  const sq = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let j = 0; j < dim; j++) {
+      const v = Math.fround(data[i * dim + j]! - centre[j]!);
+      s += v * v;
+    }
+    sq[i] = s;
+  }
+  return sq;
 }
 
 const F = DataType.FLOAT;
@@ -82,10 +100,11 @@ function model(build: (g: GraphBuilder) => void): Uint8Array {
   return encodeModel({ irVersion: 8, opsetImport: [{ domain: '', version: 17 }], graph: g.toGraph('tailguard_exact_tiles') });
 }
 
-/** D = xs + ys − 2·x·yᵀ for inputs x [b,d], y [c,d], xs [b,1], ys [1,c]. */
+/** D = xs + ys − 2·x'·y'ᵀ for inputs x [b,d], y [c,d] less centre [1,d] (x', y'), and their squared norms xs [b,1], ys [1,c]. */
 function distances(g: GraphBuilder): string {
-  const x = g.input('x', F, ['b', 'd']);
-  const y = g.input('y', F, ['c', 'd']);
+  const centre = g.input('centre', F, [1, 'd']);
+  const x = g.op('Sub', [g.input('x', F, ['b', 'd']), centre]);
+  const y = g.op('Sub', [g.input('y', F, ['c', 'd']), centre]);
   const xs = g.input('xs', F, ['b', 1]);
   const ys = g.input('ys', F, [1, 'c']);
   const partial = g.op('Gemm', [x, y, ys], { alpha: attr.float(-2), beta: attr.float(1), transB: attr.int(1) });
@@ -229,7 +248,7 @@ export class TileRunner {
 
   private feeds(x: Block, y: Block, dim: number): Record<string, ort.Tensor> {
     return {
-      x: new ort.Tensor('float32', x.data, [x.count, dim]), y: new ort.Tensor('float32', y.data, [y.count, dim]),
+      x: new ort.Tensor('float32', x.data, [x.count, dim]), y: new ort.Tensor('float32', y.data, [y.count, dim]), centre: new ort.Tensor('float32', x.centre, [1, dim]),
       xs: new ort.Tensor('float32', x.sq, [x.count, 1]), ys: new ort.Tensor('float32', y.sq, [1, y.count]),
     };
   }
