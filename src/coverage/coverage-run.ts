@@ -157,7 +157,7 @@ export async function coverageRun(opts: CoverageOptions): Promise<CoverageReport
   const metric = opts.metric ?? 'cosine';
   if (!DISTANCE_METRICS.includes(metric)) throw new UsageError(`\`metric\` must be one of ${DISTANCE_METRICS.join(', ')} (got ${String(metric)})`);
   const requested = checkSearchRequest(opts.search ?? 'auto');
-  if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1)) throw new UsageError(`--threads must be a positive integer (got ${opts.threads})`);
+  if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1)) throw new UsageError(`\`threads\` must be a positive integer (got ${opts.threads})`);
   const hnswOptions = hnswOptionsGiven(opts);
   const ref = loadVectors(opts.reference, { metric });
   const cand = loadComparable(opts.candidate, ref, { metric });
