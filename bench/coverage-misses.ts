@@ -9,9 +9,9 @@
  *   node --import tsx bench/coverage-misses.ts --index-dir tmp/idx1m [--n 1000000] [--ef 400] [--sample 100]
  */
 import { parseArgs } from 'node:util';
-import { AnnIndex } from '../src/coverage/ann-index.js';
-import { exactNeighbours } from '../src/coverage/exact-search.js';
-import { exactRadiiOf, foundItself, WIDE_EF } from '../src/coverage/radii.js';
+import { AnnIndex } from '../src/coverage/hnsw/ann-index.js';
+import { exactNeighbours } from '../src/coverage/exact/exact-search.js';
+import { exactRadiiOf, foundItself, WIDE_EF } from '../src/coverage/hnsw/radii.js';
 import { row, subset, type VectorSet } from '../src/coverage/vectors.js';
 import { runIfMain } from '../scripts/lib/files.js';
 import { mixture } from './coverage-bench.js';

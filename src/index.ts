@@ -14,12 +14,12 @@ export {
 export { weightsRun, type WeightsOptions, type WeightsReport } from './weights/weights-run.js';
 export { compareGenerations } from './diversity/compare.js';
 export type { Ledger, GenerationEntry } from './diversity/ledger.js';
-export { mergeShards, type MergeOptions } from './shard/merge.js';
-export { shardStatus, type ShardStatus } from './shard/status.js';
+export { mergeShards, type MergeOptions } from './score/shards/merge.js';
+export { shardStatus, type ShardStatus } from './score/shards/status.js';
 
 // ── Building blocks: sharded runs ─────────────────────────────────────────────────────────────────────────────────
-export { parseShard, shardFromEnvironment, type ShardSpec } from './shard/from-env.js';
-export { shardDirName, SHARD_FILES, type ShardManifest, type ShardDone } from './shard/layout.js';
+export { parseShard, shardFromEnvironment, type ShardSpec } from './score/shards/from-env.js';
+export { shardDirName, SHARD_FILES, type ShardManifest, type ShardDone } from './score/shards/layout.js';
 export { isScoreDir, readRun, scoreRows, SCORE_FILES } from './score/score-dir.js';
 export type { CorpusSlice } from './io/corpus-slice.js';
 
@@ -52,12 +52,12 @@ export { auroc, thresholdAtFpr, minHumanForFpr } from './detect/metrics.js';
 export { fitLogistic, predictLogit, crossValidate, type LogisticModel } from './detect/logistic.js';
 
 // ── Building blocks: coverage, weights, diversity ────────────────────────────────────────────────────────────────
-export { AnnIndex, exactKnn, recallAtK, recallAgainstExact, DEFAULT_INDEX_PARAMS, type IndexParams, type Neighbours } from './coverage/ann-index.js';
-export { prdc, type PrdcOptions, type PrdcResult, type Metric, type SideRadii } from './coverage/prdc.js';
-export { buildIndexPair, localPair, type IndexPair, type PairOptions } from './coverage/index-pair.js';
-export type { IndexHost } from './coverage/index-host.js';
-export { knnRadii, exactRadius, exactRadii, type Radii } from './coverage/radii.js';
-export { tuneEfSearch, DEFAULT_RECALL_TARGET, type EfTuning, type RecallTarget } from './coverage/ef-tuning.js';
+export { AnnIndex, exactKnn, recallAtK, recallAgainstExact, DEFAULT_INDEX_PARAMS, type IndexParams, type Neighbours } from './coverage/hnsw/ann-index.js';
+export { prdc, type PrdcOptions, type PrdcResult, type Metric, type SideRadii } from './coverage/hnsw/prdc.js';
+export { buildIndexPair, localPair, type IndexPair, type PairOptions } from './coverage/workers/index-pair.js';
+export type { IndexHost } from './coverage/workers/index-host.js';
+export { knnRadii, exactRadius, exactRadii, type Radii } from './coverage/hnsw/radii.js';
+export { tuneEfSearch, DEFAULT_RECALL_TARGET, type EfTuning, type RecallTarget } from './coverage/hnsw/ef-tuning.js';
 export { kmeans, assignAll, clusterTable, totalVariation, type Clustering, type ClusterRow } from './coverage/clusters.js';
 export { loadVectors, sharedVectors, type DistanceMetric, type VectorSet } from './coverage/vectors.js';
 export { exactPrdc, type ExactPrdcOptions, type ExactPrdcResult, type ExactSearchStats } from './coverage/exact/exact-prdc.js';

@@ -8,7 +8,7 @@
  * Weights use transformers' GPT-2 names and Conv1D layout ([in, out], y = x W + b).
  */
 import { attr, GraphBuilder } from '../../src/onnx/graph-builder.js';
-import { attention, causalPaddingMask, declareDecoderInputs, declareDecoderOutputs, DIMS, encodeOnnxModel, F32, mergeHeads, splitHeads, transpose } from './onnx-util.js';
+import { attention, causalPaddingMask, declareDecoderInputs, declareDecoderOutputs, encodeOnnxModel, mergeHeads, splitHeads, transpose } from './onnx-util.js';
 
 export const GPT2_OPSET = 18;
 

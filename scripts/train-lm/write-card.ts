@@ -11,7 +11,7 @@
  * up their tokens and time and shows one curve. --observer also writes the card of the sibling that serves as the
  * Binoculars observer, trained as DATA/<--observer-run> (warm-started from the model).
  */
-import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {  mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { ModelEval } from '../../bench/heldout-bpb.js';
 import { parseFlags, runIfMain, writeBytes } from '../lib/files.js';

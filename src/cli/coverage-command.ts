@@ -4,8 +4,8 @@ import { coverageRun, hnswFields, type ExactDeviceRequest, type HnswReportFields
 import type { ExactSearchStats } from '../coverage/exact/exact-prdc.js';
 import { EXACT_WORK_BUDGET, fmtWork, SEARCH_REQUESTS, type SearchRequest } from '../coverage/search-choice.js';
 import { DISTANCE_METRICS, type DistanceMetric } from '../coverage/vectors.js';
-import { DEFAULT_INDEX_PARAMS } from '../coverage/ann-index.js';
-import { DEFAULT_RECALL_TARGET, shortOfTarget } from '../coverage/ef-tuning.js';
+import { DEFAULT_INDEX_PARAMS } from '../coverage/hnsw/ann-index.js';
+import { DEFAULT_RECALL_TARGET, shortOfTarget } from '../coverage/hnsw/ef-tuning.js';
 import { repeatsWarning } from '../io/repeated-ids.js';
 import { numberBetween, positiveInt } from './option-parsers.js';
 import { stageProgress } from './progress.js';

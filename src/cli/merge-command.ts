@@ -1,6 +1,6 @@
 /** `tailguard merge`: the CLI face of mergeShards. */
 import { Command, Option } from 'commander';
-import { mergeShards } from '../shard/merge.js';
+import { mergeShards } from '../score/shards/merge.js';
 
 interface MergeFlags {
   out: string;

@@ -2,8 +2,8 @@
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
-import { parseShard, shardFromEnvironment, type ShardSpec } from '../shard/from-env.js';
-import { readManifest, shardDirName } from '../shard/layout.js';
+import { parseShard, shardFromEnvironment, type ShardSpec } from '../score/shards/from-env.js';
+import { readManifest, shardDirName } from '../score/shards/layout.js';
 import { duplicateIdsWarning } from '../score/duplicate-ids.js';
 import { exitCodeFor, scoreCorpus, type ScoreOptions } from '../score/score-corpus.js';
 import { SIGNAL_DEFINITIONS } from '../signals/definitions.js';

@@ -1,6 +1,6 @@
 /** `tailguard status`: the CLI face of shardStatus. */
 import { Command } from 'commander';
-import { shardStatus } from '../shard/status.js';
+import { shardStatus } from '../score/shards/status.js';
 
 interface StatusFlags {
   json?: boolean;

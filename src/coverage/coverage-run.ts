@@ -27,22 +27,21 @@ import { devicePlan } from '../lm/device.js';
 import type { OnProgress } from '../progress.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { JsonlWriter } from '../io/jsonl-writer.js';
-import { DEFAULT_INDEX_PARAMS, recallAgainstExact, recallRows, type IndexParams } from './ann-index.js';
-import type { EfTuning, RecallTarget } from './ef-tuning.js';
+import { DEFAULT_INDEX_PARAMS, recallAgainstExact, recallRows, type IndexParams } from './hnsw/ann-index.js';
+import type {  RecallTarget } from './hnsw/ef-tuning.js';
 import { exactPrdc, type ExactSearchStats } from './exact/exact-prdc.js';
 import { TileRunner, type ExactDevice } from './exact/tiles.js';
-import { buildIndexPair } from './index-pair.js';
-import { prdc, type ExactBalls, type Metric, type PrdcResult } from './prdc.js';
+import { buildIndexPair } from './workers/index-pair.js';
+import { prdc, type PrdcResult } from './hnsw/prdc.js';
 import type { PrdcMetrics } from './prdc-metrics.js';
-import type { Radii } from './radii.js';
-import { afterDevice, checkSearchRequest, chooseSearch, exactWork, hnswOptionsGiven, type SearchChoice, type SearchRequest } from './search-choice.js';
-import { coverageHtml, type MapPoint } from '../report/reports.js';
+import { afterDevice, checkSearchRequest, chooseSearch, exactWork, hnswOptionsGiven, type SearchRequest } from './search-choice.js';
+import { coverageHtml, type MapPoint } from './report-html.js';
 import { pca2 } from '../report/pca.js';
-import { repeatedIds, repeatsReport, type RepeatsReport } from '../io/repeated-ids.js';
+import { repeatedIds, repeatsReport } from '../io/repeated-ids.js';
 import { assignAll, clusterTableWithRows, kmeans, kmeansWith, perCluster, type ClusterRow, type Clustering } from './clusters.js';
 import { nearestCentroids } from './exact/centroids.js';
 import { withExampleTexts } from './example-texts.js';
-import { DISTANCE_METRICS, loadComparable, loadVectors, setSummary, sharedVectors, type DistanceMetric, type SetSummary, type VectorSet } from './vectors.js';
+import { DISTANCE_METRICS, loadComparable, loadVectors, setSummary, sharedVectors, type DistanceMetric, type VectorSet } from './vectors.js';
 
 /** --device of coverage: where exact search runs. */
 export type ExactDeviceRequest = 'auto' | 'cpu' | 'cuda';
@@ -82,66 +81,14 @@ export interface CoverageOptions {
   seed?: number;
 }
 
-/** The HNSW path's account of itself (prdc.ts): in report.json only when search.used is 'hnsw'. */
-export interface HnswReportFields {
-  probe: number;
-  max_probe: number;
-  /** Balls larger than max_probe, and points whose membership check hit it too (see prdc.ts); all 0 normally. */
-  capped: { reference_balls: number; candidate_balls: number; unchecked_candidates: number; unchecked_reference: number };
-  /** Balls that held more than max_probe points and were counted exactly instead, radii by exact search (`shrunk`: smaller than the index's). */
-  exact_balls: { reference: ExactBalls; candidate: ExactBalls };
-  /**
-   * The index parameters asked for (efSearch: where the tuning started), each index's ef after tuning to the recall
-   * target (ef-tuning.ts; `reached` false: the metrics are approximate), recall@k of candidate queries against exact
-   * search on a sample, and points an index could not reach even from their own position (radii.ts).
-   */
-  index: IndexParams & {
-    ef_tuning: { reference: EfTuning; candidate: EfTuning };
-    recall_at_k: number;
-    recall_sample: number;
-    unreachable: { reference: number; candidate: number };
-    /** Points reached only by a search with a much wider candidate list (radii.ts). */
-    widened_search: { reference: number; candidate: number };
-    /** Radii that stood out from their neighbours' and were recomputed by exact search, and how many that made smaller (radii.ts). */
-    radius_outliers: { reference: Radii['outliers']; candidate: Radii['outliers'] };
-  };
-}
+import { hnswFields, type CoverageReport, type HnswReportFields } from './report.js';
 
-export interface CoverageReport extends Partial<HnswReportFields> {
-  tool: 'tailguard';
-  command: 'coverage';
-  reference: SetSummary;
-  candidate: SetSummary;
-  dim: number;
-  k: number;
-  metric: DistanceMetric;
-  /** Which search ran and why (search-choice.ts). HNSW's fields (probe … index) are present only when it was HNSW; exact_search only when exact. */
-  search: SearchChoice;
-  /** Exact search's device, threads, tile, and the pairs and points it settled in float64 (exact/exact-prdc.ts). */
-  exact_search?: ExactSearchStats;
-  precision: Metric;
-  recall: Metric;
-  density: Metric;
-  coverage: Metric;
-  /** Regions of the reference (k-means): shares, coverage within each, examples; the thin and absent ones are the tails. */
-  clusters: (ClusterRow & { coverage: number; example_texts: (string | null)[] })[];
-  tails: number[];
-  /** Why the example documents have no texts, when they have none (see example-texts.ts). */
-  example_texts_missing?: string;
-  /** Rows whose id an earlier row of the same set has, and what was done with them; absent when every id is unique. */
-  duplicate_ids?: RepeatsReport<'reference' | 'candidate'>;
-}
+export { hnswFields, type CoverageReport, type HnswReportFields };
 
 /** What coverage does with rows that share an id. */
 export const COVERAGE_REPEATS_HANDLING =
   'Every row is kept and matched by position: reference.jsonl and candidate.jsonl have one row per document in input order ' +
   '(nearest_candidate is a candidate row number) and example texts are read by row; join these files by row order, not by id.';
-
-/** The HNSW path's fields of a report, when HNSW ran. */
-export function hnswFields(r: CoverageReport): HnswReportFields | undefined {
-  const { probe, max_probe, capped, exact_balls, index } = r;
-  return probe !== undefined && max_probe !== undefined && capped && exact_balls && index ? { probe, max_probe, capped, exact_balls, index } : undefined;
-}
 
 /** What either search gives for the per-document files and the report. */
 interface SearchResult extends PrdcMetrics {

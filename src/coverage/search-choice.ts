@@ -8,8 +8,8 @@
  *          index, index parameters, --max-probe), since asking for those is asking for HNSW.
  */
 import { UsageError } from '../errors.js';
-import type { IndexParams } from './ann-index.js';
-import type { RecallTarget } from './ef-tuning.js';
+import type { IndexParams } from './hnsw/ann-index.js';
+import type { RecallTarget } from './hnsw/ef-tuning.js';
 import type { ExactDevice } from './exact/tiles.js';
 
 export type SearchRequest = 'exact' | 'hnsw' | 'auto';

@@ -6,9 +6,7 @@
  * detectors learn their own signs (they flip between domains).
  */
 import { TailguardError, UsageError } from '../errors.js';
-import type { LmSignals } from '../signals/lm-signals.js';
-import type { TextSignals } from '../signals/text-signals.js';
-import { TOKEN_DISTRIBUTION_FIELDS, type TokenDistribution } from '../signals/token-distribution.js';
+import { TOKEN_DISTRIBUTION_FIELDS } from '../signals/token-distribution.js';
 
 /** The row format belongs to the score directory (score/score-dir.ts); re-exported for detection's callers. */
 import type { ScoreRow } from '../score/score-dir.js';

@@ -3,7 +3,7 @@
  * output directory (its texts are read from the corpus its run.json names). Per generation: the diversity metrics
  * (metrics.ts), distinct-1..3 at equal size with their noise (equal-size.ts: every generation measured on the same
  * number of n-grams, noise by repeated half-sampling), coverage against GEN0 (precision/recall/density/coverage,
- * coverage/prdc.ts), the share the detector flags as machine-written (the model's zero-shot Fast-DetectGPT, or
+ * coverage/hnsw/prdc.ts), the share the detector flags as machine-written (the model's zero-shot Fast-DetectGPT, or
  * `detector`), and corpus perplexity exp(Σ NLL / Σ tokens). Written to OUT/ledger.json (also as OUT/report.json) and
  * OUT/report.html.
  *
@@ -21,22 +21,21 @@ import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { openCorpus } from '../io/open-corpus.js';
-import { AnnIndex } from '../coverage/ann-index.js';
-import { localPair } from '../coverage/index-pair.js';
-import { prdc } from '../coverage/prdc.js';
+import { AnnIndex } from '../coverage/hnsw/ann-index.js';
+import { localPair } from '../coverage/workers/index-pair.js';
+import { prdc } from '../coverage/hnsw/prdc.js';
 import { loadComparable, loadVectors } from '../coverage/vectors.js';
 import { applyDetector, type DetectorSpec } from '../detect/detector.js';
 import type { ScoreRow } from '../detect/features.js';
 import { corpusFields, readRun, isScoreDir, scoreRows } from '../score/score-dir.js';
 import { modelZeroShot, readDetectorFile } from '../detect/detect-corpus.js';
-import type { Metric, PrdcResult, SideRadii } from '../coverage/prdc.js';
-import { compareHtml } from '../report/reports.js';
-import { corpusDiversity, type Diversity } from './metrics.js';
-import { commonBudget, countNgrams, distinctAtBudget, type EqualSizeDistinct } from './equal-size.js';
+import type {   SideRadii } from '../coverage/hnsw/prdc.js';
+import { compareHtml } from './report-html.js';
+import { corpusDiversity } from './metrics.js';
+import { commonBudget, countNgrams, distinctAtBudget } from './equal-size.js';
 import {
-  DEFAULT_VERDICT_METRICS, VERDICT_METRICS, type GenerationEntry, type Ledger, type VerdictMetric, type VerdictRule,
-} from './ledger.js';
-import { ACCUMULATION_BOUND, DEFAULT_Z, generationVerdicts, type GenerationVerdict, type MetricEvidence, type MetricSeries } from './verdict.js';
+  DEFAULT_VERDICT_METRICS, VERDICT_METRICS, type GenerationEntry, type Ledger, type VerdictMetric } from './ledger.js';
+import { ACCUMULATION_BOUND, DEFAULT_Z, generationVerdicts, type MetricEvidence, type MetricSeries } from './verdict.js';
 import { wordTokens } from '../signals/text-signals.js';
 
 const EQUAL_SIZE_ORDERS = [1, 2, 3] as const;

@@ -3,7 +3,7 @@
  * verdict rule, the flags. Types only (and the verdict metric names), so the report can read a ledger without
  * depending on the code that computes it.
  */
-import type { Metric, PrdcResult } from '../coverage/prdc.js';
+import type { Metric, PrdcResult } from '../coverage/hnsw/prdc.js';
 import type { EqualSizeDistinct } from './equal-size.js';
 import type { Diversity } from './metrics.js';
 import type { GenerationVerdict } from './verdict.js';

@@ -56,3 +56,13 @@ ${sections.map((s) => `<section><h2>${escapeHtml(s.heading)}</h2>\n${s.html}\n</
 </body></html>
 `;
 }
+
+/** A share as a percentage, one decimal. */
+export const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
+/** A metric with its interval: value (lo–hi), three decimals. */
+export const ci = (m: { value: number; ci: { lo: number; hi: number } }): string => `${m.value.toFixed(3)} (${m.ci.lo.toFixed(3)}–${m.ci.hi.toFixed(3)})`;
+
+/** Example documents of a region: each id with the start of its text when the report found it. */
+export function examplesCell(c: { examples: string[]; example_texts?: (string | null)[] }): Cell {
+  return { class: 'examples', text: c.examples.map((id, t) => (c.example_texts?.[t] ? `${id}: ${c.example_texts[t]}` : id)).join('\n') };
+}

@@ -32,8 +32,8 @@ import { assertSameRun, readCheckpoint, removeCheckpoint, writeCheckpoint, type 
 import { IdRepeats, UNCHECKED_IDS, type DuplicateIds } from './duplicate-ids.js';
 import { RunOutputs } from './outputs.js';
 import { readRun, SCORE_FILES } from './score-dir.js';
-import type { ShardSpec } from '../shard/from-env.js';
-import { claimManifest, readShardDone, SHARD_FILES, shardDirName, writeShardDone } from '../shard/layout.js';
+import type { ShardSpec } from './shards/from-env.js';
+import { claimManifest, readShardDone, SHARD_FILES, shardDirName, writeShardDone } from './shards/layout.js';
 import { checkSlice } from '../io/corpus-slice.js';
 import { defaultThreads, ScoringPools } from './pools.js';
 import { SUM_FIELDS, TOKEN_FIELDS, type ChunkScores, type ScoringConfig } from './types.js';

@@ -12,7 +12,7 @@ import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ShardsIncompleteError, TailguardError, UsageError } from '../errors.js';
-import { isShardedDir, shardEntries } from '../shard/layout.js';
+import { isShardedDir, shardEntries } from './shards/layout.js';
 import { mergedRun } from './merged-run.js';
 import { NpyRowReader } from '../io/npy-writer.js';
 import type { LmSignals } from '../signals/lm-signals.js';

@@ -15,11 +15,11 @@ import { DuplicateIdError, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { JsonlWriter } from '../io/jsonl-writer.js';
 import { jsonlToParquet } from '../io/parquet-from-jsonl.js';
-import { idCounts, repeatedIds, repeatsReport, type RepeatedIds, type RepeatsReport } from '../io/repeated-ids.js';
+import { idCounts, repeatedIds, repeatsReport, type RepeatedIds } from '../io/repeated-ids.js';
 import { assignAll, clusterTableWithRows, kmeans, perCluster, type ClusterRow } from '../coverage/clusters.js';
 import { withExampleTexts } from '../coverage/example-texts.js';
-import { loadComparable, loadVectors, scoreRowLines, setSummary, type SetSummary, type VectorSet } from '../coverage/vectors.js';
-import { weightsHtml } from '../report/reports.js';
+import { loadComparable, loadVectors, scoreRowLines, setSummary, type VectorSet } from '../coverage/vectors.js';
+import { weightsHtml } from './report-html.js';
 import { clusterWeights } from './weights.js';
 
 export interface WeightsOptions {

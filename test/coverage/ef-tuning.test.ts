@@ -3,9 +3,9 @@
  * brute force, ef doubled until the target, the cap honoured and said, and radii that come out exact once tuned.
  */
 import { describe, expect, it } from 'vitest';
-import { AnnIndex, recallRows } from '../../src/coverage/ann-index.js';
-import { tuneEfSearch } from '../../src/coverage/ef-tuning.js';
-import { exactRadii, knnRadii } from '../../src/coverage/radii.js';
+import { AnnIndex, recallRows } from '../../src/coverage/hnsw/ann-index.js';
+import { tuneEfSearch } from '../../src/coverage/hnsw/ef-tuning.js';
+import { exactRadii, knnRadii } from '../../src/coverage/hnsw/radii.js';
 import type { VectorSet } from '../../src/coverage/vectors.js';
 import { blobs } from './synthetic.js';
 

@@ -4,10 +4,10 @@
  * query; and the radii's exact pass: with every point unreachable, every radius is brute force's.
  */
 import { describe, expect, it } from 'vitest';
-import { AnnIndex, exactKnn } from '../../src/coverage/ann-index.js';
-import { dotChunks, dotErrorBound } from '../../src/coverage/dot-products.js';
-import { exactNeighbours } from '../../src/coverage/exact-search.js';
-import { exactRadii, knnRadii } from '../../src/coverage/radii.js';
+import { AnnIndex, exactKnn } from '../../src/coverage/hnsw/ann-index.js';
+import { dotChunks, dotErrorBound } from '../../src/coverage/exact/dot-products.js';
+import { exactNeighbours } from '../../src/coverage/exact/exact-search.js';
+import { exactRadii, knnRadii } from '../../src/coverage/hnsw/radii.js';
 import { sharedVectors, subset } from '../../src/coverage/vectors.js';
 import { blobs } from './synthetic.js';
 

@@ -8,12 +8,12 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AnnIndex, exactKnn, recallAtK } from '../../src/coverage/ann-index.js';
-import type { LocalIndexHost } from '../../src/coverage/index-host.js';
-import { buildIndexPair, localPair } from '../../src/coverage/index-pair.js';
-import { ballCounts, recountBalls } from '../../src/coverage/balls.js';
-import { prdc, type PrdcOptions } from '../../src/coverage/prdc.js';
-import { exactRadii, knnRadii, radiusOutliers, WIDE_EF } from '../../src/coverage/radii.js';
+import { AnnIndex, exactKnn, recallAtK } from '../../src/coverage/hnsw/ann-index.js';
+import type { LocalIndexHost } from '../../src/coverage/workers/index-host.js';
+import { buildIndexPair, localPair } from '../../src/coverage/workers/index-pair.js';
+import { ballCounts, recountBalls } from '../../src/coverage/hnsw/balls.js';
+import { prdc, type PrdcOptions } from '../../src/coverage/hnsw/prdc.js';
+import { exactRadii, knnRadii, radiusOutliers, WIDE_EF } from '../../src/coverage/hnsw/radii.js';
 import { row, squaredDistance, type VectorSet } from '../../src/coverage/vectors.js';
 import { blobs, saveNpy } from './synthetic.js';
 

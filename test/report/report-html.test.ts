@@ -11,7 +11,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RULE_SUMMARY, type Ledger } from '../../src/diversity/compare.js';
 import { generationVerdicts } from '../../src/diversity/verdict.js';
-import { compareHtml } from '../../src/report/reports.js';
+import { compareHtml } from '../../src/diversity/report-html.js';
 import { blobs, saveNpy } from '../coverage/synthetic.js';
 import { launchChromium } from './browser.js';
 

@@ -1,7 +1,7 @@
 /** Which shard a process takes from --shard, a Slurm array or a Kubernetes Indexed Job. */
 import { describe, expect, it } from 'vitest';
-import { parseShard, shardFromEnvironment } from '../../src/shard/from-env.js';
-import { arrayExpression } from '../../src/shard/layout.js';
+import { parseShard, shardFromEnvironment } from '../../src/score/shards/from-env.js';
+import { arrayExpression } from '../../src/score/shards/layout.js';
 
 describe('shardFromEnvironment', () => {
   it('parses I/N and refuses nonsense', () => {

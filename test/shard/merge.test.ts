@@ -14,8 +14,8 @@ import { InterruptedError, RunStateError, ShardsIncompleteError } from '../../sr
 import { jsonlSlice } from '../../src/io/corpus-slice.js';
 import { scoreCorpus, type ScoreOptions } from '../../src/score/score-corpus.js';
 import { isScoreDir, readRun, scoreRows } from '../../src/score/score-dir.js';
-import { mergeShards } from '../../src/shard/merge.js';
-import { shardStatus } from '../../src/shard/status.js';
+import { mergeShards } from '../../src/score/shards/merge.js';
+import { shardStatus } from '../../src/score/shards/status.js';
 
 const tmp = (name: string) => mkdtempSync(join(tmpdir(), `tailguard-shard-${name}-`));
 const BASE = { model: 'stories260k', device: 'cpu', chunkDocs: 4, checkpointIntervalMs: 0 } as const;

@@ -21,7 +21,7 @@
 import { availableParallelism } from 'node:os';
 import { UsageError } from '../../errors.js';
 import type { OnProgress } from '../../progress.js';
-import { exactNeighbours } from '../exact-search.js';
+import { exactNeighbours } from './exact-search.js';
 import { prdcMetrics, type PrdcMetrics } from '../prdc-metrics.js';
 import { squaredDistance, subset, type VectorSet } from '../vectors.js';
 import { ApproxLists, f32Above, f32Below, meanRow, pipelined, prepare, workProgress, type PreparedSet } from './blocks.js';

@@ -21,7 +21,7 @@ import * as ort from 'onnxruntime-node';
 import { DeviceUnavailableError } from '../../errors.js';
 import { attr, GraphBuilder } from '../../onnx/graph-builder.js';
 import { DataType, encodeModel } from '../../onnx/proto.js';
-import { dotErrorBound } from '../dot-products.js';
+import { dotErrorBound } from './dot-products.js';
 
 /** Where the tiles run: ONNX Runtime's CPU provider, or CUDA (`npm run setup:cuda`). */
 export type ExactDevice = 'cpu' | 'cuda';

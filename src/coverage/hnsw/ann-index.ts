@@ -4,11 +4,11 @@
  */
 import { writeFileSync, readFileSync } from 'node:fs';
 import hnswlib from 'hnswlib-node';
-import { UsageError } from '../errors.js';
-import { stageReporter, type OnProgress } from '../progress.js';
-import { exactNeighbours } from './exact-search.js';
+import { UsageError } from '../../errors.js';
+import { stageReporter, type OnProgress } from '../../progress.js';
+import { exactNeighbours } from '../exact/exact-search.js';
 import { NearestLists } from './nearest-lists.js';
-import { row, squaredDistance, subset, type VectorSet } from './vectors.js';
+import { row, squaredDistance, subset, type VectorSet } from '../vectors.js';
 
 export interface IndexParams {
   /** Graph degree (hnswlib M, default 16). */

@@ -7,10 +7,10 @@
  * (k+1)-NN of a sample of the set's own points by brute force, then the index's answers to the same self-queries at
  * ef, 2·ef, 4·ef, … until their recall reaches the target or ef reaches its cap. The index keeps the ef found.
  */
-import { stageReporter, type OnProgress } from '../progress.js';
+import { stageReporter, type OnProgress } from '../../progress.js';
 import { recallRows, type AnnIndex } from './ann-index.js';
-import { exactNeighbours } from './exact-search.js';
-import { row, subset, type VectorSet } from './vectors.js';
+import { exactNeighbours } from '../exact/exact-search.js';
+import { row, subset, type VectorSet } from '../vectors.js';
 
 export interface RecallTarget {
   /** Recall@(k+1) of self-queries the index must reach (0: keep the configured ef, measure only). */

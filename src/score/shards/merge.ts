@@ -6,13 +6,13 @@
  */
 import { createReadStream, existsSync, mkdirSync, promises as fsp } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { RunStateError, TailguardError, UsageError } from '../errors.js';
-import { tempPathFor, writeFileAtomic } from '../io/atomic.js';
-import { npyHeader, parseNpyHeader } from '../io/npy-writer.js';
-import { jsonlToParquet } from '../io/parquet-from-jsonl.js';
-import { mergedRun } from '../score/merged-run.js';
-import type { RunSummary } from '../score/score-corpus.js';
-import { readRun, SCORE_FILES, scoreDirParts } from '../score/score-dir.js';
+import { RunStateError, TailguardError, UsageError } from '../../errors.js';
+import { tempPathFor, writeFileAtomic } from '../../io/atomic.js';
+import { npyHeader, parseNpyHeader } from '../../io/npy-writer.js';
+import { jsonlToParquet } from '../../io/parquet-from-jsonl.js';
+import { mergedRun } from '../merged-run.js';
+import type { RunSummary } from '../score-corpus.js';
+import { readRun, SCORE_FILES, scoreDirParts } from '../score-dir.js';
 import { isShardedDir } from './layout.js';
 
 export interface MergeOptions {

@@ -11,8 +11,8 @@
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { RunStateError } from '../errors.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { RunStateError } from '../../errors.js';
+import { writeFileAtomic } from '../../io/atomic.js';
 
 export const SHARD_FILES = { manifest: 'shards.json', done: 'shard-done.json', checkpoint: 'checkpoint.json' } as const;
 

@@ -24,12 +24,12 @@
  * from its neighbours' (`radiusOutliers`), and those points get exact search too. (A second, wider HNSW search is no
  * check: where the first missed, it may miss again and confirm the wrong radius.)
  */
-import { quantileSorted } from '../stats/index.js';
-import { stageReporter, type OnProgress } from '../progress.js';
+import { quantileSorted } from '../../stats/index.js';
+import { stageReporter, type OnProgress } from '../../progress.js';
 import { exactKnn, type AnnIndex, type Neighbours } from './ann-index.js';
-import { exactNeighbours, scanNearPairs } from './exact-search.js';
+import { exactNeighbours, scanNearPairs } from '../exact/exact-search.js';
 import { NearestLists } from './nearest-lists.js';
-import { row, subset, type VectorSet } from './vectors.js';
+import { row, subset, type VectorSet } from '../vectors.js';
 
 export interface Radii {
   radii: Float64Array;

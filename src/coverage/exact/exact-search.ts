@@ -5,10 +5,10 @@
  * a pair is recomputed in float64 only where, within the product's float32 rounding, it may matter, and every other
  * pair is provably farther. So the results are those of a float64 loop over every pair, at the product's speed.
  */
-import type { Neighbours } from './ann-index.js';
+import type { Neighbours } from '../hnsw/ann-index.js';
 import { dotChunks, dotErrorBound } from './dot-products.js';
-import { NearestLists } from './nearest-lists.js';
-import { squaredDistance, type VectorSet } from './vectors.js';
+import { NearestLists } from '../hnsw/nearest-lists.js';
+import { squaredDistance, type VectorSet } from '../vectors.js';
 
 /** Queries per pass over the set (their rows stay in cache while the set's chunks stream by). */
 export const QUERY_BLOCK = 256;

@@ -4,10 +4,10 @@
  * (`secondLook`). Each function queries only the index it is given, so the two sides of a coverage run can each be
  * answered on the thread that holds that side's index (index-host.ts).
  */
-import { stageReporter, type OnProgress } from '../progress.js';
+import { stageReporter, type OnProgress } from '../../progress.js';
 import { AnnIndex, type Neighbours } from './ann-index.js';
-import { scanNearPairs } from './exact-search.js';
-import { row, subset, type VectorSet } from './vectors.js';
+import { scanNearPairs } from '../exact/exact-search.js';
+import { row, subset, type VectorSet } from '../vectors.js';
 
 export interface BallLimits {
   /** First k-NN query size of a ball query. */

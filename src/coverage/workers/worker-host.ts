@@ -4,15 +4,15 @@
  * built there from vectors in shared memory, and the two sides' jobs of a coverage run go on at once.
  */
 import type { Worker } from 'node:worker_threads';
-import { TailguardError } from '../errors.js';
-import type { OnProgress } from '../progress.js';
-import { startWorker } from '../worker-script.js';
-import type { IndexParams, Neighbours } from './ann-index.js';
-import type { BallCounts, BallLimits } from './balls.js';
-import type { EfTuning, RecallTarget } from './ef-tuning.js';
+import { TailguardError } from '../../errors.js';
+import type { OnProgress } from '../../progress.js';
+import { startWorker } from '../../worker-script.js';
+import type { IndexParams, Neighbours } from '../hnsw/ann-index.js';
+import type { BallCounts, BallLimits } from '../hnsw/balls.js';
+import type { EfTuning, RecallTarget } from '../hnsw/ef-tuning.js';
 import type { IndexHost } from './index-host.js';
-import type { Radii } from './radii.js';
-import { sharedVectors, type VectorSet } from './vectors.js';
+import type { Radii } from '../hnsw/radii.js';
+import { sharedVectors, type VectorSet } from '../vectors.js';
 
 export interface HostWorkerData {
   own: VectorSet;

@@ -3,13 +3,13 @@
  * vectors, answering the jobs of prdc.ts that query this side's index. `LocalIndexHost` answers them on the calling
  * thread; `WorkerIndexHost` (worker-host.ts) on a worker thread of its own, so the two sides run at once.
  */
-import { UsageError } from '../errors.js';
-import type { OnProgress } from '../progress.js';
-import { AnnIndex, type IndexParams, type Neighbours } from './ann-index.js';
-import { ballCounts, recountBalls, secondLook, type BallCounts, type BallLimits } from './balls.js';
-import { tuneEfSearch, type EfTuning, type RecallTarget } from './ef-tuning.js';
-import { exactRadiiOf, knnRadii, type Radii } from './radii.js';
-import { row, type VectorSet } from './vectors.js';
+import { UsageError } from '../../errors.js';
+import type { OnProgress } from '../../progress.js';
+import { AnnIndex, type IndexParams, type Neighbours } from '../hnsw/ann-index.js';
+import { ballCounts, recountBalls, secondLook, type BallCounts, type BallLimits } from '../hnsw/balls.js';
+import { tuneEfSearch, type EfTuning, type RecallTarget } from '../hnsw/ef-tuning.js';
+import { exactRadiiOf, knnRadii, type Radii } from '../hnsw/radii.js';
+import { row, type VectorSet } from '../vectors.js';
 
 export interface IndexHost {
   /** Points on this side. */

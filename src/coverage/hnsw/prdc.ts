@@ -32,16 +32,16 @@
  * Confidence intervals: percentile bootstrap over the per-point indicators (the radii held fixed),
  * 500 resamples, seeded.
  */
-import { UsageError } from '../errors.js';
-import type { OnProgress } from '../progress.js';
+import { UsageError } from '../../errors.js';
+import type { OnProgress } from '../../progress.js';
 import { DEFAULT_RECALL_TARGET, type EfTuning, type RecallTarget } from './ef-tuning.js';
 import type { BallCounts, BallLimits } from './balls.js';
-import type { IndexHost } from './index-host.js';
-import { onBothSides, type IndexPair } from './index-pair.js';
-import { prdcMetrics, type Metric } from './prdc-metrics.js';
+import type { IndexHost } from '../workers/index-host.js';
+import { onBothSides, type IndexPair } from '../workers/index-pair.js';
+import { prdcMetrics, type Metric } from '../prdc-metrics.js';
 import { shrank, type Radii } from './radii.js';
 
-export type { Metric } from './prdc-metrics.js';
+export type { Metric } from '../prdc-metrics.js';
 
 export interface PrdcResult {
   k: number;

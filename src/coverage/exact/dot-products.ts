@@ -7,9 +7,9 @@
  * that may matter.
  */
 import * as ort from 'onnxruntime-node';
-import { GraphBuilder } from '../onnx/graph-builder.js';
-import { DataType, encodeModel } from '../onnx/proto.js';
-import type { VectorSet } from './vectors.js';
+import { GraphBuilder } from '../../onnx/graph-builder.js';
+import { DataType, encodeModel } from '../../onnx/proto.js';
+import type { VectorSet } from '../vectors.js';
 
 /** Set rows per MatMul: 16k rows × 256 queries is a 16 MB result, large enough to keep MLAS at full speed. */
 export const CHUNK_ROWS = 16384;

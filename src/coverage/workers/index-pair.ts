@@ -4,11 +4,11 @@
  * ball queries, second look) run at once, one per side.
  */
 import { availableParallelism } from 'node:os';
-import { UsageError } from '../errors.js';
-import type { OnProgress } from '../progress.js';
-import { DEFAULT_INDEX_PARAMS, type AnnIndex, type IndexParams } from './ann-index.js';
+import { UsageError } from '../../errors.js';
+import type { OnProgress } from '../../progress.js';
+import { DEFAULT_INDEX_PARAMS, type AnnIndex, type IndexParams } from '../hnsw/ann-index.js';
 import { LocalIndexHost, type IndexHost } from './index-host.js';
-import type { VectorSet } from './vectors.js';
+import type { VectorSet } from '../vectors.js';
 import { WorkerIndexHost } from './worker-host.js';
 
 export interface IndexPair {

@@ -9,7 +9,7 @@
  * A rerun of some shards (`--array=3,7`) is an array of its own whose count says nothing about N: N then comes
  * from `shards` or from the output directory's manifest, and an index that does not fit is refused with that advice.
  */
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../errors.js';
 
 export interface ShardSpec {
   /** 0-based shard number, < count. */
