@@ -51,7 +51,13 @@ export interface BaselineOptions {
 
 function sessionOptions(threads: number): ort.InferenceSession.SessionOptions {
   // The same settings createScoringSession uses for the CPU provider.
-  return { executionProviders: ['cpu'], graphOptimizationLevel: 'all', logSeverityLevel: 3, intraOpNumThreads: threads, interOpNumThreads: 1 };
+  return {
+    executionProviders: ['cpu'],
+    graphOptimizationLevel: 'all',
+    logSeverityLevel: 3,
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+  };
 }
 
 const emptySums = (): DocSums => ({ tokens: 0, logp: 0, entropy: 0, logRank: 0, variance: 0 });
@@ -120,10 +126,22 @@ export async function naiveScore(texts: string[], o: BaselineOptions): Promise<B
         const n = end - start;
         const feeds: Record<string, ort.Tensor> = {};
         for (const name of session.inputNames) {
-          if (name === 'input_ids') feeds[name] = new ort.Tensor('int64', BigInt64Array.from(ids.subarray(start, end), (v) => BigInt(v)), [1, n]);
-          else if (name === 'attention_mask') feeds[name] = new ort.Tensor('int64', new BigInt64Array(n).fill(1n), [1, n]);
-          else if (name === 'position_ids') feeds[name] = new ort.Tensor('int64', BigInt64Array.from({ length: n }, (_, j) => BigInt(j)), [1, n]);
-          else if (name.startsWith('past_key_values.')) feeds[name] = new ort.Tensor('float32', new Float32Array(0), [1, spec.numKeyValueHeads, 0, spec.headDim]);
+          if (name === 'input_ids')
+            feeds[name] = new ort.Tensor(
+              'int64',
+              BigInt64Array.from(ids.subarray(start, end), (v) => BigInt(v)),
+              [1, n],
+            );
+          else if (name === 'attention_mask')
+            feeds[name] = new ort.Tensor('int64', new BigInt64Array(n).fill(1n), [1, n]);
+          else if (name === 'position_ids')
+            feeds[name] = new ort.Tensor(
+              'int64',
+              BigInt64Array.from({ length: n }, (_, j) => BigInt(j)),
+              [1, n],
+            );
+          else if (name.startsWith('past_key_values.'))
+            feeds[name] = new ort.Tensor('float32', new Float32Array(0), [1, spec.numKeyValueHeads, 0, spec.headDim]);
           else throw new Error(`naive baseline: unexpected model input ${name}`);
         }
         const out = await session.run(feeds, ['logits']);
@@ -144,7 +162,9 @@ export async function naiveScore(texts: string[], o: BaselineOptions): Promise<B
 function tokenizeChunk(tok: TextTokenizer, texts: string[]): { ids: Int32Array[]; chunk: TokenizedChunk } {
   const ids = texts.map((t) => encodeDoc(tok, t));
   const offsets = new Int32Array(ids.length + 1);
-  ids.forEach((e, i) => { offsets[i + 1] = offsets[i]! + e.length; });
+  ids.forEach((e, i) => {
+    offsets[i + 1] = offsets[i]! + e.length;
+  });
   const flat = new Int32Array(offsets[ids.length]!);
   ids.forEach((e, i) => flat.set(e, offsets[i]!));
   return { ids, chunk: { ids: flat, offsets } };
@@ -168,12 +188,18 @@ export async function batchedJsScore(texts: string[], o: BaselineOptions): Promi
         for (const window of planWindows(docIds.length, context, stride)) jobs.push({ doc: d, ids: docIds, window });
       });
       for (const batch of bucketByLength(jobs, { maxBatch: o.maxBatch ?? 16, maxTokens: o.maxTokens ?? 8192 })) {
-        const { feeds, seqLen } = buildFeeds(batch, session.inputNames.map((name) => ({ name })), spec, batch[0]!.ids[0]!);
+        const { feeds, seqLen } = buildFeeds(
+          batch,
+          session.inputNames.map((name) => ({ name })),
+          spec,
+          batch[0]!.ids[0]!,
+        );
         const out = await session.run(feeds, ['logits']);
         const logits = out.logits!.data as Float32Array;
         batch.forEach((job, r) => {
           const { start, end, scoreFrom } = job.window;
-          for (let t = scoreFrom; t < end; t++) reduceLogitsRow(logits, (r * seqLen + (t - 1 - start)) * vocab, vocab, job.ids[t]!, sums[job.doc]!);
+          for (let t = scoreFrom; t < end; t++)
+            reduceLogitsRow(logits, (r * seqLen + (t - 1 - start)) * vocab, vocab, job.ids[t]!, sums[job.doc]!);
         });
       }
       for (const s of sums) tokens += s.tokens;
@@ -214,7 +240,13 @@ export async function inGraphScore(texts: string[], o: BaselineOptions): Promise
       for (let d = 0; d < part.length; d++) {
         const n = s.tokens[d]!;
         tokens += n;
-        docs.push({ tokens: n, logp: s.sums[d * NSUM]!, entropy: s.sums[d * NSUM + 1]!, logRank: s.sums[d * NSUM + 2]!, variance: s.sums[d * NSUM + 3]! });
+        docs.push({
+          tokens: n,
+          logp: s.sums[d * NSUM]!,
+          entropy: s.sums[d * NSUM + 1]!,
+          logRank: s.sums[d * NSUM + 2]!,
+          variance: s.sums[d * NSUM + 3]!,
+        });
       }
     }
   } finally {

@@ -22,7 +22,14 @@ const PROBE = 32;
 const MAX_PROBE = 4096;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { 'index-dir': { type: 'string' }, n: { type: 'string', default: '1000000' }, ef: { type: 'string', default: '400' }, sample: { type: 'string', default: '100' } } });
+  const { values } = parseArgs({
+    options: {
+      'index-dir': { type: 'string' },
+      n: { type: 'string', default: '1000000' },
+      ef: { type: 'string', default: '400' },
+      sample: { type: 'string', default: '100' },
+    },
+  });
   const n = Number(values.n);
   const ef = Number(values.ef);
   const dir = values['index-dir'];
@@ -37,16 +44,24 @@ async function main(): Promise<void> {
 
   // Self-query radius of each reference point near a sampled candidate (unreachable ones get exact radii in prdc).
   const forward = new Map<number, number>();
-  for (const nb of near) for (const i of nb.ids) if (!forward.has(i)) {
-    const r = refIndex.knn(row(ref, i), 4 * (K + 1));
-    forward.set(i, foundItself(r, i) ? r.distances[K]! : -1);
-  }
+  for (const nb of near)
+    for (const i of nb.ids)
+      if (!forward.has(i)) {
+        const r = refIndex.knn(row(ref, i), 4 * (K + 1));
+        forward.set(i, foundItself(r, i) ? r.distances[K]! : -1);
+      }
   const rows = [...forward.keys()];
   const exactList = await exactRadiiOf(ref, rows, K);
   const exact = new Map(rows.map((i, t) => [i, exactList[t]!]));
   for (const [i, r] of forward) if (r < 0) forward.set(i, exact.get(i)!);
 
-  let agree = 0, wronglyIn = 0, inside = 0, byBall = 0, bySecond = 0, byNeither = 0, unsure = 0;
+  let agree = 0,
+    wronglyIn = 0,
+    inside = 0,
+    byBall = 0,
+    bySecond = 0,
+    byNeither = 0,
+    unsure = 0;
   const missed: { j: number; holders: number[]; found: number[] }[] = [];
   const tooLarge: number[] = [];
   near.forEach((nb, s) => {
@@ -54,7 +69,7 @@ async function main(): Promise<void> {
     const holdsF = nb.ids.filter((i, t) => nb.distances[t]! <= forward.get(i)!);
     const holders = nb.ids.filter((i, t) => nb.distances[t]! <= exact.get(i)!);
     if (nb.distances[NEAR - 1]! <= Math.max(...nb.ids.map((i) => forward.get(i)!))) unsure++;
-    if ((holdsF.length > 0) === (holders.length > 0)) agree++;
+    if (holdsF.length > 0 === holders.length > 0) agree++;
     else if (!holders.length) {
       wronglyIn++;
       for (const i of holdsF) tooLarge.push(forward.get(i)! / exact.get(i)!);
@@ -65,7 +80,8 @@ async function main(): Promise<void> {
       const r = exact.get(i)!;
       for (let p = PROBE; ; p = Math.min(2 * p, MAX_PROBE)) {
         const q = candIndex.knn(row(ref, i), p);
-        if (q.distances[q.distances.length - 1]! > r || p >= MAX_PROBE) return q.ids.some((id, t) => id === j && q.distances[t]! <= r);
+        if (q.distances[q.distances.length - 1]! > r || p >= MAX_PROBE)
+          return q.ids.some((id, t) => id === j && q.distances[t]! <= r);
       }
     });
     const second = refIndex.knn(row(cand, j), PROBE);
@@ -74,13 +90,21 @@ async function main(): Promise<void> {
     else {
       byNeither++;
       missed.push({ j, holders, found: second.ids });
-      console.log(`candidate ${j}: inside the ball(s) of reference points ranked ${holders.map((i) => nb.ids.indexOf(i) + 1).join(', ')} by distance from it; found by neither search`);
+      console.log(
+        `candidate ${j}: inside the ball(s) of reference points ranked ${holders.map((i) => nb.ids.indexOf(i) + 1).join(', ')} by distance from it; found by neither search`,
+      );
     }
   });
-  console.log(`self-query radii: ${agree} of ${sample.length} verdicts as with exact radii, ${wronglyIn} wrongly inside (radius / exact: ${tooLarge.map((r) => r.toFixed(3)).join(' ') || '—'}), ${sample.length - agree - wronglyIn} wrongly outside`);
-  console.log(`exactly inside: ${inside}; found by a ball query ${byBall}, by the second look ${bySecond}, by neither ${byNeither}`);
+  console.log(
+    `self-query radii: ${agree} of ${sample.length} verdicts as with exact radii, ${wronglyIn} wrongly inside (radius / exact: ${tooLarge.map((r) => r.toFixed(3)).join(' ') || '—'}), ${sample.length - agree - wronglyIn} wrongly outside`,
+  );
+  console.log(
+    `exactly inside: ${inside}; found by a ball query ${byBall}, by the second look ${bySecond}, by neither ${byNeither}`,
+  );
   await whatWouldFind(ref, cand, refIndex, missed);
-  console.log(`candidates whose ${NEAR}-th nearest reference point may still lie in a ball (their counts may be incomplete): ${unsure}`);
+  console.log(
+    `candidates whose ${NEAR}-th nearest reference point may still lie in a ball (their counts may be incomplete): ${unsure}`,
+  );
 }
 
 /**
@@ -88,18 +112,27 @@ async function main(): Promise<void> {
  * one that also checks the k-NN lists of the points it returned (forward: their own k nearest; reverse: the points
  * listing them)? Exact k-NN lists stand in for the radii's (self-recall ≥ 0.99 at the default ef).
  */
-async function whatWouldFind(ref: VectorSet, cand: VectorSet, refIndex: AnnIndex, missed: { j: number; holders: number[]; found: number[] }[]): Promise<void> {
+async function whatWouldFind(
+  ref: VectorSet,
+  cand: VectorSet,
+  refIndex: AnnIndex,
+  missed: { j: number; holders: number[]; found: number[] }[],
+): Promise<void> {
   // Every list needed, from one exact pass over the set.
   const rows = [...new Set(missed.flatMap(({ holders, found }) => [...holders, ...found]))];
   const lists = new Map((await exactNeighbours(ref, subset(ref, rows).data, K + 1)).map((nb, t) => [rows[t]!, nb.ids]));
-  let wide = 0, forwardHop = 0, reverseHop = 0;
+  let wide = 0,
+    forwardHop = 0,
+    reverseHop = 0;
   for (const { j, holders, found } of missed) {
     const w = refIndex.knn(row(cand, j), PROBE, WIDE_EF);
     if (holders.some((h) => w.ids.includes(h))) wide++;
     if (holders.some((h) => found.some((i) => lists.get(i)!.includes(h)))) forwardHop++;
     if (holders.some((h) => lists.get(h)!.some((i) => found.includes(i)))) reverseHop++;
   }
-  console.log(`of ${missed.length} found by neither: a wide second look (ef ${WIDE_EF}) finds ${wide}; the returned points' k-NN lists hold the centre for ${forwardHop}; the centre's list holds a returned point for ${reverseHop}`);
+  console.log(
+    `of ${missed.length} found by neither: a wide second look (ef ${WIDE_EF}) finds ${wide}; the returned points' k-NN lists hold the centre for ${forwardHop}; the centre's list holds a returned point for ${reverseHop}`,
+  );
 }
 
 runIfMain(import.meta.url, main);

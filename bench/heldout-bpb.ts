@@ -50,15 +50,33 @@ export interface ModelEval {
   fast_detect?: number[];
 }
 
-function summarise(source: string, rows: { bytes: number; tokens: number; nll: number }[], trained: boolean): SourceEval {
+function summarise(
+  source: string,
+  rows: { bytes: number; tokens: number; nll: number }[],
+  trained: boolean,
+): SourceEval {
   const bytes = rows.reduce((a, r) => a + r.bytes, 0);
   const tokens = rows.reduce((a, r) => a + r.tokens, 0);
   const nll = rows.reduce((a, r) => a + r.nll, 0);
-  return { source, trained_on: trained, docs: rows.length, bytes, tokens, nll, bits_per_byte: nll / (Math.LN2 * bytes), perplexity: Math.exp(nll / tokens) };
+  return {
+    source,
+    trained_on: trained,
+    docs: rows.length,
+    bytes,
+    tokens,
+    nll,
+    bits_per_byte: nll / (Math.LN2 * bytes),
+    perplexity: Math.exp(nll / tokens),
+  };
 }
 
 /** `keep`: score into this directory and keep it (bench/detect-eval.ts reuses it), instead of a temporary one. */
-export async function evaluateHeldout(model: string, heldout: string, onnxFile?: string, keep?: string): Promise<ModelEval> {
+export async function evaluateHeldout(
+  model: string,
+  heldout: string,
+  onnxFile?: string,
+  keep?: string,
+): Promise<ModelEval> {
   const docs = new Map<string, { source: string; bytes: number }>();
   for (const line of readFileSync(heldout, 'utf8').split('\n')) {
     if (!line.trim()) continue;
@@ -69,7 +87,8 @@ export async function evaluateHeldout(model: string, heldout: string, onnxFile?:
   if (keep) rmSync(keep, { recursive: true, force: true });
   try {
     const run = await scoreCorpus({ input: heldout, out, model, onnxFile, idField: 'id', format: 'jsonl' });
-    if (run.counts.errors > 0) throw new Error(`${run.counts.errors} held-out documents failed to score (see ${out}/errors.jsonl)`);
+    if (run.counts.errors > 0)
+      throw new Error(`${run.counts.errors} held-out documents failed to score (see ${out}/errors.jsonl)`);
     const bySource = new Map<string, { bytes: number; tokens: number; nll: number }[]>();
     const fastDetect: number[] = [];
     for (const line of readFileSync(join(out, 'scores.jsonl'), 'utf8').split('\n')) {
@@ -93,9 +112,21 @@ export async function evaluateHeldout(model: string, heldout: string, onnxFile?:
       device: run.device.used,
       tokens_per_second: run.tokens_per_second,
       wall_seconds: run.wall_seconds,
-      overall: summarise('all', pool(() => true), false),
-      trained_sources: summarise('trained-on sources', pool((s) => s in TRAINING_SOURCES), true),
-      unseen_sources: summarise('unseen sources', pool((s) => !(s in TRAINING_SOURCES)), false),
+      overall: summarise(
+        'all',
+        pool(() => true),
+        false,
+      ),
+      trained_sources: summarise(
+        'trained-on sources',
+        pool((s) => s in TRAINING_SOURCES),
+        true,
+      ),
+      unseen_sources: summarise(
+        'unseen sources',
+        pool((s) => !(s in TRAINING_SOURCES)),
+        false,
+      ),
       sources,
       fast_detect: fastDetect,
     };
@@ -133,15 +164,25 @@ async function main(): Promise<void> {
   for (const spec of values.model ?? []) {
     const [model, onnxFile] = spec.split(':') as [string, string | undefined];
     console.error(`scoring ${values.heldout} with ${spec}`);
-    const e = await evaluateHeldout(model, values.heldout!, onnxFile, results.length === 0 ? values['keep-scores'] : undefined);
+    const e = await evaluateHeldout(
+      model,
+      values.heldout!,
+      onnxFile,
+      results.length === 0 ? values['keep-scores'] : undefined,
+    );
     results.push(e);
-    console.log(`### ${spec} (${e.onnx.replace(/.*\/models\//, 'models/')}, ${e.device}: ${Math.round(e.tokens_per_second)} tok/s)\n\n${markdownTable(e)}\n`);
+    console.log(
+      `### ${spec} (${e.onnx.replace(/.*\/models\//, 'models/')}, ${e.device}: ${Math.round(e.tokens_per_second)} tok/s)\n\n${markdownTable(e)}\n`,
+    );
   }
   const repeats = Number(values.speed);
   const speed = repeats > 0 ? await speedRuns(values.model ?? [], values.heldout!, repeats) : undefined;
   if (speed) console.log(speed.markdown);
   if (values.json) {
-    const rows = results.map(({ fast_detect: _, ...r }, i) => ({ ...r, ...(speed ? { speed: speed.perModel[i] } : {}) }));
+    const rows = results.map(({ fast_detect: _, ...r }, i) => ({
+      ...r,
+      ...(speed ? { speed: speed.perModel[i] } : {}),
+    }));
     writeFileSync(values.json, JSON.stringify(rows, null, 2) + '\n');
   }
   // The first model's held-out fast_detect scores become its human reference for `detect`'s zero-shot default.
@@ -160,12 +201,27 @@ async function main(): Promise<void> {
  * characters), every model once per round in turn, so that the shared machine's slow phases hit all of them;
  * tokens/s = scored tokens / scoreCorpus's wall time (model load included). Medians, with min–max.
  */
-async function speedRuns(specs: string[], heldout: string, repeats: number): Promise<{ markdown: string; perModel: { median_tokens_per_second: number; min: number; max: number; repeats: number; slice_tokens: number }[] }> {
+async function speedRuns(
+  specs: string[],
+  heldout: string,
+  repeats: number,
+): Promise<{
+  markdown: string;
+  perModel: { median_tokens_per_second: number; min: number; max: number; repeats: number; slice_tokens: number }[];
+}> {
   const dir = mkdtempSync(join(tmpdir(), 'tailguard-speed-'));
   try {
     const slice = join(dir, 'slice.jsonl');
     const lines = readFileSync(heldout, 'utf8').split('\n').filter(Boolean).slice(0, 200);
-    writeFileSync(slice, lines.map((l) => { const r = JSON.parse(l) as { id: string; text: string }; return JSON.stringify({ id: r.id, text: r.text.slice(0, 2000) }); }).join('\n') + '\n');
+    writeFileSync(
+      slice,
+      lines
+        .map((l) => {
+          const r = JSON.parse(l) as { id: string; text: string };
+          return JSON.stringify({ id: r.id, text: r.text.slice(0, 2000) });
+        })
+        .join('\n') + '\n',
+    );
     const runs: number[][] = specs.map(() => []);
     let tokens = 0;
     for (let rep = 0; rep < repeats; rep++) {
@@ -179,11 +235,22 @@ async function speedRuns(specs: string[], heldout: string, repeats: number): Pro
       }
     }
     const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
-    const perModel = runs.map((r) => ({ median_tokens_per_second: median(r), min: Math.min(...r), max: Math.max(...r), repeats, slice_tokens: tokens }));
+    const perModel = runs.map((r) => ({
+      median_tokens_per_second: median(r),
+      min: Math.min(...r),
+      max: Math.max(...r),
+      repeats,
+      slice_tokens: tokens,
+    }));
     const markdown = [
-      `CPU scoring speed (${repeats} rounds, ${tokens.toLocaleString('en-US')} tokens per run):`, '',
-      '| model | tok/s (median) | min–max |', '| --- | ---: | --- |',
-      ...specs.map((s, i) => `| ${s} | ${Math.round(perModel[i]!.median_tokens_per_second).toLocaleString('en-US')} | ${Math.round(perModel[i]!.min).toLocaleString('en-US')}–${Math.round(perModel[i]!.max).toLocaleString('en-US')} |`),
+      `CPU scoring speed (${repeats} rounds, ${tokens.toLocaleString('en-US')} tokens per run):`,
+      '',
+      '| model | tok/s (median) | min–max |',
+      '| --- | ---: | --- |',
+      ...specs.map(
+        (s, i) =>
+          `| ${s} | ${Math.round(perModel[i]!.median_tokens_per_second).toLocaleString('en-US')} | ${Math.round(perModel[i]!.min).toLocaleString('en-US')}–${Math.round(perModel[i]!.max).toLocaleString('en-US')} |`,
+      ),
     ].join('\n');
     return { markdown, perModel };
   } finally {

@@ -22,7 +22,10 @@ function vmHwmMiB(): number | null {
 }
 
 async function main(): Promise<void> {
-  const args = JSON.parse(process.argv[2] ?? '{}') as Pick<ScoreOptions, 'input' | 'out' | 'model' | 'batchSize' | 'workers' | 'threads' | 'chunkDocs'> & { docs: number };
+  const args = JSON.parse(process.argv[2] ?? '{}') as Pick<
+    ScoreOptions,
+    'input' | 'out' | 'model' | 'batchSize' | 'workers' | 'threads' | 'chunkDocs'
+  > & { docs: number };
   const samples: { records: number; rssMiB: number }[] = [];
   const t0 = performance.now();
   const summary = await scoreCorpus({
@@ -40,18 +43,20 @@ async function main(): Promise<void> {
   const seconds = (performance.now() - t0) / 1000;
   const n = summary.counts.input_rows;
   const maxOf = (xs: { rssMiB: number }[]): number | null => (xs.length ? Math.max(...xs.map((s) => s.rssMiB)) : null);
-  console.log(JSON.stringify({
-    docs: n,
-    scored: summary.counts.scored,
-    tokens: summary.tokens,
-    seconds,
-    // Linux reports ru_maxrss in KiB.
-    maxRssMiB: process.resourceUsage().maxRSS / 1024,
-    vmHwmMiB: vmHwmMiB(),
-    rssFirst10pctMiB: maxOf(samples.filter((s) => s.records <= 0.1 * n)),
-    rssLast10pctMiB: maxOf(samples.filter((s) => s.records >= 0.9 * n)),
-    samples: samples.length,
-  }));
+  console.log(
+    JSON.stringify({
+      docs: n,
+      scored: summary.counts.scored,
+      tokens: summary.tokens,
+      seconds,
+      // Linux reports ru_maxrss in KiB.
+      maxRssMiB: process.resourceUsage().maxRSS / 1024,
+      vmHwmMiB: vmHwmMiB(),
+      rssFirst10pctMiB: maxOf(samples.filter((s) => s.records <= 0.1 * n)),
+      rssLast10pctMiB: maxOf(samples.filter((s) => s.records >= 0.9 * n)),
+      samples: samples.length,
+    }),
+  );
 }
 
 main().catch((err) => {

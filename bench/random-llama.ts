@@ -45,7 +45,11 @@ export function parameterCount(s: RandomLlamaShape): number {
   return s.vocab * s.hidden + s.layers * perLayer + s.hidden;
 }
 
-export function writeRandomLlama(dir: string, s: RandomLlamaShape, tokenizerFrom: string): { params: number; onnxBytes: number } {
+export function writeRandomLlama(
+  dir: string,
+  s: RandomLlamaShape,
+  tokenizerFrom: string,
+): { params: number; onnxBytes: number } {
   const rng = new Prng(s.seed);
   const std = 0.02; // transformers' initializer_range
   const headSize = s.hidden / s.heads;
@@ -104,6 +108,7 @@ export function writeRandomLlama(dir: string, s: RandomLlamaShape, tokenizerFrom
     vocab_size: s.vocab,
     _comment: 'tailguard bench: random weights, NOT a language model',
   });
-  for (const f of ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']) copyFileSync(join(tokenizerFrom, f), join(dir, f));
+  for (const f of ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'])
+    copyFileSync(join(tokenizerFrom, f), join(dir, f));
   return { params: parameterCount(s), onnxBytes: statSync(join(dir, 'onnx', 'model.onnx')).size };
 }

@@ -33,7 +33,14 @@ import { readModelSpec } from '../src/lm/model-config.js';
 import { loadTokenizer } from '../src/lm/tokenizer.js';
 import { planWindows } from '../src/lm/windows.js';
 import { lmSignals, type LmSignals } from '../src/signals/lm-signals.js';
-import { batchedJsScore, inGraphScore, naiveScore, type BaselineOptions, type BaselineResult, type DocSums } from './baselines.js';
+import {
+  batchedJsScore,
+  inGraphScore,
+  naiveScore,
+  type BaselineOptions,
+  type BaselineResult,
+  type DocSums,
+} from './baselines.js';
 import { BENCH_LLAMA, writeRandomLlama } from './random-llama.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -80,25 +87,39 @@ const OPT = {
   skipBig: flags['skip-big']!,
   skipMem: flags['skip-mem']!,
 };
-const resultsPath = flags['no-results'] ? null : flags.results ? resolve(flags.results) : quick ? null : join(HERE, 'RESULTS.md');
+const resultsPath = flags['no-results']
+  ? null
+  : flags.results
+    ? resolve(flags.results)
+    : quick
+      ? null
+      : join(HERE, 'RESULTS.md');
 const CORES = availableParallelism();
 const BATCHES = [1, 4, 16, 32];
 const WORKERS = [1, 2];
 const BIG_BATCHES = [4, 16];
 
 const TMP = mkdtempSync(join(tmpdir(), 'tailguard-bench-'));
-const log = (msg: string): void => void process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+const log = (msg: string): void =>
+  void process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 
 // ---------------------------------------------------------------------------------------------- helpers
 
-interface Stat { median: number; min: number; max: number; n: number }
+interface Stat {
+  median: number;
+  min: number;
+  max: number;
+  n: number;
+}
 function stat(xs: number[]): Stat {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
   return { median: m, min: s[0]!, max: s[s.length - 1]!, n: s.length };
 }
-const fmt = (x: number, digits = 0): string => x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-const fmtStat = (s: Stat): string => (s.n > 1 ? `**${fmt(s.median)}** (${fmt(s.min)}–${fmt(s.max)})` : `**${fmt(s.median)}**`);
+const fmt = (x: number, digits = 0): string =>
+  x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const fmtStat = (s: Stat): string =>
+  s.n > 1 ? `**${fmt(s.median)}** (${fmt(s.min)}–${fmt(s.max)})` : `**${fmt(s.median)}**`;
 const ratio = (r: number): string => `${r.toFixed(2)}×`;
 function table(head: string[], rows: string[][], align?: string[]): string {
   const al = align ?? head.map((_, i) => (i === 0 ? ':--' : '--:'));
@@ -120,7 +141,14 @@ async function readJsonlTexts(path: string, n: number): Promise<{ id: string; te
   return out;
 }
 
-interface Slice { path: string; texts: string[]; docs: number; chars: number; maxChars: number; source: string }
+interface Slice {
+  path: string;
+  texts: string[];
+  docs: number;
+  chars: number;
+  maxChars: number;
+  source: string;
+}
 function writeSlice(name: string, docs: { id: string; text: string }[], maxChars: number, source: string): Slice {
   // Cut on a code point boundary so the JSON stays valid UTF-8 text.
   const texts = docs.map((d) => Array.from(d.text).slice(0, maxChars).join(''));
@@ -139,15 +167,27 @@ function machine(): Record<string, string> {
     const field = (name: string): string | undefined => new RegExp(`^${name}:\\s*(.+)$`, 'm').exec(ls)?.[1]?.trim();
     model = field('Model name') ?? model;
     const flagsLine = field('Flags') ?? '';
-    const simd = ['avx2', 'fma', 'avx512f', 'avx512_vnni', 'avx512_bf16'].filter((f) => flagsLine.split(' ').includes(f));
-    details = [`family ${field('CPU family') ?? '?'} model ${field('Model') ?? '?'}`, field('Hypervisor vendor') ? `${field('Hypervisor vendor')} guest` : '', simd.join(' ')].filter(Boolean).join(', ');
-  } catch { /* lscpu missing: keep os.cpus() */ }
+    const simd = ['avx2', 'fma', 'avx512f', 'avx512_vnni', 'avx512_bf16'].filter((f) =>
+      flagsLine.split(' ').includes(f),
+    );
+    details = [
+      `family ${field('CPU family') ?? '?'} model ${field('Model') ?? '?'}`,
+      field('Hypervisor vendor') ? `${field('Hypervisor vendor')} guest` : '',
+      simd.join(' '),
+    ]
+      .filter(Boolean)
+      .join(', ');
+  } catch {
+    /* lscpu missing: keep os.cpus() */
+  }
   let commit = 'unknown';
   try {
     commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
     const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: ROOT, encoding: 'utf8' }).trim();
     if (dirty) commit += ' (src/ has uncommitted changes)';
-  } catch { /* not a checkout */ }
+  } catch {
+    /* not a checkout */
+  }
   return {
     cpu: model,
     'cpu details (lscpu)': details || 'unknown',
@@ -157,7 +197,9 @@ function machine(): Record<string, string> {
     'onnxruntime-node': ortVersion,
     commit,
     date: new Date().toISOString(),
-    'load average at start': loadavg().map((x) => x.toFixed(2)).join(' / '),
+    'load average at start': loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' / '),
   };
 }
 
@@ -175,7 +217,14 @@ interface EngineRun {
   afterReadyTps: number;
 }
 
-async function runEngine(input: string, model: string, batchSize: number, workers: number, chunkDocs: number, keepOut?: string): Promise<EngineRun> {
+async function runEngine(
+  input: string,
+  model: string,
+  batchSize: number,
+  workers: number,
+  chunkDocs: number,
+  keepOut?: string,
+): Promise<EngineRun> {
   const out = keepOut ?? mkdtempSync(join(TMP, 'out-'));
   const t0 = performance.now();
   let ready = t0;
@@ -189,7 +238,9 @@ async function runEngine(input: string, model: string, batchSize: number, worker
     threads: Math.max(1, Math.floor(CORES / workers)),
     chunkDocs,
     overwrite: true,
-    onStart: () => { ready = performance.now(); },
+    onStart: () => {
+      ready = performance.now();
+    },
   });
   const t1 = performance.now();
   if (summary.counts.errors > 0) throw new Error(`engine run had ${summary.counts.errors} errors (${out})`);
@@ -205,33 +256,70 @@ async function runEngine(input: string, model: string, batchSize: number, worker
 
 // ---------------------------------------------------------------------------------------------- cells
 
-interface Baseline { key: string; label: string; batching: string; reductions: string; fn: (t: string[], o: BaselineOptions) => Promise<BaselineResult>; maxBatch: number }
+interface Baseline {
+  key: string;
+  label: string;
+  batching: string;
+  reductions: string;
+  fn: (t: string[], o: BaselineOptions) => Promise<BaselineResult>;
+  maxBatch: number;
+}
 
-const NAIVE: Baseline = { key: 'naive', label: 'naive: 1 doc at a time, logits → JS', batching: 'none (1 window / run)', reductions: 'JS (logits copied out)', fn: naiveScore, maxBatch: 1 };
+const NAIVE: Baseline = {
+  key: 'naive',
+  label: 'naive: 1 doc at a time, logits → JS',
+  batching: 'none (1 window / run)',
+  reductions: 'JS (logits copied out)',
+  fn: naiveScore,
+  maxBatch: 1,
+};
 const inGraph = (b: number): Baseline => ({
-  key: `inGraph${b}`, label: `scoreChunk in-process, batch ${b}`, batching: b === 1 ? 'none (1 window / run)' : `bucketByLength, ≤${b}`, reductions: 'in graph', fn: inGraphScore, maxBatch: b,
+  key: `inGraph${b}`,
+  label: `scoreChunk in-process, batch ${b}`,
+  batching: b === 1 ? 'none (1 window / run)' : `bucketByLength, ≤${b}`,
+  reductions: 'in graph',
+  fn: inGraphScore,
+  maxBatch: b,
 });
 const batchedJs = (b: number): Baseline => ({
-  key: `batchedJs${b}`, label: `engine batches ≤${b}, logits → JS`, batching: `bucketByLength, ≤${b}`, reductions: 'JS (logits copied out)', fn: batchedJsScore, maxBatch: b,
+  key: `batchedJs${b}`,
+  label: `engine batches ≤${b}, logits → JS`,
+  batching: `bucketByLength, ≤${b}`,
+  reductions: 'JS (logits copied out)',
+  fn: batchedJsScore,
+  maxBatch: b,
 });
 
 type Cell =
   | { kind: 'engine'; batch: number; workers: number; runs: EngineRun[] }
   | { kind: 'baseline'; b: Baseline; runs: BaselineResult[] };
 
-const tpsOf = (c: Cell, i: number): number => (c.kind === 'engine' ? c.runs[i]!.wallTps : c.runs[i]!.tokens / c.runs[i]!.wallSeconds);
+const tpsOf = (c: Cell, i: number): number =>
+  c.kind === 'engine' ? c.runs[i]!.wallTps : c.runs[i]!.tokens / c.runs[i]!.wallSeconds;
 const wallStat = (c: Cell): Stat => stat(c.runs.map((_, i) => tpsOf(c, i)));
 /** Median over repeats of (this cell / naive) in the same repeat: robust to slow phases of the machine. */
 const ratioToNaive = (c: Cell, naive: Cell): number => stat(c.runs.map((_, i) => tpsOf(c, i) / tpsOf(naive, i))).median;
 
-interface Section { cells: Cell[]; naive: Cell; engineOut: string }
+interface Section {
+  cells: Cell[];
+  naive: Cell;
+  engineOut: string;
+}
 
 /**
  * Runs every cell of a model's section `repeats` times. Each repeat runs every cell once, in an order rotated from
  * one repeat to the next, so that a slow phase of the shared machine lands on different cells in different repeats
  * and each repeat's naive run is a same-period reference for that repeat's ratios.
  */
-async function runSection(label: string, slice: Slice, model: string, chunkDocs: number, batches: number[], workers: number[], base: Baseline[]): Promise<Section> {
+async function runSection(
+  label: string,
+  slice: Slice,
+  model: string,
+  chunkDocs: number,
+  batches: number[],
+  workers: number[],
+  base: Baseline[],
+): Promise<Section> {
   const cells: Cell[] = [
     ...batches.flatMap((b) => workers.map((w): Cell => ({ kind: 'engine', batch: b, workers: w, runs: [] }))),
     ...base.map((b): Cell => ({ kind: 'baseline', b, runs: [] })),
@@ -246,9 +334,17 @@ async function runSection(label: string, slice: Slice, model: string, chunkDocs:
         const keep = c.runs.length === 0 && c.batch === 16 && c.workers === 1 ? engineOut : undefined;
         const run = await runEngine(slice.path, model, c.batch, c.workers, chunkDocs, keep);
         c.runs.push(run);
-        log(`${label} rep ${r + 1}/${OPT.repeats} engine b${c.batch} w${c.workers}: ${fmt(run.wallTps)} tok/s wall (${fmt(run.tokens)} tokens)`);
+        log(
+          `${label} rep ${r + 1}/${OPT.repeats} engine b${c.batch} w${c.workers}: ${fmt(run.wallTps)} tok/s wall (${fmt(run.tokens)} tokens)`,
+        );
       } else {
-        const res = await c.b.fn(slice.texts, { modelDir: model, onnxPath: join(model, 'onnx', 'model.onnx'), threads: CORES, maxBatch: c.b.maxBatch, chunkDocs });
+        const res = await c.b.fn(slice.texts, {
+          modelDir: model,
+          onnxPath: join(model, 'onnx', 'model.onnx'),
+          threads: CORES,
+          maxBatch: c.b.maxBatch,
+          chunkDocs,
+        });
         c.runs.push(res);
         log(`${label} rep ${r + 1}/${OPT.repeats} ${c.b.key}: ${fmt(res.tokens / res.wallSeconds)} tok/s wall`);
       }
@@ -258,16 +354,22 @@ async function runSection(label: string, slice: Slice, model: string, chunkDocs:
   return { cells, naive, engineOut };
 }
 
-const engineCells = (s: Section): Extract<Cell, { kind: 'engine' }>[] => s.cells.filter((c): c is Extract<Cell, { kind: 'engine' }> => c.kind === 'engine');
-const baselineCells = (s: Section): Extract<Cell, { kind: 'baseline' }>[] => s.cells.filter((c): c is Extract<Cell, { kind: 'baseline' }> => c.kind === 'baseline');
-const bestEngine = (s: Section): Extract<Cell, { kind: 'engine' }> => engineCells(s).reduce((a, b) => (wallStat(b).median > wallStat(a).median ? b : a));
+const engineCells = (s: Section): Extract<Cell, { kind: 'engine' }>[] =>
+  s.cells.filter((c): c is Extract<Cell, { kind: 'engine' }> => c.kind === 'engine');
+const baselineCells = (s: Section): Extract<Cell, { kind: 'baseline' }>[] =>
+  s.cells.filter((c): c is Extract<Cell, { kind: 'baseline' }> => c.kind === 'baseline');
+const bestEngine = (s: Section): Extract<Cell, { kind: 'engine' }> =>
+  engineCells(s).reduce((a, b) => (wallStat(b).median > wallStat(a).median ? b : a));
 
 // ---------------------------------------------------------------------------------------------- cross-check
 
 const SIGNALS = ['mean_nll', 'mean_entropy', 'mean_log_rank', 'fast_detect'] as const;
 
 function crossCheck(s: Section): string {
-  const engine = readFileSync(join(s.engineOut, 'scores.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as LmSignals);
+  const engine = readFileSync(join(s.engineOut, 'scores.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as LmSignals);
   const rows = baselineCells(s).map(({ b, runs: [first] }) => {
     const docs: DocSums[] = first!.docs;
     const worst: Record<string, number> = {};
@@ -280,8 +382,10 @@ function crossCheck(s: Section): string {
     });
     return [b.label, tokensEqual ? 'yes' : '**NO**', ...SIGNALS.map((k) => (worst[k] ?? NaN).toExponential(1))];
   });
-  return `Cross-check, so that the speed comparison is between paths that compute the same thing: each baseline's first run vs the engine's \`scores.jsonl\` (batch 16, 1 worker), largest |difference| over documents:\n\n` +
-    table(['method', 'same token counts', ...SIGNALS], rows);
+  return (
+    `Cross-check, so that the speed comparison is between paths that compute the same thing: each baseline's first run vs the engine's \`scores.jsonl\` (batch 16, 1 worker), largest |difference| over documents:\n\n` +
+    table(['method', 'same token counts', ...SIGNALS], rows)
+  );
 }
 
 // ---------------------------------------------------------------------------------------------- reporting
@@ -294,7 +398,16 @@ const NOTE_ENGINE_CLOCKS =
 
 function gridTable(s: Section): string {
   return table(
-    ['batch', 'workers', 'threads / session', 'tok/s, own wall clock (main)', 'tok/s, summary', 'first session ready (s)', 'tok/s after first session ready', 'vs naive'],
+    [
+      'batch',
+      'workers',
+      'threads / session',
+      'tok/s, own wall clock (main)',
+      'tok/s, summary',
+      'first session ready (s)',
+      'tok/s after first session ready',
+      'vs naive',
+    ],
     engineCells(s).map((c) => [
       String(c.batch),
       String(c.workers),
@@ -310,18 +423,44 @@ function gridTable(s: Section): string {
 
 function baselineTable(s: Section): string {
   const rows = baselineCells(s).map((c) => [
-    c.b.label, c.b.batching, c.b.reductions, 'no', fmtStat(wallStat(c)), fmt(stat(c.runs.map((r) => r.tokens / r.loopSeconds)).median), ratio(ratioToNaive(c, s.naive)),
+    c.b.label,
+    c.b.batching,
+    c.b.reductions,
+    'no',
+    fmtStat(wallStat(c)),
+    fmt(stat(c.runs.map((r) => r.tokens / r.loopSeconds)).median),
+    ratio(ratioToNaive(c, s.naive)),
   ]);
   const best = bestEngine(s);
   const dflt = engineCells(s).find((c) => c.batch === 16 && c.workers === 1);
-  for (const [what, c] of [['best cell', best], ['default batch, 1 worker', dflt]] as const) {
+  for (const [what, c] of [
+    ['best cell', best],
+    ['default batch, 1 worker', dflt],
+  ] as const) {
     if (!c || (what !== 'best cell' && c === best)) continue;
     rows.push([
       `**engine** scoreCorpus, batch ${c.batch}, ${c.workers} worker${c.workers > 1 ? 's' : ''} (${what})`,
-      `bucketByLength, ≤${c.batch}`, 'in graph', `yes`, fmtStat(wallStat(c)), fmt(stat(c.runs.map((r) => r.afterReadyTps)).median), ratio(ratioToNaive(c, s.naive)),
+      `bucketByLength, ≤${c.batch}`,
+      'in graph',
+      `yes`,
+      fmtStat(wallStat(c)),
+      fmt(stat(c.runs.map((r) => r.afterReadyTps)).median),
+      ratio(ratioToNaive(c, s.naive)),
     ]);
   }
-  return table(['method', 'batching', 'per-token reductions', 'worker pipeline', 'tok/s, wall (main)', 'tok/s excl. setup', 'vs naive'], rows, [':--', ':--', ':--', ':--', '--:', '--:', '--:']);
+  return table(
+    [
+      'method',
+      'batching',
+      'per-token reductions',
+      'worker pipeline',
+      'tok/s, wall (main)',
+      'tok/s excl. setup',
+      'vs naive',
+    ],
+    rows,
+    [':--', ':--', ':--', ':--', '--:', '--:', '--:'],
+  );
 }
 
 const NOTE_BASELINES =
@@ -331,24 +470,58 @@ const NOTE_BASELINES =
 
 // ---------------------------------------------------------------------------------------------- memory
 
-interface MemResult { docs: number; tokens: number; seconds: number; maxRssMiB: number; vmHwmMiB: number | null; rssFirst10pctMiB: number | null; rssLast10pctMiB: number | null }
+interface MemResult {
+  docs: number;
+  tokens: number;
+  seconds: number;
+  maxRssMiB: number;
+  vmHwmMiB: number | null;
+  rssFirst10pctMiB: number | null;
+  rssLast10pctMiB: number | null;
+}
 const fmtMiB = (x: number | null): string => (x === null ? '–' : fmt(x));
 const memStat = (xs: (number | null)[]): string => {
   const v = xs.filter((x): x is number => x !== null);
   return v.length ? fmtStat(stat(v)) : '–';
 };
 
-function memRun(input: string, model: string, batchSize: number, workers: number, chunkDocs: number, docs: number): MemResult {
+function memRun(
+  input: string,
+  model: string,
+  batchSize: number,
+  workers: number,
+  chunkDocs: number,
+  docs: number,
+): MemResult {
   const out = mkdtempSync(join(TMP, 'mem-out-'));
-  const args = JSON.stringify({ input, out, model, batchSize, workers, threads: Math.max(1, Math.floor(CORES / workers)), chunkDocs, docs });
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(HERE, 'mem-driver.ts'), args], { cwd: ROOT, encoding: 'utf8', maxBuffer: 16 << 20 });
+  const args = JSON.stringify({
+    input,
+    out,
+    model,
+    batchSize,
+    workers,
+    threads: Math.max(1, Math.floor(CORES / workers)),
+    chunkDocs,
+    docs,
+  });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(HERE, 'mem-driver.ts'), args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    maxBuffer: 16 << 20,
+  });
   rmSync(out, { recursive: true, force: true });
   if (r.status !== 0) throw new Error(`mem-driver failed (${r.status}): ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as MemResult;
 }
 
 /** The largest padded batch (rows × longest row) the engine will build for these texts, replaying its chunking and bucketing. */
-function largestBatch(texts: string[], modelDir: string, maxBatch: number, chunkDocs: number, maxTokens = 8192): { rows: number; seqLen: number } {
+function largestBatch(
+  texts: string[],
+  modelDir: string,
+  maxBatch: number,
+  chunkDocs: number,
+  maxTokens = 8192,
+): { rows: number; seqLen: number } {
   const spec = readModelSpec(modelDir);
   const tok = loadTokenizer(modelDir, spec);
   const context = spec.contextLength;
@@ -389,21 +562,38 @@ async function main(): Promise<void> {
     process.stdout.write(`${s}\n\n`);
   };
 
-  out(`## Machine and settings\n\n${table(['', ''], Object.entries(env).map(([k, v]) => [k, v]), [':--', ':--'])}`);
-  out(`${OPT.repeats} repeat(s) per cell: **median** in bold, min–max in parentheses. Within a model's section every repeat runs every cell once ` +
-    `(order rotated between repeats). Threads per session = floor(${CORES} / workers); device cpu; other scoreCorpus options at their defaults ` +
-    `(maxBatchTokens 8192, 1 tokenizer worker, context = the model's, stride = context / 2). Every engine run writes to a fresh temporary --out.`);
+  out(
+    `## Machine and settings\n\n${table(
+      ['', ''],
+      Object.entries(env).map(([k, v]) => [k, v]),
+      [':--', ':--'],
+    )}`,
+  );
+  out(
+    `${OPT.repeats} repeat(s) per cell: **median** in bold, min–max in parentheses. Within a model's section every repeat runs every cell once ` +
+      `(order rotated between repeats). Threads per session = floor(${CORES} / workers); device cpu; other scoreCorpus options at their defaults ` +
+      `(maxBatchTokens 8192, 1 tokenizer worker, context = the model's, stride = context / 2). Every engine run writes to a fresh temporary --out.`,
+  );
 
   // ---- 1 + 2: stories260k
   const heldout = await readJsonlTexts(HELDOUT, Math.max(OPT.docs, OPT.bigDocs));
   const slice = writeSlice('stories-slice', heldout.slice(0, OPT.docs), OPT.maxChars, HELDOUT);
   log(`stories260k slice: ${slice.docs} docs, ≤${slice.maxChars} chars each`);
-  const small = await runSection('stories260k', slice, STORIES, OPT.chunkDocs, BATCHES, WORKERS, [NAIVE, inGraph(1), batchedJs(16), inGraph(16)]);
+  const small = await runSection('stories260k', slice, STORIES, OPT.chunkDocs, BATCHES, WORKERS, [
+    NAIVE,
+    inGraph(1),
+    batchedJs(16),
+    inGraph(16),
+  ]);
   const smallTokens = engineCells(small)[0]!.runs[0]!.tokens;
-  out(`## 1. stories260k (vocab 512, 260K parameters): batch size × inference workers\n\n` +
-    `Slice: the first ${slice.docs} documents of \`heldout.jsonl\`, each cut to ${slice.maxChars} characters ` +
-    `(${fmt(slice.chars)} characters, **${fmt(smallTokens)} scored tokens** per run), ${chunkNote(slice.docs, OPT.chunkDocs)}.\n\n${NOTE_ENGINE_CLOCKS}\n\n${gridTable(small)}`);
-  out(`## 2. stories260k: in-process baselines vs the engine\n\nSame slice, same repeats. ${NOTE_BASELINES}\n\n${baselineTable(small)}\n\n${crossCheck(small)}`);
+  out(
+    `## 1. stories260k (vocab 512, 260K parameters): batch size × inference workers\n\n` +
+      `Slice: the first ${slice.docs} documents of \`heldout.jsonl\`, each cut to ${slice.maxChars} characters ` +
+      `(${fmt(slice.chars)} characters, **${fmt(smallTokens)} scored tokens** per run), ${chunkNote(slice.docs, OPT.chunkDocs)}.\n\n${NOTE_ENGINE_CLOCKS}\n\n${gridTable(small)}`,
+  );
+  out(
+    `## 2. stories260k: in-process baselines vs the engine\n\nSame slice, same repeats. ${NOTE_BASELINES}\n\n${baselineTable(small)}\n\n${crossCheck(small)}`,
+  );
 
   // ---- 3: random-weight Llama
   let bigDir: string | null = null;
@@ -413,21 +603,29 @@ async function main(): Promise<void> {
     const tg = performance.now();
     const info = writeRandomLlama(bigDir, BENCH_LLAMA, STORIES);
     const genSeconds = (performance.now() - tg) / 1000;
-    log(`random Llama: ${fmt(info.params)} params, ${fmt(info.onnxBytes / 2 ** 20, 1)} MiB ONNX, ${genSeconds.toFixed(1)} s`);
+    log(
+      `random Llama: ${fmt(info.params)} params, ${fmt(info.onnxBytes / 2 ** 20, 1)} MiB ONNX, ${genSeconds.toFixed(1)} s`,
+    );
     bigSlice = writeSlice('big-slice', heldout.slice(0, OPT.bigDocs), OPT.bigMaxChars, HELDOUT);
-    const big = await runSection('random-llama', bigSlice, bigDir, OPT.bigChunkDocs, BIG_BATCHES, WORKERS, [NAIVE, inGraph(1), ...BIG_BATCHES.flatMap((b) => [batchedJs(b), inGraph(b)])]);
+    const big = await runSection('random-llama', bigSlice, bigDir, OPT.bigChunkDocs, BIG_BATCHES, WORKERS, [
+      NAIVE,
+      inGraph(1),
+      ...BIG_BATCHES.flatMap((b) => [batchedJs(b), inGraph(b)]),
+    ]);
     const bigTokens = engineCells(big)[0]!.runs[0]!.tokens;
     const s = BENCH_LLAMA;
-    out(`## 3. Random-weight Llama of realistic size\n\n` +
-      `Written by \`bench/random-llama.ts\` (${genSeconds.toFixed(1)} s) with the project's Llama ONNX builder (\`scripts/lib/llama-onnx.ts\`): hidden ${s.hidden}, ${s.layers} layers, ${s.heads} heads, ` +
-      `${s.kvHeads} KV heads, intermediate ${s.intermediate}, vocabulary ${fmt(s.vocab)}, context ${s.context}, tied classifier: **${(info.params / 1e6).toFixed(1)} M parameters**, ` +
-      `${fmt(info.onnxBytes / 2 ** 20)} MiB fp32 ONNX (the tied matrix is stored twice, as the embedding and as the transposed lm_head). Weights N(0, 0.02) (norms 1) from a seeded PRNG (seed ${s.seed}): ` +
-      `the scores are meaningless, the cost per token is that of a real fp32 model of this shape. Tokenizer: a copy of stories260k's; its ids are all < 512 and therefore valid rows of a ${fmt(s.vocab)}-token vocabulary ` +
-      `(only the first 512 embedding rows are ever looked up, but the logits span all ${fmt(s.vocab)} entries, which is what copying them out costs).\n\n` +
-      `Slice: the first ${bigSlice.docs} documents of \`heldout.jsonl\`, each cut to ${bigSlice.maxChars} characters (**${fmt(bigTokens)} scored tokens** per run), ${chunkNote(bigSlice.docs, OPT.bigChunkDocs)}; the in-process batched baselines use the same chunks.\n\n` +
-      `### 3a. Engine grid\n\n${gridTable(big)}\n\n` +
-      `### 3b/3c. Baselines vs the engine\n\n${NOTE_BASELINES} Batched baselines at both grid batch sizes, so one of them always matches the best cell's batching.\n\n` +
-      `${baselineTable(big)}\n\n${crossCheck(big)}`);
+    out(
+      `## 3. Random-weight Llama of realistic size\n\n` +
+        `Written by \`bench/random-llama.ts\` (${genSeconds.toFixed(1)} s) with the project's Llama ONNX builder (\`scripts/lib/llama-onnx.ts\`): hidden ${s.hidden}, ${s.layers} layers, ${s.heads} heads, ` +
+        `${s.kvHeads} KV heads, intermediate ${s.intermediate}, vocabulary ${fmt(s.vocab)}, context ${s.context}, tied classifier: **${(info.params / 1e6).toFixed(1)} M parameters**, ` +
+        `${fmt(info.onnxBytes / 2 ** 20)} MiB fp32 ONNX (the tied matrix is stored twice, as the embedding and as the transposed lm_head). Weights N(0, 0.02) (norms 1) from a seeded PRNG (seed ${s.seed}): ` +
+        `the scores are meaningless, the cost per token is that of a real fp32 model of this shape. Tokenizer: a copy of stories260k's; its ids are all < 512 and therefore valid rows of a ${fmt(s.vocab)}-token vocabulary ` +
+        `(only the first 512 embedding rows are ever looked up, but the logits span all ${fmt(s.vocab)} entries, which is what copying them out costs).\n\n` +
+        `Slice: the first ${bigSlice.docs} documents of \`heldout.jsonl\`, each cut to ${bigSlice.maxChars} characters (**${fmt(bigTokens)} scored tokens** per run), ${chunkNote(bigSlice.docs, OPT.bigChunkDocs)}; the in-process batched baselines use the same chunks.\n\n` +
+        `### 3a. Engine grid\n\n${gridTable(big)}\n\n` +
+        `### 3b/3c. Baselines vs the engine\n\n${NOTE_BASELINES} Batched baselines at both grid batch sizes, so one of them always matches the best cell's batching.\n\n` +
+        `${baselineTable(big)}\n\n${crossCheck(big)}`,
+    );
   }
 
   // ---- 4: memory
@@ -440,7 +638,15 @@ async function main(): Promise<void> {
       { name: `first ${fmt(few)}`, slice: writeSlice(`mem-${few}`, docs.slice(0, few), OPT.memMaxChars, shard) },
       {
         name: `first ${fmt(few)} × ${Math.ceil(many / few)} (repeated)`,
-        slice: writeSlice(`mem-${few}-rep`, Array.from({ length: many }, (_, i) => ({ ...docs[i % few]!, id: `${docs[i % few]!.id}#${Math.floor(i / few)}` })), OPT.memMaxChars, shard),
+        slice: writeSlice(
+          `mem-${few}-rep`,
+          Array.from({ length: many }, (_, i) => ({
+            ...docs[i % few]!,
+            id: `${docs[i % few]!.id}#${Math.floor(i / few)}`,
+          })),
+          OPT.memMaxChars,
+          shard,
+        ),
       },
       { name: `first ${fmt(many)}`, slice: writeSlice(`mem-${many}`, docs.slice(0, many), OPT.memMaxChars, shard) },
     ];
@@ -455,17 +661,40 @@ async function main(): Promise<void> {
     const rows = variants.map((v, i) => {
       const ms = runs[i]!;
       const lb = largestBatch(v.slice.texts, STORIES, 16, OPT.chunkDocs);
-      return [v.name, fmt(ms[0]!.docs), fmt(ms[0]!.tokens), stat(ms.map((m) => m.seconds)).median.toFixed(1), memStat(ms.map((m) => m.vmHwmMiB)),
-        memStat(ms.map((m) => m.rssFirst10pctMiB)), memStat(ms.map((m) => m.rssLast10pctMiB)), `${lb.rows} × ${lb.seqLen} = ${fmt(lb.rows * lb.seqLen)}`];
+      return [
+        v.name,
+        fmt(ms[0]!.docs),
+        fmt(ms[0]!.tokens),
+        stat(ms.map((m) => m.seconds)).median.toFixed(1),
+        memStat(ms.map((m) => m.vmHwmMiB)),
+        memStat(ms.map((m) => m.rssFirst10pctMiB)),
+        memStat(ms.map((m) => m.rssLast10pctMiB)),
+        `${lb.rows} × ${lb.seqLen} = ${fmt(lb.rows * lb.seqLen)}`,
+      ];
     });
-    out(`## 4. Memory vs corpus size (stories260k)\n\n` +
-      `Documents from \`human-000.jsonl.gz\` (a training shard: the held-out file has only 1,070), each cut to ${OPT.memMaxChars} characters; batch 16, 1 worker, ${CORES} threads, chunkDocs ${OPT.chunkDocs}. ` +
-      `${OPT.repeats} run(s) per row (median, min–max), each its own child process (\`bench/mem-driver.ts\`); inference and tokenizer workers are threads, so the process RSS covers them. ` +
-      `Peak = the child's \`VmHWM\` (/proc/self/status). (\`getrusage\` maxRSS is useless here: Linux carries the forking parent's high-water mark across exec, so every child reported the bench process's own peak.) ` +
-      `"RSS, first/last 10%": the largest RSS sampled after each written chunk while the first / last 10% of the documents were written. ` +
-      `The repeated corpus has the same documents, hence the same batch shapes, as the small one, ten times over: it separates "more documents" from "different documents". ` +
-      `Largest padded batch: replayed offline with the engine's chunking and bucketByLength (rows × longest row).\n\n` +
-      table(['corpus', 'documents', 'tokens', 'seconds', 'peak RSS (VmHWM), MiB', 'RSS, first 10%', 'RSS, last 10%', 'largest padded batch'], rows, [':--', '--:', '--:', '--:', '--:', '--:', '--:', '--:']));
+    out(
+      `## 4. Memory vs corpus size (stories260k)\n\n` +
+        `Documents from \`human-000.jsonl.gz\` (a training shard: the held-out file has only 1,070), each cut to ${OPT.memMaxChars} characters; batch 16, 1 worker, ${CORES} threads, chunkDocs ${OPT.chunkDocs}. ` +
+        `${OPT.repeats} run(s) per row (median, min–max), each its own child process (\`bench/mem-driver.ts\`); inference and tokenizer workers are threads, so the process RSS covers them. ` +
+        `Peak = the child's \`VmHWM\` (/proc/self/status). (\`getrusage\` maxRSS is useless here: Linux carries the forking parent's high-water mark across exec, so every child reported the bench process's own peak.) ` +
+        `"RSS, first/last 10%": the largest RSS sampled after each written chunk while the first / last 10% of the documents were written. ` +
+        `The repeated corpus has the same documents, hence the same batch shapes, as the small one, ten times over: it separates "more documents" from "different documents". ` +
+        `Largest padded batch: replayed offline with the engine's chunking and bucketByLength (rows × longest row).\n\n` +
+        table(
+          [
+            'corpus',
+            'documents',
+            'tokens',
+            'seconds',
+            'peak RSS (VmHWM), MiB',
+            'RSS, first 10%',
+            'RSS, last 10%',
+            'largest padded batch',
+          ],
+          rows,
+          [':--', '--:', '--:', '--:', '--:', '--:', '--:', '--:'],
+        ),
+    );
 
     if (bigDir && bigSlice) {
       const bigRuns = BIG_BATCHES.map(() => [] as MemResult[]);
@@ -479,16 +708,39 @@ async function main(): Promise<void> {
       const rows2 = BIG_BATCHES.map((b, i) => {
         const lb = largestBatch(bigSlice.texts, bigDir, b, OPT.bigChunkDocs);
         const btv = (lb.rows * lb.seqLen * BENCH_LLAMA.vocab * 4) / 2 ** 20;
-        return [String(b), '1', fmt(bigRuns[i]![0]!.tokens), memStat(bigRuns[i]!.map((m) => m.vmHwmMiB)), `${lb.rows} × ${lb.seqLen}`, fmt(btv)];
+        return [
+          String(b),
+          '1',
+          fmt(bigRuns[i]![0]!.tokens),
+          memStat(bigRuns[i]!.map((m) => m.vmHwmMiB)),
+          `${lb.rows} × ${lb.seqLen}`,
+          fmt(btv),
+        ];
       });
-      out(`### 4b. Peak RSS on the random Llama (${OPT.repeats} child process(es) per row, median (min–max); the ${bigSlice.docs}-document slice of section 3, chunkDocs ${OPT.bigChunkDocs})\n\n` +
-        table(['batch', 'workers', 'tokens', 'peak RSS (VmHWM), MiB', 'largest padded batch', 'one float32 [B,T,V] tensor, MiB'], rows2));
+      out(
+        `### 4b. Peak RSS on the random Llama (${OPT.repeats} child process(es) per row, median (min–max); the ${bigSlice.docs}-document slice of section 3, chunkDocs ${OPT.bigChunkDocs})\n\n` +
+          table(
+            [
+              'batch',
+              'workers',
+              'tokens',
+              'peak RSS (VmHWM), MiB',
+              'largest padded batch',
+              'one float32 [B,T,V] tensor, MiB',
+            ],
+            rows2,
+          ),
+      );
     }
   }
 
   const total = (performance.now() - startedAt) / 1000;
-  out(`Bench wall time: ${fmt(total / 60, 1)} min (\`${['node --import tsx bench/score-throughput.ts', ...process.argv.slice(2)].join(' ')}\`); ` +
-    `load average at the end: ${loadavg().map((x) => x.toFixed(2)).join(' / ')} (1 / 5 / 15 min; it was ${env['load average at start']} at the start).`);
+  out(
+    `Bench wall time: ${fmt(total / 60, 1)} min (\`${['node --import tsx bench/score-throughput.ts', ...process.argv.slice(2)].join(' ')}\`); ` +
+      `load average at the end: ${loadavg()
+        .map((x) => x.toFixed(2))
+        .join(' / ')} (1 / 5 / 15 min; it was ${env['load average at start']} at the start).`,
+  );
 
   if (resultsPath) {
     const generated = `<!-- bench:begin (generated by bench/score-throughput.ts; edit outside these markers) -->\n\n${md.join('\n\n')}\n\n<!-- bench:end -->`;

@@ -14,10 +14,14 @@ try {
 }
 const log = git('log', '--format=%H%x00%P%x00%s%x00%b%x1e', range);
 const problems = [];
-for (const entry of log.split('\x1e').map((e) => e.trim()).filter(Boolean)) {
+for (const entry of log
+  .split('\x1e')
+  .map((e) => e.trim())
+  .filter(Boolean)) {
   const [hash, parents, subject, body] = entry.split('\x00');
   const merge = parents.trim().split(' ').length > 1;
-  if (subject.length > 72) problems.push(`${hash.slice(0, 8)}: subject is ${subject.length} characters (at most 72): ${subject}`);
+  if (subject.length > 72)
+    problems.push(`${hash.slice(0, 8)}: subject is ${subject.length} characters (at most 72): ${subject}`);
   if (!merge && !body?.trim()) problems.push(`${hash.slice(0, 8)}: no body saying why: ${subject}`);
 }
 for (const p of problems) console.error(`check-commits: ${p}`);

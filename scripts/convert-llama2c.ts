@@ -17,7 +17,11 @@ import { parseFlags, runIfMain, sha256, writeBytes, writeJson } from './lib/file
 import { buildLlamaOnnx, hfLlamaTensors, LLAMA_OPSET, verifyRopeTheta } from './lib/llama-onnx.js';
 import { encodeSafetensors } from './lib/safetensors.js';
 import { parseLlama2cCheckpoint, parseLlama2cTokenizer } from './lib/llama2c-format.js';
-import { buildLlamaSpecialTokensMap, buildLlamaTokenizerConfig, buildLlamaTokenizerJson } from './lib/llama-tokenizer-json.js';
+import {
+  buildLlamaSpecialTokensMap,
+  buildLlamaTokenizerConfig,
+  buildLlamaTokenizerJson,
+} from './lib/llama-tokenizer-json.js';
 
 export const ROPE_THETA = 10000;
 export const RMS_NORM_EPS = 1e-5;
@@ -43,7 +47,8 @@ export interface ConvertResult {
 }
 
 export function convertLlama2c(opts: ConvertOptions): ConvertResult {
-  if ((opts.tok === undefined) === (opts.tokenizerDir === undefined)) throw new Error('give exactly one of --tok and --tokenizer');
+  if ((opts.tok === undefined) === (opts.tokenizerDir === undefined))
+    throw new Error('give exactly one of --tok and --tokenizer');
   const binBytes = readFileSync(opts.bin);
   const ck = parseLlama2cCheckpoint(binBytes);
   const cfg = ck.config;
@@ -99,11 +104,22 @@ export function convertLlama2c(opts: ConvertOptions): ConvertResult {
 
   if (opts.card !== false && opts.tok !== undefined) {
     const name = opts.name ?? basename(opts.bin).replace(/\.bin$/, '');
-    const command = opts.commandLine ?? `npm run convert:llama2c -- --bin ${opts.bin} --tok ${opts.tok} --out ${opts.out}`;
-    writeBytes(join(out, 'README.md'), modelCard({
-      name, command, binName: basename(opts.bin), tokName: basename(opts.tok), binSha: sha256(binBytes), tokSha: sha256(readFileSync(opts.tok)),
-      onnxSha: sha256(onnx), cfg, ropeMaxDeviation,
-    }));
+    const command =
+      opts.commandLine ?? `npm run convert:llama2c -- --bin ${opts.bin} --tok ${opts.tok} --out ${opts.out}`;
+    writeBytes(
+      join(out, 'README.md'),
+      modelCard({
+        name,
+        command,
+        binName: basename(opts.bin),
+        tokName: basename(opts.tok),
+        binSha: sha256(binBytes),
+        tokSha: sha256(readFileSync(opts.tok)),
+        onnxSha: sha256(onnx),
+        cfg,
+        ropeMaxDeviation,
+      }),
+    );
     files.push('README.md');
   }
   return { files, ropeMaxDeviation };
@@ -116,23 +132,40 @@ function copyTokenizer(dir: string, out: string, vocabSize: number): { bos: numb
   for (const f of TOKENIZER_FILES) {
     if (!existsSync(join(dir, f))) throw new Error(`${dir} has no ${f}`);
   }
-  const tokenizer = JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8')) as { added_tokens?: { id: number; content: string }[]; model?: { vocab?: Record<string, number> } };
-  const config = JSON.parse(readFileSync(join(dir, 'tokenizer_config.json'), 'utf8')) as { bos_token?: string; eos_token?: string };
+  const tokenizer = JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8')) as {
+    added_tokens?: { id: number; content: string }[];
+    model?: { vocab?: Record<string, number> };
+  };
+  const config = JSON.parse(readFileSync(join(dir, 'tokenizer_config.json'), 'utf8')) as {
+    bos_token?: string;
+    eos_token?: string;
+  };
   const idOf = (content: string | undefined, what: string): number => {
-    const id = tokenizer.added_tokens?.find((t) => t.content === content)?.id ?? (content === undefined ? undefined : tokenizer.model?.vocab?.[content]);
-    if (id === undefined) throw new Error(`${dir}: tokenizer_config.json's ${what} (${String(content)}) is not in tokenizer.json`);
+    const id =
+      tokenizer.added_tokens?.find((t) => t.content === content)?.id ??
+      (content === undefined ? undefined : tokenizer.model?.vocab?.[content]);
+    if (id === undefined)
+      throw new Error(`${dir}: tokenizer_config.json's ${what} (${String(content)}) is not in tokenizer.json`);
     return id;
   };
   const size = Object.keys(tokenizer.model?.vocab ?? {}).length;
-  if (size !== vocabSize) throw new Error(`${dir}: tokenizer has ${size} entries, the checkpoint's vocabulary ${vocabSize}`);
+  if (size !== vocabSize)
+    throw new Error(`${dir}: tokenizer has ${size} entries, the checkpoint's vocabulary ${vocabSize}`);
   mkdirSync(out, { recursive: true });
   for (const f of TOKENIZER_FILES) copyFileSync(join(dir, f), join(out, f));
   return { bos: idOf(config.bos_token, 'bos_token'), eos: idOf(config.eos_token, 'eos_token') };
 }
 
 function modelCard(a: {
-  name: string; command: string; binName: string; tokName: string; binSha: string; tokSha: string; onnxSha: string;
-  cfg: ReturnType<typeof parseLlama2cCheckpoint>['config']; ropeMaxDeviation: number;
+  name: string;
+  command: string;
+  binName: string;
+  tokName: string;
+  binSha: string;
+  tokSha: string;
+  onnxSha: string;
+  cfg: ReturnType<typeof parseLlama2cCheckpoint>['config'];
+  ropeMaxDeviation: number;
 }): string {
   const c = a.cfg;
   return `---
@@ -199,12 +232,20 @@ ${a.command}
 function main(): void {
   const args = parseFlags(process.argv.slice(2), ['bin', 'tok', 'tokenizer', 'out', 'name', 'card']);
   if (!args.bin || !(args.tok || args.tokenizer) || !args.out || (args.card !== undefined && args.card !== 'none')) {
-    console.error('usage: node --import tsx scripts/convert-llama2c.ts --bin X.bin (--tok Y.bin | --tokenizer DIR) --out DIR [--name NAME] [--card none]');
+    console.error(
+      'usage: node --import tsx scripts/convert-llama2c.ts --bin X.bin (--tok Y.bin | --tokenizer DIR) --out DIR [--name NAME] [--card none]',
+    );
     process.exit(2);
   }
   const commandLine = `npm run convert:llama2c -- ${process.argv.slice(2).join(' ')}`;
   const res = convertLlama2c({
-    bin: args.bin, tok: args.tok, tokenizerDir: args.tokenizer, out: args.out, name: args.name, commandLine, card: args.card !== 'none',
+    bin: args.bin,
+    tok: args.tok,
+    tokenizerDir: args.tokenizer,
+    out: args.out,
+    name: args.name,
+    commandLine,
+    card: args.card !== 'none',
   });
   console.log(`wrote ${res.files.map((f) => join(args.out!, f)).join(', ')}`);
 }

@@ -6,7 +6,18 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 
 const heldout = process.argv[2] ?? new URL('../../shared/corpora/human/heldout.jsonl', import.meta.url).pathname;
-const PER_SOURCE = { gutenberg_books: 4, kjv_bible: 3, sotu_addresses: 1, miller_center_speeches: 2, python_peps: 2, rust_rfcs: 2, stackexchange: 3, jargon_file: 1, devils_dictionary: 1, spamassassin_ham: 2 };
+const PER_SOURCE = {
+  gutenberg_books: 4,
+  kjv_bible: 3,
+  sotu_addresses: 1,
+  miller_center_speeches: 2,
+  python_peps: 2,
+  rust_rfcs: 2,
+  stackexchange: 3,
+  jargon_file: 1,
+  devils_dictionary: 1,
+  spamassassin_ham: 2,
+};
 const stories = [
   'Once upon a time, there was a little girl named Lily. She loved to play outside in the park with her friends.',
   'Tom had a big red ball. He liked to throw it high in the sky. One day, the ball went over the fence. Tom was sad. His mom helped him get it back, and Tom said, "Thank you, Mom!"',
@@ -23,5 +34,8 @@ for (const line of readFileSync(heldout, 'utf8').split('\n')) {
   taken[r.source] = (taken[r.source] ?? 0) + 1;
   rows.push({ id: r.id, source: r.source, text: r.text.length > 4000 ? r.text.slice(0, 4000) : r.text });
 }
-writeFileSync(new URL('../examples/sample.jsonl', import.meta.url), rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+writeFileSync(
+  new URL('../examples/sample.jsonl', import.meta.url),
+  rows.map((r) => JSON.stringify(r)).join('\n') + '\n',
+);
 console.log(`wrote ${rows.length} documents`);

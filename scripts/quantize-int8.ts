@@ -11,7 +11,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DataType, decodeModel, encodeModel, type INodeProto, type ITensorProto, type ModelProto } from '../src/onnx/proto.js';
+import {
+  DataType,
+  decodeModel,
+  encodeModel,
+  type INodeProto,
+  type ITensorProto,
+  type ModelProto,
+} from '../src/onnx/proto.js';
 import { floatTensor, int64Tensor } from '../src/onnx/graph-builder.js';
 import { parseFlags, runIfMain, writeBytes } from './lib/files.js';
 
@@ -23,14 +30,24 @@ function floats(t: ITensorProto): Float32Array {
 }
 
 function int8Tensor(name: string, data: Int8Array, dims: number[]): ITensorProto {
-  return { name, dataType: DataType.INT8, dims, rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+  return {
+    name,
+    dataType: DataType.INT8,
+    dims,
+    rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+  };
 }
 
 /** Largest quantized magnitude: 7-bit weights (see the header). */
 export const QMAX = 63;
 
 /** Symmetric int8 of a [rows, cols] matrix (values in ±QMAX), one scale per column (perColumn) or per row. */
-export function quantizeSymmetric(w: Float32Array, rows: number, cols: number, perColumn: boolean): { q: Int8Array; scale: Float32Array } {
+export function quantizeSymmetric(
+  w: Float32Array,
+  rows: number,
+  cols: number,
+  perColumn: boolean,
+): { q: Int8Array; scale: Float32Array } {
   const n = perColumn ? cols : rows;
   const scale = new Float32Array(n);
   for (let r = 0; r < rows; r++) {
@@ -42,7 +59,8 @@ export function quantizeSymmetric(w: Float32Array, rows: number, cols: number, p
   for (let i = 0; i < n; i++) scale[i] = scale[i]! > 0 ? scale[i]! / QMAX : 1;
   const q = new Int8Array(rows * cols);
   for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) q[r * cols + c] = Math.max(-QMAX, Math.min(QMAX, Math.round(w[r * cols + c]! / scale[perColumn ? c : r]!)));
+    for (let c = 0; c < cols; c++)
+      q[r * cols + c] = Math.max(-QMAX, Math.min(QMAX, Math.round(w[r * cols + c]! / scale[perColumn ? c : r]!)));
   }
   return { q, scale };
 }
@@ -109,9 +127,27 @@ export function quantizeInt8(model: ModelProto): QuantizeResult {
     const axes = `${out}_q_axes`;
     g.initializer!.push(int64Tensor(axes, [-1], [1]));
     rewritten.push(
-      { opType: 'Gather', input: [table.q, ids], output: [`${out}_q`], attribute: node.attribute ?? [], name: `${out}_gather_q` },
-      { opType: 'Cast', input: [`${out}_q`], output: [`${out}_qf`], attribute: [{ name: 'to', type: 2, i: DataType.FLOAT }], name: `${out}_cast` },
-      { opType: 'Gather', input: [table.scale, ids], output: [`${out}_s`], attribute: [{ name: 'axis', type: 2, i: 0 }], name: `${out}_gather_s` },
+      {
+        opType: 'Gather',
+        input: [table.q, ids],
+        output: [`${out}_q`],
+        attribute: node.attribute ?? [],
+        name: `${out}_gather_q`,
+      },
+      {
+        opType: 'Cast',
+        input: [`${out}_q`],
+        output: [`${out}_qf`],
+        attribute: [{ name: 'to', type: 2, i: DataType.FLOAT }],
+        name: `${out}_cast`,
+      },
+      {
+        opType: 'Gather',
+        input: [table.scale, ids],
+        output: [`${out}_s`],
+        attribute: [{ name: 'axis', type: 2, i: 0 }],
+        name: `${out}_gather_s`,
+      },
       { opType: 'Unsqueeze', input: [`${out}_s`, axes], output: [`${out}_s1`], name: `${out}_unsqueeze_s` },
       { opType: 'Mul', input: [`${out}_qf`, `${out}_s1`], output: [out], name: `${out}_dequant` },
     );
@@ -123,7 +159,8 @@ export function quantizeInt8(model: ModelProto): QuantizeResult {
   if (!(model.opsetImport ?? []).some((o) => o.domain === 'com.microsoft')) {
     model.opsetImport = [...(model.opsetImport ?? []), { domain: 'com.microsoft', version: 1 }];
   }
-  model.docString = `${model.docString ?? ''} Dynamic int8 (per-column symmetric weights) by tailguard scripts/quantize-int8.ts.`.trim();
+  model.docString =
+    `${model.docString ?? ''} Dynamic int8 (per-column symmetric weights) by tailguard scripts/quantize-int8.ts.`.trim();
   return { model, quantized };
 }
 

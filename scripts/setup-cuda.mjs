@@ -53,7 +53,9 @@ function findLib(root, name) {
 }
 
 if (process.platform !== 'linux' || process.arch !== 'x64') {
-  console.error(`setup:cuda: onnxruntime-node's CUDA provider exists for linux/x64 only (this is ${process.platform}/${process.arch})`);
+  console.error(
+    `setup:cuda: onnxruntime-node's CUDA provider exists for linux/x64 only (this is ${process.platform}/${process.arch})`,
+  );
   process.exit(2);
 }
 
@@ -89,4 +91,6 @@ if (fromIdx !== -1) {
     process.exit(1);
   }
 }
-console.log(`setup:cuda: CUDA provider installed in ${binDir}. Check with: npx tailguard score examples/sample.jsonl --out runs/gpu --device cuda`);
+console.log(
+  `setup:cuda: CUDA provider installed in ${binDir}. Check with: npx tailguard score examples/sample.jsonl --out runs/gpu --device cuda`,
+);

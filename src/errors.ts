@@ -6,7 +6,11 @@ export class TailguardError extends Error {
 /** A model directory, hub id or ONNX graph that cannot be used. */
 export class ModelLoadError extends TailguardError {
   override name = 'ModelLoadError';
-  constructor(readonly model: string, message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly model: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(`${model}: ${message}`, options);
   }
 }
@@ -19,7 +23,11 @@ export class DeviceUnavailableError extends TailguardError {
 /** A corpus that cannot be opened at all (as opposed to one bad row, which is reported and skipped). */
 export class CorpusOpenError extends TailguardError {
   override name = 'CorpusOpenError';
-  constructor(readonly path: string, message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly path: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(`${path}: ${message}`, options);
   }
 }
@@ -27,7 +35,10 @@ export class CorpusOpenError extends TailguardError {
 /** An output directory whose state does not allow the requested run (e.g. a resume with other options). */
 export class RunStateError extends TailguardError {
   override name = 'RunStateError';
-  constructor(readonly outDir: string, message: string) {
+  constructor(
+    readonly outDir: string,
+    message: string,
+  ) {
     super(`${outDir}: ${message}`);
   }
 }
@@ -35,7 +46,11 @@ export class RunStateError extends TailguardError {
 /** An id that more than one row carries where rows are joined by id, so the join cannot tell which row is meant. */
 export class DuplicateIdError extends TailguardError {
   override name = 'DuplicateIdError';
-  constructor(readonly file: string, readonly id: string, message: string) {
+  constructor(
+    readonly file: string,
+    readonly id: string,
+    message: string,
+  ) {
     super(`${file}: ${message}`);
   }
 }
@@ -48,15 +63,26 @@ export class UsageError extends TailguardError {
 /** A run stopped on request (SIGINT/SIGTERM or an AbortSignal) after making its progress durable. */
 export class InterruptedError extends TailguardError {
   override name = 'InterruptedError';
-  constructor(readonly outDir: string, readonly rowsDone: number) {
-    super(`interrupted after ${rowsDone} input rows; progress is saved in ${outDir}: run the same command again to resume`);
+  constructor(
+    readonly outDir: string,
+    readonly rowsDone: number,
+  ) {
+    super(
+      `interrupted after ${rowsDone} input rows; progress is saved in ${outDir}: run the same command again to resume`,
+    );
   }
 }
 
 /** A sharded score directory read or merged before every shard finished. */
 export class ShardsIncompleteError extends TailguardError {
   override name = 'ShardsIncompleteError';
-  constructor(readonly dir: string, readonly notDone: number[], readonly count: number) {
-    super(`${dir}: shard${notDone.length > 1 ? 's' : ''} ${notDone.length > 20 ? `${notDone.slice(0, 20).join(', ')}, …` : notDone.join(', ')} of ${count} ${notDone.length > 1 ? 'are' : 'is'} not done (${notDone.length} in all): score them first (\`tailguard status\` prints the array to rerun)`);
+  constructor(
+    readonly dir: string,
+    readonly notDone: number[],
+    readonly count: number,
+  ) {
+    super(
+      `${dir}: shard${notDone.length > 1 ? 's' : ''} ${notDone.length > 20 ? `${notDone.slice(0, 20).join(', ')}, …` : notDone.join(', ')} of ${count} ${notDone.length > 1 ? 'are' : 'is'} not done (${notDone.length} in all): score them first (\`tailguard status\` prints the array to rerun)`,
+    );
   }
 }

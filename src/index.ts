@@ -6,10 +6,20 @@
 // ── Entry points ─────────────────────────────────────────────────────────────────────────────────────────────────
 export { scoreCorpus, exitCodeFor, type ScoreOptions, type RunSummary, type Progress } from './score/score-corpus.js';
 export { calibrateFromInputs, type CalibrateInputOptions } from './detect/calibrate.js';
-export { detectCorpus, ZERO_SHOT_FILE, type DetectOptions, type DetectSummary, type ZeroShotReference } from './detect/detect-corpus.js';
+export {
+  detectCorpus,
+  ZERO_SHOT_FILE,
+  type DetectOptions,
+  type DetectSummary,
+  type ZeroShotReference,
+} from './detect/detect-corpus.js';
 export { auditCorpus, calibrateFloors, type AuditOptions, type AuditSummary } from './audit/audit-corpus.js';
 export {
-  coverageRun, type CoverageOptions, type CoverageReport, type ExactDeviceRequest, type HnswReportFields,
+  coverageRun,
+  type CoverageOptions,
+  type CoverageReport,
+  type ExactDeviceRequest,
+  type HnswReportFields,
 } from './coverage/coverage-run.js';
 export { weightsRun, type WeightsOptions, type WeightsReport } from './weights/weights-run.js';
 export { compareGenerations } from './diversity/compare.js';
@@ -44,7 +54,14 @@ export { SIGNAL_DEFINITIONS } from './signals/definitions.js';
 // ── Building blocks: detection ───────────────────────────────────────────────────────────────────────────────────
 export { FEATURES, type FeatureName, type ScoreRow } from './detect/features.js';
 export {
-  applyDetector, calibrateDetector, fitEnsemble, zeroShotDetector, DETECTOR_FORMAT, type DetectorFile, type DetectorSpec, type Verdict,
+  applyDetector,
+  calibrateDetector,
+  fitEnsemble,
+  zeroShotDetector,
+  DETECTOR_FORMAT,
+  type DetectorFile,
+  type DetectorSpec,
+  type Verdict,
 } from './detect/detector.js';
 export { declaredProvenance, provenanceOf, type Provenance, type ProvenanceRules } from './detect/provenance.js';
 export { estimateSyntheticShare, type ShareEstimate } from './detect/ratio.js';
@@ -52,28 +69,67 @@ export { auroc, thresholdAtFpr, minHumanForFpr } from './detect/metrics.js';
 export { fitLogistic, predictLogit, crossValidate, type LogisticModel } from './detect/logistic.js';
 
 // ── Building blocks: coverage, weights, diversity ────────────────────────────────────────────────────────────────
-export { AnnIndex, exactKnn, recallAtK, recallAgainstExact, DEFAULT_INDEX_PARAMS, type IndexParams, type Neighbours } from './coverage/hnsw/ann-index.js';
+export {
+  AnnIndex,
+  exactKnn,
+  recallAtK,
+  recallAgainstExact,
+  DEFAULT_INDEX_PARAMS,
+  type IndexParams,
+  type Neighbours,
+} from './coverage/hnsw/ann-index.js';
 export { prdc, type PrdcOptions, type PrdcResult, type Metric, type SideRadii } from './coverage/hnsw/prdc.js';
 export { buildIndexPair, localPair, type IndexPair, type PairOptions } from './coverage/workers/index-pair.js';
 export type { IndexHost } from './coverage/workers/index-host.js';
 export { knnRadii, exactRadius, exactRadii, type Radii } from './coverage/hnsw/radii.js';
 export { tuneEfSearch, DEFAULT_RECALL_TARGET, type EfTuning, type RecallTarget } from './coverage/hnsw/ef-tuning.js';
-export { kmeans, assignAll, clusterTable, totalVariation, type Clustering, type ClusterRow } from './coverage/clusters.js';
+export {
+  kmeans,
+  assignAll,
+  clusterTable,
+  totalVariation,
+  type Clustering,
+  type ClusterRow,
+} from './coverage/clusters.js';
 export { loadVectors, sharedVectors, type DistanceMetric, type VectorSet } from './coverage/vectors.js';
-export { exactPrdc, type ExactPrdcOptions, type ExactPrdcResult, type ExactSearchStats } from './coverage/exact/exact-prdc.js';
+export {
+  exactPrdc,
+  type ExactPrdcOptions,
+  type ExactPrdcResult,
+  type ExactSearchStats,
+} from './coverage/exact/exact-prdc.js';
 export type { ExactDevice } from './coverage/exact/tiles.js';
 export { EXACT_WORK_BUDGET, exactWork, type SearchChoice, type SearchRequest } from './coverage/search-choice.js';
 export { clusterWeights, type WeightResult } from './weights/weights.js';
-export { corpusDiversity, distinctN, selfBleu, vendiScore, meanCosineDistance, compressionRatio, type Diversity } from './diversity/metrics.js';
+export {
+  corpusDiversity,
+  distinctN,
+  selfBleu,
+  vendiScore,
+  meanCosineDistance,
+  compressionRatio,
+  type Diversity,
+} from './diversity/metrics.js';
 export { distinctAtBudget, type EqualSizeDistinct } from './diversity/equal-size.js';
 export {
-  generationVerdicts, metricVerdicts, type GenerationVerdict, type MetricEvidence, type MetricSeries, type Verdict as CollapseVerdict,
+  generationVerdicts,
+  metricVerdicts,
+  type GenerationVerdict,
+  type MetricEvidence,
+  type MetricSeries,
+  type Verdict as CollapseVerdict,
 } from './diversity/verdict.js';
 
 // ── Building blocks: shared statistics ───────────────────────────────────────────────────────────────────────────
 /** fprUpperBound: the name before the shared statistics moved to src/stats (kept for callers). */
 export {
-  binomialUpperBound, binomialUpperBound as fprUpperBound, clopperPearson, bootstrapCi, bootstrapCiStratified, quantileSorted, type Interval,
+  binomialUpperBound,
+  binomialUpperBound as fprUpperBound,
+  clopperPearson,
+  bootstrapCi,
+  bootstrapCiStratified,
+  quantileSorted,
+  type Interval,
 } from './stats/index.js';
 
 // ── Errors ───────────────────────────────────────────────────────────────────────────────────────────────────────

@@ -3,7 +3,11 @@ import { Worker } from 'node:worker_threads';
 /** Worker threads are written in TypeScript; when running from source (tests, tsx) they need tsx's loader. */
 export function workerScript(base: string, name: string): { filename: URL; execArgv: string[]; fromSource: boolean } {
   const fromSource = base.endsWith('.ts');
-  return { filename: new URL(`./${name}.${fromSource ? 'ts' : 'js'}`, base), execArgv: fromSource ? ['--import', 'tsx'] : [], fromSource };
+  return {
+    filename: new URL(`./${name}.${fromSource ? 'ts' : 'js'}`, base),
+    execArgv: fromSource ? ['--import', 'tsx'] : [],
+    fromSource,
+  };
 }
 
 /**

@@ -67,8 +67,10 @@ class PairHeap {
         const l = 2 * i + 1;
         const r = l + 1;
         let m = i;
-        if (l < this.counts.length && this.before(this.counts[l]!, this.keys[l]!, this.counts[m]!, this.keys[m]!)) m = l;
-        if (r < this.counts.length && this.before(this.counts[r]!, this.keys[r]!, this.counts[m]!, this.keys[m]!)) m = r;
+        if (l < this.counts.length && this.before(this.counts[l]!, this.keys[l]!, this.counts[m]!, this.keys[m]!))
+          m = l;
+        if (r < this.counts.length && this.before(this.counts[r]!, this.keys[r]!, this.counts[m]!, this.keys[m]!))
+          m = r;
         if (m === i) break;
         this.swap(i, m);
         i = m;
@@ -167,7 +169,11 @@ export function trainByteBpe(corpus: string | WordCounter, newTokens: number): B
 }
 
 /** The Hugging Face files of a GPT-2 style byte-level BPE with one special token (document separator). */
-export function byteLevelTokenizerFiles(bpe: ByteBpe, special: string, modelMaxLength: number): Record<string, unknown> {
+export function byteLevelTokenizerFiles(
+  bpe: ByteBpe,
+  special: string,
+  modelMaxLength: number,
+): Record<string, unknown> {
   const specialId = bpe.vocab.size;
   const vocab = Object.fromEntries([...bpe.vocab.entries(), [special, specialId]]);
   const st = { content: special, lstrip: false, normalized: true, rstrip: false, single_word: false };
@@ -176,7 +182,17 @@ export function byteLevelTokenizerFiles(bpe: ByteBpe, special: string, modelMaxL
       version: '1.0',
       truncation: null,
       padding: null,
-      added_tokens: [{ id: specialId, content: special, single_word: false, lstrip: false, rstrip: false, normalized: true, special: true }],
+      added_tokens: [
+        {
+          id: specialId,
+          content: special,
+          single_word: false,
+          lstrip: false,
+          rstrip: false,
+          normalized: true,
+          special: true,
+        },
+      ],
       normalizer: null,
       pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
       post_processor: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: false, use_regex: true },

@@ -30,7 +30,8 @@ export function parseFlags(argv: string[], known: string[]): Record<string, stri
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const m = /^--([a-z0-9-]+)(?:=(.*))?$/.exec(a);
-    if (!m || !known.includes(m[1]!)) throw new Error(`unknown argument ${a} (expected ${known.map((k) => `--${k}`).join(', ')})`);
+    if (!m || !known.includes(m[1]!))
+      throw new Error(`unknown argument ${a} (expected ${known.map((k) => `--${k}`).join(', ')})`);
     if (m[2] !== undefined) out[m[1]!] = m[2];
     else {
       const v = argv[++i];

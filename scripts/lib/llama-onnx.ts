@@ -13,7 +13,18 @@ import { attr, GraphBuilder } from '../../src/onnx/graph-builder.js';
 import type { Llama2cCheckpoint } from './llama2c-format.js';
 import type { NamedTensor } from './safetensors.js';
 import {
-  attention, causalPaddingMask, declareDecoderInputs, declareDecoderOutputs, DIMS, encodeOnnxModel, F32, linearOutIn, mergeHeads, repeatKv, splitHeads, transpose,
+  attention,
+  causalPaddingMask,
+  declareDecoderInputs,
+  declareDecoderOutputs,
+  DIMS,
+  encodeOnnxModel,
+  F32,
+  linearOutIn,
+  mergeHeads,
+  repeatKv,
+  splitHeads,
+  transpose,
 } from './onnx-util.js';
 
 export const LLAMA_OPSET = 17;
@@ -87,7 +98,9 @@ export function verifyRopeTheta(ck: Llama2cCheckpoint, theta: number, tol = 1e-3
     }
   }
   if (!(worst <= tol)) {
-    throw new Error(`the checkpoint's freq_cis tables do not match rope_theta=${theta} (max deviation ${worst.toExponential(3)}); refusing to convert`);
+    throw new Error(
+      `the checkpoint's freq_cis tables do not match rope_theta=${theta} (max deviation ${worst.toExponential(3)}); refusing to convert`,
+    );
   }
   return worst;
 }
@@ -101,7 +114,10 @@ function rmsNorm(b: GraphBuilder, x: string, name: string, w: Float32Array, eps:
 /** x * cos + rotate_half(x) * sin, rotate_half(x) = concat(-x[..., hd/2:], x[..., :hd/2]). */
 function applyRope(b: GraphBuilder, x: string, cos: string, sin: string, headDim: number): string {
   const half = headDim / 2;
-  const [x1, x2] = b.node('Split', [x, b.constInt64([half, half])], { attrs: { axis: attr.int(-1) }, outputs: 2 }) as [string, string];
+  const [x1, x2] = b.node('Split', [x, b.constInt64([half, half])], { attrs: { axis: attr.int(-1) }, outputs: 2 }) as [
+    string,
+    string,
+  ];
   const rotated = b.op('Concat', [b.op('Neg', [x2]), x1], { axis: attr.int(-1) });
   return b.op('Add', [b.op('Mul', [x, cos]), b.op('Mul', [rotated, sin])]);
 }
@@ -135,13 +151,37 @@ export function buildLlamaOnnx(ck: Llama2cCheckpoint, opts: LlamaOnnxOptions): U
     const xn = rmsNorm(b, h, `${p}.input_layernorm.weight`, L.rmsAtt, opts.rmsNormEps);
     const wq = permuteRotaryRows(L.wq, nHeads, dim, dim);
     const wk = permuteRotaryRows(L.wk, nKvHeads, kvDim, dim);
-    const q = applyRope(b, splitHeads(b, linearOutIn(b, xn, `${p}.self_attn.q_proj.weight_transposed`, wq, dim, dim), nHeads, headSize), cos, sin, headSize);
-    const k = applyRope(b, splitHeads(b, linearOutIn(b, xn, `${p}.self_attn.k_proj.weight_transposed`, wk, kvDim, dim), nKvHeads, headSize), cos, sin, headSize);
-    const v = splitHeads(b, linearOutIn(b, xn, `${p}.self_attn.v_proj.weight_transposed`, L.wv, kvDim, dim), nKvHeads, headSize);
+    const q = applyRope(
+      b,
+      splitHeads(b, linearOutIn(b, xn, `${p}.self_attn.q_proj.weight_transposed`, wq, dim, dim), nHeads, headSize),
+      cos,
+      sin,
+      headSize,
+    );
+    const k = applyRope(
+      b,
+      splitHeads(b, linearOutIn(b, xn, `${p}.self_attn.k_proj.weight_transposed`, wk, kvDim, dim), nKvHeads, headSize),
+      cos,
+      sin,
+      headSize,
+    );
+    const v = splitHeads(
+      b,
+      linearOutIn(b, xn, `${p}.self_attn.v_proj.weight_transposed`, L.wv, kvDim, dim),
+      nKvHeads,
+      headSize,
+    );
     const presentK = b.op('Concat', [pastKeys[l]!, k], { axis: attr.int(2) }, `present.${l}.key`);
     const presentV = b.op('Concat', [pastValues[l]!, v], { axis: attr.int(2) }, `present.${l}.value`);
     const rep = nHeads / nKvHeads;
-    const ctx = attention(b, q, repeatKv(b, presentK, nKvHeads, rep, headSize), repeatKv(b, presentV, nKvHeads, rep, headSize), bias, headSize);
+    const ctx = attention(
+      b,
+      q,
+      repeatKv(b, presentK, nKvHeads, rep, headSize),
+      repeatKv(b, presentV, nKvHeads, rep, headSize),
+      bias,
+      headSize,
+    );
     const attnOut = linearOutIn(b, mergeHeads(b, ctx, dim), `${p}.self_attn.o_proj.weight_transposed`, L.wo, dim, dim);
     h = b.op('Add', [h, attnOut]);
 
@@ -164,5 +204,9 @@ export function buildLlamaOnnx(ck: Llama2cCheckpoint, opts: LlamaOnnxOptions): U
 
   declareDecoderOutputs(b, nLayers, nKvHeads, headSize, vocabSize);
   b.output('last_hidden_state', F32, [DIMS.batch, DIMS.seq, dim]);
-  return encodeOnnxModel(b.toGraph('llama2c_to_llama'), LLAMA_OPSET, 'LlamaForCausalLM (decoder with past) converted from a llama2.c checkpoint by tailguard scripts/convert-llama2c.ts');
+  return encodeOnnxModel(
+    b.toGraph('llama2c_to_llama'),
+    LLAMA_OPSET,
+    'LlamaForCausalLM (decoder with past) converted from a llama2.c checkpoint by tailguard scripts/convert-llama2c.ts',
+  );
 }

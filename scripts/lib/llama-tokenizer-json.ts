@@ -28,11 +28,13 @@ export const LLAMA_SPECIALS: LlamaSpecialTokens = { unk: '<unk>', bos: '<s>', eo
 function checkLayout(v: Llama2cVocab): void {
   const expectSpecial = ['<unk>', '\n<s>\n', '\n</s>\n'];
   expectSpecial.forEach((s, i) => {
-    if (v.pieces[i] !== s) throw new Error(`tokenizer id ${i} is ${JSON.stringify(v.pieces[i])}, expected ${JSON.stringify(s)}`);
+    if (v.pieces[i] !== s)
+      throw new Error(`tokenizer id ${i} is ${JSON.stringify(v.pieces[i])}, expected ${JSON.stringify(s)}`);
   });
   for (let b = 0; b < 256; b++) {
     const want = `<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`;
-    if (v.pieces[b + N_SPECIAL] !== want) throw new Error(`tokenizer id ${b + N_SPECIAL} is ${JSON.stringify(v.pieces[b + N_SPECIAL])}, expected ${want}`);
+    if (v.pieces[b + N_SPECIAL] !== want)
+      throw new Error(`tokenizer id ${b + N_SPECIAL} is ${JSON.stringify(v.pieces[b + N_SPECIAL])}, expected ${want}`);
   }
 }
 
@@ -48,7 +50,8 @@ export function buildMerges(v: Llama2cVocab): [string, string][] {
   const ordinary = new Map<string, number>();
   for (let id = FIRST_ORDINARY_ID; id < v.pieces.length; id++) {
     const p = hfPiece(v, id);
-    if (ordinary.has(p)) throw new Error(`duplicate vocabulary piece ${JSON.stringify(p)} (ids ${ordinary.get(p)} and ${id})`);
+    if (ordinary.has(p))
+      throw new Error(`duplicate vocabulary piece ${JSON.stringify(p)} (ids ${ordinary.get(p)} and ${id})`);
     ordinary.set(p, id);
   }
   const entries: { left: number; right: number; merged: number }[] = [];
@@ -66,7 +69,9 @@ export function buildMerges(v: Llama2cVocab): [string, string][] {
     const s = v.scores[id]!;
     const prev = scoreOwner.get(s);
     if (prev !== undefined) {
-      throw new Error(`pieces ${prev} and ${id} share the score ${s}: merge ranks could not reproduce llama2.c's leftmost tie-break`);
+      throw new Error(
+        `pieces ${prev} and ${id} share the score ${s}: merge ranks could not reproduce llama2.c's leftmost tie-break`,
+      );
     }
     scoreOwner.set(s, id);
     local.sort((a, b) => a.left - b.left || a.right - b.right);
@@ -86,7 +91,13 @@ export function buildLlamaTokenizerJson(v: Llama2cVocab): Record<string, unknown
     vocab[p] = id;
   }
   const special = (id: number, content: string) => ({
-    id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true,
+    id,
+    content,
+    single_word: false,
+    lstrip: false,
+    rstrip: false,
+    normalized: false,
+    special: true,
   });
   const bos = LLAMA_SPECIALS.bos;
   return {
@@ -138,7 +149,14 @@ export function buildLlamaTokenizerJson(v: Llama2cVocab): Record<string, unknown
 }
 
 export function buildLlamaTokenizerConfig(modelMaxLength: number): Record<string, unknown> {
-  const dec = (content: string) => ({ content, lstrip: false, normalized: false, rstrip: false, single_word: false, special: true });
+  const dec = (content: string) => ({
+    content,
+    lstrip: false,
+    normalized: false,
+    rstrip: false,
+    single_word: false,
+    special: true,
+  });
   return {
     add_bos_token: true,
     add_eos_token: false,

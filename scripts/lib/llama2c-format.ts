@@ -47,7 +47,15 @@ export function parseLlama2cCheckpoint(file: Uint8Array): Llama2cCheckpoint {
   // Copy into a fresh, aligned buffer so that Float32Array views are legal.
   const bytes = new Uint8Array(file);
   const header = new Int32Array(bytes.buffer, 0, 7);
-  const [dim, hiddenDim, nLayers, nHeads, nKvHeads, rawVocab, seqLen] = Array.from(header) as [number, number, number, number, number, number, number];
+  const [dim, hiddenDim, nLayers, nHeads, nKvHeads, rawVocab, seqLen] = Array.from(header) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   if (!(dim > 0 && hiddenDim > 0 && nLayers > 0 && nHeads > 0 && nKvHeads > 0 && rawVocab !== 0 && seqLen > 0)) {
     throw new Error(`not a llama2.c legacy checkpoint (header ${Array.from(header).join(', ')})`);
   }
@@ -57,7 +65,18 @@ export function parseLlama2cCheckpoint(file: Uint8Array): Llama2cCheckpoint {
   const vocabSize = Math.abs(rawVocab);
   const headSize = dim / nHeads;
   const kvDim = headSize * nKvHeads;
-  const config: Llama2cConfig = { dim, hiddenDim, nLayers, nHeads, nKvHeads, vocabSize, seqLen, sharedClassifier: rawVocab > 0, headSize, kvDim };
+  const config: Llama2cConfig = {
+    dim,
+    hiddenDim,
+    nLayers,
+    nHeads,
+    nKvHeads,
+    vocabSize,
+    seqLen,
+    sharedClassifier: rawVocab > 0,
+    headSize,
+    kvDim,
+  };
 
   let offset = 28;
   const take = (n: number): Float32Array => {
@@ -81,9 +100,18 @@ export function parseLlama2cCheckpoint(file: Uint8Array): Llama2cCheckpoint {
   const freqCisReal = take((seqLen * headSize) / 2);
   const freqCisImag = take((seqLen * headSize) / 2);
   const wcls = config.sharedClassifier ? undefined : take(vocabSize * dim);
-  if (offset !== bytes.byteLength) throw new Error(`llama2.c checkpoint: ${bytes.byteLength - offset} unexpected trailing bytes`);
+  if (offset !== bytes.byteLength)
+    throw new Error(`llama2.c checkpoint: ${bytes.byteLength - offset} unexpected trailing bytes`);
   const layers = Array.from({ length: nLayers }, (_, l) => ({
-    rmsAtt: rmsAtt[l]!, wq: wq[l]!, wk: wk[l]!, wv: wv[l]!, wo: wo[l]!, rmsFfn: rmsFfn[l]!, w1: w1[l]!, w2: w2[l]!, w3: w3[l]!,
+    rmsAtt: rmsAtt[l]!,
+    wq: wq[l]!,
+    wk: wk[l]!,
+    wv: wv[l]!,
+    wo: wo[l]!,
+    rmsFfn: rmsFfn[l]!,
+    w1: w1[l]!,
+    w2: w2[l]!,
+    w3: w3[l]!,
   }));
   return { config, tokenEmbedding, layers, rmsFinal, freqCisReal, freqCisImag, ...(wcls ? { wcls } : {}) };
 }
@@ -110,6 +138,7 @@ export function parseLlama2cTokenizer(file: Uint8Array, vocabSize: number): Llam
     pieces.push(decoder.decode(file.subarray(p, p + len)));
     p += len;
   }
-  if (p !== file.byteLength) throw new Error(`tokenizer file has ${file.byteLength - p} trailing bytes (vocab size mismatch?)`);
+  if (p !== file.byteLength)
+    throw new Error(`tokenizer file has ${file.byteLength - p} trailing bytes (vocab size mismatch?)`);
   return { maxTokenLength, pieces, scores };
 }

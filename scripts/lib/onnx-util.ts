@@ -31,7 +31,12 @@ export function dimOf(b: GraphBuilder, x: string, axis: number): string {
 }
 
 /** Declares the standard decoder inputs: input_ids, attention_mask, position_ids, past_key_values.{i}.key/value. */
-export function declareDecoderInputs(b: GraphBuilder, nLayers: number, kvHeads: number, headDim: number): { pastKeys: string[]; pastValues: string[] } {
+export function declareDecoderInputs(
+  b: GraphBuilder,
+  nLayers: number,
+  kvHeads: number,
+  headDim: number,
+): { pastKeys: string[]; pastValues: string[] } {
   b.input('input_ids', I64, [DIMS.batch, DIMS.seq]);
   b.input('attention_mask', I64, [DIMS.batch, DIMS.total]);
   b.input('position_ids', I64, [DIMS.batch, DIMS.seq]);
@@ -45,7 +50,13 @@ export function declareDecoderInputs(b: GraphBuilder, nLayers: number, kvHeads: 
 }
 
 /** Declares the standard decoder outputs: logits, present.{i}.key/value (the present values must already exist). */
-export function declareDecoderOutputs(b: GraphBuilder, nLayers: number, kvHeads: number, headDim: number, vocabSize: number): void {
+export function declareDecoderOutputs(
+  b: GraphBuilder,
+  nLayers: number,
+  kvHeads: number,
+  headDim: number,
+  vocabSize: number,
+): void {
   b.output('logits', F32, [DIMS.batch, DIMS.seq, vocabSize]);
   for (let l = 0; l < nLayers; l++) {
     b.output(`present.${l}.key`, F32, [DIMS.batch, kvHeads, DIMS.total, headDim]);
@@ -79,7 +90,15 @@ export function transpose(w: ArrayLike<number>, rows: number, cols: number): Flo
 }
 
 /** x [.., in] @ W^T for a PyTorch-layout weight W [out, in]; the initializer holds W^T [in, out]. */
-export function linearOutIn(b: GraphBuilder, x: string, name: string, w: Float32Array, outF: number, inF: number, out?: string): string {
+export function linearOutIn(
+  b: GraphBuilder,
+  x: string,
+  name: string,
+  w: Float32Array,
+  outF: number,
+  inF: number,
+  out?: string,
+): string {
   const wt = b.initFloat(name, transpose(w, outF, inF), [inF, outF]);
   return b.op('MatMul', [x, wt], undefined, out);
 }

@@ -9,12 +9,16 @@ export interface NamedTensor {
   data: Float32Array;
 }
 
-export function encodeSafetensors(tensors: NamedTensor[], metadata: Record<string, string> = { format: 'pt' }): Uint8Array {
+export function encodeSafetensors(
+  tensors: NamedTensor[],
+  metadata: Record<string, string> = { format: 'pt' },
+): Uint8Array {
   const header: Record<string, unknown> = { __metadata__: metadata };
   let offset = 0;
   for (const t of tensors) {
     const n = t.shape.reduce((a, b) => a * b, 1);
-    if (n !== t.data.length) throw new Error(`${t.name}: shape [${t.shape.join(', ')}] does not hold ${t.data.length} values`);
+    if (n !== t.data.length)
+      throw new Error(`${t.name}: shape [${t.shape.join(', ')}] does not hold ${t.data.length} values`);
     header[t.name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + 4 * n] };
     offset += 4 * n;
   }
@@ -32,10 +36,16 @@ export function encodeSafetensors(tensors: NamedTensor[], metadata: Record<strin
   return out;
 }
 
-export function decodeSafetensors(bytes: Uint8Array): { tensors: Map<string, NamedTensor>; metadata: Record<string, string> } {
+export function decodeSafetensors(bytes: Uint8Array): {
+  tensors: Map<string, NamedTensor>;
+  metadata: Record<string, string>;
+} {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = Number(view.getBigUint64(0, true));
-  const header = JSON.parse(Buffer.from(bytes.subarray(8, 8 + n)).toString('utf8')) as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+  const header = JSON.parse(Buffer.from(bytes.subarray(8, 8 + n)).toString('utf8')) as Record<
+    string,
+    { dtype: string; shape: number[]; data_offsets: [number, number] }
+  >;
   const base = 8 + n;
   const tensors = new Map<string, NamedTensor>();
   let metadata: Record<string, string> = {};

@@ -34,10 +34,15 @@ interface Doc {
 }
 
 async function* readShards(dir: string): AsyncGenerator<Doc> {
-  const shards = readdirSync(dir).filter((f) => /^human-\d+\.jsonl\.gz$/.test(f)).sort();
+  const shards = readdirSync(dir)
+    .filter((f) => /^human-\d+\.jsonl\.gz$/.test(f))
+    .sort();
   if (shards.length === 0) throw new Error(`no human-NNN.jsonl.gz shards in ${dir}`);
   for (const shard of shards) {
-    const lines = createInterface({ input: createReadStream(join(dir, shard)).pipe(createGunzip()), crlfDelay: Infinity });
+    const lines = createInterface({
+      input: createReadStream(join(dir, shard)).pipe(createGunzip()),
+      crlfDelay: Infinity,
+    });
     let n = 0;
     for await (const line of lines) {
       n++;
@@ -81,7 +86,9 @@ function trainedTokenizer(counter: WordCounter, vocabSize: number): Record<strin
 
 /** The tokenizer files of a model directory, checked to have `vocabSize` entries. */
 function reusedTokenizer(dir: string, vocabSize: number): Record<string, unknown> {
-  const files = Object.fromEntries(TOKENIZER_FILES.map((f) => [f, JSON.parse(readFileSync(join(dir, f), 'utf8')) as unknown]));
+  const files = Object.fromEntries(
+    TOKENIZER_FILES.map((f) => [f, JSON.parse(readFileSync(join(dir, f), 'utf8')) as unknown]),
+  );
   const tj = files['tokenizer.json'] as { model: { vocab: Record<string, number> } };
   const size = Object.keys(tj.model.vocab).length;
   if (size !== vocabSize) throw new Error(`${dir}/tokenizer.json has ${size} entries, --vocab says ${vocabSize}`);
@@ -93,7 +100,8 @@ async function main(): Promise<void> {
   const corpus = flags.corpus ?? '../shared/corpora/human';
   const out = flags.out ?? 'tmp/train-lm';
   const vocabSize = Number(flags.vocab ?? 8192);
-  if (!Number.isInteger(vocabSize) || vocabSize <= 257 || vocabSize > 65535) throw new Error('--vocab must be an integer in 258..65535');
+  if (!Number.isInteger(vocabSize) || vocabSize <= 257 || vocabSize > 65535)
+    throw new Error('--vocab must be an integer in 258..65535');
   mkdirSync(out, { recursive: true });
 
   const docs: Doc[] = [];
@@ -104,12 +112,17 @@ async function main(): Promise<void> {
     docs.push(doc);
     if (!isValidation(doc.id)) counter.add(doc.text);
   }
-  console.error(`read ${docs.length} documents, ${counter.counts.size} distinct words (${((Date.now() - t) / 1000).toFixed(0)} s)`);
+  console.error(
+    `read ${docs.length} documents, ${counter.counts.size} distinct words (${((Date.now() - t) / 1000).toFixed(0)} s)`,
+  );
 
   t = Date.now();
-  const files = flags.tokenizer === undefined ? trainedTokenizer(counter, vocabSize) : reusedTokenizer(flags.tokenizer, vocabSize);
+  const files =
+    flags.tokenizer === undefined ? trainedTokenizer(counter, vocabSize) : reusedTokenizer(flags.tokenizer, vocabSize);
   for (const [name, value] of Object.entries(files)) writeJson(join(out, 'tokenizer', name), value);
-  console.error(`tokenizer: ${flags.tokenizer === undefined ? 'trained' : `reused from ${flags.tokenizer}`} (${((Date.now() - t) / 1000).toFixed(0)} s)`);
+  console.error(
+    `tokenizer: ${flags.tokenizer === undefined ? 'trained' : `reused from ${flags.tokenizer}`} (${((Date.now() - t) / 1000).toFixed(0)} s)`,
+  );
 
   t = Date.now();
   const tok = new Tokenizer(files['tokenizer.json'] as object, files['tokenizer_config.json'] as object);
@@ -140,7 +153,9 @@ async function main(): Promise<void> {
     val_tokens: val.tokens,
     sources: perSource,
   });
-  console.error(`encoded: train ${train.tokens} tokens, val ${val.tokens} tokens (${((Date.now() - t) / 1000).toFixed(0)} s)`);
+  console.error(
+    `encoded: train ${train.tokens} tokens, val ${val.tokens} tokens (${((Date.now() - t) / 1000).toFixed(0)} s)`,
+  );
 }
 
 runIfMain(import.meta.url, main);

@@ -11,7 +11,7 @@
  * up their tokens and time and shows one curve. --observer also writes the card of the sibling that serves as the
  * Binoculars observer, trained as DATA/<--observer-run> (warm-started from the model).
  */
-import {  mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { ModelEval } from '../../bench/heldout-bpb.js';
 import { parseFlags, runIfMain, writeBytes } from '../lib/files.js';
@@ -25,7 +25,15 @@ interface DataJson {
 }
 interface TrainJson {
   args: Record<string, number | string | boolean>;
-  model: { dim: number; n_layers: number; n_heads: number; n_kv_heads: number; vocab_size: number; hidden_dim: number; max_seq_len: number };
+  model: {
+    dim: number;
+    n_layers: number;
+    n_heads: number;
+    n_kv_heads: number;
+    vocab_size: number;
+    hidden_dim: number;
+    max_seq_len: number;
+  };
   parameters: number;
   tokens_seen: number;
   train_tokens_available: number;
@@ -49,8 +57,11 @@ export function combineStages(stages: TrainJson[]): TrainJson & { stages: TrainJ
   const last = stages[stages.length - 1]!;
   const tokens = stages.reduce((a, t) => a + t.tokens_seen, 0);
   return {
-    ...last, tokens_seen: tokens, epochs: tokens / last.train_tokens_available,
-    train_seconds: stages.reduce((a, t) => a + t.train_seconds, 0), stages,
+    ...last,
+    tokens_seen: tokens,
+    epochs: tokens / last.train_tokens_available,
+    train_seconds: stages.reduce((a, t) => a + t.train_seconds, 0),
+    stages,
   };
 }
 
@@ -59,7 +70,12 @@ const mb = (bytes: number) => (bytes / 1e6).toFixed(2);
 const n = (x: number) => x.toLocaleString('en-US');
 
 export function modelCard(
-  name: string, data: DataJson, train: TrainJson & { stages?: TrainJson[] }, loss: LossRow[], evals: ModelEval[], sizes: Record<string, number>,
+  name: string,
+  data: DataJson,
+  train: TrainJson & { stages?: TrainJson[] },
+  loss: LossRow[],
+  evals: ModelEval[],
+  sizes: Record<string, number>,
   observer?: { name: string; eval?: ModelEval },
 ): string {
   const m = train.model;
@@ -69,7 +85,10 @@ export function modelCard(
   const srcRows = Object.entries(data.sources)
     .sort((a, b) => b[1].bytes - a[1].bytes)
     .map(([s, v]) => `| ${s} | ${TRAINING_SOURCES[s] ?? '?'} | ${n(v.docs)} | ${mb(v.bytes)} | ${n(v.tokens)} |`);
-  const total = Object.values(data.sources).reduce((a, v) => ({ docs: a.docs + v.docs, bytes: a.bytes + v.bytes, tokens: a.tokens + v.tokens }), { docs: 0, bytes: 0, tokens: 0 });
+  const total = Object.values(data.sources).reduce(
+    (a, v) => ({ docs: a.docs + v.docs, bytes: a.bytes + v.bytes, tokens: a.tokens + v.tokens }),
+    { docs: 0, bytes: 0, tokens: 0 },
+  );
   const evalRow = (s: ModelEval['sources'][number], q?: ModelEval['sources'][number]) =>
     `| ${s.source} | ${s.trained_on ? 'yes' : 'no'} | ${s.docs} | ${(s.bytes / s.tokens).toFixed(2)} | ${s.perplexity.toFixed(1)} | ${s.bits_per_byte.toFixed(3)} |${q ? ` ${q.bits_per_byte.toFixed(3)} |` : ''}`;
   const qBySource = new Map(int8?.sources.map((s) => [s.source, s]));
@@ -88,11 +107,15 @@ it (perplexity, entropy, log-rank, Fast-DetectGPT curvature, embeddings); it is 
 
 **Trained on a 2-core CPU, not a GPU**: ${several ? 'the tasks that built it' : 'the task that built it'} had no accelerator, so it is sized for what ${several ? 'background\nCPU runs' : 'a background\nCPU run'} of about ${hours < 1 ? `${Math.round(hours * 60)} minutes` : `${hours.toFixed(1)} hours`}${several ? ' in all' : ''} could train (on ${several ? 'shared machines' : 'a shared machine'}, beside other work). It has seen ${(train.tokens_seen / 1e6).toFixed(1)}M tokens
 (${train.epochs.toFixed(2)} of an epoch): a model of this shape would keep improving with more compute, and a GPU run of the same
-recipe with more steps (\`--steps\`) and a larger shape is the obvious next step.${observer ? `
+recipe with more steps (\`--steps\`) and a larger shape is the obvious next step.${
+    observer
+      ? `
 
 Its sibling \`${observer.name}\` (\`models/${observer.name}\`) is warm-started from these weights and trained a little further on
 other windows of the same data: same tokenizer and shape, ${observer.eval ? `held-out ${observer.eval.overall.bits_per_byte.toFixed(3)} bits/byte; ` : ''}tailguard uses it as the observer of the
-Binoculars score (\`--observer-model ${observer.name}\`).` : ''}
+Binoculars score (\`--observer-model ${observer.name}\`).`
+      : ''
+  }
 
 | | |
 | --- | --- |
@@ -110,7 +133,9 @@ ${(train.stages ?? [train]).map((t, i, all) => `| training${all.length > 1 ? `, 
 
 | file | what | bytes |
 | --- | --- | ---: |
-${Object.entries(sizes).map(([f, s]) => `| \`${f}\` | ${FILE_NOTES[f] ?? ''} | ${n(s)} |`).join('\n')}
+${Object.entries(sizes)
+  .map(([f, s]) => `| \`${f}\` | ${FILE_NOTES[f] ?? ''} | ${n(s)} |`)
+  .join('\n')}
 
 ## Data
 
@@ -175,21 +200,36 @@ PDDL/CC0, MIT/Apache-2.0 or BSD-style. Code that produced it: tailguard's licenc
 
 function stageLine(t: TrainJson, i: number): string {
   const a = t.args;
-  const schedule = a.schedule === 'wsd'
-    ? `constant LR ${a.lr} after ${a.warmup} warm-up steps, linear decay to ${a.min_lr} over the last ${a.decay_steps} steps`
-    : `peak LR ${a.lr}, ${a.warmup} warm-up steps, cosine to ${a.min_lr}`;
+  const schedule =
+    a.schedule === 'wsd'
+      ? `constant LR ${a.lr} after ${a.warmup} warm-up steps, linear decay to ${a.min_lr} over the last ${a.decay_steps} steps`
+      : `peak LR ${a.lr}, ${a.warmup} warm-up steps, cosine to ${a.min_lr}`;
   return `${i > 0 ? 'warm start (fresh optimizer state), ' : ''}AdamW (β 0.9/0.95, weight decay ${a.weight_decay}), ${schedule}, gradient clip 1.0, ${a.dtype === 'bf16' ? 'bf16 autocast with fp32 weights' : 'fp32'}, batch ${a.batch} × ${a.seq}, seed ${a.seed}`;
 }
 
 /** The Hugging Face card metadata; the reference LM also declares its pipeline and language. */
 function frontMatter(reference: boolean): string {
-  return ['---', 'license: cc-by-sa-4.0', 'library_name: transformers.js',
+  return [
+    '---',
+    'license: cc-by-sa-4.0',
+    'library_name: transformers.js',
     ...(reference ? ['pipeline_tag: text-generation', 'language:', '  - en'] : []),
-    'tags:', '  - llama', '  - onnx', '  - tailguard', '---'].join('\n');
+    'tags:',
+    '  - llama',
+    '  - onnx',
+    '  - tailguard',
+    '---',
+  ].join('\n');
 }
 
 /** The card of the sibling that serves as the Binoculars observer (a warm-started continuation of the model). */
-export function observerCard(name: string, parent: string, train: TrainJson, ev: ModelEval | undefined, onnxBytes: number): string {
+export function observerCard(
+  name: string,
+  parent: string,
+  train: TrainJson,
+  ev: ModelEval | undefined,
+  onnxBytes: number,
+): string {
   return `${frontMatter(false)}
 
 # ${name}
@@ -206,7 +246,8 @@ graph is kept (\`onnx/model.onnx\`, ${n(onnxBytes)} bytes); licence and data as 
 }
 
 function speedLine(fp32: ModelEval, int8: ModelEval | undefined): string {
-  const tps = (e: ModelEval) => Math.round(e.speed?.median_tokens_per_second ?? e.tokens_per_second).toLocaleString('en-US');
+  const tps = (e: ModelEval) =>
+    Math.round(e.speed?.median_tokens_per_second ?? e.tokens_per_second).toLocaleString('en-US');
   const how = fp32.speed
     ? `median of ${fp32.speed.repeats} runs over the first 200 held-out documents cut to 2,000 characters, model load included`
     : 'one run over the whole file';
@@ -214,19 +255,23 @@ function speedLine(fp32: ModelEval, int8: ModelEval | undefined): string {
 }
 
 const FILE_NOTES: Record<string, string> = {
-  'onnx/model.onnx': 'fp32 ONNX graph (optimum decoder-with-past interface; outputs logits, present.*, last_hidden_state); what tailguard loads by default',
+  'onnx/model.onnx':
+    'fp32 ONNX graph (optimum decoder-with-past interface; outputs logits, present.*, last_hidden_state); what tailguard loads by default',
   'onnx/model_quantized.onnx': 'dynamic int8 variant (`--onnx-file onnx/model_quantized.onnx`)',
-  'model.safetensors': 'the same fp32 checkpoint under transformers\' LlamaForCausalLM names, for PyTorch tools',
+  'model.safetensors': "the same fp32 checkpoint under transformers' LlamaForCausalLM names, for PyTorch tools",
   'config.json': 'LlamaForCausalLM config',
   'tokenizer.json': 'byte-level BPE (Hugging Face tokenizers format)',
   'training/loss.jsonl': 'training and validation loss curve',
-  'zero-shot.json': "its fast_detect on every held-out document: `tailguard detect`'s human reference without --detector",
+  'zero-shot.json':
+    "its fast_detect on every held-out document: `tailguard detect`'s human reference without --detector",
 };
 
 function main(): void {
   const flags = parseFlags(process.argv.slice(2), ['model', 'data', 'eval', 'stages', 'observer', 'observer-run']);
   if (!flags.model || !flags.data || !flags.eval) {
-    throw new Error('usage: write-card.ts --model DIR --data DIR --eval FILE [--stages run] [--observer DIR --observer-run observer]');
+    throw new Error(
+      'usage: write-card.ts --model DIR --data DIR --eval FILE [--stages run] [--observer DIR --observer-run observer]',
+    );
   }
   const data = readJson<DataJson>(join(flags.data, 'data.json'));
   const stageDirs = (flags.stages ?? 'run').split(',');
@@ -236,9 +281,17 @@ function main(): void {
   const loss: LossRow[] = [];
   let offset = { steps: 0, tokens: 0 };
   stageDirs.forEach((d, i) => {
-    const rows = readFileSync(join(flags.data!, d, 'loss.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as LossRow);
-    for (const r of rows) if (!(i > 0 && r.step === 0)) loss.push({ ...r, step: r.step + offset.steps, tokens: r.tokens + offset.tokens, stage: i + 1 });
-    offset = { steps: offset.steps + (stages[i]!.args.steps as number), tokens: offset.tokens + stages[i]!.tokens_seen };
+    const rows = readFileSync(join(flags.data!, d, 'loss.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as LossRow);
+    for (const r of rows)
+      if (!(i > 0 && r.step === 0))
+        loss.push({ ...r, step: r.step + offset.steps, tokens: r.tokens + offset.tokens, stage: i + 1 });
+    offset = {
+      steps: offset.steps + (stages[i]!.args.steps as number),
+      tokens: offset.tokens + stages[i]!.tokens_seen,
+    };
   });
   mkdirSync(join(flags.model, 'training'), { recursive: true });
   writeBytes(join(flags.model, 'training', 'loss.jsonl'), loss.map((r) => JSON.stringify(r)).join('\n') + '\n');
@@ -250,7 +303,9 @@ function main(): void {
   if (int8 && int8.overall.perplexity > 1.02 * fp32.overall.perplexity) {
     rmSync(join(flags.model, 'onnx', 'model_quantized.onnx'), { force: true });
     evals = [fp32];
-    console.error(`int8 perplexity ${int8.overall.perplexity.toFixed(2)} is not within 2% of fp32's ${fp32.overall.perplexity.toFixed(2)}: removed the int8 variant`);
+    console.error(
+      `int8 perplexity ${int8.overall.perplexity.toFixed(2)} is not within 2% of fp32's ${fp32.overall.perplexity.toFixed(2)}: removed the int8 variant`,
+    );
   }
   const sizes: Record<string, number> = {};
   for (const f of Object.keys(FILE_NOTES)) {
@@ -267,10 +322,24 @@ function main(): void {
     const obsEval = evals.find((e) => e.onnx.includes(`/${obsName}/`));
     observer = { name: obsName, eval: obsEval };
     const obsTrain = readJson<TrainJson>(join(flags.data, flags['observer-run'] ?? 'observer', 'train.json'));
-    writeBytes(join(flags.observer, 'README.md'), observerCard(obsName, name, obsTrain, obsEval, statSync(join(flags.observer, 'onnx', 'model.onnx')).size));
+    writeBytes(
+      join(flags.observer, 'README.md'),
+      observerCard(obsName, name, obsTrain, obsEval, statSync(join(flags.observer, 'onnx', 'model.onnx')).size),
+    );
     console.log(`wrote ${join(flags.observer, 'README.md')}`);
   }
-  writeBytes(join(flags.model, 'README.md'), modelCard(name, data, train, loss, evals.filter((e) => !observer || !e.onnx.includes(`/${observer.name}/`)), sizes, observer));
+  writeBytes(
+    join(flags.model, 'README.md'),
+    modelCard(
+      name,
+      data,
+      train,
+      loss,
+      evals.filter((e) => !observer || !e.onnx.includes(`/${observer.name}/`)),
+      sizes,
+      observer,
+    ),
+  );
   console.log(`wrote ${join(flags.model, 'README.md')}`);
 }
 

@@ -79,8 +79,19 @@ function addText(acc: { words: Map<string, number>; total: number; documents: nu
   acc.documents++;
 }
 
-function statsOf(batch: number, key: string, acc: { words: Map<string, number>; total: number; documents: number }): BatchStats {
-  return { batch, key, documents: acc.documents, words: acc.total, entropy: entropyBits(acc.words, acc.total), ttr: acc.total ? acc.words.size / acc.total : 0 };
+function statsOf(
+  batch: number,
+  key: string,
+  acc: { words: Map<string, number>; total: number; documents: number },
+): BatchStats {
+  return {
+    batch,
+    key,
+    documents: acc.documents,
+    words: acc.total,
+    entropy: entropyBits(acc.words, acc.total),
+    ttr: acc.total ? acc.words.size / acc.total : 0,
+  };
 }
 
 /** Per-batch statistics of a corpus in fixed-size batches (for calibrating floors from a reference). */
@@ -98,16 +109,30 @@ export async function batchStatistics(path: string, batchSize: number, textField
   return out;
 }
 
-export async function calibrateFloors(reference: string, batchSize: number, percentile: number, textField?: string): Promise<Floors> {
-  if (!(percentile > 0 && percentile < 100)) throw new UsageError(`\`percentile\` must be in (0, 100) (got ${percentile})`);
+export async function calibrateFloors(
+  reference: string,
+  batchSize: number,
+  percentile: number,
+  textField?: string,
+): Promise<Floors> {
+  if (!(percentile > 0 && percentile < 100))
+    throw new UsageError(`\`percentile\` must be in (0, 100) (got ${percentile})`);
   const stats = await batchStatistics(reference, batchSize, textField);
   if (stats.length < 5) {
-    throw new UsageError(`the reference ${reference} gives ${stats.length} full batches of ${batchSize} documents; at least 5 are needed to calibrate floors (use a larger reference or a smaller \`batchSize\`)`);
+    throw new UsageError(
+      `the reference ${reference} gives ${stats.length} full batches of ${batchSize} documents; at least 5 are needed to calibrate floors (use a larger reference or a smaller \`batchSize\`)`,
+    );
   }
   const sorted = (f: (s: BatchStats) => number) => stats.map(f).sort((a, b) => a - b);
   return {
-    entropy: quantileSorted(sorted((s) => s.entropy), percentile / 100),
-    ttr: quantileSorted(sorted((s) => s.ttr), percentile / 100),
+    entropy: quantileSorted(
+      sorted((s) => s.entropy),
+      percentile / 100,
+    ),
+    ttr: quantileSorted(
+      sorted((s) => s.ttr),
+      percentile / 100,
+    ),
     source: `p${percentile} of ${stats.length} batches of ${batchSize} documents of ${resolve(reference)}`,
   };
 }
@@ -115,24 +140,32 @@ export async function calibrateFloors(reference: string, batchSize: number, perc
 export function decide(s: BatchStats, floors: Floors): BatchResult {
   const reasons: string[] = [];
   if (s.documents > 0 && s.words === 0) reasons.push('no words in the batch');
-  if (floors.entropy !== null && s.entropy < floors.entropy) reasons.push(`entropy ${s.entropy.toFixed(3)} bits < floor ${floors.entropy.toFixed(3)}`);
-  if (floors.ttr !== null && s.ttr < floors.ttr) reasons.push(`TTR ${s.ttr.toFixed(4)} < floor ${floors.ttr.toFixed(4)}`);
+  if (floors.entropy !== null && s.entropy < floors.entropy)
+    reasons.push(`entropy ${s.entropy.toFixed(3)} bits < floor ${floors.entropy.toFixed(3)}`);
+  if (floors.ttr !== null && s.ttr < floors.ttr)
+    reasons.push(`TTR ${s.ttr.toFixed(4)} < floor ${floors.ttr.toFixed(4)}`);
   return { ...s, decision: reasons.length ? 'HOLD_FOR_REVIEW' : 'PROCEED', reasons };
 }
 
 export async function auditCorpus(opts: AuditOptions): Promise<AuditSummary> {
   const batchSize = opts.batchSize ?? 100;
-  if (!opts.groupField && !(Number.isInteger(batchSize) && batchSize >= 1)) throw new UsageError(`\`batchSize\` must be a positive integer (got ${batchSize})`);
+  if (!opts.groupField && !(Number.isInteger(batchSize) && batchSize >= 1))
+    throw new UsageError(`\`batchSize\` must be a positive integer (got ${batchSize})`);
   let floors: Floors;
   if (opts.reference) {
-    if (opts.groupField) throw new UsageError('`reference` calibrates floors for fixed-size batches; with `groupField` give `entropyFloor`/`ttrFloor`');
+    if (opts.groupField)
+      throw new UsageError(
+        '`reference` calibrates floors for fixed-size batches; with `groupField` give `entropyFloor`/`ttrFloor`',
+      );
     floors = await calibrateFloors(opts.reference, batchSize, opts.percentile ?? 5, opts.textField);
     if (opts.entropyFloor !== undefined) floors.entropy = opts.entropyFloor;
     if (opts.ttrFloor !== undefined) floors.ttr = opts.ttrFloor;
   } else if (opts.entropyFloor !== undefined || opts.ttrFloor !== undefined) {
     floors = { entropy: opts.entropyFloor ?? null, ttr: opts.ttrFloor ?? null, source: 'given' };
   } else {
-    throw new UsageError('give a floor: `entropyFloor` and/or `ttrFloor`, or a human `reference` corpus to calibrate them');
+    throw new UsageError(
+      'give a floor: `entropyFloor` and/or `ttrFloor`, or a human `reference` corpus to calibrate them',
+    );
   }
 
   const out = resolve(opts.out);
@@ -143,12 +176,18 @@ export async function auditCorpus(opts: AuditOptions): Promise<AuditSummary> {
   const accs: { key: string; words: Map<string, number>; total: number; documents: number }[] = [];
   const fields = opts.groupField ? [opts.groupField] : undefined;
   let docs = 0;
-  for await (const rec of openCorpus(opts.input, { textField: opts.textField, idField: opts.idField, keepFields: fields })) {
+  for await (const rec of openCorpus(opts.input, {
+    textField: opts.textField,
+    idField: opts.idField,
+    keepFields: fields,
+  })) {
     if (rec.kind === 'bad') {
       rows.push({ line: rec.line, id: rec.id, batch: -1, bad: rec.reason, file: rec.file });
       continue;
     }
-    const key = opts.groupField ? String(rec.fields?.[opts.groupField] ?? '(missing)') : String(Math.floor(docs / batchSize));
+    const key = opts.groupField
+      ? String(rec.fields?.[opts.groupField] ?? '(missing)')
+      : String(Math.floor(docs / batchSize));
     docs++;
     let b = batchOf.get(key);
     if (b === undefined) {
@@ -167,13 +206,28 @@ export async function auditCorpus(opts: AuditOptions): Promise<AuditSummary> {
   const counts = { input_rows: rows.length, accepted: 0, held: 0, rejected: 0 };
   for (const r of results) {
     await batches.write(r);
-    if (r.decision === 'HOLD_FOR_REVIEW') await gate.write({ kind: 'batch', batch: r.batch, key: r.key, documents: r.documents, decision: 'held', reasons: r.reasons });
+    if (r.decision === 'HOLD_FOR_REVIEW')
+      await gate.write({
+        kind: 'batch',
+        batch: r.batch,
+        key: r.key,
+        documents: r.documents,
+        decision: 'held',
+        reasons: r.reasons,
+      });
   }
   for (const r of rows) {
     if (r.bad !== undefined) {
       counts.rejected++;
       await decisions.write({ line: r.line, id: r.id, batch: null, decision: 'rejected' });
-      await gate.write({ kind: 'document', line: r.line, id: r.id, file: r.file, decision: 'rejected', reasons: [r.bad] });
+      await gate.write({
+        kind: 'document',
+        line: r.line,
+        id: r.id,
+        file: r.file,
+        decision: 'rejected',
+        reasons: [r.bad],
+      });
       continue;
     }
     const held = results[r.batch]!.decision === 'HOLD_FOR_REVIEW';

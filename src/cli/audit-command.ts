@@ -31,12 +31,12 @@ export function auditCommand(setExitCode: (code: number) => void): Command {
         'Exit status: 0 every batch PROCEED and no row rejected; 1 some rows rejected (unreadable), no batch held;\n' +
         '2 could not run; 3 some batch is HOLD_FOR_REVIEW.',
     )
-    .argument('<input>', 'corpus: JSONL (.jsonl, .jsonl.gz, .jsonl.zst), Parquet, a directory of .txt files, or \'-\'')
+    .argument('<input>', "corpus: JSONL (.jsonl, .jsonl.gz, .jsonl.zst), Parquet, a directory of .txt files, or '-'")
     .requiredOption('-o, --out <dir>', 'output directory')
     .option('--text-field <name>', 'field holding the text', 'text')
     .option('--id-field <name>', 'field holding the document id (default: the line number)')
     .option('--batch-size <n>', 'documents per batch', finiteNumber('--batch-size'), 100)
-    .option('--group-field <name>', 'batch by this field\'s value instead of by count')
+    .option('--group-field <name>', "batch by this field's value instead of by count")
     .option('--entropy-floor <bits>', 'hold batches whose word entropy is below this', finiteNumber('--entropy-floor'))
     .option('--ttr-floor <ratio>', 'hold batches whose type-token ratio is below this', finiteNumber('--ttr-floor'))
     .option('--reference <corpus>', 'human reference corpus to calibrate both floors from')
@@ -45,8 +45,16 @@ export function auditCommand(setExitCode: (code: number) => void): Command {
     .option('-q, --quiet', 'no report on stderr')
     .action(async (input: string, flags: AuditFlags) => {
       const s = await auditCorpus({
-        input, out: flags.out, textField: flags.textField, idField: flags.idField, batchSize: flags.batchSize, groupField: flags.groupField,
-        entropyFloor: flags.entropyFloor, ttrFloor: flags.ttrFloor, reference: flags.reference, percentile: flags.percentile,
+        input,
+        out: flags.out,
+        textField: flags.textField,
+        idField: flags.idField,
+        batchSize: flags.batchSize,
+        groupField: flags.groupField,
+        entropyFloor: flags.entropyFloor,
+        ttrFloor: flags.ttrFloor,
+        reference: flags.reference,
+        percentile: flags.percentile,
       });
       if (flags.json) process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
       if (!flags.quiet) {

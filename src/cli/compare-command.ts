@@ -15,9 +15,15 @@ interface CompareFlags {
 }
 
 function metricList(v: string): VerdictMetric[] {
-  const names = v.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const bad = names.filter((n) => !(VERDICT_METRICS as readonly string[]).includes(n));
-  if (names.length === 0 || bad.length) throw new InvalidArgumentError(`--verdict-metrics takes a comma-separated list of ${VERDICT_METRICS.join(', ')}${bad.length ? `; unknown: ${bad.join(', ')}` : ''}`);
+  if (names.length === 0 || bad.length)
+    throw new InvalidArgumentError(
+      `--verdict-metrics takes a comma-separated list of ${VERDICT_METRICS.join(', ')}${bad.length ? `; unknown: ${bad.join(', ')}` : ''}`,
+    );
   return names as VerdictMetric[];
 }
 
@@ -33,7 +39,9 @@ export function ledgerTable(ledger: Ledger): string[] {
         `${g.verdict ? g.verdict.verdict : 'anchor'}`,
     );
   }
-  lines.push(`verdicts on ${ledger.verdict_rule.decisive.join(', ')} (distinct-n on ${ledger.verdict_rule.budget[2]} bigrams per generation), z = ${ledger.verdict_rule.z}`);
+  lines.push(
+    `verdicts on ${ledger.verdict_rule.decisive.join(', ')} (distinct-n on ${ledger.verdict_rule.budget[2]} bigrams per generation), z = ${ledger.verdict_rule.z}`,
+  );
   return lines;
 }
 
@@ -55,17 +63,40 @@ export function compareCommand(setExitCode: (code: number) => void): Command {
     .argument('<gens...>', 'score output directories, GEN0 (human anchor) first')
     .requiredOption('-o, --out <dir>', 'output directory')
     .option('--k <k>', 'neighbours for the coverage radii', positiveInt('--k'), 5)
-    .option('--detector <file>', 'detector.json for the flagged share (default: the model\'s zero-shot Fast-DetectGPT at 1% FPR)')
+    .option(
+      '--detector <file>',
+      "detector.json for the flagged share (default: the model's zero-shot Fast-DetectGPT at 1% FPR)",
+    )
     .option('--z <z>', 'one-sided z for the verdicts', numberBetween('--z', 0, 10), 1.96)
-    .addOption(new Option('--verdict-metrics <list>', `comma-separated metrics that decide the verdict, of ${VERDICT_METRICS.join(', ')}`).argParser(metricList).default(['distinct-2'], 'distinct-2'))
+    .addOption(
+      new Option(
+        '--verdict-metrics <list>',
+        `comma-separated metrics that decide the verdict, of ${VERDICT_METRICS.join(', ')}`,
+      )
+        .argParser(metricList)
+        .default(['distinct-2'], 'distinct-2'),
+    )
     .option('--fail-on-collapse', 'exit 3 when a generation shows compounding loss')
     .option('--json', 'print ledger.json to stdout')
     .option('-q, --quiet', 'no table on stderr')
     .action(async (gens: string[], flags: CompareFlags) => {
-      const ledger = await compareGenerations(gens, flags.out, { k: flags.k, detector: flags.detector, z: flags.z, verdictMetrics: flags.verdictMetrics });
+      const ledger = await compareGenerations(gens, flags.out, {
+        k: flags.k,
+        detector: flags.detector,
+        z: flags.z,
+        verdictMetrics: flags.verdictMetrics,
+      });
       if (flags.json) process.stdout.write(`${JSON.stringify(ledger, null, 2)}\n`);
-      if (!flags.quiet) process.stderr.write(ledgerTable(ledger).map((l) => `tailguard: ${l}`).join('\n') + '\n');
-      for (const f of ledger.flags) process.stderr.write(`tailguard: WARNING: compounding loss at generation ${f.generation}: ${f.reasons.join('; ')}\n`);
+      if (!flags.quiet)
+        process.stderr.write(
+          ledgerTable(ledger)
+            .map((l) => `tailguard: ${l}`)
+            .join('\n') + '\n',
+        );
+      for (const f of ledger.flags)
+        process.stderr.write(
+          `tailguard: WARNING: compounding loss at generation ${f.generation}: ${f.reasons.join('; ')}\n`,
+        );
       setExitCode(flags.failOnCollapse && ledger.flags.length > 0 ? EXIT_CHECK_FAILED : 0);
     });
 }

@@ -39,7 +39,7 @@ export function coverageCommand(): Command {
         'distances between L2-normalised embeddings; euclidean: between the rows as given.\n\n' +
         'R and C are `tailguard score` output directories (embeddings.npy + scores.jsonl ids) or .npy files (float32\n' +
         'N×d; ids from X.jsonl beside X.npy, field id, else row numbers). --search exact compares every pair by\n' +
-        'blocked matrix products in ONNX Runtime (CUDA on a GPU), keeping only each block\'s k-NN lists, counts and\n' +
+        "blocked matrix products in ONNX Runtime (CUDA on a GPU), keeping only each block's k-NN lists, counts and\n" +
         'flags: never an N×M matrix, and the numbers of a float64 loop over every pair. --search hnsw finds\n' +
         'neighbours with HNSW indexes (hnswlib), so millions of documents fit in time on one machine. auto (the\n' +
         'default) takes exact on a GPU or while the work (pairs × dimension) is small, HNSW beyond, and HNSW\n' +
@@ -47,13 +47,13 @@ export function coverageCommand(): Command {
         'OUT/reference.jsonl (per reference document: covered, radius, nearest candidate), OUT/candidate.jsonl (per\n' +
         'candidate: density, in the reference manifold) and, with HNSW, the reference index (OUT/reference.hnsw:\n' +
         'reuse it with --reference-index to check other candidates against the same reference without building it\n' +
-        'again). With HNSW, report.json gives the index\'s recall@k against exact search on a sample; each index\'s\n' +
-        '--ef-search is doubled until a sample of its points\' k+1 nearest neighbours match brute force to\n' +
+        "again). With HNSW, report.json gives the index's recall@k against exact search on a sample; each index's\n" +
+        "--ef-search is doubled until a sample of its points' k+1 nearest neighbours match brute force to\n" +
         '--index-recall (in high dimension a radius a little too large flips many memberships): slower on hard\n' +
-        'data, and said when the cap is hit. A radius that stands out from its neighbours\' (the search missed the\n' +
+        "data, and said when the cap is hit. A radius that stands out from its neighbours' (the search missed the\n" +
         'nearest points) is recomputed by exact search (at most 1% of a set; report.json index.radius_outliers).\n' +
-        'Example documents of each reference region come with the start of their texts when the reference\'s\n' +
-        'corpus can be read (a score directory\'s run.json names it; an .npy\'s X.jsonl may carry a text field).\n' +
+        "Example documents of each reference region come with the start of their texts when the reference's\n" +
+        "corpus can be read (a score directory's run.json names it; an .npy's X.jsonl may carry a text field).\n" +
         'Ids may repeat: rows are matched by position, never by id; report.json duplicate_ids and a WARNING on stderr\n' +
         'say so.',
     )
@@ -61,44 +61,113 @@ export function coverageCommand(): Command {
     .requiredOption('--candidate <path>', 'the corpus to check: score directory or .npy')
     .requiredOption('-o, --out <dir>', 'output directory')
     .option('--k <k>', 'neighbours for the k-NN radii', positiveInt('--k'), 5)
-    .addOption(new Option('--metric <metric>', 'cosine: Euclidean between L2-normalised rows; euclidean: between the rows as given').choices(DISTANCE_METRICS).default('cosine'))
-    .addOption(new Option('--search <search>', `exact: every pair; hnsw: HNSW indexes; auto: exact on a GPU or up to ${fmtWork(EXACT_WORK_BUDGET)} pairs × dimension on CPU, else HNSW`).choices(SEARCH_REQUESTS).default('auto'))
-    .addOption(new Option('--device <device>', 'where exact search runs; auto = CUDA when installed and a GPU is visible, else CPU').choices(['auto', 'cpu', 'cuda']).default('auto'))
+    .addOption(
+      new Option(
+        '--metric <metric>',
+        'cosine: Euclidean between L2-normalised rows; euclidean: between the rows as given',
+      )
+        .choices(DISTANCE_METRICS)
+        .default('cosine'),
+    )
+    .addOption(
+      new Option(
+        '--search <search>',
+        `exact: every pair; hnsw: HNSW indexes; auto: exact on a GPU or up to ${fmtWork(EXACT_WORK_BUDGET)} pairs × dimension on CPU, else HNSW`,
+      )
+        .choices(SEARCH_REQUESTS)
+        .default('auto'),
+    )
+    .addOption(
+      new Option(
+        '--device <device>',
+        'where exact search runs; auto = CUDA when installed and a GPU is visible, else CPU',
+      )
+        .choices(['auto', 'cpu', 'cuda'])
+        .default('auto'),
+    )
     .option('--m <m>', 'HNSW graph degree', positiveInt('--m'), DEFAULT_INDEX_PARAMS.m)
-    .option('--ef-construction <n>', 'HNSW build-time candidate list', positiveInt('--ef-construction'), DEFAULT_INDEX_PARAMS.efConstruction)
-    .option('--ef-search <n>', 'HNSW query-time candidate list', positiveInt('--ef-search'), DEFAULT_INDEX_PARAMS.efSearch)
-    .option('--index-recall <x>', 'HNSW: recall@(k+1) of self-queries each index must reach (ef doubled until it does; 0: keep --ef-search)', numberBetween('--index-recall', 0, 1, { closed: true }), DEFAULT_RECALL_TARGET.target)
-    .option('--max-ef-search <n>', 'HNSW: largest ef tried for --index-recall', positiveInt('--max-ef-search'), DEFAULT_RECALL_TARGET.maxEf)
-    .option('--reference-index <file>', 'HNSW: load the reference index saved by an earlier run over the same reference (its OUT/reference.hnsw) instead of building it')
+    .option(
+      '--ef-construction <n>',
+      'HNSW build-time candidate list',
+      positiveInt('--ef-construction'),
+      DEFAULT_INDEX_PARAMS.efConstruction,
+    )
+    .option(
+      '--ef-search <n>',
+      'HNSW query-time candidate list',
+      positiveInt('--ef-search'),
+      DEFAULT_INDEX_PARAMS.efSearch,
+    )
+    .option(
+      '--index-recall <x>',
+      'HNSW: recall@(k+1) of self-queries each index must reach (ef doubled until it does; 0: keep --ef-search)',
+      numberBetween('--index-recall', 0, 1, { closed: true }),
+      DEFAULT_RECALL_TARGET.target,
+    )
+    .option(
+      '--max-ef-search <n>',
+      'HNSW: largest ef tried for --index-recall',
+      positiveInt('--max-ef-search'),
+      DEFAULT_RECALL_TARGET.maxEf,
+    )
+    .option(
+      '--reference-index <file>',
+      'HNSW: load the reference index saved by an earlier run over the same reference (its OUT/reference.hnsw) instead of building it',
+    )
     .option('--clusters <n>', 'k-means regions of the reference for the tail table', positiveInt('--clusters'), 32)
-    .option('--max-probe <n>', 'HNSW: largest k-NN ball enumerated by index queries; larger ones are counted exactly (up to 1% of a side), beyond that to this many (density a lower bound) and reported', positiveInt('--max-probe'), 4096)
-    .option('--threads <n>', 'HNSW: 1 = all on one thread, 2 (default with 2+ cores) = each index built and queried on a worker thread of its own, the two at once; exact search: ONNX Runtime threads (default: every core)', oneOrTwo)
+    .option(
+      '--max-probe <n>',
+      'HNSW: largest k-NN ball enumerated by index queries; larger ones are counted exactly (up to 1% of a side), beyond that to this many (density a lower bound) and reported',
+      positiveInt('--max-probe'),
+      4096,
+    )
+    .option(
+      '--threads <n>',
+      'HNSW: 1 = all on one thread, 2 (default with 2+ cores) = each index built and queried on a worker thread of its own, the two at once; exact search: ONNX Runtime threads (default: every core)',
+      oneOrTwo,
+    )
     .option('--json', 'print report.json to stdout')
     .option('-q, --quiet', 'no progress or report on stderr')
     .action(async (flags: CoverageFlags, cmd: Command) => {
       const progress = stageProgress({ quiet: !!flags.quiet, tty: process.stderr.isTTY === true });
       // HNSW's options go to the library only when given: auto takes HNSW when they are (search-choice.ts).
-      const given = <K extends keyof CoverageFlags>(key: K): CoverageFlags[K] | undefined => (cmd.getOptionValueSource(key) === 'default' ? undefined : flags[key]);
+      const given = <K extends keyof CoverageFlags>(key: K): CoverageFlags[K] | undefined =>
+        cmd.getOptionValueSource(key) === 'default' ? undefined : flags[key];
       const r = await coverageRun({
-        reference: flags.reference, candidate: flags.candidate, out: flags.out, referenceIndex: flags.referenceIndex, k: flags.k, clusters: flags.clusters,
-        metric: flags.metric, search: flags.search, device: flags.device, maxProbe: given('maxProbe'), threads: flags.threads, onProgress: progress.onProgress,
+        reference: flags.reference,
+        candidate: flags.candidate,
+        out: flags.out,
+        referenceIndex: flags.referenceIndex,
+        k: flags.k,
+        clusters: flags.clusters,
+        metric: flags.metric,
+        search: flags.search,
+        device: flags.device,
+        maxProbe: given('maxProbe'),
+        threads: flags.threads,
+        onProgress: progress.onProgress,
         index: { m: given('m'), efConstruction: given('efConstruction'), efSearch: given('efSearch') },
         indexRecall: { target: given('indexRecall'), maxEf: given('maxEfSearch') },
       }).finally(() => progress.stop());
       if (flags.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
       const h = hnswFields(r);
       // Said even with --quiet: it qualifies the numbers.
-      if (h) process.stderr.write(cappedWarning(h.capped, h.max_probe) + efWarning(h.index.ef_tuning, flags.maxEfSearch));
+      if (h)
+        process.stderr.write(cappedWarning(h.capped, h.max_probe) + efWarning(h.index.ef_tuning, flags.maxEfSearch));
       if (r.duplicate_ids) process.stderr.write(`tailguard: WARNING: ${repeatsWarning(r.duplicate_ids)}\n`);
       if (!flags.quiet) {
-        const f = (m: { value: number; ci: { lo: number; hi: number } }) => `${m.value.toFixed(3)} (${m.ci.lo.toFixed(3)}–${m.ci.hi.toFixed(3)})`;
+        const f = (m: { value: number; ci: { lo: number; hi: number } }) =>
+          `${m.value.toFixed(3)} (${m.ci.lo.toFixed(3)}–${m.ci.hi.toFixed(3)})`;
         process.stderr.write(
           `tailguard: ${r.reference.documents} reference, ${r.candidate.documents} candidate documents, k = ${r.k}, ${r.metric} distances\n` +
             `tailguard: ${r.search.used} search (${r.search.reason})\n` +
             `tailguard: precision ${f(r.precision)}, recall ${f(r.recall)}, density ${f(r.density)}, coverage ${f(r.coverage)}\n` +
             (h ? hnswLine(r.k, h) : exactLine(r.exact_search)) +
             `tailguard: ${r.tails.length} of ${r.clusters.length} reference regions are thin or absent in the candidate` +
-            (r.tails.length ? ` (${r.tails.map((t) => `#${t}: ${(100 * r.clusters[t]!.reference_share).toFixed(1)}% of the reference, ${r.clusters[t]!.status}`).join('; ')})` : '') + '\n',
+            (r.tails.length
+              ? ` (${r.tails.map((t) => `#${t}: ${(100 * r.clusters[t]!.reference_share).toFixed(1)}% of the reference, ${r.clusters[t]!.status}`).join('; ')})`
+              : '') +
+            '\n',
         );
       }
     });
@@ -109,18 +178,26 @@ function hnswLine(k: number, h: HnswReportFields): string {
   const outliers = { flagged: ro.flagged + co.flagged, corrected: ro.corrected + co.corrected };
   const { reference: re, candidate: ce } = h.exact_balls;
   const exactBalls = { counted: re.counted + ce.counted, shrunk: re.shrunk + ce.shrunk };
-  return `tailguard: index recall@${k} vs exact search ${h.index.recall_at_k.toFixed(3)} on ${h.index.recall_sample} queries; ` +
+  return (
+    `tailguard: index recall@${k} vs exact search ${h.index.recall_at_k.toFixed(3)} on ${h.index.recall_sample} queries; ` +
     `ef ${h.index.ef_tuning.reference.ef} (reference), ${h.index.ef_tuning.candidate.ef} (candidate) for self-query recall ≥ ${h.index.ef_tuning.reference.target}; ` +
     `${outliers.flagged} outlying radii recomputed by exact search, ${outliers.corrected} of them too large` +
-    (exactBalls.counted ? `; ${exactBalls.counted} balls over --max-probe ${h.max_probe} points counted exactly, ${exactBalls.shrunk} of their radii too large` : '') + '\n';
+    (exactBalls.counted
+      ? `; ${exactBalls.counted} balls over --max-probe ${h.max_probe} points counted exactly, ${exactBalls.shrunk} of their radii too large`
+      : '') +
+    '\n'
+  );
 }
 
 function exactLine(e: ExactSearchStats | undefined): string {
   if (!e) return '';
   const researched = e.researched.reference_radii + e.researched.candidate_radii + e.researched.nearest_candidates;
-  return `tailguard: exact search on ${e.device} (${e.device === 'cpu' ? `${e.threads} threads, ` : ''}blocks of ${e.tile}): ${e.rechecked_pairs} pairs within float32 rounding of a radius decided in float64` +
+  return (
+    `tailguard: exact search on ${e.device} (${e.device === 'cpu' ? `${e.threads} threads, ` : ''}blocks of ${e.tile}): ${e.rechecked_pairs} pairs within float32 rounding of a radius decided in float64` +
     (researched ? `, ${researched} points searched again row by row` : '') +
-    (e.fallback_reasons.length ? `; ${e.fallback_reasons.join('; ')}` : '') + '\n';
+    (e.fallback_reasons.length ? `; ${e.fallback_reasons.join('; ')}` : '') +
+    '\n'
+  );
 }
 
 /** One thread, or one worker thread per index (the passes split no further yet). */
@@ -131,11 +208,20 @@ function oneOrTwo(v: string): number {
 
 function cappedWarning(c: HnswReportFields['capped'], maxProbe: number): string {
   if (!c.reference_balls && !c.candidate_balls) return '';
-  return `tailguard: ${c.reference_balls} reference and ${c.candidate_balls} candidate balls hold more than --max-probe ${maxProbe} points: density is a lower bound` +
-    (c.unchecked_candidates || c.unchecked_reference ? `; ${c.unchecked_candidates} candidate and ${c.unchecked_reference} reference points could not be checked in full (precision/recall may be low by that share)` : '') + '\n';
+  return (
+    `tailguard: ${c.reference_balls} reference and ${c.candidate_balls} candidate balls hold more than --max-probe ${maxProbe} points: density is a lower bound` +
+    (c.unchecked_candidates || c.unchecked_reference
+      ? `; ${c.unchecked_candidates} candidate and ${c.unchecked_reference} reference points could not be checked in full (precision/recall may be low by that share)`
+      : '') +
+    '\n'
+  );
 }
 
 function efWarning(t: HnswReportFields['index']['ef_tuning'], maxEf: number): string {
-  return shortOfTarget(t).map(([side, e]) =>
-    `tailguard: the ${side} index reaches self-query recall ${e.recall.toFixed(3)} < ${e.target} at --max-ef-search ${maxEf}: radii may be too large (precision and density high); raise --max-ef-search or --m\n`).join('');
+  return shortOfTarget(t)
+    .map(
+      ([side, e]) =>
+        `tailguard: the ${side} index reaches self-query recall ${e.recall.toFixed(3)} < ${e.target} at --max-ef-search ${maxEf}: radii may be too large (precision and density high); raise --max-ef-search or --m\n`,
+    )
+    .join('');
 }

@@ -17,12 +17,16 @@ const RENAMED: Record<string, string> = {
 export function flagTable(program: Command): Map<string, string> {
   const table = new Map<string, string>(Object.entries(RENAMED));
   for (const cmd of [program, ...program.commands]) {
-    for (const opt of cmd.options) if (opt.long && !table.has(opt.attributeName())) table.set(opt.attributeName(), opt.long);
+    for (const opt of cmd.options)
+      if (opt.long && !table.has(opt.attributeName())) table.set(opt.attributeName(), opt.long);
   }
   return table;
 }
 
 /** Each `name` that is a known option becomes its flag; other backticked text (a command, a file) is kept. */
 export function withFlags(message: string, table: ReadonlyMap<string, string>): string {
-  return message.replace(/`([A-Za-z][A-Za-z0-9]*(?:\.[A-Za-z][A-Za-z0-9]*)?)`/g, (whole, name: string) => table.get(name) ?? whole);
+  return message.replace(
+    /`([A-Za-z][A-Za-z0-9]*(?:\.[A-Za-z][A-Za-z0-9]*)?)`/g,
+    (whole, name: string) => table.get(name) ?? whole,
+  );
 }

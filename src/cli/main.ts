@@ -15,20 +15,42 @@ import { statusCommand } from './status-command.js';
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
   const program = new Command('tailguard')
-    .description('Keep model collapse out of training data: score corpora with a reference LM, find machine text, keep the tails.')
+    .description(
+      'Keep model collapse out of training data: score corpora with a reference LM, find machine text, keep the tails.',
+    )
     .version(TOOL_VERSION)
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
     .showHelpAfterError('(run with --help for usage)');
-  program.addCommand(scoreCommand((c) => { exitCode = c; }).exitOverride());
-  program.addCommand(statusCommand((c) => { exitCode = c; }).exitOverride());
+  program.addCommand(
+    scoreCommand((c) => {
+      exitCode = c;
+    }).exitOverride(),
+  );
+  program.addCommand(
+    statusCommand((c) => {
+      exitCode = c;
+    }).exitOverride(),
+  );
   program.addCommand(mergeCommand().exitOverride());
-  program.addCommand(detectCommand((c) => { exitCode = c; }).exitOverride());
+  program.addCommand(
+    detectCommand((c) => {
+      exitCode = c;
+    }).exitOverride(),
+  );
   program.addCommand(calibrateCommand().exitOverride());
-  program.addCommand(auditCommand((c) => { exitCode = c; }).exitOverride());
+  program.addCommand(
+    auditCommand((c) => {
+      exitCode = c;
+    }).exitOverride(),
+  );
   program.addCommand(coverageCommand().exitOverride());
   program.addCommand(weightsCommand().exitOverride());
-  program.addCommand(compareCommand((c) => { exitCode = c; }).exitOverride());
+  program.addCommand(
+    compareCommand((c) => {
+      exitCode = c;
+    }).exitOverride(),
+  );
   for (const cmd of program.commands) cmd.description(reflow(cmd.description()));
   try {
     await program.parseAsync(argv);
@@ -56,5 +78,8 @@ export async function main(argv: string[]): Promise<number> {
  * paragraphs, and a paragraph with indented lines (a list, an example) is kept as written.
  */
 function reflow(text: string): string {
-  return text.split('\n\n').map((p) => (/\n[ \t]/.test(p) ? p : p.replace(/\n/g, ' '))).join('\n\n');
+  return text
+    .split('\n\n')
+    .map((p) => (/\n[ \t]/.test(p) ? p : p.replace(/\n/g, ' ')))
+    .join('\n\n');
 }

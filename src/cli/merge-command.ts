@@ -21,7 +21,11 @@ export function mergeCommand(): Command {
     )
     .argument('<dir>', 'sharded score directory')
     .requiredOption('-o, --out <dir>', 'output directory for the merged score directory')
-    .addOption(new Option('--format <format>', 'scores format: jsonl, or parquet (also writes scores.parquet)').choices(['jsonl', 'parquet']).default('jsonl'))
+    .addOption(
+      new Option('--format <format>', 'scores format: jsonl, or parquet (also writes scores.parquet)')
+        .choices(['jsonl', 'parquet'])
+        .default('jsonl'),
+    )
     .option('--overwrite', 'replace a score directory already in --out')
     .option('--json', 'print the merged run.json to stdout')
     .option('-q, --quiet', 'no summary on stderr')
@@ -29,7 +33,9 @@ export function mergeCommand(): Command {
       const summary = await mergeShards({ dir, out: flags.out, format: flags.format, overwrite: flags.overwrite });
       if (flags.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
       if (!flags.quiet) {
-        process.stderr.write(`tailguard: merged ${summary.merged?.shards ?? 0} shards: ${summary.counts.scored} scored, ${summary.counts.errors} errors; outputs in ${summary.out}\n`);
+        process.stderr.write(
+          `tailguard: merged ${summary.merged?.shards ?? 0} shards: ${summary.counts.scored} scored, ${summary.counts.errors} errors; outputs in ${summary.out}\n`,
+        );
       }
     });
 }

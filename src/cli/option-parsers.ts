@@ -29,7 +29,10 @@ export function numberBetween(name: string, lo: number, hi: number, { closed = f
   return (v: string): number => {
     const n = Number(v);
     const inside = closed ? n >= lo && n <= hi : n > lo && n < hi;
-    if (!(Number.isFinite(n) && inside)) throw new InvalidArgumentError(`${name} must be a number in ${closed ? '[' : '('}${lo}, ${hi}${closed ? ']' : ')'}`);
+    if (!(Number.isFinite(n) && inside))
+      throw new InvalidArgumentError(
+        `${name} must be a number in ${closed ? '[' : '('}${lo}, ${hi}${closed ? ']' : ')'}`,
+      );
     return n;
   };
 }

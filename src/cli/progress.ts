@@ -14,11 +14,14 @@ export interface ProgressSink {
   stop(): void;
 }
 
-const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const fmt = (n: number, digits = 0): string =>
+  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 export function describe(p: Progress): string {
-  return `${fmt(p.records)} rows (${fmt(p.scored)} scored, ${fmt(p.errors)} errors), ${fmt(p.tokens)} tokens, ` +
-    `${fmt(p.tokensPerSecond)} tok/s, ${fmt(p.docsPerSecond, 1)} docs/s, ${p.device}`;
+  return (
+    `${fmt(p.records)} rows (${fmt(p.scored)} scored, ${fmt(p.errors)} errors), ${fmt(p.tokens)} tokens, ` +
+    `${fmt(p.tokensPerSecond)} tok/s, ${fmt(p.docsPerSecond, 1)} docs/s, ${p.device}`
+  );
 }
 
 /**
@@ -43,8 +46,15 @@ export async function countRows(input: string): Promise<number | undefined> {
   }
 }
 
-export function progressSink(opts: { quiet: boolean; tty: boolean; totalRows: Promise<number | undefined>; intervalMs?: number }): ProgressSink {
-  const write = (s: string): void => { process.stderr.write(`${s}\n`); };
+export function progressSink(opts: {
+  quiet: boolean;
+  tty: boolean;
+  totalRows: Promise<number | undefined>;
+  intervalMs?: number;
+}): ProgressSink {
+  const write = (s: string): void => {
+    process.stderr.write(`${s}\n`);
+  };
   if (opts.quiet) return { start() {}, update() {}, stop() {} };
   if (!opts.tty) {
     let last = 0;
@@ -66,7 +76,9 @@ export function progressSink(opts: { quiet: boolean; tty: boolean; totalRows: Pr
     };
   }
   let total: number | undefined;
-  void opts.totalRows.then((t) => { total = t; });
+  void opts.totalRows.then((t) => {
+    total = t;
+  });
   // The row count (for the bar and ETA) is known only for plain files; without it, counts and rates.
   const makeBar = (known: boolean) =>
     new cliProgress.SingleBar(
@@ -86,7 +98,12 @@ export function progressSink(opts: { quiet: boolean; tty: boolean; totalRows: Pr
   return {
     start: (m) => write(`tailguard: ${m}`),
     update(p) {
-      const payload = { tps: fmt(p.tokensPerSecond), dps: fmt(p.docsPerSecond, 1), errors: fmt(p.errors), device: p.device };
+      const payload = {
+        tps: fmt(p.tokensPerSecond),
+        dps: fmt(p.docsPerSecond, 1),
+        errors: fmt(p.errors),
+        device: p.device,
+      };
       if (!started) {
         bar = makeBar(total !== undefined);
         bar.start(total ?? 0, p.records, payload);
@@ -105,7 +122,10 @@ export function progressSink(opts: { quiet: boolean; tty: boolean; totalRows: Pr
  * Progress of a staged library computation (OnProgress: coverage's index builds, radii and ball queries) on stderr:
  * on a terminal a bar per stage with its ETA; otherwise a line when a stage starts and every `intervalMs`.
  */
-export function stageProgress(opts: { quiet: boolean; tty: boolean; intervalMs?: number }): { onProgress: OnProgress; stop(): void } {
+export function stageProgress(opts: { quiet: boolean; tty: boolean; intervalMs?: number }): {
+  onProgress: OnProgress;
+  stop(): void;
+} {
   if (opts.quiet) return { onProgress: () => undefined, stop: () => undefined };
   let stage = '';
   let last = 0;
@@ -117,7 +137,15 @@ export function stageProgress(opts: { quiet: boolean; tty: boolean; intervalMs?:
       stage = s;
       last = Date.now();
       if (opts.tty) {
-        bar = new cliProgress.SingleBar({ format: `${s.padEnd(16)} {bar} {percentage}% | {value}/{total} | ETA {eta_formatted}`, barsize: 24, hideCursor: true, stream: process.stderr }, cliProgress.Presets.shades_classic);
+        bar = new cliProgress.SingleBar(
+          {
+            format: `${s.padEnd(16)} {bar} {percentage}% | {value}/{total} | ETA {eta_formatted}`,
+            barsize: 24,
+            hideCursor: true,
+            stream: process.stderr,
+          },
+          cliProgress.Presets.shades_classic,
+        );
         bar.start(total, done);
       } else process.stderr.write(`tailguard: ${s}: ${fmt(total)} points\n`);
       return;

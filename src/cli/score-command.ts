@@ -35,10 +35,14 @@ interface ScoreFlags extends ScoringFlags {
 function chooseShard(flags: ScoreFlags): ShardSpec | undefined {
   if (flags.shard !== undefined) {
     const spec = parseShard(flags.shard);
-    if (flags.shards !== undefined && flags.shards !== spec.count) throw new UsageError(`\`shard\` ${flags.shard} and \`shards\` ${flags.shards} disagree on the shard count`);
+    if (flags.shards !== undefined && flags.shards !== spec.count)
+      throw new UsageError(`\`shard\` ${flags.shard} and \`shards\` ${flags.shards} disagree on the shard count`);
     return { ...spec, source: `--shard ${flags.shard}` };
   }
-  return shardFromEnvironment(process.env, { shards: flags.shards, knownCount: readManifest(resolve(flags.out))?.shards });
+  return shardFromEnvironment(process.env, {
+    shards: flags.shards,
+    knownCount: readManifest(resolve(flags.out))?.shards,
+  });
 }
 
 export function scoreCommand(setExitCode: (code: number) => void): Command {
@@ -57,30 +61,73 @@ export function scoreCommand(setExitCode: (code: number) => void): Command {
         'Exit status: 0 every row scored; 1 some rows are in errors.jsonl; 2 the run could not be done;\n' +
         '130 interrupted (Ctrl-C/SIGTERM: progress saved, the same command resumes).',
     )
-    .argument('<input>', "JSONL (.jsonl, .jsonl.gz, .jsonl.zst), Parquet (.parquet), a directory of .txt files, or '-' (JSONL on stdin)")
+    .argument(
+      '<input>',
+      "JSONL (.jsonl, .jsonl.gz, .jsonl.zst), Parquet (.parquet), a directory of .txt files, or '-' (JSONL on stdin)",
+    )
     .requiredOption('-o, --out <dir>', 'output directory')
-    .addOption(new Option('--format <format>', 'scores format: jsonl, or parquet (also writes scores.parquet)').choices(['jsonl', 'parquet']).default('jsonl'))
+    .addOption(
+      new Option('--format <format>', 'scores format: jsonl, or parquet (also writes scores.parquet)')
+        .choices(['jsonl', 'parquet'])
+        .default('jsonl'),
+    )
     .option('--workers <n>', 'inference workers, one ONNX Runtime session each', positiveInt('--workers'), 1)
     .option('--threads <n>', 'CPU threads per session (default: cores / workers)', positiveInt('--threads'))
     .option('--tokenizer-workers <n>', 'tokenizer threads', positiveInt('--tokenizer-workers'), 1)
     .option('--batch-size <n>', 'most windows per batch (default: 4 on CPU, 16 on GPU)', positiveInt('--batch-size'))
-    .option('--max-batch-tokens <n>', 'most padded tokens per batch; bounds the batch × length × vocabulary memory (default: 2048 on CPU, 8192 on GPU, less for large vocabularies, at least the context)', positiveInt('--max-batch-tokens'))
+    .option(
+      '--max-batch-tokens <n>',
+      'most padded tokens per batch; bounds the batch × length × vocabulary memory (default: 2048 on CPU, 8192 on GPU, less for large vocabularies, at least the context)',
+      positiveInt('--max-batch-tokens'),
+    )
     .option('--context <n>', "tokens per window (default: the model's context length)", positiveInt('--context'))
-    .option('--stride <n>', 'new tokens scored per window after the first, for documents longer than the context (default: context/2)', positiveInt('--stride'))
-    .option('--chunk-docs <n>', 'input lines (rows) per unit of work handed to a worker: lines kN+1..(k+1)N', positiveInt('--chunk-docs'), 64)
-    .option('--max-doc-bytes <n>', 'larger documents are reported in errors.jsonl instead of scored (default 64 MiB)', positiveInt('--max-doc-bytes'))
-    .option('--spans [tokens]', 'add `spans` to every row: consecutive windows of this many tokens (default 64) with their text range [start, end), mean_nll and fast_detect', (v) => positiveInt('--spans')(v))
+    .option(
+      '--stride <n>',
+      'new tokens scored per window after the first, for documents longer than the context (default: context/2)',
+      positiveInt('--stride'),
+    )
+    .option(
+      '--chunk-docs <n>',
+      'input lines (rows) per unit of work handed to a worker: lines kN+1..(k+1)N',
+      positiveInt('--chunk-docs'),
+      64,
+    )
+    .option(
+      '--max-doc-bytes <n>',
+      'larger documents are reported in errors.jsonl instead of scored (default 64 MiB)',
+      positiveInt('--max-doc-bytes'),
+    )
+    .option(
+      '--spans [tokens]',
+      'add `spans` to every row: consecutive windows of this many tokens (default 64) with their text range [start, end), mean_nll and fast_detect',
+      (v) => positiveInt('--spans')(v),
+    )
     .option('--overwrite', "start over, replacing tailguard's files in --out (other files there are left alone)")
-    .option('--checkpoint-seconds <s>', 'how often finished rows are made durable; a crash loses at most this much work', numberAtLeast('--checkpoint-seconds', 0), 2)
-    .option('--shard <I/N>', 'score only shard I (0-based) of N, into --out/shard-0000I-of-0000N/ (default: from SLURM_ARRAY_TASK_ID, or JOB_COMPLETION_INDEX with --shards)')
-    .option('--shards <n>', 'shard count of a job array (Kubernetes Indexed Job, or a Slurm array rerunning some shards)', positiveInt('--shards'))
+    .option(
+      '--checkpoint-seconds <s>',
+      'how often finished rows are made durable; a crash loses at most this much work',
+      numberAtLeast('--checkpoint-seconds', 0),
+      2,
+    )
+    .option(
+      '--shard <I/N>',
+      'score only shard I (0-based) of N, into --out/shard-0000I-of-0000N/ (default: from SLURM_ARRAY_TASK_ID, or JOB_COMPLETION_INDEX with --shards)',
+    )
+    .option(
+      '--shards <n>',
+      'shard count of a job array (Kubernetes Indexed Job, or a Slurm array rerunning some shards)',
+      positiveInt('--shards'),
+    )
     .option('-q, --quiet', 'no progress on stderr')
     .option('--json', 'print run.json to stdout when done')
     .addHelpText('after', `\n${SIGNAL_DEFINITIONS}`)
     .action(async (input: string, flags: ScoreFlags) => {
       const shard = chooseShard(flags);
       // Said even with --quiet: which shard a job array task took is what its log is read for.
-      if (shard) process.stderr.write(`tailguard: shard ${shard.index} of ${shard.count} (${shard.source}) into ${join(resolve(flags.out), shardDirName(shard.index, shard.count))}\n`);
+      if (shard)
+        process.stderr.write(
+          `tailguard: shard ${shard.index} of ${shard.count} (${shard.source}) into ${join(resolve(flags.out), shardDirName(shard.index, shard.count))}\n`,
+        );
       const { sink, onStart, onProgress } = scoringProgress(input, !!flags.quiet, { wholeInput: !shard });
       const options: ScoreOptions = {
         ...(shard ? { shard } : {}),
@@ -108,7 +155,9 @@ export function scoreCommand(setExitCode: (code: number) => void): Command {
       const onSignal = (): void => {
         if (stop.signal.aborted) process.exit(130);
         sink.stop();
-        process.stderr.write('tailguard: stopping after the chunks in flight (press Ctrl-C again to quit at once; the last checkpoint is kept)\n');
+        process.stderr.write(
+          'tailguard: stopping after the chunks in flight (press Ctrl-C again to quit at once; the last checkpoint is kept)\n',
+        );
         stop.abort();
       };
       process.on('SIGINT', onSignal);

@@ -6,7 +6,8 @@ interface StatusFlags {
   json?: boolean;
 }
 
-const list = (xs: number[]): string => (xs.length === 0 ? '-' : xs.length > 40 ? `${xs.slice(0, 40).join(', ')}, … (${xs.length})` : xs.join(', '));
+const list = (xs: number[]): string =>
+  xs.length === 0 ? '-' : xs.length > 40 ? `${xs.slice(0, 40).join(', ')}, … (${xs.length})` : xs.join(', ');
 
 export function statusCommand(setExitCode: (code: number) => void): Command {
   return new Command('status')

@@ -19,9 +19,9 @@ interface WeightsFlags {
 export function weightsCommand(): Command {
   return new Command('weights')
     .description(
-      'One oversampling weight per candidate document, so that the weighted candidate matches the reference\'s\n' +
+      "One oversampling weight per candidate document, so that the weighted candidate matches the reference's\n" +
         'distribution over embedding clusters (k-means on the reference) more closely: w = reference share /\n' +
-        'candidate share of the document\'s cluster (× (1 − p_synthetic) with --detections), mean 1, capped at\n' +
+        "candidate share of the document's cluster (× (1 − p_synthetic) with --detections), mean 1, capped at\n" +
         '--max-weight. Writes OUT/weights.jsonl and OUT/weights.parquet (id, weight, cluster) and OUT/report.json\n' +
         '(total-variation distance between the cluster histograms before and after, per-cluster summary). Weights\n' +
         'cannot fix a cluster the candidate lacks entirely: the report lists them.\n' +
@@ -34,14 +34,22 @@ export function weightsCommand(): Command {
     .requiredOption('-o, --out <dir>', 'output directory')
     .option('--clusters <n>', 'k-means clusters of the reference', numberAtLeast('--clusters', 1), 32)
     .option('--max-weight <w>', 'cap on any one weight (≥ 1)', numberAtLeast('--max-weight', 1), 10)
-    .option('--detections <file>', 'detections.jsonl of `tailguard detect` over the candidate: down-weight by p_synthetic')
+    .option(
+      '--detections <file>',
+      'detections.jsonl of `tailguard detect` over the candidate: down-weight by p_synthetic',
+    )
     .option('--seed <n>', 'seed of the clustering', numberAtLeast('--seed', 0), 1)
     .option('--json', 'print report.json to stdout')
     .option('-q, --quiet', 'no report on stderr')
     .action(async (flags: WeightsFlags) => {
       const r = await weightsRun({
-        reference: flags.reference, candidate: flags.candidate, out: flags.out, clusters: flags.clusters,
-        maxWeight: flags.maxWeight, detections: flags.detections, seed: flags.seed,
+        reference: flags.reference,
+        candidate: flags.candidate,
+        out: flags.out,
+        clusters: flags.clusters,
+        maxWeight: flags.maxWeight,
+        detections: flags.detections,
+        seed: flags.seed,
       });
       if (flags.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
       // Said even with --quiet: weights.jsonl joined back by a repeated id would go to the wrong rows.

@@ -33,7 +33,11 @@ export interface KmeansOptions {
 }
 
 /** The seeded sample and the k-means++ centres drawn from it (each next centre with probability ∝ its squared distance to the chosen ones). */
-function seeded(set: VectorSet, k: number, opts: KmeansOptions): { pts: Float32Array; sampleSize: number; clustering: Clustering } {
+function seeded(
+  set: VectorSet,
+  k: number,
+  opts: KmeansOptions,
+): { pts: Float32Array; sampleSize: number; clustering: Clustering } {
   const rng = mulberry32(opts.seed ?? 1);
   const n = set.ids.length;
   const dim = set.dim;
@@ -94,7 +98,10 @@ export function kmeans(set: VectorSet, k: number, opts: KmeansOptions = {}): Clu
  * result is kmeans's, bit for bit.
  */
 export async function kmeansWith(
-  set: VectorSet, k: number, opts: KmeansOptions, assignRows: (rows: Float32Array, c: Clustering) => Promise<Int32Array>,
+  set: VectorSet,
+  k: number,
+  opts: KmeansOptions,
+  assignRows: (rows: Float32Array, c: Clustering) => Promise<Int32Array>,
 ): Promise<Clustering> {
   const { pts, sampleSize, clustering } = seeded(set, k, opts);
   const assign = new Int32Array(sampleSize);
@@ -135,13 +142,23 @@ export function perCluster(assign: Int32Array, k: number, values?: ArrayLike<num
   return sums;
 }
 
-export function clusterTable(c: Clustering, ref: VectorSet, refAssign: Int32Array, candAssign: Int32Array, examples = 3): ClusterRow[] {
+export function clusterTable(
+  c: Clustering,
+  ref: VectorSet,
+  refAssign: Int32Array,
+  candAssign: Int32Array,
+  examples = 3,
+): ClusterRow[] {
   return clusterTableWithRows(c, ref, refAssign, candAssign, examples).table;
 }
 
 /** clusterTable, and per cluster the reference rows of its `examples` (ids need not tell rows apart). */
 export function clusterTableWithRows(
-  c: Clustering, ref: VectorSet, refAssign: Int32Array, candAssign: Int32Array, examples = 3,
+  c: Clustering,
+  ref: VectorSet,
+  refAssign: Int32Array,
+  candAssign: Int32Array,
+  examples = 3,
 ): { table: ClusterRow[]; exampleRows: number[][] } {
   const rows: ClusterRow[] = [];
   const exampleRows: number[][] = [];
@@ -155,9 +172,19 @@ export function clusterTableWithRows(
     const rs = nRef / refAssign.length;
     const cs = candAssign.length ? nCand / candAssign.length : 0;
     const rep = rs > 0 ? cs / rs : Infinity;
-    const near = members.sort((a, b) => squaredDistance(ref.data, a, c.centroids, t, c.dim) - squaredDistance(ref.data, b, c.centroids, t, c.dim)).slice(0, examples);
+    const near = members
+      .sort(
+        (a, b) =>
+          squaredDistance(ref.data, a, c.centroids, t, c.dim) - squaredDistance(ref.data, b, c.centroids, t, c.dim),
+      )
+      .slice(0, examples);
     rows.push({
-      cluster: t, reference_documents: nRef, candidate_documents: nCand, reference_share: rs, candidate_share: cs, representation: rep,
+      cluster: t,
+      reference_documents: nRef,
+      candidate_documents: nCand,
+      reference_share: rs,
+      candidate_share: cs,
+      representation: rep,
       status: nCand === 0 && nRef > 0 ? 'absent' : rep < 0.5 ? 'thin' : rep > 2 ? 'over' : 'ok',
       examples: near.map((i) => ref.ids[i]!),
     });

@@ -28,20 +28,43 @@ import type { OnProgress } from '../progress.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { JsonlWriter } from '../io/jsonl-writer.js';
 import { DEFAULT_INDEX_PARAMS, recallAgainstExact, recallRows, type IndexParams } from './hnsw/ann-index.js';
-import type {  RecallTarget } from './hnsw/ef-tuning.js';
+import type { RecallTarget } from './hnsw/ef-tuning.js';
 import { exactPrdc, type ExactSearchStats } from './exact/exact-prdc.js';
 import { TileRunner, type ExactDevice } from './exact/tiles.js';
 import { buildIndexPair } from './workers/index-pair.js';
 import { prdc, type PrdcResult } from './hnsw/prdc.js';
 import type { PrdcMetrics } from './prdc-metrics.js';
-import { afterDevice, checkSearchRequest, chooseSearch, exactWork, hnswOptionsGiven, type SearchRequest } from './search-choice.js';
+import {
+  afterDevice,
+  checkSearchRequest,
+  chooseSearch,
+  exactWork,
+  hnswOptionsGiven,
+  type SearchRequest,
+} from './search-choice.js';
 import { coverageHtml, type MapPoint } from './report-html.js';
 import { pca2 } from '../report/pca.js';
 import { repeatedIds, repeatsReport } from '../io/repeated-ids.js';
-import { assignAll, clusterTableWithRows, kmeans, kmeansWith, perCluster, type ClusterRow, type Clustering } from './clusters.js';
+import {
+  assignAll,
+  clusterTableWithRows,
+  kmeans,
+  kmeansWith,
+  perCluster,
+  type ClusterRow,
+  type Clustering,
+} from './clusters.js';
 import { nearestCentroids } from './exact/centroids.js';
 import { withExampleTexts } from './example-texts.js';
-import { DISTANCE_METRICS, loadComparable, loadVectors, setSummary, sharedVectors, type DistanceMetric, type VectorSet } from './vectors.js';
+import {
+  DISTANCE_METRICS,
+  loadComparable,
+  loadVectors,
+  setSummary,
+  sharedVectors,
+  type DistanceMetric,
+  type VectorSet,
+} from './vectors.js';
 
 /** --device of coverage: where exact search runs. */
 export type ExactDeviceRequest = 'auto' | 'cpu' | 'cuda';
@@ -102,19 +125,29 @@ export async function coverageRun(opts: CoverageOptions): Promise<CoverageReport
   const k = opts.k ?? 5;
   if (!(Number.isInteger(k) && k >= 1)) throw new UsageError(`\`k\` must be a positive integer (got ${k})`);
   const metric = opts.metric ?? 'cosine';
-  if (!DISTANCE_METRICS.includes(metric)) throw new UsageError(`\`metric\` must be one of ${DISTANCE_METRICS.join(', ')} (got ${String(metric)})`);
+  if (!DISTANCE_METRICS.includes(metric))
+    throw new UsageError(`\`metric\` must be one of ${DISTANCE_METRICS.join(', ')} (got ${String(metric)})`);
   const requested = checkSearchRequest(opts.search ?? 'auto');
-  if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1)) throw new UsageError(`\`threads\` must be a positive integer (got ${opts.threads})`);
+  if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1))
+    throw new UsageError(`\`threads\` must be a positive integer (got ${opts.threads})`);
   const hnswOptions = hnswOptionsGiven(opts);
   const ref = loadVectors(opts.reference, { metric });
   const cand = loadComparable(opts.candidate, ref, { metric });
-  if (ref.ids.length <= k || cand.ids.length <= k) throw new UsageError(`both sets need more than k = ${k} documents (reference ${ref.ids.length}, candidate ${cand.ids.length})`);
+  if (ref.ids.length <= k || cand.ids.length <= k)
+    throw new UsageError(
+      `both sets need more than k = ${k} documents (reference ${ref.ids.length}, candidate ${cand.ids.length})`,
+    );
   const out = resolve(opts.out);
   mkdirSync(out, { recursive: true });
   const work = exactWork(ref.ids.length, cand.ids.length, ref.dim);
   let devices: ExactDevice[] | undefined;
   const plan = () => (devices ??= exactDevicePlan(opts.device ?? 'auto'));
-  let choice = chooseSearch(requested, hnswOptions, work, requested !== 'hnsw' && !hnswOptions.length && plan().includes('cuda'));
+  let choice = chooseSearch(
+    requested,
+    hnswOptions,
+    work,
+    requested !== 'hnsw' && !hnswOptions.length && plan().includes('cuda'),
+  );
   let runner: TileRunner | undefined;
   if (choice === 'device') {
     runner = await TileRunner.start(plan(), opts.threads ?? availableParallelism());
@@ -140,17 +173,29 @@ export async function coverageRun(opts: CoverageOptions): Promise<CoverageReport
 
   const refRows = await JsonlWriter.create(join(out, 'reference.jsonl'));
   for (let i = 0; i < ref.ids.length; i++) {
-    await refRows.write({ id: ref.ids[i], covered: res.reference.covered[i] === 1, radius: res.reference.radius[i], nearest_candidate: res.reference.nearestCandidate[i] });
+    await refRows.write({
+      id: ref.ids[i],
+      covered: res.reference.covered[i] === 1,
+      radius: res.reference.radius[i],
+      nearest_candidate: res.reference.nearestCandidate[i],
+    });
   }
   await refRows.close();
   const candRows = await JsonlWriter.create(join(out, 'candidate.jsonl'));
   for (let j = 0; j < cand.ids.length; j++) {
-    await candRows.write({ id: cand.ids[j], density: res.candidate.balls[j]! / k, in_reference_manifold: res.candidate.inManifold[j] === 1 });
+    await candRows.write({
+      id: cand.ids[j],
+      density: res.candidate.balls[j]! / k,
+      in_reference_manifold: res.candidate.inManifold[j] === 1,
+    });
   }
   await candRows.close();
 
   const examples = await withExampleTexts(reg.clusters, reg.exampleRows, ref);
-  const repeats = repeatsReport({ reference: repeatedIds(ref.ids), candidate: repeatedIds(cand.ids) }, COVERAGE_REPEATS_HANDLING);
+  const repeats = repeatsReport(
+    { reference: repeatedIds(ref.ids), candidate: repeatedIds(cand.ids) },
+    COVERAGE_REPEATS_HANDLING,
+  );
   const h = res.hnsw;
   const report: CoverageReport = {
     tool: 'tailguard',
@@ -174,7 +219,10 @@ export async function coverageRun(opts: CoverageOptions): Promise<CoverageReport
     ...(repeats ? { duplicate_ids: repeats } : {}),
   };
   await writeFileAtomic(join(out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
-  await writeFileAtomic(join(out, 'report.html'), await coverageHtml(report, mapPoints(ref, cand, reg.refAssign, reg.tails)));
+  await writeFileAtomic(
+    join(out, 'report.html'),
+    await coverageHtml(report, mapPoints(ref, cand, reg.refAssign, reg.tails)),
+  );
   return report;
 }
 
@@ -185,27 +233,58 @@ function definedOnly<T extends object>(o: T | undefined): Partial<T> {
 
 /** Exact search's devices for a --device request (devicePlan, less WebGPU, which exact search does not run on). */
 function exactDevicePlan(request: ExactDeviceRequest): ExactDevice[] {
-  if (!(['auto', 'cpu', 'cuda'] as string[]).includes(request)) throw new UsageError(`\`device\` must be auto, cpu or cuda for coverage (got ${String(request)})`);
+  if (!(['auto', 'cpu', 'cuda'] as string[]).includes(request))
+    throw new UsageError(`\`device\` must be auto, cpu or cuda for coverage (got ${String(request)})`);
   return devicePlan(request).filter((d): d is ExactDevice => d === 'cpu' || d === 'cuda');
 }
 
-async function exactSearch(ref: VectorSet, cand: VectorSet, k: number, runner: TileRunner, opts: CoverageOptions): Promise<SearchResult> {
-  const r = await exactPrdc(ref, cand, { k, seed: opts.seed, runner, threads: opts.threads ?? availableParallelism(), tile: opts.exactTile, onProgress: opts.onProgress });
+async function exactSearch(
+  ref: VectorSet,
+  cand: VectorSet,
+  k: number,
+  runner: TileRunner,
+  opts: CoverageOptions,
+): Promise<SearchResult> {
+  const r = await exactPrdc(ref, cand, {
+    k,
+    seed: opts.seed,
+    runner,
+    threads: opts.threads ?? availableParallelism(),
+    tile: opts.exactTile,
+    onProgress: opts.onProgress,
+  });
   return { ...r, exact: r.search };
 }
 
-async function hnswSearch(loadedRef: VectorSet, loadedCand: VectorSet, k: number, out: string, opts: CoverageOptions): Promise<SearchResult> {
+async function hnswSearch(
+  loadedRef: VectorSet,
+  loadedCand: VectorSet,
+  k: number,
+  out: string,
+  opts: CoverageOptions,
+): Promise<SearchResult> {
   // In shared memory, so that the index workers read the rows where they are.
   const ref = sharedVectors(loadedRef);
   const cand = sharedVectors(loadedCand);
   const params = { ...DEFAULT_INDEX_PARAMS, ...definedOnly(opts.index) };
   const recallQueries = recallRows(cand.ids.length, opts.recallSample ?? 200);
   const indexFiles = opts.referenceIndex ? { reference: resolve(opts.referenceIndex) } : undefined;
-  const pair = await buildIndexPair(ref, cand, { params, threads: opts.threads, onProgress: opts.onProgress, indexFiles });
+  const pair = await buildIndexPair(ref, cand, {
+    params,
+    threads: opts.threads,
+    onProgress: opts.onProgress,
+    indexFiles,
+  });
   let res: PrdcResult;
   let recallAtK: number;
   try {
-    res = await prdc(pair, { k, seed: opts.seed, maxProbe: opts.maxProbe, indexRecall: definedOnly(opts.indexRecall), onProgress: opts.onProgress });
+    res = await prdc(pair, {
+      k,
+      seed: opts.seed,
+      maxProbe: opts.maxProbe,
+      indexRecall: definedOnly(opts.indexRecall),
+      onProgress: opts.onProgress,
+    });
     await pair.reference.save(join(out, 'reference.hnsw'));
     recallAtK = await recallAgainstExact(ref, cand, recallQueries, await pair.reference.knn(recallQueries, k), k);
   } finally {
@@ -217,11 +296,19 @@ async function hnswSearch(loadedRef: VectorSet, loadedCand: VectorSet, k: number
       probe: res.probe,
       max_probe: res.maxProbe,
       capped: {
-        reference_balls: res.capped.referenceBalls, candidate_balls: res.capped.candidateBalls,
-        unchecked_candidates: res.capped.uncheckedCandidates, unchecked_reference: res.capped.uncheckedReference,
+        reference_balls: res.capped.referenceBalls,
+        candidate_balls: res.capped.candidateBalls,
+        unchecked_candidates: res.capped.uncheckedCandidates,
+        unchecked_reference: res.capped.uncheckedReference,
       },
       exact_balls: res.exactBalls,
-      index: { ...params, ef_tuning: res.efSearch, recall_at_k: recallAtK, recall_sample: recallQueries.length, unreachable: res.unreachable, widened_search: res.widened,
+      index: {
+        ...params,
+        ef_tuning: res.efSearch,
+        recall_at_k: recallAtK,
+        recall_sample: recallQueries.length,
+        unreachable: res.unreachable,
+        widened_search: res.widened,
         radius_outliers: res.radiusOutliers,
       },
     },
@@ -240,25 +327,47 @@ interface Regions {
  * k-means regions of the reference, and which are tails. With exact search's runner, the nearest centroids come from
  * its tiles (exact/centroids.ts: the same assignments as the float64 loop, so the same regions, faster).
  */
-async function regions(ref: VectorSet, cand: VectorSet, covered: Uint8Array, k: number, seed?: number, runner?: TileRunner): Promise<Regions> {
+async function regions(
+  ref: VectorSet,
+  cand: VectorSet,
+  covered: Uint8Array,
+  k: number,
+  seed?: number,
+  runner?: TileRunner,
+): Promise<Regions> {
   const nearest = runner ? (rows: Float32Array, c: Clustering) => nearestCentroids(runner, rows, c) : undefined;
   const clustering = nearest ? await kmeansWith(ref, k, { seed }, nearest) : kmeans(ref, k, { seed });
   const refAssign = nearest ? await nearest(ref.data, clustering) : assignAll(clustering, ref);
   const candAssign = nearest ? await nearest(cand.data, clustering) : assignAll(clustering, cand);
   const { table, exampleRows } = clusterTableWithRows(clustering, ref, refAssign, candAssign);
   const coveredCounts = perCluster(refAssign, clustering.k, covered);
-  const clusters = table.map((r) => ({ ...r, coverage: r.reference_documents ? coveredCounts[r.cluster]! / r.reference_documents : 0 }));
-  return { clusters, exampleRows, tails: clusters.filter((r) => r.status === 'absent' || r.status === 'thin').map((r) => r.cluster), refAssign };
+  const clusters = table.map((r) => ({
+    ...r,
+    coverage: r.reference_documents ? coveredCounts[r.cluster]! / r.reference_documents : 0,
+  }));
+  return {
+    clusters,
+    exampleRows,
+    tails: clusters.filter((r) => r.status === 'absent' || r.status === 'thin').map((r) => r.cluster),
+    refAssign,
+  };
 }
 
 /** Up to `n` evenly spaced rows of each set, projected on the reference sample's first two principal components. */
 function mapPoints(ref: VectorSet, cand: VectorSet, refAssign: Int32Array, tails: number[], n = 1500): MapPoint[] {
-  const pick = (len: number) => Array.from({ length: Math.min(n, len) }, (_, t) => Math.floor((t * len) / Math.min(n, len)));
+  const pick = (len: number) =>
+    Array.from({ length: Math.min(n, len) }, (_, t) => Math.floor((t * len) / Math.min(n, len)));
   const refRows = pick(ref.ids.length);
   const proj = pca2(ref.data, ref.dim, refRows);
   const tail = new Set(tails);
   return [
-    ...refRows.map((i) => { const [x, y] = proj.project(i); return { x, y, set: 'reference' as const, tail: tail.has(refAssign[i]!), id: ref.ids[i]! }; }),
-    ...pick(cand.ids.length).map((j) => { const [x, y] = proj.project(j, cand.data); return { x, y, set: 'candidate' as const, tail: false, id: cand.ids[j]! }; }),
+    ...refRows.map((i) => {
+      const [x, y] = proj.project(i);
+      return { x, y, set: 'reference' as const, tail: tail.has(refAssign[i]!), id: ref.ids[i]! };
+    }),
+    ...pick(cand.ids.length).map((j) => {
+      const [x, y] = proj.project(j, cand.data);
+      return { x, y, set: 'candidate' as const, tail: false, id: cand.ids[j]! };
+    }),
   ];
 }

@@ -38,7 +38,11 @@ function textSource(vectorsPath: string): TextSource {
 }
 
 /** The texts of rows `rows` of `set` (loaded from `set.source`), each cut to `maxChars`. */
-export async function exampleTexts(set: Pick<VectorSet, 'source' | 'ids'>, rows: Iterable<number>, maxChars = 280): Promise<ExampleTexts> {
+export async function exampleTexts(
+  set: Pick<VectorSet, 'source' | 'ids'>,
+  rows: Iterable<number>,
+  maxChars = 280,
+): Promise<ExampleTexts> {
   const texts = new Map<number, string>();
   const source = textSource(set.source);
   if ('missing' in source) return { texts, missing: source.missing };
@@ -46,7 +50,8 @@ export async function exampleTexts(set: Pick<VectorSet, 'source' | 'ids'>, rows:
   if (!want.length) return { texts };
   // Each wanted row by where its record is: a corpus line (score directory) or a sidecar record index.
   const lines = source.scoreDir ? scoreRowLines(set.source, want) : undefined;
-  if (source.scoreDir && !lines) return { texts, missing: `${set.source}/scores.jsonl does not give every example's line` };
+  if (source.scoreDir && !lines)
+    return { texts, missing: `${set.source}/scores.jsonl does not give every example's line` };
   const rowAt = new Map(want.map((r) => [lines ? lines.get(r)! : r, r]));
   try {
     for await (const rec of openCorpus(source.corpus, { textField: source.textField, idField: source.idField })) {
@@ -67,8 +72,13 @@ export async function exampleTexts(set: Pick<VectorSet, 'source' | 'ids'>, rows:
  * holds the rows of `rows[t].examples` in `set`.
  */
 export async function withExampleTexts<R extends { examples: string[] }>(
-  rows: R[], exampleRows: number[][], set: Pick<VectorSet, 'source' | 'ids'>,
+  rows: R[],
+  exampleRows: number[][],
+  set: Pick<VectorSet, 'source' | 'ids'>,
 ): Promise<{ rows: (R & { example_texts: (string | null)[] })[]; missing?: string }> {
   const { texts, missing } = await exampleTexts(set, exampleRows.flat());
-  return { rows: rows.map((r, t) => ({ ...r, example_texts: exampleRows[t]!.map((i) => texts.get(i) ?? null) })), missing };
+  return {
+    rows: rows.map((r, t) => ({ ...r, example_texts: exampleRows[t]!.map((i) => texts.get(i) ?? null) })),
+    missing,
+  };
 }

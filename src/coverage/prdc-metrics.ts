@@ -38,7 +38,8 @@ const mean = (v: ArrayLike<number>, idx?: Int32Array): number => {
 export function prdcMetrics(ind: PrdcIndicators, k: number, seed = 1): PrdcMetrics {
   const M = ind.balls.length;
   const N = ind.covered.length;
-  const ci = (v: ArrayLike<number>, n: number, scale = 1) => bootstrapCi((idx) => mean(v, idx) / scale, n, { resamples: 500, seed });
+  const ci = (v: ArrayLike<number>, n: number, scale = 1) =>
+    bootstrapCi((idx) => mean(v, idx) / scale, n, { resamples: 500, seed });
   return {
     precision: { value: mean(ind.inManifold), ci: ci(ind.inManifold, M) },
     recall: { value: mean(ind.inCandidateManifold), ci: ci(ind.inCandidateManifold, N) },

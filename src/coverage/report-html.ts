@@ -17,52 +17,115 @@ export async function coverageHtml(r: CoverageReport, map: MapPoint[]): Promise<
     { region: `#${c.cluster}`, set: 'candidate', share: c.candidate_share },
   ]);
   const shares = await chartSvg({
-    width: 760, height: 220, data: { values: regionRows }, mark: 'bar',
+    width: 760,
+    height: 220,
+    data: { values: regionRows },
+    mark: 'bar',
     encoding: {
       x: { field: 'region', type: 'nominal', sort: null, title: 'reference region (k-means)' },
-      xOffset: { field: 'set' }, y: { field: 'share', type: 'quantitative', axis: { format: '%' } },
-      color: { field: 'set', type: 'nominal', scale: { domain: ['reference', 'candidate'], range: ['#4c78a8', '#f58518'] } },
+      xOffset: { field: 'set' },
+      y: { field: 'share', type: 'quantitative', axis: { format: '%' } },
+      color: {
+        field: 'set',
+        type: 'nominal',
+        scale: { domain: ['reference', 'candidate'], range: ['#4c78a8', '#f58518'] },
+      },
     },
   });
   const coverage = await chartSvg({
-    width: 760, height: 160, data: { values: r.clusters.map((c) => ({ region: `#${c.cluster}`, coverage: c.coverage, tail: r.tails.includes(c.cluster) ? 'tail' : 'ok' })) },
+    width: 760,
+    height: 160,
+    data: {
+      values: r.clusters.map((c) => ({
+        region: `#${c.cluster}`,
+        coverage: c.coverage,
+        tail: r.tails.includes(c.cluster) ? 'tail' : 'ok',
+      })),
+    },
     mark: 'bar',
     encoding: {
-      x: { field: 'region', type: 'nominal', sort: null }, y: { field: 'coverage', type: 'quantitative', scale: { domain: [0, 1] } },
+      x: { field: 'region', type: 'nominal', sort: null },
+      y: { field: 'coverage', type: 'quantitative', scale: { domain: [0, 1] } },
       color: { field: 'tail', type: 'nominal', scale: { domain: ['ok', 'tail'], range: ['#72b7b2', '#e45756'] } },
     },
   });
   const scatter = await chartSvg({
-    width: 560, height: 420, data: { values: map.map((p) => ({ ...p, kind: p.set === 'candidate' ? 'candidate' : p.tail ? 'reference (tail region)' : 'reference' })) },
+    width: 560,
+    height: 420,
+    data: {
+      values: map.map((p) => ({
+        ...p,
+        kind: p.set === 'candidate' ? 'candidate' : p.tail ? 'reference (tail region)' : 'reference',
+      })),
+    },
     mark: { type: 'point', filled: true, size: 14, opacity: 0.6 },
     encoding: {
-      x: { field: 'x', type: 'quantitative', title: 'PC 1' }, y: { field: 'y', type: 'quantitative', title: 'PC 2' },
-      color: { field: 'kind', type: 'nominal', scale: { domain: ['reference', 'reference (tail region)', 'candidate'], range: ['#9ecae9', '#e45756', '#f58518'] }, legend: { labelLimit: 240 } },
+      x: { field: 'x', type: 'quantitative', title: 'PC 1' },
+      y: { field: 'y', type: 'quantitative', title: 'PC 2' },
+      color: {
+        field: 'kind',
+        type: 'nominal',
+        scale: {
+          domain: ['reference', 'reference (tail region)', 'candidate'],
+          range: ['#9ecae9', '#e45756', '#f58518'],
+        },
+        legend: { labelLimit: 240 },
+      },
     },
   });
   const sections: Section[] = [
     {
       heading: 'Fidelity and diversity',
-      html: table(['metric', 'value (95% CI)'], [['precision', ci(r.precision)], ['recall', ci(r.recall)], ['density', ci(r.density)], ['coverage', ci(r.coverage)]]) +
+      html:
+        table(
+          ['metric', 'value (95% CI)'],
+          [
+            ['precision', ci(r.precision)],
+            ['recall', ci(r.recall)],
+            ['density', ci(r.density)],
+            ['coverage', ci(r.coverage)],
+          ],
+        ) +
         `<p class="note">k = ${r.k}; ${r.reference.documents} reference and ${r.candidate.documents} candidate documents, ${r.dim}-d, ${metricNote(r)}; ${searchNote(r)}</p>`,
     },
     { heading: 'Share of documents per reference region', html: `<div class="chart">${shares}</div>` },
     { heading: 'Coverage per region (tails in red)', html: `<div class="chart">${coverage}</div>` },
-    { heading: 'Map of the embedding space (first two principal components of a sample)', html: `<div class="chart">${scatter}</div>` },
+    {
+      heading: 'Map of the embedding space (first two principal components of a sample)',
+      html: `<div class="chart">${scatter}</div>`,
+    },
     {
       heading: 'Tails: regions where the candidate is thin or absent',
-      html: r.tails.length === 0
-        ? '<p>None: every region holds at least half its reference share of candidate documents.</p>'
-        : table(['region', 'status', 'reference share', 'candidate share', 'coverage', 'example reference documents'],
-          r.tails.map((t) => r.clusters[t]!).map((c) => [`#${c.cluster}`, c.status, pct(c.reference_share), pct(c.candidate_share), pct(c.coverage), examplesCell(c)])),
+      html:
+        r.tails.length === 0
+          ? '<p>None: every region holds at least half its reference share of candidate documents.</p>'
+          : table(
+              ['region', 'status', 'reference share', 'candidate share', 'coverage', 'example reference documents'],
+              r.tails
+                .map((t) => r.clusters[t]!)
+                .map((c) => [
+                  `#${c.cluster}`,
+                  c.status,
+                  pct(c.reference_share),
+                  pct(c.candidate_share),
+                  pct(c.coverage),
+                  examplesCell(c),
+                ]),
+            ),
     },
   ];
-  return page('tailguard coverage', `Reference: ${escapeHtml(r.reference.source)}<br>Candidate: ${escapeHtml(r.candidate.source)}`, sections);
+  return page(
+    'tailguard coverage',
+    `Reference: ${escapeHtml(r.reference.source)}<br>Candidate: ${escapeHtml(r.candidate.source)}`,
+    sections,
+  );
 }
 
 /** Cosine or Euclidean distances. */
 function metricNote(r: CoverageReport): string {
-  return r.metric === 'euclidean' ? 'Euclidean distances between the rows as given' : 'Euclidean distances between L2-normalised rows (cosine)';
+  return r.metric === 'euclidean'
+    ? 'Euclidean distances between the rows as given'
+    : 'Euclidean distances between L2-normalised rows (cosine)';
 }
 
 /** How the neighbours were found: HNSW with its parameters and checks, or exact search. */
@@ -70,8 +133,10 @@ function searchNote(r: CoverageReport): string {
   const h = hnswFields(r);
   if (!h) {
     const e = r.exact_search;
-    return `exact search over every pair (blocked matrix products, ONNX Runtime on ${e?.device ?? 'cpu'}; ${escapeHtml(r.search.reason)})` +
-      (e ? `, ${e.rechecked_pairs} pairs within float32 rounding of a radius decided in float64.` : '.');
+    return (
+      `exact search over every pair (blocked matrix products, ONNX Runtime on ${e?.device ?? 'cpu'}; ${escapeHtml(r.search.reason)})` +
+      (e ? `, ${e.rechecked_pairs} pairs within float32 rounding of a radius decided in float64.` : '.')
+    );
   }
   return `HNSW M ${h.index.m}, efConstruction ${h.index.efConstruction}, efSearch ${h.index.ef_tuning.reference.ef} (reference) and ${h.index.ef_tuning.candidate.ef} (candidate), raised from ${h.index.efSearch} until self-query recall@${r.k + 1} reached ${h.index.ef_tuning.reference.recall.toFixed(3)} and ${h.index.ef_tuning.candidate.recall.toFixed(3)} (target ${h.index.ef_tuning.reference.target})${efCapNote(h)}, recall@${r.k} vs exact search ${h.index.recall_at_k.toFixed(3)} on ${h.index.recall_sample} queries.${ballNote(h)}`;
 }
@@ -80,12 +145,18 @@ function searchNote(r: CoverageReport): string {
 function ballNote(r: HnswReportFields): string {
   const counted = r.exact_balls.reference.counted + r.exact_balls.candidate.counted;
   const capped = r.capped.reference_balls + r.capped.candidate_balls;
-  return (counted ? ` ${counted} balls held more than ${r.max_probe} points and were counted exactly (${r.exact_balls.reference.shrunk + r.exact_balls.candidate.shrunk} of their radii too large).` : '') +
-    (capped ? ` <strong>${capped} more were counted only to ${r.max_probe}: density is a lower bound.</strong>` : '');
+  return (
+    (counted
+      ? ` ${counted} balls held more than ${r.max_probe} points and were counted exactly (${r.exact_balls.reference.shrunk + r.exact_balls.candidate.shrunk} of their radii too large).`
+      : '') +
+    (capped ? ` <strong>${capped} more were counted only to ${r.max_probe}: density is a lower bound.</strong>` : '')
+  );
 }
 
 /** Said on the page when an index stopped below the recall target at the ef cap. */
 function efCapNote(r: HnswReportFields): string {
   const short = shortOfTarget(r.index.ef_tuning).map(([side]) => side);
-  return short.length ? ` <strong>— the ${short.join(' and ')} ${short.length > 1 ? 'indexes' : 'index'} stopped short of the target at the ef cap: radii may be too large, precision and density too high</strong>` : '';
+  return short.length
+    ? ` <strong>— the ${short.join(' and ')} ${short.length > 1 ? 'indexes' : 'index'} stopped short of the target at the ef cap: radii may be too large, precision and density too high</strong>`
+    : '';
 }

@@ -17,7 +17,12 @@ export interface HnswReportFields {
   probe: number;
   max_probe: number;
   /** Balls larger than max_probe, and points whose membership check hit it too (see prdc.ts); all 0 normally. */
-  capped: { reference_balls: number; candidate_balls: number; unchecked_candidates: number; unchecked_reference: number };
+  capped: {
+    reference_balls: number;
+    candidate_balls: number;
+    unchecked_candidates: number;
+    unchecked_reference: number;
+  };
   /** Balls that held more than max_probe points and were counted exactly instead, radii by exact search (`shrunk`: smaller than the index's). */
   exact_balls: { reference: ExactBalls; candidate: ExactBalls };
   /**
@@ -65,5 +70,7 @@ export interface CoverageReport extends Partial<HnswReportFields> {
 /** The HNSW path's fields of a report, when HNSW ran. */
 export function hnswFields(r: CoverageReport): HnswReportFields | undefined {
   const { probe, max_probe, capped, exact_balls, index } = r;
-  return probe !== undefined && max_probe !== undefined && capped && exact_balls && index ? { probe, max_probe, capped, exact_balls, index } : undefined;
+  return probe !== undefined && max_probe !== undefined && capped && exact_balls && index
+    ? { probe, max_probe, capped, exact_balls, index }
+    : undefined;
 }

@@ -68,7 +68,8 @@ export function hnswOptionsGiven(o: HnswOnlyOptions): string[] {
 }
 
 export function checkSearchRequest(search: string): SearchRequest {
-  if (!(SEARCH_REQUESTS as readonly string[]).includes(search)) throw new UsageError(`\`search\` must be one of ${SEARCH_REQUESTS.join(', ')} (got ${search})`);
+  if (!(SEARCH_REQUESTS as readonly string[]).includes(search))
+    throw new UsageError(`\`search\` must be one of ${SEARCH_REQUESTS.join(', ')} (got ${search})`);
   return search as SearchRequest;
 }
 
@@ -76,24 +77,55 @@ export function checkSearchRequest(search: string): SearchRequest {
  * The choice before any device is started: 'hnsw', 'exact', or 'device' when auto depends on whether exact search
  * gets a GPU (it is started, then `afterDevice` decides).
  */
-export function chooseSearch(requested: SearchRequest, hnswOptions: string[], work: number, gpuPossible: boolean, budget = EXACT_WORK_BUDGET): SearchChoice | 'device' {
+export function chooseSearch(
+  requested: SearchRequest,
+  hnswOptions: string[],
+  work: number,
+  gpuPossible: boolean,
+  budget = EXACT_WORK_BUDGET,
+): SearchChoice | 'device' {
   const base = { requested, work, budget };
   if (requested === 'exact' && hnswOptions.length) {
-    throw new UsageError(`\`search\` exact: ${hnswOptions.join(', ')} ${hnswOptions.length > 1 ? 'apply' : 'applies'} to HNSW search only (\`search\` hnsw, or auto)`);
+    throw new UsageError(
+      `\`search\` exact: ${hnswOptions.join(', ')} ${hnswOptions.length > 1 ? 'apply' : 'applies'} to HNSW search only (\`search\` hnsw, or auto)`,
+    );
   }
   if (requested === 'hnsw') return { ...base, used: 'hnsw', reason: 'asked for', device: null };
-  if (requested === 'auto' && hnswOptions.length) return { ...base, used: 'hnsw', reason: `auto: ${hnswOptions.join(', ')} given`, device: null };
-  if (requested === 'auto' && !gpuPossible && work > budget) return { ...base, used: 'hnsw', reason: `auto: work ${fmtWork(work)} above the CPU budget ${fmtWork(budget)}`, device: null };
+  if (requested === 'auto' && hnswOptions.length)
+    return { ...base, used: 'hnsw', reason: `auto: ${hnswOptions.join(', ')} given`, device: null };
+  if (requested === 'auto' && !gpuPossible && work > budget)
+    return {
+      ...base,
+      used: 'hnsw',
+      reason: `auto: work ${fmtWork(work)} above the CPU budget ${fmtWork(budget)}`,
+      device: null,
+    };
   return 'device';
 }
 
 /** auto's (or exact's) choice once exact search's device is known. */
-export function afterDevice(requested: SearchRequest, work: number, device: ExactDevice, budget = EXACT_WORK_BUDGET): SearchChoice {
+export function afterDevice(
+  requested: SearchRequest,
+  work: number,
+  device: ExactDevice,
+  budget = EXACT_WORK_BUDGET,
+): SearchChoice {
   const base = { requested, work, budget };
   if (requested === 'exact') return { ...base, used: 'exact', reason: 'asked for', device };
   if (device === 'cuda') return { ...base, used: 'exact', reason: 'auto: on a GPU', device };
-  if (work <= budget) return { ...base, used: 'exact', reason: `auto: work ${fmtWork(work)} within the CPU budget ${fmtWork(budget)}`, device };
-  return { ...base, used: 'hnsw', reason: `auto: work ${fmtWork(work)} above the CPU budget ${fmtWork(budget)}`, device: null };
+  if (work <= budget)
+    return {
+      ...base,
+      used: 'exact',
+      reason: `auto: work ${fmtWork(work)} within the CPU budget ${fmtWork(budget)}`,
+      device,
+    };
+  return {
+    ...base,
+    used: 'hnsw',
+    reason: `auto: work ${fmtWork(work)} above the CPU budget ${fmtWork(budget)}`,
+    device: null,
+  };
 }
 
 /** Pair-dimensions in scientific notation (2.0e12). */

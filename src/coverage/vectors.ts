@@ -72,7 +72,8 @@ export function loadVectors(path: string, opts: LoadOptions = {}): VectorSet {
   if (statSync(path).isDirectory()) {
     npy = join(path, SCORE_FILES.embeddings);
     idsFrom = join(path, SCORE_FILES.scores);
-    if (!existsSync(npy)) throw new UsageError(`${path} is not a score output directory (no ${SCORE_FILES.embeddings})`);
+    if (!existsSync(npy))
+      throw new UsageError(`${path} is not a score output directory (no ${SCORE_FILES.embeddings})`);
   } else {
     if (!path.endsWith('.npy')) throw new UsageError(`${path}: expected a score output directory or an .npy file`);
     npy = path;
@@ -91,7 +92,9 @@ export function loadVectors(path: string, opts: LoadOptions = {}): VectorSet {
 export function loadComparable(path: string, reference: VectorSet, opts: LoadOptions = {}): VectorSet {
   const set = loadVectors(path, opts);
   if (set.dim !== reference.dim) {
-    throw new UsageError(`reference vectors are ${reference.dim}-d, candidate vectors ${set.dim}-d (${path}): embed both with the same model`);
+    throw new UsageError(
+      `reference vectors are ${reference.dim}-d, candidate vectors ${set.dim}-d (${path}): embed both with the same model`,
+    );
   }
   return set;
 }
@@ -112,7 +115,13 @@ export function subset(set: VectorSet, rows: ArrayLike<number>): VectorSet {
 }
 
 /** Squared Euclidean distance between row `ai` of `a` and row `bi` of `b` (a query is a one-row `b` with bi = 0). */
-export function squaredDistance(a: ArrayLike<number>, ai: number, b: ArrayLike<number>, bi: number, dim: number): number {
+export function squaredDistance(
+  a: ArrayLike<number>,
+  ai: number,
+  b: ArrayLike<number>,
+  bi: number,
+  dim: number,
+): number {
   let s = 0;
   for (let j = 0; j < dim; j++) s += (a[ai * dim + j]! - b[bi * dim + j]!) ** 2;
   return s;

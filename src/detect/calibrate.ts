@@ -38,7 +38,11 @@ export function oofPath(detectorPath: string): string {
   return detectorPath.endsWith('.json') ? `${detectorPath.slice(0, -5)}.oof.jsonl` : `${detectorPath}.oof.jsonl`;
 }
 
-async function collect(scored: ScoredInput, domainField: string | undefined, embeddings: boolean): Promise<{ rows: ScoreRow[]; domains: (string | undefined)[] }> {
+async function collect(
+  scored: ScoredInput,
+  domainField: string | undefined,
+  embeddings: boolean,
+): Promise<{ rows: ScoreRow[]; domains: (string | undefined)[] }> {
   const rows: ScoreRow[] = [];
   const domains: (string | undefined)[] = [];
   for await (const { row, fields } of scoredDocs(scored, domainField ? [domainField] : [], undefined, { embeddings })) {
@@ -56,28 +60,50 @@ export async function calibrateFromInputs(opts: CalibrateInputOptions): Promise<
   const synthetic = await ensureScored(opts.synthetic, `${out}.scores/synthetic`, opts.scoring ?? {});
   const model = modelIdentity(human.run);
   if (modelIdentity(synthetic.run) !== model) {
-    throw new UsageError(`the human set was scored with ${model}, the synthetic set with ${modelIdentity(synthetic.run)}: signals of different models cannot be calibrated together`);
+    throw new UsageError(
+      `the human set was scored with ${model}, the synthetic set with ${modelIdentity(synthetic.run)}: signals of different models cannot be calibrated together`,
+    );
   }
   const features = opts.features ?? DEFAULT_FEATURE_GROUPS;
   const h = await collect(human, opts.domainField, features.includes('embedding'));
   const s = await collect(synthetic, opts.domainField, features.includes('embedding'));
   const common = {
-    targetFpr: opts.fpr ?? 0.01, folds: opts.folds, innerFolds: opts.innerFolds, l2: opts.l2, l2Grid: opts.l2Grid, seed: opts.seed, model, features,
+    targetFpr: opts.fpr ?? 0.01,
+    folds: opts.folds,
+    innerFolds: opts.innerFolds,
+    l2: opts.l2,
+    l2Grid: opts.l2Grid,
+    seed: opts.seed,
+    model,
+    features,
   };
   const { file, outOfFold } = opts.domainField
     ? calibrateByDomainWithOof(h.rows, s.rows, {
-      ...common, field: opts.domainField, humanDomains: h.domains, syntheticDomains: s.domains, minPerClass: opts.minPerClass, deviationGrid: opts.deviationGrid,
-    })
+        ...common,
+        field: opts.domainField,
+        humanDomains: h.domains,
+        syntheticDomains: s.domains,
+        minPerClass: opts.minPerClass,
+        deviationGrid: opts.deviationGrid,
+      })
     : calibrate(h.rows, s.rows, common);
   await writeFileAtomic(out, `${JSON.stringify(file, null, 2)}\n`);
-  await writeFileAtomic(oofPath(out), outOfFold.ids.map((id, i) => `${JSON.stringify({
-    id,
-    label: outOfFold.labels[i] === 1 ? 'synthetic' : 'human',
-    ...(outOfFold.domains ? { domain: outOfFold.domains[i] ?? null } : {}),
-    fold: outOfFold.fold[i],
-    score: outOfFold.scores[i],
-    threshold: outOfFold.thresholds[i],
-    flagged: outOfFold.scores[i]! > outOfFold.thresholds[i]!,
-  })}\n`).join(''));
+  await writeFileAtomic(
+    oofPath(out),
+    outOfFold.ids
+      .map(
+        (id, i) =>
+          `${JSON.stringify({
+            id,
+            label: outOfFold.labels[i] === 1 ? 'synthetic' : 'human',
+            ...(outOfFold.domains ? { domain: outOfFold.domains[i] ?? null } : {}),
+            fold: outOfFold.fold[i],
+            score: outOfFold.scores[i],
+            threshold: outOfFold.thresholds[i],
+            flagged: outOfFold.scores[i]! > outOfFold.thresholds[i]!,
+          })}\n`,
+      )
+      .join(''),
+  );
   return file;
 }

@@ -22,8 +22,21 @@ import { duplicateIdsWarning } from '../score/duplicate-ids.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { JsonlWriter } from '../io/jsonl-writer.js';
 
-import { applyDetector, DETECTOR_FORMAT, READABLE_DETECTOR_FORMATS, zeroShotDetector, type DetectorFile, type DetectorSpec } from './detector.js';
-import { declaredProvenance, provenanceOf, PROVENANCE_LABELS, type Provenance, type ProvenanceRules } from './provenance.js';
+import {
+  applyDetector,
+  DETECTOR_FORMAT,
+  READABLE_DETECTOR_FORMATS,
+  zeroShotDetector,
+  type DetectorFile,
+  type DetectorSpec,
+} from './detector.js';
+import {
+  declaredProvenance,
+  provenanceOf,
+  PROVENANCE_LABELS,
+  type Provenance,
+  type ProvenanceRules,
+} from './provenance.js';
 import { POOLED, routeDetector } from './domains.js';
 import { DriftMeter } from './drift.js';
 import { bootstrapCiStratified, clopperPearson, take, type Interval } from '../stats/index.js';
@@ -58,12 +71,28 @@ export interface DetectSummary {
   tool: 'tailguard';
   command: 'detect';
   input: string;
-  detector: { source: string; kind: DetectorSpec['kind']; threshold: number; target_fpr: number; model: string; zero_shot: boolean };
+  detector: {
+    source: string;
+    kind: DetectorSpec['kind'];
+    threshold: number;
+    target_fpr: number;
+    model: string;
+    zero_shot: boolean;
+  };
   counts: { scored: number; errors: number } & Record<Provenance, number>;
   flagged_by_detector: { flagged: number; of: number; rate: number };
   /** With a domain field: per domain value, its rows, the detector that scored them and the drift check. */
   domain_field?: string;
-  domains?: Record<string, { rows: number; detector: string; seen_in_calibration: boolean; drift?: ReturnType<DriftMeter['report']>; warning?: string }>;
+  domains?: Record<
+    string,
+    {
+      rows: number;
+      detector: string;
+      seen_in_calibration: boolean;
+      drift?: ReturnType<DriftMeter['report']>;
+      warning?: string;
+    }
+  >;
   /**
    * How the detector did on the rows whose provenance is declared (judged like every other row, their labels
    * unseen by it): null when none are declared.
@@ -117,7 +146,10 @@ function rate(k: number, n: number): RateWithInterval | null {
 
 /** Evaluation statistics of labelled detections (label 1 = declared synthetic). */
 export function evaluationStats(scores: number[], labels: (0 | 1)[], flagged: boolean[]): EvaluationStats {
-  let nh = 0, ns = 0, fp = 0, tp = 0;
+  let nh = 0,
+    ns = 0,
+    fp = 0,
+    tp = 0;
   labels.forEach((l, i) => {
     if (l === 1) {
       ns++;
@@ -134,7 +166,13 @@ export function evaluationStats(scores: number[], labels: (0 | 1)[], flagged: bo
     fpr: rate(fp, nh),
     tpr: rate(tp, ns),
     auroc: both
-      ? { value: auroc(scores, labels), ci: bootstrapCiStratified((idx) => auroc(take(scores, idx), take(labels, idx)), labels, { resamples: 400, seed: 1 }) }
+      ? {
+          value: auroc(scores, labels),
+          ci: bootstrapCiStratified((idx) => auroc(take(scores, idx), take(labels, idx)), labels, {
+            resamples: 400,
+            seed: 1,
+          }),
+        }
       : null,
   };
 }
@@ -147,29 +185,44 @@ export function readDetectorFile(path: string): DetectorFile {
   } catch (err) {
     throw new UsageError(`cannot read detector ${path}: ${(err as Error).message}`);
   }
-  if (!READABLE_DETECTOR_FORMATS.includes(file.format)) throw new UsageError(`${path} is not a ${READABLE_DETECTOR_FORMATS.join(' or ')} file (format: ${String(file.format)})`);
+  if (!READABLE_DETECTOR_FORMATS.includes(file.format))
+    throw new UsageError(
+      `${path} is not a ${READABLE_DETECTOR_FORMATS.join(' or ')} file (format: ${String(file.format)})`,
+    );
   return file;
 }
 
 /** The model's zero-shot detector at `fpr` on its human reference (zero-shot.json), or null when it has none. */
-export function modelZeroShot(modelDir: string, fpr: number): { spec: DetectorSpec & { kind: 'signal' }; reference: ZeroShotReference; path: string } | null {
+export function modelZeroShot(
+  modelDir: string,
+  fpr: number,
+): { spec: DetectorSpec & { kind: 'signal' }; reference: ZeroShotReference; path: string } | null {
   const path = join(modelDir, ZERO_SHOT_FILE);
   if (!existsSync(path)) return null;
   const reference = JSON.parse(readFileSync(path, 'utf8')) as ZeroShotReference;
   return { spec: zeroShotDetector(reference.signal, reference.human_scores, fpr), reference, path };
 }
 
-function loadDetector(given: { file: DetectorFile; path: string } | undefined, fpr: number, modelId: string, modelDir: string): { file: DetectorFile; source: string; zeroShot: boolean } {
+function loadDetector(
+  given: { file: DetectorFile; path: string } | undefined,
+  fpr: number,
+  modelId: string,
+  modelDir: string,
+): { file: DetectorFile; source: string; zeroShot: boolean } {
   if (given) {
     const { file, path } = given;
     if (file.model !== modelId) {
-      throw new UsageError(`${path} was calibrated on signals of ${file.model}, the input was scored with ${modelId}; score with the same model (\`model\`) or calibrate again`);
+      throw new UsageError(
+        `${path} was calibrated on signals of ${file.model}, the input was scored with ${modelId}; score with the same model (\`model\`) or calibrate again`,
+      );
     }
     return { file, source: resolve(path), zeroShot: false };
   }
   const zs = modelZeroShot(modelDir, fpr);
   if (!zs) {
-    throw new UsageError(`no \`detector\` given and ${modelId} has no zero-shot reference (${join(modelDir, ZERO_SHOT_FILE)}); run \`tailguard calibrate\` and pass \`detector\``);
+    throw new UsageError(
+      `no \`detector\` given and ${modelId} has no zero-shot reference (${join(modelDir, ZERO_SHOT_FILE)}); run \`tailguard calibrate\` and pass \`detector\``,
+    );
   }
   const { spec, reference: ref, path: refPath } = zs;
   const file: DetectorFile = {
@@ -182,7 +235,16 @@ function loadDetector(given: { file: DetectorFile; path: string } | undefined, f
       n_human: ref.human_scores.length,
       n_synthetic: 0,
       folds: 0,
-      stats: { auroc: NaN, auroc_ci: { lo: NaN, hi: NaN }, tpr_at_1pct_fpr: NaN, tpr_at_1pct_fpr_ci: { lo: NaN, hi: NaN }, tpr_at_5pct_fpr: NaN, tpr_at_5pct_fpr_ci: { lo: NaN, hi: NaN }, threshold_fpr: ref.human_scores.filter((s) => s > spec.threshold).length / ref.human_scores.length, threshold_tpr: NaN },
+      stats: {
+        auroc: NaN,
+        auroc_ci: { lo: NaN, hi: NaN },
+        tpr_at_1pct_fpr: NaN,
+        tpr_at_1pct_fpr_ci: { lo: NaN, hi: NaN },
+        tpr_at_5pct_fpr: NaN,
+        tpr_at_5pct_fpr_ci: { lo: NaN, hi: NaN },
+        threshold_fpr: ref.human_scores.filter((s) => s > spec.threshold).length / ref.human_scores.length,
+        threshold_tpr: NaN,
+      },
       candidates: {},
     },
   };
@@ -193,14 +255,20 @@ export async function detectCorpus(opts: DetectOptions): Promise<DetectSummary> 
   const out = resolve(opts.out);
   await mkdir(out, { recursive: true });
   const rules: ProvenanceRules = {
-    humanValues: [], syntheticValues: [], humanSources: [], syntheticSources: [], ...opts.provenance,
+    humanValues: [],
+    syntheticValues: [],
+    humanSources: [],
+    syntheticSources: [],
+    ...opts.provenance,
   };
   const given = opts.detector ? { file: readDetectorFile(opts.detector), path: opts.detector } : undefined;
   const scored = await ensureScored(opts.input, join(out, 'scores'), opts.scoring ?? {});
   const modelId = modelIdentity(scored.run);
   const { file: det, source, zeroShot } = loadDetector(given, opts.zeroShotFpr ?? 0.01, modelId, scored.run.model.dir);
   const domainField = opts.domainField ?? det.domains?.field;
-  const fields = [rules.provenanceField, rules.sourceField, domainField].filter((f): f is string => typeof f === 'string');
+  const fields = [rules.provenanceField, rules.sourceField, domainField].filter(
+    (f): f is string => typeof f === 'string',
+  );
 
   const counts = Object.fromEntries(PROVENANCE_LABELS.map((l) => [l, 0])) as Record<Provenance, number>;
   let scoredRows = 0;
@@ -212,9 +280,13 @@ export async function detectCorpus(opts: DetectOptions): Promise<DetectSummary> 
   const labelled: { score: number; label: 0 | 1; flagged: boolean; detector: string }[] = [];
   const detections = await JsonlWriter.create(join(out, 'detections.jsonl'));
   try {
-    for await (const { row, fields: f } of scoredDocs(scored, fields, undefined, { embeddings: readsEmbeddings(det) })) {
+    for await (const { row, fields: f } of scoredDocs(scored, fields, undefined, {
+      embeddings: readsEmbeddings(det),
+    })) {
       if (wantDim > 0 && row.embedding && row.embedding.length !== wantDim) {
-        throw new UsageError(`the detector reads ${wantDim}-dimensional document embeddings, the input's are ${row.embedding.length}-dimensional: score with the model it was calibrated with`);
+        throw new UsageError(
+          `the detector reads ${wantDim}-dimensional document embeddings, the input's are ${row.embedding.length}-dimensional: score with the model it was calibrated with`,
+        );
       }
       const raw = domainField ? f[domainField] : undefined;
       const domain = raw === undefined || raw === null ? undefined : String(raw);
@@ -229,7 +301,12 @@ export async function detectCorpus(opts: DetectOptions): Promise<DetectSummary> 
         d.undeclared++;
         if (v.verdict === 'synthetic') d.flagged++;
       } else {
-        labelled.push({ score: v.score, label: declared === 'synthetic-known' ? 1 : 0, flagged: v.verdict === 'synthetic', detector: route.name });
+        labelled.push({
+          score: v.score,
+          label: declared === 'synthetic-known' ? 1 : 0,
+          flagged: v.verdict === 'synthetic',
+          detector: route.name,
+        });
       }
       byDetector.set(route.name, d);
       if (domainField) {
@@ -239,7 +316,12 @@ export async function detectCorpus(opts: DetectOptions): Promise<DetectSummary> 
           const own = domain !== undefined ? det.domains?.detectors[domain] : undefined;
           const reference = own ? own.reference : det.reference;
           const embedding = own ? own.reference_embedding : det.reference_embedding;
-          dm = { rows: 0, detector: route.name, seen: route.seen, drift: reference ? new DriftMeter(reference, embedding) : null };
+          dm = {
+            rows: 0,
+            detector: route.name,
+            seen: route.seen,
+            drift: reference ? new DriftMeter(reference, embedding) : null,
+          };
           domains.set(key, dm);
         }
         dm.rows++;
@@ -249,8 +331,16 @@ export async function detectCorpus(opts: DetectOptions): Promise<DetectSummary> 
         overall?.add(row);
       }
       await detections.write({
-        id: row.id, line: row.line, p_synthetic: v.p_synthetic, score: v.score, verdict: v.verdict, provenance,
-        detector: zeroShot ? `zero-shot:${route.spec.kind === 'signal' ? route.spec.signal : route.spec.kind}` : route.name, ...(domainField ? { domain: domain ?? null } : {}),
+        id: row.id,
+        line: row.line,
+        p_synthetic: v.p_synthetic,
+        score: v.score,
+        verdict: v.verdict,
+        provenance,
+        detector: zeroShot
+          ? `zero-shot:${route.spec.kind === 'signal' ? route.spec.signal : route.spec.kind}`
+          : route.name,
+        ...(domainField ? { domain: domain ?? null } : {}),
       });
     }
   } catch (err) {
@@ -268,25 +358,43 @@ export async function detectCorpus(opts: DetectOptions): Promise<DetectSummary> 
     let warning: string | undefined;
     const problems: string[] = [];
     if (det.domains && !dm.seen && key !== '(none)') {
-      problems.push('was never seen in calibration: scored by the pooled detector, whose threshold and error rates were not measured on it');
+      problems.push(
+        'was never seen in calibration: scored by the pooled detector, whose threshold and error rates were not measured on it',
+      );
     } else if (det.domains?.detectors[key]?.threshold_source === 'common') {
       const e = det.domains.detectors[key]!.fpr_estimate;
-      problems.push(`uses the common threshold, which its ${e?.n_human ?? 'few'} calibration humans cannot certify` +
-        (e ? ` (estimated FPR ${(100 * e.value).toFixed(1)}%, 95% CI ${(100 * e.ci.lo).toFixed(1)}–${(100 * e.ci.hi).toFixed(1)}%)` : ''));
+      problems.push(
+        `uses the common threshold, which its ${e?.n_human ?? 'few'} calibration humans cannot certify` +
+          (e
+            ? ` (estimated FPR ${(100 * e.value).toFixed(1)}%, 95% CI ${(100 * e.ci.lo).toFixed(1)}–${(100 * e.ci.hi).toFixed(1)}%)`
+            : ''),
+      );
     }
     if (drift && drift.drifting.length > 0 && dm.rows >= 20) {
-      const worst = drift.drifting.map((f) => `${f} (shift ${drift.smd[f]!.toFixed(2)} sd, PSI ${drift.psi[f]!.toFixed(2)})`).join(', ');
+      const worst = drift.drifting
+        .map((f) => `${f} (shift ${drift.smd[f]!.toFixed(2)} sd, PSI ${drift.psi[f]!.toFixed(2)})`)
+        .join(', ');
       problems.push(`drifts from what its detector (${dm.detector}) was calibrated on: ${worst}`);
     }
     if (problems.length > 0) warning = `domain '${key}' (${dm.rows} rows) ${problems.join('; and it ')}`;
     if (warning) warnings.push(warning);
-    domainReport[key] = { rows: dm.rows, detector: dm.detector, seen_in_calibration: dm.seen, ...(drift ? { drift } : {}), ...(warning ? { warning } : {}) };
+    domainReport[key] = {
+      rows: dm.rows,
+      detector: dm.detector,
+      seen_in_calibration: dm.seen,
+      ...(drift ? { drift } : {}),
+      ...(warning ? { warning } : {}),
+    };
   }
 
   const overallDrift = overall?.report();
   if (overallDrift && overallDrift.drifting.length > 0 && overall!.rows >= 20) {
-    const worst = overallDrift.drifting.map((f) => `${f} (shift ${overallDrift.smd[f]!.toFixed(2)} sd, PSI ${overallDrift.psi[f]!.toFixed(2)})`).join(', ');
-    warnings.push(`the input (${overall!.rows} rows) drifts from what the detector was calibrated on: ${worst}; its FPR was not measured on text like this`);
+    const worst = overallDrift.drifting
+      .map((f) => `${f} (shift ${overallDrift.smd[f]!.toFixed(2)} sd, PSI ${overallDrift.psi[f]!.toFixed(2)})`)
+      .join(', ');
+    warnings.push(
+      `the input (${overall!.rows} rows) drifts from what the detector was calibrated on: ${worst}; its FPR was not measured on text like this`,
+    );
   }
   const confidence = opts.confidence ?? 0.95;
   const synthetic = syntheticShare(det, byDetector, counts, scoredRows, zeroShot, confidence);
@@ -296,12 +404,23 @@ export async function detectCorpus(opts: DetectOptions): Promise<DetectSummary> 
     tool: 'tailguard',
     command: 'detect',
     input: resolve(opts.input),
-    detector: { source, kind: det.detector.kind, threshold: det.detector.threshold, target_fpr: det.target_fpr, model: det.model, zero_shot: zeroShot },
+    detector: {
+      source,
+      kind: det.detector.kind,
+      threshold: det.detector.threshold,
+      target_fpr: det.target_fpr,
+      model: det.model,
+      zero_shot: zeroShot,
+    },
     counts: { scored: scoredRows, errors: scored.errors, ...counts },
     flagged_by_detector: { flagged, of: undeclared, rate: undeclared ? flagged / undeclared : 0 },
     synthetic,
     evaluation: evaluate(labelled),
-    ...(domainField ? { domain_field: domainField, domains: domainReport } : overallDrift ? { drift: overallDrift } : {}),
+    ...(domainField
+      ? { domain_field: domainField, domains: domainReport }
+      : overallDrift
+        ? { drift: overallDrift }
+        : {}),
     warnings,
     scores: scored.scoresDir,
   };
@@ -311,10 +430,15 @@ export async function detectCorpus(opts: DetectOptions): Promise<DetectSummary> 
 
 function evaluate(rows: { score: number; label: 0 | 1; flagged: boolean; detector: string }[]): Evaluation | null {
   if (rows.length === 0) return null;
-  const of = (rs: typeof rows) => evaluationStats(rs.map((r) => r.score), rs.map((r) => r.label), rs.map((r) => r.flagged));
+  const of = (rs: typeof rows) =>
+    evaluationStats(
+      rs.map((r) => r.score),
+      rs.map((r) => r.label),
+      rs.map((r) => r.flagged),
+    );
   const names = [...new Set(rows.map((r) => r.detector))].sort();
   return {
-    note: 'rows whose provenance is declared, judged by the detector like every other row; FPR and TPR at each routed detector\'s threshold',
+    note: "rows whose provenance is declared, judged by the detector like every other row; FPR and TPR at each routed detector's threshold",
     ...of(rows),
     by_detector: Object.fromEntries(names.map((n) => [n, of(rows.filter((r) => r.detector === n))])),
   };
@@ -323,14 +447,19 @@ function evaluate(rows: { score: number; label: 0 | 1; flagged: boolean; detecto
 /** The embedding size the file's detectors read (0: none). */
 function embeddingDim(det: DetectorFile): number {
   const specs = [det.detector, ...Object.values(det.domains?.detectors ?? {}).map((d) => d.detector)];
-  const dims = specs.map((s) => (s.kind === 'logistic' ? (s.model.features ?? []).filter(isEmbeddingFeature).length : 0));
+  const dims = specs.map((s) =>
+    s.kind === 'logistic' ? (s.model.features ?? []).filter(isEmbeddingFeature).length : 0,
+  );
   return Math.max(0, ...dims, det.reference_embedding?.centroid.length ?? 0);
 }
 
 /** Whether any of the file's detectors reads the document embedding. */
 function readsEmbeddings(det: DetectorFile): boolean {
   const specs = [det.detector, ...Object.values(det.domains?.detectors ?? {}).map((d) => d.detector)];
-  return specs.some((s) => s.kind === 'logistic' && (s.model.features ?? []).some(isEmbeddingFeature)) || det.reference_embedding !== undefined;
+  return (
+    specs.some((s) => s.kind === 'logistic' && (s.model.features ?? []).some(isEmbeddingFeature)) ||
+    det.reference_embedding !== undefined
+  );
 }
 
 /** The calibration behind a detector name ('pooled' or 'domain:X'). */
@@ -344,17 +473,35 @@ function calibrationOf(det: DetectorFile, name: string): DetectorFile['calibrati
  * conservative interval: the detectors' errors are treated as perfectly correlated).
  */
 function syntheticShare(
-  det: DetectorFile, byDetector: Map<string, { undeclared: number; flagged: number }>, counts: Record<Provenance, number>, n: number,
-  zeroShot: boolean, confidence: number,
+  det: DetectorFile,
+  byDetector: Map<string, { undeclared: number; flagged: number }>,
+  counts: Record<Provenance, number>,
+  n: number,
+  zeroShot: boolean,
+  confidence: number,
 ): DetectSummary['synthetic'] {
   const known = counts['synthetic-known'];
   const toRatio = (s: number) => (s >= 1 ? Infinity : s / (1 - s));
-  if (n === 0) return { share: null, share_ci: null, ratio: null, ratio_ci: null, confidence, corrected: false, note: 'no scored rows' };
+  if (n === 0)
+    return {
+      share: null,
+      share_ci: null,
+      ratio: null,
+      ratio_ci: null,
+      confidence,
+      corrected: false,
+      note: 'no scored rows',
+    };
   if (zeroShot || det.calibration.n_synthetic === 0) {
     const flagged = [...byDetector.values()].reduce((a, d) => a + d.flagged, 0);
     const share = (known + flagged) / n;
     return {
-      share, share_ci: null, ratio: toRatio(share), ratio_ci: null, confidence, corrected: false,
+      share,
+      share_ci: null,
+      ratio: toRatio(share),
+      ratio_ci: null,
+      confidence,
+      corrected: false,
       note: 'zero-shot detector: its true-positive rate was never measured, so this is the flag rate (plus declared synthetic rows), not a corrected estimate; calibrate a detector (tailguard calibrate) for an estimate with a confidence interval',
     };
   }
@@ -366,7 +513,8 @@ function syntheticShare(
     if (d.undeclared === 0) continue;
     const c = calibrationOf(det, name);
     const est: ShareEstimate = estimateSyntheticShare(
-      d.flagged, d.undeclared,
+      d.flagged,
+      d.undeclared,
       { k: Math.round(c.stats.threshold_tpr * c.n_synthetic), n: c.n_synthetic },
       { k: Math.round(c.stats.threshold_fpr * c.n_human), n: c.n_human },
       { confidence },
@@ -379,7 +527,12 @@ function syntheticShare(
   const [share, sLo, sHi] = [point / n, lo / n, hi / n];
   const c = det.calibration;
   return {
-    share, share_ci: [sLo, sHi], ratio: toRatio(share), ratio_ci: [toRatio(sLo), toRatio(sHi)], confidence, corrected: true,
+    share,
+    share_ci: [sLo, sHi],
+    ratio: toRatio(share),
+    ratio_ci: [toRatio(sLo), toRatio(sHi)],
+    confidence,
+    corrected: true,
     note: !identifiable
       ? "a detector barely separates the classes (TPR − FPR ≤ 0.05): its rows' share is unconstrained"
       : byDetector.size > 1

@@ -18,7 +18,16 @@
  */
 import { UsageError } from '../errors.js';
 import {
-  DEFAULT_FEATURE_GROUPS, FEATURES, feature, featureNames, featureVector, orientedScore, ZERO_SHOT_SIGNALS, type FeatureGroup, type FeatureName, type ScoreRow,
+  DEFAULT_FEATURE_GROUPS,
+  FEATURES,
+  feature,
+  featureNames,
+  featureVector,
+  orientedScore,
+  ZERO_SHOT_SIGNALS,
+  type FeatureGroup,
+  type FeatureName,
+  type ScoreRow,
 } from './features.js';
 import { embeddingReference, signalReference, type EmbeddingReference, type SignalReference } from './drift.js';
 import { chooseL2, crossValidate, fitLogistic, nestedOutOfFold, predictLogit, type LogisticModel } from './logistic.js';
@@ -145,14 +154,21 @@ export function detectorScore(spec: DetectorSpec, row: ScoreRow): number {
       return ENSEMBLE_SIGNALS.reduce((n, s) => n + (feature(row, s) < spec.thresholds[s] ? 1 : 0), 0);
     case 'logistic':
       // A missing optional signal takes its calibration mean (a standardised 0).
-      return predictLogit(spec.model, featureVector(row, spec.model.features ?? FEATURES).map((v, j) => (Number.isNaN(v) ? spec.model.mean[j]! : v)));
+      return predictLogit(
+        spec.model,
+        featureVector(row, spec.model.features ?? FEATURES).map((v, j) => (Number.isNaN(v) ? spec.model.mean[j]! : v)),
+      );
   }
 }
 
 export function applyDetector(spec: DetectorSpec, row: ScoreRow): Verdict {
   const score = detectorScore(spec, row);
   const p =
-    spec.kind === 'logistic' ? sigmoid(score) : spec.kind === 'ensemble' ? score / 3 : shareBelow(spec.humanSorted, score);
+    spec.kind === 'logistic'
+      ? sigmoid(score)
+      : spec.kind === 'ensemble'
+        ? score / 3
+        : shareBelow(spec.humanSorted, score);
   return { score, p_synthetic: p, verdict: score > spec.threshold ? 'synthetic' : 'human' };
 }
 
@@ -204,22 +220,30 @@ function imputeMeans(X: number[][]): number[][] {
 const GRID = [0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 1];
 
 /** The 2-of-3 rule's thresholds: per-signal human quantiles (low side) maximising TPR at human FPR ≤ target. */
-export function fitEnsemble(human: ScoreRow[], synthetic: ScoreRow[], targetFpr: number): DetectorSpec & { kind: 'ensemble' } {
+export function fitEnsemble(
+  human: ScoreRow[],
+  synthetic: ScoreRow[],
+  targetFpr: number,
+): DetectorSpec & { kind: 'ensemble' } {
   const values = (rows: ScoreRow[]) => ENSEMBLE_SIGNALS.map((s) => rows.map((r) => feature(r, s)));
   const [hv, sv] = [values(human), values(synthetic)];
   const sorted = hv.map((v) => [...v].sort((a, b) => a - b));
-  const fires = (v: number[][], th: number[], i: number) => v.reduce((n, col, k) => n + (col[i]! < th[k]! ? 1 : 0), 0) >= 2;
+  const fires = (v: number[][], th: number[], i: number) =>
+    v.reduce((n, col, k) => n + (col[i]! < th[k]! ? 1 : 0), 0) >= 2;
   let best: { th: number[]; tpr: number; fpr: number } | null = null;
-  for (const a of GRID) for (const b of GRID) for (const c of GRID) {
-    // A signal fires below the (1 − q) human quantile: q = 0.9 fires on the lowest 10% of human documents.
-    const th = [a, b, c].map((q, k) => quantileSorted(sorted[k]!, 1 - q));
-    let fp = 0;
-    for (let i = 0; i < human.length; i++) if (fires(hv, th, i)) fp++;
-    if (fp / human.length > targetFpr) continue;
-    let tp = 0;
-    for (let i = 0; i < synthetic.length; i++) if (fires(sv, th, i)) tp++;
-    if (!best || tp / synthetic.length > best.tpr) best = { th, tpr: tp / synthetic.length, fpr: fp / human.length };
-  }
+  for (const a of GRID)
+    for (const b of GRID)
+      for (const c of GRID) {
+        // A signal fires below the (1 − q) human quantile: q = 0.9 fires on the lowest 10% of human documents.
+        const th = [a, b, c].map((q, k) => quantileSorted(sorted[k]!, 1 - q));
+        let fp = 0;
+        for (let i = 0; i < human.length; i++) if (fires(hv, th, i)) fp++;
+        if (fp / human.length > targetFpr) continue;
+        let tp = 0;
+        for (let i = 0; i < synthetic.length; i++) if (fires(sv, th, i)) tp++;
+        if (!best || tp / synthetic.length > best.tpr)
+          best = { th, tpr: tp / synthetic.length, fpr: fp / human.length };
+      }
   // The all-1 grid point never fires (nothing is below the minimum), so `best` always exists.
   const [mean_nll, burstiness, mattr] = best!.th as [number, number, number];
   return { kind: 'ensemble', thresholds: { mean_nll, burstiness, mattr }, threshold: 1.5 };
@@ -269,7 +293,9 @@ export function designMatrix(rows: ScoreRow[], names: readonly string[]): number
 export function calibrationFeatures(rows: ScoreRow[], groups: readonly FeatureGroup[]): string[] {
   const dim = groups.includes('embedding') ? (rows[0]?.embedding?.length ?? 0) : 0;
   if (groups.includes('embedding') && dim === 0) {
-    throw new UsageError('the embedding feature group needs each row\'s document embedding: calibrate on score directories with embeddings.npy, or on corpora (scored with embeddings)');
+    throw new UsageError(
+      "the embedding feature group needs each row's document embedding: calibrate on score directories with embeddings.npy, or on corpora (scored with embeddings)",
+    );
   }
   return featureNames(groups, dim);
 }
@@ -283,7 +309,8 @@ export function checkCalibrationSizes(nHuman: number, nSynthetic: number, target
         `(with none flagged, that many bound the FPR at 95% confidence); add human examples or raise \`targetFpr\``,
     );
   }
-  if (nSynthetic < 10) throw new UsageError(`${nSynthetic} synthetic documents are too few to calibrate on (need at least 10)`);
+  if (nSynthetic < 10)
+    throw new UsageError(`${nSynthetic} synthetic documents are too few to calibrate on (need at least 10)`);
 }
 
 /**
@@ -308,12 +335,21 @@ export function calibrate(human: ScoreRow[], synthetic: ScoreRow[], opts: Calibr
     candidates[signal] = stats(s, labels, thresholdAtFpr(s.slice(0, human.length), targetFpr).threshold, seed);
   }
   const ensemble = fitEnsemble(human, synthetic, targetFpr);
-  candidates.ensemble_2of3 = stats(rows.map((r) => detectorScore(ensemble, r)), labels, ensemble.threshold, seed);
+  candidates.ensemble_2of3 = stats(
+    rows.map((r) => detectorScore(ensemble, r)),
+    labels,
+    ensemble.threshold,
+    seed,
+  );
 
   const fitted = (Xm: number[][], featureList: string[]) => {
     const cv = { grid: opts.l2Grid, folds, innerFolds, seed };
-    const choice = opts.l2 === undefined ? chooseL2(Xm, labels, { grid: opts.l2Grid, folds, seed }) : { l2: opts.l2, curve: [] };
-    const oof = opts.l2 === undefined ? nestedOutOfFold(Xm, labels, cv) : { ...crossValidate(Xm, labels, { folds, seed, l2: opts.l2 }), foldL2: [] };
+    const choice =
+      opts.l2 === undefined ? chooseL2(Xm, labels, { grid: opts.l2Grid, folds, seed }) : { l2: opts.l2, curve: [] };
+    const oof =
+      opts.l2 === undefined
+        ? nestedOutOfFold(Xm, labels, cv)
+        : { ...crossValidate(Xm, labels, { folds, seed, l2: opts.l2 }), foldL2: [] };
     const threshold = thresholdAtFpr(oof.oofScores.subarray(0, human.length), targetFpr).threshold;
     const model = fitLogistic(Xm, labels, { l2: choice.l2, features: featureList });
     return { choice, oof, threshold, model };
@@ -357,7 +393,12 @@ export function calibrate(human: ScoreRow[], synthetic: ScoreRow[], opts: Calibr
       n_synthetic: synthetic.length,
       folds,
       features: { groups: [...groups], count: names.length },
-      penalty: { l2: main.choice.l2, curve: main.choice.curve.map((c) => ({ l2: c.l2, log_loss: c.logLoss })), fold_l2: main.oof.foldL2, inner_folds: opts.l2 === undefined ? innerFolds : 0 },
+      penalty: {
+        l2: main.choice.l2,
+        curve: main.choice.curve.map((c) => ({ l2: c.l2, log_loss: c.logLoss })),
+        fold_l2: main.oof.foldL2,
+        inner_folds: opts.l2 === undefined ? innerFolds : 0,
+      },
       stats: candidates.logistic,
       candidates,
       ...(perDomain ? { per_domain: perDomain } : {}),
@@ -366,7 +407,9 @@ export function calibrate(human: ScoreRow[], synthetic: ScoreRow[], opts: Calibr
   const outOfFold: OutOfFold = {
     ids: rows.map((r) => r.id),
     labels,
-    ...(opts.humanDomains && opts.syntheticDomains ? { domains: [...opts.humanDomains, ...opts.syntheticDomains] } : {}),
+    ...(opts.humanDomains && opts.syntheticDomains
+      ? { domains: [...opts.humanDomains, ...opts.syntheticDomains] }
+      : {}),
     fold: main.oof.fold,
     scores: main.oof.oofScores,
     thresholds: new Float64Array(rows.length).fill(threshold),
@@ -385,7 +428,11 @@ export function calibrateDetector(human: ScoreRow[], synthetic: ScoreRow[], opts
 }
 
 /** A zero-shot signal detector from human reference scores alone: threshold at the target FPR. */
-export function zeroShotDetector(signal: FeatureName, humanScores: number[], targetFpr: number): DetectorSpec & { kind: 'signal' } {
+export function zeroShotDetector(
+  signal: FeatureName,
+  humanScores: number[],
+  targetFpr: number,
+): DetectorSpec & { kind: 'signal' } {
   const sorted = [...humanScores].sort((a, b) => a - b);
   return { kind: 'signal', signal, threshold: thresholdAtFpr(sorted, targetFpr).threshold, humanSorted: sorted };
 }

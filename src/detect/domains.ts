@@ -15,7 +15,15 @@
  */
 import { UsageError } from '../errors.js';
 import {
-  calibrate, calibrationFeatures, designMatrix, stats, withEmbeddingReference, type Calibration, type CalibrateOptions, type DetectorFile, type DetectorSpec,
+  calibrate,
+  calibrationFeatures,
+  designMatrix,
+  stats,
+  withEmbeddingReference,
+  type Calibration,
+  type CalibrateOptions,
+  type DetectorFile,
+  type DetectorSpec,
   type DomainDetectors,
 } from './detector.js';
 import { signalReference } from './drift.js';
@@ -41,13 +49,24 @@ const MISSING = '(none)';
 const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
-export function calibrateByDomainWithOof(human: ScoreRow[], synthetic: ScoreRow[], opts: DomainCalibrateOptions): Calibration {
+export function calibrateByDomainWithOof(
+  human: ScoreRow[],
+  synthetic: ScoreRow[],
+  opts: DomainCalibrateOptions,
+): Calibration {
   const minPerClass = opts.minPerClass ?? DEFAULT_MIN_PER_CLASS;
-  if (!(Number.isInteger(minPerClass) && minPerClass >= 2)) throw new UsageError(`\`minPerClass\` must be an integer ≥ 2 (got ${minPerClass})`);
+  if (!(Number.isInteger(minPerClass) && minPerClass >= 2))
+    throw new UsageError(`\`minPerClass\` must be an integer ≥ 2 (got ${minPerClass})`);
   const hd = opts.humanDomains.map((d) => d ?? MISSING);
   const sd = opts.syntheticDomains.map((d) => d ?? MISSING);
   const pooled = calibrate(human, synthetic, { ...opts, humanDomains: hd, syntheticDomains: sd });
-  const domains: DomainDetectors = { field: opts.field, min_per_class: minPerClass, detectors: {}, pooled: {}, warnings: [] };
+  const domains: DomainDetectors = {
+    field: opts.field,
+    min_per_class: minPerClass,
+    detectors: {},
+    pooled: {},
+    warnings: [],
+  };
 
   const rows = [...human, ...synthetic];
   const labels: (0 | 1)[] = [...human.map(() => 0 as const), ...synthetic.map(() => 1 as const)];
@@ -57,23 +76,41 @@ export function calibrateByDomainWithOof(human: ScoreRow[], synthetic: ScoreRow[
     const nh = hd.filter((x) => x === d).length;
     const ns = sd.filter((x) => x === d).length;
     if (d === MISSING) domains.pooled[d] = 'rows without a domain value';
-    else if (nh < minPerClass || ns < minPerClass) domains.pooled[d] = `${nh} human and ${ns} machine examples; a ranking of its own needs ${minPerClass} of each`;
+    else if (nh < minPerClass || ns < minPerClass)
+      domains.pooled[d] = `${nh} human and ${ns} machine examples; a ranking of its own needs ${minPerClass} of each`;
     else grouped.push(d);
   }
-  const out: Calibration = { file: { ...pooled.file, domains }, outOfFold: { ...pooled.outOfFold, domains: [...opts.humanDomains, ...opts.syntheticDomains] } };
+  const out: Calibration = {
+    file: { ...pooled.file, domains },
+    outOfFold: { ...pooled.outOfFold, domains: [...opts.humanDomains, ...opts.syntheticDomains] },
+  };
   if (grouped.length === 0) return out;
 
-  const names = calibrationFeatures(rows, opts.features ?? (pooled.file.calibration.features?.groups ?? []));
+  const names = calibrationFeatures(rows, opts.features ?? pooled.file.calibration.features?.groups ?? []);
   const X = designMatrix(rows, names);
   const deviationColumns = names.flatMap((n, j) => (isEmbeddingFeature(n) ? [] : [j]));
   const group = Int32Array.from(rowDomain, (d) => grouped.indexOf(d));
   const folds = opts.folds ?? 5;
-  const cv = { grid: opts.l2Grid, devGrid: opts.deviationGrid, folds, innerFolds: opts.innerFolds ?? 4, seed: opts.seed ?? 1, l2: opts.l2 };
+  const cv = {
+    grid: opts.l2Grid,
+    devGrid: opts.deviationGrid,
+    folds,
+    innerFolds: opts.innerFolds ?? 4,
+    seed: opts.seed ?? 1,
+    l2: opts.l2,
+  };
   const choice = choosePooling(X, labels, group, grouped.length, deviationColumns, { ...cv, folds });
   const oof = nestedPoolingOutOfFold(X, labels, group, grouped.length, deviationColumns, cv);
-  const fit = fitPartialPooling(X, labels, group, grouped.length, { l2: choice.l2, l2Dev: choice.l2Dev, deviationColumns, features: names });
+  const fit = fitPartialPooling(X, labels, group, grouped.length, {
+    l2: choice.l2,
+    l2Dev: choice.l2Dev,
+    deviationColumns,
+    features: names,
+  });
 
-  const humanOof = grouped.map((_, g) => labels.flatMap((l, i) => (l === 0 && group[i] === g ? [oof.oofScores[i]!] : [])));
+  const humanOof = grouped.map((_, g) =>
+    labels.flatMap((l, i) => (l === 0 && group[i] === g ? [oof.oofScores[i]!] : [])),
+  );
   // The common score scale: each domain's scores standardised by its own humans' median and interquartile range, so
   // that one threshold means one human quantile in every domain (up to the shape of their tails).
   const scale = humanOof.map(humanScale);
@@ -81,7 +118,9 @@ export function calibrateByDomainWithOof(human: ScoreRow[], synthetic: ScoreRow[
   const common = thresholdAtFpr(allGroupedHumans, opts.targetFpr).threshold;
   const need = minHumanForFpr(opts.targetFpr);
   if (allGroupedHumans.length < need) {
-    domains.warnings!.push(`the common threshold rests on ${allGroupedHumans.length} human examples, fewer than the ${need} that certify a ${opts.targetFpr * 100}% false-positive rate: read each domain's estimated FPR`);
+    domains.warnings!.push(
+      `the common threshold rests on ${allGroupedHumans.length} human examples, fewer than the ${need} that certify a ${opts.targetFpr * 100}% false-positive rate: read each domain's estimated FPR`,
+    );
   }
   domains.pooling = {
     deviation_features: deviationColumns.map((j) => names[j]!),
@@ -98,18 +137,26 @@ export function calibrateByDomainWithOof(human: ScoreRow[], synthetic: ScoreRow[
     const idx = labels.flatMap((_, i) => (group[i] === g ? [i] : []));
     const h = humanOof[g]!;
     const own = h.length >= need;
-    const threshold = own ? thresholdAtFpr(h, opts.targetFpr).threshold : scale[g]!.location + scale[g]!.spread * common;
+    const threshold = own
+      ? thresholdAtFpr(h, opts.targetFpr).threshold
+      : scale[g]!.location + scale[g]!.spread * common;
     for (const i of idx) {
       thresholds[i] = threshold;
       scores[i] = oof.oofScores[i]!;
       fold[i] = oof.fold[i]!;
     }
-    const s = stats(idx.map((i) => oof.oofScores[i]!), idx.map((i) => labels[i]!), threshold, opts.seed ?? 1);
+    const s = stats(
+      idx.map((i) => oof.oofScores[i]!),
+      idx.map((i) => labels[i]!),
+      threshold,
+      opts.seed ?? 1,
+    );
     const fp = h.filter((x) => x > threshold).length;
     const estimate = { value: fp / h.length, ci: clopperPearson(fp, h.length), n_human: h.length };
     let warning: string | undefined;
     if (!own) {
-      warning = `domain '${d}': ${h.length} human examples cannot certify a ${opts.targetFpr * 100}% false-positive rate (need ${need}); ` +
+      warning =
+        `domain '${d}': ${h.length} human examples cannot certify a ${opts.targetFpr * 100}% false-positive rate (need ${need}); ` +
         `it uses the common threshold, at which its estimated FPR is ${pct(estimate.value)} (95% CI ${pct(estimate.ci.lo)}–${pct(estimate.ci.hi)})`;
       domains.warnings!.push(warning);
     }
@@ -142,14 +189,21 @@ export function humanScale(humanScores: number[]): { location: number; spread: n
   return { location: quantileSorted(sorted, 0.5), spread: iqr > 0 ? iqr : 1 };
 }
 
-export function calibrateByDomain(human: ScoreRow[], synthetic: ScoreRow[], opts: DomainCalibrateOptions): DetectorFile {
+export function calibrateByDomain(
+  human: ScoreRow[],
+  synthetic: ScoreRow[],
+  opts: DomainCalibrateOptions,
+): DetectorFile {
   return calibrateByDomainWithOof(human, synthetic, opts).file;
 }
 
 /** The detector for a row of domain `domain` (undefined: the row has none), and its name for the output. */
-export function routeDetector(file: DetectorFile, domain: string | undefined): { spec: DetectorSpec; name: string; seen: boolean } {
+export function routeDetector(
+  file: DetectorFile,
+  domain: string | undefined,
+): { spec: DetectorSpec; name: string; seen: boolean } {
   const own = domain !== undefined ? file.domains?.detectors[domain] : undefined;
   if (own) return { spec: own.detector, name: `domain:${domain}`, seen: true };
-  const seen = domain !== undefined && file.domains !== undefined && (domain in file.domains.pooled);
+  const seen = domain !== undefined && file.domains !== undefined && domain in file.domains.pooled;
   return { spec: file.detector, name: POOLED, seen };
 }

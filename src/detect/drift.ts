@@ -98,7 +98,10 @@ export class DriftMeter {
   private readonly sum = new Map<string, number>();
   private readonly bins = new Map<string, number[]>();
   rows = 0;
-  constructor(readonly reference: SignalReference, readonly embedding?: EmbeddingReference) {}
+  constructor(
+    readonly reference: SignalReference,
+    readonly embedding?: EmbeddingReference,
+  ) {}
 
   private summaries(): [string, SignalSummary][] {
     const out = Object.entries(this.reference) as [string, SignalSummary][];
@@ -108,7 +111,12 @@ export class DriftMeter {
   add(row: ScoreRow): void {
     this.rows++;
     for (const [f, s] of this.summaries()) {
-      const v = f === EMBEDDING_DISTANCE ? (row.embedding ? centroidDistance(row.embedding, this.embedding!.centroid) : NaN) : feature(row, f);
+      const v =
+        f === EMBEDDING_DISTANCE
+          ? row.embedding
+            ? centroidDistance(row.embedding, this.embedding!.centroid)
+            : NaN
+          : feature(row, f);
       if (Number.isNaN(v)) continue;
       this.n.set(f, (this.n.get(f) ?? 0) + 1);
       this.sum.set(f, (this.sum.get(f) ?? 0) + v);

@@ -14,7 +14,17 @@ export type { ScoreRow };
 
 /** The scalar signals of the calibrated detector, in this order. `log_words` lets it condition on document length. */
 export const FEATURES = [
-  'mean_nll', 'mean_entropy', 'mean_log_rank', 'fast_detect', 'burstiness', 'sentence_nll_sd', 'ttr', 'mattr', 'word_entropy', 'gzip_ratio', 'log_words',
+  'mean_nll',
+  'mean_entropy',
+  'mean_log_rank',
+  'fast_detect',
+  'burstiness',
+  'sentence_nll_sd',
+  'ttr',
+  'mattr',
+  'word_entropy',
+  'gzip_ratio',
+  'log_words',
 ] as const;
 
 /**
@@ -32,7 +42,9 @@ export const EMBEDDING_PREFIX = 'embedding:';
 
 /** The feature names of `groups`, in a fixed order (signals, tokens, binoculars, then the embedding's coordinates). */
 export function featureNames(groups: readonly FeatureGroup[], embeddingDim: number): string[] {
-  for (const g of groups) if (!(FEATURE_GROUPS as readonly string[]).includes(g)) throw new UsageError(`unknown feature group '${g}' (expected ${FEATURE_GROUPS.join(', ')})`);
+  for (const g of groups)
+    if (!(FEATURE_GROUPS as readonly string[]).includes(g))
+      throw new UsageError(`unknown feature group '${g}' (expected ${FEATURE_GROUPS.join(', ')})`);
   const names: string[] = [];
   if (groups.includes('signals')) names.push(...FEATURES);
   if (groups.includes('tokens')) names.push(...TOKEN_DISTRIBUTION_FIELDS);
@@ -64,11 +76,20 @@ export const MACHINE_DIRECTION: Record<FeatureName, 1 | -1> = {
 };
 
 /** The signals usable alone, zero-shot (Fast-DetectGPT and the single LM statistics, as in the literature). */
-export const ZERO_SHOT_SIGNALS = ['fast_detect', 'mean_nll', 'mean_log_rank', 'mean_entropy'] as const satisfies readonly FeatureName[];
+export const ZERO_SHOT_SIGNALS = [
+  'fast_detect',
+  'mean_nll',
+  'mean_log_rank',
+  'mean_entropy',
+] as const satisfies readonly FeatureName[];
 
 export class MissingSignalError extends TailguardError {
   override name = 'MissingSignalError';
-  constructor(readonly id: string, readonly field: string, hint = 'score rows from an older tailguard? re-run `tailguard score`') {
+  constructor(
+    readonly id: string,
+    readonly field: string,
+    hint = 'score rows from an older tailguard? re-run `tailguard score`',
+  ) {
     super(`row ${id}: no numeric '${field}' (${hint})`);
   }
 }
@@ -76,7 +97,9 @@ export class MissingSignalError extends TailguardError {
 export class MissingEmbeddingError extends TailguardError {
   override name = 'MissingEmbeddingError';
   constructor(readonly id: string) {
-    super(`row ${id}: the detector reads the document embedding, and none was read with it (score directories keep it in embeddings.npy)`);
+    super(
+      `row ${id}: the detector reads the document embedding, and none was read with it (score directories keep it in embeddings.npy)`,
+    );
   }
 }
 

@@ -86,10 +86,13 @@ export function standardise(X: number[][]): Standardised {
   const d = (X[0] as number[]).length;
   const mean = Array.from({ length: d }, (_, j) => X.reduce((a, r) => a + (r[j] as number), 0) / n);
   const active = Array.from({ length: d }, (_, j) => X.some((r) => r[j] !== (X[0] as number[])[j]));
-  const scale = mean.map((m, j) => (active[j] ? Math.sqrt(X.reduce((a, r) => a + ((r[j] as number) - m) ** 2, 0) / n) : 1));
+  const scale = mean.map((m, j) =>
+    active[j] ? Math.sqrt(X.reduce((a, r) => a + ((r[j] as number) - m) ** 2, 0) / n) : 1,
+  );
   const Z = new Float64Array(n * d);
   X.forEach((row, i) => {
-    for (let j = 0; j < d; j++) if (active[j]) Z[i * d + j] = ((row[j] as number) - (mean[j] as number)) / (scale[j] as number);
+    for (let j = 0; j < d; j++)
+      if (active[j]) Z[i * d + j] = ((row[j] as number) - (mean[j] as number)) / (scale[j] as number);
   });
   return { mean, scale, active, Z, n, d };
 }
@@ -209,7 +212,18 @@ function objective(p: NewtonProblem, theta: Float64Array, pen: Float64Array): nu
 }
 
 /** Lower triangle of AᵀB for column-major A (n × p) and B (n × q), written into H (stride m) at (row0, col0). */
-function crossProducts(A: Float64Array, p: number, B: Float64Array, q: number, n: number, H: Float64Array, m: number, row0: number, col0: number, lowerOnly: boolean): void {
+function crossProducts(
+  A: Float64Array,
+  p: number,
+  B: Float64Array,
+  q: number,
+  n: number,
+  H: Float64Array,
+  m: number,
+  row0: number,
+  col0: number,
+  lowerOnly: boolean,
+): void {
   for (let a = 0; a < p; a++) {
     const oa = a * n;
     const end = lowerOnly ? a + 1 : q;
@@ -220,7 +234,10 @@ function crossProducts(A: Float64Array, p: number, B: Float64Array, q: number, n
       const o1 = o0 + n;
       const o2 = o1 + n;
       const o3 = o2 + n;
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      let s0 = 0,
+        s1 = 0,
+        s2 = 0,
+        s3 = 0;
       for (let i = 0; i < n; i++) {
         const x = A[oa + i]!;
         s0 += x * B[o0 + i]!;
@@ -247,7 +264,11 @@ function crossProducts(A: Float64Array, p: number, B: Float64Array, q: number, n
  * Gradient and Hessian of L at θ. The Hessian's data part is (√w X)ᵀ(√w X), formed from column-major copies of the
  * weighted rows: the shared columns over every row, and per group its deviation columns over its own rows.
  */
-function gradientAndHessian(p: NewtonProblem, theta: Float64Array, pen: Float64Array): { g: Float64Array; H: Float64Array } {
+function gradientAndHessian(
+  p: NewtonProblem,
+  theta: Float64Array,
+  pen: Float64Array,
+): { g: Float64Array; H: Float64Array } {
   const { Z, n, d, y } = p;
   const dev = p.deviations;
   const K = dev?.columns.length ?? 0;
@@ -312,7 +333,10 @@ function gradientAndHessian(p: NewtonProblem, theta: Float64Array, pen: Float64A
 }
 
 /** Minimises L by damped Newton from `init` (default: b = the log-odds of the labels, everything else 0). */
-export function newtonFit(p: NewtonProblem, opts: { init?: Float64Array; maxIter?: number; tol?: number } = {}): NewtonResult {
+export function newtonFit(
+  p: NewtonProblem,
+  opts: { init?: Float64Array; maxIter?: number; tol?: number } = {},
+): NewtonResult {
   const maxIter = opts.maxIter ?? 100;
   const tol = opts.tol ?? 1e-10;
   const m = parameterCount(p);
@@ -412,15 +436,27 @@ export interface GroupDeviationFit {
  * GroupDeviations; undefined fits the shared model alone. `init` warm-starts from an earlier fit on other rows.
  */
 export function fitLogisticWithDeviations(
-  X: number[][], y: ArrayLike<0 | 1>,
-  opts: LogisticOptions & { deviations?: GroupDeviations; init?: { shared: LogisticModel; groups: GroupDeviationFit[] } },
+  X: number[][],
+  y: ArrayLike<0 | 1>,
+  opts: LogisticOptions & {
+    deviations?: GroupDeviations;
+    init?: { shared: LogisticModel; groups: GroupDeviationFit[] };
+  },
 ): { model: LogisticModel; groups: GroupDeviationFit[] } {
   const l2 = opts.l2 ?? 1;
   validate(X, y);
   const s = standardise(X);
   const dev = opts.deviations;
   if (dev && dev.group.length !== s.n) throw new UsageError(`${dev.group.length} group labels for ${s.n} rows`);
-  const problem: NewtonProblem = { Z: s.Z, n: s.n, d: s.d, y, active: s.active, l2, ...(dev ? { deviations: dev } : {}) };
+  const problem: NewtonProblem = {
+    Z: s.Z,
+    n: s.n,
+    d: s.d,
+    y,
+    active: s.active,
+    l2,
+    ...(dev ? { deviations: dev } : {}),
+  };
   let init: Float64Array | undefined;
   if (opts.init && opts.init.shared.weights.length === s.d) {
     init = new Float64Array(parameterCount(problem));
@@ -442,8 +478,13 @@ export function fitLogisticWithDeviations(
   }
   const r = newtonFit(problem, { init, maxIter: opts.maxIter, tol: opts.tol });
   const model: LogisticModel = {
-    mean: s.mean, scale: s.scale, weights: Array.from(r.theta.subarray(1, 1 + s.d)), intercept: r.theta[0]!,
-    iterations: r.iterations, converged: r.converged, l2,
+    mean: s.mean,
+    scale: s.scale,
+    weights: Array.from(r.theta.subarray(1, 1 + s.d)),
+    intercept: r.theta[0]!,
+    iterations: r.iterations,
+    converged: r.converged,
+    l2,
   };
   if (opts.features) model.features = opts.features;
   const groups: GroupDeviationFit[] = [];
@@ -458,7 +499,8 @@ export function fitLogisticWithDeviations(
 }
 
 export function predictLogit(model: LogisticModel, x: ArrayLike<number>): number {
-  if (x.length !== model.weights.length) throw new UsageError(`${x.length} features, model expects ${model.weights.length}`);
+  if (x.length !== model.weights.length)
+    throw new UsageError(`${x.length} features, model expects ${model.weights.length}`);
   let e = model.intercept;
   for (let j = 0; j < x.length; j++) {
     const w = model.weights[j] as number;
@@ -508,7 +550,11 @@ function checkFolds(y: ArrayLike<0 | 1>, folds: number): void {
 
 const rowsOf = <T>(values: ArrayLike<T>, idx: number[]): T[] => idx.map((i) => values[i] as T);
 
-export function crossValidate(X: number[][], y: ArrayLike<0 | 1>, opts: CrossValidateOptions = {}): { oofScores: Float64Array; fold: Int32Array } {
+export function crossValidate(
+  X: number[][],
+  y: ArrayLike<0 | 1>,
+  opts: CrossValidateOptions = {},
+): { oofScores: Float64Array; fold: Int32Array } {
   const folds = opts.folds ?? 5;
   validate(X, y);
   checkFolds(y, folds);
@@ -585,7 +631,9 @@ export interface NestedResult {
  * fold chooses its own penalty by an inner cross-validation, then fits with it.
  */
 export function nestedOutOfFold(
-  X: number[][], y: ArrayLike<0 | 1>, opts: ChooseOptions & { innerFolds?: number; strata?: ArrayLike<number | string> } = {},
+  X: number[][],
+  y: ArrayLike<0 | 1>,
+  opts: ChooseOptions & { innerFolds?: number; strata?: ArrayLike<number | string> } = {},
 ): NestedResult {
   const folds = opts.folds ?? 5;
   validate(X, y);
@@ -599,7 +647,12 @@ export function nestedOutOfFold(
     if (train.length === X.length) continue;
     const Xt = rowsOf(X, train);
     const yt = rowsOf(y, train);
-    const { l2 } = chooseL2(Xt, yt, { grid: opts.grid, folds: opts.innerFolds ?? folds, seed: (opts.seed ?? 1) + 1 + f, strata: rowsOf(strata, train) });
+    const { l2 } = chooseL2(Xt, yt, {
+      grid: opts.grid,
+      folds: opts.innerFolds ?? folds,
+      seed: (opts.seed ?? 1) + 1 + f,
+      strata: rowsOf(strata, train),
+    });
     foldL2.push(l2);
     const model = fitLogistic(Xt, yt, { l2 });
     for (let i = 0; i < X.length; i++) if (fold[i] === f) oofScores[i] = predictLogit(model, X[i] as number[]);

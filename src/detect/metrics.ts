@@ -44,7 +44,10 @@ export interface OperatingPoint {
 }
 
 /** Scores split by label, validated (no NaN, both classes non-empty). */
-export function splitByLabel(scores: ArrayLike<number>, labels: ArrayLike<0 | 1>): { human: Float64Array; synthetic: Float64Array } {
+export function splitByLabel(
+  scores: ArrayLike<number>,
+  labels: ArrayLike<0 | 1>,
+): { human: Float64Array; synthetic: Float64Array } {
   if (scores.length !== labels.length) throw new UsageError(`${scores.length} scores but ${labels.length} labels`);
   const human: number[] = [];
   const synthetic: number[] = [];
@@ -56,7 +59,8 @@ export function splitByLabel(scores: ArrayLike<number>, labels: ArrayLike<0 | 1>
     else if (l === 0) human.push(s);
     else throw new UsageError(`label ${i} is ${String(l)}, not 0 or 1`);
   }
-  if (human.length === 0 || synthetic.length === 0) throw new UsageError('both classes (human 0, synthetic 1) need at least one score');
+  if (human.length === 0 || synthetic.length === 0)
+    throw new UsageError('both classes (human 0, synthetic 1) need at least one score');
   return { human: Float64Array.from(human), synthetic: Float64Array.from(synthetic) };
 }
 
@@ -67,9 +71,11 @@ export function auroc(scores: ArrayLike<number>, labels: ArrayLike<0 | 1>): numb
   const all = new Float64Array(n0 + n1);
   all.set(human);
   all.set(synthetic, n0);
-  const order = new Uint32Array(all.length).map((_, i) => i).sort((a, b) => (all[a] as number) - (all[b] as number) || 0);
+  const order = new Uint32Array(all.length)
+    .map((_, i) => i)
+    .sort((a, b) => (all[a] as number) - (all[b] as number) || 0);
   let rankSum = 0;
-  for (let i = 0; i < order.length; ) {
+  for (let i = 0; i < order.length;) {
     let j = i;
     while (j + 1 < order.length && all[order[j + 1] as number] === all[order[i] as number]) j++;
     const avgRank = (i + j) / 2 + 1;
@@ -133,7 +139,15 @@ export function operatingPoint(scores: ArrayLike<number>, labels: ArrayLike<0 | 
   const th = thresholdAtFpr(human, targetFpr);
   let tp = 0;
   for (const s of synthetic) if (s > th.threshold) tp++;
-  return { threshold: th.threshold, fpr: th.fpr, fp: th.flagged, nHuman: th.n, tpr: tp / synthetic.length, tp, nSynthetic: synthetic.length };
+  return {
+    threshold: th.threshold,
+    fpr: th.fpr,
+    fp: th.flagged,
+    nHuman: th.n,
+    tpr: tp / synthetic.length,
+    tp,
+    nSynthetic: synthetic.length,
+  };
 }
 
 export function tprAtFpr(scores: ArrayLike<number>, labels: ArrayLike<0 | 1>, targetFpr: number): number {

@@ -13,7 +13,14 @@
  */
 import { UsageError } from '../errors.js';
 import {
-  chooseL2, fitLogisticWithDeviations, logLoss, L2_GRID, stratifiedFoldsBy, validate, type ChooseOptions, type LogisticModel,
+  chooseL2,
+  fitLogisticWithDeviations,
+  logLoss,
+  L2_GRID,
+  stratifiedFoldsBy,
+  validate,
+  type ChooseOptions,
+  type LogisticModel,
 } from './logistic.js';
 
 /** Deviation penalties tried (∞: none, the pooled model). */
@@ -37,9 +44,17 @@ export interface PoolingOptions {
 }
 
 /** Fits shared weights and per-group deviations (`group[i]` −1: row i takes the shared model alone). */
-export function fitPartialPooling(X: number[][], y: ArrayLike<0 | 1>, group: Int32Array, groups: number, opts: PoolingOptions): PooledFit {
+export function fitPartialPooling(
+  X: number[][],
+  y: ArrayLike<0 | 1>,
+  group: Int32Array,
+  groups: number,
+  opts: PoolingOptions,
+): PooledFit {
   if (!(opts.l2Dev > 0)) throw new UsageError(`the deviation penalty must be > 0 (got ${opts.l2Dev})`);
-  const dev = Number.isFinite(opts.l2Dev) ? { group, groups, columns: opts.deviationColumns, l2: opts.l2Dev } : undefined;
+  const dev = Number.isFinite(opts.l2Dev)
+    ? { group, groups, columns: opts.deviationColumns, l2: opts.l2Dev }
+    : undefined;
   const r = fitLogisticWithDeviations(X, y, { l2: opts.l2, features: opts.features, deviations: dev, init: opts.init });
   return { shared: r.model, deviationColumns: [...opts.deviationColumns], l2Dev: opts.l2Dev, groups: r.groups };
 }
@@ -72,7 +87,10 @@ export function movement(fit: PooledFit, g: number): { relative_weight_change: n
   if (!dev) return { relative_weight_change: 0, intercept_shift: 0 };
   const norm = (v: number[]) => Math.sqrt(v.reduce((a, x) => a + x * x, 0));
   const base = norm(fit.deviationColumns.map((j) => fit.shared.weights[j]!));
-  return { relative_weight_change: base > 0 ? norm(dev.weights) / base : norm(dev.weights) === 0 ? 0 : Infinity, intercept_shift: dev.intercept };
+  return {
+    relative_weight_change: base > 0 ? norm(dev.weights) / base : norm(dev.weights) === 0 ? 0 : Infinity,
+    intercept_shift: dev.intercept,
+  };
 }
 
 const rowsOf = <T>(values: ArrayLike<T>, idx: number[]): T[] => idx.map((i) => values[i] as T);
@@ -84,8 +102,18 @@ export interface DeviationChoice {
 
 /** The deviation penalty with the lowest cross-validated log-loss (ties: the stronger one; ∞ first). */
 export function chooseDeviation(
-  X: number[][], y: ArrayLike<0 | 1>, group: Int32Array, groups: number,
-  opts: { l2: number; deviationColumns: readonly number[]; grid?: readonly number[]; folds?: number; seed?: number; strata?: ArrayLike<number | string> },
+  X: number[][],
+  y: ArrayLike<0 | 1>,
+  group: Int32Array,
+  groups: number,
+  opts: {
+    l2: number;
+    deviationColumns: readonly number[];
+    grid?: readonly number[];
+    folds?: number;
+    seed?: number;
+    strata?: ArrayLike<number | string>;
+  },
 ): DeviationChoice {
   const grid = [...(opts.grid ?? DEVIATION_GRID)].sort((a, b) => b - a);
   const folds = opts.folds ?? 5;
@@ -100,7 +128,12 @@ export function chooseDeviation(
     const gt = Int32Array.from(rowsOf(group, train));
     let prev: PooledFit | undefined;
     grid.forEach((l2Dev, k) => {
-      prev = fitPartialPooling(Xt, yt, gt, groups, { l2: opts.l2, l2Dev, deviationColumns: opts.deviationColumns, init: prev });
+      prev = fitPartialPooling(Xt, yt, gt, groups, {
+        l2: opts.l2,
+        l2Dev,
+        deviationColumns: opts.deviationColumns,
+        init: prev,
+      });
       const eta = test.map((i) => predictPooled(prev!, X[i] as number[], group[i]!));
       loss[k] = loss[k]! + logLoss(eta, rowsOf(y, test)) * test.length;
     });
@@ -132,12 +165,25 @@ export interface PoolingCvOptions {
 
 /** Both penalties, each by cross-validation: the shared one as for the pooled model, then the deviations'. */
 export function choosePooling(
-  X: number[][], y: ArrayLike<0 | 1>, group: Int32Array, groups: number, deviationColumns: readonly number[], opts: PoolingCvOptions = {},
+  X: number[][],
+  y: ArrayLike<0 | 1>,
+  group: Int32Array,
+  groups: number,
+  deviationColumns: readonly number[],
+  opts: PoolingCvOptions = {},
 ): PoolingChoice {
   const strata = opts.strata ?? Array.from(y, (l, i) => `${l}:${group[i]}`);
   const base: ChooseOptions = { folds: opts.folds, seed: opts.seed, strata };
-  const shared = opts.l2 === undefined ? chooseL2(X, y, { ...base, grid: opts.grid ?? L2_GRID }) : { l2: opts.l2, curve: [] };
-  const dev = chooseDeviation(X, y, group, groups, { l2: shared.l2, deviationColumns, grid: opts.devGrid, folds: opts.folds, seed: opts.seed, strata });
+  const shared =
+    opts.l2 === undefined ? chooseL2(X, y, { ...base, grid: opts.grid ?? L2_GRID }) : { l2: opts.l2, curve: [] };
+  const dev = chooseDeviation(X, y, group, groups, {
+    l2: shared.l2,
+    deviationColumns,
+    grid: opts.devGrid,
+    folds: opts.folds,
+    seed: opts.seed,
+    strata,
+  });
   return { l2: shared.l2, l2Curve: shared.curve, l2Dev: dev.l2Dev, devCurve: dev.curve };
 }
 
@@ -150,7 +196,12 @@ export interface PoolingOutOfFold {
 
 /** Out-of-fold scores of the partially pooled model, both penalties chosen inside each outer training fold. */
 export function nestedPoolingOutOfFold(
-  X: number[][], y: ArrayLike<0 | 1>, group: Int32Array, groups: number, deviationColumns: readonly number[], opts: PoolingCvOptions = {},
+  X: number[][],
+  y: ArrayLike<0 | 1>,
+  group: Int32Array,
+  groups: number,
+  deviationColumns: readonly number[],
+  opts: PoolingCvOptions = {},
 ): PoolingOutOfFold {
   validate(X, y);
   const folds = opts.folds ?? 5;
@@ -165,11 +216,15 @@ export function nestedPoolingOutOfFold(
     const yt = rowsOf(y, train);
     const gt = Int32Array.from(rowsOf(group, train));
     const choice = choosePooling(Xt, yt, gt, groups, deviationColumns, {
-      ...opts, folds: opts.innerFolds ?? folds, seed: (opts.seed ?? 1) + 1 + f, strata: rowsOf(strata, train),
+      ...opts,
+      folds: opts.innerFolds ?? folds,
+      seed: (opts.seed ?? 1) + 1 + f,
+      strata: rowsOf(strata, train),
     });
     foldChoices.push({ l2: choice.l2, l2Dev: choice.l2Dev });
     const fit = fitPartialPooling(Xt, yt, gt, groups, { l2: choice.l2, l2Dev: choice.l2Dev, deviationColumns });
-    for (let i = 0; i < X.length; i++) if (fold[i] === f) oofScores[i] = predictPooled(fit, X[i] as number[], group[i]!);
+    for (let i = 0; i < X.length; i++)
+      if (fold[i] === f) oofScores[i] = predictPooled(fit, X[i] as number[], group[i]!);
   }
   return { oofScores, fold, foldChoices };
 }

@@ -7,7 +7,12 @@
  * Field values are compared case-insensitively.
  */
 export type Provenance = 'human-verified' | 'human-unverified' | 'synthetic-known' | 'synthetic-suspected';
-export const PROVENANCE_LABELS: readonly Provenance[] = ['human-verified', 'human-unverified', 'synthetic-known', 'synthetic-suspected'];
+export const PROVENANCE_LABELS: readonly Provenance[] = [
+  'human-verified',
+  'human-unverified',
+  'synthetic-known',
+  'synthetic-suspected',
+];
 
 export interface ProvenanceRules {
   /** Field declaring the origin of a row (e.g. "origin": "human" | "synthetic"). */
@@ -25,7 +30,10 @@ export const DEFAULT_SYNTHETIC_VALUES = ['synthetic', 'synthetic-known', 'machin
 
 /** The label declared by the row's own fields, or null when it declares nothing the rules recognise. */
 export function declaredProvenance(fields: Record<string, unknown>, rules: ProvenanceRules): Provenance | null {
-  const norm = (v: unknown) => (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v).trim().toLowerCase() : undefined);
+  const norm = (v: unknown) =>
+    typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean'
+      ? String(v).trim().toLowerCase()
+      : undefined;
   if (rules.provenanceField) {
     const v = norm(fields[rules.provenanceField]);
     if (v !== undefined && rules.humanValues.map((x) => x.toLowerCase()).includes(v)) return 'human-verified';

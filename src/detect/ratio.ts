@@ -90,14 +90,21 @@ function checkProportion(p: Proportion, what: string): void {
   }
 }
 
-export function estimateSyntheticShare(flagged: number, n: number, tpr: Proportion, fpr: Proportion, opts: ShareOptions = {}): ShareEstimate {
+export function estimateSyntheticShare(
+  flagged: number,
+  n: number,
+  tpr: Proportion,
+  fpr: Proportion,
+  opts: ShareOptions = {},
+): ShareEstimate {
   checkProportion({ k: flagged, n }, 'flagged/n');
   checkProportion(tpr, 'tpr');
   checkProportion(fpr, 'fpr');
   const confidence = opts.confidence ?? 0.95;
   const resamples = opts.resamples ?? 2000;
   if (!(confidence > 0 && confidence < 1)) throw new UsageError(`confidence must be in (0, 1), got ${confidence}`);
-  if (!Number.isInteger(resamples) || resamples < 1) throw new UsageError(`resamples must be a positive integer, got ${resamples}`);
+  if (!Number.isInteger(resamples) || resamples < 1)
+    throw new UsageError(`resamples must be a positive integer, got ${resamples}`);
   const q = flagged / n;
   const t = tpr.k / tpr.n;
   const f = fpr.k / fpr.n;

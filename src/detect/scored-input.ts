@@ -34,7 +34,9 @@ export interface ScoredInput {
 export function modelIdentity(run: RunSummary): string {
   const id = (dir: string, onnx: string) => `${basename(dir)}/${onnx.split('/').slice(-2).join('/')}`;
   const obs = run.model.observer;
-  return obs ? `${id(run.model.dir, run.model.onnx)}+observer:${id(obs.dir, obs.onnx)}` : id(run.model.dir, run.model.onnx);
+  return obs
+    ? `${id(run.model.dir, run.model.onnx)}+observer:${id(obs.dir, obs.onnx)}`
+    : id(run.model.dir, run.model.onnx);
 }
 
 export type ScoringSettings = Omit<ScoreOptions, 'input' | 'out' | 'overwrite'>;
@@ -50,14 +52,22 @@ export async function ensureScored(input: string, cacheDir: string, settings: Sc
     const wantModel = settings.model ?? DEFAULT_MODEL;
     const sameModel = run.model.ref === wantModel || resolve(run.model.dir) === resolve(wantModel);
     // Without --onnx-file the model's default graph (model.onnx) is wanted, not a variant scored earlier.
-    const sameGraph = settings.onnxFile ? resolve(run.model.dir, settings.onnxFile) === resolve(run.model.onnx) : basename(run.model.onnx) === 'model.onnx';
-    const sameFields = run.options.text_field === (settings.textField ?? 'text') && run.options.id_field === (settings.idField ?? null);
+    const sameGraph = settings.onnxFile
+      ? resolve(run.model.dir, settings.onnxFile) === resolve(run.model.onnx)
+      : basename(run.model.onnx) === 'model.onnx';
+    const sameFields =
+      run.options.text_field === (settings.textField ?? 'text') && run.options.id_field === (settings.idField ?? null);
     const obs = run.model.observer;
-    const sameObserver = settings.observerModel === undefined
-      ? obs === undefined
-      : obs !== undefined && (obs.ref === settings.observerModel || resolve(obs.dir) === resolve(settings.observerModel)) &&
-        (settings.observerOnnxFile ? resolve(obs.dir, settings.observerOnnxFile) === resolve(obs.onnx) : basename(obs.onnx) === 'model.onnx');
-    if (run.input === resolve(input) && sameModel && sameGraph && sameFields && sameObserver) return { run, scoresDir: cacheDir, errors: run.counts.errors };
+    const sameObserver =
+      settings.observerModel === undefined
+        ? obs === undefined
+        : obs !== undefined &&
+          (obs.ref === settings.observerModel || resolve(obs.dir) === resolve(settings.observerModel)) &&
+          (settings.observerOnnxFile
+            ? resolve(obs.dir, settings.observerOnnxFile) === resolve(obs.onnx)
+            : basename(obs.onnx) === 'model.onnx');
+    if (run.input === resolve(input) && sameModel && sameGraph && sameFields && sameObserver)
+      return { run, scoresDir: cacheDir, errors: run.counts.errors };
   }
   const overwrite = existsSync(join(cacheDir, SCORE_FILES.run));
   const run = await scoreCorpus({ ...settings, input, out: cacheDir, overwrite });
@@ -69,7 +79,12 @@ export async function ensureScored(input: string, cacheDir: string, settings: Sc
  * document embedding). Score rows are a subsequence of the corpus's documents (failed rows are in errors.jsonl), so
  * the join is a merge on the row number.
  */
-export async function* scoredDocs(scored: ScoredInput, fields: string[], textField?: string, opts: { embeddings?: boolean } = {}): AsyncGenerator<ScoredDoc> {
+export async function* scoredDocs(
+  scored: ScoredInput,
+  fields: string[],
+  textField?: string,
+  opts: { embeddings?: boolean } = {},
+): AsyncGenerator<ScoredDoc> {
   const rows = scoreRows(scored.scoresDir, { embeddings: opts.embeddings ?? false });
   if (fields.length === 0) {
     for await (const row of rows) yield { row, fields: {} };
@@ -77,17 +92,29 @@ export async function* scoredDocs(scored: ScoredInput, fields: string[], textFie
   }
   const corpusPath = scored.run.input;
   if (!existsSync(corpusPath)) {
-    throw new UsageError(`fields ${fields.join(', ')} must come from the scored corpus, ${corpusPath}, which no longer exists; pass the corpus itself as input`);
+    throw new UsageError(
+      `fields ${fields.join(', ')} must come from the scored corpus, ${corpusPath}, which no longer exists; pass the corpus itself as input`,
+    );
   }
   const runFields = corpusFields(scored.run);
-  const corpus = openCorpus(corpusPath, { ...runFields, textField: textField ?? runFields.textField, keepFields: fields });
+  const corpus = openCorpus(corpusPath, {
+    ...runFields,
+    textField: textField ?? runFields.textField,
+    keepFields: fields,
+  });
   for await (const row of rows) {
     for (;;) {
       const next = await corpus.next();
-      if (next.done) throw new TailguardError(`${join(scored.scoresDir, SCORE_FILES.scores)} has row ${row.line} (id ${row.id}), which ${corpusPath} does not: was the corpus changed after scoring?`);
+      if (next.done)
+        throw new TailguardError(
+          `${join(scored.scoresDir, SCORE_FILES.scores)} has row ${row.line} (id ${row.id}), which ${corpusPath} does not: was the corpus changed after scoring?`,
+        );
       const rec = next.value;
       if (rec.kind === 'doc' && rec.line === row.line) {
-        if (rec.id !== row.id) throw new TailguardError(`${corpusPath} row ${rec.line} has id ${rec.id}, the score row ${row.id}: was the corpus changed after scoring?`);
+        if (rec.id !== row.id)
+          throw new TailguardError(
+            `${corpusPath} row ${rec.line} has id ${rec.id}, the score row ${row.id}: was the corpus changed after scoring?`,
+          );
         yield { row, fields: rec.fields ?? {} };
         break;
       }

@@ -29,13 +29,24 @@ import { applyDetector, type DetectorSpec } from '../detect/detector.js';
 import type { ScoreRow } from '../detect/features.js';
 import { corpusFields, readRun, isScoreDir, scoreRows } from '../score/score-dir.js';
 import { modelZeroShot, readDetectorFile } from '../detect/detect-corpus.js';
-import type {   SideRadii } from '../coverage/hnsw/prdc.js';
+import type { SideRadii } from '../coverage/hnsw/prdc.js';
 import { compareHtml } from './report-html.js';
 import { corpusDiversity } from './metrics.js';
 import { commonBudget, countNgrams, distinctAtBudget } from './equal-size.js';
 import {
-  DEFAULT_VERDICT_METRICS, VERDICT_METRICS, type GenerationEntry, type Ledger, type VerdictMetric } from './ledger.js';
-import { ACCUMULATION_BOUND, DEFAULT_Z, generationVerdicts, type MetricEvidence, type MetricSeries } from './verdict.js';
+  DEFAULT_VERDICT_METRICS,
+  VERDICT_METRICS,
+  type GenerationEntry,
+  type Ledger,
+  type VerdictMetric,
+} from './ledger.js';
+import {
+  ACCUMULATION_BOUND,
+  DEFAULT_Z,
+  generationVerdicts,
+  type MetricEvidence,
+  type MetricSeries,
+} from './verdict.js';
 import { wordTokens } from '../signals/text-signals.js';
 
 const EQUAL_SIZE_ORDERS = [1, 2, 3] as const;
@@ -63,14 +74,19 @@ export const RULE_SUMMARY =
   'decline otherwise. The generation takes the worst verdict of its decisive metrics.';
 
 async function readGeneration(dir: string): Promise<{ rows: ScoreRow[]; texts: string[] }> {
-  if (!isScoreDir(dir)) throw new UsageError(`${dir} is not a tailguard score output directory (run \`tailguard score\` on each generation first)`);
+  if (!isScoreDir(dir))
+    throw new UsageError(
+      `${dir} is not a tailguard score output directory (run \`tailguard score\` on each generation first)`,
+    );
   const run = readRun(dir);
   const rows: ScoreRow[] = [];
   for await (const row of scoreRows(dir)) rows.push(row);
-  if (!existsSync(run.input)) throw new UsageError(`${dir}: the scored corpus ${run.input} no longer exists; diversity needs the texts`);
+  if (!existsSync(run.input))
+    throw new UsageError(`${dir}: the scored corpus ${run.input} no longer exists; diversity needs the texts`);
   const byLine = new Map<number, string>();
   const wanted = new Set(rows.map((r) => r.line));
-  for await (const rec of openCorpus(run.input, corpusFields(run))) if (rec.kind === 'doc' && wanted.has(rec.line)) byLine.set(rec.line, rec.text);
+  for await (const rec of openCorpus(run.input, corpusFields(run)))
+    if (rec.kind === 'doc' && wanted.has(rec.line)) byLine.set(rec.line, rec.text);
   return { rows, texts: rows.map((r) => byLine.get(r.line) ?? '') };
 }
 
@@ -93,10 +109,13 @@ function checkOptions(opts: CompareOptions): { z: number; decisive: VerdictMetri
   const decisive = [...new Set(opts.verdictMetrics ?? DEFAULT_VERDICT_METRICS)];
   const unknown = decisive.filter((m) => !(VERDICT_METRICS as readonly string[]).includes(m));
   if (decisive.length === 0 || unknown.length > 0) {
-    throw new UsageError(`\`verdictMetrics\` must name at least one of ${VERDICT_METRICS.join(', ')}${unknown.length ? `; unknown: ${unknown.join(', ')}` : ''}`);
+    throw new UsageError(
+      `\`verdictMetrics\` must name at least one of ${VERDICT_METRICS.join(', ')}${unknown.length ? `; unknown: ${unknown.join(', ')}` : ''}`,
+    );
   }
   const replicates = opts.replicates ?? 50;
-  if (!Number.isInteger(replicates) || replicates < 1) throw new UsageError(`\`replicates\` must be a positive integer, got ${replicates}`);
+  if (!Number.isInteger(replicates) || replicates < 1)
+    throw new UsageError(`\`replicates\` must be a positive integer, got ${replicates}`);
   return { z, decisive, replicates };
 }
 
@@ -104,11 +123,25 @@ function checkOptions(opts: CompareOptions): { z: number; decisive: VerdictMetri
 const seOf = (ci: { lo: number; hi: number }) => Math.max(ci.hi - ci.lo, 0) / (2 * 1.959964);
 
 /** The trend series the verdicts read, GEN0 first. */
-function verdictSeries(entries: Omit<GenerationEntry, 'verdict' | 'early_collapse'>[], decisive: VerdictMetric[], coverageAnchor: number): MetricSeries[] {
+function verdictSeries(
+  entries: Omit<GenerationEntry, 'verdict' | 'early_collapse'>[],
+  decisive: VerdictMetric[],
+  coverageAnchor: number,
+): MetricSeries[] {
   const series: [VerdictMetric, MetricSeries['points']][] = [
-    ...EQUAL_SIZE_ORDERS.map((n): [VerdictMetric, MetricSeries['points']] => [`distinct-${n}`, entries.map((e) => ({ value: e.distinct_at_budget[n].value, se: e.distinct_at_budget[n].se }))]),
+    ...EQUAL_SIZE_ORDERS.map((n): [VerdictMetric, MetricSeries['points']] => [
+      `distinct-${n}`,
+      entries.map((e) => ({ value: e.distinct_at_budget[n].value, se: e.distinct_at_budget[n].se })),
+    ]),
     ['vendi', entries.map((e) => ({ value: e.diversity.vendi, se: seOf(e.diversity.vendi_ci) }))],
-    ['coverage', entries.map((e) => (e.coverage_of_gen0 ? { value: e.coverage_of_gen0.coverage.value, se: seOf(e.coverage_of_gen0.coverage.ci) } : { value: coverageAnchor, se: 0 }))],
+    [
+      'coverage',
+      entries.map((e) =>
+        e.coverage_of_gen0
+          ? { value: e.coverage_of_gen0.coverage.value, se: seOf(e.coverage_of_gen0.coverage.ci) }
+          : { value: coverageAnchor, se: 0 },
+      ),
+    ],
   ];
   return series.map(([metric, points]) => ({ metric, decisive: decisive.includes(metric), points }));
 }
@@ -120,7 +153,8 @@ export function evidenceLine(m: MetricEvidence, anchor: number, z: number): stri
 }
 
 export async function compareGenerations(gens: string[], out: string, opts: CompareOptions = {}): Promise<Ledger> {
-  if (gens.length < 2) throw new UsageError('compare needs at least two generations: GEN0 (the human anchor) and one more');
+  if (gens.length < 2)
+    throw new UsageError('compare needs at least two generations: GEN0 (the human anchor) and one more');
   const k = opts.k ?? 5;
   const { z, decisive, replicates } = checkOptions(opts);
   const anchor = loadVectors(gens[0]!);
@@ -137,9 +171,19 @@ export async function compareGenerations(gens: string[], out: string, opts: Comp
     const det = detectorFor(dir, opts.detector);
     let coverage: GenerationEntry['coverage_of_gen0'] = null;
     if (g > 0) {
-      const p = await prdc(localPair(anchor, anchorIndex, vectors, AnnIndex.build(vectors)), { k, seed: opts.seed, referenceSide: anchorSide });
+      const p = await prdc(localPair(anchor, anchorIndex, vectors, AnnIndex.build(vectors)), {
+        k,
+        seed: opts.seed,
+        referenceSide: anchorSide,
+      });
       anchorSide = p.referenceSide;
-      coverage = { precision: p.precision, recall: p.recall, density: p.density, coverage: p.coverage, ef_tuning: p.efSearch };
+      coverage = {
+        precision: p.precision,
+        recall: p.recall,
+        density: p.density,
+        coverage: p.coverage,
+        ef_tuning: p.efSearch,
+      };
     }
     const words = texts.map((t) => wordTokens(t));
     ngrams.push(EQUAL_SIZE_ORDERS.map((n) => countNgrams(words, n)));
@@ -150,7 +194,12 @@ export async function compareGenerations(gens: string[], out: string, opts: Comp
       perplexity: Math.exp(nll / tokens),
       diversity: corpusDiversity(texts, vectors, { seed: opts.seed }),
       coverage_of_gen0: coverage,
-      flagged_synthetic: det ? { share: rows.filter((r) => applyDetector(det.spec, r).verdict === 'synthetic').length / rows.length, detector: det.name } : null,
+      flagged_synthetic: det
+        ? {
+            share: rows.filter((r) => applyDetector(det.spec, r).verdict === 'synthetic').length / rows.length,
+            detector: det.name,
+          }
+        : null,
     });
   }
   // Second pass: the budget needs every generation's n-gram count; the texts are read again rather than all held.
@@ -169,7 +218,12 @@ export async function compareGenerations(gens: string[], out: string, opts: Comp
   const entries: GenerationEntry[] = withDistinct.map((e, g) => {
     if (g === 0) return { ...e, verdict: null, early_collapse: null };
     const v = verdicts[g - 1]!;
-    const reasons = v.verdict === 'compounding loss' ? v.metrics.filter((m) => m.decisive && m.verdict === 'compounding loss').map((m) => evidenceLine(m, m.value + m.cumulative, z)) : [];
+    const reasons =
+      v.verdict === 'compounding loss'
+        ? v.metrics
+            .filter((m) => m.decisive && m.verdict === 'compounding loss')
+            .map((m) => evidenceLine(m, m.value + m.cumulative, z))
+        : [];
     if (reasons.length) flags.push({ generation: g, reasons });
     return { ...e, verdict: v, early_collapse: reasons };
   });
@@ -178,7 +232,15 @@ export async function compareGenerations(gens: string[], out: string, opts: Comp
     command: 'compare',
     ledger_version: 2,
     k,
-    verdict_rule: { z, bound_factor: ACCUMULATION_BOUND, decisive, budget, replicates, coverage_anchor: coverageAnchor, summary: RULE_SUMMARY },
+    verdict_rule: {
+      z,
+      bound_factor: ACCUMULATION_BOUND,
+      decisive,
+      budget,
+      replicates,
+      coverage_anchor: coverageAnchor,
+      summary: RULE_SUMMARY,
+    },
     generations: entries,
     flags,
   };

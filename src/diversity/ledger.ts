@@ -21,7 +21,13 @@ export interface GenerationEntry {
   /** distinct-1..3 on the same number of n-grams in every generation (ledger.verdict_rule.budget), ± noise. */
   distinct_at_budget: { 1: EqualSizeDistinct; 2: EqualSizeDistinct; 3: EqualSizeDistinct };
   /** ef_tuning: each index's ef and self-query recall (ef-tuning.ts); `reached` false means approximate metrics. */
-  coverage_of_gen0: { precision: Metric; recall: Metric; density: Metric; coverage: Metric; ef_tuning: PrdcResult['efSearch'] } | null;
+  coverage_of_gen0: {
+    precision: Metric;
+    recall: Metric;
+    density: Metric;
+    coverage: Metric;
+    ef_tuning: PrdcResult['efSearch'];
+  } | null;
   flagged_synthetic: { share: number; detector: string } | null;
   /** null for GEN0. */
   verdict: GenerationVerdict | null;

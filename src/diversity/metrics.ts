@@ -132,10 +132,11 @@ export function vendiScore(data: Float32Array, dim: number, idx: ArrayLike<numbe
       for (let j = i; j < dim; j++) g[i * dim + j] = g[i * dim + j]! + xi * data[o + j]!;
     }
   }
-  for (let i = 0; i < dim; i++) for (let j = i; j < dim; j++) {
-    g[i * dim + j] = g[i * dim + j]! / m;
-    g[j * dim + i] = g[i * dim + j]!;
-  }
+  for (let i = 0; i < dim; i++)
+    for (let j = i; j < dim; j++) {
+      g[i * dim + j] = g[i * dim + j]! / m;
+      g[j * dim + i] = g[i * dim + j]!;
+    }
   let h = 0;
   for (const l of symmetricEigenvalues(g, dim)) if (l > 1e-12) h -= l * Math.log(l);
   return Math.exp(h);
@@ -163,7 +164,11 @@ export interface Diversity {
 }
 
 /** Every metric above for one corpus; samples (seeded) bound the cost of self-BLEU and Vendi. */
-export function corpusDiversity(texts: string[], embeddings: { data: Float32Array; dim: number }, opts: { bleuSample?: number; vendiSample?: number; seed?: number } = {}): Diversity {
+export function corpusDiversity(
+  texts: string[],
+  embeddings: { data: Float32Array; dim: number },
+  opts: { bleuSample?: number; vendiSample?: number; seed?: number } = {},
+): Diversity {
   const rng = mulberry32(opts.seed ?? 1);
   const n = texts.length;
   const sample = (k: number) => sampleIndices(rng, n, k);
@@ -178,7 +183,16 @@ export function corpusDiversity(texts: string[], embeddings: { data: Float32Arra
     self_bleu: selfBleu(bleuIdx.map((i) => words[i]!)),
     self_bleu_sample: bleuIdx.length,
     vendi: vendiScore(embeddings.data, embeddings.dim, vendiRows),
-    vendi_ci: bootstrapCi((b) => vendiScore(embeddings.data, embeddings.dim, Array.from(b, (t) => vendiRows[t]!)), vendiRows.length, { resamples: 30, seed: opts.seed ?? 1 }),
+    vendi_ci: bootstrapCi(
+      (b) =>
+        vendiScore(
+          embeddings.data,
+          embeddings.dim,
+          Array.from(b, (t) => vendiRows[t]!),
+        ),
+      vendiRows.length,
+      { resamples: 30, seed: opts.seed ?? 1 },
+    ),
     vendi_sample: vendiRows.length,
     mean_cosine_distance: meanCosineDistance(embeddings.data, embeddings.dim),
   };

@@ -77,7 +77,10 @@ export class AppendFile {
       let at = size;
       if (resumeBytes !== undefined) {
         if (size < resumeBytes) {
-          throw new RunStateError(path, `cannot resume: file is ${size} bytes, the checkpoint expects at least ${resumeBytes}`);
+          throw new RunStateError(
+            path,
+            `cannot resume: file is ${size} bytes, the checkpoint expects at least ${resumeBytes}`,
+          );
         }
         if (size > resumeBytes) await handle.truncate(resumeBytes);
         at = resumeBytes;

@@ -29,15 +29,22 @@ export interface CorpusSlice {
 
 export function checkSlice(slice: CorpusSlice): void {
   const { index, count } = slice;
-  if (!Number.isSafeInteger(count) || count < 1) throw new UsageError(`\`shard\` count must be a positive integer (got ${count})`);
-  if (!Number.isSafeInteger(index) || index < 0 || index >= count) throw new UsageError(`\`shard\` index must be in 0..${count - 1} (got ${index})`);
+  if (!Number.isSafeInteger(count) || count < 1)
+    throw new UsageError(`\`shard\` count must be a positive integer (got ${count})`);
+  if (!Number.isSafeInteger(index) || index < 0 || index >= count)
+    throw new UsageError(`\`shard\` index must be in 0..${count - 1} (got ${index})`);
 }
 
 const alignUp = (p: number, align = 1): number => Math.ceil(p / align) * align;
 
 /** [from, to) positions of `total` rows for a slice: an even split by count, boundaries aligned. */
 export function evenSplit(total: number, slice: CorpusSlice): { from: number; to: number } {
-  const at = (k: number) => (k === 0 ? 0 : k === slice.count ? total : Math.min(total, alignUp(Math.floor((k * total) / slice.count), slice.align)));
+  const at = (k: number) =>
+    k === 0
+      ? 0
+      : k === slice.count
+        ? total
+        : Math.min(total, alignUp(Math.floor((k * total) / slice.count), slice.align));
   return { from: at(slice.index), to: at(slice.index + 1) };
 }
 
@@ -49,7 +56,7 @@ async function lineStartAtOrAfter(file: fsp.FileHandle, b: number, size: number)
   if (b <= 0) return 0;
   const buf = Buffer.allocUnsafe(PROBE);
   // A line starts at b when byte b-1 is '\n': search from b-1.
-  for (let pos = b - 1; pos < size; ) {
+  for (let pos = b - 1; pos < size;) {
     const { bytesRead } = await file.read(buf, 0, Math.min(PROBE, size - pos), pos);
     if (bytesRead === 0) break;
     const nl = buf.subarray(0, bytesRead).indexOf(LF);
@@ -60,7 +67,10 @@ async function lineStartAtOrAfter(file: fsp.FileHandle, b: number, size: number)
 }
 
 /** [start, end) bytes of the even byte split of a line-oriented file, both moved to line starts (before alignment). */
-export async function byteSlice(path: string, slice: CorpusSlice): Promise<{ start: number; end: number; size: number }> {
+export async function byteSlice(
+  path: string,
+  slice: CorpusSlice,
+): Promise<{ start: number; end: number; size: number }> {
   const file = await fsp.open(path, 'r');
   try {
     const { size } = await file.stat();
@@ -77,7 +87,10 @@ export async function byteSlice(path: string, slice: CorpusSlice): Promise<{ sta
  * The slice of a plain JSONL file: the byte to start reading at, the number of the line there, and the positions
  * [from, to) of the lines to take (to = Infinity for the last slice: read to the end).
  */
-export async function jsonlSlice(path: string, slice: CorpusSlice): Promise<{ startByte: number; firstLine: number; from: number; to: number }> {
+export async function jsonlSlice(
+  path: string,
+  slice: CorpusSlice,
+): Promise<{ startByte: number; firstLine: number; from: number; to: number }> {
   const { start, end, size } = await byteSlice(path, slice);
   const before = await countNewlines(path, 0, start);
   // Up to the end of the file (an unterminated last line has no newline to count): later slices are empty.
@@ -93,7 +106,7 @@ export async function countNewlines(path: string, start: number, end: number): P
   try {
     const buf = Buffer.allocUnsafe(1 << 20);
     let n = 0;
-    for (let pos = start; pos < end; ) {
+    for (let pos = start; pos < end;) {
       const { bytesRead } = await file.read(buf, 0, Math.min(buf.length, end - pos), pos);
       if (bytesRead === 0) break;
       const view = buf.subarray(0, bytesRead);

@@ -38,8 +38,14 @@ export function checkText(value: unknown, present: boolean, field: string): Fiel
  * - anything else (object, array, binary): the row is bad, because silently
  *   stringifying "[object Object]" would give many rows the same id.
  */
-export function resolveId(value: unknown, present: boolean, line: number, field: string | undefined): FieldCheck<string> {
-  if (field === undefined || !present || value === undefined || value === null) return { ok: true, value: String(line) };
+export function resolveId(
+  value: unknown,
+  present: boolean,
+  line: number,
+  field: string | undefined,
+): FieldCheck<string> {
+  if (field === undefined || !present || value === undefined || value === null)
+    return { ok: true, value: String(line) };
   switch (typeof value) {
     case 'string':
     case 'number':

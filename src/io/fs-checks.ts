@@ -16,7 +16,8 @@ export async function statCorpusPath(path: string): Promise<Stats> {
 /** Throws CorpusOpenError unless `path` is an existing, readable regular file. */
 export async function assertReadableFile(path: string): Promise<void> {
   const st = await statCorpusPath(path);
-  if (!st.isFile()) throw new CorpusOpenError(path, st.isDirectory() ? 'is a directory, expected a file' : 'not a regular file');
+  if (!st.isFile())
+    throw new CorpusOpenError(path, st.isDirectory() ? 'is a directory, expected a file' : 'not a regular file');
 }
 
 export function describeFsError(err: unknown): string {

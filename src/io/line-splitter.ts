@@ -31,7 +31,10 @@ export class LineSplitter {
   private peakBuffered = 0;
 
   /** `firstLine`: the number of the first line pushed (a reader that starts mid-file continues the file's numbering). */
-  constructor(readonly maxLineBytes: number = DEFAULT_MAX_LINE_BYTES, firstLine = 1) {
+  constructor(
+    readonly maxLineBytes: number = DEFAULT_MAX_LINE_BYTES,
+    firstLine = 1,
+  ) {
     if (!(maxLineBytes > 0)) throw new RangeError(`maxLineBytes must be positive, got ${maxLineBytes}`);
     this.lineNo = firstLine - 1;
   }

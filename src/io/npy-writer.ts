@@ -25,7 +25,8 @@ export function npyHeader(rows: number, dim: number): Uint8Array {
   const dict = `{'descr': '<f4', 'fortran_order': False, 'shape': (${rows}, ${dim}), }`;
   const headerLen = NPY_HEADER_BYTES - 10; // after magic(6) + version(2) + length(2)
   const padded = dict.padEnd(headerLen - 1, ' ') + '\n';
-  if (padded.length !== headerLen) throw new RangeError(`shape (${rows}, ${dim}) does not fit a ${NPY_HEADER_BYTES}-byte header`);
+  if (padded.length !== headerLen)
+    throw new RangeError(`shape (${rows}, ${dim}) does not fit a ${NPY_HEADER_BYTES}-byte header`);
   const out = new Uint8Array(NPY_HEADER_BYTES);
   out.set(MAGIC, 0);
   out[6] = 1; // major version
@@ -38,7 +39,8 @@ export function npyHeader(rows: number, dim: number): Uint8Array {
 
 /** Parse and validate a v1/v2/v3 .npy header for a 2-D little-endian float32 C-order array. */
 export function parseNpyHeader(bytes: Uint8Array, what = 'npy file'): { shape: [number, number]; dataOffset: number } {
-  if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) throw new Error(`${what}: not an .npy file (bad magic)`);
+  if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b))
+    throw new Error(`${what}: not an .npy file (bad magic)`);
   const major = bytes[6]!;
   let headerLen: number;
   let start: number;
@@ -113,19 +115,23 @@ export class NpyWriter {
     } finally {
       await handle.close();
     }
-    if (size < NPY_HEADER_BYTES) throw new RunStateError(path, `cannot resume: file is ${size} bytes, shorter than the header`);
+    if (size < NPY_HEADER_BYTES)
+      throw new RunStateError(path, `cannot resume: file is ${size} bytes, shorter than the header`);
     let parsed;
     try {
       parsed = parseNpyHeader(head, path);
     } catch (err) {
       throw new RunStateError(path, `cannot resume: ${(err as Error).message}`);
     }
-    if (parsed.dataOffset !== NPY_HEADER_BYTES) throw new RunStateError(path, `cannot resume: header is not ${NPY_HEADER_BYTES} bytes`);
-    if (parsed.shape[1] !== dim) throw new RunStateError(path, `cannot resume: file has ${parsed.shape[1]} columns, expected ${dim}`);
+    if (parsed.dataOffset !== NPY_HEADER_BYTES)
+      throw new RunStateError(path, `cannot resume: header is not ${NPY_HEADER_BYTES} bytes`);
+    if (parsed.shape[1] !== dim)
+      throw new RunStateError(path, `cannot resume: file has ${parsed.shape[1]} columns, expected ${dim}`);
     const available = Math.floor((size - NPY_HEADER_BYTES) / rowBytes);
     const rows = opts.resumeRows ?? available;
     if (!Number.isSafeInteger(rows) || rows < 0) throw new RangeError(`bad resumeRows ${rows}`);
-    if (rows > available) throw new RunStateError(path, `cannot resume: file holds ${available} rows, the checkpoint expects ${rows}`);
+    if (rows > available)
+      throw new RunStateError(path, `cannot resume: file holds ${available} rows, the checkpoint expects ${rows}`);
     const file = await AppendFile.open(path, { resumeBytes: NPY_HEADER_BYTES + rows * rowBytes });
     const w = new NpyWriter(path, dim, file, rows);
     await file.writeAt(0, npyHeader(rows, dim));
@@ -172,7 +178,9 @@ export function readNpy(path: string): { shape: [number, number]; data: Float32A
   const { shape, dataOffset } = parseNpyHeader(bytes, path);
   const count = shape[0] * shape[1];
   if (bytes.length < dataOffset + count * 4) {
-    throw new Error(`${path}: header says shape (${shape[0]}, ${shape[1]}) but the file holds only ${bytes.length - dataOffset} data bytes`);
+    throw new Error(
+      `${path}: header says shape (${shape[0]}, ${shape[1]}) but the file holds only ${bytes.length - dataOffset} data bytes`,
+    );
   }
   const data = new Float32Array(count);
   const view = new DataView(bytes.buffer, bytes.byteOffset + dataOffset, count * 4);
@@ -204,7 +212,8 @@ export class NpyRowReader {
       const head = new Uint8Array(Math.min(fstatSync(fd).size, 65536));
       readSync(fd, head, 0, head.length, 0);
       const { shape, dataOffset } = parseNpyHeader(head, path);
-      if (fstatSync(fd).size < dataOffset + shape[0] * shape[1] * 4) throw new Error(`${path}: header says ${shape[0]} rows of ${shape[1]}, the file is shorter`);
+      if (fstatSync(fd).size < dataOffset + shape[0] * shape[1] * 4)
+        throw new Error(`${path}: header says ${shape[0]} rows of ${shape[1]}, the file is shorter`);
       return new NpyRowReader(fd, path, shape[0], shape[1], dataOffset, rowsPerRead);
     } catch (err) {
       closeSync(fd);

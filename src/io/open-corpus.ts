@@ -26,9 +26,7 @@ export interface OpenCorpusOptions extends CorpusOptions {
 }
 
 export type CorpusFormat =
-  | { kind: 'jsonl'; compression: Compression; stdin: boolean }
-  | { kind: 'parquet' }
-  | { kind: 'textdir' };
+  { kind: 'jsonl'; compression: Compression; stdin: boolean } | { kind: 'parquet' } | { kind: 'textdir' };
 
 export const SUPPORTED_CORPUS_FORMATS =
   'a directory of .txt files, .jsonl/.ndjson/.json (optionally .gz or .zst), .parquet, or "-" for JSONL on stdin';
@@ -61,9 +59,18 @@ export async function* openCorpus(path: string, opts: OpenCorpusOptions = {}): A
   const { maxDocBytes, startIndex, textField, idField, keepFields, slice } = opts;
   switch (format.kind) {
     case 'jsonl':
-      if (format.stdin && slice) throw new UsageError('`shard` needs a file or a directory to read: stdin cannot be split into slices');
+      if (format.stdin && slice)
+        throw new UsageError('`shard` needs a file or a directory to read: stdin cannot be split into slices');
       // stdin ('-') sniffs gzip/zstd magic bytes, since it has no name to go by.
-      yield* readJsonl(path, { textField, idField, keepFields, startIndex, slice, maxLineBytes: maxDocBytes, compression: format.stdin ? 'auto' : format.compression });
+      yield* readJsonl(path, {
+        textField,
+        idField,
+        keepFields,
+        startIndex,
+        slice,
+        maxLineBytes: maxDocBytes,
+        compression: format.stdin ? 'auto' : format.compression,
+      });
       return;
     case 'parquet':
       yield* readParquet(path, { textField, idField, keepFields, startIndex, slice, maxDocBytes });

@@ -53,7 +53,8 @@ export async function jsonlToParquet(
   opts: JsonlToParquetOptions = {},
 ): Promise<JsonlToParquetResult> {
   const rowGroupSize = opts.rowGroupSize ?? DEFAULT_ROW_GROUP_SIZE;
-  if (!Number.isSafeInteger(rowGroupSize) || rowGroupSize <= 0) throw new RangeError(`bad rowGroupSize ${rowGroupSize}`);
+  if (!Number.isSafeInteger(rowGroupSize) || rowGroupSize <= 0)
+    throw new RangeError(`bad rowGroupSize ${rowGroupSize}`);
 
   const source = jsonlRows(jsonlPath)[Symbol.asyncIterator]();
   // Pull the first group ourselves to fix the schema, then hand the writer
@@ -259,7 +260,8 @@ function valueType(v: unknown): ParquetColumnType | undefined {
 /** Row restricted to the schema's columns, missing ones null, values checked (and INT64 as bigint). */
 function normalizeRow(row: Row, line: number, types: Map<string, ParquetColumnType>, path: string): Row {
   for (const k of Object.keys(row)) {
-    if (!types.has(k)) throw new Error(`${path}:${line}: column "${k}" was not in the first row group; pass columnTypes to declare it`);
+    if (!types.has(k))
+      throw new Error(`${path}:${line}: column "${k}" was not in the first row group; pass columnTypes to declare it`);
   }
   const out: Row = {};
   for (const [name, type] of types) {
@@ -268,7 +270,8 @@ function normalizeRow(row: Row, line: number, types: Map<string, ParquetColumnTy
       out[name] = null;
       continue;
     }
-    const bad = () => new Error(`${path}:${line}: column "${name}" is ${type}, got ${typeName(v)} ${JSON.stringify(v)?.slice(0, 40)}`);
+    const bad = () =>
+      new Error(`${path}:${line}: column "${name}" is ${type}, got ${typeName(v)} ${JSON.stringify(v)?.slice(0, 40)}`);
     switch (type) {
       case 'STRING':
         if (typeof v !== 'string') throw bad();

@@ -6,7 +6,15 @@
  */
 import { CorpusOpenError, TailguardError } from '../errors.js';
 import { createReadStream } from 'node:fs';
-import { compressionFromMagic, compressionFromPath, decompress, fileBytes, READ_CHUNK_BYTES, sniff, type Compression } from './byte-source.js';
+import {
+  compressionFromMagic,
+  compressionFromPath,
+  decompress,
+  fileBytes,
+  READ_CHUNK_BYTES,
+  sniff,
+  type Compression,
+} from './byte-source.js';
 import { checkSlice, countLines, evenSplit, jsonlSlice, type CorpusSlice } from './corpus-slice.js';
 import { assertReadableFile } from './fs-checks.js';
 import { checkText, DEFAULT_TEXT_FIELD, idForBadRow, resolveId, typeName } from './fields.js';
@@ -45,7 +53,8 @@ export async function* readJsonl(path: string, opts: JsonlReadOptions = {}): Asy
     return;
   }
   await assertReadableFile(path);
-  const compression = opts.compression === undefined || opts.compression === 'auto' ? compressionFromPath(path) : opts.compression;
+  const compression =
+    opts.compression === undefined || opts.compression === 'auto' ? compressionFromPath(path) : opts.compression;
   if (!opts.slice) {
     yield* readJsonlStream(fileBytes(path), path, { ...opts, compression });
     return;
@@ -69,7 +78,6 @@ export async function* readJsonl(path: string, opts: JsonlReadOptions = {}): Asy
   const { from, to } = evenSplit(total, opts.slice);
   if (to > from) yield* readJsonlStream(fileBytes(path), path, { ...opts, compression, lines: { from: from + 1, to } });
 }
-
 
 /**
  * Read JSONL from any byte stream. `file` is only used in records and messages.
@@ -152,11 +160,21 @@ export class JsonlLineParser {
     const { line } = raw;
     if (raw.tooLong) {
       if (this.skip()) return null;
-      return this.bad(line, this.idField === undefined ? String(line) : null, `line is ${raw.length} bytes, exceeds the limit of ${this.maxLineBytes} bytes`);
+      return this.bad(
+        line,
+        this.idField === undefined ? String(line) : null,
+        `line is ${raw.length} bytes, exceeds the limit of ${this.maxLineBytes} bytes`,
+      );
     }
     let bytes = raw.bytes;
     // A BOM is a file marker, not content; only the first line can carry one.
-    if (line === 1 && bytes.length >= 3 && bytes[0] === UTF8_BOM[0] && bytes[1] === UTF8_BOM[1] && bytes[2] === UTF8_BOM[2]) {
+    if (
+      line === 1 &&
+      bytes.length >= 3 &&
+      bytes[0] === UTF8_BOM[0] &&
+      bytes[1] === UTF8_BOM[1] &&
+      bytes[2] === UTF8_BOM[2]
+    ) {
       bytes = bytes.subarray(3);
     }
     // Blank lines yield nothing but still advance the line number. Decided on bytes
@@ -186,7 +204,15 @@ export class JsonlLineParser {
     const id = resolveId(idValue, idPresent, line, this.idField);
     if (!id.ok) return this.bad(line, null, id.reason);
     const fields = pickFields(obj, this.keepFields);
-    return { kind: 'doc', index: this.index++, line, id: id.value, text: text.value, file: this.file, ...(fields ? { fields } : {}) };
+    return {
+      kind: 'doc',
+      index: this.index++,
+      line,
+      id: id.value,
+      text: text.value,
+      file: this.file,
+      ...(fields ? { fields } : {}),
+    };
   }
 
   /** Counts one record; true when it falls before startIndex and must not be produced. */

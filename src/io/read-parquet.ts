@@ -9,7 +9,13 @@
  * of a column chunk without an offset index.)
  */
 import { promises as fsp } from 'node:fs';
-import { parquetMetadataAsync, parquetReadObjects, parquetSchema, type AsyncBuffer, type FileMetaData } from 'hyparquet';
+import {
+  parquetMetadataAsync,
+  parquetReadObjects,
+  parquetSchema,
+  type AsyncBuffer,
+  type FileMetaData,
+} from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { CorpusOpenError } from '../errors.js';
 import { checkSlice, evenSplit, type CorpusSlice } from './corpus-slice.js';
@@ -86,7 +92,10 @@ export async function* readParquet(path: string, opts: ParquetReadOptions = {}):
     const names = topLevel.map((c) => c.element.name);
     const textCol = topLevel.find((c) => c.element.name === textField);
     if (!textCol) {
-      throw new CorpusOpenError(path, `no column "${textField}" (columns: ${names.join(', ') || 'none'}); set the text field`);
+      throw new CorpusOpenError(
+        path,
+        `no column "${textField}" (columns: ${names.join(', ') || 'none'}); set the text field`,
+      );
     }
     // A non-string text column would make every row bad; say so once instead.
     if (textCol.children.length > 0 || textCol.element.type !== 'BYTE_ARRAY') {
@@ -100,7 +109,8 @@ export async function* readParquet(path: string, opts: ParquetReadOptions = {}):
 
     const stringFromBytes = (bytes: Uint8Array | undefined): string | BadCell | undefined => {
       if (bytes === undefined || bytes === null) return bytes;
-      if (bytes.length > maxDocBytes) return new BadCell(`is ${bytes.length} bytes, exceeds the limit of ${maxDocBytes} bytes`);
+      if (bytes.length > maxDocBytes)
+        return new BadCell(`is ${bytes.length} bytes, exceeds the limit of ${maxDocBytes} bytes`);
       const d = decodeUtf8Strict(bytes);
       return d.ok ? d.text : new BadCell(`has invalid UTF-8 at byte offset ${d.offset}`);
     };
@@ -132,7 +142,9 @@ export async function* readParquet(path: string, opts: ParquetReadOptions = {}):
           parsers: { stringFromBytes },
         });
       } catch (err) {
-        throw new CorpusOpenError(path, `cannot read rows ${rowStart + 1}-${groupEnd}: ${(err as Error).message}`, { cause: err });
+        throw new CorpusOpenError(path, `cannot read rows ${rowStart + 1}-${groupEnd}: ${(err as Error).message}`, {
+          cause: err,
+        });
       }
       for (let i = 0; i < rows.length; i++) {
         const row = rows[i]!;
@@ -151,7 +163,15 @@ export async function* readParquet(path: string, opts: ParquetReadOptions = {}):
           yield { kind: 'bad', index: index++, line, id: badId, file: path, reason };
         } else {
           const fields = pickFields(row, kept.length > 0 ? kept : undefined);
-          yield { kind: 'doc', index: index++, line, id: id.value, text: text.value, file: path, ...(fields ? { fields } : {}) };
+          yield {
+            kind: 'doc',
+            index: index++,
+            line,
+            id: id.value,
+            text: text.value,
+            file: path,
+            ...(fields ? { fields } : {}),
+          };
         }
       }
       groupStart = groupEnd;

@@ -89,7 +89,8 @@ export async function* readTextDir(dir: string, opts: TextDirReadOptions = {}): 
       yield bad(`cannot read: ${describeFsError(err)}`);
       continue;
     }
-    if (bytes.length >= 3 && bytes[0] === BOM[0] && bytes[1] === BOM[1] && bytes[2] === BOM[2]) bytes = bytes.subarray(3);
+    if (bytes.length >= 3 && bytes[0] === BOM[0] && bytes[1] === BOM[1] && bytes[2] === BOM[2])
+      bytes = bytes.subarray(3);
     const decoded = decodeUtf8Strict(bytes);
     if (!decoded.ok) {
       yield bad(`invalid UTF-8 at byte offset ${decoded.offset} of the file`);
@@ -105,7 +106,10 @@ export async function* readTextDir(dir: string, opts: TextDirReadOptions = {}): 
 }
 
 /** Whole file, unless it is over `max` bytes (checked before reading, and again while reading in case it grew). */
-async function readCapped(path: string, max: number): Promise<{ bytes: Uint8Array; tooLarge?: undefined } | { tooLarge: number }> {
+async function readCapped(
+  path: string,
+  max: number,
+): Promise<{ bytes: Uint8Array; tooLarge?: undefined } | { tooLarge: number }> {
   const handle = await fsp.open(path, 'r');
   try {
     const { size } = await handle.stat();

@@ -37,7 +37,10 @@ export interface CorpusOptions {
 }
 
 /** The values of `names` that `row` has. */
-export function pickFields(row: Record<string, unknown>, names: readonly string[] | undefined): Record<string, unknown> | undefined {
+export function pickFields(
+  row: Record<string, unknown>,
+  names: readonly string[] | undefined,
+): Record<string, unknown> | undefined {
   if (!names || names.length === 0) return undefined;
   const out: Record<string, unknown> = {};
   for (const n of names) if (Object.hasOwn(row, n)) out[n] = row[n];

@@ -40,14 +40,22 @@ export function idCounts(ids: Iterable<string>): Map<string, number> {
 export type RepeatsReport<K extends string> = Partial<Record<K, RepeatedIds>> & { handling: string };
 
 /** The report entry for `sets` (those without repeats left out), or undefined when no set has any. */
-export function repeatsReport<K extends string>(sets: Record<K, RepeatedIds | undefined>, handling: string): RepeatsReport<K> | undefined {
+export function repeatsReport<K extends string>(
+  sets: Record<K, RepeatedIds | undefined>,
+  handling: string,
+): RepeatsReport<K> | undefined {
   const found = Object.entries(sets).filter((e): e is [string, RepeatedIds] => e[1] !== undefined);
   return found.length ? ({ ...Object.fromEntries(found), handling } as RepeatsReport<K>) : undefined;
 }
 
 /** One warning line: each set's repeats, then what was done with them. */
 export function repeatsWarning<K extends string>(report: RepeatsReport<K>): string {
-  const parts = Object.entries(report as Record<string, RepeatedIds | string>).flatMap(([name, r]) => (typeof r === 'object' ?
-    [`${r.count} row${r.count === 1 ? '' : 's'} of the ${name} repeat${r.count === 1 ? 's' : ''} an earlier row's id (${r.examples.map((id) => JSON.stringify(id)).join(', ')})`] : []));
+  const parts = Object.entries(report as Record<string, RepeatedIds | string>).flatMap(([name, r]) =>
+    typeof r === 'object'
+      ? [
+          `${r.count} row${r.count === 1 ? '' : 's'} of the ${name} repeat${r.count === 1 ? 's' : ''} an earlier row's id (${r.examples.map((id) => JSON.stringify(id)).join(', ')})`,
+        ]
+      : [],
+  );
   return `repeated ids: ${parts.join('; ')}. ${report.handling}`;
 }

@@ -42,12 +42,22 @@ export function firstInvalidUtf8(bytes: Uint8Array): number {
     let lo = 0x80; // allowed range of the *first* continuation byte
     let hi = 0xbf;
     if (b >= 0xc2 && b <= 0xdf) need = 1;
-    else if (b === 0xe0) { need = 2; lo = 0xa0; }
-    else if ((b >= 0xe1 && b <= 0xec) || b === 0xee || b === 0xef) need = 2;
-    else if (b === 0xed) { need = 2; hi = 0x9f; } // excludes UTF-16 surrogates
-    else if (b === 0xf0) { need = 3; lo = 0x90; }
-    else if (b >= 0xf1 && b <= 0xf3) need = 3;
-    else if (b === 0xf4) { need = 3; hi = 0x8f; } // nothing above U+10FFFF
+    else if (b === 0xe0) {
+      need = 2;
+      lo = 0xa0;
+    } else if ((b >= 0xe1 && b <= 0xec) || b === 0xee || b === 0xef) need = 2;
+    else if (b === 0xed) {
+      need = 2;
+      hi = 0x9f;
+    } // excludes UTF-16 surrogates
+    else if (b === 0xf0) {
+      need = 3;
+      lo = 0x90;
+    } else if (b >= 0xf1 && b <= 0xf3) need = 3;
+    else if (b === 0xf4) {
+      need = 3;
+      hi = 0x8f;
+    } // nothing above U+10FFFF
     else return i; // 0x80..0xC1 (stray continuation / overlong lead) or 0xF5..0xFF
     if (i + need >= n) return i; // sequence cut off by the end of the input
     const c1 = bytes[i + 1]!;

@@ -31,9 +31,17 @@ export interface BatchLimits {
   maxTokens: number;
 }
 
-const FED_INPUTS = new Set(['input_ids', 'attention_mask', 'position_ids', SCORING_INPUTS.targets, SCORING_INPUTS.embedMask, 'use_cache_branch']);
+const FED_INPUTS = new Set([
+  'input_ids',
+  'attention_mask',
+  'position_ids',
+  SCORING_INPUTS.targets,
+  SCORING_INPUTS.embedMask,
+  'use_cache_branch',
+]);
 /** The name a merged graph's observer input had in its own model. */
-const ownName = (name: string): string => (name.startsWith(OBSERVER_PREFIX) ? name.slice(OBSERVER_PREFIX.length) : name);
+const ownName = (name: string): string =>
+  name.startsWith(OBSERVER_PREFIX) ? name.slice(OBSERVER_PREFIX.length) : name;
 const isKvCache = (name: string): boolean => {
   const own = ownName(name);
   return own.startsWith('past_key_values.') || own.startsWith('past.');
@@ -43,19 +51,25 @@ const isKvCache = (name: string): boolean => {
 export function assertFeedable(inputs: readonly ModelInput[], model: string): void {
   const unknown = inputs.map((i) => i.name).filter((n) => !FED_INPUTS.has(ownName(n)) && !isKvCache(n));
   if (unknown.length > 0) {
-    throw new ModelLoadError(model, `the graph takes inputs tailguard does not know how to feed: ${unknown.join(', ')} (a decoder-only LM export is expected)`);
+    throw new ModelLoadError(
+      model,
+      `the graph takes inputs tailguard does not know how to feed: ${unknown.join(', ')} (a decoder-only LM export is expected)`,
+    );
   }
 }
 
 /** Groups jobs into batches of similar length, longest first. */
 export function bucketByLength(jobs: WindowJob[], limits: BatchLimits): WindowJob[][] {
-  const sorted = [...jobs].sort((a, b) => (b.window.end - b.window.start) - (a.window.end - a.window.start));
+  const sorted = [...jobs].sort((a, b) => b.window.end - b.window.start - (a.window.end - a.window.start));
   const batches: WindowJob[][] = [];
   let current: WindowJob[] = [];
   let width = 0; // the batch's first (longest) window
   for (const job of sorted) {
     const len = job.window.end - job.window.start;
-    if (current.length > 0 && (current.length + 1 > limits.maxBatch || (current.length + 1) * width > limits.maxTokens)) {
+    if (
+      current.length > 0 &&
+      (current.length + 1 > limits.maxBatch || (current.length + 1) * width > limits.maxTokens)
+    ) {
       batches.push(current);
       current = [];
     }
@@ -71,7 +85,11 @@ export function bucketByLength(jobs: WindowJob[], limits: BatchLimits): WindowJo
  * the graph (augment.ts), for its own KV-cache inputs.
  */
 export function buildFeeds(
-  batch: WindowJob[], inputs: readonly ModelInput[], spec: ModelSpec, padId: number, observerSpec?: ModelSpec,
+  batch: WindowJob[],
+  inputs: readonly ModelInput[],
+  spec: ModelSpec,
+  padId: number,
+  observerSpec?: ModelSpec,
 ): { feeds: Record<string, ort.Tensor>; seqLen: number } {
   const rows = batch.length;
   const seqLen = Math.max(...batch.map((j) => j.window.end - j.window.start));
@@ -107,7 +125,10 @@ export function buildFeeds(
       const heads = typeof shape?.[1] === 'number' ? shape[1] : model.numKeyValueHeads;
       const headDim = typeof shape?.[3] === 'number' ? shape[3] : model.headDim;
       const dims = [rows, heads, 0, headDim];
-      t = type === 'float16' ? new ort.Tensor('float16', new Uint16Array(0), dims) : new ort.Tensor('float32', new Float32Array(0), dims);
+      t =
+        type === 'float16'
+          ? new ort.Tensor('float16', new Uint16Array(0), dims)
+          : new ort.Tensor('float32', new Float32Array(0), dims);
     } else if (name === 'use_cache_branch') t = new ort.Tensor('bool', [false], [1]);
     else throw new Error(`model input '${fedName}' is not one tailguard knows how to feed`);
     feeds[fedName] = t;

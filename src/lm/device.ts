@@ -41,11 +41,16 @@ export function cudaInstallHint(): string {
 /** Devices to try in order: `auto` prefers CUDA when it can possibly work, then CPU. */
 export function devicePlan(request: DeviceRequest): Device[] {
   switch (request) {
-    case 'cpu': return ['cpu'];
-    case 'webgpu': return ['webgpu'];
+    case 'cpu':
+      return ['cpu'];
+    case 'webgpu':
+      return ['webgpu'];
     case 'cuda':
       if (!cudaProviderInstalled()) throw new DeviceUnavailableError(`\`device\` cuda: ${cudaInstallHint()}`);
-      if (!gpuVisible()) throw new DeviceUnavailableError('`device` cuda: no NVIDIA GPU is visible (/dev/nvidia* missing or CUDA_VISIBLE_DEVICES empty).');
+      if (!gpuVisible())
+        throw new DeviceUnavailableError(
+          '`device` cuda: no NVIDIA GPU is visible (/dev/nvidia* missing or CUDA_VISIBLE_DEVICES empty).',
+        );
       return ['cuda'];
     case 'auto':
       return cudaProviderInstalled() && gpuVisible() ? ['cuda', 'cpu'] : ['cpu'];

@@ -65,8 +65,15 @@ export async function resolveHubModel(id: string, opts: HubOptions = {}): Promis
     await download(`${base}/${onnxFile}_data`, join(dir, `${onnxFile}_data`), true);
   } catch (err) {
     if (!isComplete(dir, onnxFile)) rmSync(dir, { recursive: true, force: true });
-    const cause = err instanceof Error ? (err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message) : String(err);
-    throw new ModelLoadError(id, `not in the cache (${dir}) and the download failed (${cause}). ${advice}`, { cause: err });
+    const cause =
+      err instanceof Error
+        ? err.cause instanceof Error
+          ? `${err.message}: ${err.cause.message}`
+          : err.message
+        : String(err);
+    throw new ModelLoadError(id, `not in the cache (${dir}) and the download failed (${cause}). ${advice}`, {
+      cause: err,
+    });
   }
   return dir;
 }

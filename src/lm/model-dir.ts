@@ -37,12 +37,17 @@ function isDir(p: string): boolean {
 }
 
 function findOnnx(dir: string, ref: string, onnxFile?: string): string {
-  const candidates = onnxFile ? [onnxFile] : ['onnx/model.onnx', 'model.onnx', 'onnx/decoder_model.onnx', 'decoder_model.onnx'];
+  const candidates = onnxFile
+    ? [onnxFile]
+    : ['onnx/model.onnx', 'model.onnx', 'onnx/decoder_model.onnx', 'decoder_model.onnx'];
   for (const c of candidates) {
     const p = join(dir, c);
     if (existsSync(p)) return p;
   }
-  throw new ModelLoadError(ref, `no ONNX graph in ${dir} (looked for ${candidates.join(', ')}); name one with \`onnxFile\``);
+  throw new ModelLoadError(
+    ref,
+    `no ONNX graph in ${dir} (looked for ${candidates.join(', ')}); name one with \`onnxFile\``,
+  );
 }
 
 export async function resolveModel(ref: string = DEFAULT_MODEL, opts: HubOptions = {}): Promise<ResolvedModel> {
@@ -58,7 +63,10 @@ export async function resolveModel(ref: string = DEFAULT_MODEL, opts: HubOptions
     dir = await resolveHubModel(ref, opts);
     source = 'hub';
   } else {
-    throw new ModelLoadError(ref, `not a model directory, a bundled model (${bundledModelsDir()}) or a hub id (owner/name)`);
+    throw new ModelLoadError(
+      ref,
+      `not a model directory, a bundled model (${bundledModelsDir()}) or a hub id (owner/name)`,
+    );
   }
   for (const f of ['config.json', 'tokenizer.json']) {
     if (!existsSync(join(dir, f))) throw new ModelLoadError(ref, `${dir} has no ${f}`);

@@ -20,12 +20,15 @@ export function cutRuleFor(tokenizerJson: Record<string, unknown>): CutRule {
   const prepends = (n: unknown): boolean => {
     if (!n || typeof n !== 'object') return false;
     const o = n as { type?: string; prepend?: string; normalizers?: unknown[] };
-    return (o.type === 'Prepend' && o.prepend === '▁') || (o.type === 'Sequence' && (o.normalizers ?? []).some(prepends));
+    return (
+      (o.type === 'Prepend' && o.prepend === '▁') || (o.type === 'Sequence' && (o.normalizers ?? []).some(prepends))
+    );
   };
   return prepends(tokenizerJson.normalizer) ? 'drop-space' : 'keep-space';
 }
 
-const isSafeCut = (text: string, i: number): boolean => text[i] === ' ' && /\S/.test(text[i - 1] ?? '') && /\p{L}/u.test(text[i + 1] ?? '');
+const isSafeCut = (text: string, i: number): boolean =>
+  text[i] === ' ' && /\S/.test(text[i - 1] ?? '') && /\p{L}/u.test(text[i + 1] ?? '');
 
 /**
  * Positions of the spaces where the text is cut, about every `maxChars`: the last safe cut before the
@@ -48,7 +51,12 @@ export function cutPoints(text: string, maxChars = SEGMENT_CHARS): number[] {
   return cuts;
 }
 
-export function encodeInPieces(text: string, encode: (s: string) => Int32Array, rule: CutRule, maxChars = SEGMENT_CHARS): Int32Array {
+export function encodeInPieces(
+  text: string,
+  encode: (s: string) => Int32Array,
+  rule: CutRule,
+  maxChars = SEGMENT_CHARS,
+): Int32Array {
   const cuts = cutPoints(text, maxChars);
   if (cuts.length === 0) return encode(text);
   const parts: Int32Array[] = [];
@@ -67,7 +75,8 @@ export function encodeInPieces(text: string, encode: (s: string) => Int32Array, 
   return out;
 }
 
-const PROBE = 'The quick brown fox jumps over the lazy dog, and then it ran away into the woods. Once upon a time there was a little girl named Lily who loved to play outside.';
+const PROBE =
+  'The quick brown fox jumps over the lazy dog, and then it ran away into the woods. Once upon a time there was a little girl named Lily who loved to play outside.';
 
 /** True when cutting with `rule` reproduces whole-text tokenization on a probe text cut at every safe point. */
 export function cutRuleHolds(encode: (s: string) => Int32Array, rule: CutRule): boolean {

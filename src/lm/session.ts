@@ -35,13 +35,18 @@ function providerConfig(device: Device): ort.InferenceSession.ExecutionProviderC
  * Weights kept in separate files (ONNX external data) are handed to onnxruntime in memory, keyed by
  * the location the graph names, since the augmented graph is loaded from bytes, not from its folder.
  */
-function readExternalData(graphs: { main: string; observer?: string }, files: ExternalDataFile[]): { path: string; data: Uint8Array }[] {
+function readExternalData(
+  graphs: { main: string; observer?: string },
+  files: ExternalDataFile[],
+): { path: string; data: Uint8Array }[] {
   return files.map(({ key, file, model }) => {
     const onnxPath = graphs[model]!;
     try {
       return { path: key, data: readFileSync(join(dirname(onnxPath), file)) };
     } catch (err) {
-      throw new ModelLoadError(onnxPath, `cannot read its external data file ${file} (${(err as Error).message})`, { cause: err });
+      throw new ModelLoadError(onnxPath, `cannot read its external data file ${file} (${(err as Error).message})`, {
+        cause: err,
+      });
     }
   });
 }
@@ -56,7 +61,11 @@ function readGraph(onnxPath: string): Uint8Array {
 
 export async function createScoringSession(onnxPath: string, opts: SessionOptions): Promise<ScoringSession> {
   const observer = opts.observerOnnxPath;
-  const augmented = augmentForScoring(readGraph(onnxPath), onnxPath, observer ? { bytes: readGraph(observer), name: observer } : undefined);
+  const augmented = augmentForScoring(
+    readGraph(onnxPath),
+    onnxPath,
+    observer ? { bytes: readGraph(observer), name: observer } : undefined,
+  );
   const externalData = readExternalData({ main: onnxPath, observer }, augmented.externalDataFiles);
   const fallbackReasons: string[] = [];
   for (const device of opts.devices) {
@@ -69,12 +78,16 @@ export async function createScoringSession(onnxPath: string, opts: SessionOption
     };
     try {
       const session = await ort.InferenceSession.create(augmented.bytes, options);
-      const inputs = session.inputMetadata.map((m) => (m.isTensor ? { name: m.name, type: m.type, shape: m.shape } : { name: m.name }));
+      const inputs = session.inputMetadata.map((m) =>
+        m.isTensor ? { name: m.name, type: m.type, shape: m.shape } : { name: m.name },
+      );
       assertFeedable(inputs, onnxPath);
       return { session, device, inputs, fallbackReasons, release: () => session.release() };
     } catch (err) {
       fallbackReasons.push(`${device}: ${(err as Error).message.split('\n')[0]}`);
     }
   }
-  throw new DeviceUnavailableError(`could not start a session for ${onnxPath} on ${opts.devices.join(' or ')}: ${fallbackReasons.join('; ')}`);
+  throw new DeviceUnavailableError(
+    `could not start a session for ${onnxPath} on ${opts.devices.join(' or ')}: ${fallbackReasons.join('; ')}`,
+  );
 }

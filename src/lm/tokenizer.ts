@@ -35,7 +35,8 @@ function readJson(dir: string, name: string, required: boolean): Record<string, 
 
 function tokenContent(v: unknown): string | undefined {
   if (typeof v === 'string') return v;
-  if (v && typeof v === 'object' && typeof (v as { content?: unknown }).content === 'string') return (v as { content: string }).content;
+  if (v && typeof v === 'object' && typeof (v as { content?: unknown }).content === 'string')
+    return (v as { content: string }).content;
   return undefined;
 }
 
@@ -53,11 +54,19 @@ export function loadTokenizer(dir: string, spec: ModelSpec): TextTokenizer {
     return s === undefined ? undefined : tok.token_to_id(s);
   };
   const startId =
-    spec.bosTokenId ?? byName(config.bos_token) ?? spec.eosTokenId ?? byName(config.eos_token) ?? tok.token_to_id('<|endoftext|>');
+    spec.bosTokenId ??
+    byName(config.bos_token) ??
+    spec.eosTokenId ??
+    byName(config.eos_token) ??
+    tok.token_to_id('<|endoftext|>');
   if (startId === undefined || startId === null) {
-    throw new ModelLoadError(dir, 'no BOS, EOS or <|endoftext|> token to start documents with (set bos_token_id in config.json)');
+    throw new ModelLoadError(
+      dir,
+      'no BOS, EOS or <|endoftext|> token to start documents with (set bos_token_id in config.json)',
+    );
   }
-  const encodeWhole = (text: string): Int32Array => Int32Array.from(tok.encode(text, { add_special_tokens: false }).ids);
+  const encodeWhole = (text: string): Int32Array =>
+    Int32Array.from(tok.encode(text, { add_special_tokens: false }).ids);
   const rule = cutRuleFor(json);
   const piecewise = cutRuleHolds(encodeWhole, rule);
   const table = tokenByteTable(json, rule === 'drop-space');
@@ -76,7 +85,11 @@ export function sameTokenizer(dirA: string, dirB: string): boolean {
   const essence = (dir: string): string => {
     const t = readJson(dir, 'tokenizer.json', true);
     const pick = ['model', 'added_tokens', 'normalizer', 'pre_tokenizer', 'post_processor'].map((k) => t[k] ?? null);
-    return JSON.stringify(pick, (_, v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v));
+    return JSON.stringify(pick, (_, v: unknown) =>
+      v && typeof v === 'object' && !Array.isArray(v)
+        ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)))
+        : v,
+    );
   };
   return essence(dirA) === essence(dirB);
 }

@@ -3,7 +3,15 @@
  * stock graph), coverage (blocked dot products) and the converters in scripts/. It hides the places where ONNX
  * operators changed signature between opsets (axes as attribute vs input).
  */
-import { DataType, onnx, type IAttributeProto, type IGraphProto, type INodeProto, type ITensorProto, type IValueInfoProto } from './proto.js';
+import {
+  DataType,
+  onnx,
+  type IAttributeProto,
+  type IGraphProto,
+  type INodeProto,
+  type ITensorProto,
+  type IValueInfoProto,
+} from './proto.js';
 
 export type Dim = number | string;
 
@@ -26,11 +34,16 @@ const AttrType = onnx.AttributeProto.AttributeType;
 
 function toAttribute(name: string, a: AttrValue): IAttributeProto {
   switch (a.kind) {
-    case 'int': return { name, type: AttrType.INT, i: a.value };
-    case 'float': return { name, type: AttrType.FLOAT, f: a.value };
-    case 'ints': return { name, type: AttrType.INTS, ints: a.value };
-    case 'floats': return { name, type: AttrType.FLOATS, floats: a.value };
-    case 'string': return { name, type: AttrType.STRING, s: new TextEncoder().encode(a.value) };
+    case 'int':
+      return { name, type: AttrType.INT, i: a.value };
+    case 'float':
+      return { name, type: AttrType.FLOAT, f: a.value };
+    case 'ints':
+      return { name, type: AttrType.INTS, ints: a.value };
+    case 'floats':
+      return { name, type: AttrType.FLOATS, floats: a.value };
+    case 'string':
+      return { name, type: AttrType.STRING, s: new TextEncoder().encode(a.value) };
   }
 }
 
@@ -64,7 +77,10 @@ export class GraphBuilder {
   private counter = 0;
 
   /** @param opset version of the default operator set the graph imports. @param prefix for generated names. */
-  constructor(readonly opset: number, readonly prefix = '') {}
+  constructor(
+    readonly opset: number,
+    readonly prefix = '',
+  ) {}
 
   fresh(base: string): string {
     return `${this.prefix}${base}_${this.counter++}`;
@@ -101,7 +117,11 @@ export class GraphBuilder {
   }
 
   /** Adds a node; returns its output names (`outputs` new names are generated when a count is given). */
-  node(opType: string, inputs: string[], opts: { attrs?: Record<string, AttrValue>; outputs?: number | string[]; domain?: string } = {}): string[] {
+  node(
+    opType: string,
+    inputs: string[],
+    opts: { attrs?: Record<string, AttrValue>; outputs?: number | string[]; domain?: string } = {},
+  ): string[] {
     const outputs = Array.isArray(opts.outputs)
       ? opts.outputs
       : Array.from({ length: opts.outputs ?? 1 }, () => this.fresh(opType.toLowerCase()));
@@ -141,7 +161,13 @@ export class GraphBuilder {
   }
 
   /** ReduceMean (and ReduceMax etc.) took axes as an input only from opset 18. */
-  reduce(opType: 'ReduceMean' | 'ReduceMax' | 'ReduceMin', x: string, axes: number[], keepdims: boolean, out?: string): string {
+  reduce(
+    opType: 'ReduceMean' | 'ReduceMax' | 'ReduceMin',
+    x: string,
+    axes: number[],
+    keepdims: boolean,
+    out?: string,
+  ): string {
     return this.opset >= 18
       ? this.op(opType, [x, this.constInt64(axes)], { keepdims: attr.int(keepdims ? 1 : 0) }, out)
       : this.op(opType, [x], { axes: attr.ints(axes), keepdims: attr.int(keepdims ? 1 : 0) }, out);

@@ -7,7 +7,10 @@ import { compile, type TopLevelSpec } from 'vega-lite';
 import { TOOL_VERSION } from '../version.js';
 
 export function escapeHtml(s: unknown): string {
-  return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return String(s).replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 }
 
 /** A Vega-Lite spec rendered to an SVG string (inline data only). */
@@ -32,7 +35,10 @@ export type Cell = string | number | { text: string; class: string };
 
 export function table(head: string[], rows: Cell[][]): string {
   const th = head.map((h) => `<th>${escapeHtml(h)}</th>`).join('');
-  const td = (c: Cell) => (typeof c === 'object' ? `<td class="${escapeHtml(c.class)}">${escapeHtml(c.text)}</td>` : `<td>${escapeHtml(c)}</td>`);
+  const td = (c: Cell) =>
+    typeof c === 'object'
+      ? `<td class="${escapeHtml(c.class)}">${escapeHtml(c.text)}</td>`
+      : `<td>${escapeHtml(c)}</td>`;
   const tr = rows.map((r) => `<tr>${r.map(td).join('')}</tr>`).join('\n');
   return `<table><thead><tr>${th}</tr></thead><tbody>\n${tr}\n</tbody></table>`;
 }
@@ -60,9 +66,13 @@ ${sections.map((s) => `<section><h2>${escapeHtml(s.heading)}</h2>\n${s.html}\n</
 /** A share as a percentage, one decimal. */
 export const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
 /** A metric with its interval: value (lo–hi), three decimals. */
-export const ci = (m: { value: number; ci: { lo: number; hi: number } }): string => `${m.value.toFixed(3)} (${m.ci.lo.toFixed(3)}–${m.ci.hi.toFixed(3)})`;
+export const ci = (m: { value: number; ci: { lo: number; hi: number } }): string =>
+  `${m.value.toFixed(3)} (${m.ci.lo.toFixed(3)}–${m.ci.hi.toFixed(3)})`;
 
 /** Example documents of a region: each id with the start of its text when the report found it. */
 export function examplesCell(c: { examples: string[]; example_texts?: (string | null)[] }): Cell {
-  return { class: 'examples', text: c.examples.map((id, t) => (c.example_texts?.[t] ? `${id}: ${c.example_texts[t]}` : id)).join('\n') };
+  return {
+    class: 'examples',
+    text: c.examples.map((id, t) => (c.example_texts?.[t] ? `${id}: ${c.example_texts[t]}` : id)).join('\n'),
+  };
 }

@@ -1,7 +1,12 @@
 /** The first two principal components of a sample of L2-normalised rows (power iteration with deflation), for 2-D maps. */
 import { mulberry32 } from '../random.js';
 
-export function pca2(data: Float32Array, dim: number, rows: number[], seed = 1): { project(i: number, src?: Float32Array): [number, number] } {
+export function pca2(
+  data: Float32Array,
+  dim: number,
+  rows: number[],
+  seed = 1,
+): { project(i: number, src?: Float32Array): [number, number] } {
   const m = rows.length;
   const mean = new Float64Array(dim);
   for (const r of rows) for (let j = 0; j < dim; j++) mean[j] = mean[j]! + data[r * dim + j]! / m;

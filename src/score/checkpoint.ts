@@ -45,7 +45,10 @@ export function readCheckpoint(outDir: string): Checkpoint | null {
   try {
     cp = JSON.parse(readFileSync(path, 'utf8')) as Checkpoint;
   } catch (err) {
-    throw new RunStateError(outDir, `${CHECKPOINT_FILE} is unreadable (${(err as Error).message}); remove the directory or pass \`overwrite\``);
+    throw new RunStateError(
+      outDir,
+      `${CHECKPOINT_FILE} is unreadable (${(err as Error).message}); remove the directory or pass \`overwrite\``,
+    );
   }
   if (cp.version !== 1) throw new RunStateError(outDir, `${CHECKPOINT_FILE} has unknown version ${String(cp.version)}`);
   return cp;
@@ -60,10 +63,19 @@ export function removeCheckpoint(outDir: string): void {
 }
 
 /** Throws with every option that differs between the interrupted run and this one. */
-export function assertSameRun(outDir: string, previous: Checkpoint['fingerprint'], current: Checkpoint['fingerprint']): void {
+export function assertSameRun(
+  outDir: string,
+  previous: Checkpoint['fingerprint'],
+  current: Checkpoint['fingerprint'],
+): void {
   const keys = new Set([...Object.keys(previous), ...Object.keys(current)]);
-  const diffs = [...keys].filter((k) => previous[k] !== current[k]).map((k) => `${k}: was ${String(previous[k])}, now ${String(current[k])}`);
+  const diffs = [...keys]
+    .filter((k) => previous[k] !== current[k])
+    .map((k) => `${k}: was ${String(previous[k])}, now ${String(current[k])}`);
   if (diffs.length > 0) {
-    throw new RunStateError(outDir, `holds an interrupted run with other settings (${diffs.join('; ')}). Re-run with the same options to resume, or pass \`overwrite\` to start over.`);
+    throw new RunStateError(
+      outDir,
+      `holds an interrupted run with other settings (${diffs.join('; ')}). Re-run with the same options to resume, or pass \`overwrite\` to start over.`,
+    );
   }
 }

@@ -104,7 +104,9 @@ export class IdRepeats {
     const path = join(dir, ID_HASHES_FILE);
     const hashBytes = state?.hashBytes ?? 0;
     const log = await AppendFile.open(path, { resumeBytes: hashBytes });
-    const found = state ? { ...state.found, examples: [...state.found.examples] } : { count: 0, examples: [], first: null, method: 'hash64' as const };
+    const found = state
+      ? { ...state.found, examples: [...state.found.examples] }
+      : { count: 0, examples: [], first: null, method: 'hash64' as const };
     const repeats = new IdRepeats(log, found);
     repeats.reload(path, hashBytes);
     return repeats;
@@ -157,7 +159,11 @@ export class IdRepeats {
       for (let at = 0; at < bytes;) {
         const want = Math.min(buf.length, bytes - at);
         const n = readSync(fd, buf, 0, want, at);
-        if (n !== want) throw new RunStateError(path, `cannot resume: short read at byte ${at} of the ${bytes} the checkpoint expects`);
+        if (n !== want)
+          throw new RunStateError(
+            path,
+            `cannot resume: short read at byte ${at} of the ${bytes} the checkpoint expects`,
+          );
         for (let o = 0; o < n; o += 8) this.seen.add(buf.readUInt32LE(o), buf.readUInt32LE(o + 4));
         at += n;
       }
@@ -171,7 +177,11 @@ export class IdRepeats {
 export function duplicateIdsWarning(d: DuplicateIds | undefined): string | null {
   if (!d || d.count === 0) return null;
   const ids = d.examples.map((id) => JSON.stringify(id)).join(', ');
-  const where = d.first ? `; the first repeat is ${d.first.file} ${/\.parquet$/i.test(d.first.file) ? 'row' : 'line'} ${d.first.line} (id ${JSON.stringify(d.first.id)})` : '';
-  return `${d.count} input row${d.count === 1 ? '' : 's'} repeat${d.count === 1 ? 's' : ''} the id of an earlier row (repeated ids: ${ids})${where}. ` +
-    'Every row is still scored and written: tell rows apart by their line, not their id.';
+  const where = d.first
+    ? `; the first repeat is ${d.first.file} ${/\.parquet$/i.test(d.first.file) ? 'row' : 'line'} ${d.first.line} (id ${JSON.stringify(d.first.id)})`
+    : '';
+  return (
+    `${d.count} input row${d.count === 1 ? '' : 's'} repeat${d.count === 1 ? 's' : ''} the id of an earlier row (repeated ids: ${ids})${where}. ` +
+    'Every row is still scored and written: tell rows apart by their line, not their id.'
+  );
 }

@@ -17,7 +17,11 @@ let ready: Promise<Ready> | undefined;
 async function start(): Promise<Ready> {
   const spec = readModelSpec(cfg.modelDir);
   const observerSpec = cfg.observer ? readModelSpec(cfg.observer.modelDir) : undefined;
-  const scoring = await createScoringSession(cfg.onnxPath, { devices: cfg.devices, threads: cfg.threads, observerOnnxPath: cfg.observer?.onnxPath });
+  const scoring = await createScoringSession(cfg.onnxPath, {
+    devices: cfg.devices,
+    threads: cfg.threads,
+    observerOnnxPath: cfg.observer?.onnxPath,
+  });
   const runner: Runner = {
     run: (feeds) => scoring.session.run(feeds),
     inputs: scoring.inputs,

@@ -19,7 +19,13 @@ export interface Runner {
 }
 
 /** `observerSpec`: the observer model's shape, when the graph runs one (for its empty KV-cache feeds). */
-export async function scoreChunk(runner: Runner, spec: ModelSpec, cfg: ScoringConfig, chunk: TokenizedChunk, observerSpec?: ModelSpec): Promise<ChunkScores> {
+export async function scoreChunk(
+  runner: Runner,
+  spec: ModelSpec,
+  cfg: ScoringConfig,
+  chunk: TokenizedChunk,
+  observerSpec?: ModelSpec,
+): Promise<ChunkScores> {
   const nDocs = chunk.offsets.length - 1;
   const dim = spec.hiddenSize;
   const tokens = new Int32Array(nDocs);
@@ -47,7 +53,11 @@ export async function scoreChunk(runner: Runner, spec: ModelSpec, cfg: ScoringCo
     const xent = out[SCORING_OUTPUTS.crossEntropy]?.data as Float32Array | undefined;
     batch.forEach((job, r) => {
       const { start, end, scoreFrom } = job.window;
-      let sLogp = 0, sEntropy = 0, sLogRank = 0, sVariance = 0, sXent = 0;
+      let sLogp = 0,
+        sEntropy = 0,
+        sLogRank = 0,
+        sVariance = 0,
+        sXent = 0;
       // Token at position t is predicted by the output at t-1.
       for (let t = scoreFrom; t < end; t++) {
         const k = r * seqLen + (t - 1 - start);
@@ -102,7 +112,9 @@ export async function scoreChunk(runner: Runner, spec: ModelSpec, cfg: ScoringCo
   // (its checkpoint stays) rather than report each row as bad.
   const attempted = new Set(jobs.map((j) => j.doc));
   if (attempted.size >= 2 && [...attempted].every((d) => failures[d])) {
-    throw new Error(`every document of a chunk failed inference (${failures[jobs[0]!.doc]}); stopping instead of reporting them as bad rows`);
+    throw new Error(
+      `every document of a chunk failed inference (${failures[jobs[0]!.doc]}); stopping instead of reporting them as bad rows`,
+    );
   }
 
   const embeddings = new Float32Array(nDocs * dim);

@@ -12,13 +12,21 @@ export function mergedRun(runs: readonly RunSummary[], dir: string): RunSummary 
   const { shard: _shard, ...options } = first.options;
   for (const r of runs) {
     const { shard: _s, ...o } = r.options;
-    const diff = Object.keys({ ...o, ...options }).filter((k) => k !== 'workers' && k !== 'threads' && o[k] !== options[k]);
+    const diff = Object.keys({ ...o, ...options }).filter(
+      (k) => k !== 'workers' && k !== 'threads' && o[k] !== options[k],
+    );
     if (diff.length > 0 || r.model.hidden_size !== first.model.hidden_size) {
-      throw new TailguardError(`${dir}: shard ${r.shard?.index ?? '?'} was scored with other settings (${diff.join(', ') || 'model'}) than shard ${first.shard?.index ?? 0}`);
+      throw new TailguardError(
+        `${dir}: shard ${r.shard?.index ?? '?'} was scored with other settings (${diff.join(', ') || 'model'}) than shard ${first.shard?.index ?? 0}`,
+      );
     }
   }
   const sum = (f: (r: RunSummary) => number) => runs.reduce((a, r) => a + f(r), 0);
-  const counts = { input_rows: sum((r) => r.counts.input_rows), scored: sum((r) => r.counts.scored), errors: sum((r) => r.counts.errors) };
+  const counts = {
+    input_rows: sum((r) => r.counts.input_rows),
+    scored: sum((r) => r.counts.scored),
+    errors: sum((r) => r.counts.errors),
+  };
   const tokens = sum((r) => r.tokens);
   const wall = sum((r) => r.wall_seconds);
   const examples = runs.flatMap((r) => r.duplicate_ids.examples).slice(0, 5);
@@ -28,13 +36,21 @@ export function mergedRun(runs: readonly RunSummary[], dir: string): RunSummary 
     out: dir,
     options,
     counts,
-    duplicate_ids: { ...first.duplicate_ids, count: sum((r) => r.duplicate_ids.count), examples, first: runs.find((r) => r.duplicate_ids.first)?.duplicate_ids.first ?? null },
+    duplicate_ids: {
+      ...first.duplicate_ids,
+      count: sum((r) => r.duplicate_ids.count),
+      examples,
+      first: runs.find((r) => r.duplicate_ids.first)?.duplicate_ids.first ?? null,
+    },
     tokens,
     wall_seconds: wall,
     tokens_per_second: tokens / Math.max(wall, 1e-9),
     docs_per_second: counts.scored / Math.max(wall, 1e-9),
     attempts: sum((r) => r.attempts),
-    finished_at: runs.map((r) => r.finished_at).sort().at(-1)!,
+    finished_at: runs
+      .map((r) => r.finished_at)
+      .sort()
+      .at(-1)!,
     merged: { shards: runs.length },
   };
 }

@@ -29,11 +29,17 @@ export class RunOutputs {
   static async open(dir: string, dim: number, checkpoint: Checkpoint | null): Promise<RunOutputs> {
     const opened: { close(): Promise<void> }[] = [];
     try {
-      const scores = await AppendFile.open(join(dir, partial(SCORE_FILES.scores)), { resumeBytes: checkpoint?.scoresBytes ?? 0 });
+      const scores = await AppendFile.open(join(dir, partial(SCORE_FILES.scores)), {
+        resumeBytes: checkpoint?.scoresBytes ?? 0,
+      });
       opened.push(scores);
-      const errors = await AppendFile.open(join(dir, partial(SCORE_FILES.errors)), { resumeBytes: checkpoint?.errorsBytes ?? 0 });
+      const errors = await AppendFile.open(join(dir, partial(SCORE_FILES.errors)), {
+        resumeBytes: checkpoint?.errorsBytes ?? 0,
+      });
       opened.push(errors);
-      const embeddings = await NpyWriter.open(join(dir, partial(SCORE_FILES.embeddings)), dim, { resumeRows: checkpoint?.counters.scored ?? 0 });
+      const embeddings = await NpyWriter.open(join(dir, partial(SCORE_FILES.embeddings)), dim, {
+        resumeRows: checkpoint?.counters.scored ?? 0,
+      });
       return new RunOutputs(scores, errors, embeddings);
     } catch (err) {
       await Promise.all(opened.map((f) => f.close().catch(() => undefined)));
@@ -59,7 +65,11 @@ export class RunOutputs {
     }
   }
 
-  async writeScore(rec: DocRecord, signals: LmSignals & TokenDistribution & TextSignals & PositionedSignals, embedding: Float32Array): Promise<void> {
+  async writeScore(
+    rec: DocRecord,
+    signals: LmSignals & TokenDistribution & TextSignals & PositionedSignals,
+    embedding: Float32Array,
+  ): Promise<void> {
     await this.scores.write(`${JSON.stringify({ id: rec.id, line: rec.line, ...signals })}\n`);
     await this.embeddings.append(embedding);
   }

@@ -49,18 +49,27 @@ export class ScoringPools {
    * each) and reports the device they got, which must be the same for all.
    */
   async start(workers: number): Promise<{ device: string; fallbackReasons: string[] }> {
-    const reports = (await Promise.all(Array.from({ length: workers }, () => this.inferers.run(null)))) as StartReport[];
+    const reports = (await Promise.all(
+      Array.from({ length: workers }, () => this.inferers.run(null)),
+    )) as StartReport[];
     const failed = reports.find((r) => !r.ok);
     if (failed && !failed.ok) {
-      throw failed.name === 'DeviceUnavailableError' ? new DeviceUnavailableError(failed.message) : new TailguardError(failed.message);
+      throw failed.name === 'DeviceUnavailableError'
+        ? new DeviceUnavailableError(failed.message)
+        : new TailguardError(failed.message);
     }
     const ok = reports.filter((r): r is Extract<StartReport, { ok: true }> => r.ok);
     const devices = [...new Set(ok.map((r) => r.device))];
-    if (devices.length > 1) throw new DeviceUnavailableError(`inference workers started on different devices (${devices.join(', ')}); name one with \`device\``);
+    if (devices.length > 1)
+      throw new DeviceUnavailableError(
+        `inference workers started on different devices (${devices.join(', ')}); name one with \`device\``,
+      );
     return ok[0]!;
   }
 
-  async score(texts: string[]): Promise<ChunkScores & { textSignals: TextSignals[]; tokenEnds: Int32Array; offsets: Int32Array }> {
+  async score(
+    texts: string[],
+  ): Promise<ChunkScores & { textSignals: TextSignals[]; tokenEnds: Int32Array; offsets: Int32Array }> {
     const { textSignals, tokenEnds, ...tokenized } = (await this.tokenizers.run(texts)) as PreparedChunk;
     const scores = (await this.inferers.run(tokenized satisfies TokenizedChunk)) as ChunkScores;
     return { ...scores, textSignals, tokenEnds, offsets: tokenized.offsets };

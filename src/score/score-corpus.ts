@@ -28,7 +28,14 @@ import { lmSignals } from '../signals/lm-signals.js';
 import { charOffsets, sentenceNllSd, spans, type PositionedSignals, type TokenTrack } from '../signals/positioned.js';
 import type { TextSignals } from '../signals/text-signals.js';
 import { TOOL_VERSION } from '../version.js';
-import { assertSameRun, readCheckpoint, removeCheckpoint, writeCheckpoint, type Checkpoint, type Counters } from './checkpoint.js';
+import {
+  assertSameRun,
+  readCheckpoint,
+  removeCheckpoint,
+  writeCheckpoint,
+  type Checkpoint,
+  type Counters,
+} from './checkpoint.js';
 import { IdRepeats, UNCHECKED_IDS, type DuplicateIds } from './duplicate-ids.js';
 import { RunOutputs } from './outputs.js';
 import { readRun, SCORE_FILES } from './score-dir.js';
@@ -93,7 +100,13 @@ export interface ScoreOptions {
   /** Stops the run cleanly: chunks in flight are written and checkpointed, then InterruptedError is thrown. */
   signal?: AbortSignal;
   /** Called once the session started, with the device it runs on. */
-  onStart?: (info: { device: string; fallbackReasons: string[]; resumedFrom: number; model: ResolvedModel; observer?: ResolvedModel }) => void;
+  onStart?: (info: {
+    device: string;
+    fallbackReasons: string[];
+    resumedFrom: number;
+    model: ResolvedModel;
+    observer?: ResolvedModel;
+  }) => void;
 }
 
 export interface Progress extends Counters {
@@ -109,7 +122,13 @@ export interface RunSummary {
   input: string;
   out: string;
   model: {
-    ref: string; dir: string; onnx: string; source: string; model_type: string; hidden_size: number; context_length: number;
+    ref: string;
+    dir: string;
+    onnx: string;
+    source: string;
+    model_type: string;
+    hidden_size: number;
+    context_length: number;
     /** The observer model of the Binoculars score, when one was given. */
     observer?: { ref: string; dir: string; onnx: string };
   };
@@ -167,11 +186,17 @@ async function inputFingerprint(input: string): Promise<Record<string, string | 
 type ScoredChunk = ChunkScores & { textSignals: TextSignals[]; tokenEnds: Int32Array; offsets: Int32Array };
 
 /** sentence_nll_sd (null when the tokens cannot be placed on the text) and, with `spanTokens`, spans. */
-function positionedSignals(text: string, scores: ScoredChunk, k: number, spanTokens: number | undefined): PositionedSignals {
+function positionedSignals(
+  text: string,
+  scores: ScoredChunk,
+  k: number,
+  spanTokens: number | undefined,
+): PositionedSignals {
   const from = scores.offsets[k]!;
   const to = scores.offsets[k + 1]!;
   const ends = scores.tokenEnds.subarray(from, to);
-  if (ends.length < 2 || ends[ends.length - 1]! < 0) return { sentence_nll_sd: null, ...(spanTokens ? { spans: null } : {}) };
+  if (ends.length < 2 || ends[ends.length - 1]! < 0)
+    return { sentence_nll_sd: null, ...(spanTokens ? { spans: null } : {}) };
   const stats = scores.tokenStats.subarray(from * TOKEN_FIELDS.length, to * TOKEN_FIELDS.length);
   const pick = (f: number) => Float64Array.from({ length: to - from }, (_, t) => stats[t * TOKEN_FIELDS.length + f]!);
   const track: TokenTrack = { endChar: charOffsets(text, ends), logp: pick(0), entropy: pick(1), variance: pick(2) };
@@ -269,7 +294,12 @@ async function claimShard(plan: RunPlan, opts: ScoreOptions): Promise<RunSummary
 
 async function markShardDone(dir: string, summary: RunSummary): Promise<void> {
   if (readShardDone(dir) || !summary.shard) return;
-  await writeShardDone(dir, { shard: summary.shard.index, of: summary.shard.count, counts: summary.counts, finished_at: summary.finished_at });
+  await writeShardDone(dir, {
+    shard: summary.shard.index,
+    of: summary.shard.count,
+    counts: summary.counts,
+    finished_at: summary.finished_at,
+  });
 }
 
 /** Resolves the models and checks every option before any worker starts (a bad input fails before a model loads). */
@@ -277,18 +307,27 @@ async function planRun(opts: ScoreOptions): Promise<RunPlan> {
   const root = resolve(opts.out);
   if (opts.shard) {
     checkSlice(opts.shard);
-    if (opts.input === '-') throw new UsageError('`shard` needs an input file or directory: stdin cannot be split into shards');
+    if (opts.input === '-')
+      throw new UsageError('`shard` needs an input file or directory: stdin cannot be split into shards');
   }
   const shard = opts.shard ? { spec: { source: 'the `shard` option', ...opts.shard }, root } : undefined;
   const out = shard ? join(root, shardDirName(shard.spec.index, shard.spec.count)) : root;
   await detectCorpusFormat(opts.input);
-  const model = await resolveModel(opts.model, { cacheDir: opts.cacheDir, offline: opts.offline, onnxFile: opts.onnxFile });
+  const model = await resolveModel(opts.model, {
+    cacheDir: opts.cacheDir,
+    offline: opts.offline,
+    onnxFile: opts.onnxFile,
+  });
   const spec = readModelSpec(model.dir);
-  if (opts.observerOnnxFile !== undefined && opts.observerModel === undefined) throw new UsageError('`observerOnnxFile` names a graph of the observer model: give `observerModel` too');
+  if (opts.observerOnnxFile !== undefined && opts.observerModel === undefined)
+    throw new UsageError('`observerOnnxFile` names a graph of the observer model: give `observerModel` too');
   const observer = opts.observerModel === undefined ? undefined : await resolveObserver(opts, model);
   const maxContext = Math.min(spec.contextLength, observer?.spec.contextLength ?? Infinity);
   const context = opts.context ?? maxContext;
-  if (context > maxContext || context < 2) throw new UsageError(`\`context\` must be in 2..${maxContext} for ${observer ? 'these models' : 'this model'} (got ${context})`);
+  if (context > maxContext || context < 2)
+    throw new UsageError(
+      `\`context\` must be in 2..${maxContext} for ${observer ? 'these models' : 'this model'} (got ${context})`,
+    );
   const stride = opts.stride ?? Math.max(1, Math.floor(context / 2));
   if (stride < 1 || stride >= context) throw new UsageError(`\`stride\` must be in 1..${context - 1} (got ${stride})`);
   const workers = opts.workers ?? 1;
@@ -308,16 +347,20 @@ async function planRun(opts: ScoreOptions): Promise<RunPlan> {
     stride,
     context,
   };
-  if (cfg.maxTokens < context) throw new UsageError(`\`maxBatchTokens\` (got ${cfg.maxTokens}) must be at least the context (${context})`);
+  if (cfg.maxTokens < context)
+    throw new UsageError(`\`maxBatchTokens\` (got ${cfg.maxTokens}) must be at least the context (${context})`);
   if (cfg.maxBatch < 1) throw new UsageError(`\`batchSize\` must be at least 1 (got ${cfg.maxBatch})`);
-  if (opts.spans !== undefined && !(Number.isInteger(opts.spans) && opts.spans >= 1)) throw new UsageError(`\`spans\` must be a positive number of tokens (got ${opts.spans})`);
+  if (opts.spans !== undefined && !(Number.isInteger(opts.spans) && opts.spans >= 1))
+    throw new UsageError(`\`spans\` must be a positive number of tokens (got ${opts.spans})`);
 
   // Everything that changes the rows: a resume with any of it different is refused (checkpoint.ts).
   const fingerprint: Checkpoint['fingerprint'] = {
     ...(await inputFingerprint(opts.input)),
     model: model.onnxPath,
     model_size: statSync(model.onnxPath).size,
-    ...(observer ? { observer_model: observer.model.onnxPath, observer_model_size: statSync(observer.model.onnxPath).size } : {}),
+    ...(observer
+      ? { observer_model: observer.model.onnxPath, observer_model_size: statSync(observer.model.onnxPath).size }
+      : {}),
     text_field: opts.textField ?? 'text',
     id_field: opts.idField ?? null,
     context,
@@ -330,7 +373,18 @@ async function planRun(opts: ScoreOptions): Promise<RunPlan> {
     tool_version: TOOL_VERSION,
     ...(shard ? { shard: `${shard.spec.index}/${shard.spec.count}` } : {}),
   };
-  return { out, ...(shard ? { shard } : {}), model, spec, ...(observer ? { observer } : {}), cfg, workers, deviceRequest, chunkDocs, fingerprint };
+  return {
+    out,
+    ...(shard ? { shard } : {}),
+    model,
+    spec,
+    ...(observer ? { observer } : {}),
+    cfg,
+    workers,
+    deviceRequest,
+    chunkDocs,
+    fingerprint,
+  };
 }
 
 /** A fresh run, a resume of the same run, or a refusal (a finished run, other settings, foreign files). */
@@ -346,7 +400,10 @@ function startOrResume(plan: RunPlan, opts: ScoreOptions, started: number): RunS
   if (checkpoint) {
     assertSameRun(out, checkpoint.fingerprint, plan.fingerprint);
   } else if (existsSync(join(out, SCORE_FILES.run))) {
-    throw new RunStateError(out, 'already holds a finished run (run.json); pass `overwrite` to score again, or choose another `out`');
+    throw new RunStateError(
+      out,
+      'already holds a finished run (run.json); pass `overwrite` to score again, or choose another `out`',
+    );
   } else if (existsSync(join(out, SCORE_FILES.scores))) {
     throw new RunStateError(out, 'holds scores.jsonl but no run.json or checkpoint; pass `overwrite` to start over');
   }
@@ -373,27 +430,44 @@ async function streamCorpus(plan: RunPlan, state: RunState, opts: ScoreOptions):
   const { out, fingerprint } = plan;
   const outputs = await RunOutputs.open(out, plan.spec.hiddenSize, state.checkpoint);
   // Ids are line numbers or file paths without an id field: unique, nothing to check.
-  const ids = opts.idField === undefined ? undefined : await IdRepeats.open(out, state.checkpoint?.idRepeats).catch(async (err: unknown) => {
-    await outputs.close().catch(() => undefined);
-    throw err;
-  });
+  const ids =
+    opts.idField === undefined
+      ? undefined
+      : await IdRepeats.open(out, state.checkpoint?.idRepeats).catch(async (err: unknown) => {
+          await outputs.close().catch(() => undefined);
+          throw err;
+        });
   const commit = async (inputDone: boolean): Promise<void> => {
     const sizes = await outputs.sync();
     const idRepeats = await ids?.sync();
     state.checkpoint = {
-      version: 1, fingerprint, counters: { ...state.counters }, ...sizes, ...(idRepeats ? { idRepeats } : {}),
-      elapsedMs: elapsedMs(state), inputDone, attempts: state.attempts, device: state.device, fallbackReasons: state.fallbackReasons,
+      version: 1,
+      fingerprint,
+      counters: { ...state.counters },
+      ...sizes,
+      ...(idRepeats ? { idRepeats } : {}),
+      elapsedMs: elapsedMs(state),
+      inputDone,
+      attempts: state.attempts,
+      device: state.device,
+      fallbackReasons: state.fallbackReasons,
     };
     await writeCheckpoint(out, state.checkpoint);
   };
   let pools: ScoringPools | undefined;
   try {
-    const pool = (pools = new ScoringPools(plan.cfg, { inferWorkers: plan.workers, tokenizerWorkers: opts.tokenizerWorkers ?? 1 }));
+    const pool = (pools = new ScoringPools(plan.cfg, {
+      inferWorkers: plan.workers,
+      tokenizerWorkers: opts.tokenizerWorkers ?? 1,
+    }));
     const startInfo = await pool.start(plan.workers);
     state.device = startInfo.device;
     state.fallbackReasons = startInfo.fallbackReasons;
     opts.onStart?.({
-      device: state.device, fallbackReasons: state.fallbackReasons, resumedFrom: state.resumedFrom, model: plan.model,
+      device: state.device,
+      fallbackReasons: state.fallbackReasons,
+      resumedFrom: state.resumedFrom,
+      model: plan.model,
       ...(plan.observer ? { observer: plan.observer.model } : {}),
     });
     const progress = progressReporter(state, opts.onProgress);
@@ -436,7 +510,9 @@ async function streamCorpus(plan: RunPlan, state: RunState, opts: ScoreOptions):
       textField: opts.textField,
       idField: opts.idField,
       startIndex: state.resumedFrom,
-      ...(plan.shard ? { slice: { index: plan.shard.spec.index, count: plan.shard.spec.count, align: plan.chunkDocs } } : {}),
+      ...(plan.shard
+        ? { slice: { index: plan.shard.spec.index, count: plan.shard.spec.count, align: plan.chunkDocs } }
+        : {}),
       ...(opts.maxDocBytes ? { maxDocBytes: opts.maxDocBytes } : {}),
     });
     for await (const records of chunksOf(corpus, plan.chunkDocs, opts.signal)) {
@@ -470,7 +546,11 @@ async function streamCorpus(plan: RunPlan, state: RunState, opts: ScoreOptions):
  * committed chunk) thus scores exactly the chunks of one whole run. On abort it stops, and the rows read but not
  * yet yielded are dropped: the checkpoint does not count them.
  */
-async function* chunksOf(corpus: AsyncIterable<InputRecord>, chunkDocs: number, signal?: AbortSignal): AsyncGenerator<InputRecord[]> {
+async function* chunksOf(
+  corpus: AsyncIterable<InputRecord>,
+  chunkDocs: number,
+  signal?: AbortSignal,
+): AsyncGenerator<InputRecord[]> {
   let pending: InputRecord[] = [];
   let pendingChars = 0;
   const block = (rec: InputRecord) => Math.floor((rec.line - 1) / chunkDocs);
@@ -504,7 +584,12 @@ function scoreRow(text: string, scores: ScoredChunk, k: number, spanTokens: numb
     variance: scores.sums[s + 3]!,
     ...(scores.observer ? { crossEntropy: scores.sums[s + 4]! } : {}),
   });
-  return { ...signals, ...distributionOf(scores, k), ...scores.textSignals[k]!, ...positionedSignals(text, scores, k, spanTokens) };
+  return {
+    ...signals,
+    ...distributionOf(scores, k),
+    ...scores.textSignals[k]!,
+    ...positionedSignals(text, scores, k, spanTokens),
+  };
 }
 
 /** Progress of this attempt: throughput counts its own rows, not those an earlier process scored. */
@@ -531,10 +616,16 @@ async function finishRun(plan: RunPlan, state: RunState, opts: ScoreOptions): Pr
   RunOutputs.moveIntoPlace(out);
   // The counts are in the checkpoint once the input is done: the hash log is no longer needed.
   IdRepeats.remove(out);
-  const written: Record<string, string> = { scores: SCORE_FILES.scores, errors: SCORE_FILES.errors, embeddings: SCORE_FILES.embeddings };
+  const written: Record<string, string> = {
+    scores: SCORE_FILES.scores,
+    errors: SCORE_FILES.errors,
+    embeddings: SCORE_FILES.embeddings,
+  };
   // A shard may have no rows, and a Parquet schema needs one: merge writes the Parquet of the whole input.
   if (opts.format === 'parquet' && !(plan.shard && counters.scored === 0)) {
-    await jsonlToParquet(join(out, SCORE_FILES.scores), join(out, SCORE_FILES.parquet), { integerFields: ['line', 'tokens'] });
+    await jsonlToParquet(join(out, SCORE_FILES.scores), join(out, SCORE_FILES.parquet), {
+      integerFields: ['line', 'tokens'],
+    });
     written.parquet = SCORE_FILES.parquet;
   }
   const wall = elapsedMs(state) / 1000;
@@ -551,7 +642,9 @@ async function finishRun(plan: RunPlan, state: RunState, opts: ScoreOptions): Pr
       model_type: spec.modelType,
       hidden_size: spec.hiddenSize,
       context_length: spec.contextLength,
-      ...(observer ? { observer: { ref: observer.model.ref, dir: observer.model.dir, onnx: observer.model.onnxPath } } : {}),
+      ...(observer
+        ? { observer: { ref: observer.model.ref, dir: observer.model.dir, onnx: observer.model.onnxPath } }
+        : {}),
     },
     device: { requested: plan.deviceRequest, used: state.device, fallback_reasons: state.fallbackReasons },
     options: { ...fingerprint, workers: plan.workers, threads: cfg.threads, format: opts.format ?? 'jsonl' },
@@ -564,7 +657,9 @@ async function finishRun(plan: RunPlan, state: RunState, opts: ScoreOptions): Pr
     attempts: state.attempts,
     outputs: written,
     finished_at: new Date().toISOString(),
-    ...(plan.shard ? { shard: { index: plan.shard.spec.index, count: plan.shard.spec.count, source: plan.shard.spec.source ?? '' } } : {}),
+    ...(plan.shard
+      ? { shard: { index: plan.shard.spec.index, count: plan.shard.spec.count, source: plan.shard.spec.source ?? '' } }
+      : {}),
   };
   await writeFileAtomic(join(out, SCORE_FILES.run), `${JSON.stringify(summary, null, 2)}\n`);
   removeCheckpoint(out);
@@ -572,15 +667,33 @@ async function finishRun(plan: RunPlan, state: RunState, opts: ScoreOptions): Pr
 }
 
 /** The observer model, checked to tokenize exactly as the scoring model does. */
-async function resolveObserver(opts: ScoreOptions, model: ResolvedModel): Promise<{ model: ResolvedModel; spec: ModelSpec }> {
-  const observer = await resolveModel(opts.observerModel, { cacheDir: opts.cacheDir, offline: opts.offline, onnxFile: opts.observerOnnxFile });
+async function resolveObserver(
+  opts: ScoreOptions,
+  model: ResolvedModel,
+): Promise<{ model: ResolvedModel; spec: ModelSpec }> {
+  const observer = await resolveModel(opts.observerModel, {
+    cacheDir: opts.cacheDir,
+    offline: opts.offline,
+    onnxFile: opts.observerOnnxFile,
+  });
   if (!sameTokenizer(model.dir, observer.dir)) {
-    throw new UsageError(`the observer model ${observer.ref} does not share ${model.ref}'s tokenizer: Binoculars compares two models' predictions of the same tokens (choose an observer trained with the same tokenizer.json)`);
+    throw new UsageError(
+      `the observer model ${observer.ref} does not share ${model.ref}'s tokenizer: Binoculars compares two models' predictions of the same tokens (choose an observer trained with the same tokenizer.json)`,
+    );
   }
   return { model: observer, spec: readModelSpec(observer.dir) };
 }
 
 function emptyScores(dim: number): ScoredChunk {
   const none = { tokenStats: new Float32Array(0), tokenEnds: new Int32Array(0), offsets: new Int32Array(1) };
-  return { tokens: new Int32Array(0), observer: false, sums: new Float64Array(0), embeddings: new Float32Array(0), dim, failures: [], textSignals: [], ...none };
+  return {
+    tokens: new Int32Array(0),
+    observer: false,
+    sums: new Float64Array(0),
+    embeddings: new Float32Array(0),
+    dim,
+    failures: [],
+    textSignals: [],
+    ...none,
+  };
 }

@@ -30,7 +30,9 @@ export const SCORE_FILES = {
 
 /** One row of scores.jsonl (and, when read with embeddings, its row of embeddings.npy). */
 export type ScoreRow = { id: string; line: number; embedding?: Float32Array } & LmSignals &
-  Partial<TokenDistribution> & TextSignals & Record<string, unknown>;
+  Partial<TokenDistribution> &
+  TextSignals &
+  Record<string, unknown>;
 
 export function isScoreDir(path: string): boolean {
   return (existsSync(join(path, SCORE_FILES.run)) && existsSync(join(path, SCORE_FILES.scores))) || isShardedDir(path);
@@ -90,19 +92,27 @@ async function* oneDirRows(dir: string, opts: { embeddings?: boolean }): AsyncGe
   }
   const path = join(dir, SCORE_FILES.embeddings);
   if (!existsSync(path)) {
-    throw new UsageError(`${dir} has no ${SCORE_FILES.embeddings}, and the detector reads document embeddings: score the corpus again with this tailguard`);
+    throw new UsageError(
+      `${dir} has no ${SCORE_FILES.embeddings}, and the detector reads document embeddings: score the corpus again with this tailguard`,
+    );
   }
   const npy = NpyRowReader.open(path);
   try {
     let n = 0;
     for await (const row of rows) {
       const e = npy.read();
-      if (!e) throw new TailguardError(`${path} has ${npy.rows} rows, ${SCORE_FILES.scores} more: the directory is inconsistent`);
+      if (!e)
+        throw new TailguardError(
+          `${path} has ${npy.rows} rows, ${SCORE_FILES.scores} more: the directory is inconsistent`,
+        );
       n++;
       row.embedding = e;
       yield row;
     }
-    if (n !== npy.rows) throw new TailguardError(`${path} has ${npy.rows} rows, ${SCORE_FILES.scores} ${n}: the directory is inconsistent`);
+    if (n !== npy.rows)
+      throw new TailguardError(
+        `${path} has ${npy.rows} rows, ${SCORE_FILES.scores} ${n}: the directory is inconsistent`,
+      );
   } finally {
     npy.close();
   }

@@ -10,10 +10,15 @@ import type { PreparedChunk } from './types.js';
 let tokenizer: TextTokenizer | undefined;
 
 export default function tokenize(texts: string[]): PreparedChunk {
-  tokenizer ??= loadTokenizer((workerData as { modelDir: string }).modelDir, readModelSpec((workerData as { modelDir: string }).modelDir));
+  tokenizer ??= loadTokenizer(
+    (workerData as { modelDir: string }).modelDir,
+    readModelSpec((workerData as { modelDir: string }).modelDir),
+  );
   const encoded = texts.map((t) => tokenizer!.encode(t));
   const offsets = new Int32Array(texts.length + 1);
-  encoded.forEach((e, i) => { offsets[i + 1] = offsets[i]! + e.length + 1; });
+  encoded.forEach((e, i) => {
+    offsets[i + 1] = offsets[i]! + e.length + 1;
+  });
   const ids = new Int32Array(offsets[texts.length]!);
   encoded.forEach((e, i) => {
     ids[offsets[i]!] = tokenizer!.documentStartId;

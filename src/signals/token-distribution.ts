@@ -27,7 +27,16 @@ export interface TokenDistribution {
 }
 
 export const TOKEN_DISTRIBUTION_FIELDS = [
-  'rank_top1', 'rank_top10', 'rank_top100', 'rank_top1000', 'entropy_q10', 'entropy_q50', 'entropy_q90', 'nll_sd', 'entropy_sd', 'surprise_sd',
+  'rank_top1',
+  'rank_top10',
+  'rank_top100',
+  'rank_top1000',
+  'entropy_q10',
+  'entropy_q50',
+  'entropy_q90',
+  'nll_sd',
+  'entropy_sd',
+  'surprise_sd',
 ] as const satisfies readonly (keyof TokenDistribution)[];
 
 /** Population sd of f(t) over t < n (two passes, so no cancellation). */
@@ -41,9 +50,16 @@ function sd(n: number, f: (t: number) => number): number {
 }
 
 /** The distribution signals of one document's n ≥ 1 scored tokens (logp[t], entropy[t], rank[t], t < n). */
-export function tokenDistribution(logp: ArrayLike<number>, entropy: ArrayLike<number>, rank: ArrayLike<number>): TokenDistribution {
+export function tokenDistribution(
+  logp: ArrayLike<number>,
+  entropy: ArrayLike<number>,
+  rank: ArrayLike<number>,
+): TokenDistribution {
   const n = logp.length;
-  let top1 = 0, top10 = 0, top100 = 0, top1000 = 0;
+  let top1 = 0,
+    top10 = 0,
+    top100 = 0,
+    top1000 = 0;
   for (let t = 0; t < n; t++) {
     const r = rank[t]!;
     if (r <= 1) top1++;

@@ -69,7 +69,8 @@ export function binomialCdf(k: number, n: number, p: number): number {
  */
 export function binomialUpperBound(k: number, n: number, confidence = 0.95): number {
   checkCount(k, n, 'binomialUpperBound');
-  if (n === 0 || k < 0 || k > n) throw new UsageError(`binomialUpperBound needs 0 <= k <= n, n >= 1; got k=${k}, n=${n}`);
+  if (n === 0 || k < 0 || k > n)
+    throw new UsageError(`binomialUpperBound needs 0 <= k <= n, n >= 1; got k=${k}, n=${n}`);
   checkConfidence(confidence);
   const alpha = 1 - confidence;
   if (k === n) return 1;

@@ -25,7 +25,11 @@ export function bootstrapCi(statistic: (idx: Int32Array) => number, n: number, o
 }
 
 /** Resamples each label class separately (sizes kept), so every resample has both classes. */
-export function bootstrapCiStratified(statistic: (idx: Int32Array) => number, labels: ArrayLike<0 | 1>, opts: BootstrapOptions = {}): Interval {
+export function bootstrapCiStratified(
+  statistic: (idx: Int32Array) => number,
+  labels: ArrayLike<0 | 1>,
+  opts: BootstrapOptions = {},
+): Interval {
   const strata: number[][] = [[], []];
   for (let i = 0; i < labels.length; i++) {
     const l = labels[i];
@@ -37,10 +41,15 @@ export function bootstrapCiStratified(statistic: (idx: Int32Array) => number, la
   return percentileBootstrap(statistic, nonEmpty, opts);
 }
 
-function percentileBootstrap(statistic: (idx: Int32Array) => number, strata: Int32Array[], opts: BootstrapOptions): Interval {
+function percentileBootstrap(
+  statistic: (idx: Int32Array) => number,
+  strata: Int32Array[],
+  opts: BootstrapOptions,
+): Interval {
   const resamples = opts.resamples ?? 1000;
   const confidence = opts.confidence ?? 0.95;
-  if (!Number.isInteger(resamples) || resamples < 1) throw new UsageError(`resamples must be a positive integer, got ${resamples}`);
+  if (!Number.isInteger(resamples) || resamples < 1)
+    throw new UsageError(`resamples must be a positive integer, got ${resamples}`);
   checkConfidence(confidence);
   const rng = mulberry32(opts.seed ?? 1);
   const total = strata.reduce((a, s) => a + s.length, 0);

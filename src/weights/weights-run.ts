@@ -92,7 +92,10 @@ function joinDetections(path: string, candidatePath: string, cand: VectorSet): J
     if (!d) missing.push(lines && repeated(id) ? `${id} at line ${lines.get(j)}` : id);
     return d?.p ?? NaN;
   });
-  if (missing.length) throw new UsageError(`${path} has no row for ${missing.length} candidate documents (first: ${missing[0]}); run detect over the same candidate`);
+  if (missing.length)
+    throw new UsageError(
+      `${path} has no row for ${missing.length} candidate documents (first: ${missing[0]}); run detect over the same candidate`,
+    );
   const repeats = repeatedIds(ids);
   const joined = repeatRows.length ? { repeatsJoinedBy: lines ? ('line' as const) : ('occurrence' as const) } : {};
   return { p, ...(repeats ? { repeats } : {}), ...joined };
@@ -101,15 +104,31 @@ function joinDetections(path: string, candidatePath: string, cand: VectorSet): J
 /** The detection of `id` at corpus line `line`: there must be at most one. */
 function byLine(path: string, id: string, rows: Detection[], line: number): Detection | undefined {
   const at = rows.filter((d) => d.line === line);
-  if (at.length > 1) throw new DuplicateIdError(path, id, `${at.length} rows have id ${JSON.stringify(id)} and line ${line}: one detection per document is expected`);
+  if (at.length > 1)
+    throw new DuplicateIdError(
+      path,
+      id,
+      `${at.length} rows have id ${JSON.stringify(id)} and line ${line}: one detection per document is expected`,
+    );
   return at[0];
 }
 
 /** The next detection of `id`, when the detections and the candidate have as many rows with it. */
-function byOccurrence(path: string, candidatePath: string, id: string, rows: Detection[], inCandidate: number, taken: Map<string, number>): Detection {
+function byOccurrence(
+  path: string,
+  candidatePath: string,
+  id: string,
+  rows: Detection[],
+  inCandidate: number,
+  taken: Map<string, number>,
+): Detection {
   if (rows.length !== inCandidate) {
-    throw new DuplicateIdError(path, id, `id ${JSON.stringify(id)} is on ${rows.length} rows here and on ${inCandidate} rows of the candidate ${candidatePath}, ` +
-      'which gives no corpus lines to tell them apart: pass the candidate\'s score directory, or run detect over the same candidate');
+    throw new DuplicateIdError(
+      path,
+      id,
+      `id ${JSON.stringify(id)} is on ${rows.length} rows here and on ${inCandidate} rows of the candidate ${candidatePath}, ` +
+        "which gives no corpus lines to tell them apart: pass the candidate's score directory, or run detect over the same candidate",
+    );
   }
   const k = taken.get(id) ?? 0;
   taken.set(id, k + 1);
@@ -118,10 +137,16 @@ function byOccurrence(path: string, candidatePath: string, id: string, rows: Det
 
 /** What weights did with repeated ids, for report.json and the warning. */
 function repeatsHandling(joinedBy: JoinedDetections['repeatsJoinedBy']): string {
-  const detections = joinedBy === 'line' ? '; detections were joined to the rows of a repeated id by id and corpus line'
-    : joinedBy === 'occurrence' ? '; detections were joined to the rows of a repeated id in order (the k-th row with the id takes the k-th detection with it)' : '';
-  return 'Every row is kept and weighted: weights.jsonl has one row per candidate document in input order, so join it back by row order, not by id; ' +
-    `example texts are read by row${detections}.`;
+  const detections =
+    joinedBy === 'line'
+      ? '; detections were joined to the rows of a repeated id by id and corpus line'
+      : joinedBy === 'occurrence'
+        ? '; detections were joined to the rows of a repeated id in order (the k-th row with the id takes the k-th detection with it)'
+        : '';
+  return (
+    'Every row is kept and weighted: weights.jsonl has one row per candidate document in input order, so join it back by row order, not by id; ' +
+    `example texts are read by row${detections}.`
+  );
 }
 
 export async function weightsRun(opts: WeightsOptions): Promise<WeightsReport> {
@@ -145,9 +170,13 @@ export async function weightsRun(opts: WeightsOptions): Promise<WeightsReport> {
   const out = resolve(opts.out);
   mkdirSync(out, { recursive: true });
   const rows = await JsonlWriter.create(join(out, 'weights.jsonl'));
-  for (let j = 0; j < cand.ids.length; j++) await rows.write({ id: cand.ids[j], weight: res.weights[j], cluster: candAssign[j] });
+  for (let j = 0; j < cand.ids.length; j++)
+    await rows.write({ id: cand.ids[j], weight: res.weights[j], cluster: candAssign[j] });
   await rows.close();
-  await jsonlToParquet(join(out, 'weights.jsonl'), join(out, 'weights.parquet'), { integerFields: ['cluster'], columnTypes: { id: 'STRING', weight: 'DOUBLE', cluster: 'INT64' } });
+  await jsonlToParquet(join(out, 'weights.jsonl'), join(out, 'weights.parquet'), {
+    integerFields: ['cluster'],
+    columnTypes: { id: 'STRING', weight: 'DOUBLE', cluster: 'INT64' },
+  });
 
   const sorted = Array.from(res.weights).sort((a, b) => a - b);
   const weightSums = perCluster(candAssign, clustering.k, res.weights);
@@ -163,8 +192,17 @@ export async function weightsRun(opts: WeightsOptions): Promise<WeightsReport> {
     tv_before: res.tvBefore,
     tv_after: res.tvAfter,
     capped_documents: res.capped,
-    weight_summary: { min: sorted[0] ?? 0, median: sorted[Math.floor(sorted.length / 2)] ?? 0, max: sorted[sorted.length - 1] ?? 0, mean: 1 },
-    per_cluster: table.rows.map((r) => ({ ...r, weighted_share: res.weightedShare[r.cluster]!, mean_weight: meanW(r) })),
+    weight_summary: {
+      min: sorted[0] ?? 0,
+      median: sorted[Math.floor(sorted.length / 2)] ?? 0,
+      max: sorted[sorted.length - 1] ?? 0,
+      mean: 1,
+    },
+    per_cluster: table.rows.map((r) => ({
+      ...r,
+      weighted_share: res.weightedShare[r.cluster]!,
+      mean_weight: meanW(r),
+    })),
     ...(table.missing ? { example_texts_missing: table.missing } : {}),
     cannot_fix: res.absent.map((a) => ({
       ...a,

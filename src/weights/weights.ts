@@ -28,7 +28,12 @@ function shares(assign: Int32Array, k: number, w?: ArrayLike<number>): number[] 
   return Array.from(s, (v) => (total > 0 ? v / total : 0));
 }
 
-export function clusterWeights(refAssign: Int32Array, candAssign: Int32Array, k: number, opts: { maxWeight?: number; pSynthetic?: ArrayLike<number> } = {}): WeightResult {
+export function clusterWeights(
+  refAssign: Int32Array,
+  candAssign: Int32Array,
+  k: number,
+  opts: { maxWeight?: number; pSynthetic?: ArrayLike<number> } = {},
+): WeightResult {
   const maxWeight = opts.maxWeight ?? 10;
   if (!(maxWeight >= 1)) throw new UsageError(`\`maxWeight\` must be at least 1 (the mean weight) (got ${maxWeight})`);
   const rs = shares(refAssign, k);

@@ -34,7 +34,9 @@ describe('rooms of src/', () => {
         }
       }
     }
-    const circles = [...edges].flatMap(([a, tos]) => [...tos].filter((b) => a < b && edges.get(b)?.has(a)).map((b) => `${a} <-> ${b}`));
+    const circles = [...edges].flatMap(([a, tos]) =>
+      [...tos].filter((b) => a < b && edges.get(b)?.has(a)).map((b) => `${a} <-> ${b}`),
+    );
     expect(circles).toEqual([]);
   });
 });

@@ -7,8 +7,16 @@ import { describe, expect, it } from 'vitest';
 import { auditCorpus, decide } from '../../src/audit/audit-corpus.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const run = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), ...args], { cwd: ROOT, encoding: 'utf8' });
-const readJsonl = (path: string) => readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+const run = (args: string[]) =>
+  spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+const readJsonl = (path: string) =>
+  readFileSync(path, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 const tmp = () => mkdtempSync(join(tmpdir(), 'tailguard-audit-'));
 
 /** Varied "human" documents: words drawn from a large vocabulary; collapsed ones repeat a few words. */
@@ -46,7 +54,19 @@ describe('auditCorpus', () => {
     ].map((r) => JSON.stringify(r));
     rows.splice(5, 0, '{"id": "bad", "text": 7}');
     writeFileSync(join(dir, 'in.jsonl'), rows.join('\n') + '\n');
-    const r = run(['audit', join(dir, 'in.jsonl'), '--out', join(dir, 'o'), '--id-field', 'id', '--batch-size', '10', '--reference', join(dir, 'ref.jsonl'), '--json']);
+    const r = run([
+      'audit',
+      join(dir, 'in.jsonl'),
+      '--out',
+      join(dir, 'o'),
+      '--id-field',
+      'id',
+      '--batch-size',
+      '10',
+      '--reference',
+      join(dir, 'ref.jsonl'),
+      '--json',
+    ]);
     expect(r.status, r.stderr).toBe(3);
     const s = JSON.parse(r.stdout);
     expect(s.floors.source).toMatch(/^p5 of 20 batches of 10 documents/);
@@ -54,7 +74,9 @@ describe('auditCorpus', () => {
     expect(s.counts).toEqual({ input_rows: 31, accepted: 20, held: 10, rejected: 1 });
     const decisions = readJsonl(join(dir, 'o', 'decisions.jsonl'));
     expect(decisions).toHaveLength(31);
-    expect(decisions.filter((d) => d.decision === 'held').map((d) => d.id)).toEqual(Array.from({ length: 10 }, (_, i) => `b${i}`));
+    expect(decisions.filter((d) => d.decision === 'held').map((d) => d.id)).toEqual(
+      Array.from({ length: 10 }, (_, i) => `b${i}`),
+    );
     const gate = readJsonl(join(dir, 'o', 'gate.jsonl'));
     expect(gate.map((g) => g.kind)).toEqual(['batch', 'document']);
     expect(gate[0]).toMatchObject({ batch: 1, decision: 'held' });
@@ -63,10 +85,16 @@ describe('auditCorpus', () => {
 
   it('batches by a grouping field, and exits 2 without any floor', async () => {
     const dir = tmp();
-    writeFileSync(join(dir, 'in.jsonl'), ['{"g":"x","text":"one two"}', '{"g":"y","text":"same same"}', '{"g":"x","text":"three four"}'].join('\n') + '\n');
+    writeFileSync(
+      join(dir, 'in.jsonl'),
+      ['{"g":"x","text":"one two"}', '{"g":"y","text":"same same"}', '{"g":"x","text":"three four"}'].join('\n') + '\n',
+    );
     const s = await auditCorpus({ input: join(dir, 'in.jsonl'), out: join(dir, 'o'), groupField: 'g', ttrFloor: 0.9 });
     const batches = readJsonl(join(dir, 'o', 'batches.jsonl'));
-    expect(batches.map((b) => [b.key, b.documents, b.ttr, b.decision])).toEqual([['x', 2, 1, 'PROCEED'], ['y', 1, 0.5, 'HOLD_FOR_REVIEW']]);
+    expect(batches.map((b) => [b.key, b.documents, b.ttr, b.decision])).toEqual([
+      ['x', 2, 1, 'PROCEED'],
+      ['y', 1, 0.5, 'HOLD_FOR_REVIEW'],
+    ]);
     expect(s.counts).toEqual({ input_rows: 3, accepted: 2, held: 1, rejected: 0 });
     const r = run(['audit', join(dir, 'in.jsonl'), '--out', join(dir, 'o2')]);
     expect(r.status).toBe(2);

@@ -8,7 +8,11 @@ import { checkCalibrationSizes } from '../../src/detect/detector.js';
 import { flagTable, withFlags } from '../../src/cli/flags.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const run = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), ...args], { cwd: ROOT, encoding: 'utf8' });
+const run = (args: string[]) =>
+  spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
 
 function sourcesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -25,7 +29,11 @@ describe('option names in errors', () => {
   it('no error raised outside src/cli spells a CLI flag', () => {
     const offenders = sourcesUnder(join(ROOT, 'src'))
       .filter((f) => !f.includes(`${join('src', 'cli')}`))
-      .flatMap((f) => readFileSync(f, 'utf8').split('\n').map((line, i) => ({ f, i, line })))
+      .flatMap((f) =>
+        readFileSync(f, 'utf8')
+          .split('\n')
+          .map((line, i) => ({ f, i, line })),
+      )
       .filter(({ line }) => /Error\(.*--[a-z]/.test(line) && !/^\s*(\/\/|\*)/.test(line));
     expect(offenders.map(({ f, i }) => `${f}:${i + 1}`)).toEqual([]);
   });
@@ -34,13 +42,24 @@ describe('option names in errors', () => {
     const program = new Command('t');
     program.addCommand(new Command('score').option('--max-batch-tokens <n>').option('--out <dir>'));
     const table = flagTable(program);
-    expect(withFlags('`maxBatchTokens` (got 3) is too small; choose another `out`; run `tailguard calibrate`; `targetFpr`', table))
-      .toBe('--max-batch-tokens (got 3) is too small; choose another --out; run `tailguard calibrate`; --fpr');
+    expect(
+      withFlags(
+        '`maxBatchTokens` (got 3) is too small; choose another `out`; run `tailguard calibrate`; `targetFpr`',
+        table,
+      ),
+    ).toBe('--max-batch-tokens (got 3) is too small; choose another --out; run `tailguard calibrate`; --fpr');
     expect(withFlags('`unknownThing` stays', table)).toBe('`unknownThing` stays');
   });
 
   it('the CLI prints the flag where the library named the option', () => {
-    const r = run(['score', join(ROOT, 'examples', 'sample.jsonl'), '--out', join(ROOT, 'tmp', 'never-written'), '--context', '100000']);
+    const r = run([
+      'score',
+      join(ROOT, 'examples', 'sample.jsonl'),
+      '--out',
+      join(ROOT, 'tmp', 'never-written'),
+      '--context',
+      '100000',
+    ]);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('tailguard: --context must be in 2..');
     expect(r.stderr).not.toContain('`context`');

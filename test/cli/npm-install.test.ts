@@ -9,11 +9,17 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string; allowScripts?: Record<string, boolean> };
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  version: string;
+  allowScripts?: Record<string, boolean>;
+};
 
 describe('npm and the project', () => {
   it('npx tailguard --version prints the version and no npm warning', () => {
-    const r = spawnSync('npm', ['exec', '--offline', '--no', '--', 'tailguard', '--version'], { cwd: ROOT, encoding: 'utf8' });
+    const r = spawnSync('npm', ['exec', '--offline', '--no', '--', 'tailguard', '--version'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
     expect(r.status).toBe(0);
     expect(r.stdout.trim()).toBe(pkg.version);
     expect(r.stderr).not.toMatch(/npm warn/i);

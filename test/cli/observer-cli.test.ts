@@ -10,7 +10,10 @@ import { makeSibling, STORIES_DIR, type Sibling } from '../score/sibling-model.j
 const ROOT = join(import.meta.dirname, '..', '..');
 const TINY_GPT2 = join(ROOT, 'test', 'fixtures', 'tiny-gpt2');
 const run = (args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), ...args], { cwd: ROOT, encoding: 'utf8' });
+  spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
 
 let scoreHelp: string | undefined;
 const help = (): string => (scoreHelp ??= run(['score', '--help']).stdout);
@@ -20,7 +23,10 @@ const dir = mkdtempSync(join(tmpdir(), 'tailguard-observer-cli-'));
 beforeAll(() => {
   sibling = makeSibling();
   input = join(dir, 'in.jsonl');
-  writeFileSync(input, `${JSON.stringify({ text: 'Tom had a big red ball.' })}\n${JSON.stringify({ text: 'The quarterly margins fell.' })}\n`);
+  writeFileSync(
+    input,
+    `${JSON.stringify({ text: 'Tom had a big red ball.' })}\n${JSON.stringify({ text: 'The quarterly margins fell.' })}\n`,
+  );
 });
 
 describe('observer options', () => {
@@ -40,27 +46,65 @@ describe('observer options', () => {
 
   it('tailguard score --observer-model writes binoculars (every written signal is defined in --help) and names the observer', () => {
     const out = join(dir, 'run');
-    const r = run(['score', input, '--out', out, '--model', STORIES_DIR, '--observer-model', sibling.dir, '--device', 'cpu', '--json']);
+    const r = run([
+      'score',
+      input,
+      '--out',
+      out,
+      '--model',
+      STORIES_DIR,
+      '--observer-model',
+      sibling.dir,
+      '--device',
+      'cpu',
+      '--json',
+    ]);
     expect(r.stderr).toContain(`observer ${sibling.dir}`);
     expect(r.status).toBe(0);
     const summary = JSON.parse(r.stdout);
     expect(summary.model.observer.dir).toBe(sibling.dir);
-    const rows = readFileSync(join(out, 'scores.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const rows = readFileSync(join(out, 'scores.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(rows).toHaveLength(2);
     for (const row of rows) {
       expect(typeof row.binoculars).toBe('number');
       expect(row.binoculars as number).toBeGreaterThan(0);
-      for (const k of Object.keys(row).filter((k) => k !== 'id' && k !== 'line')) expect(help(), k).toMatch(new RegExp(`^ {2}(\\w+, )*${k}\\b`, 'm'));
+      for (const k of Object.keys(row).filter((k) => k !== 'id' && k !== 'line'))
+        expect(help(), k).toMatch(new RegExp(`^ {2}(\\w+, )*${k}\\b`, 'm'));
     }
   });
 
   it('exits 2 naming the observer when its tokenizer differs, and when --observer-onnx-file comes without --observer-model', () => {
-    const mismatch = run(['score', input, '--out', join(dir, 'gpt2'), '--model', STORIES_DIR, '--observer-model', TINY_GPT2, '--device', 'cpu']);
+    const mismatch = run([
+      'score',
+      input,
+      '--out',
+      join(dir, 'gpt2'),
+      '--model',
+      STORIES_DIR,
+      '--observer-model',
+      TINY_GPT2,
+      '--device',
+      'cpu',
+    ]);
     expect(mismatch.status).toBe(2);
     expect(mismatch.stderr).toContain(`observer model ${TINY_GPT2}`);
     expect(mismatch.stderr).toMatch(/tokenizer/);
     expect(mismatch.stderr).not.toMatch(/\n\s+at /); // one line, no stack trace
-    const alone = run(['score', input, '--out', join(dir, 'alone'), '--model', STORIES_DIR, '--observer-onnx-file', 'onnx/model.onnx', '--device', 'cpu']);
+    const alone = run([
+      'score',
+      input,
+      '--out',
+      join(dir, 'alone'),
+      '--model',
+      STORIES_DIR,
+      '--observer-onnx-file',
+      'onnx/model.onnx',
+      '--device',
+      'cpu',
+    ]);
     expect(alone.status).toBe(2);
     expect(alone.stderr).toMatch(/--observer-onnx-file .*--observer-model/);
   });

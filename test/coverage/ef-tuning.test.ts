@@ -25,7 +25,9 @@ function referenceRecall(set: VectorSet, index: AnnIndex, rows: number[], ef: nu
       all.push(Math.sqrt(s));
     }
     const kth = all.sort((a, b) => a - b)[k]!;
-    hits += index.knn(Array.from(set.data.subarray(i * set.dim, (i + 1) * set.dim)), k + 1).distances.filter((d) => d <= kth * (1 + 1e-5)).length;
+    hits += index
+      .knn(Array.from(set.data.subarray(i * set.dim, (i + 1) * set.dim)), k + 1)
+      .distances.filter((d) => d <= kth * (1 + 1e-5)).length;
   }
   return hits / (rows.length * (k + 1));
 }

@@ -19,7 +19,13 @@ import { TileRunner } from '../../src/coverage/exact/tiles.js';
 import { buildIndexPair } from '../../src/coverage/workers/index-pair.js';
 import { prdc } from '../../src/coverage/hnsw/prdc.js';
 import { exactRadii } from '../../src/coverage/hnsw/radii.js';
-import { afterDevice, chooseSearch, EXACT_WORK_BUDGET, exactWork, hnswOptionsGiven } from '../../src/coverage/search-choice.js';
+import {
+  afterDevice,
+  chooseSearch,
+  EXACT_WORK_BUDGET,
+  exactWork,
+  hnswOptionsGiven,
+} from '../../src/coverage/search-choice.js';
 import { sharedVectors, squaredDistance, type VectorSet } from '../../src/coverage/vectors.js';
 import { UsageError } from '../../src/errors.js';
 import { gaussian, mulberry32 } from '../../src/random.js';
@@ -44,7 +50,14 @@ function bruteForce(ref: VectorSet, cand: VectorSet, k: number) {
       nearest[i] = Math.min(nearest[i]!, d);
     }
   }
-  return { r: Array.from(r), rc: Array.from(rc), balls, inCand, nearest, covered: nearest.map((d, i) => (d <= r[i]! ? 1 : 0)) };
+  return {
+    r: Array.from(r),
+    rc: Array.from(rc),
+    balls,
+    inCand,
+    nearest,
+    covered: nearest.map((d, i) => (d <= r[i]! ? 1 : 0)),
+  };
 }
 
 async function expectExact(ref: VectorSet, cand: VectorSet, k: number, tile: number) {
@@ -70,7 +83,14 @@ describe('exact search equals a float64 loop over every pair', () => {
   it('cosine (L2-normalised rows), several k and block sizes (partial blocks, one block, blocks of one row)', async () => {
     const ref = blobs(230, [1, 1, 1], 5, { dim: 24, centresSeed: 7, centreScale: 1, spread: 0.3 });
     const cand = blobs(170, [1, 1, 0], 6, { dim: 24, centresSeed: 7, centreScale: 1, spread: 0.3 });
-    for (const [k, tile] of [[1, 64], [3, 37], [5, 4096], [10, 50], [5, 1]] as const) await expectExact(ref, cand, k, tile);
+    for (const [k, tile] of [
+      [1, 64],
+      [3, 37],
+      [5, 4096],
+      [10, 50],
+      [5, 1],
+    ] as const)
+      await expectExact(ref, cand, k, tile);
   });
 
   it('euclidean rows as given: norms from 0.1 to 10, and rows far from the origin (float32 cancellation)', async () => {
@@ -81,7 +101,10 @@ describe('exact search equals a float64 loop over every pair', () => {
     await expectExact(ref, cand, 5, 64);
     // 1000 + N(0, 0.01): |x|² ≈ 1.6·10⁷ against squared distances ≈ 10⁻³. The tiles see the rows less the
     // reference's mean, so few pairs need float64.
-    const far = (n: number, seed: number) => { const g = mulberry32(seed); return rows(n, 16, () => 1000 + 0.01 * gaussian(g)); };
+    const far = (n: number, seed: number) => {
+      const g = mulberry32(seed);
+      return rows(n, 16, () => 1000 + 0.01 * gaussian(g));
+    };
     const got = await expectExact(far(200, 1), far(150, 2), 5, 64);
     expect(got.search.rechecked_pairs).toBeLessThan(0.05 * 200 * 150);
   });
@@ -95,7 +118,8 @@ describe('exact search equals a float64 loop over every pair', () => {
     for (const k of [1, 5, 12]) {
       const got = await expectExact(ref, cand, k, 64);
       // Equal distances at the end of a list: those points' radii were searched again, exactly.
-      if (k === 5) expect(got.search.researched.reference_radii + got.search.researched.candidate_radii).toBeGreaterThan(0);
+      if (k === 5)
+        expect(got.search.researched.reference_radii + got.search.researched.candidate_radii).toBeGreaterThan(0);
     }
   });
 
@@ -103,7 +127,12 @@ describe('exact search equals a float64 loop over every pair', () => {
     const ref = blobs(4, [1], 1, { dim: 8, centresSeed: 1, centreScale: 1, spread: 0.5 });
     const cand = blobs(3, [1], 2, { dim: 8, centresSeed: 1, centreScale: 1, spread: 0.5 });
     await expectExact(ref, cand, 5, 2);
-    await expectExact(rows(1, 3, (_, j) => j), rows(1, 3, () => 1), 1, 8);
+    await expectExact(
+      rows(1, 3, (_, j) => j),
+      rows(1, 3, () => 1),
+      1,
+      8,
+    );
   });
 
   it('rows in shared memory (as the HNSW workers have them) give the same result', async () => {
@@ -126,7 +155,7 @@ describe('exact search equals a float64 loop over every pair', () => {
 });
 
 describe('k-means regions from the tiles', () => {
-  it('nearest centroids and k-means equal the float64 loop\'s, bit for bit (clustered, far from the origin, ties)', async () => {
+  it("nearest centroids and k-means equal the float64 loop's, bit for bit (clustered, far from the origin, ties)", async () => {
     const runner = await TileRunner.start(['cpu'], 2);
     try {
       const g = mulberry32(5);
@@ -149,7 +178,9 @@ describe('k-means regions from the tiles', () => {
       const want = assignAll(onLattice, lattice);
       expect(await nearestCentroids(runner, lattice.data, onLattice, 64)).toEqual(want);
       const tied = Array.from({ length: 600 }, (_, i) => i).filter((i) => {
-        const d = Array.from({ length: 10 }, (_, t) => squaredDistance(lattice.data, i, onLattice.centroids, t, 5)).sort((a, b) => a - b);
+        const d = Array.from({ length: 10 }, (_, t) =>
+          squaredDistance(lattice.data, i, onLattice.centroids, t, 5),
+        ).sort((a, b) => a - b);
         return d[0] === d[1];
       });
       expect(tied.length).toBeGreaterThan(50);
@@ -174,8 +205,19 @@ describe('metrics', () => {
   it('a hand-checked example, each metric, each search', async () => {
     for (const metric of ['cosine', 'euclidean'] as const) {
       for (const search of ['exact', 'hnsw'] as const) {
-        const r = await coverageRun({ reference: join(dir, 'ref.npy'), candidate: join(dir, 'cand.npy'), out: join(dir, `${metric}-${search}`), k: 1, clusters: 1, metric, search, threads: 1 });
-        expect([r.precision.value, r.recall.value, r.density.value, r.coverage.value], `${metric}, ${search}`).toEqual(want[metric].map((x) => expect.closeTo(x, 12)));
+        const r = await coverageRun({
+          reference: join(dir, 'ref.npy'),
+          candidate: join(dir, 'cand.npy'),
+          out: join(dir, `${metric}-${search}`),
+          k: 1,
+          clusters: 1,
+          metric,
+          search,
+          threads: 1,
+        });
+        expect([r.precision.value, r.recall.value, r.density.value, r.coverage.value], `${metric}, ${search}`).toEqual(
+          want[metric].map((x) => expect.closeTo(x, 12)),
+        );
         expect(r.metric).toBe(metric);
         expect(r.search).toMatchObject({ requested: search, used: search, reason: 'asked for' });
       }
@@ -183,7 +225,8 @@ describe('metrics', () => {
   });
 
   it('the same numbers from exact search and HNSW on a small set, point for point', async () => {
-    const clustered = (n: number, weights: number[], seed: number) => blobs(n, weights, seed, { dim: 16, centresSeed: 99, centreScale: 1, spread: 0.35 });
+    const clustered = (n: number, weights: number[], seed: number) =>
+      blobs(n, weights, seed, { dim: 16, centresSeed: 99, centreScale: 1, spread: 0.35 });
     const ref = clustered(500, [1, 1, 1, 1, 1], 1);
     for (const cand of [clustered(400, [1, 1, 1, 1, 1], 2), clustered(400, [1, 1, 1, 1, 0], 3)]) {
       const exact = await exactPrdc(ref, cand, { k: 5 });
@@ -192,13 +235,18 @@ describe('metrics', () => {
       for (const m of ['precision', 'recall', 'density', 'coverage'] as const) expect(exact[m]).toEqual(hnsw[m]);
       expect(exact.candidate.balls).toEqual(hnsw.candidate.balls);
       expect(exact.reference.covered).toEqual(hnsw.reference.covered);
-      expect(Array.from(exact.reference.radius)).toEqual(Array.from(hnsw.reference.radius).map((r) => expect.closeTo(r, 6)));
+      expect(Array.from(exact.reference.radius)).toEqual(
+        Array.from(hnsw.reference.radius).map((r) => expect.closeTo(r, 6)),
+      );
     }
   });
 
-  it('the prdc paper\'s example: 10k vs 10k standard normals in 1000-d, k = 5, euclidean (P .477, R .471, D 1.056, C .974)', async () => {
+  it("the prdc paper's example: 10k vs 10k standard normals in 1000-d, k = 5, euclidean (P .477, R .471, D 1.056, C .974)", async () => {
     const dim = 1000;
-    const normals = (seed: number) => { const g = mulberry32(seed); return rows(10_000, dim, () => gaussian(g)); };
+    const normals = (seed: number) => {
+      const g = mulberry32(seed);
+      return rows(10_000, dim, () => gaussian(g));
+    };
     const r = await exactPrdc(normals(1), normals(2), { k: 5 });
     expect(Math.abs(r.precision.value - 0.477)).toBeLessThanOrEqual(0.03);
     expect(Math.abs(r.recall.value - 0.471)).toBeLessThanOrEqual(0.03);
@@ -215,41 +263,89 @@ describe('--search auto', () => {
     expect(small).toBeLessThan(EXACT_WORK_BUDGET);
     expect(large).toBeGreaterThan(EXACT_WORK_BUDGET);
     expect(chooseSearch('auto', [], small, false)).toBe('device');
-    expect(afterDevice('auto', small, 'cpu')).toMatchObject({ used: 'exact', device: 'cpu', reason: 'auto: work 2.0e11 within the CPU budget 6.0e12' });
-    expect(chooseSearch('auto', [], large, false)).toMatchObject({ used: 'hnsw', device: null, reason: 'auto: work 5.1e14 above the CPU budget 6.0e12' });
+    expect(afterDevice('auto', small, 'cpu')).toMatchObject({
+      used: 'exact',
+      device: 'cpu',
+      reason: 'auto: work 2.0e11 within the CPU budget 6.0e12',
+    });
+    expect(chooseSearch('auto', [], large, false)).toMatchObject({
+      used: 'hnsw',
+      device: null,
+      reason: 'auto: work 5.1e14 above the CPU budget 6.0e12',
+    });
     expect(chooseSearch('auto', [], large, true)).toBe('device');
-    expect(afterDevice('auto', large, 'cuda')).toMatchObject({ used: 'exact', device: 'cuda', reason: 'auto: on a GPU' });
+    expect(afterDevice('auto', large, 'cuda')).toMatchObject({
+      used: 'exact',
+      device: 'cuda',
+      reason: 'auto: on a GPU',
+    });
     expect(afterDevice('auto', large, 'cpu')).toMatchObject({ used: 'hnsw', device: null });
     expect(chooseSearch('exact', [], large, false)).toBe('device');
     expect(chooseSearch('hnsw', [], small, true)).toMatchObject({ used: 'hnsw', reason: 'asked for' });
     const given = hnswOptionsGiven({ maxProbe: 12, index: { m: undefined, efSearch: 50 }, referenceIndex: 'r.hnsw' });
     expect(given).toEqual(['`index.efSearch`', '`maxProbe`', '`referenceIndex`']);
-    expect(chooseSearch('auto', given, small, true)).toMatchObject({ used: 'hnsw', reason: 'auto: `index.efSearch`, `maxProbe`, `referenceIndex` given' });
+    expect(chooseSearch('auto', given, small, true)).toMatchObject({
+      used: 'hnsw',
+      reason: 'auto: `index.efSearch`, `maxProbe`, `referenceIndex` given',
+    });
     expect(() => chooseSearch('exact', ['`maxProbe`'], small, false)).toThrow(UsageError);
-    expect(() => chooseSearch('exact', ['`maxProbe`'], small, false)).toThrow('`search` exact: `maxProbe` applies to HNSW search only (`search` hnsw, or auto)');
+    expect(() => chooseSearch('exact', ['`maxProbe`'], small, false)).toThrow(
+      '`search` exact: `maxProbe` applies to HNSW search only (`search` hnsw, or auto)',
+    );
   });
 
   it('the CLI: auto on a small set runs exact search, says so on stderr and in report.json (no index written); bad values refused', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tailguard-cov-'));
-    const clustered = (n: number, weights: number[], seed: number) => blobs(n, weights, seed, { dim: 16, centresSeed: 99, centreScale: 1, spread: 0.35 });
+    const clustered = (n: number, weights: number[], seed: number) =>
+      blobs(n, weights, seed, { dim: 16, centresSeed: 99, centreScale: 1, spread: 0.35 });
     saveNpy(join(dir, 'ref'), clustered(300, [1, 1, 1], 5));
     saveNpy(join(dir, 'cand'), clustered(200, [1, 1, 0], 6));
-    const cli = (...more: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), 'coverage', '--reference', join(dir, 'ref.npy'), '--candidate', join(dir, 'cand.npy'),
-      '--clusters', '3', ...more], { cwd: ROOT, encoding: 'utf8' });
+    const cli = (...more: string[]) =>
+      spawnSync(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          join(ROOT, 'src', 'cli', 'run.ts'),
+          'coverage',
+          '--reference',
+          join(dir, 'ref.npy'),
+          '--candidate',
+          join(dir, 'cand.npy'),
+          '--clusters',
+          '3',
+          ...more,
+        ],
+        { cwd: ROOT, encoding: 'utf8' },
+      );
     const r = cli('--out', join(dir, 'auto'), '--device', 'cpu');
     expect(r.status, r.stderr).toBe(0);
     const report = JSON.parse(readFileSync(join(dir, 'auto', 'report.json'), 'utf8'));
     expect(report.metric).toBe('cosine');
-    expect(report.search).toMatchObject({ requested: 'auto', used: 'exact', device: 'cpu', work: exactWork(300, 200, 16) });
-    expect(report.exact_search).toMatchObject({ device: 'cpu', researched: { reference_radii: 0, candidate_radii: 0, nearest_candidates: 0 } });
+    expect(report.search).toMatchObject({
+      requested: 'auto',
+      used: 'exact',
+      device: 'cpu',
+      work: exactWork(300, 200, 16),
+    });
+    expect(report.exact_search).toMatchObject({
+      device: 'cpu',
+      researched: { reference_radii: 0, candidate_radii: 0, nearest_candidates: 0 },
+    });
     expect(report.index).toBeUndefined();
     expect(report.capped).toBeUndefined();
     expect(r.stderr).toContain('tailguard: exact search (auto: work 2.0e6 within the CPU budget 6.0e12)');
-    expect(r.stderr).toMatch(/tailguard: exact search on cpu \(\d+ threads, blocks of 2048\): \d+ pairs within float32 rounding of a radius decided in float64/);
+    expect(r.stderr).toMatch(
+      /tailguard: exact search on cpu \(\d+ threads, blocks of 2048\): \d+ pairs within float32 rounding of a radius decided in float64/,
+    );
     expect(r.stderr).toContain('tailguard: exact radii: 500 points');
     expect(r.stderr).toContain('tailguard: exact balls: 300 points');
     expect(readFileSync(join(dir, 'auto', 'report.html'), 'utf8')).toContain('exact search over every pair');
-    expect(readFileSync(join(dir, 'auto', 'reference.jsonl'), 'utf8').trim().split('\n')).toHaveLength(300);
+    expect(
+      readFileSync(join(dir, 'auto', 'reference.jsonl'), 'utf8')
+        .trim()
+        .split('\n'),
+    ).toHaveLength(300);
     expect(() => readFileSync(join(dir, 'auto', 'reference.hnsw'))).toThrow();
     const refused = cli('--out', join(dir, 'x'), '--search', 'exact', '--max-probe', '12');
     expect(refused.status).toBe(2);

@@ -52,27 +52,36 @@ describe('dot products for exact search', () => {
     expect(chunks).toEqual([]);
   });
 
-  it('k nearest of many queries (two blocks) equal a float64 loop\'s, ties and copies included; k above the set size', async () => {
+  it("k nearest of many queries (two blocks) equal a float64 loop's, ties and copies included; k above the set size", async () => {
     const withCopies = subset(set, [...Array.from({ length: 300 }, (_, i) => i), 4, 4, 10]);
     const queries = subset(withCopies, [...Array.from({ length: 290 }, (_, i) => i), 4, 301, 10, 10]).data;
     const got = await exactNeighbours(withCopies, queries, 7);
     expect(got).toHaveLength(294);
-    got.forEach((nb, t) => expect(nb).toEqual(exactKnn(withCopies, queries.subarray(t * set.dim, (t + 1) * set.dim), 7)));
+    got.forEach((nb, t) =>
+      expect(nb).toEqual(exactKnn(withCopies, queries.subarray(t * set.dim, (t + 1) * set.dim), 7)),
+    );
     const few = subset(set, [0, 1, 2]);
     expect(await exactNeighbours(few, subset(set, [5]).data, 10)).toEqual([exactKnn(few, subset(set, [5]).data, 10)]);
     expect((await exactNeighbours(few, subset(set, [5]).data, 10))[0]!.ids).toHaveLength(3);
-    expect(await exactNeighbours(subset(set, []), subset(set, [5, 6]).data, 3)).toEqual([{ ids: [], distances: [] }, { ids: [], distances: [] }]);
+    expect(await exactNeighbours(subset(set, []), subset(set, [5, 6]).data, 3)).toEqual([
+      { ids: [], distances: [] },
+      { ids: [], distances: [] },
+    ]);
   });
 
   it('an index that reaches no point: every radius by the exact pass, equal to brute force to the last bit', async () => {
     // Every query lands on the farthest points, never on the point itself: all 300 are unreachable (two blocks).
-    const lost = (index: AnnIndex): AnnIndex => Object.assign(Object.create(index) as AnnIndex, {
-      knn: (query: number[], kk: number) => {
-        const far = index.knn(query.map((x) => -x), kk);
-        return { ids: far.ids.filter((_, t) => far.distances[t]! > 0), distances: far.distances.map((d) => d + 1) };
-      },
-      reinsert: () => undefined,
-    });
+    const lost = (index: AnnIndex): AnnIndex =>
+      Object.assign(Object.create(index) as AnnIndex, {
+        knn: (query: number[], kk: number) => {
+          const far = index.knn(
+            query.map((x) => -x),
+            kk,
+          );
+          return { ids: far.ids.filter((_, t) => far.distances[t]! > 0), distances: far.distances.map((d) => d + 1) };
+        },
+        reinsert: () => undefined,
+      });
     const k = 5;
     const radii = await knnRadii(set, lost(AnnIndex.build(set)), k);
     expect(radii.unreachable).toHaveLength(300);

@@ -15,9 +15,19 @@ describe('exampleTexts', () => {
   it('a score directory: the texts of the wanted rows from the scored corpus, its own text and id fields, cut to length', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tailguard-examples-'));
     const corpus = join(dir, 'corpus.jsonl');
-    const rows = Array.from({ length: 8 }, (_, i) => ({ key: `doc-${i}`, body: `Once upon a time there was story number ${i}. ${'It went on. '.repeat(i * 5)}` }));
+    const rows = Array.from({ length: 8 }, (_, i) => ({
+      key: `doc-${i}`,
+      body: `Once upon a time there was story number ${i}. ${'It went on. '.repeat(i * 5)}`,
+    }));
     writeFileSync(corpus, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
-    await scoreCorpus({ input: corpus, out: join(dir, 'scored'), model: 'stories260k', device: 'cpu', textField: 'body', idField: 'key' });
+    await scoreCorpus({
+      input: corpus,
+      out: join(dir, 'scored'),
+      model: 'stories260k',
+      device: 'cpu',
+      textField: 'body',
+      idField: 'key',
+    });
 
     const set = loadVectors(join(dir, 'scored'));
     const got = await exampleTexts(set, [2, 7], 60);
@@ -35,15 +45,24 @@ describe('exampleTexts', () => {
     expect(gone.missing).toMatch(/corpus\.jsonl is no longer there/);
   });
 
-  it('an .npy: texts from the sidecar\'s text field; without one, the reason', async () => {
+  it("an .npy: texts from the sidecar's text field; without one, the reason", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tailguard-examples-'));
     const set = { data: new Float32Array(6), dim: 2 };
     saveNpy(join(dir, 'with'), set, ['a', 'b', 'c'], ['alpha', 'beta', 'gamma']);
     saveNpy(join(dir, 'ids'), set, ['a', 'b', 'c']);
     saveNpy(join(dir, 'bare'), set);
-    expect((await exampleTexts(loadVectors(join(dir, 'with.npy')), [2, 0])).texts).toEqual(new Map([[0, 'alpha'], [2, 'gamma']]));
-    expect((await exampleTexts(loadVectors(join(dir, 'ids.npy')), [0])).missing).toMatch(/none of the example ids found/);
-    expect((await exampleTexts(loadVectors(join(dir, 'bare.npy')), [0])).missing).toMatch(/no .*bare\.jsonl beside the \.npy/);
+    expect((await exampleTexts(loadVectors(join(dir, 'with.npy')), [2, 0])).texts).toEqual(
+      new Map([
+        [0, 'alpha'],
+        [2, 'gamma'],
+      ]),
+    );
+    expect((await exampleTexts(loadVectors(join(dir, 'ids.npy')), [0])).missing).toMatch(
+      /none of the example ids found/,
+    );
+    expect((await exampleTexts(loadVectors(join(dir, 'bare.npy')), [0])).missing).toMatch(
+      /no .*bare\.jsonl beside the \.npy/,
+    );
   });
 });
 
@@ -59,18 +78,52 @@ describe('exampleTexts with repeated ids', () => {
       { key: 'x', body: 'The third x.' },
     ];
     writeFileSync(corpus, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
-    await scoreCorpus({ input: corpus, out: join(dir, 'scored'), model: 'stories260k', device: 'cpu', textField: 'body', idField: 'key' });
+    await scoreCorpus({
+      input: corpus,
+      out: join(dir, 'scored'),
+      model: 'stories260k',
+      device: 'cpu',
+      textField: 'body',
+      idField: 'key',
+    });
     const set = loadVectors(join(dir, 'scored'));
     expect(set.ids).toEqual(['x', 'y', 'x', 'x']);
     const got = await exampleTexts(set, [0, 2, 3]);
-    expect(got.texts).toEqual(new Map([[0, 'The first x.'], [2, 'The second x.'], [3, 'The third x.']]));
-    const { rows: withTexts } = await withExampleTexts([{ examples: ['x', 'x'] }, { examples: ['y', 'x'] }], [[3, 0], [1, 2]], set);
-    expect(withTexts.map((r) => r.example_texts)).toEqual([['The third x.', 'The first x.'], ['The only y.', 'The second x.']]);
+    expect(got.texts).toEqual(
+      new Map([
+        [0, 'The first x.'],
+        [2, 'The second x.'],
+        [3, 'The third x.'],
+      ]),
+    );
+    const { rows: withTexts } = await withExampleTexts(
+      [{ examples: ['x', 'x'] }, { examples: ['y', 'x'] }],
+      [
+        [3, 0],
+        [1, 2],
+      ],
+      set,
+    );
+    expect(withTexts.map((r) => r.example_texts)).toEqual([
+      ['The third x.', 'The first x.'],
+      ['The only y.', 'The second x.'],
+    ]);
   });
 
   it('an .npy: row r is record r of its sidecar, whatever its id', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tailguard-examples-'));
-    saveNpy(join(dir, 'dup'), { data: new Float32Array(8), dim: 2 }, ['a', 'b', 'a', 'a'], ['one', 'two', 'three', 'four']);
-    expect((await exampleTexts(loadVectors(join(dir, 'dup.npy')), [3, 0, 2])).texts).toEqual(new Map([[0, 'one'], [2, 'three'], [3, 'four']]));
+    saveNpy(
+      join(dir, 'dup'),
+      { data: new Float32Array(8), dim: 2 },
+      ['a', 'b', 'a', 'a'],
+      ['one', 'two', 'three', 'four'],
+    );
+    expect((await exampleTexts(loadVectors(join(dir, 'dup.npy')), [3, 0, 2])).texts).toEqual(
+      new Map([
+        [0, 'one'],
+        [2, 'three'],
+        [3, 'four'],
+      ]),
+    );
   });
 });

@@ -21,7 +21,8 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const DIM = 16;
 
 /** Points around random centres in 16-d; cluster c gets weights[c] of the n points. */
-const clustered = (n: number, weights: number[], seed: number) => blobs(n, weights, seed, { dim: DIM, centresSeed: 99, centreScale: 1, spread: 0.35 });
+const clustered = (n: number, weights: number[], seed: number) =>
+  blobs(n, weights, seed, { dim: DIM, centresSeed: 99, centreScale: 1, spread: 0.35 });
 
 /** Naeem et al.'s definitions, computed exactly (all pairs, float64). */
 function exactPrdc(ref: VectorSet, cand: VectorSet, k: number) {
@@ -34,7 +35,10 @@ function exactPrdc(ref: VectorSet, cand: VectorSet, k: number) {
   };
   const N = ref.ids.length;
   const M = cand.ids.length;
-  let precision = 0, density = 0, recall = 0, coverage = 0;
+  let precision = 0,
+    density = 0,
+    recall = 0,
+    coverage = 0;
   const balls: number[] = [];
   const covered: number[] = [];
   for (let j = 0; j < M; j++) {
@@ -45,7 +49,8 @@ function exactPrdc(ref: VectorSet, cand: VectorSet, k: number) {
     if (c > 0) precision++;
   }
   for (let i = 0; i < N; i++) {
-    let nearest = Infinity, inCand = false;
+    let nearest = Infinity,
+      inCand = false;
     for (let j = 0; j < M; j++) {
       const d = dist(ref, i, cand, j);
       nearest = Math.min(nearest, d);
@@ -55,11 +60,19 @@ function exactPrdc(ref: VectorSet, cand: VectorSet, k: number) {
     if (nearest <= r[i]!) coverage++;
     if (inCand) recall++;
   }
-  return { precision: precision / M, recall: recall / N, density: density / (k * M), coverage: coverage / N, balls, covered };
+  return {
+    precision: precision / M,
+    recall: recall / N,
+    density: density / (k * M),
+    coverage: coverage / N,
+    balls,
+    covered,
+  };
 }
 
 /** prdc on one thread over indexes built already (or wrapped, as the tests below do). */
-const prdcLocal = (ref: VectorSet, refIndex: AnnIndex, cand: VectorSet, candIndex: AnnIndex, opts: PrdcOptions) => prdc(localPair(ref, refIndex, cand, candIndex), opts);
+const prdcLocal = (ref: VectorSet, refIndex: AnnIndex, cand: VectorSet, candIndex: AnnIndex, opts: PrdcOptions) =>
+  prdc(localPair(ref, refIndex, cand, candIndex), opts);
 
 describe('prdc', () => {
   const ref = clustered(500, [1, 1, 1, 1, 1], 1);
@@ -81,21 +94,30 @@ describe('prdc', () => {
       // Per point too: at this size the index finds every ball member, so the counts are the exact ones.
       expect(Array.from(got.candidate.balls)).toEqual(want.balls);
       expect(Array.from(got.reference.covered)).toEqual(want.covered);
-      expect(got.capped).toEqual({ referenceBalls: 0, candidateBalls: 0, uncheckedCandidates: 0, uncheckedReference: 0 });
+      expect(got.capped).toEqual({
+        referenceBalls: 0,
+        candidateBalls: 0,
+        uncheckedCandidates: 0,
+        uncheckedReference: 0,
+      });
     }
   });
 
   it('points the index cannot reach are found out and counted by exact search', async () => {
     // An index that never returns points 3 and 17 (as HNSW does for a few poorly linked points) and cannot relink them.
     const hidden = new Set([3, 17]);
-    const hiding = (index: AnnIndex): AnnIndex => Object.assign(Object.create(index) as AnnIndex, {
-      knn: (q: number[], kk: number) => {
-        const nb = index.knn(q, kk + hidden.size);
-        const keep = nb.ids.map((_, t) => t).filter((t) => !hidden.has(nb.ids[t]!)).slice(0, kk);
-        return { ids: keep.map((t) => nb.ids[t]!), distances: keep.map((t) => nb.distances[t]!) };
-      },
-      reinsert: () => undefined,
-    });
+    const hiding = (index: AnnIndex): AnnIndex =>
+      Object.assign(Object.create(index) as AnnIndex, {
+        knn: (q: number[], kk: number) => {
+          const nb = index.knn(q, kk + hidden.size);
+          const keep = nb.ids
+            .map((_, t) => t)
+            .filter((t) => !hidden.has(nb.ids[t]!))
+            .slice(0, kk);
+          return { ids: keep.map((t) => nb.ids[t]!), distances: keep.map((t) => nb.distances[t]!) };
+        },
+        reinsert: () => undefined,
+      });
     const radii = await knnRadii(ref, hiding(AnnIndex.build(ref)), k);
     expect(radii.unreachable).toEqual([3, 17]);
     const exact = exactRadii(ref, k);
@@ -115,15 +137,19 @@ describe('prdc', () => {
   it('points only a widened search reaches: radii from that search, memberships from the second look, no exact pass', async () => {
     // An index that returns points 3 and 17 only to a search with the wide candidate list.
     const hidden = new Set([3, 17]);
-    const shy = (index: AnnIndex): AnnIndex => Object.assign(Object.create(index) as AnnIndex, {
-      knn: (q: number[], kk: number, ef = 0) => {
-        if (ef >= WIDE_EF) return index.knn(q, kk, ef);
-        const nb = index.knn(q, kk + hidden.size);
-        const keep = nb.ids.map((_, t) => t).filter((t) => !hidden.has(nb.ids[t]!)).slice(0, kk);
-        return { ids: keep.map((t) => nb.ids[t]!), distances: keep.map((t) => nb.distances[t]!) };
-      },
-      reinsert: () => undefined,
-    });
+    const shy = (index: AnnIndex): AnnIndex =>
+      Object.assign(Object.create(index) as AnnIndex, {
+        knn: (q: number[], kk: number, ef = 0) => {
+          if (ef >= WIDE_EF) return index.knn(q, kk, ef);
+          const nb = index.knn(q, kk + hidden.size);
+          const keep = nb.ids
+            .map((_, t) => t)
+            .filter((t) => !hidden.has(nb.ids[t]!))
+            .slice(0, kk);
+          return { ids: keep.map((t) => nb.ids[t]!), distances: keep.map((t) => nb.distances[t]!) };
+        },
+        reinsert: () => undefined,
+      });
     const radii = await knnRadii(ref, shy(AnnIndex.build(ref)), k);
     expect(radii.unreachable).toEqual([]);
     expect(radii.widened).toBe(2);
@@ -144,34 +170,39 @@ describe('prdc', () => {
   it('a point whose own search misses its neighbours gets its radius from theirs, which find it', async () => {
     // An index whose search from point 5's position returns point 5 and then only far points (links leading away).
     const exact = exactRadii(ref, k);
-    const astray = (index: AnnIndex): AnnIndex => Object.assign(Object.create(index) as AnnIndex, {
-      knn: (q: number[], kk: number, ef?: number) => {
-        const nb = index.knn(q, kk, ef);
-        if (nb.ids[0] !== 5 || nb.distances[0] !== 0) return nb;
-        const far = index.knn(q, 60, ef);
-        return { ids: [5, ...far.ids.slice(60 - kk + 1)], distances: [0, ...far.distances.slice(60 - kk + 1)] };
-      },
-    });
+    const astray = (index: AnnIndex): AnnIndex =>
+      Object.assign(Object.create(index) as AnnIndex, {
+        knn: (q: number[], kk: number, ef?: number) => {
+          const nb = index.knn(q, kk, ef);
+          if (nb.ids[0] !== 5 || nb.distances[0] !== 0) return nb;
+          const far = index.knn(q, 60, ef);
+          return { ids: [5, ...far.ids.slice(60 - kk + 1)], distances: [0, ...far.distances.slice(60 - kk + 1)] };
+        },
+      });
     const radii = await knnRadii(ref, astray(AnnIndex.build(ref)), k);
     expect(radii.unreachable).toEqual([]);
     radii.radii.forEach((r, i) => expect(r).toBeCloseTo(exact[i]!, 6));
   });
 
-  it('a radius far above its neighbours\' is recomputed by exact search', async () => {
+  it("a radius far above its neighbours' is recomputed by exact search", async () => {
     // Point 5's own search returns it and then only far points, and no other point's ordinary search returns it: its
     // radius comes out too large and the reverse lists cannot mend it; nor can a wider search through the same index.
     const exact = exactRadii(ref, k);
-    const blind = (index: AnnIndex): AnnIndex => Object.assign(Object.create(index) as AnnIndex, {
-      knn: (q: number[], kk: number, ef = 0) => {
-        const nb = index.knn(q, kk + 1, ef);
-        if (nb.ids[0] === 5 && nb.distances[0] === 0) {
-          const far = index.knn(q, 60, ef);
-          return { ids: [5, ...far.ids.slice(60 - kk + 1)], distances: [0, ...far.distances.slice(60 - kk + 1)] };
-        }
-        const keep = nb.ids.map((_, t) => t).filter((t) => nb.ids[t] !== 5).slice(0, kk);
-        return { ids: keep.map((t) => nb.ids[t]!), distances: keep.map((t) => nb.distances[t]!) };
-      },
-    });
+    const blind = (index: AnnIndex): AnnIndex =>
+      Object.assign(Object.create(index) as AnnIndex, {
+        knn: (q: number[], kk: number, ef = 0) => {
+          const nb = index.knn(q, kk + 1, ef);
+          if (nb.ids[0] === 5 && nb.distances[0] === 0) {
+            const far = index.knn(q, 60, ef);
+            return { ids: [5, ...far.ids.slice(60 - kk + 1)], distances: [0, ...far.distances.slice(60 - kk + 1)] };
+          }
+          const keep = nb.ids
+            .map((_, t) => t)
+            .filter((t) => nb.ids[t] !== 5)
+            .slice(0, kk);
+          return { ids: keep.map((t) => nb.ids[t]!), distances: keep.map((t) => nb.distances[t]!) };
+        },
+      });
     const radii = await knnRadii(ref, blind(AnnIndex.build(ref)), k);
     expect(radii.unreachable).toEqual([]);
     expect(radii.outliers.flagged).toBeGreaterThanOrEqual(1);
@@ -181,9 +212,12 @@ describe('prdc', () => {
     expect((await knnRadii(ref, refIndex, k)).outliers.corrected).toBe(0);
   });
 
-  it('radius outliers: ratio to the neighbours\' median radius, against the set\'s typical ratio, largest first, capped', () => {
+  it("radius outliers: ratio to the neighbours' median radius, against the set's typical ratio, largest first, capped", () => {
     // k = 2; point 0's radius is 2 where its neighbours' are 1; point 3's is 1.05× (within 7% of typical: not flagged).
-    const lists = (radius: number[], ids: number[]) => ({ ids: Int32Array.from(ids), radius: (i: number) => radius[i]! });
+    const lists = (radius: number[], ids: number[]) => ({
+      ids: Int32Array.from(ids),
+      radius: (i: number) => radius[i]!,
+    });
     const six = lists([2, 1, 1, 1.05, 1, 1], [1, 2, 0, 2, 0, 1, 4, 5, 3, 5, 3, 4]);
     expect(radiusOutliers(six, 6, 2)).toEqual([0]);
     expect(radiusOutliers(six, 6, 2, [0])).toEqual([]);
@@ -193,7 +227,14 @@ describe('prdc', () => {
     // 10,000 points in a ring, each listing the next two, radius 1; every 50th point (200) stands out, a little more
     // the later it comes: the cap (1% = 100) keeps the 100 largest.
     const ring = Array.from({ length: 10_000 }, (_, i) => (i % 50 === 0 ? 2 + i / 1e4 : 1));
-    const flagged = radiusOutliers(lists(ring, ring.flatMap((_, i) => [(i + 1) % 1e4, (i + 2) % 1e4])), 1e4, 2);
+    const flagged = radiusOutliers(
+      lists(
+        ring,
+        ring.flatMap((_, i) => [(i + 1) % 1e4, (i + 2) % 1e4]),
+      ),
+      1e4,
+      2,
+    );
     expect(flagged).toHaveLength(100);
     expect(flagged[0]).toBe(9950);
     expect(flagged.every((i) => i % 50 === 0 && i >= 5000)).toBe(true);
@@ -217,7 +258,8 @@ describe('prdc', () => {
     expect(got.exactBalls.reference.counted).toBeGreaterThan(50);
     expect(got.exactBalls.reference.shrunk).toBe(0); // an honest index: the radii were right, the balls are dense
     expect(got.capped).toEqual({ referenceBalls: 0, candidateBalls: 0, uncheckedCandidates: 0, uncheckedReference: 0 });
-    for (const m of ['precision', 'recall', 'density', 'coverage'] as const) expect(got[m].value).toBeCloseTo(want[m], 2);
+    for (const m of ['precision', 'recall', 'density', 'coverage'] as const)
+      expect(got[m].value).toBeCloseTo(want[m], 2);
     // None counted exactly: the capped balls are counted to the cap; the points they miss are checked from their own
     // side, so only density is low.
     const capped = await prdcLocal(ref, refIndex, dense, denseIndex, { k, probe: 8, maxProbe: 32, maxExactBalls: 0 });
@@ -237,9 +279,16 @@ describe('prdc', () => {
     const tight = await prdcLocal(ref, refIndex, dense, denseIndex, { k, probe: 8, maxProbe: 16, maxExactBalls: 0 });
     expect(tight.capped.uncheckedCandidates).toBeGreaterThan(0);
     expect(tight.precision.value).toBeLessThanOrEqual(want.precision + 0.005);
-    expect(tight.precision.value + tight.capped.uncheckedCandidates / dense.ids.length).toBeGreaterThanOrEqual(want.precision - 0.005);
+    expect(tight.precision.value + tight.capped.uncheckedCandidates / dense.ids.length).toBeGreaterThanOrEqual(
+      want.precision - 0.005,
+    );
     const uncapped = await prdcLocal(ref, refIndex, dense, denseIndex, { k });
-    expect(uncapped.capped).toEqual({ referenceBalls: 0, candidateBalls: 0, uncheckedCandidates: 0, uncheckedReference: 0 });
+    expect(uncapped.capped).toEqual({
+      referenceBalls: 0,
+      candidateBalls: 0,
+      uncheckedCandidates: 0,
+      uncheckedReference: 0,
+    });
     expect(uncapped.exactBalls.reference.counted).toBe(0);
     expect(uncapped.density.value).toBeCloseTo(want.density, 2);
   });
@@ -253,9 +302,20 @@ describe('prdc', () => {
     const found = ballCounts(ref, inflated, full, fullIndex, limits);
     expect(found.cappedRows).toContain(5);
     const others = ballCounts(ref, withRadius5(-1), full, fullIndex, limits); // ball 5 empty, the rest as before
-    const got = await recountBalls(ref, inflated, [5], Float64Array.of(exact[5]!), full, fullIndex, ballCounts(ref, inflated, full, fullIndex, limits), limits);
+    const got = await recountBalls(
+      ref,
+      inflated,
+      [5],
+      Float64Array.of(exact[5]!),
+      full,
+      fullIndex,
+      ballCounts(ref, inflated, full, fullIndex, limits),
+      limits,
+    );
     expect(got.cappedRows).toEqual(found.cappedRows.filter((c) => c !== 5));
-    const inBall5 = Array.from({ length: full.ids.length }, (_, m) => (Math.sqrt(squaredDistance(full.data, m, ref.data, 5, DIM)) <= exact[5]! ? 1 : 0));
+    const inBall5 = Array.from({ length: full.ids.length }, (_, m) =>
+      Math.sqrt(squaredDistance(full.data, m, ref.data, 5, DIM)) <= exact[5]! ? 1 : 0,
+    );
     expect(inBall5.reduce((a: number, b) => a + b, 0)).toBeGreaterThan(0);
     expect(Array.from(got.counts, (c, m) => c - others.counts[m]!)).toEqual(inBall5);
     expect(got.nearest[5]).toBeCloseTo(exactKnn(full, row(ref, 5), 1).distances[0]!, 6);
@@ -269,11 +329,12 @@ describe('prdc', () => {
     expect(got.density.value).toBeLessThan(1.3);
   });
 
-  it('a candidate missing one of five clusters: that cluster\'s reference points are uncovered, the rest covered', async () => {
+  it("a candidate missing one of five clusters: that cluster's reference points are uncovered, the rest covered", async () => {
     const got = await prdcLocal(ref, refIndex, noTail, AnnIndex.build(noTail), { k });
     const inTail = ref.cluster.map((c) => c === 4);
     const tailCovered = inTail.filter((t, i) => t && got.reference.covered[i]).length / inTail.filter(Boolean).length;
-    const restCovered = inTail.filter((t, i) => !t && got.reference.covered[i]).length / inTail.filter((t) => !t).length;
+    const restCovered =
+      inTail.filter((t, i) => !t && got.reference.covered[i]).length / inTail.filter((t) => !t).length;
     expect(tailCovered).toBeLessThan(0.05);
     expect(restCovered).toBeGreaterThan(0.9);
     expect(got.coverage.value).toBeLessThan(0.82);
@@ -291,14 +352,22 @@ describe('prdc', () => {
 
   it('a worker thread per index gives the same numbers as one thread, point for point (capped balls too)', async () => {
     const dense = clustered(2000, [1, 1, 1, 1, 1], 7);
-    const cases: [VectorSet, PrdcOptions][] = [[noTail, { k }], [dense, { k, probe: 8, maxProbe: 32, maxExactBalls: 10 }]];
+    const cases: [VectorSet, PrdcOptions][] = [
+      [noTail, { k }],
+      [dense, { k, probe: 8, maxProbe: 32, maxExactBalls: 10 }],
+    ];
     for (const [cand, opts] of cases) {
       const stages = new Map<string, [number, number]>();
       const one = await buildIndexPair(ref, cand, { threads: 1 });
-      const two = await buildIndexPair(ref, cand, { threads: 2, onProgress: (s, done, total) => stages.set(s, [done, total]) });
+      const two = await buildIndexPair(ref, cand, {
+        threads: 2,
+        onProgress: (s, done, total) => stages.set(s, [done, total]),
+      });
       try {
         const want = await prdc(one, opts);
-        expect(await prdc(two, { ...opts, onProgress: (s, done, total) => stages.set(s, [done, total]) })).toEqual(want);
+        expect(await prdc(two, { ...opts, onProgress: (s, done, total) => stages.set(s, [done, total]) })).toEqual(
+          want,
+        );
         if (opts.maxProbe) expect(want.exactBalls.reference.counted + want.capped.referenceBalls).toBeGreaterThan(0);
         expect(await two.reference.knn([0, 7, 9], 5)).toEqual(await one.reference.knn([0, 7, 9], 5));
       } finally {
@@ -307,7 +376,13 @@ describe('prdc', () => {
       // Both sides' progress as one stage each, ending at the sum of their sizes.
       const both = ref.ids.length + cand.ids.length;
       const sample = Math.min(200, ref.ids.length) + Math.min(200, cand.ids.length); // ef tuning's brute-force sample
-      expect(Object.fromEntries(stages)).toEqual({ 'index builds': [both, both], 'ef tuning': [sample, sample], radii: [both, both], 'ball queries': [both, both], 'second look': [both, both] });
+      expect(Object.fromEntries(stages)).toEqual({
+        'index builds': [both, both],
+        'ef tuning': [sample, sample],
+        radii: [both, both],
+        'ball queries': [both, both],
+        'second look': [both, both],
+      });
     }
   });
 
@@ -320,7 +395,11 @@ describe('prdc', () => {
     const want = await prdc(built, { k });
     for (const threads of [1, 2]) {
       const stages: string[] = [];
-      const loaded = await buildIndexPair(ref, noTail, { threads, indexFiles: files, onProgress: (s) => stages.push(s) });
+      const loaded = await buildIndexPair(ref, noTail, {
+        threads,
+        indexFiles: files,
+        onProgress: (s) => stages.push(s),
+      });
       try {
         expect(await prdc(loaded, { k })).toEqual(want);
       } finally {
@@ -328,11 +407,15 @@ describe('prdc', () => {
       }
       expect(stages.filter((s) => s === 'index builds').length).toBeLessThanOrEqual(1); // no build progress beyond the start
     }
-    await expect(buildIndexPair(noTail, ref, { threads: 1, indexFiles: { reference: files.reference } })).rejects.toThrow(/r\.hnsw: an index of 500 × 16-d points, but synthetic has 400 × 16-d/);
-    await expect(buildIndexPair(noTail, ref, { threads: 2, indexFiles: { reference: files.reference } })).rejects.toThrow(/reference index worker: .*an index of 500/);
+    await expect(
+      buildIndexPair(noTail, ref, { threads: 1, indexFiles: { reference: files.reference } }),
+    ).rejects.toThrow(/r\.hnsw: an index of 500 × 16-d points, but synthetic has 400 × 16-d/);
+    await expect(
+      buildIndexPair(noTail, ref, { threads: 2, indexFiles: { reference: files.reference } }),
+    ).rejects.toThrow(/reference index worker: .*an index of 500/);
   });
 
-  it('the reference side\'s ef and radii, reused against another candidate set, give the numbers computed afresh', async () => {
+  it("the reference side's ef and radii, reused against another candidate set, give the numbers computed afresh", async () => {
     // A low starting ef, so that tuning raises it and the reused run must set it on its fresh index.
     const params = { m: 4, efConstruction: 16, efSearch: 6 };
     const goal = { target: 0.999 };
@@ -346,9 +429,16 @@ describe('prdc', () => {
     const pair = await buildIndexPair(ref, noTail, { threads: 2, params });
     const stages = new Map<string, [number, number]>();
     try {
-      const reused = await prdc(pair, { k, indexRecall: goal, referenceSide: side, onProgress: (s, done, total) => stages.set(s, [done, total]) });
+      const reused = await prdc(pair, {
+        k,
+        indexRecall: goal,
+        referenceSide: side,
+        onProgress: (s, done, total) => stages.set(s, [done, total]),
+      });
       expect(reused).toEqual(afresh);
-      await expect(prdc(pair, { k: 3, referenceSide: side })).rejects.toThrow(/referenceSide: radii of 500 points with k = 5, but the reference has 500 points and k is 3/);
+      await expect(prdc(pair, { k: 3, referenceSide: side })).rejects.toThrow(
+        /referenceSide: radii of 500 points with k = 5, but the reference has 500 points and k is 3/,
+      );
     } finally {
       await pair.close();
     }
@@ -360,7 +450,9 @@ describe('prdc', () => {
   it('a failing worker job rejects with the side named, and the pair can still be closed', async () => {
     const pair = await buildIndexPair(ref, noTail, { threads: 2 });
     try {
-      await expect(pair.reference.save('/nonexistent-dir/i.hnsw')).rejects.toThrow(/reference index worker: .*nonexistent-dir/);
+      await expect(pair.reference.save('/nonexistent-dir/i.hnsw')).rejects.toThrow(
+        /reference index worker: .*nonexistent-dir/,
+      );
       expect((await pair.candidate.radii(k)).radii).toHaveLength(noTail.ids.length); // the other side goes on
     } finally {
       await pair.close();
@@ -372,9 +464,35 @@ describe('tailguard coverage', () => {
   it('reads .npy files with id sidecars and writes report.json with the four metrics and per-document rows', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tailguard-cov-'));
     const ref = clustered(300, [1, 1, 1], 5);
-    saveNpy(join(dir, 'ref'), ref, ref.ids.map((id) => `ref-${id}`));
+    saveNpy(
+      join(dir, 'ref'),
+      ref,
+      ref.ids.map((id) => `ref-${id}`),
+    );
     saveNpy(join(dir, 'cand'), clustered(200, [1, 1, 0], 6));
-    const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), 'coverage', '--reference', join(dir, 'ref.npy'), '--candidate', join(dir, 'cand.npy'), '--out', join(dir, 'out'), '--k', '5', '--clusters', '3', '--json', '--search', 'hnsw'], { cwd: ROOT, encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join(ROOT, 'src', 'cli', 'run.ts'),
+        'coverage',
+        '--reference',
+        join(dir, 'ref.npy'),
+        '--candidate',
+        join(dir, 'cand.npy'),
+        '--out',
+        join(dir, 'out'),
+        '--k',
+        '5',
+        '--clusters',
+        '3',
+        '--json',
+        '--search',
+        'hnsw',
+      ],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
     expect(r.status, r.stderr).toBe(0);
     const report = JSON.parse(readFileSync(join(dir, 'out', 'report.json'), 'utf8'));
     for (const m of ['precision', 'recall', 'density', 'coverage']) {
@@ -384,19 +502,38 @@ describe('tailguard coverage', () => {
     expect(report.coverage.value).toBeLessThan(0.75); // a third of the reference is a cluster the candidate lacks
     expect(report.index.recall_at_k).toBeGreaterThan(0.9);
     expect(report.max_probe).toBe(4096);
-    expect(report.capped).toEqual({ reference_balls: 0, candidate_balls: 0, unchecked_candidates: 0, unchecked_reference: 0 });
+    expect(report.capped).toEqual({
+      reference_balls: 0,
+      candidate_balls: 0,
+      unchecked_candidates: 0,
+      unchecked_reference: 0,
+    });
     expect(report.exact_balls).toEqual({ reference: { counted: 0, shrunk: 0 }, candidate: { counted: 0, shrunk: 0 } });
     // An honest index on easy data: outlying radii may be rechecked, none found too large.
     for (const side of ['reference', 'candidate']) expect(report.index.radius_outliers[side].corrected).toBe(0);
     const { reference: ro, candidate: co } = report.index.radius_outliers;
-    expect(r.stderr).toContain(`${ro.flagged + co.flagged} outlying radii recomputed by exact search, 0 of them too large`);
-    const refRows = readFileSync(join(dir, 'out', 'reference.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(r.stderr).toContain(
+      `${ro.flagged + co.flagged} outlying radii recomputed by exact search, 0 of them too large`,
+    );
+    const refRows = readFileSync(join(dir, 'out', 'reference.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(refRows).toHaveLength(300);
     expect(refRows[0].id).toBe('ref-p0');
-    const candRows = readFileSync(join(dir, 'out', 'candidate.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const candRows = readFileSync(join(dir, 'out', 'candidate.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(candRows[0].id).toBe('0'); // no sidecar: row numbers
     expect(JSON.parse(r.stdout).k).toBe(5);
-    for (const stage of ['index builds: 500 points', 'ef tuning: 400 points', 'radii: 500 points', 'ball queries: 500 points', 'second look: 500 points']) {
+    for (const stage of [
+      'index builds: 500 points',
+      'ef tuning: 400 points',
+      'radii: 500 points',
+      'ball queries: 500 points',
+      'second look: 500 points',
+    ]) {
       expect(r.stderr).toContain(`tailguard: ${stage}`); // progress, stage by stage (a line each when not a terminal)
     }
     // The region the candidate lacks is found as a tail: absent, with a third of the reference and no coverage.
@@ -413,16 +550,38 @@ describe('tailguard coverage', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tailguard-cov-'));
     saveNpy(join(dir, 'ref'), clustered(200, [1, 1], 5));
     saveNpy(join(dir, 'cand'), clustered(1000, [1, 1], 6)); // 5× denser: reference balls hold ≈25
-    const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), 'coverage', '--reference', join(dir, 'ref.npy'), '--candidate', join(dir, 'cand.npy'),
-      '--out', join(dir, 'out'), '--clusters', '2', '--max-probe', '12'], { cwd: ROOT, encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join(ROOT, 'src', 'cli', 'run.ts'),
+        'coverage',
+        '--reference',
+        join(dir, 'ref.npy'),
+        '--candidate',
+        join(dir, 'cand.npy'),
+        '--out',
+        join(dir, 'out'),
+        '--clusters',
+        '2',
+        '--max-probe',
+        '12',
+      ],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
     expect(r.status, r.stderr).toBe(0);
     const report = JSON.parse(readFileSync(join(dir, 'out', 'report.json'), 'utf8'));
     const counted = report.exact_balls.reference.counted;
     expect(counted).toBeGreaterThan(50);
     expect(report.capped.reference_balls).toBe(0);
-    expect(r.stderr).toContain(`; ${counted + report.exact_balls.candidate.counted} balls over --max-probe 12 points counted exactly, 0 of their radii too large`);
+    expect(r.stderr).toContain(
+      `; ${counted + report.exact_balls.candidate.counted} balls over --max-probe 12 points counted exactly, 0 of their radii too large`,
+    );
     expect(r.stderr).not.toContain('density is a lower bound');
-    expect(readFileSync(join(dir, 'out', 'report.html'), 'utf8')).toContain(`${counted + report.exact_balls.candidate.counted} balls held more than 12 points and were counted exactly (0 of their radii too large).`);
+    expect(readFileSync(join(dir, 'out', 'report.html'), 'utf8')).toContain(
+      `${counted + report.exact_balls.candidate.counted} balls held more than 12 points and were counted exactly (0 of their radii too large).`,
+    );
   });
 
   it('--reference-index loads the index an earlier run saved: same numbers; one of other rows or a missing file is refused (exit 2)', () => {
@@ -431,8 +590,27 @@ describe('tailguard coverage', () => {
     saveNpy(join(dir, 'ref'), ref);
     saveNpy(join(dir, 'cand'), clustered(200, [1, 1, 0], 6));
     saveNpy(join(dir, 'other'), clustered(300, [1, 1, 1], 9));
-    const cli = (reference: string, out: string, ...more: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), 'coverage',
-      '--reference', join(dir, reference), '--candidate', join(dir, 'cand.npy'), '--out', join(dir, out), '--clusters', '3', '--quiet', ...more], { cwd: ROOT, encoding: 'utf8' });
+    const cli = (reference: string, out: string, ...more: string[]) =>
+      spawnSync(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          join(ROOT, 'src', 'cli', 'run.ts'),
+          'coverage',
+          '--reference',
+          join(dir, reference),
+          '--candidate',
+          join(dir, 'cand.npy'),
+          '--out',
+          join(dir, out),
+          '--clusters',
+          '3',
+          '--quiet',
+          ...more,
+        ],
+        { cwd: ROOT, encoding: 'utf8' },
+      );
     const metrics = (out: string) => {
       const r = JSON.parse(readFileSync(join(dir, out, 'report.json'), 'utf8'));
       return [r.precision, r.recall, r.density, r.coverage, r.index.unreachable];
@@ -451,18 +629,50 @@ describe('tailguard coverage', () => {
 
   it('an index held below --index-recall by --max-ef-search: exit 0, said on stderr even with --quiet, and in report.json', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tailguard-cov-'));
-    const noise = (n: number, seed: number) => blobs(n, [1], seed, { dim: 48, centresSeed: 3, centreScale: 1, spread: 2 });
+    const noise = (n: number, seed: number) =>
+      blobs(n, [1], seed, { dim: 48, centresSeed: 3, centreScale: 1, spread: 2 });
     saveNpy(join(dir, 'ref'), noise(800, 1));
     saveNpy(join(dir, 'cand'), noise(600, 2));
-    const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), 'coverage', '--reference', join(dir, 'ref.npy'), '--candidate', join(dir, 'cand.npy'), '--out', join(dir, 'out'),
-      '--m', '4', '--ef-construction', '8', '--ef-search', '6', '--max-ef-search', '12', '--index-recall', '0.99', '--clusters', '2', '--quiet'], { cwd: ROOT, encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join(ROOT, 'src', 'cli', 'run.ts'),
+        'coverage',
+        '--reference',
+        join(dir, 'ref.npy'),
+        '--candidate',
+        join(dir, 'cand.npy'),
+        '--out',
+        join(dir, 'out'),
+        '--m',
+        '4',
+        '--ef-construction',
+        '8',
+        '--ef-search',
+        '6',
+        '--max-ef-search',
+        '12',
+        '--index-recall',
+        '0.99',
+        '--clusters',
+        '2',
+        '--quiet',
+      ],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
     expect(r.status, r.stderr).toBe(0);
     const t = JSON.parse(readFileSync(join(dir, 'out', 'report.json'), 'utf8')).index.ef_tuning;
     for (const side of ['reference', 'candidate']) {
       expect(t[side]).toMatchObject({ ef: 12, target: 0.99, reached: false, sample: 200 });
       expect(t[side].tried.map((x: { ef: number }) => x.ef)).toEqual([6, 12]);
-      expect(r.stderr).toContain(`tailguard: the ${side} index reaches self-query recall ${t[side].recall.toFixed(3)} < 0.99 at --max-ef-search 12`);
+      expect(r.stderr).toContain(
+        `tailguard: the ${side} index reaches self-query recall ${t[side].recall.toFixed(3)} < 0.99 at --max-ef-search 12`,
+      );
     }
-    expect(readFileSync(join(dir, 'out', 'report.html'), 'utf8')).toContain('the reference and candidate indexes stopped short of the target');
+    expect(readFileSync(join(dir, 'out', 'report.html'), 'utf8')).toContain(
+      'the reference and candidate indexes stopped short of the target',
+    );
   });
 });

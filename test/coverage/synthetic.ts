@@ -36,7 +36,22 @@ export function blobs(n: number, weights: number[], seed: number, o: BlobOptions
 
 /** X.npy (float32 N×d) and, with ids, the X.jsonl sidecar that names its rows. */
 /** Writes X.npy and, given ids, the X.jsonl sidecar (`id`, and `text` when texts are given). */
-export function saveNpy(pathNoExt: string, set: { data: Float32Array; dim: number }, ids?: string[], texts?: string[]): void {
-  writeFileSync(`${pathNoExt}.npy`, Buffer.concat([Buffer.from(npyHeader(set.data.length / set.dim, set.dim)), Buffer.from(set.data.buffer, set.data.byteOffset, set.data.byteLength)]));
-  if (ids) writeFileSync(`${pathNoExt}.jsonl`, ids.map((id, i) => JSON.stringify(texts ? { id, text: texts[i] } : { id })).join('\n') + '\n');
+export function saveNpy(
+  pathNoExt: string,
+  set: { data: Float32Array; dim: number },
+  ids?: string[],
+  texts?: string[],
+): void {
+  writeFileSync(
+    `${pathNoExt}.npy`,
+    Buffer.concat([
+      Buffer.from(npyHeader(set.data.length / set.dim, set.dim)),
+      Buffer.from(set.data.buffer, set.data.byteOffset, set.data.byteLength),
+    ]),
+  );
+  if (ids)
+    writeFileSync(
+      `${pathNoExt}.jsonl`,
+      ids.map((id, i) => JSON.stringify(texts ? { id, text: texts[i] } : { id })).join('\n') + '\n',
+    );
 }

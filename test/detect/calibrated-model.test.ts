@@ -13,8 +13,31 @@ import { fakeRows } from './fake-scores.js';
 import { bruteThreshold, ownStandardisation, penalisedGradient } from './reference-stats.js';
 
 // Written out, not imported: a reordered or dropped feature must fail.
-const SIGNALS = ['mean_nll', 'mean_entropy', 'mean_log_rank', 'fast_detect', 'burstiness', 'sentence_nll_sd', 'ttr', 'mattr', 'word_entropy', 'gzip_ratio', 'log_words'];
-const TOKENS = ['rank_top1', 'rank_top10', 'rank_top100', 'rank_top1000', 'entropy_q10', 'entropy_q50', 'entropy_q90', 'nll_sd', 'entropy_sd', 'surprise_sd'];
+const SIGNALS = [
+  'mean_nll',
+  'mean_entropy',
+  'mean_log_rank',
+  'fast_detect',
+  'burstiness',
+  'sentence_nll_sd',
+  'ttr',
+  'mattr',
+  'word_entropy',
+  'gzip_ratio',
+  'log_words',
+];
+const TOKENS = [
+  'rank_top1',
+  'rank_top10',
+  'rank_top100',
+  'rank_top1000',
+  'entropy_q10',
+  'entropy_q50',
+  'entropy_q90',
+  'nll_sd',
+  'entropy_sd',
+  'surprise_sd',
+];
 const EMBEDDING = Array.from({ length: 8 }, (_, i) => `embedding:${i}`);
 const NAMES = [...SIGNALS, ...TOKENS, ...EMBEDDING];
 
@@ -33,7 +56,12 @@ describe('calibrate() with features signals, tokens, embedding', () => {
   const labels = [...human.map(() => 0 as const), ...synthetic.map(() => 1 as const)];
   const grid = [10, 1, 0.1];
   const { file, outOfFold } = calibrate(human, synthetic, {
-    targetFpr: 0.1, model: 'fake', features: ['signals', 'tokens', 'embedding'], folds: 3, innerFolds: 2, l2Grid: grid,
+    targetFpr: 0.1,
+    model: 'fake',
+    features: ['signals', 'tokens', 'embedding'],
+    folds: 3,
+    innerFolds: 2,
+    l2Grid: grid,
   });
   const spec = file.detector;
   if (spec.kind !== 'logistic') throw new Error('expected the logistic detector');
@@ -41,11 +69,13 @@ describe('calibrate() with features signals, tokens, embedding', () => {
   // The design matrix, built here: a missing sentence_nll_sd takes the mean of the rows that have it.
   const X = (() => {
     const M = rows.map((r) => NAMES.map((n) => raw(r, n)));
-    return M.map((x) => x.map((v, j) => {
-      if (!Number.isNaN(v)) return v;
-      const have = M.map((m) => m[j]!).filter((u) => !Number.isNaN(u));
-      return have.reduce((a, b) => a + b, 0) / have.length;
-    }));
+    return M.map((x) =>
+      x.map((v, j) => {
+        if (!Number.isNaN(v)) return v;
+        const have = M.map((m) => m[j]!).filter((u) => !Number.isNaN(u));
+        return have.reduce((a, b) => a + b, 0) / have.length;
+      }),
+    );
   })();
 
   it('writes the 11 signals, the 10 token signals, then embedding:0..7, in that order', () => {
@@ -57,7 +87,7 @@ describe('calibrate() with features signals, tokens, embedding', () => {
     expect(rows.some((r) => r.sentence_nll_sd === null)).toBe(true);
   });
 
-  it('standardises with the columns\' own means and population sds', () => {
+  it("standardises with the columns' own means and population sds", () => {
     const own = ownStandardisation(X);
     model.mean.forEach((m, j) => expect(Math.abs(m - own.mean[j]!)).toBeLessThan(1e-12 * (1 + Math.abs(m))));
     model.scale.forEach((s, j) => expect(Math.abs(s - own.sd[j]!)).toBeLessThan(1e-12 * s));
@@ -107,10 +137,11 @@ describe('calibrate() with features signals, tokens, embedding', () => {
     const l2 = file.calibration.penalty!.l2;
     expect(model.l2).toBe(l2);
     expect(model.converged).toBe(true);
-    for (const g of penalisedGradient(X, labels, model.intercept, model.weights, l2)) expect(Math.abs(g)).toBeLessThan(1e-8);
+    for (const g of penalisedGradient(X, labels, model.intercept, model.weights, l2))
+      expect(Math.abs(g)).toBeLessThan(1e-8);
   });
 
-  it('chose the penalty at its curve\'s minimum, and scored out of fold by the nested cross-validation', () => {
+  it("chose the penalty at its curve's minimum, and scored out of fold by the nested cross-validation", () => {
     const p = file.calibration.penalty!;
     expect(p.curve.map((c) => c.l2)).toEqual([10, 1, 0.1]);
     expect(p.l2).toBe(p.curve.reduce((a, c) => (c.log_loss < a.log_loss ? c : a)).l2);
@@ -118,7 +149,9 @@ describe('calibrate() with features signals, tokens, embedding', () => {
     const nested = nestedOutOfFold(X, labels, { grid, folds: 3, innerFolds: 2, seed: 1 });
     expect(p.fold_l2).toEqual(nested.foldL2);
     expect(Array.from(outOfFold.fold)).toEqual(Array.from(nested.fold));
-    outOfFold.scores.forEach((s, i) => expect(Math.abs(s - nested.oofScores[i]!)).toBeLessThan(1e-9 * (1 + Math.abs(s))));
+    outOfFold.scores.forEach((s, i) =>
+      expect(Math.abs(s - nested.oofScores[i]!)).toBeLessThan(1e-9 * (1 + Math.abs(s))),
+    );
     const threshold = bruteThreshold(Array.from(outOfFold.scores.subarray(0, 60)), 0.1);
     expect(spec.threshold).toBe(threshold);
     expect(Array.from(outOfFold.thresholds)).toEqual(new Array(120).fill(threshold));
@@ -128,12 +161,15 @@ describe('calibrate() with features signals, tokens, embedding', () => {
 
   it('compares with the logistic model on the scalar signals alone whenever its features are not exactly those', () => {
     // tokens + binoculars: 11 features, as many as the signals, and none of them.
-    const withBinoculars = (rs: ScoreRow[]) => rs.map((r, i) => ({ ...r, binoculars: 0.8 + 0.05 * Math.sin(i) - (r.id.startsWith('s') ? 0.03 : 0) }));
+    const withBinoculars = (rs: ScoreRow[]) =>
+      rs.map((r, i) => ({ ...r, binoculars: 0.8 + 0.05 * Math.sin(i) - (r.id.startsWith('s') ? 0.03 : 0) }));
     const [h, s] = [withBinoculars(human), withBinoculars(synthetic)];
     const small = { targetFpr: 0.1, model: 'fake', folds: 3, innerFolds: 2, l2Grid: [1] };
     const tb = calibrate(h, s, { ...small, features: ['tokens', 'binoculars'] }).file;
     expect(tb.detector.kind === 'logistic' && tb.detector.model.features).toEqual([...TOKENS, 'binoculars']);
     expect(Object.keys(tb.calibration.candidates)).toContain('logistic_signals');
-    expect(Object.keys(calibrate(h, s, { ...small, features: ['signals'] }).file.calibration.candidates)).not.toContain('logistic_signals');
+    expect(Object.keys(calibrate(h, s, { ...small, features: ['signals'] }).file.calibration.candidates)).not.toContain(
+      'logistic_signals',
+    );
   });
 });

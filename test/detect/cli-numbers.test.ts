@@ -16,8 +16,16 @@ import { fakeRows, writeScoreDir } from './fake-scores.js';
 import { bruteAuroc, bruteThreshold, ownClopperPearson } from './reference-stats.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const run = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), ...args], { cwd: ROOT, encoding: 'utf8' });
-const readJsonl = <T = Record<string, unknown>>(path: string) => readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as T);
+const run = (args: string[]) =>
+  spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+const readJsonl = <T = Record<string, unknown>>(path: string) =>
+  readFileSync(path, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as T);
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 type Interval = { lo: number; hi: number };
@@ -27,10 +35,17 @@ const expectInterval = (got: Interval, want: Interval) => {
 };
 
 /** Score of a row under a detector.json logistic model, from the row's raw fields (missing optional: its mean). */
-function ownScore(model: { features: string[]; mean: number[]; scale: number[]; weights: number[]; intercept: number }, row: ScoreRow): number {
+function ownScore(
+  model: { features: string[]; mean: number[]; scale: number[]; weights: number[]; intercept: number },
+  row: ScoreRow,
+): number {
   let s = model.intercept;
   model.features.forEach((n, j) => {
-    const v = n.startsWith('embedding:') ? row.embedding![Number(n.slice(10))]! : n === 'log_words' ? Math.log1p(row.words) : (row[n] as number | null);
+    const v = n.startsWith('embedding:')
+      ? row.embedding![Number(n.slice(10))]!
+      : n === 'log_words'
+        ? Math.log1p(row.words)
+        : (row[n] as number | null);
     if (v !== null) s += (model.weights[j]! * (v - model.mean[j]!)) / model.scale[j]!;
   });
   return s;
@@ -38,7 +53,19 @@ function ownScore(model: { features: string[]; mean: number[]; scale: number[]; 
 
 /** Machine rows' shift (fakeRow's separation): small enough that neither the AUROC nor the TPR is 1. */
 const SEP = 0.35;
-const SIGNAL_NAMES = ['mean_nll', 'mean_entropy', 'mean_log_rank', 'fast_detect', 'burstiness', 'sentence_nll_sd', 'ttr', 'mattr', 'word_entropy', 'gzip_ratio', 'log_words'];
+const SIGNAL_NAMES = [
+  'mean_nll',
+  'mean_entropy',
+  'mean_log_rank',
+  'fast_detect',
+  'burstiness',
+  'sentence_nll_sd',
+  'ttr',
+  'mattr',
+  'word_entropy',
+  'gzip_ratio',
+  'log_words',
+];
 
 /**
  * The rows with every embedding pulled toward coordinate 2 and renormalised, as real document embeddings share a
@@ -53,7 +80,14 @@ function anchored(rows: ScoreRow[]): ScoreRow[] {
   });
 }
 
-interface OofRow { id: string; label: 'human' | 'synthetic'; fold: number; score: number; threshold: number; flagged: boolean }
+interface OofRow {
+  id: string;
+  label: 'human' | 'synthetic';
+  fold: number;
+  score: number;
+  threshold: number;
+  flagged: boolean;
+}
 
 describe('calibrate and detect via the CLI: the numbers they write, recomputed', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tailguard-numbers-'));
@@ -70,7 +104,21 @@ describe('calibrate and detect via the CLI: the numbers they write, recomputed',
   beforeAll(() => {
     writeScoreDir(join(dir, 'h'), human);
     writeScoreDir(join(dir, 's'), synthetic);
-    cal = run(['calibrate', '--human', join(dir, 'h'), '--synthetic', join(dir, 's'), '--out', detPath, '--fpr', '0.1', '--folds', '3', '--inner-folds', '2']);
+    cal = run([
+      'calibrate',
+      '--human',
+      join(dir, 'h'),
+      '--synthetic',
+      join(dir, 's'),
+      '--out',
+      detPath,
+      '--fpr',
+      '0.1',
+      '--folds',
+      '3',
+      '--inner-folds',
+      '2',
+    ]);
     expect(cal.status, cal.stderr).toBe(0);
     det = JSON.parse(readFileSync(detPath, 'utf8'));
   });
@@ -103,15 +151,35 @@ describe('calibrate and detect via the CLI: the numbers they write, recomputed',
     // The report states those numbers.
     const fci = ownClopperPearson(fp, 80);
     const tci = ownClopperPearson(tp, 60);
-    expect(cal.stdout).toContain(`threshold at target FPR 10.0% (out-of-fold): FPR ${pct(fp / 80)} (${pct(fci.lo)}–${pct(fci.hi)}), TPR ${pct(tp / 60)} (${pct(tci.lo)}–${pct(tci.hi)})`);
-    expect(cal.stdout).toContain(`L2 penalty ${penalty.l2} (cross-validated; per outer fold ${penalty.fold_l2.join(', ')})`);
+    expect(cal.stdout).toContain(
+      `threshold at target FPR 10.0% (out-of-fold): FPR ${pct(fp / 80)} (${pct(fci.lo)}–${pct(fci.hi)}), TPR ${pct(tp / 60)} (${pct(tci.lo)}–${pct(tci.hi)})`,
+    );
+    expect(cal.stdout).toContain(
+      `L2 penalty ${penalty.l2} (cross-validated; per outer fold ${penalty.fold_l2.join(', ')})`,
+    );
     expect(penalty.fold_l2).toHaveLength(3);
     expect(penalty.inner_folds).toBe(2);
   });
 
   it('calibrate --l2: a fixed penalty, said so; the detector still reads as a /1 file', () => {
     const out = join(dir, 'fixed.json');
-    const r = run(['calibrate', '--human', join(dir, 'h'), '--synthetic', join(dir, 's'), '--out', out, '--fpr', '0.1', '--folds', '3', '--features', 'signals', '--l2', '2.5']);
+    const r = run([
+      'calibrate',
+      '--human',
+      join(dir, 'h'),
+      '--synthetic',
+      join(dir, 's'),
+      '--out',
+      out,
+      '--fpr',
+      '0.1',
+      '--folds',
+      '3',
+      '--features',
+      'signals',
+      '--l2',
+      '2.5',
+    ]);
     expect(r.status, r.stderr).toBe(0);
     const f = JSON.parse(readFileSync(out, 'utf8')) as DetectorFile;
     expect(f.calibration.penalty).toEqual({ l2: 2.5, curve: [], fold_l2: [], inner_folds: 0 });
@@ -123,15 +191,30 @@ describe('calibrate and detect via the CLI: the numbers they write, recomputed',
     // applied; an unknown format is refused.
     const { penalty: _p, features: _f, ...calibration } = f.calibration;
     const { threshold_fpr_ci: _a, threshold_tpr_ci: _b, n_human: _c, n_synthetic: _d, ...stats } = calibration.stats;
-    writeFileSync(join(dir, 'v1.json'), JSON.stringify({ ...f, format: 'tailguard-detector/1', calibration: { ...calibration, stats } }));
-    const v1 = run(['detect', join(dir, 'h'), '--detector', join(dir, 'v1.json'), '--out', join(dir, 'd-v1'), '--quiet']);
+    writeFileSync(
+      join(dir, 'v1.json'),
+      JSON.stringify({ ...f, format: 'tailguard-detector/1', calibration: { ...calibration, stats } }),
+    );
+    const v1 = run([
+      'detect',
+      join(dir, 'h'),
+      '--detector',
+      join(dir, 'v1.json'),
+      '--out',
+      join(dir, 'd-v1'),
+      '--quiet',
+    ]);
     expect(v1.status, v1.stderr).toBe(0);
     const scores = readJsonl<{ score: number }>(join(dir, 'd-v1', 'detections.jsonl')).map((d) => d.score);
-    scores.forEach((sc, i) => expect(Math.abs(sc - ownScore(logisticModel(f), human[i]!))).toBeLessThan(1e-9 * (1 + Math.abs(sc))));
+    scores.forEach((sc, i) =>
+      expect(Math.abs(sc - ownScore(logisticModel(f), human[i]!))).toBeLessThan(1e-9 * (1 + Math.abs(sc))),
+    );
     writeFileSync(join(dir, 'v3.json'), JSON.stringify({ ...f, format: 'tailguard-detector/3' }));
     const v3 = run(['detect', join(dir, 'h'), '--detector', join(dir, 'v3.json'), '--out', join(dir, 'd-v3')]);
     expect(v3.status).toBe(2);
-    expect(v3.stderr).toMatch(/is not a tailguard-detector\/1 or tailguard-detector\/2 file \(format: tailguard-detector\/3\)/);
+    expect(v3.stderr).toMatch(
+      /is not a tailguard-detector\/1 or tailguard-detector\/2 file \(format: tailguard-detector\/3\)/,
+    );
   });
 
   it('detect --provenance-field: the evaluation on declared rows is what detections.jsonl gives, in summary.json and on stderr', () => {
@@ -140,12 +223,19 @@ describe('calibrate and detect via the CLI: the numbers they write, recomputed',
     const mixS = anchored(fakeRows(40, true, 44, SEP));
     const rows = [...mixH, ...mixS].map((r, i) => ({ ...r, id: `m${i}`, line: i + 1 }));
     const origin = rows.map((_, i) => (i < 50 ? 'human' : i < 60 ? undefined : i < 90 ? 'synthetic' : undefined));
-    writeFileSync(join(dir, 'mix.jsonl'), rows.map((r, i) => JSON.stringify({ id: r.id, text: 'x', ...(origin[i] ? { origin: origin[i] } : {}) })).join('\n') + '\n');
+    writeFileSync(
+      join(dir, 'mix.jsonl'),
+      rows
+        .map((r, i) => JSON.stringify({ id: r.id, text: 'x', ...(origin[i] ? { origin: origin[i] } : {}) }))
+        .join('\n') + '\n',
+    );
     writeScoreDir(join(dir, 'mix'), rows, { input: join(dir, 'mix.jsonl') });
     const out = join(dir, 'det-mix');
     const r = run(['detect', join(dir, 'mix'), '--detector', detPath, '--out', out, '--provenance-field', 'origin']);
     expect(r.status, r.stderr).toBe(0);
-    const detections = readJsonl<{ id: string; score: number; verdict: string; provenance: string; detector: string }>(join(out, 'detections.jsonl'));
+    const detections = readJsonl<{ id: string; score: number; verdict: string; provenance: string; detector: string }>(
+      join(out, 'detections.jsonl'),
+    );
     expect(detections.map((d) => d.id)).toEqual(rows.map((x) => x.id));
     detections.forEach((d, i) => {
       // The score from the coefficients and the row's raw fields and embedding (embeddings.npy read in step).
@@ -159,13 +249,21 @@ describe('calibrate and detect via the CLI: the numbers they write, recomputed',
     expect([h.length, s.length]).toEqual([50, 30]);
     const fp = h.filter((d) => d.verdict === 'synthetic').length;
     const tp = s.filter((d) => d.verdict === 'synthetic').length;
-    const a = bruteAuroc(h.map((d) => d.score), s.map((d) => d.score));
+    const a = bruteAuroc(
+      h.map((d) => d.score),
+      s.map((d) => d.score),
+    );
     const fci = ownClopperPearson(fp, 50);
     const tci = ownClopperPearson(tp, 30);
 
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     const ev = summary.evaluation;
-    expect(ev).toMatchObject({ n_human: 50, n_synthetic: 30, fpr: { value: fp / 50, k: fp, n: 50 }, tpr: { value: tp / 30, k: tp, n: 30 } });
+    expect(ev).toMatchObject({
+      n_human: 50,
+      n_synthetic: 30,
+      fpr: { value: fp / 50, k: fp, n: 50 },
+      tpr: { value: tp / 30, k: tp, n: 30 },
+    });
     expectInterval(ev.fpr.ci, fci);
     expectInterval(ev.tpr.ci, tci);
     expect(Math.abs(ev.auroc.value - a)).toBeLessThan(1e-12);
@@ -179,11 +277,16 @@ describe('calibrate and detect via the CLI: the numbers they write, recomputed',
         `TPR ${pct(tp / 30)} (95% CI ${pct(tci.lo)}–${pct(tci.hi)}, ${tp}/30), AUROC ${a.toFixed(3)} (${ev.auroc.ci.lo.toFixed(3)}–${ev.auroc.ci.hi.toFixed(3)})\n`,
     );
     // The undeclared rows alone make the flag rate.
-    const undeclared = detections.filter((d) => !d.provenance.endsWith('-verified') && !d.provenance.endsWith('-known'));
-    expect(summary.flagged_by_detector).toMatchObject({ flagged: undeclared.filter((d) => d.verdict === 'synthetic').length, of: 20 });
+    const undeclared = detections.filter(
+      (d) => !d.provenance.endsWith('-verified') && !d.provenance.endsWith('-known'),
+    );
+    expect(summary.flagged_by_detector).toMatchObject({
+      flagged: undeclared.filter((d) => d.verdict === 'synthetic').length,
+      of: 20,
+    });
   });
 
-  it('stores where the calibration embeddings lie: their normalised mean and each row\'s cosine distance to it', () => {
+  it("stores where the calibration embeddings lie: their normalised mean and each row's cosine distance to it", () => {
     const rows = [...human, ...synthetic];
     const sum = new Array<number>(8).fill(0);
     for (const r of rows) r.embedding!.forEach((v, k) => (sum[k]! += v));
@@ -191,12 +294,14 @@ describe('calibrate and detect via the CLI: the numbers they write, recomputed',
     const centroid = sum.map((v) => v / norm);
     const ref = det.reference_embedding!;
     ref.centroid.forEach((c, k) => expect(Math.abs(c - centroid[k]!)).toBeLessThan(1e-12));
-    const dist = rows.map((r) => 1 - r.embedding!.reduce((a, v, k) => a + v * centroid[k]!, 0) / Math.hypot(...r.embedding!));
+    const dist = rows.map(
+      (r) => 1 - r.embedding!.reduce((a, v, k) => a + v * centroid[k]!, 0) / Math.hypot(...r.embedding!),
+    );
     expect(ref.distance.n).toBe(140);
     expect(Math.abs(ref.distance.mean - dist.reduce((a, b) => a + b, 0) / 140)).toBeLessThan(1e-12);
   });
 
-  it('detect warns (even with --quiet) when the embeddings are rotated away from the calibration\'s, not on a fresh sample', () => {
+  it("detect warns (even with --quiet) when the embeddings are rotated away from the calibration's, not on a fresh sample", () => {
     const fresh = anchored([...fakeRows(80, false, 45, SEP), ...fakeRows(60, true, 46, SEP)]);
     // A quarter turn in the plane of coordinates 2 and 3 (away from the common direction); every scalar signal stays
     // as it was.
@@ -222,7 +327,9 @@ describe('calibrate and detect via the CLI: the numbers they write, recomputed',
     const sb = JSON.parse(readFileSync(join(dir, 'd-rotated', 'summary.json'), 'utf8'));
     expect(sb.drift.drifting).toEqual(['embedding_distance']);
     expect(sb.drift.smd.embedding_distance).toBeGreaterThan(0.5);
-    expect(b.stderr).toMatch(/^tailguard: WARNING: the input \(140 rows\) drifts from what the detector was calibrated on: embedding_distance \(shift \d+\.\d\d sd, PSI \d+\.\d\d\); its FPR was not measured on text like this\n$/);
+    expect(b.stderr).toMatch(
+      /^tailguard: WARNING: the input \(140 rows\) drifts from what the detector was calibrated on: embedding_distance \(shift \d+\.\d\d sd, PSI \d+\.\d\d\); its FPR was not measured on text like this\n$/,
+    );
     expect(sb.warnings).toHaveLength(1);
   });
 });

@@ -1,6 +1,12 @@
 /** Detector fitting and application (src/detect/detector.ts) on score rows whose signal distributions are known. */
 import { describe, expect, it } from 'vitest';
-import { applyDetector, calibrateDetector, detectorScore, fitEnsemble, zeroShotDetector } from '../../src/detect/detector.js';
+import {
+  applyDetector,
+  calibrateDetector,
+  detectorScore,
+  fitEnsemble,
+  zeroShotDetector,
+} from '../../src/detect/detector.js';
 import { MissingSignalError, type ScoreRow } from '../../src/detect/features.js';
 import { fakeRows } from './fake-scores.js';
 
@@ -30,14 +36,18 @@ describe('calibrateDetector', () => {
   });
 
   it('refuses a 1% FPR from fewer than 299 human documents, and says why', () => {
-    expect(() => calibrateDetector(human.slice(0, 298), synthetic, { targetFpr: 0.01, model: 'fake' })).toThrow(/298 human documents cannot certify a 1% false-positive rate: at least 299/);
+    expect(() => calibrateDetector(human.slice(0, 298), synthetic, { targetFpr: 0.01, model: 'fake' })).toThrow(
+      /298 human documents cannot certify a 1% false-positive rate: at least 299/,
+    );
     expect(() => calibrateDetector(human.slice(0, 100), synthetic, { targetFpr: 0.05, model: 'fake' })).not.toThrow();
   });
 
   it('reports per-domain FPR and TPR at the threshold', () => {
     const d = calibrateDetector(human, synthetic, {
-      targetFpr: 0.05, model: 'fake',
-      humanDomains: human.map((_, i) => (i % 2 ? 'news' : 'fiction')), syntheticDomains: synthetic.map(() => 'news'),
+      targetFpr: 0.05,
+      model: 'fake',
+      humanDomains: human.map((_, i) => (i % 2 ? 'news' : 'fiction')),
+      syntheticDomains: synthetic.map(() => 'news'),
     });
     expect(Object.keys(d.calibration.per_domain!)).toEqual(['fiction', 'news']);
     expect(d.calibration.per_domain!.fiction).toMatchObject({ n_human: 200, n_synthetic: 0, tpr: null });
@@ -58,9 +68,17 @@ describe('the 2-of-3 ensemble', () => {
     const fired = (r: ScoreRow) => detectorScore(e, r);
     const fp = human.filter((r) => fired(r) >= 2).length / human.length;
     expect(fp).toBeLessThanOrEqual(0.05);
-    const row = { ...human[0]!, mean_nll: e.thresholds.mean_nll - 1, burstiness: e.thresholds.burstiness - 1, mattr: e.thresholds.mattr + 1 };
+    const row = {
+      ...human[0]!,
+      mean_nll: e.thresholds.mean_nll - 1,
+      burstiness: e.thresholds.burstiness - 1,
+      mattr: e.thresholds.mattr + 1,
+    };
     expect(applyDetector(e, row)).toMatchObject({ score: 2, verdict: 'synthetic' });
-    expect(applyDetector(e, { ...row, burstiness: e.thresholds.burstiness + 1 })).toMatchObject({ score: 1, verdict: 'human' });
+    expect(applyDetector(e, { ...row, burstiness: e.thresholds.burstiness + 1 })).toMatchObject({
+      score: 1,
+      verdict: 'human',
+    });
   });
 });
 

@@ -16,11 +16,18 @@ import { auroc } from '../../src/detect/metrics.js';
 import { domainRows, writeScoreDir } from './fake-scores.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const run = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), ...args], { cwd: ROOT, encoding: 'utf8' });
+const run = (args: string[]) =>
+  spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
 
 function build() {
   const parts = [
-    ['news', 320, 300], ['flip', 320, 300], ['thin', 29, 30], ['midsize', 100, 100],
+    ['news', 320, 300],
+    ['flip', 320, 300],
+    ['thin', 29, 30],
+    ['midsize', 100, 100],
   ] as const;
   const human: ScoreRow[] = [];
   const synthetic: ScoreRow[] = [];
@@ -37,7 +44,13 @@ function build() {
 
 describe('calibrateByDomain', () => {
   const { human, synthetic, hd, sd } = build();
-  const det = calibrateByDomain(human, synthetic, { targetFpr: 0.01, model: 'fake', field: 'domain', humanDomains: hd, syntheticDomains: sd });
+  const det = calibrateByDomain(human, synthetic, {
+    targetFpr: 0.01,
+    model: 'fake',
+    field: 'domain',
+    humanDomains: hd,
+    syntheticDomains: sd,
+  });
 
   it('gives every domain with 30 examples of each class a ranking of its own; thinner ones fall back to the pooled one, saying why', () => {
     expect(Object.keys(det.domains!.detectors).sort()).toEqual(['flip', 'midsize', 'news']);
@@ -59,11 +72,16 @@ describe('calibrateByDomain', () => {
     // 100 humans cannot certify 1%: the common threshold, its FPR estimated with an interval, and a warning.
     const mid = det.domains!.detectors.midsize!;
     expect(mid.threshold_source).toBe('common');
-    expect(mid.detector.threshold).toBeCloseTo(mid.scale!.location + mid.scale!.spread * det.domains!.pooling!.common_threshold, 10);
+    expect(mid.detector.threshold).toBeCloseTo(
+      mid.scale!.location + mid.scale!.spread * det.domains!.pooling!.common_threshold,
+      10,
+    );
     expect(mid.fpr_estimate!.n_human).toBe(100);
     expect(mid.fpr_estimate!.ci.lo).toBeLessThanOrEqual(mid.fpr_estimate!.value);
     expect(mid.fpr_estimate!.ci.hi).toBeGreaterThan(mid.fpr_estimate!.value);
-    expect(mid.warning).toMatch(/^domain 'midsize': 100 human examples cannot certify a 1% false-positive rate \(need 299\); it uses the common threshold, at which its estimated FPR is /);
+    expect(mid.warning).toMatch(
+      /^domain 'midsize': 100 human examples cannot certify a 1% false-positive rate \(need 299\); it uses the common threshold, at which its estimated FPR is /,
+    );
     expect(det.domains!.warnings).toEqual([mid.warning]);
   });
 
@@ -72,8 +90,14 @@ describe('calibrateByDomain', () => {
       const h = domainRows(d, 200, false, 90);
       const m = domainRows(d, 200, true, 91);
       const labels = [...h.map(() => 0 as const), ...m.map(() => 1 as const)];
-      const own = auroc([...h, ...m].map((r) => detectorScore(det.domains!.detectors[d]!.detector, r)), labels);
-      const pooled = auroc([...h, ...m].map((r) => detectorScore(det.detector, r)), labels);
+      const own = auroc(
+        [...h, ...m].map((r) => detectorScore(det.domains!.detectors[d]!.detector, r)),
+        labels,
+      );
+      const pooled = auroc(
+        [...h, ...m].map((r) => detectorScore(det.detector, r)),
+        labels,
+      );
       expect(own).toBeGreaterThan(0.9);
       expect(own).toBeGreaterThan(pooled);
     }
@@ -86,14 +110,22 @@ describe('calibrateByDomain', () => {
     expect(routeDetector(det, 'yelp')).toMatchObject({ name: 'pooled', seen: false });
     expect(routeDetector(det, undefined)).toMatchObject({ name: 'pooled', seen: false });
     const row = domainRows('flip', 1, true, 5)[0]!;
-    expect(applyDetector(routeDetector(det, 'flip').spec, row).score).toBe(detectorScore(det.domains!.detectors.flip!.detector, row));
+    expect(applyDetector(routeDetector(det, 'flip').spec, row).score).toBe(
+      detectorScore(det.domains!.detectors.flip!.detector, row),
+    );
   });
 });
 
 describe('DriftMeter', () => {
   it('no drift on a sample of the calibration distribution; a 2-sd shift in one signal is flagged', () => {
     const { human, synthetic, hd, sd } = build();
-    const det = calibrateByDomain(human, synthetic, { targetFpr: 0.05, model: 'fake', field: 'domain', humanDomains: hd, syntheticDomains: sd });
+    const det = calibrateByDomain(human, synthetic, {
+      targetFpr: 0.05,
+      model: 'fake',
+      field: 'domain',
+      humanDomains: hd,
+      syntheticDomains: sd,
+    });
     const ref = det.domains!.detectors.news!.reference;
     const same = new DriftMeter(ref);
     [...domainRows('news', 150, false, 70), ...domainRows('news', 140, true, 71)].forEach((r) => same.add(r));
@@ -115,34 +147,75 @@ describe('calibrate --domain-field → detect: routing, per-row detector, warnin
     // Score directories whose corpus (named in run.json) carries the domain field.
     const withCorpus = (name: string, rows: ScoreRow[], domains: string[]) => {
       const numbered = rows.map((r, i) => ({ ...r, line: i + 1 }));
-      writeFileSync(join(dir, `${name}.jsonl`), numbered.map((r, i) => JSON.stringify({ id: r.id, domain: domains[i], text: 'x' })).join('\n') + '\n');
+      writeFileSync(
+        join(dir, `${name}.jsonl`),
+        numbered.map((r, i) => JSON.stringify({ id: r.id, domain: domains[i], text: 'x' })).join('\n') + '\n',
+      );
       return writeScoreDir(join(dir, name), numbered, { input: join(dir, `${name}.jsonl`) });
     };
     withCorpus('h', human, hd);
     withCorpus('s', synthetic, sd);
-    const cal = run(['calibrate', '--human', join(dir, 'h'), '--synthetic', join(dir, 's'), '--out', join(dir, 'det.json'), '--domain-field', 'domain']);
+    const cal = run([
+      'calibrate',
+      '--human',
+      join(dir, 'h'),
+      '--synthetic',
+      join(dir, 's'),
+      '--out',
+      join(dir, 'det.json'),
+      '--domain-field',
+      'domain',
+    ]);
     expect(cal.status, cal.stderr).toBe(0);
-    expect(cal.stdout).toMatch(/rankings of their own \(domain field domain, at least 30 examples of each class\): partial pooling, deviation penalty /);
+    expect(cal.stdout).toMatch(
+      /rankings of their own \(domain field domain, at least 30 examples of each class\): partial pooling, deviation penalty /,
+    );
     expect(cal.stdout).toMatch(/\n  midsize +100\/100 .* common +/);
-    expect(cal.stdout).toMatch(/\n  thin: pooled detector \(29 human and 30 machine examples; a ranking of its own needs 30 of each\)/);
+    expect(cal.stdout).toMatch(
+      /\n  thin: pooled detector \(29 human and 30 machine examples; a ranking of its own needs 30 of each\)/,
+    );
     // The uncertified threshold is warned about on stderr.
     expect(cal.stderr).toMatch(/WARNING: domain 'midsize': 100 human examples cannot certify a 1% false-positive rate/);
 
     const input = [
-      ...domainRows('news', 40, false, 80), ...domainRows('news', 40, true, 81),
+      ...domainRows('news', 40, false, 80),
+      ...domainRows('news', 40, true, 81),
       ...domainRows('flip', 40, false, 82).map((r) => ({ ...r, mean_nll: r.mean_nll + 3 })), // drifted
       ...domainRows('yelp', 30, false, 83),
       ...domainRows('midsize', 25, false, 84),
     ];
-    const domains = [...Array<string>(80).fill('news'), ...Array<string>(40).fill('flip'), ...Array<string>(30).fill('yelp'), ...Array<string>(25).fill('midsize')];
+    const domains = [
+      ...Array<string>(80).fill('news'),
+      ...Array<string>(40).fill('flip'),
+      ...Array<string>(30).fill('yelp'),
+      ...Array<string>(25).fill('midsize'),
+    ];
     withCorpus('in', input, domains);
-    const r = run(['detect', join(dir, 'in'), '--detector', join(dir, 'det.json'), '--out', join(dir, 'out'), '--quiet', '--json']);
+    const r = run([
+      'detect',
+      join(dir, 'in'),
+      '--detector',
+      join(dir, 'det.json'),
+      '--out',
+      join(dir, 'out'),
+      '--quiet',
+      '--json',
+    ]);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/WARNING: domain 'yelp' \(30 rows\) was never seen in calibration: scored by the pooled detector/);
-    expect(r.stderr).toMatch(/WARNING: domain 'flip' \(40 rows\) drifts from what its detector \(domain:flip\) was calibrated on: .*mean_nll/);
-    expect(r.stderr).toMatch(/WARNING: domain 'midsize' \(25 rows\) uses the common threshold, which its 100 calibration humans cannot certify \(estimated FPR \d+\.\d%, 95% CI \d+\.\d–\d+\.\d%\)/);
+    expect(r.stderr).toMatch(
+      /WARNING: domain 'yelp' \(30 rows\) was never seen in calibration: scored by the pooled detector/,
+    );
+    expect(r.stderr).toMatch(
+      /WARNING: domain 'flip' \(40 rows\) drifts from what its detector \(domain:flip\) was calibrated on: .*mean_nll/,
+    );
+    expect(r.stderr).toMatch(
+      /WARNING: domain 'midsize' \(25 rows\) uses the common threshold, which its 100 calibration humans cannot certify \(estimated FPR \d+\.\d%, 95% CI \d+\.\d–\d+\.\d%\)/,
+    );
     expect(r.stderr).not.toMatch(/domain 'news'/);
-    const rows = readFileSync(join(dir, 'out', 'detections.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const rows = readFileSync(join(dir, 'out', 'detections.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(rows.slice(0, 80).every((x) => x.detector === 'domain:news' && x.domain === 'news')).toBe(true);
     expect(rows.slice(120, 150).every((x) => x.detector === 'pooled')).toBe(true);
     expect(rows.slice(150).every((x) => x.detector === 'domain:midsize')).toBe(true);

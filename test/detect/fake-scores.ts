@@ -13,14 +13,34 @@ export function fakeRow(i: number, machine: boolean, rng: () => number, separati
   const m = machine ? separation : 0;
   const words = 150 + Math.floor(100 * rng());
   return {
-    id: `${machine ? 's' : 'h'}${i}`, line: i + 1, tokens: words * 1.3,
-    mean_nll: 3.5 - 0.3 * m + 0.3 * g(), perplexity: 0, mean_entropy: 3.2 - 0.2 * m + 0.2 * g(), mean_log_rank: 1.5 - 0.2 * m + 0.2 * g(),
-    fast_detect: 0.5 + m + g(), chars: words * 5, words, sentences: 10, sentence_length_mean: words / 10,
-    burstiness: 0.6 - 0.15 * m + 0.15 * g(), sentence_nll_sd: i % 7 === 0 ? null : 0.8 - 0.1 * m + 0.1 * g(), ttr: 0.6 - 0.05 * m + 0.05 * g(), mattr: 0.75 - 0.05 * m + 0.05 * g(),
-    word_entropy: 7 - 0.2 * m + 0.2 * g(), gzip_ratio: 0.45 - 0.02 * m + 0.02 * g(),
-    rank_top1: 0.35 + 0.03 * m + 0.03 * g(), rank_top10: 0.65 + 0.03 * m + 0.03 * g(), rank_top100: 0.85 + 0.01 * m + 0.02 * g(),
-    rank_top1000: 0.97 + 0.01 * g(), entropy_q10: 0.5 + 0.1 * g(), entropy_q50: 3 - 0.2 * m + 0.2 * g(), entropy_q90: 5.5 + 0.3 * g(),
-    nll_sd: 2.5 - 0.2 * m + 0.2 * g(), entropy_sd: 1.8 - 0.1 * m + 0.1 * g(), surprise_sd: 2 - 0.2 * m + 0.2 * g(),
+    id: `${machine ? 's' : 'h'}${i}`,
+    line: i + 1,
+    tokens: words * 1.3,
+    mean_nll: 3.5 - 0.3 * m + 0.3 * g(),
+    perplexity: 0,
+    mean_entropy: 3.2 - 0.2 * m + 0.2 * g(),
+    mean_log_rank: 1.5 - 0.2 * m + 0.2 * g(),
+    fast_detect: 0.5 + m + g(),
+    chars: words * 5,
+    words,
+    sentences: 10,
+    sentence_length_mean: words / 10,
+    burstiness: 0.6 - 0.15 * m + 0.15 * g(),
+    sentence_nll_sd: i % 7 === 0 ? null : 0.8 - 0.1 * m + 0.1 * g(),
+    ttr: 0.6 - 0.05 * m + 0.05 * g(),
+    mattr: 0.75 - 0.05 * m + 0.05 * g(),
+    word_entropy: 7 - 0.2 * m + 0.2 * g(),
+    gzip_ratio: 0.45 - 0.02 * m + 0.02 * g(),
+    rank_top1: 0.35 + 0.03 * m + 0.03 * g(),
+    rank_top10: 0.65 + 0.03 * m + 0.03 * g(),
+    rank_top100: 0.85 + 0.01 * m + 0.02 * g(),
+    rank_top1000: 0.97 + 0.01 * g(),
+    entropy_q10: 0.5 + 0.1 * g(),
+    entropy_q50: 3 - 0.2 * m + 0.2 * g(),
+    entropy_q90: 5.5 + 0.3 * g(),
+    nll_sd: 2.5 - 0.2 * m + 0.2 * g(),
+    entropy_sd: 1.8 - 0.1 * m + 0.1 * g(),
+    surprise_sd: 2 - 0.2 * m + 0.2 * g(),
     embedding: fakeEmbedding(rng, m),
   } as ScoreRow;
 }
@@ -50,7 +70,14 @@ export function domainRows(domain: string, n: number, machine: boolean, seed: nu
   return fakeRows(n, false, seed).map((r, i) => {
     const shift = machine ? 1.5 * sign : 0;
     const nll = 3.5 - 0.3 * shift + 0.3 * g();
-    return { ...r, id: `${domain}-${machine ? 'm' : 'h'}${i}`, mean_nll: nll, mean_log_rank: nll / 2 + 0.1 * g(), mean_entropy: nll - 0.3 + 0.2 * g(), fast_detect: shift + g() };
+    return {
+      ...r,
+      id: `${domain}-${machine ? 'm' : 'h'}${i}`,
+      mean_nll: nll,
+      mean_log_rank: nll / 2 + 0.1 * g(),
+      mean_entropy: nll - 0.3 + 0.2 * g(),
+      fast_detect: shift + g(),
+    };
   });
 }
 
@@ -62,12 +89,37 @@ export function writeScoreDir(dir: string, rows: ScoreRow[], opts: { input?: str
   rows.forEach((r, i) => data.set(r.embedding ?? new Float32Array(dim), i * dim));
   writeFileSync(join(dir, 'embeddings.npy'), Buffer.concat([npyHeader(rows.length, dim), new Uint8Array(data.buffer)]));
   const modelDir = opts.modelDir ?? FAKE_MODEL_DIR;
-  writeFileSync(join(dir, 'run.json'), JSON.stringify({
-    tool: { name: 'tailguard', version: 'test' }, command: 'score', input: opts.input ?? join(dir, 'gone.jsonl'), out: dir,
-    model: { ref: 'fake-lm', dir: modelDir, onnx: join(modelDir, 'onnx', 'model.onnx'), source: 'directory', model_type: 'llama', hidden_size: 8, context_length: 64 },
-    device: { requested: 'cpu', used: 'cpu', fallback_reasons: [] }, options: { text_field: 'text', id_field: 'id' },
-    counts: { input_rows: rows.length, scored: rows.length, errors: 0 }, tokens: 0, wall_seconds: 0, tokens_per_second: 0, docs_per_second: 0,
-    attempts: 1, outputs: {}, finished_at: new Date(0).toISOString(),
-  }, null, 2));
+  writeFileSync(
+    join(dir, 'run.json'),
+    JSON.stringify(
+      {
+        tool: { name: 'tailguard', version: 'test' },
+        command: 'score',
+        input: opts.input ?? join(dir, 'gone.jsonl'),
+        out: dir,
+        model: {
+          ref: 'fake-lm',
+          dir: modelDir,
+          onnx: join(modelDir, 'onnx', 'model.onnx'),
+          source: 'directory',
+          model_type: 'llama',
+          hidden_size: 8,
+          context_length: 64,
+        },
+        device: { requested: 'cpu', used: 'cpu', fallback_reasons: [] },
+        options: { text_field: 'text', id_field: 'id' },
+        counts: { input_rows: rows.length, scored: rows.length, errors: 0 },
+        tokens: 0,
+        wall_seconds: 0,
+        tokens_per_second: 0,
+        docs_per_second: 0,
+        attempts: 1,
+        outputs: {},
+        finished_at: new Date(0).toISOString(),
+      },
+      null,
+      2,
+    ),
+  );
   return dir;
 }

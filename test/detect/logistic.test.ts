@@ -1,7 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  chooseL2, crossValidate, fitLogistic, nestedOutOfFold, predictLogit, predictProba, stratifiedFolds, stratifiedFoldsBy, type LogisticModel,
+  chooseL2,
+  crossValidate,
+  fitLogistic,
+  nestedOutOfFold,
+  predictLogit,
+  predictProba,
+  stratifiedFolds,
+  stratifiedFoldsBy,
+  type LogisticModel,
 } from '../../src/detect/logistic.js';
 import { auroc } from '../../src/detect/metrics.js';
 import { fitPartialPooling } from '../../src/detect/partial-pooling.js';
@@ -147,7 +155,10 @@ describe('crossValidate', () => {
     const { X, y } = gaussianData(60, 2, 1, 23);
     const { oofScores, fold } = crossValidate(X, y, { folds: 3, seed: 4 });
     const train = X.flatMap((_, i) => (fold[i] === 0 ? [] : [i]));
-    const m = fitLogistic(train.map((i) => X[i]!), train.map((i) => y[i]!));
+    const m = fitLogistic(
+      train.map((i) => X[i]!),
+      train.map((i) => y[i]!),
+    );
     X.forEach((x, i) => {
       if (fold[i] === 0) expect(oofScores[i]).toBeCloseTo(predictLogit(m, x), 12);
     });
@@ -172,7 +183,10 @@ describe('warm starts', () => {
     const b = fitLogistic(X, y, { l2: 3, init: a, maxIter: 0 });
     expect(b.iterations).toBe(0);
     expect(b.mean).not.toEqual(a.mean);
-    for (const x of [...X.slice(0, 20), [0, 0, 0], [10, -5, 3]]) expect(Math.abs(predictLogit(b, x) - predictLogit(a, x))).toBeLessThan(1e-12 * (1 + Math.abs(predictLogit(a, x))));
+    for (const x of [...X.slice(0, 20), [0, 0, 0], [10, -5, 3]])
+      expect(Math.abs(predictLogit(b, x) - predictLogit(a, x))).toBeLessThan(
+        1e-12 * (1 + Math.abs(predictLogit(a, x))),
+      );
   });
 
   it('reach the cold fit (to 1e-8), from a model of other rows and another penalty, or of the same rows', () => {
@@ -191,7 +205,7 @@ describe('warm starts', () => {
 });
 
 describe('chooseL2', () => {
-  it('its curve is the mean out-of-fold log-loss of cold fits, fold by fold; its choice is the curve\'s argmin', () => {
+  it("its curve is the mean out-of-fold log-loss of cold fits, fold by fold; its choice is the curve's argmin", () => {
     const { X, y } = gaussianData(90, 4, 0.6, 33);
     const grid = [0.03, 30, 3, 0.3]; // unsorted on purpose: the curve runs from the strongest penalty down
     const folds = 4;
@@ -218,46 +232,56 @@ describe('chooseL2', () => {
   });
 });
 
-describe('nestedOutOfFold: no row\'s score ever saw the row', () => {
+describe("nestedOutOfFold: no row's score ever saw the row", () => {
   const grid = [10, 1, 0.1];
   const opts = (seed: number, strata: number[]) => ({ grid, folds: 3, innerFolds: 2, seed, strata });
   /** Row i's score recomputed: the penalty chosen on the other folds' rows (inner folds 2), then fitted and applied. */
   const recompute = (X: number[][], y: (0 | 1)[], strata: number[], fold: Int32Array, seed: number, i: number) => {
     const f = fold[i]!;
     const train = X.flatMap((_, j) => (fold[j] === f ? [] : [j]));
-    const { l2 } = chooseL2(rowsAt(X, train), rowsAt(y, train), { grid, folds: 2, seed: seed + 1 + f, strata: rowsAt(strata, train) });
+    const { l2 } = chooseL2(rowsAt(X, train), rowsAt(y, train), {
+      grid,
+      folds: 2,
+      seed: seed + 1 + f,
+      strata: rowsAt(strata, train),
+    });
     return { l2, score: predictLogit(fitLogistic(rowsAt(X, train), rowsAt(y, train), { l2 }), X[i]!) };
   };
 
-  it('a row\'s label, or its features, change nothing its fold was scored with; its score is the recomputation, exactly', () => {
+  it("a row's label, or its features, change nothing its fold was scored with; its score is the recomputation, exactly", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 10_000 }), fc.nat(23), fc.double({ min: -3, max: 3, noNaN: true }), (seed, i, delta) => {
-        const { X, y } = gaussianData(24, 2, 1, seed);
-        const strata = [...y]; // the folds are fixed by these, whatever the labels below
-        const base = nestedOutOfFold(X, y, opts(seed, strata));
-        expect(Array.from(base.fold)).toEqual(Array.from(stratifiedFoldsBy(strata, 3, seed)));
-        const sameFold = X.flatMap((_, j) => (base.fold[j] === base.fold[i] ? [j] : []));
-        const rec = recompute(X, y, strata, base.fold, seed, i);
-        expect(base.oofScores[i]).toBe(rec.score);
-        expect(base.foldL2[base.fold[i]!]).toBe(rec.l2);
+      fc.property(
+        fc.integer({ min: 1, max: 10_000 }),
+        fc.nat(23),
+        fc.double({ min: -3, max: 3, noNaN: true }),
+        (seed, i, delta) => {
+          const { X, y } = gaussianData(24, 2, 1, seed);
+          const strata = [...y]; // the folds are fixed by these, whatever the labels below
+          const base = nestedOutOfFold(X, y, opts(seed, strata));
+          expect(Array.from(base.fold)).toEqual(Array.from(stratifiedFoldsBy(strata, 3, seed)));
+          const sameFold = X.flatMap((_, j) => (base.fold[j] === base.fold[i] ? [j] : []));
+          const rec = recompute(X, y, strata, base.fold, seed, i);
+          expect(base.oofScores[i]).toBe(rec.score);
+          expect(base.foldL2[base.fold[i]!]).toBe(rec.l2);
 
-        // Flip row i's label: neither its score nor any score of its fold moves.
-        const flipped = y.map((l, j) => (j === i ? ((1 - l) as 0 | 1) : l));
-        const a = nestedOutOfFold(X, flipped, opts(seed, strata));
-        for (const j of sameFold) expect(a.oofScores[j]).toBe(base.oofScores[j]);
+          // Flip row i's label: neither its score nor any score of its fold moves.
+          const flipped = y.map((l, j) => (j === i ? ((1 - l) as 0 | 1) : l));
+          const a = nestedOutOfFold(X, flipped, opts(seed, strata));
+          for (const j of sameFold) expect(a.oofScores[j]).toBe(base.oofScores[j]);
 
-        // Move row i's features: the other rows of its fold keep their scores, and row i's is the same model applied
-        // to its new features.
-        const moved = X.map((x, j) => (j === i ? x.map((v, k) => v + delta * (k + 1) + 0.5) : x));
-        const b = nestedOutOfFold(moved, y, opts(seed, strata));
-        for (const j of sameFold) if (j !== i) expect(b.oofScores[j]).toBe(base.oofScores[j]);
-        expect(b.oofScores[i]).toBe(recompute(moved, y, strata, base.fold, seed, i).score);
-      }),
+          // Move row i's features: the other rows of its fold keep their scores, and row i's is the same model applied
+          // to its new features.
+          const moved = X.map((x, j) => (j === i ? x.map((v, k) => v + delta * (k + 1) + 0.5) : x));
+          const b = nestedOutOfFold(moved, y, opts(seed, strata));
+          for (const j of sameFold) if (j !== i) expect(b.oofScores[j]).toBe(base.oofScores[j]);
+          expect(b.oofScores[i]).toBe(recompute(moved, y, strata, base.fold, seed, i).score);
+        },
+      ),
       { numRuns: 12, seed: 20240611 },
     );
   });
 
-  it('every row\'s score equals the independent recomputation', () => {
+  it("every row's score equals the independent recomputation", () => {
     const { X, y } = gaussianData(30, 3, 0.8, 34);
     const strata = [...y];
     const r = nestedOutOfFold(X, y, opts(5, strata));
@@ -283,7 +307,12 @@ describe('the penalised gradient with group deviations', () => {
     fit.groups.forEach((g) => expect(g.weights[2]).toBe(0));
     // Group 1's deviation on column 0 pulls against the shared weight.
     expect(fit.groups[1]!.weights[0]! * fit.shared.weights[0]!).toBeLessThan(0);
-    const grad = groupGradient(X, y, fit.shared.intercept, fit.shared.weights, 0.5, { group, columns, l2: 2, fits: fit.groups });
+    const grad = groupGradient(X, y, fit.shared.intercept, fit.shared.weights, 0.5, {
+      group,
+      columns,
+      l2: 2,
+      fits: fit.groups,
+    });
     expect(grad).toHaveLength(1 + 4 + 2 * 4);
     for (const g of grad) expect(Math.abs(g)).toBeLessThan(1e-8);
   });

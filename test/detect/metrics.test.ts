@@ -45,7 +45,12 @@ describe('auroc', () => {
           area += ((q.fpr - p.fpr) * (q.tpr + p.tpr)) / 2;
         }
         expect(area).toBeCloseTo(a, 12);
-        expect(auroc(scores.map((s) => -s), labels)).toBeCloseTo(1 - a, 12);
+        expect(
+          auroc(
+            scores.map((s) => -s),
+            labels,
+          ),
+        ).toBeCloseTo(1 - a, 12);
       }),
     );
   });
@@ -101,14 +106,18 @@ describe('thresholdAtFpr', () => {
 
   it('agrees with a brute-force search over the human scores', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 0, max: 8 }), { minLength: 1, maxLength: 40 }), fc.double({ min: 0, max: 1, noNaN: true }), (h, target) => {
-        const rate = (t: number) => h.filter((x) => x > t).length / h.length;
-        const expected = Math.min(...h.filter((t) => rate(t) <= target));
-        const r = thresholdAtFpr(h, target);
-        expect(r.threshold).toBe(expected);
-        expect(r.fpr).toBe(rate(expected));
-        expect(r.flagged).toBe(h.filter((x) => x > expected).length);
-      }),
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 8 }), { minLength: 1, maxLength: 40 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (h, target) => {
+          const rate = (t: number) => h.filter((x) => x > t).length / h.length;
+          const expected = Math.min(...h.filter((t) => rate(t) <= target));
+          const r = thresholdAtFpr(h, target);
+          expect(r.threshold).toBe(expected);
+          expect(r.fpr).toBe(rate(expected));
+          expect(r.flagged).toBe(h.filter((x) => x > expected).length);
+        },
+      ),
     );
   });
 
@@ -124,7 +133,15 @@ describe('tprAtFpr / operatingPoint', () => {
     const scores = [1, 2, 3, 4, 5, 3, 4, 5, 6, 5.5];
     const labels: (0 | 1)[] = [0, 0, 0, 0, 0, 1, 1, 1, 1, 1];
     // 20% FPR: t = 4 (only the human 5 is above); synthetic above 4: 5, 6, 5.5.
-    expect(operatingPoint(scores, labels, 0.2)).toEqual({ threshold: 4, fpr: 0.2, fp: 1, nHuman: 5, tpr: 0.6, tp: 3, nSynthetic: 5 });
+    expect(operatingPoint(scores, labels, 0.2)).toEqual({
+      threshold: 4,
+      fpr: 0.2,
+      fp: 1,
+      nHuman: 5,
+      tpr: 0.6,
+      tp: 3,
+      nSynthetic: 5,
+    });
     expect(tprAtFpr(scores, labels, 0)).toBe(0.4); // t = 5: 6 and 5.5
   });
 });

@@ -9,10 +9,22 @@ import { describe, expect, it } from 'vitest';
 import { calibrate, designMatrix } from '../../src/detect/detector.js';
 import { calibrateByDomainWithOof } from '../../src/detect/domains.js';
 import { FEATURES, type ScoreRow } from '../../src/detect/features.js';
-import { fitLogistic, fitLogisticWithDeviations, predictLogit, stratifiedFoldsBy, type LogisticModel } from '../../src/detect/logistic.js';
+import {
+  fitLogistic,
+  fitLogisticWithDeviations,
+  predictLogit,
+  stratifiedFoldsBy,
+  type LogisticModel,
+} from '../../src/detect/logistic.js';
 import { thresholdAtFpr } from '../../src/detect/metrics.js';
 import {
-  choosePooling, fitPartialPooling, foldGroup, movement, nestedPoolingOutOfFold, predictPooled, type PooledFit,
+  choosePooling,
+  fitPartialPooling,
+  foldGroup,
+  movement,
+  nestedPoolingOutOfFold,
+  predictPooled,
+  type PooledFit,
 } from '../../src/detect/partial-pooling.js';
 import { gaussian, mulberry32 } from '../../src/random.js';
 import { domainRows } from './fake-scores.js';
@@ -37,7 +49,9 @@ function groupedData(n: number, d: number, seed: number) {
   const z = () => gaussian(rng);
   const group = Int32Array.from({ length: n }, (_, i) => (i % 3 === 2 ? -1 : i % 3));
   const y = Array.from({ length: n }, (_, i) => (Math.floor(i / 3) % 2) as 0 | 1);
-  const X = y.map((l, i) => Array.from({ length: d }, (_, j) => z() * (j + 1) + (j === 0 && l ? (group[i] === 1 ? -1 : 1) : 0) + 0.4 * j * l));
+  const X = y.map((l, i) =>
+    Array.from({ length: d }, (_, j) => z() * (j + 1) + (j === 0 && l ? (group[i] === 1 ? -1 : 1) : 0) + 0.4 * j * l),
+  );
   return { X, y, group };
 }
 
@@ -72,11 +86,14 @@ describe('fitPartialPooling: the limits it must reach', () => {
     expect(b.shared / c.shared).toBeGreaterThan(50);
   });
 
-  it('warm starts: a fit maps into new rows\' standardisation without changing a prediction, and reaches the cold fit (1e-8)', () => {
+  it("warm starts: a fit maps into new rows' standardisation without changing a prediction, and reaches the cold fit (1e-8)", () => {
     const other = groupedData(90, 3, 42);
     const a = fitPartialPooling(other.X, other.y, other.group, 2, { l2: 2, l2Dev: 3, deviationColumns: cols });
     const mapped = fitLogisticWithDeviations(X, y, {
-      l2: 2, maxIter: 0, deviations: { group, groups: 2, columns: cols, l2: 3 }, init: { shared: a.shared, groups: a.groups },
+      l2: 2,
+      maxIter: 0,
+      deviations: { group, groups: 2, columns: cols, l2: 3 },
+      init: { shared: a.shared, groups: a.groups },
     });
     expect(mapped.model.iterations).toBe(0);
     const asFit: PooledFit = { shared: mapped.model, deviationColumns: cols, l2Dev: 3, groups: mapped.groups };
@@ -97,49 +114,68 @@ describe('fitPartialPooling: the limits it must reach', () => {
   });
 });
 
-describe('nestedPoolingOutOfFold: no row\'s score ever saw the row', () => {
+describe("nestedPoolingOutOfFold: no row's score ever saw the row", () => {
   const grid = [10, 1];
   const devGrid = [Infinity, 3, 0.3];
   const cols = [0];
   const opts = (seed: number, strata: string[]) => ({ grid, devGrid, folds: 3, innerFolds: 2, seed, strata });
   /** Row i's score recomputed: both penalties chosen on the other folds' rows (inner folds 2), then fitted and applied. */
-  const recompute = (X: number[][], y: (0 | 1)[], group: Int32Array, strata: string[], fold: Int32Array, seed: number, i: number) => {
+  const recompute = (
+    X: number[][],
+    y: (0 | 1)[],
+    group: Int32Array,
+    strata: string[],
+    fold: Int32Array,
+    seed: number,
+    i: number,
+  ) => {
     const f = fold[i]!;
     const train = X.flatMap((_, j) => (fold[j] === f ? [] : [j]));
     const Xt = rowsAt(X, train);
     const yt = rowsAt(y, train);
     const gt = Int32Array.from(rowsAt(group, train));
-    const c = choosePooling(Xt, yt, gt, 2, cols, { grid, devGrid, folds: 2, seed: seed + 1 + f, strata: rowsAt(strata, train) });
+    const c = choosePooling(Xt, yt, gt, 2, cols, {
+      grid,
+      devGrid,
+      folds: 2,
+      seed: seed + 1 + f,
+      strata: rowsAt(strata, train),
+    });
     const fit = fitPartialPooling(Xt, yt, gt, 2, { l2: c.l2, l2Dev: c.l2Dev, deviationColumns: cols });
     return { choice: { l2: c.l2, l2Dev: c.l2Dev }, score: predictPooled(fit, X[i]!, group[i]!) };
   };
 
-  it('a row\'s label, or its features, change nothing its fold was scored with; its score is the recomputation, exactly', () => {
+  it("a row's label, or its features, change nothing its fold was scored with; its score is the recomputation, exactly", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 10_000 }), fc.nat(35), fc.double({ min: -3, max: 3, noNaN: true }), (seed, i, delta) => {
-        const { X, y, group } = groupedData(36, 2, seed);
-        const strata = y.map((l, j) => `${l}:${group[j]}`); // fixed, whatever the labels below
-        const base = nestedPoolingOutOfFold(X, y, group, 2, cols, opts(seed, strata));
-        expect(Array.from(base.fold)).toEqual(Array.from(stratifiedFoldsBy(strata, 3, seed)));
-        const sameFold = X.flatMap((_, j) => (base.fold[j] === base.fold[i] ? [j] : []));
-        const rec = recompute(X, y, group, strata, base.fold, seed, i);
-        expect(base.oofScores[i]).toBe(rec.score);
-        expect(base.foldChoices[base.fold[i]!]).toEqual(rec.choice);
+      fc.property(
+        fc.integer({ min: 1, max: 10_000 }),
+        fc.nat(35),
+        fc.double({ min: -3, max: 3, noNaN: true }),
+        (seed, i, delta) => {
+          const { X, y, group } = groupedData(36, 2, seed);
+          const strata = y.map((l, j) => `${l}:${group[j]}`); // fixed, whatever the labels below
+          const base = nestedPoolingOutOfFold(X, y, group, 2, cols, opts(seed, strata));
+          expect(Array.from(base.fold)).toEqual(Array.from(stratifiedFoldsBy(strata, 3, seed)));
+          const sameFold = X.flatMap((_, j) => (base.fold[j] === base.fold[i] ? [j] : []));
+          const rec = recompute(X, y, group, strata, base.fold, seed, i);
+          expect(base.oofScores[i]).toBe(rec.score);
+          expect(base.foldChoices[base.fold[i]!]).toEqual(rec.choice);
 
-        const flipped = y.map((l, j) => (j === i ? ((1 - l) as 0 | 1) : l));
-        const a = nestedPoolingOutOfFold(X, flipped, group, 2, cols, opts(seed, strata));
-        for (const j of sameFold) expect(a.oofScores[j]).toBe(base.oofScores[j]);
+          const flipped = y.map((l, j) => (j === i ? ((1 - l) as 0 | 1) : l));
+          const a = nestedPoolingOutOfFold(X, flipped, group, 2, cols, opts(seed, strata));
+          for (const j of sameFold) expect(a.oofScores[j]).toBe(base.oofScores[j]);
 
-        const moved = X.map((x, j) => (j === i ? x.map((v, k) => v + delta * (k + 1) + 0.5) : x));
-        const b = nestedPoolingOutOfFold(moved, y, group, 2, cols, opts(seed, strata));
-        for (const j of sameFold) if (j !== i) expect(b.oofScores[j]).toBe(base.oofScores[j]);
-        expect(b.oofScores[i]).toBe(recompute(moved, y, group, strata, base.fold, seed, i).score);
-      }),
+          const moved = X.map((x, j) => (j === i ? x.map((v, k) => v + delta * (k + 1) + 0.5) : x));
+          const b = nestedPoolingOutOfFold(moved, y, group, 2, cols, opts(seed, strata));
+          for (const j of sameFold) if (j !== i) expect(b.oofScores[j]).toBe(base.oofScores[j]);
+          expect(b.oofScores[i]).toBe(recompute(moved, y, group, strata, base.fold, seed, i).score);
+        },
+      ),
       { numRuns: 10, seed: 20240612 },
     );
   });
 
-  it('every row\'s score equals the independent recomputation (default strata: label × group)', () => {
+  it("every row's score equals the independent recomputation (default strata: label × group)", () => {
     const { X, y, group } = groupedData(45, 2, 43);
     const strata = y.map((l, j) => `${l}:${group[j]}`);
     const r = nestedPoolingOutOfFold(X, y, group, 2, cols, { grid, devGrid, folds: 3, innerFolds: 2, seed: 9 });
@@ -163,8 +199,15 @@ function domainSet(parts: [string, number, number][], seed: number) {
   return { human, synthetic, hd, sd };
 }
 
-describe('partial pooling where one domain\'s likelihood signal flips sign', () => {
-  const { human, synthetic, hd, sd } = domainSet([['news', 80, 80], ['wiki', 80, 80], ['flip', 80, 80]], 50);
+describe("partial pooling where one domain's likelihood signal flips sign", () => {
+  const { human, synthetic, hd, sd } = domainSet(
+    [
+      ['news', 80, 80],
+      ['wiki', 80, 80],
+      ['flip', 80, 80],
+    ],
+    50,
+  );
   const X = designMatrix([...human, ...synthetic], FEATURES);
   const y = [...human.map(() => 0 as const), ...synthetic.map(() => 1 as const)];
   const names = ['news', 'wiki', 'flip'];
@@ -173,7 +216,7 @@ describe('partial pooling where one domain\'s likelihood signal flips sign', () 
   const fit = fitPartialPooling(X, y, group, 3, { l2: 1, l2Dev: 1, deviationColumns: all, features: [...FEATURES] });
   const likelihood = ['mean_nll', 'fast_detect'].map((f) => FEATURES.indexOf(f as (typeof FEATURES)[number]));
 
-  it('the flipped domain\'s folded model has the opposite sign on the likelihood signals, and moved the most', () => {
+  it("the flipped domain's folded model has the opposite sign on the likelihood signals, and moved the most", () => {
     const [news, wiki, flip] = [0, 1, 2].map((g) => foldGroup(fit, g));
     for (const j of likelihood) {
       expect(Math.sign(news!.weights[j]!)).toBe(Math.sign(wiki!.weights[j]!));
@@ -194,7 +237,7 @@ describe('partial pooling where one domain\'s likelihood signal flips sign', () 
     for (const x of X.slice(0, 10)) expect(predictLogit(flip!, x)).toBeCloseTo(predictPooled(fit, x, 2), 10);
   });
 
-  it('with l2Dev = ∞ every domain\'s folded model is the shared one', () => {
+  it("with l2Dev = ∞ every domain's folded model is the shared one", () => {
     const none = fitPartialPooling(X, y, group, 3, { l2: 1, l2Dev: Infinity, deviationColumns: all });
     for (const g of [0, 1, 2]) expect(foldGroup(none, g)).toEqual(none.shared);
     expect(maxAbsDiff(params(none.shared), params(fitLogistic(X, y, { l2: 1 })))).toBeLessThan(1e-12);
@@ -204,14 +247,30 @@ describe('partial pooling where one domain\'s likelihood signal flips sign', () 
 describe('per-domain thresholds: own where its humans certify the FPR, else the common one with its estimate', () => {
   // At a 5% FPR, 59 humans certify it: news (60) gets its own threshold, flip (30, exactly --min-per-class) the
   // common one, wee (12 of each) no ranking of its own.
-  const { human, synthetic, hd, sd } = domainSet([['news', 60, 40], ['flip', 30, 30], ['wee', 12, 12]], 60);
+  const { human, synthetic, hd, sd } = domainSet(
+    [
+      ['news', 60, 40],
+      ['flip', 30, 30],
+      ['wee', 12, 12],
+    ],
+    60,
+  );
   const { file, outOfFold } = calibrateByDomainWithOof(human, synthetic, {
-    targetFpr: 0.05, model: 'fake', field: 'domain', humanDomains: hd, syntheticDomains: sd,
-    features: ['signals'], folds: 3, innerFolds: 2, l2Grid: [10, 1], deviationGrid: [Infinity, 3],
+    targetFpr: 0.05,
+    model: 'fake',
+    field: 'domain',
+    humanDomains: hd,
+    syntheticDomains: sd,
+    features: ['signals'],
+    folds: 3,
+    innerFolds: 2,
+    l2Grid: [10, 1],
+    deviationGrid: [Infinity, 3],
   });
   const domains = file.domains!;
   const domainOf = [...hd, ...sd];
-  const humanOof = (ds: string[]) => outOfFold.labels.flatMap((l, i) => (l === 0 && ds.includes(domainOf[i]!) ? [outOfFold.scores[i]!] : []));
+  const humanOof = (ds: string[]) =>
+    outOfFold.labels.flatMap((l, i) => (l === 0 && ds.includes(domainOf[i]!) ? [outOfFold.scores[i]!] : []));
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
   it('routes news and flip to rankings of their own, wee to the pooled detector', () => {
@@ -247,7 +306,9 @@ describe('per-domain thresholds: own where its humans certify the FPR, else the 
       const xs = humanOof([d]);
       return { location: q7(xs, 0.5), spread: q7(xs, 0.75) - q7(xs, 0.25) };
     };
-    const standardised = ['news', 'flip'].flatMap((d) => humanOof([d]).map((x) => (x - scaleOf(d).location) / scaleOf(d).spread));
+    const standardised = ['news', 'flip'].flatMap((d) =>
+      humanOof([d]).map((x) => (x - scaleOf(d).location) / scaleOf(d).spread),
+    );
     const common = bruteThreshold(standardised, 0.05);
     expect(domains.pooling!.common_threshold).toBe(common);
     expect(flip.scale!.location).toBeCloseTo(scaleOf('flip').location, 12);
@@ -264,22 +325,36 @@ describe('per-domain thresholds: own where its humans certify the FPR, else the 
     expect(Math.abs(flip.fpr_estimate!.ci.lo - ci.lo)).toBeLessThan(1e-9);
     expect(Math.abs(flip.fpr_estimate!.ci.hi - ci.hi)).toBeLessThan(1e-9);
     expect(flip.calibration.stats.threshold_fpr).toBe(fp / 30);
-    const warning = `domain 'flip': 30 human examples cannot certify a 5% false-positive rate (need 59); it uses the common threshold, ` +
+    const warning =
+      `domain 'flip': 30 human examples cannot certify a 5% false-positive rate (need 59); it uses the common threshold, ` +
       `at which its estimated FPR is ${pct(fp / 30)} (95% CI ${pct(ci.lo)}–${pct(ci.hi)})`;
     expect(flip.warning).toBe(warning);
     // 90 grouped humans certify the common threshold itself: no warning about it.
     expect(domains.warnings).toEqual([warning]);
   });
 
-  it('every row is judged by its domain\'s threshold (pooled rows by the pooled one), flagged iff score > threshold', () => {
-    const want = { news: domains.detectors.news!.detector.threshold, flip: domains.detectors.flip!.detector.threshold, wee: file.detector.threshold };
+  it("every row is judged by its domain's threshold (pooled rows by the pooled one), flagged iff score > threshold", () => {
+    const want = {
+      news: domains.detectors.news!.detector.threshold,
+      flip: domains.detectors.flip!.detector.threshold,
+      wee: file.detector.threshold,
+    };
     domainOf.forEach((d, i) => expect(outOfFold.thresholds[i]).toBe(want[d as keyof typeof want]));
     // Pooled rows keep the pooled model's out-of-fold scores; its threshold is the target FPR over every human's.
-    const pooled = calibrate(human, synthetic, { targetFpr: 0.05, model: 'fake', features: ['signals'], folds: 3, innerFolds: 2, l2Grid: [10, 1] });
+    const pooled = calibrate(human, synthetic, {
+      targetFpr: 0.05,
+      model: 'fake',
+      features: ['signals'],
+      folds: 3,
+      innerFolds: 2,
+      l2Grid: [10, 1],
+    });
     expect(file.detector).toEqual(pooled.file.detector);
     domainOf.forEach((d, i) => {
       if (d === 'wee') expect(outOfFold.scores[i]).toBe(pooled.outOfFold.scores[i]);
     });
-    expect(file.detector.threshold).toBe(bruteThreshold(Array.from(pooled.outOfFold.scores.subarray(0, human.length)), 0.05));
+    expect(file.detector.threshold).toBe(
+      bruteThreshold(Array.from(pooled.outOfFold.scores.subarray(0, human.length)), 0.05),
+    );
   });
 });

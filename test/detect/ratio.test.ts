@@ -57,7 +57,13 @@ describe('estimateSyntheticShare', () => {
     let covered = 0;
     for (let e = 0; e < 200; e++) {
       const flagged = bernoulliCount(rng, nDocs, truth * tpr + (1 - truth) * fpr);
-      const r = estimateSyntheticShare(flagged, nDocs, { k: bernoulliCount(rng, nCal, tpr), n: nCal }, { k: bernoulliCount(rng, nCal, fpr), n: nCal }, { seed: e });
+      const r = estimateSyntheticShare(
+        flagged,
+        nDocs,
+        { k: bernoulliCount(rng, nCal, tpr), n: nCal },
+        { k: bernoulliCount(rng, nCal, fpr), n: nCal },
+        { seed: e },
+      );
       if (r.shareLo <= truth && truth <= r.shareHi) covered++;
     }
     expect(covered / 200).toBeGreaterThanOrEqual(0.9);
@@ -81,7 +87,12 @@ describe('estimateSyntheticShare', () => {
 describe('sampleBinomial', () => {
   it('has the binomial mean and variance, including large n', () => {
     const rng = mulberry32(3);
-    for (const [n, p] of [[10, 0.3], [1, 0.5], [500, 0.02], [1_000_000, 0.3]] as const) {
+    for (const [n, p] of [
+      [10, 0.3],
+      [1, 0.5],
+      [500, 0.02],
+      [1_000_000, 0.3],
+    ] as const) {
       const draws = Array.from({ length: 4000 }, () => sampleBinomial(rng, n, p));
       expect(draws.every((k) => Number.isInteger(k) && k >= 0 && k <= n)).toBe(true);
       const m = draws.reduce((a, b) => a + b, 0) / draws.length;

@@ -38,7 +38,14 @@ export interface GroupPart {
  * ∇ of Σ_i [log(1 + e^η_i) − y_i η_i] + (l2/2)|w|² + (l2_dev/2) Σ_g (c_g² + |δ_g|²) in standardised coordinates,
  * η_i = b + Σ_j w_j z_ij + c_g + Σ_k δ_gk z_i,col(k) for a row of group g ≥ 0. Order: b, w, then per group c_g, δ_g.
  */
-export function penalisedGradient(X: number[][], y: ArrayLike<number>, intercept: number, w: number[], l2: number, groups?: GroupPart): number[] {
+export function penalisedGradient(
+  X: number[][],
+  y: ArrayLike<number>,
+  intercept: number,
+  w: number[],
+  l2: number,
+  groups?: GroupPart,
+): number[] {
   const { Z } = ownStandardisation(X);
   const d = w.length;
   const K = groups?.columns.length ?? 0;
@@ -115,7 +122,8 @@ export function binomialSum(from: number, to: number, n: number, p: number): num
   const lp = Math.log(p);
   const lq = Math.log(1 - p);
   let s = 0;
-  for (let j = Math.max(0, from); j <= Math.min(n, to); j++) s += Math.exp(lf[n]! - lf[j]! - lf[n - j]! + j * lp + (n - j) * lq);
+  for (let j = Math.max(0, from); j <= Math.min(n, to); j++)
+    s += Math.exp(lf[n]! - lf[j]! - lf[n - j]! + j * lp + (n - j) * lq);
   return s;
 }
 

@@ -14,24 +14,58 @@ const ROOT = join(import.meta.dirname, '..', '..');
 describe('tailguard compare', () => {
   it('a generation that repeats itself is compounding loss; the ledger holds every metric', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tailguard-compare-'));
-    const sample = readFileSync(join(ROOT, 'examples', 'sample.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; text: string });
+    const sample = readFileSync(join(ROOT, 'examples', 'sample.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: string; text: string });
     const gens = [
       sample.slice(0, 13),
       sample.slice(13),
-      Array.from({ length: 13 }, (_, i) => ({ id: `c${i}`, text: `Once upon a time, there was a little girl named Lily. She liked to play. She was happy. Day ${i % 2}.` })),
+      Array.from({ length: 13 }, (_, i) => ({
+        id: `c${i}`,
+        text: `Once upon a time, there was a little girl named Lily. She liked to play. She was happy. Day ${i % 2}.`,
+      })),
     ];
     const dirs: string[] = [];
     for (const [g, docs] of gens.entries()) {
       writeFileSync(join(dir, `gen${g}.jsonl`), docs.map((d) => JSON.stringify(d)).join('\n') + '\n');
-      await scoreCorpus({ input: join(dir, `gen${g}.jsonl`), out: join(dir, `s${g}`), model: 'stories260k', device: 'cpu', idField: 'id' });
+      await scoreCorpus({
+        input: join(dir, `gen${g}.jsonl`),
+        out: join(dir, `s${g}`),
+        model: 'stories260k',
+        device: 'cpu',
+        idField: 'id',
+      });
       dirs.push(join(dir, `s${g}`));
     }
-    const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), 'compare', ...dirs, '--out', join(dir, 'cmp'), '--k', '3', '--fail-on-collapse', '--json'], { cwd: ROOT, encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join(ROOT, 'src', 'cli', 'run.ts'),
+        'compare',
+        ...dirs,
+        '--out',
+        join(dir, 'cmp'),
+        '--k',
+        '3',
+        '--fail-on-collapse',
+        '--json',
+      ],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
     expect(r.status, r.stderr).toBe(3);
-    expect(r.stderr).toMatch(/WARNING: compounding loss at generation 2: distinct-2 0\.\d{3} → 0\.\d{3}: cumulative loss/);
+    expect(r.stderr).toMatch(
+      /WARNING: compounding loss at generation 2: distinct-2 0\.\d{3} → 0\.\d{3}: cumulative loss/,
+    );
     const ledger = JSON.parse(readFileSync(join(dir, 'cmp', 'ledger.json'), 'utf8')) as Ledger;
     expect(ledger.generations).toHaveLength(3);
-    expect(ledger.generations.map((g) => g.verdict?.verdict ?? null)).toEqual([null, 'bounded decline', 'compounding loss']);
+    expect(ledger.generations.map((g) => g.verdict?.verdict ?? null)).toEqual([
+      null,
+      'bounded decline',
+      'compounding loss',
+    ]);
     // The fields of ledger version 1 still say which generation collapsed.
     expect(ledger.flags.map((f) => f.generation)).toEqual([2]);
     expect(ledger.generations.map((g) => g.early_collapse?.length ?? null)).toEqual([null, 0, 1]);
@@ -40,21 +74,41 @@ describe('tailguard compare', () => {
     expect(g2.diversity.distinct[2]).toBeLessThan(g0.diversity.distinct[2]);
     expect(g2.diversity.self_bleu).toBeGreaterThan(g0.diversity.self_bleu);
     expect(g2.perplexity).toBeLessThan(g0.perplexity);
-    for (const m of ['precision', 'recall', 'density', 'coverage'] as const) expect(typeof g2.coverage_of_gen0![m].value).toBe('number');
+    for (const m of ['precision', 'recall', 'density', 'coverage'] as const)
+      expect(typeof g2.coverage_of_gen0![m].value).toBe('number');
     // Every metric is in the evidence; only distinct-2 decides.
     expect(g2.verdict!.metrics.map((m) => [m.metric, m.decisive])).toEqual([
-      ['distinct-1', false], ['distinct-2', true], ['distinct-3', false], ['vendi', false], ['coverage', false],
+      ['distinct-1', false],
+      ['distinct-2', true],
+      ['distinct-3', false],
+      ['vendi', false],
+      ['coverage', false],
     ]);
     expect(g2.distinct_at_budget[2].value).toBeLessThan(g0.distinct_at_budget[2].value);
   });
 
   it('rejects bad verdict options before reading anything: library errors name the option, the CLI its flag', async () => {
-    await expect(compareGenerations(['/nonexistent/a', '/nonexistent/b'], '/nonexistent/out', { z: 0 })).rejects.toThrow(/`z` must be a positive number/);
-    await expect(compareGenerations(['/nonexistent/a', '/nonexistent/b'], '/nonexistent/out', { verdictMetrics: [] })).rejects.toThrow(UsageError);
-    // @ts-expect-error: not a metric
-    await expect(compareGenerations(['/nonexistent/a', '/nonexistent/b'], '/nonexistent/out', { verdictMetrics: ['vendi', 'bogus'] })).rejects.toThrow(/`verdictMetrics` must name .*unknown: bogus/);
-    await expect(compareGenerations(['/nonexistent/a', '/nonexistent/b'], '/nonexistent/out', { replicates: 0.5 })).rejects.toThrow(/`replicates`/);
-    const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), 'compare', 'a', 'b', '--out', 'o', ...args], { cwd: ROOT, encoding: 'utf8' });
+    await expect(
+      compareGenerations(['/nonexistent/a', '/nonexistent/b'], '/nonexistent/out', { z: 0 }),
+    ).rejects.toThrow(/`z` must be a positive number/);
+    await expect(
+      compareGenerations(['/nonexistent/a', '/nonexistent/b'], '/nonexistent/out', { verdictMetrics: [] }),
+    ).rejects.toThrow(UsageError);
+    await expect(
+      compareGenerations(['/nonexistent/a', '/nonexistent/b'], '/nonexistent/out', {
+        // @ts-expect-error: not a metric
+        verdictMetrics: ['vendi', 'bogus'],
+      }),
+    ).rejects.toThrow(/`verdictMetrics` must name .*unknown: bogus/);
+    await expect(
+      compareGenerations(['/nonexistent/a', '/nonexistent/b'], '/nonexistent/out', { replicates: 0.5 }),
+    ).rejects.toThrow(/`replicates`/);
+    const cli = (...args: string[]) =>
+      spawnSync(
+        process.execPath,
+        ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), 'compare', 'a', 'b', '--out', 'o', ...args],
+        { cwd: ROOT, encoding: 'utf8' },
+      );
     const bad = cli('--verdict-metrics', 'distinct-2,bogus');
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--verdict-metrics takes a comma-separated list of .*unknown: bogus/);

@@ -1,13 +1,22 @@
 /** Diversity metrics on hand-checked and brute-force references. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compressionRatio, corpusDiversity, distinctN, meanCosineDistance, selfBleu, symmetricEigenvalues, vendiScore } from '../../src/diversity/metrics.js';
+import {
+  compressionRatio,
+  corpusDiversity,
+  distinctN,
+  meanCosineDistance,
+  selfBleu,
+  symmetricEigenvalues,
+  vendiScore,
+} from '../../src/diversity/metrics.js';
 
 /** Self-BLEU-4 the plain way: for each document, max counts over each other document recomputed. */
 function naiveSelfBleu(docs: string[][]): number {
   const grams = (d: string[], n: number) => {
     const m = new Map<string, number>();
-    for (let i = 0; i + n <= d.length; i++) m.set(d.slice(i, i + n).join(' '), (m.get(d.slice(i, i + n).join(' ')) ?? 0) + 1);
+    for (let i = 0; i + n <= d.length; i++)
+      m.set(d.slice(i, i + n).join(' '), (m.get(d.slice(i, i + n).join(' ')) ?? 0) + 1);
     return m;
   };
   let sum = 0;
@@ -15,10 +24,13 @@ function naiveSelfBleu(docs: string[][]): number {
     let logP = 0;
     for (let n = 1; n <= 4; n++) {
       const hc = grams(h, n);
-      let clipped = 0, total = 0;
+      let clipped = 0,
+        total = 0;
       for (const [g, k] of hc) {
         let mx = 0;
-        docs.forEach((r, ri) => { if (ri !== hi) mx = Math.max(mx, grams(r, n).get(g) ?? 0); });
+        docs.forEach((r, ri) => {
+          if (ri !== hi) mx = Math.max(mx, grams(r, n).get(g) ?? 0);
+        });
         clipped += Math.min(k, mx);
         total += k;
       }
@@ -37,23 +49,50 @@ describe('diversity metrics', () => {
   it('distinct-n by hand: "a b a b" → distinct-1 2/4, distinct-2 2/3; n-grams do not cross documents', () => {
     expect(distinctN([['a', 'b', 'a', 'b']], 1)).toBe(0.5);
     expect(distinctN([['a', 'b', 'a', 'b']], 2)).toBeCloseTo(2 / 3, 15);
-    expect(distinctN([['a', 'b'], ['c', 'd']], 2)).toBe(1); // no "b c" bigram
+    expect(
+      distinctN(
+        [
+          ['a', 'b'],
+          ['c', 'd'],
+        ],
+        2,
+      ),
+    ).toBe(1); // no "b c" bigram
   });
 
   it('compression: a repetitive corpus compresses far better than a varied one', () => {
     const same = Array.from({ length: 50 }, () => 'The model said the same thing again.');
-    const varied = Array.from({ length: 50 }, (_, i) => `Document ${i} talks about ${(i * 7919).toString(36)} and ${(i * 104729).toString(36)} things.`);
+    const varied = Array.from(
+      { length: 50 },
+      (_, i) => `Document ${i} talks about ${(i * 7919).toString(36)} and ${(i * 104729).toString(36)} things.`,
+    );
     expect(compressionRatio(same)).toBeLessThan(0.1);
     expect(compressionRatio(varied)).toBeGreaterThan(2 * compressionRatio(same));
   });
 
   it('self-BLEU: 1 for identical documents, near 0 for disjoint ones, equal to the plain computation', () => {
-    expect(selfBleu([['x', 'y', 'z', 'w'], ['x', 'y', 'z', 'w']])).toBeCloseTo(1, 12);
-    expect(selfBleu([['a', 'b', 'c', 'd'], ['e', 'f', 'g', 'h']])).toBeLessThan(0.01);
+    expect(
+      selfBleu([
+        ['x', 'y', 'z', 'w'],
+        ['x', 'y', 'z', 'w'],
+      ]),
+    ).toBeCloseTo(1, 12);
+    expect(
+      selfBleu([
+        ['a', 'b', 'c', 'd'],
+        ['e', 'f', 'g', 'h'],
+      ]),
+    ).toBeLessThan(0.01);
     fc.assert(
-      fc.property(fc.array(fc.array(fc.constantFrom('a', 'b', 'c', 'd'), { minLength: 1, maxLength: 12 }), { minLength: 2, maxLength: 6 }), (docs) => {
-        expect(selfBleu(docs)).toBeCloseTo(naiveSelfBleu(docs), 10);
-      }),
+      fc.property(
+        fc.array(fc.array(fc.constantFrom('a', 'b', 'c', 'd'), { minLength: 1, maxLength: 12 }), {
+          minLength: 2,
+          maxLength: 6,
+        }),
+        (docs) => {
+          expect(selfBleu(docs)).toBeCloseTo(naiveSelfBleu(docs), 10);
+        },
+      ),
       { numRuns: 100, seed: 5 },
     );
   });
@@ -76,17 +115,30 @@ describe('diversity metrics', () => {
 
   it('mean cosine distance equals the all-pairs average', () => {
     const d = 4;
-    const rows = [[1, 0, 0, 0], [0.6, 0.8, 0, 0], [0, 0, 1, 0], [0, 0.6, 0, 0.8]];
+    const rows = [
+      [1, 0, 0, 0],
+      [0.6, 0.8, 0, 0],
+      [0, 0, 1, 0],
+      [0, 0.6, 0, 0.8],
+    ];
     const data = Float32Array.from(rows.flat());
-    let s = 0, n = 0;
-    for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) if (i !== j) { s += 1 - rows[i]!.reduce((a, v, t) => a + v * rows[j]![t]!, 0); n++; }
+    let s = 0,
+      n = 0;
+    for (let i = 0; i < 4; i++)
+      for (let j = 0; j < 4; j++)
+        if (i !== j) {
+          s += 1 - rows[i]!.reduce((a, v, t) => a + v * rows[j]![t]!, 0);
+          n++;
+        }
     expect(meanCosineDistance(data, d)).toBeCloseTo(s / n, 6);
   });
 
   it('corpusDiversity: a collapsed corpus scores lower on every axis than a varied one', () => {
     const d = 6;
     const mk = (n: number, collapsed: boolean) => {
-      const texts = Array.from({ length: n }, (_, i) => (collapsed ? 'the cat sat on the mat again' : `doc ${i} word${i} other${i * 3} thing${i * 7} here`));
+      const texts = Array.from({ length: n }, (_, i) =>
+        collapsed ? 'the cat sat on the mat again' : `doc ${i} word${i} other${i * 3} thing${i * 7} here`,
+      );
       const data = new Float32Array(n * d);
       for (let i = 0; i < n; i++) {
         const k = collapsed ? 0 : i % d;

@@ -40,7 +40,10 @@ describe('LineSplitter', () => {
           const whole = split(input, [input.length || 1]).map(text);
           expect(split(input, sizes).map(text)).toEqual(whole);
           // Reference: String.split semantics.
-          const ref = parts.join('').split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
+          const ref = parts
+            .join('')
+            .split('\n')
+            .map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
           if (parts.join('').endsWith('\n') || parts.length === 0) ref.pop();
           expect(whole).toEqual(ref);
         },

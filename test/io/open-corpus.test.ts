@@ -46,7 +46,9 @@ describe('openCorpus', () => {
     const tdir = join(dir, 'texts');
     mkdirSync(tdir);
     writeFileSync(join(tdir, 'x.txt'), 'hello');
-    expect(await collect(openCorpus(tdir))).toEqual([{ kind: 'doc', index: 0, line: 1, id: 'x.txt', text: 'hello', file: join(tdir, 'x.txt') }]);
+    expect(await collect(openCorpus(tdir))).toEqual([
+      { kind: 'doc', index: 0, line: 1, id: 'x.txt', text: 'hello', file: join(tdir, 'x.txt') },
+    ]);
   });
 
   it('passes maxDocBytes and startIndex through', async () => {

@@ -80,15 +80,25 @@ describe('jsonlToParquet', () => {
       { name: 'b', type: 'STRING' },
     ]);
     expect((await readBack(out)).rows.map((r) => r.b)).toEqual([null, null, 'late', null]);
-    const nums = jsonl([{ a: 1, b: null }, { a: 2, b: null }, { a: 3, b: 0.5 }]);
+    const nums = jsonl([
+      { a: 1, b: null },
+      { a: 2, b: null },
+      { a: 3, b: 0.5 },
+    ]);
     expect((await jsonlToParquet(nums, out, { rowGroupSize: 2 })).columns[1]).toEqual({ name: 'b', type: 'DOUBLE' });
   });
 
   it('fails clearly on a value that does not fit, and leaves no output', async () => {
     const out = join(dir, 'bad.parquet');
-    await expect(jsonlToParquet(jsonl([{ a: 1 }, { a: 'two' }]), out, { rowGroupSize: 1 })).rejects.toThrow(/:2: column "a" is DOUBLE, got string/);
-    await expect(jsonlToParquet(jsonl([{ a: 1 }, { b: 2 }]), out, { rowGroupSize: 1 })).rejects.toThrow(/column "b" was not in the first row group/);
-    await expect(jsonlToParquet(jsonl([{ n: 1.5 }]), out, { integerFields: ['n'] })).rejects.toThrow(/column "n" is INT64, got number 1.5/);
+    await expect(jsonlToParquet(jsonl([{ a: 1 }, { a: 'two' }]), out, { rowGroupSize: 1 })).rejects.toThrow(
+      /:2: column "a" is DOUBLE, got string/,
+    );
+    await expect(jsonlToParquet(jsonl([{ a: 1 }, { b: 2 }]), out, { rowGroupSize: 1 })).rejects.toThrow(
+      /column "b" was not in the first row group/,
+    );
+    await expect(jsonlToParquet(jsonl([{ n: 1.5 }]), out, { integerFields: ['n'] })).rejects.toThrow(
+      /column "n" is INT64, got number 1.5/,
+    );
     await expect(jsonlToParquet(jsonl([{ a: 1 }], '{broken\n'), out)).rejects.toThrow(/:2: invalid JSON/);
     expect(readdirSync(dir).filter((f) => f.startsWith('bad.parquet') || f.includes('.tmp-'))).toEqual([]);
   });

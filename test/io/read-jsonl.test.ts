@@ -19,7 +19,8 @@ function file(content: string | Uint8Array, ext = '.jsonl'): string {
   return p;
 }
 const read = (p: string, opts = {}) => collect(readJsonl(p, opts));
-const summary = (r: InputRecord) => (r.kind === 'doc' ? [r.index, r.line, r.id, r.text] : [r.index, r.line, r.id, `BAD: ${r.reason}`]);
+const summary = (r: InputRecord) =>
+  r.kind === 'doc' ? [r.index, r.line, r.id, r.text] : [r.index, r.line, r.id, `BAD: ${r.reason}`];
 
 const hasZstd = (() => {
   try {
@@ -112,7 +113,14 @@ describe('readJsonl', () => {
   });
 
   it('strips a UTF-8 BOM on the first line only', async () => {
-    const p = file(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"text":"a"}\n'), Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"text":"b"}\n')]));
+    const p = file(
+      Buffer.concat([
+        Buffer.from([0xef, 0xbb, 0xbf]),
+        Buffer.from('{"text":"a"}\n'),
+        Buffer.from([0xef, 0xbb, 0xbf]),
+        Buffer.from('{"text":"b"}\n'),
+      ]),
+    );
     const recs = await read(p);
     expect(recs[0]).toMatchObject({ kind: 'doc', text: 'a' });
     expect(recs[1]).toMatchObject({ kind: 'bad', line: 2 });
@@ -160,7 +168,9 @@ describe('readJsonl', () => {
   });
 
   it.skipIf(!hasZstd)('reads a multi-block .zst made by the zstd CLI', async () => {
-    const rows = Array.from({ length: 30_000 }, (_, i) => JSON.stringify({ id: i, text: `document ${i} ${'lorem '.repeat(i % 17)}` }));
+    const rows = Array.from({ length: 30_000 }, (_, i) =>
+      JSON.stringify({ id: i, text: `document ${i} ${'lorem '.repeat(i % 17)}` }),
+    );
     const plain = file(rows.join('\n') + '\n');
     const zst = `${plain}.zst`;
     execFileSync('zstd', ['-q', '-3', '-f', plain, '-o', zst]);
@@ -173,7 +183,9 @@ describe('readJsonl', () => {
 
   it('reports a truncated .zst as CorpusOpenError', async () => {
     const fixture = readFileSync(ZST_FIXTURE);
-    await expect(read(file(fixture.subarray(0, fixture.length - 10), '.jsonl.zst'))).rejects.toBeInstanceOf(CorpusOpenError);
+    await expect(read(file(fixture.subarray(0, fixture.length - 10), '.jsonl.zst'))).rejects.toBeInstanceOf(
+      CorpusOpenError,
+    );
   });
 
   it('skips the first K records without parsing them (startIndex)', async () => {

@@ -21,7 +21,8 @@ function parquet(columnData: ColumnSource[], extra: { rowGroupSize?: number; cod
   writeFileSync(p, new Uint8Array(buf));
   return p;
 }
-const summary = (r: InputRecord) => (r.kind === 'doc' ? [r.index, r.line, r.id, r.text] : [r.index, r.line, r.id, `BAD: ${r.reason}`]);
+const summary = (r: InputRecord) =>
+  r.kind === 'doc' ? [r.index, r.line, r.id, r.text] : [r.index, r.line, r.id, `BAD: ${r.reason}`];
 
 const texts = [
   'alpha',
@@ -81,7 +82,10 @@ describe('readParquet', () => {
   });
 
   it('rejects a file without the text column, or with a non-string one, up front', async () => {
-    const p = parquet([{ name: 'body', data: ['a'], type: 'STRING' }, { name: 'n', data: [1], type: 'INT32' }]);
+    const p = parquet([
+      { name: 'body', data: ['a'], type: 'STRING' },
+      { name: 'n', data: [1], type: 'INT32' },
+    ]);
     await expect(collect(readParquet(p))).rejects.toThrow(CorpusOpenError);
     await expect(collect(readParquet(p))).rejects.toThrow(/no column "text" \(columns: body, n\)/);
     await expect(collect(readParquet(p, { textField: 'n' }))).rejects.toThrow(/column "n" is INT32, expected a string/);

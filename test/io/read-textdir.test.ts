@@ -6,7 +6,8 @@ import { listTextFiles, readTextDir } from '../../src/io/read-textdir.js';
 import type { InputRecord } from '../../src/io/records.js';
 import { collect, tempDir } from './helpers.js';
 
-const summary = (r: InputRecord) => (r.kind === 'doc' ? [r.index, r.line, r.id, r.text] : [r.index, r.line, r.id, `BAD: ${r.reason}`]);
+const summary = (r: InputRecord) =>
+  r.kind === 'doc' ? [r.index, r.line, r.id, r.text] : [r.index, r.line, r.id, `BAD: ${r.reason}`];
 
 function makeCorpus(): string {
   const root = join(tempDir(), 'corpus');
@@ -28,16 +29,9 @@ describe('readTextDir', () => {
   const root = makeCorpus();
 
   it('lists .txt files recursively in sorted relative-path order', async () => {
-    expect(await listTextFiles(root)).toEqual([
-      'a/one.txt',
-      'a/two.TXT',
-      'bad.txt',
-      'b/deeper/z.txt',
-      'big.txt',
-      'blank.txt',
-      'empty.txt',
-      'link.txt',
-    ].sort());
+    expect(await listTextFiles(root)).toEqual(
+      ['a/one.txt', 'a/two.TXT', 'bad.txt', 'b/deeper/z.txt', 'big.txt', 'blank.txt', 'empty.txt', 'link.txt'].sort(),
+    );
   });
 
   it('yields one record per file, with bad files as BadRecords', async () => {

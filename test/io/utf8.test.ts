@@ -43,11 +43,15 @@ describe('utf8', () => {
 
   it('is valid up to the reported offset (a prefix ending there decodes)', () => {
     fc.assert(
-      fc.property(fc.string({ unit: 'binary', maxLength: 20 }), fc.uint8Array({ minLength: 1, maxLength: 4 }), (s, junk) => {
-        const bytes = Buffer.concat([Buffer.from(s), junk]);
-        const off = firstInvalidUtf8(bytes);
-        if (off >= 0) expect(fatalAccepts(bytes.subarray(0, off))).toBe(true);
-      }),
+      fc.property(
+        fc.string({ unit: 'binary', maxLength: 20 }),
+        fc.uint8Array({ minLength: 1, maxLength: 4 }),
+        (s, junk) => {
+          const bytes = Buffer.concat([Buffer.from(s), junk]);
+          const off = firstInvalidUtf8(bytes);
+          if (off >= 0) expect(fatalAccepts(bytes.subarray(0, off))).toBe(true);
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -56,9 +56,18 @@ describe.each([11, 17])('augmentForScoring at opset %i', (opset) => {
     const { bytes, E, W } = toyModel(opset);
     const session = await ort.InferenceSession.create(augmentForScoring(bytes, 'toy').bytes);
     expect(session.outputNames).toEqual(Object.values(SCORING_OUTPUTS).slice(0, 4).concat(SCORING_OUTPUTS.hiddenSum));
-    const ids = [[0, 3, 6, 2], [5, 5, 1, 4]];
-    const targets = [[3, 6, 2, 0], [5, 1, 4, 6]];
-    const mask = [[0, 1, 1, 0], [1, 0, 1, 1]];
+    const ids = [
+      [0, 3, 6, 2],
+      [5, 5, 1, 4],
+    ];
+    const targets = [
+      [3, 6, 2, 0],
+      [5, 1, 4, 6],
+    ];
+    const mask = [
+      [0, 1, 1, 0],
+      [1, 0, 1, 1],
+    ];
     const flat = (a: number[][]) => a.flat();
     const out = await session.run({
       input_ids: new ort.Tensor('int64', BigInt64Array.from(flat(ids), BigInt), [2, 4]),
@@ -74,7 +83,9 @@ describe.each([11, 17])('augmentForScoring at opset %i', (opset) => {
         expect((out.tg_entropy!.data as Float32Array)[k]).toBeCloseTo(ref.entropy, 5);
         expect((out.tg_var!.data as Float32Array)[k]).toBeCloseTo(ref.variance, 5);
         expect((out.tg_rank!.data as Float32Array)[k]).toBe(ref.rank);
-        ref.h.forEach((v, i) => { hsum[i]! += mask[b]![t]! * v; });
+        ref.h.forEach((v, i) => {
+          hsum[i]! += mask[b]![t]! * v;
+        });
       }
       for (let i = 0; i < D; i++) expect((out.tg_hidden_sum!.data as Float32Array)[b * D + i]).toBeCloseTo(hsum[i]!, 5);
     }

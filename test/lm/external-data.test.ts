@@ -11,7 +11,8 @@ const MODEL = join(import.meta.dirname, '..', '..', 'models', 'stories260k');
 /** Copies the model directory, moving every initializer's bytes into onnx/model.onnx_data. */
 function withExternalData(): string {
   const dir = mkdtempSync(join(tmpdir(), 'tailguard-extdata-'));
-  for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json']) copyFileSync(join(MODEL, f), join(dir, f));
+  for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json'])
+    copyFileSync(join(MODEL, f), join(dir, f));
   mkdirSync(join(dir, 'onnx'));
   const proto = decodeModel(readFileSync(join(MODEL, 'onnx', 'model.onnx')));
   const chunks: Uint8Array[] = [];

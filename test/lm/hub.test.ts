@@ -53,7 +53,9 @@ describe('hub models', () => {
     const prev = process.env.HF_ENDPOINT;
     process.env.HF_ENDPOINT = 'http://127.0.0.1:9';
     try {
-      await expect(resolveModel('acme/absent', { cacheDir })).rejects.toThrow(/acme\/absent: not in the cache .* download failed .*`model`/);
+      await expect(resolveModel('acme/absent', { cacheDir })).rejects.toThrow(
+        /acme\/absent: not in the cache .* download failed .*`model`/,
+      );
       expect(existsSync(join(cacheDir, 'acme--absent'))).toBe(false);
     } finally {
       if (prev === undefined) delete process.env.HF_ENDPOINT;

@@ -62,11 +62,22 @@ function toyLm(seed: number, opset: number, opts: ToyOptions = {}): Toy {
     b.input('past_key_values.0.key', DataType.FLOAT, ['batch', 'heads', 'past', 'head_dim']);
     x = b.op('Add', [x, b.reduceSum('past_key_values.0.key', [0, 1, 2, 3], false)]);
   }
-  const h = opts.fn ? b.node('Act', [x], { domain: 'toy.fn', outputs: ['final_hidden'] })[0]! : b.op('Tanh', [x], undefined, 'final_hidden');
+  const h = opts.fn
+    ? b.node('Act', [x], { domain: 'toy.fn', outputs: ['final_hidden'] })[0]!
+    : b.op('Tanh', [x], undefined, 'final_hidden');
   b.op('MatMul', [h, 'head'], undefined, 'logits');
   b.output('logits', DataType.FLOAT, ['batch', 'seq', opts.symbolicVocab ? 'vocab' : vocab]);
   const functions = opts.fn
-    ? [{ name: 'Act', domain: 'toy.fn', input: ['X'], output: ['Y'], node: [{ opType: opts.fn, input: ['X'], output: ['Y'], domain: '' }], opsetImport: [{ domain: '', version: opset }] }]
+    ? [
+        {
+          name: 'Act',
+          domain: 'toy.fn',
+          input: ['X'],
+          output: ['Y'],
+          node: [{ opType: opts.fn, input: ['X'], output: ['Y'], domain: '' }],
+          opsetImport: [{ domain: '', version: opset }],
+        },
+      ]
     : [];
   const opsetImport = [{ domain: '', version: opset }, ...(opts.fn ? [{ domain: 'toy.fn', version: 1 }] : [])];
   const bytes = encodeModel({ irVersion: opts.fn ? 8 : 7, opsetImport, graph: b.toGraph('toy'), functions });
@@ -94,15 +105,32 @@ function crossEntropy64(main: Toy, observer: Toy, id: number): number {
   return x;
 }
 
-const IDS = [[0, 3, 6, 2], [5, 5, 1, 4]];
-const TARGETS = [[3, 6, 2, 0], [5, 1, 4, 6]];
-const EMBED_MASK = [[0, 1, 1, 0], [1, 0, 1, 1]];
+const IDS = [
+  [0, 3, 6, 2],
+  [5, 5, 1, 4],
+];
+const TARGETS = [
+  [3, 6, 2, 0],
+  [5, 1, 4, 6],
+];
+const EMBED_MASK = [
+  [0, 1, 1, 0],
+  [1, 0, 1, 1],
+];
 const i64 = (a: number[][]) => new ort.Tensor('int64', BigInt64Array.from(a.flat(), BigInt), [a.length, a[0]!.length]);
-const FEEDS = () => ({ input_ids: i64(IDS), tg_targets: i64(TARGETS), tg_embed_mask: new ort.Tensor('float32', Float32Array.from(EMBED_MASK.flat()), [2, 4]) });
+const FEEDS = () => ({
+  input_ids: i64(IDS),
+  tg_targets: i64(TARGETS),
+  tg_embed_mask: new ort.Tensor('float32', Float32Array.from(EMBED_MASK.flat()), [2, 4]),
+});
 
 /** Every name a graph defines (initializers, inputs, node outputs). */
 function defined(g: IGraphProto): string[] {
-  return [...(g.initializer ?? []).map((t) => t.name ?? ''), ...(g.input ?? []).map((i) => i.name ?? ''), ...(g.node ?? []).flatMap((n) => n.output ?? [])];
+  return [
+    ...(g.initializer ?? []).map((t) => t.name ?? ''),
+    ...(g.input ?? []).map((i) => i.name ?? ''),
+    ...(g.node ?? []).flatMap((n) => n.output ?? []),
+  ];
 }
 
 describe.each([11, 17])('an observer merged at opset %i', (opset) => {
@@ -110,26 +138,35 @@ describe.each([11, 17])('an observer merged at opset %i', (opset) => {
   const other = toyLm(2, opset);
 
   it('tg_xent = -Σ_v p_observer(v) log p_main(v), as float64 JS computes it (1e-5)', async () => {
-    const session = await ort.InferenceSession.create(augmentForScoring(main.bytes, 'main', { bytes: other.bytes, name: 'other' }).bytes);
-    expect(session.outputNames).toEqual([...Object.values(SCORING_OUTPUTS).filter((o) => o !== SCORING_OUTPUTS.crossEntropy), SCORING_OUTPUTS.crossEntropy]);
+    const session = await ort.InferenceSession.create(
+      augmentForScoring(main.bytes, 'main', { bytes: other.bytes, name: 'other' }).bytes,
+    );
+    expect(session.outputNames).toEqual([
+      ...Object.values(SCORING_OUTPUTS).filter((o) => o !== SCORING_OUTPUTS.crossEntropy),
+      SCORING_OUTPUTS.crossEntropy,
+    ]);
     expect(session.inputNames.filter((n) => n.startsWith(OBSERVER_PREFIX))).toEqual([]); // input_ids is shared
     const xent = (await session.run(FEEDS())).tg_xent!;
     expect(xent.dims).toEqual([2, 4]);
     const data = xent.data as Float32Array;
     let differs = false;
-    IDS.forEach((row, b) => row.forEach((id, t) => {
-      const want = crossEntropy64(main, other, id);
-      expect(Math.abs(data[b * 4 + t]! - want)).toBeLessThan(1e-5);
-      // The observer's own weights are used: its cross-entropy is not main's entropy.
-      const h = -logSoftmax64(logits64(main, id)).reduce((s, l) => s + Math.exp(l) * l, 0);
-      if (Math.abs(want - h) > 1e-2) differs = true;
-    }));
+    IDS.forEach((row, b) =>
+      row.forEach((id, t) => {
+        const want = crossEntropy64(main, other, id);
+        expect(Math.abs(data[b * 4 + t]! - want)).toBeLessThan(1e-5);
+        // The observer's own weights are used: its cross-entropy is not main's entropy.
+        const h = -logSoftmax64(logits64(main, id)).reduce((s, l) => s + Math.exp(l) * l, 0);
+        if (Math.abs(want - h) > 1e-2) differs = true;
+      }),
+    );
     expect(differs).toBe(true);
   });
 
   it("leaves the scoring model's own outputs as augmenting it alone gives them", async () => {
     const alone = await ort.InferenceSession.create(augmentForScoring(main.bytes, 'main').bytes);
-    const merged = await ort.InferenceSession.create(augmentForScoring(main.bytes, 'main', { bytes: other.bytes, name: 'other' }).bytes);
+    const merged = await ort.InferenceSession.create(
+      augmentForScoring(main.bytes, 'main', { bytes: other.bytes, name: 'other' }).bytes,
+    );
     const a = await alone.run(FEEDS());
     const m = await merged.run(FEEDS());
     for (const name of alone.outputNames) {
@@ -141,7 +178,9 @@ describe.each([11, 17])('an observer merged at opset %i', (opset) => {
   });
 
   it('an observer identical to the scoring model gives tg_xent = tg_entropy', async () => {
-    const session = await ort.InferenceSession.create(augmentForScoring(main.bytes, 'main', { bytes: main.bytes, name: 'same' }).bytes);
+    const session = await ort.InferenceSession.create(
+      augmentForScoring(main.bytes, 'main', { bytes: main.bytes, name: 'same' }).bytes,
+    );
     const out = await session.run(FEEDS());
     const x = out.tg_xent!.data as Float32Array;
     const h = out.tg_entropy!.data as Float32Array;
@@ -179,35 +218,55 @@ describe('models of one tokenizer with differently padded vocabularies', () => {
     ['a larger scoring model', { vocab: V + 3 }, { vocab: V }],
     ['symbolic vocabulary axes', { vocab: V + 1, symbolicVocab: true }, { vocab: V, symbolicVocab: true }],
     ['one symbolic axis', { vocab: V }, { vocab: V + 2, symbolicVocab: true }],
-  ])('%s: tg_xent sums over the common ids, the other outputs as alone', async (_, mainOpts: ToyOptions, otherOpts: ToyOptions) => {
-    for (const opset of [11, 17]) {
-      const main = toyLm(1, opset, mainOpts);
-      const other = toyLm(2, opset, otherOpts);
-      const session = await ort.InferenceSession.create(augmentForScoring(main.bytes, 'main', { bytes: other.bytes, name: 'other' }).bytes);
-      const alone = await ort.InferenceSession.create(augmentForScoring(main.bytes, 'main').bytes);
-      const out = await session.run(FEEDS());
-      const ref = await alone.run(FEEDS());
-      const xent = out.tg_xent!.data as Float32Array;
-      IDS.forEach((row, b) => row.forEach((id, t) => expect(Math.abs(xent[b * 4 + t]! - crossEntropy64(main, other, id)), `opset ${opset}`).toBeLessThan(1e-5)));
-      for (const name of alone.outputNames) expect(out[name]!.data, name).toEqual(ref[name]!.data);
-    }
-  });
+  ])(
+    '%s: tg_xent sums over the common ids, the other outputs as alone',
+    async (_, mainOpts: ToyOptions, otherOpts: ToyOptions) => {
+      for (const opset of [11, 17]) {
+        const main = toyLm(1, opset, mainOpts);
+        const other = toyLm(2, opset, otherOpts);
+        const session = await ort.InferenceSession.create(
+          augmentForScoring(main.bytes, 'main', { bytes: other.bytes, name: 'other' }).bytes,
+        );
+        const alone = await ort.InferenceSession.create(augmentForScoring(main.bytes, 'main').bytes);
+        const out = await session.run(FEEDS());
+        const ref = await alone.run(FEEDS());
+        const xent = out.tg_xent!.data as Float32Array;
+        IDS.forEach((row, b) =>
+          row.forEach((id, t) =>
+            expect(Math.abs(xent[b * 4 + t]! - crossEntropy64(main, other, id)), `opset ${opset}`).toBeLessThan(1e-5),
+          ),
+        );
+        for (const name of alone.outputNames) expect(out[name]!.data, name).toEqual(ref[name]!.data);
+      }
+    },
+  );
 });
 
 describe('model-local functions', () => {
   it("keeps the observer's functions: its graph runs as written", async () => {
     const main = toyLm(1, 17);
     const other = toyLm(2, 17, { fn: 'Tanh' });
-    const session = await ort.InferenceSession.create(augmentForScoring(main.bytes, 'main', { bytes: other.bytes, name: 'other' }).bytes);
+    const session = await ort.InferenceSession.create(
+      augmentForScoring(main.bytes, 'main', { bytes: other.bytes, name: 'other' }).bytes,
+    );
     const xent = (await session.run(FEEDS())).tg_xent!.data as Float32Array;
-    IDS.forEach((row, b) => row.forEach((id, t) => expect(Math.abs(xent[b * 4 + t]! - crossEntropy64(main, other, id))).toBeLessThan(1e-5)));
+    IDS.forEach((row, b) =>
+      row.forEach((id, t) => expect(Math.abs(xent[b * 4 + t]! - crossEntropy64(main, other, id))).toBeLessThan(1e-5)),
+    );
   });
 
   it('keeps one copy of a function both define alike, and refuses one they define differently, naming both', () => {
-    const same = augmentForScoring(toyLm(1, 17, { fn: 'Tanh' }).bytes, 'main', { bytes: toyLm(2, 17, { fn: 'Tanh' }).bytes, name: 'other' });
+    const same = augmentForScoring(toyLm(1, 17, { fn: 'Tanh' }).bytes, 'main', {
+      bytes: toyLm(2, 17, { fn: 'Tanh' }).bytes,
+      name: 'other',
+    });
     expect(decodeModel(same.bytes).functions!.map((f) => `${f.domain}/${f.name}`)).toEqual(['toy.fn/Act']);
-    expect(() => augmentForScoring(toyLm(1, 17, { fn: 'Tanh' }).bytes, 'main.onnx', { bytes: toyLm(2, 17, { fn: 'Sigmoid' }).bytes, name: 'other.onnx' }))
-      .toThrow(/other\.onnx: .*toy\.fn\.Act.*main\.onnx/);
+    expect(() =>
+      augmentForScoring(toyLm(1, 17, { fn: 'Tanh' }).bytes, 'main.onnx', {
+        bytes: toyLm(2, 17, { fn: 'Sigmoid' }).bytes,
+        name: 'other.onnx',
+      }),
+    ).toThrow(/other\.onnx: .*toy\.fn\.Act.*main\.onnx/);
   });
 });
 
@@ -235,25 +294,52 @@ describe('merge refusals', () => {
     b.op('Identity', ['input_ids'], undefined, 'y');
     b.output('y', DataType.INT64, ['batch', 'seq']);
     const bytes = encodeModel({ irVersion: 8, opsetImport: [{ domain: '', version: 17 }], graph: b.toGraph('g') });
-    expect(() => augmentForScoring(toyLm(1, 17).bytes, 'main', { bytes, name: 'obs.onnx' })).toThrow(/obs\.onnx: .*no 'logits' output/);
+    expect(() => augmentForScoring(toyLm(1, 17).bytes, 'main', { bytes, name: 'obs.onnx' })).toThrow(
+      /obs\.onnx: .*no 'logits' output/,
+    );
   });
 });
 
 describe("an observer's KV-cache input", () => {
-  const spec: ModelSpec = { modelType: 'llama', hiddenSize: D, contextLength: 8, numLayers: 1, numKeyValueHeads: 2, headDim: 2, vocabSize: V, bosTokenId: 1, eosTokenId: 2 };
+  const spec: ModelSpec = {
+    modelType: 'llama',
+    hiddenSize: D,
+    contextLength: 8,
+    numLayers: 1,
+    numKeyValueHeads: 2,
+    headDim: 2,
+    vocabSize: V,
+    bosTokenId: 1,
+    eosTokenId: 2,
+  };
   const observerSpec: ModelSpec = { ...spec, numKeyValueHeads: 3, headDim: 5 };
-  const jobs: WindowJob[] = IDS.map((ids, doc) => ({ doc, ids: Int32Array.from(ids), window: { start: 0, end: ids.length, scoreFrom: 1 } }));
+  const jobs: WindowJob[] = IDS.map((ids, doc) => ({
+    doc,
+    ids: Int32Array.from(ids),
+    window: { start: 0, end: ids.length, scoreFrom: 1 },
+  }));
 
-  it('is prefixed, passes assertFeedable, and buildFeeds feeds it from the observer\'s spec; the session runs on those feeds', async () => {
+  it("is prefixed, passes assertFeedable, and buildFeeds feeds it from the observer's spec; the session runs on those feeds", async () => {
     // Both graphs take past_key_values.0.key; only the observer takes attention_mask (it becomes a shared input).
     const main = toyLm(1, 17, { kv: true });
     const other = toyLm(2, 17, { kv: true, mask: true });
     const dir = mkdtempSync(join(tmpdir(), 'tailguard-merge-'));
     writeFileSync(join(dir, 'main.onnx'), main.bytes);
     writeFileSync(join(dir, 'observer.onnx'), other.bytes);
-    const scoring = await createScoringSession(join(dir, 'main.onnx'), { devices: ['cpu'], threads: 1, observerOnnxPath: join(dir, 'observer.onnx') });
+    const scoring = await createScoringSession(join(dir, 'main.onnx'), {
+      devices: ['cpu'],
+      threads: 1,
+      observerOnnxPath: join(dir, 'observer.onnx'),
+    });
     const names = scoring.inputs.map((i) => i.name);
-    expect(names.sort()).toEqual(['attention_mask', 'input_ids', 'past_key_values.0.key', 'tg_embed_mask', 'tg_observer/past_key_values.0.key', 'tg_targets']);
+    expect(names.sort()).toEqual([
+      'attention_mask',
+      'input_ids',
+      'past_key_values.0.key',
+      'tg_embed_mask',
+      'tg_observer/past_key_values.0.key',
+      'tg_targets',
+    ]);
     expect(() => assertFeedable(scoring.inputs, 'm')).not.toThrow();
 
     const { feeds, seqLen } = buildFeeds(jobs, scoring.inputs, spec, 0, observerSpec);
@@ -265,7 +351,9 @@ describe("an observer's KV-cache input", () => {
 
     const out = await scoring.session.run(feeds);
     const xent = out.tg_xent!.data as Float32Array;
-    IDS.forEach((row, b) => row.forEach((id, t) => expect(Math.abs(xent[b * 4 + t]! - crossEntropy64(main, other, id))).toBeLessThan(1e-5)));
+    IDS.forEach((row, b) =>
+      row.forEach((id, t) => expect(Math.abs(xent[b * 4 + t]! - crossEntropy64(main, other, id))).toBeLessThan(1e-5)),
+    );
     await scoring.release();
   });
 
@@ -279,7 +367,11 @@ describe("an observer's KV-cache input", () => {
     expect(feeds['tg_observer/past_key_values.0.value']!.type).toBe('float16');
     expect(feeds['tg_observer/past_key_values.0.value']!.dims).toEqual([2, 6, 0, 5]);
     expect(feeds['tg_observer/use_cache_branch']!.type).toBe('bool');
-    expect(() => assertFeedable([...inputs, { name: 'tg_observer/token_type_ids' }], 'm')).toThrow(/tg_observer\/token_type_ids/);
-    expect(() => buildFeeds(jobs, [{ name: 'tg_observer/token_type_ids' }], spec, 0, observerSpec)).toThrow(/tg_observer\/token_type_ids/);
+    expect(() => assertFeedable([...inputs, { name: 'tg_observer/token_type_ids' }], 'm')).toThrow(
+      /tg_observer\/token_type_ids/,
+    );
+    expect(() => buildFeeds(jobs, [{ name: 'tg_observer/token_type_ids' }], spec, 0, observerSpec)).toThrow(
+      /tg_observer\/token_type_ids/,
+    );
   });
 });

@@ -6,7 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { cutPoints, cutRuleFor, cutRuleHolds, encodeInPieces } from '../../src/lm/segmented-encode.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const SAMPLE = readFileSync(join(ROOT, 'examples', 'sample.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).text as string).join('\n\n');
+const SAMPLE = readFileSync(join(ROOT, 'examples', 'sample.jsonl'), 'utf8')
+  .split('\n')
+  .filter(Boolean)
+  .map((l) => JSON.parse(l).text as string)
+  .join('\n\n');
 
 describe.each([
   ['llama (sentencepiece, dummy prefix)', join(ROOT, 'models', 'stories260k'), 'drop-space'],
@@ -30,12 +34,16 @@ describe.each([
 
   it('gives exactly the whole-text tokens for any cut size (property)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: SAMPLE.length - 3000 }), fc.integer({ min: 20, max: 400 }), (start, size) => {
-        const text = SAMPLE.slice(start, start + 3000);
-        const pieces = encodeInPieces(text, encode, rule, size);
-        const whole = encode(text);
-        return pieces.length === whole.length && pieces.every((v, i) => v === whole[i]);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: SAMPLE.length - 3000 }),
+        fc.integer({ min: 20, max: 400 }),
+        (start, size) => {
+          const text = SAMPLE.slice(start, start + 3000);
+          const pieces = encodeInPieces(text, encode, rule, size);
+          const whole = encode(text);
+          return pieces.length === whole.length && pieces.every((v, i) => v === whole[i]);
+        },
+      ),
       { numRuns: 60 },
     );
   });

@@ -26,21 +26,26 @@ describe('planWindows', () => {
 
   it('scores every token exactly once with at least context-stride left context', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 2, max: 3000 }), fc.integer({ min: 2, max: 300 }), fc.integer({ min: 1, max: 299 }), (n, context, strideRaw) => {
-        const stride = 1 + (strideRaw % (context - 1));
-        const windows = planWindows(n, context, stride);
-        const seen = new Uint8Array(n);
-        let ok = true;
-        for (const w of windows) {
-          ok &&= w.end - w.start <= context && w.start >= 0 && w.scoreFrom > w.start;
-          // Left context of the first token scored (the least of the window's): positions start..scoreFrom-1.
-          if (w.start > 0) ok &&= w.scoreFrom - w.start >= context - stride;
-          for (let t = w.scoreFrom; t < w.end; t++) seen[t]! += 1;
-        }
-        expect(ok).toBe(true);
-        expect(seen[0]).toBe(0);
-        expect(seen.subarray(1).every((c) => c === 1)).toBe(true);
-      }),
+      fc.property(
+        fc.integer({ min: 2, max: 3000 }),
+        fc.integer({ min: 2, max: 300 }),
+        fc.integer({ min: 1, max: 299 }),
+        (n, context, strideRaw) => {
+          const stride = 1 + (strideRaw % (context - 1));
+          const windows = planWindows(n, context, stride);
+          const seen = new Uint8Array(n);
+          let ok = true;
+          for (const w of windows) {
+            ok &&= w.end - w.start <= context && w.start >= 0 && w.scoreFrom > w.start;
+            // Left context of the first token scored (the least of the window's): positions start..scoreFrom-1.
+            if (w.start > 0) ok &&= w.scoreFrom - w.start >= context - stride;
+            for (let t = w.scoreFrom; t < w.end; t++) seen[t]! += 1;
+          }
+          expect(ok).toBe(true);
+          expect(seen[0]).toBe(0);
+          expect(seen.subarray(1).every((c) => c === 1)).toBe(true);
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -10,7 +10,13 @@ import { Tokenizer } from '@huggingface/tokenizers';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { convertLlama2c } from '../../scripts/convert-llama2c.js';
-import { byteLevelTokenizerFiles, bytesToUnicode, GPT2_PATTERN, trainByteBpe, WordCounter } from '../../scripts/lib/byte-bpe.js';
+import {
+  byteLevelTokenizerFiles,
+  bytesToUnicode,
+  GPT2_PATTERN,
+  trainByteBpe,
+  WordCounter,
+} from '../../scripts/lib/byte-bpe.js';
 import { writeJson } from '../../scripts/lib/files.js';
 import { readModelSpec } from '../../src/lm/model-config.js';
 import { loadTokenizer } from '../../src/lm/tokenizer.js';
@@ -30,9 +36,12 @@ function naiveMerges(corpus: string, newTokens: number): [string, string][] {
   const merges: [string, string][] = [];
   while (vocab.size < 256 + newTokens) {
     const pairs = new Map<string, number>();
-    for (const w of words) for (let i = 0; i + 1 < w.syms.length; i++) pairs.set(`${w.syms[i]} ${w.syms[i + 1]}`, (pairs.get(`${w.syms[i]} ${w.syms[i + 1]}`) ?? 0) + w.c);
+    for (const w of words)
+      for (let i = 0; i + 1 < w.syms.length; i++)
+        pairs.set(`${w.syms[i]} ${w.syms[i + 1]}`, (pairs.get(`${w.syms[i]} ${w.syms[i + 1]}`) ?? 0) + w.c);
     let best: string | null = null;
-    for (const [k, c] of pairs) if (best === null || c > pairs.get(best)! || (c === pairs.get(best)! && k < best)) best = k;
+    for (const [k, c] of pairs)
+      if (best === null || c > pairs.get(best)! || (c === pairs.get(best)! && k < best)) best = k;
     if (best === null) throw new Error('too small');
     const [l, r] = best.split(' ') as [string, string];
     merges.push([l, r]);
@@ -53,22 +62,29 @@ function naiveMerges(corpus: string, newTokens: number): [string, string][] {
 
 describe('trainByteBpe', () => {
   it('hand-checked: "aaab aaab" merges (a,a) [4 pairs], then (a,b) over (aa,a) on the tie, "a b" < "aa a"', () => {
-    expect(trainByteBpe('aaab aaab', 2).merges).toEqual([['a', 'a'], ['a', 'b']]);
+    expect(trainByteBpe('aaab aaab', 2).merges).toEqual([
+      ['a', 'a'],
+      ['a', 'b'],
+    ]);
   });
 
   it('equals the naive recount-everything trainer', () => {
     const alphabet = fc.constantFrom('a', 'b', 'c', ' ', 'é', '\n', '.', "'s", 'ab');
     fc.assert(
-      fc.property(fc.array(alphabet, { minLength: 20, maxLength: 120 }), fc.integer({ min: 1, max: 12 }), (parts, merges) => {
-        const text = parts.join('');
-        let want: [string, string][];
-        try {
-          want = naiveMerges(text, merges);
-        } catch {
-          return; // corpus too small for that many merges
-        }
-        expect(trainByteBpe(text, merges).merges).toEqual(want);
-      }),
+      fc.property(
+        fc.array(alphabet, { minLength: 20, maxLength: 120 }),
+        fc.integer({ min: 1, max: 12 }),
+        (parts, merges) => {
+          const text = parts.join('');
+          let want: [string, string][];
+          try {
+            want = naiveMerges(text, merges);
+          } catch {
+            return; // corpus too small for that many merges
+          }
+          expect(trainByteBpe(text, merges).merges).toEqual(want);
+        },
+      ),
       { numRuns: 150, seed: 7 },
     );
   });
@@ -89,9 +105,15 @@ describe('a converted model with a byte-level BPE tokenizer directory (--tokeniz
     // stories260K has a 512-entry vocabulary: 256 bytes + 255 merges + <|endoftext|>.
     const text = readFileSync(join(ROOT, 'examples', 'sample.jsonl'), 'utf8');
     const bpe = trainByteBpe(text, 255);
-    for (const [name, value] of Object.entries(byteLevelTokenizerFiles(bpe, '<|endoftext|>', 512))) writeJson(join(dir, 'tok', name), value);
+    for (const [name, value] of Object.entries(byteLevelTokenizerFiles(bpe, '<|endoftext|>', 512)))
+      writeJson(join(dir, 'tok', name), value);
     const out = join(dir, 'model');
-    const res = convertLlama2c({ bin: join(ROOT, 'test/fixtures/stories260k/stories260K.bin'), tokenizerDir: join(dir, 'tok'), out, card: false });
+    const res = convertLlama2c({
+      bin: join(ROOT, 'test/fixtures/stories260k/stories260K.bin'),
+      tokenizerDir: join(dir, 'tok'),
+      out,
+      card: false,
+    });
     expect(res.files).toContain('model.safetensors');
     expect(res.files).not.toContain('README.md');
     const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
@@ -107,7 +129,14 @@ describe('a converted model with a byte-level BPE tokenizer directory (--tokeniz
 
   it('refuses a tokenizer whose size differs from the checkpoint vocabulary', () => {
     const bpe = trainByteBpe('a small text, a small text.', 3);
-    for (const [name, value] of Object.entries(byteLevelTokenizerFiles(bpe, '<|endoftext|>', 512))) writeJson(join(dir, 'small', name), value);
-    expect(() => convertLlama2c({ bin: join(ROOT, 'test/fixtures/stories260k/stories260K.bin'), tokenizerDir: join(dir, 'small'), out: join(dir, 'm2') })).toThrow(/260 entries, the checkpoint's vocabulary 512/);
+    for (const [name, value] of Object.entries(byteLevelTokenizerFiles(bpe, '<|endoftext|>', 512)))
+      writeJson(join(dir, 'small', name), value);
+    expect(() =>
+      convertLlama2c({
+        bin: join(ROOT, 'test/fixtures/stories260k/stories260K.bin'),
+        tokenizerDir: join(dir, 'small'),
+        out: join(dir, 'm2'),
+      }),
+    ).toThrow(/260 entries, the checkpoint's vocabulary 512/);
   });
 });

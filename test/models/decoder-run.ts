@@ -18,13 +18,19 @@ export interface DecoderRun {
   dims: readonly number[];
 }
 
-const i64 = (values: number[], dims: number[]) => new ort.Tensor('int64', BigInt64Array.from(values.map((v) => BigInt(v))), dims);
+const i64 = (values: number[], dims: number[]) =>
+  new ort.Tensor('int64', BigInt64Array.from(values.map((v) => BigInt(v))), dims);
 
 export function emptyPast(shape: DecoderShape, batch: number): Record<string, ort.Tensor> {
   const feeds: Record<string, ort.Tensor> = {};
   for (let l = 0; l < shape.nLayers; l++) {
     for (const kv of ['key', 'value']) {
-      feeds[`past_key_values.${l}.${kv}`] = new ort.Tensor('float32', new Float32Array(0), [batch, shape.kvHeads, 0, shape.headDim]);
+      feeds[`past_key_values.${l}.${kv}`] = new ort.Tensor('float32', new Float32Array(0), [
+        batch,
+        shape.kvHeads,
+        0,
+        shape.headDim,
+      ]);
     }
   }
   return feeds;
@@ -35,7 +41,10 @@ export function emptyPast(shape: DecoderShape, batch: number): Record<string, or
  * left: pads first, positions as transformers computes them (cumsum(mask) - 1, clamped at 0 for pads).
  */
 export async function runBatch(
-  session: ort.InferenceSession, shape: DecoderShape, seqs: number[][], opts: { padId: number; side?: 'right' | 'left' },
+  session: ort.InferenceSession,
+  shape: DecoderShape,
+  seqs: number[][],
+  opts: { padId: number; side?: 'right' | 'left' },
 ): Promise<DecoderRun> {
   const B = seqs.length;
   const S = Math.max(...seqs.map((s) => s.length));
@@ -52,26 +61,48 @@ export async function runBatch(
       for (let i = 0; i < pad; i++) (ids.push(opts.padId), mask.push(0), pos.push(s.length + i));
     }
   }
-  const out = await session.run({ input_ids: i64(ids, [B, S]), attention_mask: i64(mask, [B, S]), position_ids: i64(pos, [B, S]), ...emptyPast(shape, B) });
+  const out = await session.run({
+    input_ids: i64(ids, [B, S]),
+    attention_mask: i64(mask, [B, S]),
+    position_ids: i64(pos, [B, S]),
+    ...emptyPast(shape, B),
+  });
   return { ...split(out, shape, B, S), present: presentOf(out), dims: out.logits!.dims };
 }
 
 /** Runs one sequence in two chunks: the first with an empty past, the second fed the first's present.* as past. */
-export async function runWithPast(session: ort.InferenceSession, shape: DecoderShape, seq: number[], splitAt: number): Promise<Float32Array[]> {
+export async function runWithPast(
+  session: ort.InferenceSession,
+  shape: DecoderShape,
+  seq: number[],
+  splitAt: number,
+): Promise<Float32Array[]> {
   const first = seq.slice(0, splitAt);
   const second = seq.slice(splitAt);
   const r1 = await session.run({
     input_ids: i64(first, [1, first.length]),
-    attention_mask: i64(first.map(() => 1), [1, first.length]),
-    position_ids: i64(first.map((_, i) => i), [1, first.length]),
+    attention_mask: i64(
+      first.map(() => 1),
+      [1, first.length],
+    ),
+    position_ids: i64(
+      first.map((_, i) => i),
+      [1, first.length],
+    ),
     ...emptyPast(shape, 1),
   });
   const past: Record<string, ort.Tensor> = {};
   for (const [name, t] of Object.entries(presentOf(r1))) past[name.replace('present.', 'past_key_values.')] = t;
   const r2 = await session.run({
     input_ids: i64(second, [1, second.length]),
-    attention_mask: i64(seq.map(() => 1), [1, seq.length]),
-    position_ids: i64(second.map((_, i) => splitAt + i), [1, second.length]),
+    attention_mask: i64(
+      seq.map(() => 1),
+      [1, seq.length],
+    ),
+    position_ids: i64(
+      second.map((_, i) => splitAt + i),
+      [1, second.length],
+    ),
     ...past,
   });
   return [...split(r1, shape, 1, first.length).logits[0]!, ...split(r2, shape, 1, second.length).logits[0]!];
@@ -83,14 +114,20 @@ function presentOf(out: ort.InferenceSession.OnnxValueMapType): Record<string, o
   return p;
 }
 
-function split(out: ort.InferenceSession.OnnxValueMapType, shape: DecoderShape, B: number, S: number): { logits: Float32Array[][] } {
+function split(
+  out: ort.InferenceSession.OnnxValueMapType,
+  shape: DecoderShape,
+  B: number,
+  S: number,
+): { logits: Float32Array[][] } {
   const data = (out.logits as ort.Tensor).data as Float32Array;
   const V = shape.vocab;
   return {
-    logits: Array.from({ length: B }, (_, b) => Array.from({ length: S }, (_, t) => data.slice((b * S + t) * V, (b * S + t + 1) * V))),
+    logits: Array.from({ length: B }, (_, b) =>
+      Array.from({ length: S }, (_, t) => data.slice((b * S + t) * V, (b * S + t + 1) * V)),
+    ),
   };
 }
-
 
 /** Largest |log_softmax(a) - log_softmax(b)| over all entries. */
 export function maxLogProbDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {

@@ -109,7 +109,14 @@ describe('llama2c tokenizer.json vs run.c encode (reference)', () => {
     const piece = fc.constantFrom(...pieces);
     const char = fc.constantFrom(...pieces.flatMap((p) => Array.from(p)), '\n', '\t', '中', '😀', 'ß', '\u0301', '  ');
     const text = fc
-      .array(fc.oneof({ arbitrary: piece, weight: 5 }, { arbitrary: char, weight: 4 }, { arbitrary: fc.string({ unit: 'grapheme', maxLength: 3 }), weight: 1 }), { maxLength: 30 })
+      .array(
+        fc.oneof(
+          { arbitrary: piece, weight: 5 },
+          { arbitrary: char, weight: 4 },
+          { arbitrary: fc.string({ unit: 'grapheme', maxLength: 3 }), weight: 1 },
+        ),
+        { maxLength: 30 },
+      )
       .map((parts) => parts.join(''))
       // Known, intended divergences (see the test below): special-token text and a literal ▁.
       .filter((t) => !/<unk>|<s>|<\/s>|\u2581/.test(t));

@@ -21,8 +21,17 @@ describe('models/tailguard-ref-6m', () => {
     expect(DEFAULT_MODEL).toBe('tailguard-ref-6m');
     const cfg = JSON.parse(readFileSync(join(DIR, 'config.json'), 'utf8'));
     expect(cfg).toMatchObject({
-      architectures: ['LlamaForCausalLM'], hidden_size: 256, num_hidden_layers: 6, num_attention_heads: 8, num_key_value_heads: 4,
-      intermediate_size: 688, vocab_size: 8192, max_position_embeddings: 256, tie_word_embeddings: true, bos_token_id: 8191, eos_token_id: 8191,
+      architectures: ['LlamaForCausalLM'],
+      hidden_size: 256,
+      num_hidden_layers: 6,
+      num_attention_heads: 8,
+      num_key_value_heads: 4,
+      intermediate_size: 688,
+      vocab_size: 8192,
+      max_position_embeddings: 256,
+      tie_word_embeddings: true,
+      bos_token_id: 8191,
+      eos_token_id: 8191,
     });
     const tok = loadTokenizer(DIR, readModelSpec(DIR));
     expect(tok.documentStartId).toBe(8191);
@@ -41,15 +50,21 @@ describe('models/tailguard-ref-6m', () => {
     const onnx = decodeModel(readFileSync(join(DIR, 'onnx', 'model.onnx'))).graph!;
     const emb = onnx.initializer!.find((t) => t.name === 'model.embed_tokens.weight')!;
     const fromOnnx = new Float32Array(Uint8Array.from(emb.rawData!).buffer);
-    expect(Buffer.compare(Buffer.from(fromOnnx.buffer), Buffer.from(st.get('model.embed_tokens.weight')!.data.buffer))).toBe(0);
+    expect(
+      Buffer.compare(Buffer.from(fromOnnx.buffer), Buffer.from(st.get('model.embed_tokens.weight')!.data.buffer)),
+    ).toBe(0);
     const q = decodeModel(readFileSync(join(DIR, 'onnx', 'model_quantized.onnx'))).graph!;
     expect(q.node!.filter((n) => n.opType === 'DynamicQuantizeMatMul')).toHaveLength(6 * 7 + 1);
   });
 
   it('ships its card, loss curve and zero-shot human reference', () => {
     const card = readFileSync(join(DIR, 'README.md'), 'utf8');
-    for (const s of ['bits/byte', 'gutenberg_books', 'CC BY-SA', 'npm run train:reference-lm', 'AMD EPYC']) expect(card).toContain(s);
-    const loss = readFileSync(join(DIR, 'training', 'loss.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    for (const s of ['bits/byte', 'gutenberg_books', 'CC BY-SA', 'npm run train:reference-lm', 'AMD EPYC'])
+      expect(card).toContain(s);
+    const loss = readFileSync(join(DIR, 'training', 'loss.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(loss[loss.length - 1].val_loss).toBeLessThan(loss[0].val_loss - 3);
     const zs = JSON.parse(readFileSync(join(DIR, 'zero-shot.json'), 'utf8'));
     expect(zs.human_scores.length).toBe(1070);
@@ -66,7 +81,10 @@ describe('models/tailguard-ref-6m', () => {
     // Bits per byte = Σ NLL / (ln 2 · UTF-8 bytes): comparable across tokenizers, unlike per-token perplexity.
     const bitsPerByte = async (model: string) => {
       await scoreCorpus({ input: join(dir, 'in.jsonl'), out: join(dir, model), model, device: 'cpu' });
-      const rows = readFileSync(join(dir, model, 'scores.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { mean_nll: number; tokens: number });
+      const rows = readFileSync(join(dir, model, 'scores.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { mean_nll: number; tokens: number });
       return rows.map((r, i) => (r.mean_nll * r.tokens) / (Math.LN2 * Buffer.byteLength(texts[i]!)));
     };
     const ref = await bitsPerByte('tailguard-ref-6m');
@@ -81,25 +99,40 @@ describe('models/tailguard-ref-6m', () => {
 describe('models/tailguard-ref-6m-observer: the Binoculars observer', () => {
   const OBSERVER = join(ROOT, 'models', 'tailguard-ref-6m-observer');
 
-  it('shares the reference LM\'s tokenizer and shape, and ships its graph and card', () => {
+  it("shares the reference LM's tokenizer and shape, and ships its graph and card", () => {
     expect(sameTokenizer(DIR, OBSERVER)).toBe(true);
     const a = readModelSpec(DIR);
     const b = readModelSpec(OBSERVER);
     expect([b.vocabSize, b.hiddenSize, b.contextLength]).toEqual([a.vocabSize, a.hiddenSize, a.contextLength]);
     expect(readFileSync(join(OBSERVER, 'README.md'), 'utf8')).toContain('observer');
     // A different checkpoint: the same initializer names, other values.
-    const emb = (dir: string) => decodeModel(readFileSync(join(dir, 'onnx', 'model.onnx'))).graph!.initializer!.find((t) => t.name === 'model.embed_tokens.weight')!;
+    const emb = (dir: string) =>
+      decodeModel(readFileSync(join(dir, 'onnx', 'model.onnx'))).graph!.initializer!.find(
+        (t) => t.name === 'model.embed_tokens.weight',
+      )!;
     expect(Buffer.compare(Buffer.from(emb(DIR).rawData!), Buffer.from(emb(OBSERVER).rawData!))).not.toBe(0);
   });
 
   it('scores with the reference LM in one graph: a finite, positive binoculars on every row', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tailguard-bino-'));
-    writeFileSync(join(dir, 'in.jsonl'), `${JSON.stringify({ text: 'It was the best of times, it was the worst of times, it was the age of wisdom, it was the age of foolishness.' })}\n`);
-    await scoreCorpus({ input: join(dir, 'in.jsonl'), out: join(dir, 'out'), model: 'tailguard-ref-6m', observerModel: 'tailguard-ref-6m-observer', device: 'cpu' });
-    const row = JSON.parse(readFileSync(join(dir, 'out', 'scores.jsonl'), 'utf8')) as { binoculars: number; mean_nll: number; mean_entropy: number };
+    writeFileSync(
+      join(dir, 'in.jsonl'),
+      `${JSON.stringify({ text: 'It was the best of times, it was the worst of times, it was the age of wisdom, it was the age of foolishness.' })}\n`,
+    );
+    await scoreCorpus({
+      input: join(dir, 'in.jsonl'),
+      out: join(dir, 'out'),
+      model: 'tailguard-ref-6m',
+      observerModel: 'tailguard-ref-6m-observer',
+      device: 'cpu',
+    });
+    const row = JSON.parse(readFileSync(join(dir, 'out', 'scores.jsonl'), 'utf8')) as {
+      binoculars: number;
+      mean_nll: number;
+      mean_entropy: number;
+    };
     expect(Number.isFinite(row.binoculars)).toBe(true);
     expect(row.binoculars).toBeGreaterThan(0);
     expect(row.binoculars).toBeLessThan(1.5);
   });
 });
-

@@ -15,7 +15,15 @@ import { parseLlama2cCheckpoint } from '../../scripts/lib/llama2c-format.js';
 import { decodeSafetensors } from '../../scripts/lib/safetensors.js';
 import { decodeModel, DataType } from '../../src/onnx/proto.js';
 import { BOS_ID, Llama2cReference, Llama2cTokenizer } from '../reference/llama2c.js';
-import { allFinite, type DecoderShape, emptyPast, logSoftmax64, maxLogProbDiff, runBatch, runWithPast } from './decoder-run.js';
+import {
+  allFinite,
+  type DecoderShape,
+  emptyPast,
+  logSoftmax64,
+  maxLogProbDiff,
+  runBatch,
+  runWithPast,
+} from './decoder-run.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MODEL = join(ROOT, 'models/stories260k');
@@ -26,7 +34,8 @@ const SHAPE: DecoderShape = { nLayers: 5, kvHeads: 4, headDim: 8, vocab: 512 };
 
 const ref = Llama2cReference.fromFile(BIN);
 const tok = Llama2cTokenizer.fromFile(TOK);
-const LILY = 'Once upon a time, there was a little girl named Lily. She loved to play outside in the park with her friends.';
+const LILY =
+  'Once upon a time, there was a little girl named Lily. She loved to play outside in the park with her friends.';
 const TEXTS = [
   LILY,
   'Tom had a big red ball. He liked to play with it every day.',
@@ -44,10 +53,14 @@ describe('stories260k ONNX vs llama2.c float64 reference', () => {
   it('has the optimum decoder-with-past interface', () => {
     const pkv = Array.from({ length: 5 }, (_, i) => [`past_key_values.${i}.key`, `past_key_values.${i}.value`]).flat();
     expect(session.inputNames).toEqual(['input_ids', 'attention_mask', 'position_ids', ...pkv]);
-    expect(session.outputNames).toEqual(['logits', ...pkv.map((n) => n.replace('past_key_values.', 'present.')), 'last_hidden_state']);
+    expect(session.outputNames).toEqual([
+      'logits',
+      ...pkv.map((n) => n.replace('past_key_values.', 'present.')),
+      'last_hidden_state',
+    ]);
   });
 
-  it('last_hidden_state = the reference\'s final-RMSNorm hidden states (within 1e-4)', async () => {
+  it("last_hidden_state = the reference's final-RMSNorm hidden states (within 1e-4)", async () => {
     const s = seqs[0]!;
     const big = (v: number[]) => BigInt64Array.from(v.map((x) => BigInt(x)));
     const out = await session.run({
@@ -61,7 +74,11 @@ describe('stories260k ONNX vs llama2.c float64 reference', () => {
     const want = ref.finalHidden(s);
     const data = h.data as Float32Array;
     let worst = 0;
-    want.forEach((row, t) => row.forEach((v, i) => { worst = Math.max(worst, Math.abs(v - data[t * 64 + i]!)); }));
+    want.forEach((row, t) =>
+      row.forEach((v, i) => {
+        worst = Math.max(worst, Math.abs(v - data[t * 64 + i]!));
+      }),
+    );
     expect(worst).toBeLessThan(1e-4);
   });
 
@@ -94,7 +111,8 @@ describe('stories260k ONNX vs llama2.c float64 reference', () => {
     const S = Math.max(...seqs.map((s) => s.length));
     for (const [b, s] of seqs.entries()) {
       const want = ref.forwardLogits(s);
-      for (let t = 0; t < s.length; t++) expect(maxLogProbDiff(run.logits[b]![S - s.length + t]!, want[t]!)).toBeLessThan(TOL);
+      for (let t = 0; t < s.length; t++)
+        expect(maxLogProbDiff(run.logits[b]![S - s.length + t]!, want[t]!)).toBeLessThan(TOL);
     }
   });
 
@@ -150,7 +168,12 @@ describe('stories260k graph layout and converter', () => {
     const raw = readFileSync(BIN);
     const rawF32 = new Float32Array(raw.buffer.slice(raw.byteOffset + 28, raw.byteOffset + raw.byteLength));
     // Independent of the converter: index the raw v0 layout by hand (dim 64, hidden 172, 5 layers, kv dim 32, vocab 512).
-    const D = 64, H = 172, L = 5, KV = 32, V = 512, HD = 8;
+    const D = 64,
+      H = 172,
+      L = 5,
+      KV = 32,
+      V = 512,
+      HD = 8;
     const emb = tensors.get('model.embed_tokens.weight')!;
     expect(emb.shape).toEqual([V, D]);
     expect(Array.from(emb.data)).toEqual(Array.from(rawF32.subarray(0, V * D)));
@@ -159,22 +182,42 @@ describe('stories260k graph layout and converter', () => {
     expect(q2.shape).toEqual([D, D]);
     const rawQ2 = rawF32.subarray(wqStart + 2 * D * D, wqStart + 3 * D * D);
     // HF row h*hd + j*hd/2 + i  =  llama2.c row h*hd + 2i + j
-    for (const [h, i, j] of [[0, 0, 1], [3, 2, 0], [7, 3, 1]] as const) {
+    for (const [h, i, j] of [
+      [0, 0, 1],
+      [3, 2, 0],
+      [7, 3, 1],
+    ] as const) {
       const hf = h * HD + j * (HD / 2) + i;
       const l2c = h * HD + 2 * i + j;
-      expect(Array.from(q2.data.subarray(hf * D, (hf + 1) * D))).toEqual(Array.from(rawQ2.subarray(l2c * D, (l2c + 1) * D)));
+      expect(Array.from(q2.data.subarray(hf * D, (hf + 1) * D))).toEqual(
+        Array.from(rawQ2.subarray(l2c * D, (l2c + 1) * D)),
+      );
     }
     const wvStart = wqStart + L * D * D + L * KV * D;
-    expect(Array.from(tensors.get('model.layers.4.self_attn.v_proj.weight')!.data)).toEqual(Array.from(rawF32.subarray(wvStart + 4 * KV * D, wvStart + 5 * KV * D)));
+    expect(Array.from(tensors.get('model.layers.4.self_attn.v_proj.weight')!.data)).toEqual(
+      Array.from(rawF32.subarray(wvStart + 4 * KV * D, wvStart + 5 * KV * D)),
+    );
     expect(tensors.get('model.layers.0.mlp.down_proj.weight')!.shape).toEqual([D, H]);
   });
 
   it('config.json is a LlamaForCausalLM config', () => {
     const cfg = JSON.parse(readFileSync(join(MODEL, 'config.json'), 'utf8'));
     expect(cfg).toMatchObject({
-      architectures: ['LlamaForCausalLM'], model_type: 'llama', hidden_size: 64, intermediate_size: 172, num_hidden_layers: 5,
-      num_attention_heads: 8, num_key_value_heads: 4, vocab_size: 512, max_position_embeddings: 512, rms_norm_eps: 1e-5,
-      rope_theta: 10000, tie_word_embeddings: true, bos_token_id: 1, eos_token_id: 2, torch_dtype: 'float32',
+      architectures: ['LlamaForCausalLM'],
+      model_type: 'llama',
+      hidden_size: 64,
+      intermediate_size: 172,
+      num_hidden_layers: 5,
+      num_attention_heads: 8,
+      num_key_value_heads: 4,
+      vocab_size: 512,
+      max_position_embeddings: 512,
+      rms_norm_eps: 1e-5,
+      rope_theta: 10000,
+      tie_word_embeddings: true,
+      bos_token_id: 1,
+      eos_token_id: 2,
+      torch_dtype: 'float32',
     });
   });
 
@@ -191,8 +234,14 @@ describe('stories260k graph layout and converter', () => {
       convertLlama2c({ bin: BIN, tok: TOK, out, name: 'stories260K' });
       const list = (dir: string): string[] =>
         readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? list(join(dir, f)) : [join(dir, f)]));
-      const files = list(out).map((f) => relative(out, f)).sort();
-      expect(files).toEqual(list(MODEL).map((f) => relative(MODEL, f)).sort());
+      const files = list(out)
+        .map((f) => relative(out, f))
+        .sort();
+      expect(files).toEqual(
+        list(MODEL)
+          .map((f) => relative(MODEL, f))
+          .sort(),
+      );
       for (const f of files) {
         if (f === 'README.md') continue;
         expect(Buffer.compare(readFileSync(join(out, f)), readFileSync(join(MODEL, f))), f).toBe(0);

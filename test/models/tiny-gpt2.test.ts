@@ -19,9 +19,17 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DIR = join(ROOT, 'test/fixtures/tiny-gpt2');
 const TOL = 1e-4;
 const config = JSON.parse(readFileSync(join(DIR, 'config.json'), 'utf8'));
-const tokenizer = new Tokenizer(JSON.parse(readFileSync(join(DIR, 'tokenizer.json'), 'utf8')), JSON.parse(readFileSync(join(DIR, 'tokenizer_config.json'), 'utf8')));
+const tokenizer = new Tokenizer(
+  JSON.parse(readFileSync(join(DIR, 'tokenizer.json'), 'utf8')),
+  JSON.parse(readFileSync(join(DIR, 'tokenizer_config.json'), 'utf8')),
+);
 const ref = Gpt2Reference.fromDir(DIR);
-const SHAPE: DecoderShape = { nLayers: config.n_layer, kvHeads: config.n_head, headDim: config.n_embd / config.n_head, vocab: config.vocab_size };
+const SHAPE: DecoderShape = {
+  nLayers: config.n_layer,
+  kvHeads: config.n_head,
+  headDim: config.n_embd / config.n_head,
+  vocab: config.vocab_size,
+};
 const EOT: number = config.eos_token_id;
 
 const TEXTS = [
@@ -30,7 +38,9 @@ const TEXTS = [
   'Café ☕ and 😀 — bytes.',
   'mill',
 ];
-const seqs = TEXTS.map((t) => [EOT, ...tokenizer.encode(t, { add_special_tokens: false }).ids].slice(0, config.n_positions));
+const seqs = TEXTS.map((t) =>
+  [EOT, ...tokenizer.encode(t, { add_special_tokens: false }).ids].slice(0, config.n_positions),
+);
 
 let session: ort.InferenceSession;
 beforeAll(async () => {
@@ -39,7 +49,14 @@ beforeAll(async () => {
 
 describe('tiny-gpt2 fixture', () => {
   it('config and tokenizer agree', () => {
-    expect(config).toMatchObject({ model_type: 'gpt2', n_embd: 32, n_layer: 2, n_head: 4, n_positions: 64, activation_function: 'gelu_new' });
+    expect(config).toMatchObject({
+      model_type: 'gpt2',
+      n_embd: 32,
+      n_layer: 2,
+      n_head: 4,
+      n_positions: 64,
+      activation_function: 'gelu_new',
+    });
     expect(config.bos_token_id).toBe(EOT);
     expect(tokenizer.token_to_id('<|endoftext|>')).toBe(EOT);
     expect(config.vocab_size).toBe(EOT + 1);
@@ -124,8 +141,14 @@ describe('tiny-gpt2 fixture', () => {
       makeTinyGpt2(out);
       const list = (dir: string): string[] =>
         readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? list(join(dir, f)) : [join(dir, f)]));
-      const files = list(out).map((f) => relative(out, f)).sort();
-      expect(files).toEqual(list(DIR).map((f) => relative(DIR, f)).sort());
+      const files = list(out)
+        .map((f) => relative(out, f))
+        .sort();
+      expect(files).toEqual(
+        list(DIR)
+          .map((f) => relative(DIR, f))
+          .sort(),
+      );
       for (const f of files) expect(Buffer.compare(readFileSync(join(out, f)), readFileSync(join(DIR, f))), f).toBe(0);
     });
   });

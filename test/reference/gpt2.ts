@@ -19,7 +19,14 @@ export interface Gpt2RefConfig {
 
 interface Manifest {
   bin: string;
-  config: { vocab_size: number; n_positions: number; n_embd: number; n_layer: number; n_head: number; layer_norm_epsilon: number };
+  config: {
+    vocab_size: number;
+    n_positions: number;
+    n_embd: number;
+    n_layer: number;
+    n_head: number;
+    layer_norm_epsilon: number;
+  };
   tensors: { name: string; shape: number[]; offset: number; length: number }[];
 }
 
@@ -59,14 +66,20 @@ function geluNew(x: number): number {
   return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
 }
 
-
 export class Gpt2Reference {
   readonly config: Gpt2RefConfig;
   private readonly t = new Map<string, Mat>();
 
   constructor(manifest: Manifest, bin: Uint8Array) {
     const c = manifest.config;
-    this.config = { vocabSize: c.vocab_size, nPositions: c.n_positions, nEmbd: c.n_embd, nLayer: c.n_layer, nHead: c.n_head, layerNormEpsilon: c.layer_norm_epsilon };
+    this.config = {
+      vocabSize: c.vocab_size,
+      nPositions: c.n_positions,
+      nEmbd: c.n_embd,
+      nLayer: c.n_layer,
+      nHead: c.n_head,
+      layerNormEpsilon: c.layer_norm_epsilon,
+    };
     const view = new DataView(bin.buffer, bin.byteOffset, bin.byteLength);
     for (const e of manifest.tensors) {
       const data = new Float64Array(e.length);
@@ -108,7 +121,13 @@ export class Gpt2Reference {
     });
     for (let l = 0; l < nLayer; l++) {
       const p = `transformer.h.${l}`;
-      const qkv = hs.map((h) => conv1d(layerNorm(h, this.v(`${p}.ln_1.weight`), this.v(`${p}.ln_1.bias`), eps), this.m(`${p}.attn.c_attn.weight`), this.v(`${p}.attn.c_attn.bias`)));
+      const qkv = hs.map((h) =>
+        conv1d(
+          layerNorm(h, this.v(`${p}.ln_1.weight`), this.v(`${p}.ln_1.bias`), eps),
+          this.m(`${p}.attn.c_attn.weight`),
+          this.v(`${p}.attn.c_attn.bias`),
+        ),
+      );
       const ctx = hs.map(() => new Float64Array(D));
       for (let head = 0; head < nHead; head++) {
         const qo = head * hd;
@@ -137,7 +156,11 @@ export class Gpt2Reference {
       hs = hs.map((h, i) => {
         const attnOut = conv1d(ctx[i]!, this.m(`${p}.attn.c_proj.weight`), this.v(`${p}.attn.c_proj.bias`));
         const h1 = h.map((x, k) => x + attnOut[k]!);
-        const f = conv1d(layerNorm(h1, this.v(`${p}.ln_2.weight`), this.v(`${p}.ln_2.bias`), eps), this.m(`${p}.mlp.c_fc.weight`), this.v(`${p}.mlp.c_fc.bias`)).map(geluNew);
+        const f = conv1d(
+          layerNorm(h1, this.v(`${p}.ln_2.weight`), this.v(`${p}.ln_2.bias`), eps),
+          this.m(`${p}.mlp.c_fc.weight`),
+          this.v(`${p}.mlp.c_fc.bias`),
+        ).map(geluNew);
         const mlpOut = conv1d(f, this.m(`${p}.mlp.c_proj.weight`), this.v(`${p}.mlp.c_proj.bias`));
         return h1.map((x, k) => x + mlpOut[k]!);
       });

@@ -36,7 +36,10 @@ interface LayerWeights {
 /** Reads little-endian float32 values one by one into float64 storage. */
 class Reader {
   private pos: number;
-  constructor(private readonly view: DataView, start: number) {
+  constructor(
+    private readonly view: DataView,
+    start: number,
+  ) {
     this.pos = start;
   }
   floats(n: number): Float64Array {
@@ -87,8 +90,25 @@ export class Llama2cReference {
   constructor(bytes: Uint8Array) {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const h = Array.from({ length: 7 }, (_, i) => view.getInt32(4 * i, true));
-    const [dim, hiddenDim, nLayers, nHeads, nKvHeads, rawVocab, seqLen] = h as [number, number, number, number, number, number, number];
-    this.config = { dim, hiddenDim, nLayers, nHeads, nKvHeads, vocabSize: Math.abs(rawVocab), seqLen, sharedClassifier: rawVocab > 0 };
+    const [dim, hiddenDim, nLayers, nHeads, nKvHeads, rawVocab, seqLen] = h as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
+    this.config = {
+      dim,
+      hiddenDim,
+      nLayers,
+      nHeads,
+      nKvHeads,
+      vocabSize: Math.abs(rawVocab),
+      seqLen,
+      sharedClassifier: rawVocab > 0,
+    };
     const V = Math.abs(rawVocab);
     const hs = dim / nHeads;
     const kvDim = (dim * nKvHeads) / nHeads;
@@ -106,13 +126,24 @@ export class Llama2cReference {
     const w2 = perLayer(dim * hiddenDim);
     const w3 = perLayer(hiddenDim * dim);
     for (let l = 0; l < nLayers; l++) {
-      this.layers.push({ rmsAtt: rmsAtt[l]!, wq: wq[l]!, wk: wk[l]!, wv: wv[l]!, wo: wo[l]!, rmsFfn: rmsFfn[l]!, w1: w1[l]!, w2: w2[l]!, w3: w3[l]! });
+      this.layers.push({
+        rmsAtt: rmsAtt[l]!,
+        wq: wq[l]!,
+        wk: wk[l]!,
+        wv: wv[l]!,
+        wo: wo[l]!,
+        rmsFfn: rmsFfn[l]!,
+        w1: w1[l]!,
+        w2: w2[l]!,
+        w3: w3[l]!,
+      });
     }
     this.rmsFinal = r.floats(dim);
     this.freqCisReal = r.floats((seqLen * hs) / 2);
     this.freqCisImag = r.floats((seqLen * hs) / 2);
     this.wcls = this.config.sharedClassifier ? this.tokenEmbedding : r.floats(V * dim);
-    if (r.offset !== bytes.byteLength) throw new Error(`llama2c reference: ${bytes.byteLength - r.offset} trailing bytes (bad header?)`);
+    if (r.offset !== bytes.byteLength)
+      throw new Error(`llama2c reference: ${bytes.byteLength - r.offset} trailing bytes (bad header?)`);
   }
 
   static fromFile(path: string): Llama2cReference {

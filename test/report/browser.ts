@@ -7,7 +7,15 @@ import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 
 // The same flags for every source (the package's own list adds --disable-web-security and the like, not wanted here).
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const SYSTEM_CHROMIUM = '/usr/bin/chromium';
 
 export interface ChromiumChoice {
@@ -32,6 +40,8 @@ export async function launchChromium(): Promise<Browser> {
   try {
     return await chromium.launch({ executablePath: choice.executablePath, args: ARGS });
   } catch (e) {
-    throw new Error(`could not start Chromium from ${choice.source} (${choice.executablePath}): ${(e as Error).message}`);
+    throw new Error(
+      `could not start Chromium from ${choice.source} (${choice.executablePath}): ${(e as Error).message}`,
+    );
   }
 }

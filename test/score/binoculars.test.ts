@@ -33,13 +33,25 @@ const TEXTS = [
 const CONTEXT = 512;
 
 type Row = Record<string, unknown> & { tokens: number; mean_nll: number; binoculars?: number };
-const rows = (out: string): Row[] => readFileSync(join(out, 'scores.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Row);
+const rows = (out: string): Row[] =>
+  readFileSync(join(out, 'scores.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Row);
 const work = mkdtempSync(join(tmpdir(), 'tailguard-binoculars-'));
 const input = join(work, 'in.jsonl');
 writeFileSync(input, TEXTS.map((text, i) => JSON.stringify({ id: `d${i}`, text })).join('\n') + '\n');
 let n = 0;
 const score = (over: Partial<ScoreOptions>): Promise<RunSummary> =>
-  scoreCorpus({ input, out: join(work, `out-${n++}`), model: STORIES_DIR, device: 'cpu', idField: 'id', threads: 1, ...over });
+  scoreCorpus({
+    input,
+    out: join(work, `out-${n++}`),
+    model: STORIES_DIR,
+    device: 'cpu',
+    idField: 'id',
+    threads: 1,
+    ...over,
+  });
 
 let sibling: Sibling;
 let withObserver: RunSummary;
@@ -52,8 +64,14 @@ beforeAll(async () => {
 });
 
 /** Binoculars of `text` from float64 reference logits of both checkpoints, windows as the engine plans them. */
-function referenceBinoculars(main: Llama2cReference, observer: Llama2cReference, ids: number[]): { tokens: number; meanNll: number; binoculars: number } {
-  let nll = 0, xent = 0, tokens = 0;
+function referenceBinoculars(
+  main: Llama2cReference,
+  observer: Llama2cReference,
+  ids: number[],
+): { tokens: number; meanNll: number; binoculars: number } {
+  let nll = 0,
+    xent = 0,
+    tokens = 0;
   for (const w of planWindows(ids.length, CONTEXT, CONTEXT / 2)) {
     const window = ids.slice(w.start, w.end);
     const p = main.forwardLogits(window);
@@ -70,7 +88,7 @@ function referenceBinoculars(main: Llama2cReference, observer: Llama2cReference,
 }
 
 describe('Binoculars with an observer model', () => {
-  it("equals the float64 reference on every row, a windowed document included (1e-4 relative)", () => {
+  it('equals the float64 reference on every row, a windowed document included (1e-4 relative)', () => {
     const tok = Llama2cTokenizer.fromFile(TOK);
     const main = Llama2cReference.fromFile(STORIES_BIN);
     const observer = Llama2cReference.fromFile(sibling.bin);
@@ -99,7 +117,8 @@ describe('Binoculars with an observer model', () => {
       expect(typeof binoculars).toBe('number');
       expect(Object.keys(rest)).toEqual(Object.keys(row));
       for (const [k, v] of Object.entries(row)) {
-        if (typeof v === 'number') expect(Math.abs((rest[k] as number) - v), k).toBeLessThan(1e-5 * Math.max(1, Math.abs(v)));
+        if (typeof v === 'number')
+          expect(Math.abs((rest[k] as number) - v), k).toBeLessThan(1e-5 * Math.max(1, Math.abs(v)));
         else expect(rest[k], k).toEqual(v);
       }
     });
@@ -107,7 +126,11 @@ describe('Binoculars with an observer model', () => {
 
   it('records the observer in run.json and in the run fingerprint', () => {
     const run = JSON.parse(readFileSync(join(withObserver.out, 'run.json'), 'utf8')) as RunSummary;
-    expect(run.model.observer).toEqual({ ref: sibling.dir, dir: sibling.dir, onnx: join(sibling.dir, 'onnx', 'model.onnx') });
+    expect(run.model.observer).toEqual({
+      ref: sibling.dir,
+      dir: sibling.dir,
+      onnx: join(sibling.dir, 'onnx', 'model.onnx'),
+    });
     expect(run.model.dir).toBe(STORIES_DIR);
     expect(run.options.observer_model).toBe(join(sibling.dir, 'onnx', 'model.onnx'));
     expect(run.options.context).toBe(CONTEXT);
@@ -137,7 +160,7 @@ describe('Binoculars with an observer model', () => {
     expect(rows(summary.out)[0]!.tokens).toBe(withObserverRows[3]!.tokens);
   });
 
-  it('reads both models\' external weight files, however alike their names', async () => {
+  it("reads both models' external weight files, however alike their names", async () => {
     // Both graphs name their weights 'model.onnx_data': the observer's are keyed apart.
     const mainExt = withExternalData(STORIES_DIR);
     const observerExt = withExternalData(sibling.dir);

@@ -13,11 +13,19 @@ import { scoreCorpus, type RunSummary } from '../../src/score/score-corpus.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const tmp = () => mkdtempSync(join(tmpdir(), 'tailguard-dups-'));
-const readJsonl = (path: string) => readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+const readJsonl = (path: string) =>
+  readFileSync(path, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 /** `n` rows whose ids cycle through `distinct` values: rows distinct..n-1 repeat an earlier id. */
 function cyclingCorpus(n: number, distinct: number): string {
-  return Array.from({ length: n }, (_, i) => JSON.stringify({ id: `doc-${i % distinct}`, text: `Once upon a time, story ${i} began. Tom had a ball.` })).join('\n') + '\n';
+  return (
+    Array.from({ length: n }, (_, i) =>
+      JSON.stringify({ id: `doc-${i % distinct}`, text: `Once upon a time, story ${i} began. Tom had a ball.` }),
+    ).join('\n') + '\n'
+  );
 }
 
 describe('HashSet64', () => {
@@ -42,14 +50,27 @@ describe('score with repeated ids', () => {
       { id: 'c', text: 'Max had a hat.' }, // repeats the bad row's id
       { id: 'a', text: 'Mia had a cake.' },
       { text: 'No id: its id is its line number, 7.' },
-      { id: '7', text: 'An id that is another row\'s line number.' },
+      { id: '7', text: "An id that is another row's line number." },
     ];
     writeFileSync(input, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
     const out = join(dir, 'out');
     const summary = await scoreCorpus({ input, out, idField: 'id', model: 'stories260k', device: 'cpu' });
-    expect(summary.duplicate_ids).toEqual({ count: 4, examples: ['a', 'c', '7'], first: { id: 'a', file: input, line: 3 }, method: 'hash64' });
+    expect(summary.duplicate_ids).toEqual({
+      count: 4,
+      examples: ['a', 'c', '7'],
+      first: { id: 'a', file: input, line: 3 },
+      method: 'hash64',
+    });
     expect(summary.counts).toEqual({ input_rows: 8, scored: 7, errors: 1 });
-    expect(readJsonl(join(out, 'scores.jsonl')).map((r) => [r.id, r.line])).toEqual([['a', 1], ['b', 2], ['a', 3], ['c', 5], ['a', 6], ['7', 7], ['7', 8]]);
+    expect(readJsonl(join(out, 'scores.jsonl')).map((r) => [r.id, r.line])).toEqual([
+      ['a', 1],
+      ['b', 2],
+      ['a', 3],
+      ['c', 5],
+      ['a', 6],
+      ['7', 7],
+      ['7', 8],
+    ]);
     expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).duplicate_ids).toEqual(summary.duplicate_ids);
     expect(existsSync(join(out, ID_HASHES_FILE))).toBe(false);
     expect(duplicateIdsWarning(summary.duplicate_ids)).toBe(
@@ -71,15 +92,33 @@ describe('score with repeated ids', () => {
     const dir = tmp();
     const input = join(dir, 'in.jsonl');
     writeFileSync(input, cyclingCorpus(90, 30)); // rows 31..90 repeat: 60 repeats
-    const common = { input, idField: 'id', model: 'stories260k', device: 'cpu' as const, chunkDocs: 4, checkpointIntervalMs: 0 };
+    const common = {
+      input,
+      idField: 'id',
+      model: 'stories260k',
+      device: 'cpu' as const,
+      chunkDocs: 4,
+      checkpointIntervalMs: 0,
+    };
     const whole = await scoreCorpus({ ...common, out: join(dir, 'whole') });
-    expect(whole.duplicate_ids).toMatchObject({ count: 60, examples: ['doc-0', 'doc-1', 'doc-2', 'doc-3', 'doc-4'], first: { id: 'doc-0', line: 31 } });
+    expect(whole.duplicate_ids).toMatchObject({
+      count: 60,
+      examples: ['doc-0', 'doc-1', 'doc-2', 'doc-3', 'doc-4'],
+      first: { id: 'doc-0', line: 31 },
+    });
 
     // Stopped twice: once before any repeat, once among them; the checkpoint holds the count so far and the hash log.
     const out = join(dir, 'resumed');
     const stopAt = async (rows: number): Promise<number> => {
       const stop = new AbortController();
-      const err = await scoreCorpus({ ...common, out, signal: stop.signal, onProgress: (p) => { if (p.records >= rows) stop.abort(); } }).catch((e: unknown) => e);
+      const err = await scoreCorpus({
+        ...common,
+        out,
+        signal: stop.signal,
+        onProgress: (p) => {
+          if (p.records >= rows) stop.abort();
+        },
+      }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(InterruptedError);
       const cp = JSON.parse(readFileSync(join(out, 'checkpoint.json'), 'utf8'));
       expect(cp.idRepeats.hashBytes).toBe(8 * cp.counters.records);
@@ -92,7 +131,9 @@ describe('score with repeated ids', () => {
     const resumed = await scoreCorpus({ ...common, out });
     expect(resumed.attempts).toBe(3);
     expect(resumed.duplicate_ids).toEqual(whole.duplicate_ids);
-    expect(readFileSync(join(out, 'scores.jsonl'), 'utf8')).toBe(readFileSync(join(dir, 'whole', 'scores.jsonl'), 'utf8'));
+    expect(readFileSync(join(out, 'scores.jsonl'), 'utf8')).toBe(
+      readFileSync(join(dir, 'whole', 'scores.jsonl'), 'utf8'),
+    );
     expect(existsSync(join(out, ID_HASHES_FILE))).toBe(false);
   });
 
@@ -100,11 +141,32 @@ describe('score with repeated ids', () => {
     const dir = tmp();
     const input = join(dir, 'in.jsonl');
     writeFileSync(input, cyclingCorpus(5, 3));
-    const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), 'score', input, '--out', join(dir, 'out'), '--id-field', 'id',
-      '--model', 'stories260k', '--device', 'cpu', '--quiet', '--json'], { cwd: ROOT, encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join(ROOT, 'src', 'cli', 'run.ts'),
+        'score',
+        input,
+        '--out',
+        join(dir, 'out'),
+        '--id-field',
+        'id',
+        '--model',
+        'stories260k',
+        '--device',
+        'cpu',
+        '--quiet',
+        '--json',
+      ],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stderr).toBe(`tailguard: WARNING: 2 input rows repeat the id of an earlier row (repeated ids: "doc-0", "doc-1"); the first repeat is ${input} line 4 (id "doc-0"). ` +
-      'Every row is still scored and written: tell rows apart by their line, not their id.\n');
+    expect(r.stderr).toBe(
+      `tailguard: WARNING: 2 input rows repeat the id of an earlier row (repeated ids: "doc-0", "doc-1"); the first repeat is ${input} line 4 (id "doc-0"). ` +
+        'Every row is still scored and written: tell rows apart by their line, not their id.\n',
+    );
     expect((JSON.parse(r.stdout) as RunSummary).duplicate_ids.count).toBe(2);
   });
 });

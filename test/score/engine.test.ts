@@ -49,22 +49,44 @@ afterAll(async () => session?.release());
 function tokenize(texts: string[]): TokenizedChunk {
   const docs = texts.map((t) => [tokenizer.documentStartId, ...tokenizer.encode(t)]);
   const offsets = new Int32Array(docs.length + 1);
-  docs.forEach((d, i) => { offsets[i + 1] = offsets[i]! + d.length; });
+  docs.forEach((d, i) => {
+    offsets[i + 1] = offsets[i]! + d.length;
+  });
   return { ids: Int32Array.from(docs.flat()), offsets };
 }
 
 function cfg(over: Partial<ScoringConfig> = {}): ScoringConfig {
-  return { onnxPath, modelDir, devices: ['cpu'], threads: 1, maxBatch: 16, maxTokens: 8192, context: spec.contextLength, stride: spec.contextLength / 2, ...over };
+  return {
+    onnxPath,
+    modelDir,
+    devices: ['cpu'],
+    threads: 1,
+    maxBatch: 16,
+    maxTokens: 8192,
+    context: spec.contextLength,
+    stride: spec.contextLength / 2,
+    ...over,
+  };
 }
 
 function signalsOf(s: ChunkScores, d: number) {
   const k = d * SUM_FIELDS.length;
-  return lmSignals({ tokens: s.tokens[d]!, logp: s.sums[k]!, entropy: s.sums[k + 1]!, logRank: s.sums[k + 2]!, variance: s.sums[k + 3]! });
+  return lmSignals({
+    tokens: s.tokens[d]!,
+    logp: s.sums[k]!,
+    entropy: s.sums[k + 1]!,
+    logRank: s.sums[k + 2]!,
+    variance: s.sums[k + 3]!,
+  });
 }
 
 /** Every signal from full float64 reference logits, for ids scored with the given windows. */
 function referenceSignals(ids: number[], context: number, stride: number) {
-  let logp = 0, entropy = 0, logRank = 0, variance = 0, tokens = 0;
+  let logp = 0,
+    entropy = 0,
+    logRank = 0,
+    variance = 0,
+    tokens = 0;
   for (const w of planWindows(ids.length, context, stride)) {
     const logits = reference.forwardLogits(ids.slice(w.start, w.end));
     for (let t = w.scoreFrom; t < w.end; t++) {
@@ -72,12 +94,17 @@ function referenceSignals(ids: number[], context: number, stride: number) {
       const target = lp[ids[t]!]!;
       let e = 0;
       for (let v = 0; v < lp.length; v++) e += Math.exp(lp[v]!) * lp[v]!;
-      let va = 0, rank = 1;
+      let va = 0,
+        rank = 1;
       for (let v = 0; v < lp.length; v++) {
         va += Math.exp(lp[v]!) * (lp[v]! - e) ** 2;
         if (lp[v]! > target) rank++;
       }
-      logp += target; entropy -= e; variance += va; logRank += Math.log(rank); tokens++;
+      logp += target;
+      entropy -= e;
+      variance += va;
+      logRank += Math.log(rank);
+      tokens++;
     }
   }
   return lmSignals({ tokens, logp, entropy, logRank, variance });
@@ -112,8 +139,10 @@ describe('stories260k through the scoring engine', () => {
     const batched = await scoreChunk(runner, spec, cfg({ maxBatch: 16 }), tokenize(TEXTS));
     const single = await scoreChunk(runner, spec, cfg({ maxBatch: 1 }), tokenize(TEXTS));
     expect(Array.from(batched.tokens)).toEqual(Array.from(single.tokens));
-    for (let i = 0; i < batched.sums.length; i++) expect(Math.abs(batched.sums[i]! - single.sums[i]!)).toBeLessThan(1e-4);
-    for (let i = 0; i < batched.embeddings.length; i++) expect(Math.abs(batched.embeddings[i]! - single.embeddings[i]!)).toBeLessThan(1e-5);
+    for (let i = 0; i < batched.sums.length; i++)
+      expect(Math.abs(batched.sums[i]! - single.sums[i]!)).toBeLessThan(1e-4);
+    for (let i = 0; i < batched.embeddings.length; i++)
+      expect(Math.abs(batched.embeddings[i]! - single.embeddings[i]!)).toBeLessThan(1e-5);
   });
 
   it('scores a long document with windows exactly as direct passes over the same contexts', async () => {
@@ -167,6 +196,8 @@ describe('inference failures', () => {
   });
 
   it('stops the run when every document of a chunk fails: the fault is not the documents', async () => {
-    await expect(scoreChunk({ ...failing, inputs: session.inputs }, spec, cfg(), tokenize(TEXTS))).rejects.toThrow(/every document of a chunk failed inference \(inference failed: device lost\)/);
+    await expect(scoreChunk({ ...failing, inputs: session.inputs }, spec, cfg(), tokenize(TEXTS))).rejects.toThrow(
+      /every document of a chunk failed inference \(inference failed: device lost\)/,
+    );
   });
 });

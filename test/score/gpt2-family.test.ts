@@ -30,7 +30,10 @@ describe('GPT-2 family model', () => {
     const summary = await scoreCorpus({ input, out: join(dir, 'out'), model: MODEL, device: 'cpu', stride });
     expect(summary.counts.errors).toBe(0);
     expect(summary.model.model_type).toBe('gpt2');
-    const rows = readFileSync(join(dir, 'out', 'scores.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const rows = readFileSync(join(dir, 'out', 'scores.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
 
     const ref = Gpt2Reference.fromDir(MODEL);
     const tok = new Tokenizer(JSON.parse(readFileSync(join(MODEL, 'tokenizer.json'), 'utf8')), {});

@@ -14,10 +14,13 @@ const DOCS = [
 ];
 
 const metrics = (out: string) =>
-  readFileSync(join(out, 'scores.jsonl'), 'utf8').trim().split('\n').map((l) => {
-    const { id: _id, line: _line, ...rest } = JSON.parse(l) as Record<string, unknown>;
-    return rest;
-  });
+  readFileSync(join(out, 'scores.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => {
+      const { id: _id, line: _line, ...rest } = JSON.parse(l) as Record<string, unknown>;
+      return rest;
+    });
 
 describe('input formats', () => {
   it('JSONL, gzip JSONL, Parquet and a .txt directory score identically', async () => {
@@ -39,16 +42,29 @@ describe('input formats', () => {
     expect(runs['c.jsonl.gz']).toEqual(runs['c.jsonl']);
     expect(runs['c.parquet']).toEqual(runs['c.jsonl']);
     expect(runs.txt).toEqual(runs['c.jsonl']);
-    const ids = readFileSync(join(dir, 'out-txt', 'scores.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).id);
+    const ids = readFileSync(join(dir, 'out-txt', 'scores.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).id);
     expect(ids).toEqual(['a.txt', 'b.txt', 'c.txt']);
   });
 
   it('reports a 10 MB document over --max-doc-bytes with a clear reason and scores the rest', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tailguard-big-'));
     const big = 'The quick brown fox jumps over the lazy dog. '.repeat(Math.ceil(10e6 / 45)).slice(0, 10e6);
-    writeFileSync(join(dir, 'in.jsonl'), [DOCS[0], { id: 'big', text: big }, DOCS[1]].map((d) => JSON.stringify(d)).join('\n') + '\n');
+    writeFileSync(
+      join(dir, 'in.jsonl'),
+      [DOCS[0], { id: 'big', text: big }, DOCS[1]].map((d) => JSON.stringify(d)).join('\n') + '\n',
+    );
     const out = join(dir, 'out');
-    const s = await scoreCorpus({ input: join(dir, 'in.jsonl'), out, idField: 'id', model: 'stories260k', device: 'cpu', maxDocBytes: 1_000_000 });
+    const s = await scoreCorpus({
+      input: join(dir, 'in.jsonl'),
+      out,
+      idField: 'id',
+      model: 'stories260k',
+      device: 'cpu',
+      maxDocBytes: 1_000_000,
+    });
     expect(s.counts).toEqual({ input_rows: 3, scored: 2, errors: 1 });
     const err = JSON.parse(readFileSync(join(out, 'errors.jsonl'), 'utf8'));
     expect(err.line).toBe(2);

@@ -12,26 +12,32 @@ import { readNpy } from '../../src/io/npy-writer.js';
 import { exitCodeFor, scoreCorpus } from '../../src/score/score-corpus.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const STORY = 'Once upon a time, there was a little girl named Lily. She loved to play outside in the park with her friends.';
+const STORY =
+  'Once upon a time, there was a little girl named Lily. She loved to play outside in the park with her friends.';
 
 function tmp(name: string): string {
   return mkdtempSync(join(tmpdir(), `tailguard-${name}-`));
 }
 
 function readJsonl(path: string): Record<string, unknown>[] {
-  return readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 /** Many short, distinct documents: enough rows that a run takes a few seconds. */
 function storyCorpus(n: number): string {
   const names = ['Lily', 'Tom', 'Sue', 'Ben', 'Max', 'Mia', 'Sam', 'Zoe'];
   const things = ['ball', 'kite', 'cake', 'dog', 'tree', 'boat', 'hat', 'book'];
-  return Array.from({ length: n }, (_, i) => {
-    const who = names[i % names.length]!;
-    const what = things[Math.floor(i / names.length) % things.length]!;
-    const text = `Once upon a time, ${who} had a ${what}. ${who} played with the ${what} every day.${' It was fun.'.repeat(i % 7)} Story ${i}.`;
-    return JSON.stringify({ id: `doc-${i}`, text });
-  }).join('\n') + '\n';
+  return (
+    Array.from({ length: n }, (_, i) => {
+      const who = names[i % names.length]!;
+      const what = things[Math.floor(i / names.length) % things.length]!;
+      const text = `Once upon a time, ${who} had a ${what}. ${who} played with the ${what} every day.${' It was fun.'.repeat(i % 7)} Story ${i}.`;
+      return JSON.stringify({ id: `doc-${i}`, text });
+    }).join('\n') + '\n'
+  );
 }
 
 describe('scoreCorpus', () => {
@@ -48,24 +54,36 @@ describe('scoreCorpus', () => {
     ];
     const bytes = Buffer.concat([
       Buffer.from(`${lines.join('\n')}\n`),
-      Buffer.from('{"id": "g", "text": "bad '), Buffer.from([0xff, 0xfe]), Buffer.from('"}\n'),
+      Buffer.from('{"id": "g", "text": "bad '),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('"}\n'),
       Buffer.from(`${JSON.stringify({ id: 'h', text: 'The end.' })}\n`),
     ]);
     writeFileSync(input, bytes);
     const out = join(dir, 'out');
-    const summary = await scoreCorpus({ input, out, idField: 'id', model: 'stories260k', device: 'cpu', format: 'parquet' });
+    const summary = await scoreCorpus({
+      input,
+      out,
+      idField: 'id',
+      model: 'stories260k',
+      device: 'cpu',
+      format: 'parquet',
+    });
     expect(summary.counts).toEqual({ input_rows: 8, scored: 3, errors: 5 });
     expect(exitCodeFor(summary)).toBe(1);
     const scores = readJsonl(join(out, 'scores.jsonl'));
     expect(scores.map((r) => r.id)).toEqual(['a', 'f', 'h']);
     expect(scores.map((r) => r.line)).toEqual([1, 6, 8]);
     for (const r of scores) {
-      for (const k of ['tokens', 'mean_nll', 'perplexity', 'mean_entropy', 'mean_log_rank', 'fast_detect']) expect(typeof r[k]).toBe('number');
+      for (const k of ['tokens', 'mean_nll', 'perplexity', 'mean_entropy', 'mean_log_rank', 'fast_detect'])
+        expect(typeof r[k]).toBe('number');
       expect(r.perplexity).toBeCloseTo(Math.exp(r.mean_nll as number), 10);
     }
     const errors = readJsonl(join(out, 'errors.jsonl'));
     expect(errors.map((e) => e.line)).toEqual([2, 3, 4, 5, 7]);
-    expect(errors.map((e) => e.id)).toEqual([null, 'c', 'd', 'e', null].map((v, i) => (i === 0 || i === 4 ? errors[i]!.id : v)));
+    expect(errors.map((e) => e.id)).toEqual(
+      [null, 'c', 'd', 'e', null].map((v, i) => (i === 0 || i === 4 ? errors[i]!.id : v)),
+    );
     expect(String(errors[1]!.reason)).toMatch(/text/);
     expect(String(errors[4]!.reason)).toMatch(/UTF-8/i);
     const npy = readNpy(join(out, 'embeddings.npy'));
@@ -97,15 +115,27 @@ describe('scoreCorpus', () => {
     writeFileSync(input, storyCorpus(5) + '{broken\n');
     const out = join(dir, 'out');
     const done = await scoreCorpus({ input, out, model: 'stories260k', device: 'cpu', format: 'parquet' });
-    const expected = Object.fromEntries(['scores.jsonl', 'errors.jsonl', 'embeddings.npy'].map((f) => [f, readFileSync(join(out, f))]));
+    const expected = Object.fromEntries(
+      ['scores.jsonl', 'errors.jsonl', 'embeddings.npy'].map((f) => [f, readFileSync(join(out, f))]),
+    );
     // The state of a crash after the first rename: the checkpoint saying the input is done, the
     // other files still partial, no run.json yet.
     const { workers: _w, threads: _t, format: _f, ...fingerprint } = done.options;
-    writeFileSync(join(out, 'checkpoint.json'), JSON.stringify({
-      version: 1, fingerprint, counters: { records: 6, scored: 5, errors: 1, tokens: done.tokens },
-      scoresBytes: expected['scores.jsonl']!.length, errorsBytes: expected['errors.jsonl']!.length,
-      elapsedMs: 1000, inputDone: true, attempts: 1, device: 'cpu', fallbackReasons: [],
-    }));
+    writeFileSync(
+      join(out, 'checkpoint.json'),
+      JSON.stringify({
+        version: 1,
+        fingerprint,
+        counters: { records: 6, scored: 5, errors: 1, tokens: done.tokens },
+        scoresBytes: expected['scores.jsonl']!.length,
+        errorsBytes: expected['errors.jsonl']!.length,
+        elapsedMs: 1000,
+        inputDone: true,
+        attempts: 1,
+        device: 'cpu',
+        fallbackReasons: [],
+      }),
+    );
     renameSync(join(out, 'errors.jsonl'), join(out, 'errors.jsonl.partial'));
     renameSync(join(out, 'embeddings.npy'), join(out, 'embeddings.npy.partial'));
     rmSync(join(out, 'run.json'));
@@ -136,10 +166,21 @@ describe('scoreCorpus', () => {
     writeFileSync(join(dir, 'unused'), '');
     const { mkdirSync } = await import('node:fs');
     mkdirSync(out);
-    writeFileSync(join(out, 'checkpoint.json'), JSON.stringify({
-      version: 1, fingerprint: { stride: 7 }, counters: { records: 0, scored: 0, errors: 0, tokens: 0 },
-      scoresBytes: 0, errorsBytes: 0, elapsedMs: 0, inputDone: false, attempts: 1, device: 'cpu', fallbackReasons: [],
-    }));
+    writeFileSync(
+      join(out, 'checkpoint.json'),
+      JSON.stringify({
+        version: 1,
+        fingerprint: { stride: 7 },
+        counters: { records: 0, scored: 0, errors: 0, tokens: 0 },
+        scoresBytes: 0,
+        errorsBytes: 0,
+        elapsedMs: 0,
+        inputDone: false,
+        attempts: 1,
+        device: 'cpu',
+        fallbackReasons: [],
+      }),
+    );
     await expect(scoreCorpus({ input, out, model: 'stories260k', device: 'cpu' })).rejects.toThrow(/stride: was 7/);
   });
 });
@@ -151,12 +192,17 @@ async function asyncBufferFromPath(path: string) {
 
 describe('resume after kill -9', () => {
   const cli = (args: string[]) =>
-    spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), ...args], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   const finish = (args: string[]): Promise<{ code: number | null; stderr: string }> =>
     new Promise((resolve) => {
       const p = cli(args);
       let stderr = '';
-      p.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+      p.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+      });
       p.on('exit', (code) => resolve({ code, stderr }));
     });
   /** Starts a run and SIGKILLs it once its checkpoint shows at least `minRecords` rows committed. */
@@ -171,7 +217,9 @@ describe('resume after kill -9', () => {
             p.kill('SIGKILL');
             resolve(cp.counters.records);
           }
-        } catch { /* not written yet */ }
+        } catch {
+          /* not written yet */
+        }
       }, 20);
       p.on('exit', (code, signal) => {
         clearInterval(timer);
@@ -187,7 +235,21 @@ describe('resume after kill -9', () => {
     good.splice(100, 0, '{not json');
     good.splice(900, 0, JSON.stringify({ id: 'empty', text: '' }));
     writeFileSync(input, good.join('\n'));
-    const common = ['score', input, '--id-field', 'id', '--model', 'stories260k', '--device', 'cpu', '--chunk-docs', '8', '--checkpoint-seconds', '0', '--quiet'];
+    const common = [
+      'score',
+      input,
+      '--id-field',
+      'id',
+      '--model',
+      'stories260k',
+      '--device',
+      'cpu',
+      '--chunk-docs',
+      '8',
+      '--checkpoint-seconds',
+      '0',
+      '--quiet',
+    ];
     const whole = join(dir, 'whole');
     const straight = await finish([...common, '--out', whole]);
     expect(straight.code).toBe(1); // the two bad rows
@@ -215,14 +277,30 @@ describe('resume after kill -9', () => {
     const dir = tmp('sigint');
     const input = join(dir, 'in.jsonl');
     writeFileSync(input, storyCorpus(1200));
-    const common = ['score', input, '--id-field', 'id', '--model', 'stories260k', '--device', 'cpu', '--chunk-docs', '8', '--checkpoint-seconds', '0', '--quiet'];
+    const common = [
+      'score',
+      input,
+      '--id-field',
+      'id',
+      '--model',
+      'stories260k',
+      '--device',
+      'cpu',
+      '--chunk-docs',
+      '8',
+      '--checkpoint-seconds',
+      '0',
+      '--quiet',
+    ];
     const whole = join(dir, 'whole');
     expect((await finish([...common, '--out', whole])).code).toBe(0);
 
     const out = join(dir, 'out');
     const p = cli([...common, '--out', out]);
     let stderr = '';
-    p.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    p.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     const code = await new Promise<number | null>((resolve) => {
       const timer = setInterval(() => {
         try {
@@ -230,9 +308,14 @@ describe('resume after kill -9', () => {
             clearInterval(timer);
             p.kill('SIGINT');
           }
-        } catch { /* not yet */ }
+        } catch {
+          /* not yet */
+        }
       }, 20);
-      p.on('exit', (c) => { clearInterval(timer); resolve(c); });
+      p.on('exit', (c) => {
+        clearInterval(timer);
+        resolve(c);
+      });
     });
     expect(code).toBe(130);
     expect(stderr).toMatch(/run the same command again to resume/);

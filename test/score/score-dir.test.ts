@@ -13,7 +13,10 @@ const tmp = () => mkdtempSync(join(tmpdir(), 'tailguard-scoredir-'));
 async function scoreDir(rows: number, embeddingRows = rows): Promise<string> {
   const dir = tmp();
   writeFileSync(join(dir, SCORE_FILES.run), JSON.stringify({ options: { text_field: 'body', id_field: null } }));
-  writeFileSync(join(dir, SCORE_FILES.scores), Array.from({ length: rows }, (_, i) => JSON.stringify({ id: `d${i}`, line: i + 1 })).join('\n') + '\n');
+  writeFileSync(
+    join(dir, SCORE_FILES.scores),
+    Array.from({ length: rows }, (_, i) => JSON.stringify({ id: `d${i}`, line: i + 1 })).join('\n') + '\n',
+  );
   const npy = await NpyWriter.create(join(dir, SCORE_FILES.embeddings), 3);
   await npy.append(Float32Array.from({ length: embeddingRows * 3 }, (_, k) => k));
   await npy.close();
@@ -55,7 +58,9 @@ describe('forEachJsonlRowSync', () => {
   it('equals splitting the whole file, across 1 MiB blocks, CRLF and blank lines', () => {
     const dir = tmp();
     const rows = Array.from({ length: 30_000 }, (_, i) => ({ id: `row-${i}`, pad: 'x'.repeat(i % 97), line: i + 1 }));
-    const text = rows.map((r, i) => JSON.stringify(r) + (i % 5 === 0 ? '\r\n' : '\n') + (i % 7 === 0 ? '\n' : '')).join('');
+    const text = rows
+      .map((r, i) => JSON.stringify(r) + (i % 5 === 0 ? '\r\n' : '\n') + (i % 7 === 0 ? '\n' : ''))
+      .join('');
     expect(text.length).toBeGreaterThan(2 * (1 << 20));
     const path = join(dir, 'rows.jsonl');
     writeFileSync(path, text.trimEnd()); // no final newline

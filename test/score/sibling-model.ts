@@ -49,21 +49,30 @@ export function makeSibling(opts: SiblingOptions = {}): Sibling {
     ck.freqCisImag.subarray(0, rope),
     ...(ck.wcls ? [perturb(ck.wcls)] : []),
   ];
-  const header = Int32Array.from([cfg.dim, cfg.hiddenDim, cfg.nLayers, cfg.nHeads, cfg.nKvHeads, cfg.sharedClassifier ? cfg.vocabSize : -cfg.vocabSize, seqLen]);
+  const header = Int32Array.from([
+    cfg.dim,
+    cfg.hiddenDim,
+    cfg.nLayers,
+    cfg.nHeads,
+    cfg.nKvHeads,
+    cfg.sharedClassifier ? cfg.vocabSize : -cfg.vocabSize,
+    seqLen,
+  ]);
   const root = mkdtempSync(join(tmpdir(), 'tailguard-sibling-'));
   const bin = join(root, 'sibling.bin');
   writeFileSync(bin, Buffer.concat([header, ...parts].map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength))));
   const dir = join(root, 'model');
   convertLlama2c({ bin, tokenizerDir: STORIES_DIR, out: dir, card: false });
-  for (const f of ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']) copyFileSync(join(STORIES_DIR, f), join(dir, f));
+  for (const f of ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'])
+    copyFileSync(join(STORIES_DIR, f), join(dir, f));
   return { dir, bin };
 }
-
 
 /** A copy of a model directory whose large initializers live in onnx/model.onnx_data (ONNX external data). */
 export function withExternalData(modelDir: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'tailguard-extdata-'));
-  for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']) copyFileSync(join(modelDir, f), join(dir, f));
+  for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'])
+    copyFileSync(join(modelDir, f), join(dir, f));
   mkdirSync(join(dir, 'onnx'));
   const proto = decodeModel(readFileSync(join(modelDir, 'onnx', 'model.onnx')));
   const chunks: Uint8Array[] = [];

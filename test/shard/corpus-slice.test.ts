@@ -13,7 +13,10 @@ const dir = tempDir('tailguard-slice-');
 let files = 0;
 
 /** What a record says about its row, without `index` (which counts from the slice start). */
-const view = (r: InputRecord) => (r.kind === 'doc' ? { kind: r.kind, line: r.line, id: r.id, text: r.text } : { kind: r.kind, line: r.line, id: r.id, reason: r.reason });
+const view = (r: InputRecord) =>
+  r.kind === 'doc'
+    ? { kind: r.kind, line: r.line, id: r.id, text: r.text }
+    : { kind: r.kind, line: r.line, id: r.id, reason: r.reason };
 
 async function slicesEqualWhole(path: string, n: number, opts: { idField?: string } = {}, align = 1): Promise<void> {
   const whole = (await collect(openCorpus(path, opts))).map(view);
@@ -37,13 +40,20 @@ const lineArb = fc.oneof(
 describe('corpus slices', () => {
   it('JSONL (plain, .gz): slices concatenated are the whole file, for any lines and slice count', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(lineArb, { maxLength: 40 }), fc.boolean(), fc.integer({ min: 1, max: 9 }), fc.boolean(), fc.integer({ min: 1, max: 5 }), async (lines, trailingNewline, n, gz, align) => {
-        const body = Buffer.from(`\ufeff${lines.join('\n')}${trailingNewline ? '\n' : ''}`);
-        const path = join(dir, `c${files++}.jsonl${gz ? '.gz' : ''}`);
-        writeFileSync(path, gz ? gzipSync(body) : body);
-        await slicesEqualWhole(path, n, {}, align);
-        await slicesEqualWhole(path, n, { idField: 'id' }, align);
-      }),
+      fc.asyncProperty(
+        fc.array(lineArb, { maxLength: 40 }),
+        fc.boolean(),
+        fc.integer({ min: 1, max: 9 }),
+        fc.boolean(),
+        fc.integer({ min: 1, max: 5 }),
+        async (lines, trailingNewline, n, gz, align) => {
+          const body = Buffer.from(`\ufeff${lines.join('\n')}${trailingNewline ? '\n' : ''}`);
+          const path = join(dir, `c${files++}.jsonl${gz ? '.gz' : ''}`);
+          writeFileSync(path, gz ? gzipSync(body) : body);
+          await slicesEqualWhole(path, n, {}, align);
+          await slicesEqualWhole(path, n, { idField: 'id' }, align);
+        },
+      ),
       { numRuns: 60 },
     );
   });
@@ -69,14 +79,17 @@ describe('corpus slices', () => {
   it('a directory of .txt files: split by file', async () => {
     const root = join(dir, 'txt');
     mkdirSync(join(root, 'sub'), { recursive: true });
-    for (let i = 0; i < 11; i++) writeFileSync(join(root, i % 3 ? `f${i}.txt` : `sub/f${i}.txt`), i === 4 ? '' : `file ${i}`);
+    for (let i = 0; i < 11; i++)
+      writeFileSync(join(root, i % 3 ? `f${i}.txt` : `sub/f${i}.txt`), i === 4 ? '' : `file ${i}`);
     for (const n of [1, 2, 3, 5, 11, 13]) for (const align of [1, 2, 4]) await slicesEqualWhole(root, n, {}, align);
   });
 
   it('refuses a bad slice and stdin', async () => {
     const path = join(dir, 'one.jsonl');
     writeFileSync(path, '{"text": "a"}\n');
-    await expect(collect(openCorpus(path, { slice: { index: 2, count: 2 } }))).rejects.toThrow(/`shard` index must be in 0..1/);
+    await expect(collect(openCorpus(path, { slice: { index: 2, count: 2 } }))).rejects.toThrow(
+      /`shard` index must be in 0..1/,
+    );
     await expect(collect(openCorpus('-', { slice: { index: 0, count: 2 } }))).rejects.toThrow(/stdin/);
   });
 });

@@ -11,17 +11,36 @@ describe('shardFromEnvironment', () => {
   });
 
   it('Slurm: task id and array count, MIN/MAX without a count, and the output count for a rerun of some shards', () => {
-    expect(shardFromEnvironment({ SLURM_ARRAY_TASK_ID: '2', SLURM_ARRAY_TASK_COUNT: '4' })).toMatchObject({ index: 2, count: 4, source: expect.stringMatching(/SLURM_ARRAY_TASK_COUNT=4/) });
-    expect(shardFromEnvironment({ SLURM_ARRAY_TASK_ID: '2', SLURM_ARRAY_TASK_MIN: '0', SLURM_ARRAY_TASK_MAX: '7' })).toMatchObject({ index: 2, count: 8 });
+    expect(shardFromEnvironment({ SLURM_ARRAY_TASK_ID: '2', SLURM_ARRAY_TASK_COUNT: '4' })).toMatchObject({
+      index: 2,
+      count: 4,
+      source: expect.stringMatching(/SLURM_ARRAY_TASK_COUNT=4/),
+    });
+    expect(
+      shardFromEnvironment({ SLURM_ARRAY_TASK_ID: '2', SLURM_ARRAY_TASK_MIN: '0', SLURM_ARRAY_TASK_MAX: '7' }),
+    ).toMatchObject({ index: 2, count: 8 });
     // `--array=5` reruns shard 5: the array has one task, the output says 16.
-    const rerun = { SLURM_ARRAY_TASK_ID: '5', SLURM_ARRAY_TASK_COUNT: '1', SLURM_ARRAY_TASK_MIN: '5', SLURM_ARRAY_TASK_MAX: '5' };
+    const rerun = {
+      SLURM_ARRAY_TASK_ID: '5',
+      SLURM_ARRAY_TASK_COUNT: '1',
+      SLURM_ARRAY_TASK_MIN: '5',
+      SLURM_ARRAY_TASK_MAX: '5',
+    };
     expect(shardFromEnvironment(rerun, { knownCount: 16 })).toMatchObject({ index: 5, count: 16 });
-    expect(shardFromEnvironment(rerun, { shards: 16 })).toMatchObject({ index: 5, count: 16, source: expect.stringMatching(/shards=16/) });
+    expect(shardFromEnvironment(rerun, { shards: 16 })).toMatchObject({
+      index: 5,
+      count: 16,
+      source: expect.stringMatching(/shards=16/),
+    });
     expect(() => shardFromEnvironment(rerun)).toThrow(/arrays are 0-based .* must pass `shards` N/);
   });
 
   it('Kubernetes: JOB_COMPLETION_INDEX needs `shards`; nothing set means no shard', () => {
-    expect(shardFromEnvironment({ JOB_COMPLETION_INDEX: '3' }, { shards: 8 })).toMatchObject({ index: 3, count: 8, source: expect.stringMatching(/JOB_COMPLETION_INDEX=3/) });
+    expect(shardFromEnvironment({ JOB_COMPLETION_INDEX: '3' }, { shards: 8 })).toMatchObject({
+      index: 3,
+      count: 8,
+      source: expect.stringMatching(/JOB_COMPLETION_INDEX=3/),
+    });
     expect(() => shardFromEnvironment({ JOB_COMPLETION_INDEX: '3' })).toThrow(/pass `shards` N/);
     expect(() => shardFromEnvironment({ JOB_COMPLETION_INDEX: '8' }, { shards: 8 })).toThrow(/not a shard of 8/);
     expect(shardFromEnvironment({})).toBeUndefined();

@@ -30,14 +30,21 @@ function story(i: number): string {
 function messyJsonl(): string {
   const lines: string[] = [];
   for (let i = 0; i < 40; i++) {
-    if (i >= 14 && i < 26) lines.push(i % 3 === 0 ? `{"id": "bad-${i}", "text": 7, "pad": "${'x'.repeat(300)}"}` : `{broken ${'y'.repeat(300)}`);
+    if (i >= 14 && i < 26)
+      lines.push(
+        i % 3 === 0 ? `{"id": "bad-${i}", "text": 7, "pad": "${'x'.repeat(300)}"}` : `{broken ${'y'.repeat(300)}`,
+      );
     else if (i === 5) lines.push('');
     else lines.push(JSON.stringify({ id: `doc-${i % 30}`, text: story(i) }));
   }
   return `${lines.join('\n')}\n`;
 }
 
-async function singleAndSharded(input: string, n: number, extra: Partial<ScoreOptions> = {}): Promise<{ single: string; sharded: string; merged: string }> {
+async function singleAndSharded(
+  input: string,
+  n: number,
+  extra: Partial<ScoreOptions> = {},
+): Promise<{ single: string; sharded: string; merged: string }> {
   const dir = tmp('run');
   const single = join(dir, 'single');
   const sharded = join(dir, 'sharded');
@@ -61,8 +68,13 @@ describe('sharded scoring', () => {
     const input = join(dir, 'messy.jsonl');
     writeFileSync(input, messyJsonl());
     // The premise: some shard starts on a bad row that follows a bad row (bad rows are lines 15..26).
-    const starts = await Promise.all([1, 2, 3].map(async (i) => (await jsonlSlice(input, { index: i, count: 4, align: BASE.chunkDocs })).from + 1));
-    expect(starts.some((line) => line > 15 && line <= 26), `shards start at lines ${starts.join(', ')}`).toBe(true);
+    const starts = await Promise.all(
+      [1, 2, 3].map(async (i) => (await jsonlSlice(input, { index: i, count: 4, align: BASE.chunkDocs })).from + 1),
+    );
+    expect(
+      starts.some((line) => line > 15 && line <= 26),
+      `shards start at lines ${starts.join(', ')}`,
+    ).toBe(true);
 
     const { single, sharded, merged } = await singleAndSharded(input, 4, { idField: 'id', format: 'parquet' });
     expectSameFiles(single, merged, [...FILES, 'scores.parquet']);
@@ -71,7 +83,14 @@ describe('sharded scoring', () => {
     expect(run.merged).toEqual({ shards: 4 });
     // Every shard is an ordinary score directory with global line numbers and a completion marker.
     const status = shardStatus(sharded);
-    expect(status).toMatchObject({ shards: 4, done: [0, 1, 2, 3], started: [], missing: [], complete: true, rerunArray: '' });
+    expect(status).toMatchObject({
+      shards: 4,
+      done: [0, 1, 2, 3],
+      started: [],
+      missing: [],
+      complete: true,
+      rerunArray: '',
+    });
   });
 
   it('.gz JSONL, Parquet row groups and a .txt directory: merged equals one run', async () => {
@@ -80,11 +99,20 @@ describe('sharded scoring', () => {
     writeFileSync(gz, gzipSync(messyJsonl()));
     const pq = join(dir, 'c.parquet');
     const texts = Array.from({ length: 22 }, (_, i) => (i % 7 === 4 ? null : story(i)));
-    writeFileSync(pq, new Uint8Array(parquetWriteBuffer({ columnData: [{ name: 'text', data: texts, type: 'STRING' }], rowGroupSize: 3 })));
+    writeFileSync(
+      pq,
+      new Uint8Array(
+        parquetWriteBuffer({ columnData: [{ name: 'text', data: texts, type: 'STRING' }], rowGroupSize: 3 }),
+      ),
+    );
     const txt = join(dir, 'txt');
     mkdirSync(join(txt, 'a'), { recursive: true });
     for (let i = 0; i < 9; i++) writeFileSync(join(txt, i % 2 ? `a/${i}.txt` : `${i}.txt`), i === 3 ? '' : story(i));
-    for (const [input, n] of [[gz, 3], [pq, 4], [txt, 4]] as const) {
+    for (const [input, n] of [
+      [gz, 3],
+      [pq, 4],
+      [txt, 4],
+    ] as const) {
       const { single, merged } = await singleAndSharded(input, n);
       expectSameFiles(single, merged);
     }
@@ -101,7 +129,10 @@ describe('sharded scoring', () => {
   it('resumes an interrupted shard, makes a finished shard a no-op, refuses other settings, reads as one directory', async () => {
     const dir = tmp('life');
     const input = join(dir, 'in.jsonl');
-    writeFileSync(input, messyJsonl() + Array.from({ length: 120 }, (_, i) => JSON.stringify({ text: story(i) })).join('\n'));
+    writeFileSync(
+      input,
+      messyJsonl() + Array.from({ length: 120 }, (_, i) => JSON.stringify({ text: story(i) })).join('\n'),
+    );
     const out = join(dir, 'sharded');
     const single = join(dir, 'single');
     await scoreCorpus({ ...BASE, input, out: single });
@@ -109,14 +140,32 @@ describe('sharded scoring', () => {
     await scoreCorpus({ ...BASE, input, out, shard: { index: 0, count: 3 } });
     // Shard 1 stopped after its first chunk: a checkpoint and no marker.
     const stop = new AbortController();
-    await expect(scoreCorpus({ ...BASE, input, out, shard: { index: 1, count: 3 }, signal: stop.signal, onProgress: () => stop.abort() })).rejects.toThrow(InterruptedError);
-    expect(shardStatus(out)).toMatchObject({ done: [0], started: [1], missing: [2], rerunArray: '1-2', rerunIndexes: '1,2', complete: false });
+    await expect(
+      scoreCorpus({
+        ...BASE,
+        input,
+        out,
+        shard: { index: 1, count: 3 },
+        signal: stop.signal,
+        onProgress: () => stop.abort(),
+      }),
+    ).rejects.toThrow(InterruptedError);
+    expect(shardStatus(out)).toMatchObject({
+      done: [0],
+      started: [1],
+      missing: [2],
+      rerunArray: '1-2',
+      rerunIndexes: '1,2',
+      complete: false,
+    });
     expect(isScoreDir(out)).toBe(true);
     expect(() => readRun(out)).toThrow(ShardsIncompleteError);
     await expect(mergeShards({ dir: out, out: join(dir, 'm') })).rejects.toThrow(/shards 1, 2 of 3 are not done/);
 
     // Other options or another shard count in the same directory are refused, naming what differs.
-    await expect(scoreCorpus({ ...BASE, chunkDocs: 8, input, out, shard: { index: 2, count: 3 } })).rejects.toThrow(/chunk_docs: shards have 4, this one 8/);
+    await expect(scoreCorpus({ ...BASE, chunkDocs: 8, input, out, shard: { index: 2, count: 3 } })).rejects.toThrow(
+      /chunk_docs: shards have 4, this one 8/,
+    );
     await expect(scoreCorpus({ ...BASE, input, out, shard: { index: 2, count: 4 } })).rejects.toThrow(RunStateError);
 
     const resumed = await scoreCorpus({ ...BASE, input, out, shard: { index: 1, count: 3 } });
@@ -136,7 +185,8 @@ describe('sharded scoring', () => {
     const rows: string[] = [];
     for await (const r of scoreRows(out, { embeddings: true })) rows.push(`${r.line}:${r.id}:${r.embedding!.length}`);
     const singleRows: string[] = [];
-    for await (const r of scoreRows(single, { embeddings: true })) singleRows.push(`${r.line}:${r.id}:${r.embedding!.length}`);
+    for await (const r of scoreRows(single, { embeddings: true }))
+      singleRows.push(`${r.line}:${r.id}:${r.embedding!.length}`);
     expect(rows).toEqual(singleRows);
     expect(readRun(out).counts).toEqual(readRun(single).counts);
   });

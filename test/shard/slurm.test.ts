@@ -14,23 +14,60 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const CLUSTER = join(ROOT, 'scripts', 'slurm', 'cluster.sh');
 const STATE = mkdtempSync(join(tmpdir(), 'tailguard-slurm-'));
 const env = { ...process.env, TAILGUARD_SLURM_DIR: STATE, SLURM_CONF: join(STATE, 'slurm.conf') };
-const SCORING = ['--model', 'stories260k', '--device', 'cpu', '--threads', '1', '--chunk-docs', '8', '--checkpoint-seconds', '0', '--quiet'];
+const SCORING = [
+  '--model',
+  'stories260k',
+  '--device',
+  'cpu',
+  '--threads',
+  '1',
+  '--chunk-docs',
+  '8',
+  '--checkpoint-seconds',
+  '0',
+  '--quiet',
+];
 
-const sh = (cmd: string, args: string[], timeout = 300_000) => spawnSync(cmd, args, { cwd: ROOT, env, encoding: 'utf8', timeout });
+const sh = (cmd: string, args: string[], timeout = 300_000) =>
+  spawnSync(cmd, args, { cwd: ROOT, env, encoding: 'utf8', timeout });
 const cli = (args: string[]) => sh(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), ...args]);
 
 function corpus(dir: string, n: number): string {
   const path = join(dir, 'corpus.jsonl');
   const who = ['Lily', 'Tom', 'Sue', 'Ben', 'Max'];
-  writeFileSync(path, Array.from({ length: n }, (_, i) => JSON.stringify({ id: `d${i}`, text: `Once upon a time, ${who[i % 5]} saw a bird.${' It sang.'.repeat(i % 6)} Story ${i}.` })).join('\n') + '\n');
+  writeFileSync(
+    path,
+    Array.from({ length: n }, (_, i) =>
+      JSON.stringify({
+        id: `d${i}`,
+        text: `Once upon a time, ${who[i % 5]} saw a bird.${' It sang.'.repeat(i % 6)} Story ${i}.`,
+      }),
+    ).join('\n') + '\n',
+  );
   return path;
 }
 
 /** The batch script of the array: one `tailguard score` of the task's shard. */
 function jobScript(dir: string, input: string, out: string, extra: string[]): string {
   const path = join(dir, 'score-array.sh');
-  const argv = [process.execPath, '--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), 'score', input, '--out', out, '--id-field', 'id', ...SCORING, ...extra];
-  writeFileSync(path, `#!/bin/bash\ncd ${JSON.stringify(ROOT)}\nexec ${argv.map((a) => JSON.stringify(a)).join(' ')}\n`);
+  const argv = [
+    process.execPath,
+    '--import',
+    'tsx',
+    join(ROOT, 'src', 'cli', 'run.ts'),
+    'score',
+    input,
+    '--out',
+    out,
+    '--id-field',
+    'id',
+    ...SCORING,
+    ...extra,
+  ];
+  writeFileSync(
+    path,
+    `#!/bin/bash\ncd ${JSON.stringify(ROOT)}\nexec ${argv.map((a) => JSON.stringify(a)).join(' ')}\n`,
+  );
   chmodSync(path, 0o755);
   return path;
 }
@@ -42,7 +79,8 @@ function sbatch(args: string[]): string {
 }
 
 function expectSameRun(single: string, merged: string): void {
-  for (const f of ['scores.jsonl', 'errors.jsonl', 'embeddings.npy']) expect(readFileSync(join(merged, f)).equals(readFileSync(join(single, f))), f).toBe(true);
+  for (const f of ['scores.jsonl', 'errors.jsonl', 'embeddings.npy'])
+    expect(readFileSync(join(merged, f)).equals(readFileSync(join(single, f))), f).toBe(true);
 }
 
 async function waitFor<T>(what: string, f: () => T | undefined, timeoutMs = 240_000): Promise<T> {
@@ -58,7 +96,10 @@ async function waitFor<T>(what: string, f: () => T | undefined, timeoutMs = 240_
 describe('Slurm job arrays', () => {
   beforeAll(() => {
     const r = sh(CLUSTER, ['start'], 600_000);
-    if (r.status !== 0) throw new Error(`Slurm could not start (scripts/slurm/cluster.sh start, exit ${r.status}): ${r.stderr || r.error?.message}`);
+    if (r.status !== 0)
+      throw new Error(
+        `Slurm could not start (scripts/slurm/cluster.sh start, exit ${r.status}): ${r.stderr || r.error?.message}`,
+      );
   }, 600_000);
   afterAll(() => {
     sh(CLUSTER, ['stop'], 60_000);
@@ -73,9 +114,15 @@ describe('Slurm job arrays', () => {
     // No --shards: the count comes from SLURM_ARRAY_TASK_COUNT.
     const script = jobScript(dir, input, out, []);
     const job = sbatch(['--wait', '--array=0-3', `--output=${dir}/slurm-%A_%a.out`, script]);
-    expect(readFileSync(join(dir, `slurm-${job}_3.out`), 'utf8')).toMatch(/shard 3 of 4 \(SLURM_ARRAY_TASK_ID=3, shard count from SLURM_ARRAY_TASK_COUNT=4\)/);
+    expect(readFileSync(join(dir, `slurm-${job}_3.out`), 'utf8')).toMatch(
+      /shard 3 of 4 \(SLURM_ARRAY_TASK_ID=3, shard count from SLURM_ARRAY_TASK_COUNT=4\)/,
+    );
     const run3 = JSON.parse(readFileSync(join(out, 'shard-00003-of-00004', 'run.json'), 'utf8'));
-    expect(run3.shard).toEqual({ index: 3, count: 4, source: 'SLURM_ARRAY_TASK_ID=3, shard count from SLURM_ARRAY_TASK_COUNT=4' });
+    expect(run3.shard).toEqual({
+      index: 3,
+      count: 4,
+      source: 'SLURM_ARRAY_TASK_ID=3, shard count from SLURM_ARRAY_TASK_COUNT=4',
+    });
     const status = cli(['status', out]);
     expect(status.status, status.stdout + status.stderr).toBe(0);
     expect(cli(['merge', out, '--out', join(dir, 'merged'), '--quiet']).status).toBe(0);

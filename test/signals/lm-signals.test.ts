@@ -4,7 +4,13 @@ import { lmSignals } from '../../src/signals/lm-signals.js';
 describe('lmSignals', () => {
   it('derives document signals from per-token sums (hand-checked)', () => {
     // Two tokens with p = 0.5 and 0.25: Σ log p = ln 0.125; mean NLL = 1.5 ln 2; perplexity = 2^1.5.
-    const s = lmSignals({ tokens: 2, logp: Math.log(0.125), entropy: 2 * Math.log(2), logRank: Math.log(1) + Math.log(3), variance: 0.5 });
+    const s = lmSignals({
+      tokens: 2,
+      logp: Math.log(0.125),
+      entropy: 2 * Math.log(2),
+      logRank: Math.log(1) + Math.log(3),
+      variance: 0.5,
+    });
     expect(s.tokens).toBe(2);
     expect(s.mean_nll).toBeCloseTo(1.5 * Math.LN2, 12);
     expect(s.perplexity).toBeCloseTo(2 ** 1.5, 12);

@@ -10,7 +10,10 @@ import { scoreCorpus } from '../../src/score/score-corpus.js';
 import { charOffsets, sentenceNllSd, spans, type TokenTrack } from '../../src/signals/positioned.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const MODELS = { stories260k: join(ROOT, 'models', 'stories260k'), 'tiny-gpt2': join(ROOT, 'test', 'fixtures', 'tiny-gpt2') };
+const MODELS = {
+  stories260k: join(ROOT, 'models', 'stories260k'),
+  'tiny-gpt2': join(ROOT, 'test', 'fixtures', 'tiny-gpt2'),
+};
 
 describe('charOffsets', () => {
   it('maps UTF-8 byte offsets to UTF-16 offsets (é is 2 bytes, 👋 is 4 bytes and 2 UTF-16 units)', () => {
@@ -25,15 +28,21 @@ describe('token placement, for a sentencepiece and a byte-level tokenizer', () =
     it(`${name}: the pieces between consecutive token ends rebuild the text`, () => {
       const tok = loadTokenizer(dir, readModelSpec(dir));
       fc.assert(
-        fc.property(fc.array(fc.constantFrom('Tom', ' had', ' a', ' ball.', ' é', '👋', '\n', '  ', 'ü', 'x', ' 42'), { minLength: 1, maxLength: 30 }), (parts) => {
-          const text = parts.join('');
-          const ids = [tok.documentStartId, ...tok.encode(text)];
-          const ends = tok.placeTokens(ids, text);
-          expect(ends).not.toBeNull();
-          const chars = charOffsets(text, ends!);
-          expect(chars[chars.length - 1]).toBe(text.length);
-          for (let t = 1; t < chars.length; t++) expect(chars[t]!).toBeGreaterThanOrEqual(chars[t - 1]!);
-        }),
+        fc.property(
+          fc.array(fc.constantFrom('Tom', ' had', ' a', ' ball.', ' é', '👋', '\n', '  ', 'ü', 'x', ' 42'), {
+            minLength: 1,
+            maxLength: 30,
+          }),
+          (parts) => {
+            const text = parts.join('');
+            const ids = [tok.documentStartId, ...tok.encode(text)];
+            const ends = tok.placeTokens(ids, text);
+            expect(ends).not.toBeNull();
+            const chars = charOffsets(text, ends!);
+            expect(chars[chars.length - 1]).toBe(text.length);
+            for (let t = 1; t < chars.length; t++) expect(chars[t]!).toBeGreaterThanOrEqual(chars[t - 1]!);
+          },
+        ),
         { numRuns: 100, seed: 3 },
       );
     });
@@ -51,7 +60,9 @@ describe('sentenceNllSd and spans, hand-checked', () => {
   it('sentence means 2 and 2 → sd 0; 1 and 3 → sd 1', () => {
     expect(sentenceNllSd('Aa bb. Cc dd.', track)).toBe(0);
     expect(sentenceNllSd('Aa bb. Cc dd.', { ...track, logp: [0, -1, -1, -3, -3] })).toBe(1);
-    expect(sentenceNllSd('One sentence only here.', { ...track, endChar: Int32Array.from([0, 3, 12, 17, 23]) })).toBe(0);
+    expect(sentenceNllSd('One sentence only here.', { ...track, endChar: Int32Array.from([0, 3, 12, 17, 23]) })).toBe(
+      0,
+    );
   });
   it('spans of 3 tokens: ranges, mean NLL and the Fast-DetectGPT statistic per window', () => {
     expect(spans(track, 3)).toEqual([
@@ -62,15 +73,24 @@ describe('sentenceNllSd and spans, hand-checked', () => {
 });
 
 describe('score --spans', () => {
-  it('spans tile the text and their token-weighted NLL is the row\'s mean_nll', async () => {
+  it("spans tile the text and their token-weighted NLL is the row's mean_nll", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tailguard-spans-'));
     const texts = [
       'Once upon a time, there was a little girl named Lily. She loved to play outside in the park with her friends.',
       'Tom had a big red ball. He threw it to his dog! The dog ran after it, very fast, and brought it back.',
     ];
     writeFileSync(join(dir, 'in.jsonl'), texts.map((text) => JSON.stringify({ text })).join('\n') + '\n');
-    await scoreCorpus({ input: join(dir, 'in.jsonl'), out: join(dir, 'o'), model: 'stories260k', device: 'cpu', spans: 8 });
-    const rows = readFileSync(join(dir, 'o', 'scores.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    await scoreCorpus({
+      input: join(dir, 'in.jsonl'),
+      out: join(dir, 'o'),
+      model: 'stories260k',
+      device: 'cpu',
+      spans: 8,
+    });
+    const rows = readFileSync(join(dir, 'o', 'scores.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     rows.forEach((row, i) => {
       const sp = row.spans as { start: number; end: number; tokens: number; mean_nll: number }[];
       expect(sp[sp.length - 1]!.end).toBe(texts[i]!.length);

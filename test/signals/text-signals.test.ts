@@ -31,8 +31,17 @@ describe('wordTokens', () => {
 
 describe('splitSentences', () => {
   it('splits after terminators followed by whitespace, and at blank lines', () => {
-    expect(splitSentences('The cat sat. The cat ran away quickly!')).toEqual(['The cat sat.', 'The cat ran away quickly!']);
-    expect(splitSentences('Really?! Yes… "Fine." (Done.) Next')).toEqual(['Really?!', 'Yes…', '"Fine."', '(Done.)', 'Next']);
+    expect(splitSentences('The cat sat. The cat ran away quickly!')).toEqual([
+      'The cat sat.',
+      'The cat ran away quickly!',
+    ]);
+    expect(splitSentences('Really?! Yes… "Fine." (Done.) Next')).toEqual([
+      'Really?!',
+      'Yes…',
+      '"Fine."',
+      '(Done.)',
+      'Next',
+    ]);
     expect(splitSentences('A heading\n\nBody text here')).toEqual(['A heading', 'Body text here']);
   });
 

@@ -8,7 +8,11 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { scoreCorpus } from '../../src/score/score-corpus.js';
-import { TOKEN_DISTRIBUTION_FIELDS, tokenDistribution, type TokenDistribution } from '../../src/signals/token-distribution.js';
+import {
+  TOKEN_DISTRIBUTION_FIELDS,
+  tokenDistribution,
+  type TokenDistribution,
+} from '../../src/signals/token-distribution.js';
 import { BOS_ID, Llama2cReference, Llama2cTokenizer, logSoftmax } from '../reference/llama2c.js';
 
 const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'stories260k');
@@ -30,9 +34,16 @@ function naive(logp: number[], entropy: number[], rank: number[]): TokenDistribu
     return Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / n);
   };
   return {
-    rank_top1: share(1), rank_top10: share(10), rank_top100: share(100), rank_top1000: share(1000),
-    entropy_q10: quantile(entropy, 0.1), entropy_q50: quantile(entropy, 0.5), entropy_q90: quantile(entropy, 0.9),
-    nll_sd: sd(logp.map((l) => -l)), entropy_sd: sd(entropy), surprise_sd: sd(logp.map((l, t) => -l - entropy[t]!)),
+    rank_top1: share(1),
+    rank_top10: share(10),
+    rank_top100: share(100),
+    rank_top1000: share(1000),
+    entropy_q10: quantile(entropy, 0.1),
+    entropy_q50: quantile(entropy, 0.5),
+    entropy_q90: quantile(entropy, 0.9),
+    nll_sd: sd(logp.map((l) => -l)),
+    entropy_sd: sd(entropy),
+    surprise_sd: sd(logp.map((l, t) => -l - entropy[t]!)),
   };
 }
 
@@ -67,8 +78,16 @@ describe('tokenDistribution', () => {
 
   it('one token: every quantile is its entropy, every sd 0', () => {
     expect(tokenDistribution([-2], [0.7], [3])).toEqual({
-      rank_top1: 0, rank_top10: 1, rank_top100: 1, rank_top1000: 1,
-      entropy_q10: 0.7, entropy_q50: 0.7, entropy_q90: 0.7, nll_sd: 0, entropy_sd: 0, surprise_sd: 0,
+      rank_top1: 0,
+      rank_top10: 1,
+      rank_top100: 1,
+      rank_top1000: 1,
+      entropy_q10: 0.7,
+      entropy_q50: 0.7,
+      entropy_q90: 0.7,
+      nll_sd: 0,
+      entropy_sd: 0,
+      surprise_sd: 0,
     });
   });
 
@@ -78,25 +97,29 @@ describe('tokenDistribution', () => {
       entropy: fc.double({ min: 0, max: 12, noNaN: true }),
       rank: fc.oneof(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 5000 })),
     });
-    fc.assert(fc.property(fc.array(token, { minLength: 1, maxLength: 60 }), (tokens) => {
-      const logp = tokens.map((t) => t.logp);
-      const entropy = tokens.map((t) => t.entropy);
-      const rank = tokens.map((t) => t.rank);
-      const got = tokenDistribution(Float32Array.from(logp), Float32Array.from(entropy), Float32Array.from(rank));
-      // Float32 inputs, as the engine hands them over.
-      const want = naive([...Float32Array.from(logp)], [...Float32Array.from(entropy)], rank);
-      expect(Object.keys(got)).toEqual([...TOKEN_DISTRIBUTION_FIELDS]);
-      for (const f of TOKEN_DISTRIBUTION_FIELDS) expect(Math.abs(got[f] - want[f]), f).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(want[f])));
-      expect(got.rank_top1).toBeLessThanOrEqual(got.rank_top10);
-      expect(got.rank_top10).toBeLessThanOrEqual(got.rank_top100);
-      expect(got.rank_top100).toBeLessThanOrEqual(got.rank_top1000);
-      expect(got.rank_top1000).toBeLessThanOrEqual(1);
-      expect(got.entropy_q10).toBeLessThanOrEqual(got.entropy_q50);
-      expect(got.entropy_q50).toBeLessThanOrEqual(got.entropy_q90);
-      expect(got.entropy_q10).toBeGreaterThanOrEqual(Math.min(...Float32Array.from(entropy)));
-      expect(got.entropy_q90).toBeLessThanOrEqual(Math.max(...Float32Array.from(entropy)));
-      for (const f of ['nll_sd', 'entropy_sd', 'surprise_sd'] as const) expect(got[f]).toBeGreaterThanOrEqual(0);
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.array(token, { minLength: 1, maxLength: 60 }), (tokens) => {
+        const logp = tokens.map((t) => t.logp);
+        const entropy = tokens.map((t) => t.entropy);
+        const rank = tokens.map((t) => t.rank);
+        const got = tokenDistribution(Float32Array.from(logp), Float32Array.from(entropy), Float32Array.from(rank));
+        // Float32 inputs, as the engine hands them over.
+        const want = naive([...Float32Array.from(logp)], [...Float32Array.from(entropy)], rank);
+        expect(Object.keys(got)).toEqual([...TOKEN_DISTRIBUTION_FIELDS]);
+        for (const f of TOKEN_DISTRIBUTION_FIELDS)
+          expect(Math.abs(got[f] - want[f]), f).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(want[f])));
+        expect(got.rank_top1).toBeLessThanOrEqual(got.rank_top10);
+        expect(got.rank_top10).toBeLessThanOrEqual(got.rank_top100);
+        expect(got.rank_top100).toBeLessThanOrEqual(got.rank_top1000);
+        expect(got.rank_top1000).toBeLessThanOrEqual(1);
+        expect(got.entropy_q10).toBeLessThanOrEqual(got.entropy_q50);
+        expect(got.entropy_q50).toBeLessThanOrEqual(got.entropy_q90);
+        expect(got.entropy_q10).toBeGreaterThanOrEqual(Math.min(...Float32Array.from(entropy)));
+        expect(got.entropy_q90).toBeLessThanOrEqual(Math.max(...Float32Array.from(entropy)));
+        for (const f of ['nll_sd', 'entropy_sd', 'surprise_sd'] as const) expect(got[f]).toBeGreaterThanOrEqual(0);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 
@@ -108,8 +131,17 @@ describe('token-distribution signals of a scored row', () => {
     ];
     const dir = mkdtempSync(join(tmpdir(), 'tailguard-tokdist-'));
     writeFileSync(join(dir, 'in.jsonl'), texts.map((text) => JSON.stringify({ text })).join('\n') + '\n');
-    const summary = await scoreCorpus({ input: join(dir, 'in.jsonl'), out: join(dir, 'out'), model: MODEL, device: 'cpu', threads: 1 });
-    const rows = readFileSync(join(summary.out, 'scores.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as TokenDistribution & { tokens: number });
+    const summary = await scoreCorpus({
+      input: join(dir, 'in.jsonl'),
+      out: join(dir, 'out'),
+      model: MODEL,
+      device: 'cpu',
+      threads: 1,
+    });
+    const rows = readFileSync(join(summary.out, 'scores.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as TokenDistribution & { tokens: number });
     for (const r of rows) {
       expect(0).toBeLessThanOrEqual(r.rank_top1);
       expect(r.rank_top1).toBeLessThanOrEqual(r.rank_top10);
@@ -125,7 +157,9 @@ describe('token-distribution signals of a scored row', () => {
     const tok = Llama2cTokenizer.fromFile(join(FIXTURE, 'tok512.bin'));
     const ids = [BOS_ID, ...tok.encode(texts[0]!)];
     const logits = reference.forwardLogits(ids);
-    const logp: number[] = [], entropy: number[] = [], rank: number[] = [];
+    const logp: number[] = [],
+      entropy: number[] = [],
+      rank: number[] = [];
     for (let t = 1; t < ids.length; t++) {
       const lp = logSoftmax(logits[t - 1]!);
       const target = lp[ids[t]!]!;

@@ -16,10 +16,15 @@ describe('binomialCdf', () => {
       return s;
     };
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 60 }), fc.integer({ min: 0, max: 60 }), fc.double({ min: 0.001, max: 0.999, noNaN: true }), (n, k, p) => {
-        const kk = Math.min(k, n);
-        expect(binomialCdf(kk, n, p)).toBeCloseTo(direct(kk, n, p), 12);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 60 }),
+        fc.integer({ min: 0, max: 60 }),
+        fc.double({ min: 0.001, max: 0.999, noNaN: true }),
+        (n, k, p) => {
+          const kk = Math.min(k, n);
+          expect(binomialCdf(kk, n, p)).toBeCloseTo(direct(kk, n, p), 12);
+        },
+      ),
     );
   });
 
@@ -57,7 +62,12 @@ describe('binomialUpperBound', () => {
   });
 
   it('solves P(X <= k; n, ub) = 1 − c, with the k = 0 and k = n closed forms', () => {
-    for (const [k, n] of [[0, 20], [3, 20], [7, 250], [19, 20]] as const) {
+    for (const [k, n] of [
+      [0, 20],
+      [3, 20],
+      [7, 250],
+      [19, 20],
+    ] as const) {
       expect(binomialCdf(k, n, binomialUpperBound(k, n))).toBeCloseTo(0.05, 12);
     }
     expect(binomialUpperBound(0, 100)).toBeCloseTo(1 - 0.05 ** (1 / 100), 15);

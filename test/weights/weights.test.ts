@@ -36,7 +36,9 @@ describe('clusterWeights, hand-checked', () => {
   });
 
   it('a cluster the candidate lacks cannot be fixed and is reported; p_synthetic down-weights', () => {
-    const r = clusterWeights(Int32Array.from([0, 1, 2]), Int32Array.from([0, 0, 1, 1]), 3, { pSynthetic: [0, 0.5, 0, 1] });
+    const r = clusterWeights(Int32Array.from([0, 1, 2]), Int32Array.from([0, 0, 1, 1]), 3, {
+      pSynthetic: [0, 0.5, 0, 1],
+    });
     expect(r.absent).toEqual([{ cluster: 2, reference_share: 1 / 3 }]);
     expect(r.weights[3]).toBe(0); // p_synthetic 1
     expect(r.weights[0]! / r.weights[1]!).toBeCloseTo(2, 12); // 1 − 0 vs 1 − 0.5
@@ -44,9 +46,10 @@ describe('clusterWeights, hand-checked', () => {
 });
 
 describe('k-means regions and tailguard weights', () => {
-  const regions = (n: number, weights: number[], seed: number) => blobs(n, weights, seed, { dim: 8, centresSeed: 7, centreScale: 3, spread: 0.2, idPrefix: 'd' });
+  const regions = (n: number, weights: number[], seed: number) =>
+    blobs(n, weights, seed, { dim: 8, centresSeed: 7, centreScale: 3, spread: 0.2, idPrefix: 'd' });
 
-  it('weights pull a skewed candidate towards the reference\'s cluster histogram', () => {
+  it("weights pull a skewed candidate towards the reference's cluster histogram", () => {
     const ref = regions(600, [1, 1, 1, 1], 1);
     const cand = regions(600, [5, 2, 1, 0.3], 2);
     const c = kmeans(ref, 4);
@@ -62,13 +65,36 @@ describe('k-means regions and tailguard weights', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tailguard-weights-'));
     saveNpy(join(dir, 'ref'), regions(400, [1, 1, 1, 1], 3));
     saveNpy(join(dir, 'cand'), regions(300, [3, 1, 1, 0], 4)); // the fourth region is absent
-    const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), 'weights', '--reference', join(dir, 'ref.npy'), '--candidate', join(dir, 'cand.npy'), '--out', join(dir, 'out'), '--clusters', '4', '--json'], { cwd: ROOT, encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join(ROOT, 'src', 'cli', 'run.ts'),
+        'weights',
+        '--reference',
+        join(dir, 'ref.npy'),
+        '--candidate',
+        join(dir, 'cand.npy'),
+        '--out',
+        join(dir, 'out'),
+        '--clusters',
+        '4',
+        '--json',
+      ],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/WARNING: the candidate has no document in cluster \d \(2\d\.\d% of the reference\): no weight can bring it back/);
+    expect(r.stderr).toMatch(
+      /WARNING: the candidate has no document in cluster \d \(2\d\.\d% of the reference\): no weight can bring it back/,
+    );
     const report = JSON.parse(r.stdout);
     expect(report.cannot_fix).toHaveLength(1);
     expect(report.tv_after).toBeLessThan(report.tv_before);
-    const rows = readFileSync(join(dir, 'out', 'weights.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const rows = readFileSync(join(dir, 'out', 'weights.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(rows).toHaveLength(300);
     expect(rows.reduce((a, x) => a + x.weight, 0) / 300).toBeCloseTo(1, 9);
     const buf = readFileSync(join(dir, 'out', 'weights.parquet'));
@@ -80,9 +106,17 @@ describe('k-means regions and tailguard weights', () => {
 });
 
 describe('weights with repeated ids', () => {
-  const cli = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), 'weights', ...args], { cwd: ROOT, encoding: 'utf8' });
+  const cli = (args: string[]) =>
+    spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), 'weights', ...args], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
   const jsonl = (rows: object[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
-  const readRows = (path: string) => readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; weight: number });
+  const readRows = (path: string) =>
+    readFileSync(path, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: string; weight: number });
   /** A candidate .npy whose rows 0, 5 and 9 share the id 'dup'. */
   const dupCandidate = (dir: string): string[] => {
     const cand = blobs(12, [1, 1], 2, { dim: 4, centresSeed: 7, centreScale: 3, spread: 0.2 });
@@ -97,8 +131,19 @@ describe('weights with repeated ids', () => {
     const ids = dupCandidate(dir);
     // Only the second 'dup' row is machine-written: its weight must be 0, the other two's not.
     writeFileSync(join(dir, 'det.jsonl'), jsonl(ids.map((id, i) => ({ id, p_synthetic: i === 5 ? 1 : 0 }))));
-    const r = cli(['--reference', join(dir, 'ref.npy'), '--candidate', join(dir, 'cand.npy'), '--out', join(dir, 'out'), '--clusters', '2',
-      '--detections', join(dir, 'det.jsonl'), '--quiet']);
+    const r = cli([
+      '--reference',
+      join(dir, 'ref.npy'),
+      '--candidate',
+      join(dir, 'cand.npy'),
+      '--out',
+      join(dir, 'out'),
+      '--clusters',
+      '2',
+      '--detections',
+      join(dir, 'det.jsonl'),
+      '--quiet',
+    ]);
     expect(r.status, r.stderr).toBe(0);
     const rows = readRows(join(dir, 'out', 'weights.jsonl'));
     expect(rows.map((x) => x.id)).toEqual(ids);
@@ -109,40 +154,94 @@ describe('weights with repeated ids', () => {
     expect(report.duplicate_ids.candidate).toEqual({ count: 2, examples: ['dup'] });
     expect(report.duplicate_ids.detections).toEqual({ count: 2, examples: ['dup'] });
     expect(report.duplicate_ids.reference).toBeUndefined();
-    expect(report.duplicate_ids.handling).toMatch(/in order \(the k-th row with the id takes the k-th detection with it\)/);
-    expect(r.stderr).toBe(`tailguard: WARNING: repeated ids: 2 rows of the candidate repeat an earlier row's id ("dup"); 2 rows of the detections repeat an earlier row's id ("dup"). ${report.duplicate_ids.handling}\n`);
+    expect(report.duplicate_ids.handling).toMatch(
+      /in order \(the k-th row with the id takes the k-th detection with it\)/,
+    );
+    expect(r.stderr).toBe(
+      `tailguard: WARNING: repeated ids: 2 rows of the candidate repeat an earlier row's id ("dup"); 2 rows of the detections repeat an earlier row's id ("dup"). ${report.duplicate_ids.handling}\n`,
+    );
   });
 
   it('refuses a join it cannot make: an id on more rows of the detections than of an .npy candidate', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tailguard-weights-dups-'));
     const ids = dupCandidate(dir);
     writeFileSync(join(dir, 'det.jsonl'), jsonl([...ids, 'dup'].map((id) => ({ id, p_synthetic: 0 }))));
-    const run = weightsRun({ reference: join(dir, 'ref.npy'), candidate: join(dir, 'cand.npy'), out: join(dir, 'out'), clusters: 2, detections: join(dir, 'det.jsonl') });
+    const run = weightsRun({
+      reference: join(dir, 'ref.npy'),
+      candidate: join(dir, 'cand.npy'),
+      out: join(dir, 'out'),
+      clusters: 2,
+      detections: join(dir, 'det.jsonl'),
+    });
     await expect(run).rejects.toThrow(DuplicateIdError);
-    await expect(run).rejects.toThrow(`${join(dir, 'det.jsonl')}: id "dup" is on 4 rows here and on 3 rows of the candidate`);
+    await expect(run).rejects.toThrow(
+      `${join(dir, 'det.jsonl')}: id "dup" is on 4 rows here and on 3 rows of the candidate`,
+    );
   });
 
   it('a score directory candidate: a repeated id joins its detection by corpus line, out of order or among extra rows', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tailguard-weights-dups-'));
     const corpus = join(dir, 'corpus.jsonl');
-    writeFileSync(corpus, jsonl([
-      { id: 'x', text: 'Tom had a red ball.' }, { id: 'y', text: 'Sue had a kite.' }, { id: 'x', text: 'Ben had a big dog.' }, { id: 'z', text: 'Max had a hat.' },
-    ]));
+    writeFileSync(
+      corpus,
+      jsonl([
+        { id: 'x', text: 'Tom had a red ball.' },
+        { id: 'y', text: 'Sue had a kite.' },
+        { id: 'x', text: 'Ben had a big dog.' },
+        { id: 'z', text: 'Max had a hat.' },
+      ]),
+    );
     const scored = join(dir, 'scored');
     await scoreCorpus({ input: corpus, out: scored, idField: 'id', model: 'stories260k', device: 'cpu' });
-    writeFileSync(join(dir, 'det.jsonl'), jsonl([
-      { id: 'x', line: 3, p_synthetic: 1 }, { id: 'z', line: 4, p_synthetic: 0 }, { id: 'x', line: 9, p_synthetic: 0.5 },
-      { id: 'y', line: 2, p_synthetic: 0 }, { id: 'x', line: 1, p_synthetic: 0 },
-    ]));
-    const report = await weightsRun({ reference: scored, candidate: scored, out: join(dir, 'out'), clusters: 1, detections: join(dir, 'det.jsonl') });
+    writeFileSync(
+      join(dir, 'det.jsonl'),
+      jsonl([
+        { id: 'x', line: 3, p_synthetic: 1 },
+        { id: 'z', line: 4, p_synthetic: 0 },
+        { id: 'x', line: 9, p_synthetic: 0.5 },
+        { id: 'y', line: 2, p_synthetic: 0 },
+        { id: 'x', line: 1, p_synthetic: 0 },
+      ]),
+    );
+    const report = await weightsRun({
+      reference: scored,
+      candidate: scored,
+      out: join(dir, 'out'),
+      clusters: 1,
+      detections: join(dir, 'det.jsonl'),
+    });
     const rows = readRows(join(dir, 'out', 'weights.jsonl'));
-    expect(rows.map((x) => [x.id, +x.weight.toFixed(9)])).toEqual([['x', 1.333333333], ['y', 1.333333333], ['x', 0], ['z', 1.333333333]]);
-    expect(report.duplicate_ids).toMatchObject({ reference: { count: 1, examples: ['x'] }, candidate: { count: 1, examples: ['x'] }, detections: { count: 2, examples: ['x'] } });
+    expect(rows.map((x) => [x.id, +x.weight.toFixed(9)])).toEqual([
+      ['x', 1.333333333],
+      ['y', 1.333333333],
+      ['x', 0],
+      ['z', 1.333333333],
+    ]);
+    expect(report.duplicate_ids).toMatchObject({
+      reference: { count: 1, examples: ['x'] },
+      candidate: { count: 1, examples: ['x'] },
+      detections: { count: 2, examples: ['x'] },
+    });
     expect(report.duplicate_ids!.handling).toMatch(/joined to the rows of a repeated id by id and corpus line/);
     // A repeated id whose line has no detection is a missing row, as for any other id.
-    writeFileSync(join(dir, 'det2.jsonl'), jsonl([{ id: 'x', line: 1, p_synthetic: 0 }, { id: 'y', line: 2, p_synthetic: 0 }, { id: 'x', line: 9, p_synthetic: 0 }, { id: 'z', line: 4, p_synthetic: 0 }]));
-    await expect(weightsRun({ reference: scored, candidate: scored, out: join(dir, 'out2'), clusters: 1, detections: join(dir, 'det2.jsonl') }))
-      .rejects.toThrow(/has no row for 1 candidate documents \(first: x at line 3\)/);
+    writeFileSync(
+      join(dir, 'det2.jsonl'),
+      jsonl([
+        { id: 'x', line: 1, p_synthetic: 0 },
+        { id: 'y', line: 2, p_synthetic: 0 },
+        { id: 'x', line: 9, p_synthetic: 0 },
+        { id: 'z', line: 4, p_synthetic: 0 },
+      ]),
+    );
+    await expect(
+      weightsRun({
+        reference: scored,
+        candidate: scored,
+        out: join(dir, 'out2'),
+        clusters: 1,
+        detections: join(dir, 'det2.jsonl'),
+      }),
+    ).rejects.toThrow(/has no row for 1 candidate documents \(first: x at line 3\)/);
   });
 
   it('unique ids: report.json has no duplicate_ids and nothing is said', () => {
@@ -150,7 +249,17 @@ describe('weights with repeated ids', () => {
     saveNpy(join(dir, 'ref'), blobs(40, [1, 1], 1, { dim: 4, centresSeed: 7, centreScale: 3, spread: 0.2 }));
     const cand = blobs(12, [1, 1], 2, { dim: 4, centresSeed: 7, centreScale: 3, spread: 0.2 });
     saveNpy(join(dir, 'cand'), cand, cand.ids);
-    const r = cli(['--reference', join(dir, 'ref.npy'), '--candidate', join(dir, 'cand.npy'), '--out', join(dir, 'out'), '--clusters', '2', '--quiet']);
+    const r = cli([
+      '--reference',
+      join(dir, 'ref.npy'),
+      '--candidate',
+      join(dir, 'cand.npy'),
+      '--out',
+      join(dir, 'out'),
+      '--clusters',
+      '2',
+      '--quiet',
+    ]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toBe('');
     expect(JSON.parse(readFileSync(join(dir, 'out', 'report.json'), 'utf8')).duplicate_ids).toBeUndefined();

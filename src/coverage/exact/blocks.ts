@@ -48,10 +48,23 @@ export function prepare(set: VectorSet, tile: number, centre: Float32Array): Pre
   const sq32 = Float32Array.from(sq);
   const span = (b: number) => ({ start: b * tile, count: Math.min(n, (b + 1) * tile) - b * tile });
   return {
-    vectors, n, dim, sq, maxSq, tile, blocks: Math.ceil(n / tile), span,
+    vectors,
+    n,
+    dim,
+    sq,
+    maxSq,
+    tile,
+    blocks: Math.ceil(n / tile),
+    span,
     block: (b) => {
       const { start, count } = span(b);
-      return { start, count, centre, data: data.subarray(start * dim, (start + count) * dim), sq: sq32.subarray(start, start + count) };
+      return {
+        start,
+        count,
+        centre,
+        data: data.subarray(start * dim, (start + count) * dim),
+        sq: sq32.subarray(start, start + count),
+      };
     },
   };
 }
@@ -66,7 +79,10 @@ export class ApproxLists {
   readonly values: Float32Array;
   readonly ids: Int32Array;
 
-  constructor(n: number, readonly k: number) {
+  constructor(
+    n: number,
+    readonly k: number,
+  ) {
     this.values = new Float32Array(n * k).fill(Infinity);
     this.ids = new Int32Array(n * k).fill(-1);
   }
@@ -113,7 +129,10 @@ export class ApproxLists {
  * every job before it consumed (its inputs come from them), so it starts only then.
  */
 export async function pipelined<T>(
-  count: number, start: (t: number) => Promise<T>, consume: (result: T, t: number) => void, after: (t: number) => boolean = () => false,
+  count: number,
+  start: (t: number) => Promise<T>,
+  consume: (result: T, t: number) => void,
+  after: (t: number) => boolean = () => false,
 ): Promise<void> {
   let next: Promise<T> | undefined = count > 0 ? start(0) : undefined;
   for (let t = 0; t < count; t++) {
@@ -127,7 +146,12 @@ export async function pipelined<T>(
 }
 
 /** A stage's progress in points, advanced by shares of its work (tiles differ in size). */
-export function workProgress(onProgress: OnProgress | undefined, stage: string, points: number, work: number): (done: number) => void {
+export function workProgress(
+  onProgress: OnProgress | undefined,
+  stage: string,
+  points: number,
+  work: number,
+): (done: number) => void {
   if (!onProgress) return () => undefined;
   onProgress(stage, 0, points);
   let sum = 0;

@@ -9,7 +9,10 @@ import { nearestCentroid, type Clustering } from '../clusters.js';
 import { centredSquares, type TileRunner } from './tiles.js';
 
 /** Per row array: its centre (the rows' mean) and squared norms less it, kept while k-means asks again with the same rows. */
-const prepared = new WeakMap<Float32Array, { centre: Float32Array; sq: Float32Array; sq64: Float64Array; maxSq: number }>();
+const prepared = new WeakMap<
+  Float32Array,
+  { centre: Float32Array; sq: Float32Array; sq64: Float64Array; maxSq: number }
+>();
 
 function rowsPrepared(data: Float32Array, dim: number) {
   let p = prepared.get(data);
@@ -25,7 +28,12 @@ function rowsPrepared(data: Float32Array, dim: number) {
   return p;
 }
 
-export async function nearestCentroids(runner: TileRunner, data: Float32Array, c: Clustering, tile = 2048): Promise<Int32Array> {
+export async function nearestCentroids(
+  runner: TileRunner,
+  data: Float32Array,
+  c: Clustering,
+  tile = 2048,
+): Promise<Int32Array> {
   const { dim, k } = c;
   const n = data.length / dim;
   const out = new Int32Array(n);
@@ -35,18 +43,27 @@ export async function nearestCentroids(runner: TileRunner, data: Float32Array, c
   const rows = data.buffer instanceof SharedArrayBuffer ? data.slice() : data;
   const p = rowsPrepared(data, dim);
   const csq = centredSquares(c.centroids, dim, p.centre);
-  const maxSq = Math.max(p.maxSq, csq.reduce((a, b) => Math.max(a, b), 0));
+  const maxSq = Math.max(
+    p.maxSq,
+    csq.reduce((a, b) => Math.max(a, b), 0),
+  );
   const y = { data: c.centroids, centre: p.centre, sq: Float32Array.from(csq), count: k };
   const E = runner.errorScale(dim);
   for (let start = 0; start < n; start += tile) {
     const count = Math.min(tile, n - start);
-    const x = { data: rows.subarray(start * dim, (start + count) * dim), centre: p.centre, sq: p.sq.subarray(start, start + count), count };
+    const x = {
+      data: rows.subarray(start * dim, (start + count) * dim),
+      centre: p.centre,
+      sq: p.sq.subarray(start, start + count),
+      count,
+    };
     const found = await runner.smallest(x, y, dim, 2);
     for (let r = 0; r < count; r++) {
       const v1 = found.rowValues[2 * r]!;
       const v2 = found.rowValues[2 * r + 1]!;
       // Every other centroid is at least v2 less half the bound, the first at most v1 plus it: a gap over it settles it.
-      out[start + r] = v2 - v1 > E * (p.sq64[start + r]! + maxSq) ? found.rowIds[2 * r]! : nearestCentroid(c, data, start + r);
+      out[start + r] =
+        v2 - v1 > E * (p.sq64[start + r]! + maxSq) ? found.rowIds[2 * r]! : nearestCentroid(c, data, start + r);
     }
   }
   return out;

@@ -31,10 +31,24 @@ let session: Promise<ort.InferenceSession> | undefined;
 function dotSession(): Promise<ort.InferenceSession> {
   session ??= (() => {
     const g = new GraphBuilder(17);
-    g.op('MatMul', [g.input('rows', DataType.FLOAT, ['n', 'd']), g.input('queries_t', DataType.FLOAT, ['d', 'q'])], undefined, 'dots');
+    g.op(
+      'MatMul',
+      [g.input('rows', DataType.FLOAT, ['n', 'd']), g.input('queries_t', DataType.FLOAT, ['d', 'q'])],
+      undefined,
+      'dots',
+    );
     g.output('dots', DataType.FLOAT, ['n', 'q']);
-    const model = encodeModel({ irVersion: 8, opsetImport: [{ domain: '', version: 17 }], graph: g.toGraph('tailguard_dots') });
-    return ort.InferenceSession.create(model, { intraOpNumThreads: 1, interOpNumThreads: 1, logSeverityLevel: 3, graphOptimizationLevel: 'all' });
+    const model = encodeModel({
+      irVersion: 8,
+      opsetImport: [{ domain: '', version: 17 }],
+      graph: g.toGraph('tailguard_dots'),
+    });
+    return ort.InferenceSession.create(model, {
+      intraOpNumThreads: 1,
+      interOpNumThreads: 1,
+      logSeverityLevel: 3,
+      graphOptimizationLevel: 'all',
+    });
   })();
   return session;
 }
@@ -43,7 +57,11 @@ function dotSession(): Promise<ort.InferenceSession> {
  * The set's rows times `queries` (q rows of set.dim floats, row-major), chunk by chunk in order. The next chunk's
  * MatMul runs while the caller works on the current one.
  */
-export async function* dotChunks(set: VectorSet, queries: Float32Array, chunkRows = CHUNK_ROWS): AsyncGenerator<DotChunk> {
+export async function* dotChunks(
+  set: VectorSet,
+  queries: Float32Array,
+  chunkRows = CHUNK_ROWS,
+): AsyncGenerator<DotChunk> {
   const { dim } = set;
   const n = set.ids.length;
   const q = queries.length / dim;
@@ -56,7 +74,9 @@ export async function* dotChunks(set: VectorSet, queries: Float32Array, chunkRow
     const rows = Math.min(chunkRows, n - start);
     // onnxruntime-node takes no SharedArrayBuffer views (the sets are shared with the index workers): copy the chunk.
     const chunk = set.data.slice(start * dim, (start + rows) * dim);
-    return s.run({ rows: new ort.Tensor('float32', chunk, [rows, dim]), queries_t: queriesT }).then((out) => ({ start, rows, dots: out.dots!.data as Float32Array }));
+    return s
+      .run({ rows: new ort.Tensor('float32', chunk, [rows, dim]), queries_t: queriesT })
+      .then((out) => ({ start, rows, dots: out.dots!.data as Float32Array }));
   };
   let pending = run(0);
   for (let start = 0; start < n; start += chunkRows) {
@@ -74,4 +94,3 @@ export function dotErrorBound(dim: number): number {
   const u = 2 ** -23;
   return (dim * u) / (1 - dim * u);
 }
-

@@ -24,7 +24,16 @@ import type { OnProgress } from '../../progress.js';
 import { exactNeighbours } from './exact-search.js';
 import { prdcMetrics, type PrdcMetrics } from '../prdc-metrics.js';
 import { squaredDistance, subset, type VectorSet } from '../vectors.js';
-import { ApproxLists, f32Above, f32Below, meanRow, pipelined, prepare, workProgress, type PreparedSet } from './blocks.js';
+import {
+  ApproxLists,
+  f32Above,
+  f32Below,
+  meanRow,
+  pipelined,
+  prepare,
+  workProgress,
+  type PreparedSet,
+} from './blocks.js';
 import { DEFAULT_TILE, TileRunner, type ExactDevice, type PairsTile, type SmallestTile } from './tiles.js';
 
 export interface TileRadiiResult {
@@ -80,7 +89,12 @@ export interface ExactPrdcOptions {
 export interface ExactPrdcResult extends PrdcMetrics {
   k: number;
   search: ExactSearchStats;
-  reference: { radius: Float64Array; nearestCandidate: Float64Array; covered: Uint8Array; inCandidateManifold: Uint8Array };
+  reference: {
+    radius: Float64Array;
+    nearestCandidate: Float64Array;
+    covered: Uint8Array;
+    inCandidateManifold: Uint8Array;
+  };
   candidate: { radius: Float64Array; balls: Int32Array; inManifold: Uint8Array };
 }
 
@@ -93,9 +107,13 @@ export async function exactPrdc(ref: VectorSet, cand: VectorSet, options: ExactP
   const { k, seed = 1, onProgress } = options;
   if (!(Number.isInteger(k) && k >= 1)) throw new UsageError(`k must be a positive integer (got ${k})`);
   if (ref.dim !== cand.dim) throw new UsageError(`reference vectors are ${ref.dim}-d, candidate vectors ${cand.dim}-d`);
-  if (!ref.ids.length || !cand.ids.length) throw new UsageError(`exact search needs points on both sides (reference ${ref.ids.length}, candidate ${cand.ids.length})`);
+  if (!ref.ids.length || !cand.ids.length)
+    throw new UsageError(
+      `exact search needs points on both sides (reference ${ref.ids.length}, candidate ${cand.ids.length})`,
+    );
   const threads = options.threads ?? availableParallelism();
-  if (!(Number.isInteger(threads) && threads >= 1)) throw new UsageError(`threads must be a positive integer (got ${threads})`);
+  if (!(Number.isInteger(threads) && threads >= 1))
+    throw new UsageError(`threads must be a positive integer (got ${threads})`);
   const runner = options.runner ?? (await TileRunner.start(options.devices ?? ['cpu'], threads));
   try {
     const tile = options.tile ?? DEFAULT_TILE[runner.device];
@@ -107,7 +125,14 @@ export async function exactPrdc(ref: VectorSet, cand: VectorSet, options: ExactP
     const radiiTick = workProgress(onProgress, 'exact radii', R.n + C.n, selfWork(R) + selfWork(C));
     const refRadii = await tileRadii(R, k, runner, radiiTick);
     const candRadii = await tileRadii(C, k, runner, radiiTick);
-    const found = await tileBalls(R, C, refRadii, candRadii, runner, workProgress(onProgress, 'exact balls', R.n, R.n * C.n));
+    const found = await tileBalls(
+      R,
+      C,
+      refRadii,
+      candRadii,
+      runner,
+      workProgress(onProgress, 'exact balls', R.n, R.n * C.n),
+    );
     const balls = found.balls;
     const inManifold = Uint8Array.from(balls, (c) => (c > 0 ? 1 : 0));
     const covered = Uint8Array.from(found.nearestCandidate, (d, i) => (d <= refRadii.radii[i]! ? 1 : 0));
@@ -115,10 +140,23 @@ export async function exactPrdc(ref: VectorSet, cand: VectorSet, options: ExactP
       k,
       ...prdcMetrics({ balls, inManifold, inCandidateManifold: found.inCandidateManifold, covered }, k, seed),
       search: {
-        device: runner.device, fallback_reasons: runner.fallbackReasons, threads, tile, rechecked_pairs: found.rechecked,
-        researched: { reference_radii: refRadii.researched, candidate_radii: candRadii.researched, nearest_candidates: found.researched },
+        device: runner.device,
+        fallback_reasons: runner.fallbackReasons,
+        threads,
+        tile,
+        rechecked_pairs: found.rechecked,
+        researched: {
+          reference_radii: refRadii.researched,
+          candidate_radii: candRadii.researched,
+          nearest_candidates: found.researched,
+        },
       },
-      reference: { radius: refRadii.radii, nearestCandidate: found.nearestCandidate, covered, inCandidateManifold: found.inCandidateManifold },
+      reference: {
+        radius: refRadii.radii,
+        nearestCandidate: found.nearestCandidate,
+        covered,
+        inCandidateManifold: found.inCandidateManifold,
+      },
       candidate: { radius: candRadii.radii, balls, inManifold },
     };
   } finally {
@@ -127,7 +165,12 @@ export async function exactPrdc(ref: VectorSet, cand: VectorSet, options: ExactP
 }
 
 /** Each point's k-NN radius within its own set (see the header). `tick(pairs)`: progress. */
-export async function tileRadii(set: PreparedSet, k: number, runner: TileRunner, tick: (pairs: number) => void = () => undefined): Promise<TileRadiiResult> {
+export async function tileRadii(
+  set: PreparedSet,
+  k: number,
+  runner: TileRunner,
+  tick: (pairs: number) => void = () => undefined,
+): Promise<TileRadiiResult> {
   const { n, dim } = set;
   const K = Math.min(n, radiusListSize(k));
   const lists = new ApproxLists(n, K);
@@ -137,35 +180,42 @@ export async function tileRadii(set: PreparedSet, k: number, runner: TileRunner,
   const jobs: [number, number][] = [];
   for (let a = 0; a < set.blocks; a++) jobs.push([a, a]);
   for (let a = 0; a < set.blocks; a++) for (let b = a + 1; b < set.blocks; b++) jobs.push([a, b]);
-  await pipelined(jobs.length, async (t): Promise<SmallestTile | PairsTile> => {
-    const [a, b] = jobs[t]!;
-    if (a === b) return runner.smallest(set.block(a), set.block(a), dim, K);
-    const x = set.block(a);
-    const y = set.block(b);
-    return runner.nearer(x, y, dim, lists.lasts(x.start, x.count), lists.lasts(y.start, y.count));
-  }, (tile, t) => {
-    const [a, b] = jobs[t]!;
-    const x = set.span(a);
-    const y = set.span(b);
-    if ('rowK' in tile) {
-      for (let r = 0; r < x.count; r++) lists.offerSorted(x.start + r, tile.rowValues, tile.rowIds, r * tile.rowK, tile.rowK, y.start);
-    } else {
-      for (let p = 0; p < tile.values.length; p++) {
-        const i = x.start + tile.rows[p]!;
-        const j = y.start + tile.cols[p]!;
-        lists.offer(i, tile.values[p]!, j);
-        lists.offer(j, tile.values[p]!, i);
+  await pipelined(
+    jobs.length,
+    async (t): Promise<SmallestTile | PairsTile> => {
+      const [a, b] = jobs[t]!;
+      if (a === b) return runner.smallest(set.block(a), set.block(a), dim, K);
+      const x = set.block(a);
+      const y = set.block(b);
+      return runner.nearer(x, y, dim, lists.lasts(x.start, x.count), lists.lasts(y.start, y.count));
+    },
+    (tile, t) => {
+      const [a, b] = jobs[t]!;
+      const x = set.span(a);
+      const y = set.span(b);
+      if ('rowK' in tile) {
+        for (let r = 0; r < x.count; r++)
+          lists.offerSorted(x.start + r, tile.rowValues, tile.rowIds, r * tile.rowK, tile.rowK, y.start);
+      } else {
+        for (let p = 0; p < tile.values.length; p++) {
+          const i = x.start + tile.rows[p]!;
+          const j = y.start + tile.cols[p]!;
+          lists.offer(i, tile.values[p]!, j);
+          lists.offer(j, tile.values[p]!, i);
+        }
       }
-    }
-    tick(a === b ? (x.count * (x.count + 1)) / 2 : x.count * y.count);
-  }, (t) => t === set.blocks); // the first nearer tile needs every list started
+      tick(a === b ? (x.count * (x.count + 1)) / 2 : x.count * y.count);
+    },
+    (t) => t === set.blocks,
+  ); // the first nearer tile needs every list started
   const E = runner.errorScale(dim);
   const radii = new Float64Array(n);
   const squared = new Float64Array(n);
   const unsettled: number[] = [];
   const d2 = new Float64Array(K);
   for (let i = 0; i < n; i++) {
-    for (let t = 0; t < K; t++) d2[t] = squaredDistance(set.vectors.data, i, set.vectors.data, lists.ids[i * K + t]!, dim);
+    for (let t = 0; t < K; t++)
+      d2[t] = squaredDistance(set.vectors.data, i, set.vectors.data, lists.ids[i * K + t]!, dim);
     d2.sort();
     const e = d2[Math.min(k, K - 1)]!;
     // Every pair not in the list is at least the list's last float32 value less the rounding bound.
@@ -192,7 +242,12 @@ export async function tileRadii(set: PreparedSet, k: number, runner: TileRunner,
  * reference point: whether any holds it), and each reference point's nearest candidate (see the header).
  */
 export async function tileBalls(
-  R: PreparedSet, C: PreparedSet, refRadii: TileRadiiResult, candRadii: TileRadiiResult, runner: TileRunner, tick: (pairs: number) => void = () => undefined,
+  R: PreparedSet,
+  C: PreparedSet,
+  refRadii: TileRadiiResult,
+  candRadii: TileRadiiResult,
+  runner: TileRunner,
+  tick: (pairs: number) => void = () => undefined,
 ): Promise<TileBallCounts> {
   const { dim } = R;
   const E = runner.errorScale(dim);
@@ -220,47 +275,63 @@ export async function tileBalls(
   for (let a = 0; a < R.blocks; a++) jobs.push([a, 0]);
   for (let a = 0; a < R.blocks; a++) for (let b = 1; b < C.blocks; b++) jobs.push([a, b]);
   const dist = (i: number, j: number) => Math.sqrt(squaredDistance(R.vectors.data, i, C.vectors.data, j, dim));
-  await pipelined(jobs.length, (t) => {
-    const [a, b] = jobs[t]!;
-    const x = R.block(a);
-    const y = C.block(b);
-    const rows = (v: Float32Array) => v.subarray(x.start, x.start + x.count);
-    const cols = (v: Float32Array) => v.subarray(y.start, y.start + y.count);
-    // A row block's first tile starts its nearest lists; later ones return the pairs below their current K-th.
-    return runner.balls(x, y, dim, { rowLo: rows(refT.lo), rowHi: rows(refT.hi), colLo: cols(candT.lo), colHi: cols(candT.hi) }, b === 0 ? K : nearest.lasts(x.start, x.count));
-  }, (tile, t) => {
-    const [a, b] = jobs[t]!;
-    const x = R.span(a);
-    const y = C.span(b);
-    for (let c = 0; c < y.count; c++) balls[y.start + c]! += tile.sureInRowBalls[c]!;
-    for (let r = 0; r < x.count; r++) if (tile.sureInColumnBall[r]! > 0) inCand[x.start + r] = 1;
-    const near = tile.nearRowBall;
-    const u = near.length / 2;
-    for (let p = 0; p < u; p++) {
-      const i = x.start + near[p]!;
-      const j = y.start + near[u + p]!;
-      rechecked++;
-      if (dist(i, j) <= refRadii.radii[i]!) balls[j]!++;
-    }
-    const nearC = tile.nearColumnBall;
-    const v = nearC.length / 2;
-    for (let p = 0; p < v; p++) {
-      const i = x.start + nearC[p]!;
-      if (inCand[i]) continue;
-      const j = y.start + nearC[v + p]!;
-      rechecked++;
-      if (dist(i, j) <= candRadii.radii[j]!) inCand[i] = 1;
-    }
-    const n = tile.nearest;
-    if ('rowK' in n) for (let r = 0; r < x.count; r++) nearest.offerSorted(x.start + r, n.rowValues, n.rowIds, r * n.rowK, n.rowK, y.start);
-    else for (let p = 0; p < n.values.length; p++) nearest.offer(x.start + n.rows[p]!, n.values[p]!, y.start + n.cols[p]!);
-    tick(x.count * y.count);
-  }, (t) => t === R.blocks); // the first thresholded tile needs every list started
+  await pipelined(
+    jobs.length,
+    (t) => {
+      const [a, b] = jobs[t]!;
+      const x = R.block(a);
+      const y = C.block(b);
+      const rows = (v: Float32Array) => v.subarray(x.start, x.start + x.count);
+      const cols = (v: Float32Array) => v.subarray(y.start, y.start + y.count);
+      // A row block's first tile starts its nearest lists; later ones return the pairs below their current K-th.
+      return runner.balls(
+        x,
+        y,
+        dim,
+        { rowLo: rows(refT.lo), rowHi: rows(refT.hi), colLo: cols(candT.lo), colHi: cols(candT.hi) },
+        b === 0 ? K : nearest.lasts(x.start, x.count),
+      );
+    },
+    (tile, t) => {
+      const [a, b] = jobs[t]!;
+      const x = R.span(a);
+      const y = C.span(b);
+      for (let c = 0; c < y.count; c++) balls[y.start + c]! += tile.sureInRowBalls[c]!;
+      for (let r = 0; r < x.count; r++) if (tile.sureInColumnBall[r]! > 0) inCand[x.start + r] = 1;
+      const near = tile.nearRowBall;
+      const u = near.length / 2;
+      for (let p = 0; p < u; p++) {
+        const i = x.start + near[p]!;
+        const j = y.start + near[u + p]!;
+        rechecked++;
+        if (dist(i, j) <= refRadii.radii[i]!) balls[j]!++;
+      }
+      const nearC = tile.nearColumnBall;
+      const v = nearC.length / 2;
+      for (let p = 0; p < v; p++) {
+        const i = x.start + nearC[p]!;
+        if (inCand[i]) continue;
+        const j = y.start + nearC[v + p]!;
+        rechecked++;
+        if (dist(i, j) <= candRadii.radii[j]!) inCand[i] = 1;
+      }
+      const n = tile.nearest;
+      if ('rowK' in n)
+        for (let r = 0; r < x.count; r++)
+          nearest.offerSorted(x.start + r, n.rowValues, n.rowIds, r * n.rowK, n.rowK, y.start);
+      else
+        for (let p = 0; p < n.values.length; p++)
+          nearest.offer(x.start + n.rows[p]!, n.values[p]!, y.start + n.cols[p]!);
+      tick(x.count * y.count);
+    },
+    (t) => t === R.blocks,
+  ); // the first thresholded tile needs every list started
   const nearestCandidate = new Float64Array(R.n);
   const unsettled: number[] = [];
   for (let i = 0; i < R.n; i++) {
     let m = Infinity;
-    for (let t = 0; t < K; t++) m = Math.min(m, squaredDistance(R.vectors.data, i, C.vectors.data, nearest.ids[i * K + t]!, dim));
+    for (let t = 0; t < K; t++)
+      m = Math.min(m, squaredDistance(R.vectors.data, i, C.vectors.data, nearest.ids[i * K + t]!, dim));
     if (K < C.n && !(m === 0 || m * (1 + E) <= nearest.last(i) - E * (R.sq[i]! + C.maxSq))) {
       unsettled.push(i);
       continue;
@@ -269,7 +340,9 @@ export async function tileBalls(
   }
   if (unsettled.length) {
     const again = await exactNeighbours(C.vectors, subset(R.vectors, unsettled).data, 1);
-    unsettled.forEach((i, t) => { nearestCandidate[i] = again[t]!.distances[0]!; });
+    unsettled.forEach((i, t) => {
+      nearestCandidate[i] = again[t]!.distances[0]!;
+    });
   }
   return { balls, inCandidateManifold: inCand, nearestCandidate, rechecked, researched: unsettled.length };
 }

@@ -20,7 +20,11 @@ export const QUERY_BLOCK = 256;
  * row with itself (when the queries are rows of the set) are visited too.
  */
 export async function scanNearPairs(
-  set: VectorSet, queries: Float32Array, queryBound2: Float64Array, rowBound2: (i: number) => number, visit: (i: number, t: number, d: number) => void,
+  set: VectorSet,
+  queries: Float32Array,
+  queryBound2: Float64Array,
+  rowBound2: (i: number) => number,
+  visit: (i: number, t: number, d: number) => void,
 ): Promise<void> {
   const { data, dim } = set;
   const norm = rowNorms(set.data, dim);
@@ -53,10 +57,16 @@ export async function exactNeighbours(set: VectorSet, queries: Float32Array, k: 
   if (!kk) return Array.from({ length: q }, () => ({ ids: [], distances: [] }));
   const lists = new NearestLists(q, kk);
   const bound = new Float64Array(q).fill(Infinity);
-  await scanNearPairs(set, queries, bound, () => -Infinity, (i, t, d) => {
-    lists.insert(t, i, d);
-    bound[t] = lists.kth(t) ** 2;
-  });
+  await scanNearPairs(
+    set,
+    queries,
+    bound,
+    () => -Infinity,
+    (i, t, d) => {
+      lists.insert(t, i, d);
+      bound[t] = lists.kth(t) ** 2;
+    },
+  );
   return Array.from({ length: q }, (_, t) => lists.neighbours(t));
 }
 

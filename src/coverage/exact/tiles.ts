@@ -97,7 +97,11 @@ const F = DataType.FLOAT;
 function model(build: (g: GraphBuilder) => void): Uint8Array {
   const g = new GraphBuilder(17);
   build(g);
-  return encodeModel({ irVersion: 8, opsetImport: [{ domain: '', version: 17 }], graph: g.toGraph('tailguard_exact_tiles') });
+  return encodeModel({
+    irVersion: 8,
+    opsetImport: [{ domain: '', version: 17 }],
+    graph: g.toGraph('tailguard_exact_tiles'),
+  });
 }
 
 /** D = xs + ys − 2·x'·y'ᵀ for inputs x [b,d], y [c,d] less centre [1,d] (x', y'), and their squared norms xs [b,1], ys [1,c]. */
@@ -114,7 +118,10 @@ function distances(g: GraphBuilder): string {
 /** The K smallest along the last axis of `t` ([b, n]) as outputs row_values, row_ids (int32). */
 function smallest(g: GraphBuilder, t: string): void {
   const k = g.input('k', DataType.INT64, [1]);
-  const [values, ids] = g.node('TopK', [t, k], { attrs: { axis: attr.int(1), largest: attr.int(0), sorted: attr.int(1) }, outputs: ['row_values', g.fresh('topk_ids')] });
+  const [values, ids] = g.node('TopK', [t, k], {
+    attrs: { axis: attr.int(1), largest: attr.int(0), sorted: attr.int(1) },
+    outputs: ['row_values', g.fresh('topk_ids')],
+  });
   g.cast(ids!, DataType.INT32, 'row_ids');
   g.output(values!, F, ['b', 'k']);
   g.output('row_ids', DataType.INT32, ['b', 'k']);
@@ -138,7 +145,10 @@ function smallestModel(): Uint8Array {
 function nearerModel(): Uint8Array {
   return model((g) => {
     const d = distances(g);
-    const below = g.op('Or', [g.op('Less', [d, g.input('row_t', F, ['b', 1])]), g.op('Less', [d, g.input('col_t', F, [1, 'c'])])]);
+    const below = g.op('Or', [
+      g.op('Less', [d, g.input('row_t', F, ['b', 1])]),
+      g.op('Less', [d, g.input('col_t', F, [1, 'c'])]),
+    ]);
     pairs(g, d, below);
   });
 }
@@ -156,7 +166,8 @@ function ballsModel(nearest: 'smallest' | 'nearer'): Uint8Array {
     g.reduceSum(g.cast(rowSure, F), [0], false, 'sure_in_row_balls');
     g.reduce('ReduceMax', g.cast(colSure, F), [1], false, 'sure_in_column_ball');
     // Near a threshold: not surely in, yet not surely out (sure ⇒ maybe, so Xor is "maybe and not sure").
-    const near = (sure: string, hi: string, out: string) => g.cast(g.op('NonZero', [g.op('Xor', [sure, g.op('LessOrEqual', [d, hi])])]), DataType.INT32, out);
+    const near = (sure: string, hi: string, out: string) =>
+      g.cast(g.op('NonZero', [g.op('Xor', [sure, g.op('LessOrEqual', [d, hi])])]), DataType.INT32, out);
     near(rowSure, rowHi, 'near_row_ball');
     near(colSure, colHi, 'near_column_ball');
     g.output('sure_in_row_balls', F, ['c']);
@@ -186,18 +197,29 @@ export class TileRunner {
     for (const device of devices) {
       const options: ort.InferenceSession.SessionOptions = {
         executionProviders: [device === 'cuda' ? { name: 'cuda', deviceId: 0 } : 'cpu'],
-        intraOpNumThreads: threads, interOpNumThreads: 1, logSeverityLevel: 3, graphOptimizationLevel: 'all',
+        intraOpNumThreads: threads,
+        interOpNumThreads: 1,
+        logSeverityLevel: 3,
+        graphOptimizationLevel: 'all',
       };
       try {
         const [smallest, nearer, ballsSmallest, ballsNearer] = await Promise.all(
-          [smallestModel(), nearerModel(), ballsModel('smallest'), ballsModel('nearer')].map((m) => ort.InferenceSession.create(m, options)),
+          [smallestModel(), nearerModel(), ballsModel('smallest'), ballsModel('nearer')].map((m) =>
+            ort.InferenceSession.create(m, options),
+          ),
         );
-        return new TileRunner(device, { smallest: smallest!, nearer: nearer!, ballsSmallest: ballsSmallest!, ballsNearer: ballsNearer! }, fallbackReasons);
+        return new TileRunner(
+          device,
+          { smallest: smallest!, nearer: nearer!, ballsSmallest: ballsSmallest!, ballsNearer: ballsNearer! },
+          fallbackReasons,
+        );
       } catch (err) {
         fallbackReasons.push(`${device}: ${(err as Error).message.split('\n')[0]}`);
       }
     }
-    throw new DeviceUnavailableError(`exact search could not start ONNX Runtime on ${devices.join(' or ')}: ${fallbackReasons.join('; ')}`);
+    throw new DeviceUnavailableError(
+      `exact search could not start ONNX Runtime on ${devices.join(' or ')}: ${fallbackReasons.join('; ')}`,
+    );
   }
 
   /**
@@ -220,9 +242,13 @@ export class TileRunner {
 
   /** The pairs with D below their row's threshold `rowT` or their column's `colT` (D ≥ both for every other pair). */
   async nearer(x: Block, y: Block, dim: number, rowT: Float32Array, colT: Float32Array): Promise<PairsTile> {
-    return pairsOf(await this.sessions.nearer.run({
-      ...this.feeds(x, y, dim), row_t: new ort.Tensor('float32', rowT, [x.count, 1]), col_t: new ort.Tensor('float32', colT, [1, y.count]),
-    }));
+    return pairsOf(
+      await this.sessions.nearer.run({
+        ...this.feeds(x, y, dim),
+        row_t: new ort.Tensor('float32', rowT, [x.count, 1]),
+        col_t: new ort.Tensor('float32', colT, [1, y.count]),
+      }),
+    );
   }
 
   /**
@@ -232,24 +258,33 @@ export class TileRunner {
   async balls(x: Block, y: Block, dim: number, t: BallThresholds, nearest: number | Float32Array): Promise<BallsTile> {
     const feeds: Record<string, ort.Tensor> = {
       ...this.feeds(x, y, dim),
-      row_lo: new ort.Tensor('float32', t.rowLo, [x.count, 1]), row_hi: new ort.Tensor('float32', t.rowHi, [x.count, 1]),
-      col_lo: new ort.Tensor('float32', t.colLo, [1, y.count]), col_hi: new ort.Tensor('float32', t.colHi, [1, y.count]),
+      row_lo: new ort.Tensor('float32', t.rowLo, [x.count, 1]),
+      row_hi: new ort.Tensor('float32', t.rowHi, [x.count, 1]),
+      col_lo: new ort.Tensor('float32', t.colLo, [1, y.count]),
+      col_hi: new ort.Tensor('float32', t.colHi, [1, y.count]),
     };
     const rowK = typeof nearest === 'number' ? Math.min(nearest, y.count) : 0;
     if (typeof nearest === 'number') feeds.k = int64(rowK);
     else feeds.near_t = new ort.Tensor('float32', nearest, [x.count, 1]);
-    const out = await (typeof nearest === 'number' ? this.sessions.ballsSmallest : this.sessions.ballsNearer).run(feeds);
+    const out = await (typeof nearest === 'number' ? this.sessions.ballsSmallest : this.sessions.ballsNearer).run(
+      feeds,
+    );
     return {
-      sureInRowBalls: out.sure_in_row_balls!.data as Float32Array, sureInColumnBall: out.sure_in_column_ball!.data as Float32Array,
-      nearRowBall: out.near_row_ball!.data as Int32Array, nearColumnBall: out.near_column_ball!.data as Int32Array,
+      sureInRowBalls: out.sure_in_row_balls!.data as Float32Array,
+      sureInColumnBall: out.sure_in_column_ball!.data as Float32Array,
+      nearRowBall: out.near_row_ball!.data as Int32Array,
+      nearColumnBall: out.near_column_ball!.data as Int32Array,
       nearest: typeof nearest === 'number' ? smallestOf(out, rowK) : pairsOf(out),
     };
   }
 
   private feeds(x: Block, y: Block, dim: number): Record<string, ort.Tensor> {
     return {
-      x: new ort.Tensor('float32', x.data, [x.count, dim]), y: new ort.Tensor('float32', y.data, [y.count, dim]), centre: new ort.Tensor('float32', x.centre, [1, dim]),
-      xs: new ort.Tensor('float32', x.sq, [x.count, 1]), ys: new ort.Tensor('float32', y.sq, [1, y.count]),
+      x: new ort.Tensor('float32', x.data, [x.count, dim]),
+      y: new ort.Tensor('float32', y.data, [y.count, dim]),
+      centre: new ort.Tensor('float32', x.centre, [1, dim]),
+      xs: new ort.Tensor('float32', x.sq, [x.count, 1]),
+      ys: new ort.Tensor('float32', y.sq, [1, y.count]),
     };
   }
 

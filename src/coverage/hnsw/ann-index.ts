@@ -43,7 +43,12 @@ export class AnnIndex {
     this.index.setEf(ef);
   }
 
-  static build(set: VectorSet, params: IndexParams = DEFAULT_INDEX_PARAMS, onProgress?: OnProgress, stage = 'index'): AnnIndex {
+  static build(
+    set: VectorSet,
+    params: IndexParams = DEFAULT_INDEX_PARAMS,
+    onProgress?: OnProgress,
+    stage = 'index',
+  ): AnnIndex {
     const n = set.ids.length;
     if (n === 0) throw new UsageError(`${set.source}: no vectors to index`);
     const index = new hnswlib.HierarchicalNSW('l2', set.dim);
@@ -101,7 +106,10 @@ export class AnnIndex {
     if (widened) this.index.setEf(this.params.efSearch);
     // hnswlib's 'l2' is the squared distance; results come farthest first in some versions: sort.
     const order = r.neighbors.map((_, i) => i).sort((a, b) => r.distances[a]! - r.distances[b]!);
-    return { ids: order.map((i) => r.neighbors[i]!), distances: order.map((i) => Math.sqrt(Math.max(0, r.distances[i]!))) };
+    return {
+      ids: order.map((i) => r.neighbors[i]!),
+      distances: order.map((i) => Math.sqrt(Math.max(0, r.distances[i]!))),
+    };
   }
 }
 
@@ -114,7 +122,10 @@ function readSaved(path: string): { index: hnswlib.HierarchicalNSW; meta: SavedM
     index.readIndexSync(path);
     return { index, meta };
   } catch (err) {
-    throw new UsageError(`${path}: cannot load it as a tailguard index (the file and ${path}.json beside it, from an earlier run): ${(err as Error).message}`, { cause: err });
+    throw new UsageError(
+      `${path}: cannot load it as a tailguard index (the file and ${path}.json beside it, from an earlier run): ${(err as Error).message}`,
+      { cause: err },
+    );
   }
 }
 
@@ -123,7 +134,8 @@ export function exactKnn(set: VectorSet, query: ArrayLike<number>, k: number): N
   const kk = Math.min(k, set.ids.length);
   if (!kk) return { ids: [], distances: [] };
   const list = new NearestLists(1, kk);
-  for (let i = 0; i < set.ids.length; i++) list.insert(0, i, Math.sqrt(squaredDistance(set.data, i, query, 0, set.dim)));
+  for (let i = 0; i < set.ids.length; i++)
+    list.insert(0, i, Math.sqrt(squaredDistance(set.data, i, query, 0, set.dim)));
   return list.neighbours(0);
 }
 
@@ -136,7 +148,13 @@ export function recallRows(n: number, sample: number): number[] {
 }
 
 /** Mean share of the exact k nearest neighbours in `found` (the index's answers to the query rows `rows`). */
-export async function recallAgainstExact(indexed: VectorSet, queries: VectorSet, rows: number[], found: Neighbours[], k: number): Promise<number> {
+export async function recallAgainstExact(
+  indexed: VectorSet,
+  queries: VectorSet,
+  rows: number[],
+  found: Neighbours[],
+  k: number,
+): Promise<number> {
   const exact = await exactNeighbours(indexed, subset(queries, rows).data, k);
   let hit = 0;
   let total = 0;
@@ -149,7 +167,19 @@ export async function recallAgainstExact(indexed: VectorSet, queries: VectorSet,
 }
 
 /** Mean share of the exact k nearest neighbours the index returns, over `sample` queries drawn from `queries`. */
-export async function recallAtK(index: AnnIndex, indexed: VectorSet, queries: VectorSet, k: number, sample: number): Promise<number> {
+export async function recallAtK(
+  index: AnnIndex,
+  indexed: VectorSet,
+  queries: VectorSet,
+  k: number,
+  sample: number,
+): Promise<number> {
   const rows = recallRows(queries.ids.length, sample);
-  return recallAgainstExact(indexed, queries, rows, rows.map((i) => index.knn(row(queries, i), k)), k);
+  return recallAgainstExact(
+    indexed,
+    queries,
+    rows,
+    rows.map((i) => index.knn(row(queries, i), k)),
+    k,
+  );
 }

@@ -54,7 +54,13 @@ export interface BallCounts {
  * ball, they get the second look from their own side (`secondLook`), which does not depend on this index.
  */
 export function ballCounts(
-  centres: VectorSet, radii: Float64Array, members: VectorSet, memberIndex: AnnIndex, limits: BallLimits, onProgress?: OnProgress, stage = 'balls',
+  centres: VectorSet,
+  radii: Float64Array,
+  members: VectorSet,
+  memberIndex: AnnIndex,
+  limits: BallLimits,
+  onProgress?: OnProgress,
+  stage = 'balls',
 ): BallCounts {
   const counts = new Int32Array(members.ids.length);
   const nearest = new Float64Array(centres.ids.length);
@@ -78,7 +84,14 @@ export function ballCounts(
  * Returns `found` updated, without those rows in `cappedRows`.
  */
 export async function recountBalls(
-  centres: VectorSet, radii: Float64Array, rows: number[], exactRadii: Float64Array, members: VectorSet, memberIndex: AnnIndex, found: BallCounts, limits: BallLimits,
+  centres: VectorSet,
+  radii: Float64Array,
+  rows: number[],
+  exactRadii: Float64Array,
+  members: VectorSet,
+  memberIndex: AnnIndex,
+  found: BallCounts,
+  limits: BallLimits,
 ): Promise<BallCounts> {
   const { counts, nearest } = found;
   for (const c of rows) {
@@ -86,12 +99,18 @@ export async function recountBalls(
     for (let t = 0; t < ball.members; t++) counts[ball.nearest.ids[t]!]!--;
   }
   const bound = Float64Array.from(exactRadii, (r) => r * r);
-  await scanNearPairs(members, subset(centres, rows).data, bound, () => -Infinity, (m, t, d) => {
-    if (d > exactRadii[t]!) return;
-    counts[m]!++;
-    const c = rows[t]!;
-    if (d < nearest[c]!) nearest[c] = d;
-  });
+  await scanNearPairs(
+    members,
+    subset(centres, rows).data,
+    bound,
+    () => -Infinity,
+    (m, t, d) => {
+      if (d > exactRadii[t]!) return;
+      counts[m]!++;
+      const c = rows[t]!;
+      if (d < nearest[c]!) nearest[c] = d;
+    },
+  );
   const recounted = new Set(rows);
   return { counts, nearest, cappedRows: found.cappedRows.filter((c) => !recounted.has(c)) };
 }
@@ -104,8 +123,14 @@ export async function recountBalls(
  * points that last check left unsettled because it hit the cap too.
  */
 export function secondLook(
-  centres: VectorSet, centreIndex: AnnIndex, radii: Float64Array, members: VectorSet, found: BallCounts, limits: BallLimits,
-  onProgress?: OnProgress, stage = 'second look',
+  centres: VectorSet,
+  centreIndex: AnnIndex,
+  radii: Float64Array,
+  members: VectorSet,
+  found: BallCounts,
+  limits: BallLimits,
+  onProgress?: OnProgress,
+  stage = 'second look',
 ): number {
   const { counts, nearest, cappedRows } = found;
   const capped = new Uint8Array(centres.ids.length);

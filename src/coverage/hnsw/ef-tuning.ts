@@ -37,7 +37,12 @@ export interface EfTuning {
 }
 
 export async function tuneEfSearch(
-  index: AnnIndex, set: VectorSet, k: number, goal: RecallTarget, onProgress?: OnProgress, stage = 'ef tuning',
+  index: AnnIndex,
+  set: VectorSet,
+  k: number,
+  goal: RecallTarget,
+  onProgress?: OnProgress,
+  stage = 'ef tuning',
 ): Promise<EfTuning> {
   const rows = recallRows(set.ids.length, goal.sample);
   const kk = Math.min(k + 1, set.ids.length);
@@ -68,6 +73,9 @@ export async function tuneEfSearch(
 }
 
 /** The sides whose index stopped below the target at the ef cap (their metrics are approximate). */
-export function shortOfTarget(t: { reference: EfTuning; candidate: EfTuning }): ['reference' | 'candidate', EfTuning][] {
+export function shortOfTarget(t: {
+  reference: EfTuning;
+  candidate: EfTuning;
+}): ['reference' | 'candidate', EfTuning][] {
   return (['reference', 'candidate'] as const).filter((side) => !t[side].reached).map((side) => [side, t[side]]);
 }

@@ -9,7 +9,10 @@ export class NearestLists {
   readonly ids: Int32Array;
   readonly dist: Float64Array;
 
-  constructor(n: number, private readonly k: number) {
+  constructor(
+    n: number,
+    private readonly k: number,
+  ) {
     this.ids = new Int32Array(n * k).fill(-1);
     this.dist = new Float64Array(n * k).fill(Infinity);
   }
@@ -56,4 +59,3 @@ export class NearestLists {
     return 0;
   }
 }
-

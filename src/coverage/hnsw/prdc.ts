@@ -130,20 +130,31 @@ export async function prdc(pair: IndexPair, options: PrdcOptions): Promise<PrdcR
   const sample = (n: number) => Math.min(n, goal.sample);
   const reused = options.referenceSide;
   if (reused && (reused.k !== k || reused.radii.radii.length !== N)) {
-    throw new UsageError(`referenceSide: radii of ${reused.radii.radii.length} points with k = ${reused.k}, but the reference has ${N} points and k is ${k}`);
+    throw new UsageError(
+      `referenceSide: radii of ${reused.radii.radii.length} points with k = ${reused.k}, but the reference has ${N} points and k is ${k}`,
+    );
   }
   if (reused) await R.setEf(reused.efSearch.ef);
   const [refEf, candEf] = await onBothSides(
-    onProgress, 'ef tuning', [reused ? 0 : sample(N), sample(M)],
-    async (p) => reused?.efSearch ?? R.tuneEf(k, goal, p), (p) => C.tuneEf(k, goal, p),
+    onProgress,
+    'ef tuning',
+    [reused ? 0 : sample(N), sample(M)],
+    async (p) => reused?.efSearch ?? R.tuneEf(k, goal, p),
+    (p) => C.tuneEf(k, goal, p),
   );
   const [refRadii, candRadii] = await onBothSides(
-    onProgress, 'radii', [reused ? 0 : N, M], async (p) => reused?.radii ?? R.radii(k, p), (p) => C.radii(k, p),
+    onProgress,
+    'radii',
+    [reused ? 0 : N, M],
+    async (p) => reused?.radii ?? R.radii(k, p),
+    (p) => C.radii(k, p),
   );
   // Reference balls over the candidates give density, precision and coverage; candidate balls over the reference,
   // recall. Each is asked of the members' index, then looked at again from the centres' side.
   const [refBalls, candBalls] = await onBothSides(
-    onProgress, 'ball queries', [N, M],
+    onProgress,
+    'ball queries',
+    [N, M],
     (p) => C.ballCounts(refRadii.radii, limits, p),
     (p) => R.ballCounts(candRadii.radii, limits, p),
   );
@@ -154,7 +165,9 @@ export async function prdc(pair: IndexPair, options: PrdcOptions): Promise<PrdcR
   ]);
   const r = refExact.radii;
   const [byRef, byCand] = await onBothSides(
-    onProgress, 'second look', [M, N],
+    onProgress,
+    'second look',
+    [M, N],
     (p) => R.secondLook(r, refExact.found, limits, p),
     (p) => C.secondLook(candExact.radii, candExact.found, limits, p),
   );
@@ -168,8 +181,10 @@ export async function prdc(pair: IndexPair, options: PrdcOptions): Promise<PrdcR
     ...limits,
     ...prdcMetrics({ balls, inManifold, inCandidateManifold, covered }, k, seed),
     capped: {
-      referenceBalls: byRef.cappedRows.length, candidateBalls: byCand.cappedRows.length,
-      uncheckedCandidates: byRef.unchecked, uncheckedReference: byCand.unchecked,
+      referenceBalls: byRef.cappedRows.length,
+      candidateBalls: byCand.cappedRows.length,
+      uncheckedCandidates: byRef.unchecked,
+      uncheckedReference: byCand.unchecked,
     },
     unreachable: { reference: refRadii.unreachable.length, candidate: candRadii.unreachable.length },
     efSearch: { reference: refEf, candidate: candEf },
@@ -189,14 +204,22 @@ export async function prdc(pair: IndexPair, options: PrdcOptions): Promise<PrdcR
  * radii with those replaced, the counts with those balls recounted, and how many there were and how many shrank.
  */
 async function countCappedExactly(
-  centres: IndexHost, members: IndexHost, radii: Float64Array, found: BallCounts, most: number, k: number, limits: BallLimits,
+  centres: IndexHost,
+  members: IndexHost,
+  radii: Float64Array,
+  found: BallCounts,
+  most: number,
+  k: number,
+  limits: BallLimits,
 ): Promise<{ radii: Float64Array; found: BallCounts; tally: ExactBalls }> {
   const rows = found.cappedRows.slice(0, most);
   if (!rows.length) return { radii, found, tally: { counted: 0, shrunk: 0 } };
   const exact = await centres.exactRadii(rows, k);
   const recounted = await members.recountBalls(radii, rows, exact, found, limits);
   const updated = radii.slice();
-  rows.forEach((c, t) => { updated[c] = exact[t]!; });
+  rows.forEach((c, t) => {
+    updated[c] = exact[t]!;
+  });
   const shrunk = rows.filter((c, t) => shrank(radii[c]!, exact[t]!)).length;
   return { radii: updated, found: recounted, tally: { counted: rows.length, shrunk } };
 }

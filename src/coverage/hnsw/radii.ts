@@ -55,7 +55,13 @@ export const OUTLIER_MIN = 64;
 /** hnswlib's ef for the search that looks for a point ordinary queries do not reach. */
 export const WIDE_EF = 2000;
 
-export async function knnRadii(set: VectorSet, index: AnnIndex, k: number, onProgress?: OnProgress, stage = 'radii'): Promise<Radii> {
+export async function knnRadii(
+  set: VectorSet,
+  index: AnnIndex,
+  k: number,
+  onProgress?: OnProgress,
+  stage = 'radii',
+): Promise<Radii> {
   const n = set.ids.length;
   const lists = new NearestLists(n, k);
   /**
@@ -109,7 +115,12 @@ export async function knnRadii(set: VectorSet, index: AnnIndex, k: number, onPro
  * ratios are common and harmless (membership changes slowly with the radius): the share cap then keeps the extra
  * searches to the most outstanding 1%.
  */
-export function radiusOutliers(lists: { ids: Int32Array; radius(i: number): number }, n: number, k: number, skip: number[] = []): number[] {
+export function radiusOutliers(
+  lists: { ids: Int32Array; radius(i: number): number },
+  n: number,
+  k: number,
+  skip: number[] = [],
+): number[] {
   const radii = Float64Array.from({ length: n }, (_, i) => lists.radius(i));
   const ratio = new Float64Array(n);
   const around: number[] = [];

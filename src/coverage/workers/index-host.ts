@@ -25,9 +25,20 @@ export interface IndexHost {
   /** Exact radii of this side's points `rows` (exact search). */
   exactRadii(rows: number[], k: number): Promise<Float64Array>;
   /** The other side's balls `rows` (queried with `otherRadii`, capped) counted again exactly over this side's points with their exact radii (balls.ts). */
-  recountBalls(otherRadii: Float64Array, rows: number[], exactRadii: Float64Array, found: BallCounts, limits: BallLimits): Promise<BallCounts>;
+  recountBalls(
+    otherRadii: Float64Array,
+    rows: number[],
+    exactRadii: Float64Array,
+    found: BallCounts,
+    limits: BallLimits,
+  ): Promise<BallCounts>;
   /** Second look from the other side's points found in none of this side's balls (see balls.ts); returns `found` updated. */
-  secondLook(radii: Float64Array, found: BallCounts, limits: BallLimits, onProgress?: OnProgress): Promise<BallCounts & { unchecked: number }>;
+  secondLook(
+    radii: Float64Array,
+    found: BallCounts,
+    limits: BallLimits,
+    onProgress?: OnProgress,
+  ): Promise<BallCounts & { unchecked: number }>;
   /** The k nearest of this side's points to each of the other side's rows `rows`. */
   knn(rows: number[], k: number): Promise<Neighbours[]>;
   save(path: string): Promise<void>;
@@ -35,29 +46,50 @@ export interface IndexHost {
 }
 
 export class LocalIndexHost implements IndexHost {
-  constructor(readonly own: VectorSet, readonly index: AnnIndex, readonly other: VectorSet) {}
+  constructor(
+    readonly own: VectorSet,
+    readonly index: AnnIndex,
+    readonly other: VectorSet,
+  ) {}
 
   get size(): number {
     return this.own.ids.length;
   }
 
-  static build(own: VectorSet, other: VectorSet, params: IndexParams, onProgress?: OnProgress, stage?: string): LocalIndexHost {
+  static build(
+    own: VectorSet,
+    other: VectorSet,
+    params: IndexParams,
+    onProgress?: OnProgress,
+    stage?: string,
+  ): LocalIndexHost {
     return new LocalIndexHost(own, AnnIndex.build(own, params, onProgress, stage), other);
   }
 
   /** Loads `indexFile` when given (saved earlier from `own`'s rows; `params.efSearch` applies), else builds. */
-  static open(own: VectorSet, other: VectorSet, params: IndexParams, indexFile?: string, onProgress?: OnProgress): LocalIndexHost {
-    return indexFile ? LocalIndexHost.load(own, other, indexFile, params.efSearch) : LocalIndexHost.build(own, other, params, onProgress);
+  static open(
+    own: VectorSet,
+    other: VectorSet,
+    params: IndexParams,
+    indexFile?: string,
+    onProgress?: OnProgress,
+  ): LocalIndexHost {
+    return indexFile
+      ? LocalIndexHost.load(own, other, indexFile, params.efSearch)
+      : LocalIndexHost.build(own, other, params, onProgress);
   }
 
   /** Over an index saved earlier (AnnIndex.save) from `own`'s rows; `efSearch` replaces the saved one when given. */
   static load(own: VectorSet, other: VectorSet, path: string, efSearch?: number): LocalIndexHost {
     const index = AnnIndex.load(path, efSearch);
     if (index.size !== own.ids.length || index.dim !== own.dim) {
-      throw new UsageError(`${path}: an index of ${index.size} × ${index.dim}-d points, but ${own.source} has ${own.ids.length} × ${own.dim}-d`);
+      throw new UsageError(
+        `${path}: an index of ${index.size} × ${index.dim}-d points, but ${own.source} has ${own.ids.length} × ${own.dim}-d`,
+      );
     }
     const differs = index.firstMismatch(own);
-    if (differs >= 0) throw new UsageError(`${path}: not an index of ${own.source}: its point ${differs} is not that row`);
+    if (differs >= 0)
+      throw new UsageError(`${path}: not an index of ${own.source}: its point ${differs} is not that row`);
     return new LocalIndexHost(own, index, other);
   }
 
@@ -81,11 +113,22 @@ export class LocalIndexHost implements IndexHost {
     return exactRadiiOf(this.own, rows, k);
   }
 
-  async recountBalls(otherRadii: Float64Array, rows: number[], exactRadii: Float64Array, found: BallCounts, limits: BallLimits): Promise<BallCounts> {
+  async recountBalls(
+    otherRadii: Float64Array,
+    rows: number[],
+    exactRadii: Float64Array,
+    found: BallCounts,
+    limits: BallLimits,
+  ): Promise<BallCounts> {
     return recountBalls(this.other, otherRadii, rows, exactRadii, this.own, this.index, found, limits);
   }
 
-  async secondLook(radii: Float64Array, found: BallCounts, limits: BallLimits, onProgress?: OnProgress): Promise<BallCounts & { unchecked: number }> {
+  async secondLook(
+    radii: Float64Array,
+    found: BallCounts,
+    limits: BallLimits,
+    onProgress?: OnProgress,
+  ): Promise<BallCounts & { unchecked: number }> {
     const unchecked = secondLook(this.own, this.index, radii, this.other, found, limits, onProgress);
     return { ...found, unchecked };
   }

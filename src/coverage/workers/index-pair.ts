@@ -29,10 +29,15 @@ export interface PairOptions {
 export const defaultCoverageThreads = (): number => Math.min(2, availableParallelism());
 
 /** Builds both sides' indexes (at once, with two threads) and returns the pair ready for prdc. */
-export async function buildIndexPair(reference: VectorSet, candidate: VectorSet, opts: PairOptions = {}): Promise<IndexPair> {
+export async function buildIndexPair(
+  reference: VectorSet,
+  candidate: VectorSet,
+  opts: PairOptions = {},
+): Promise<IndexPair> {
   const params = opts.params ?? DEFAULT_INDEX_PARAMS;
   const threads = opts.threads ?? defaultCoverageThreads();
-  if (threads !== 1 && threads !== 2) throw new UsageError(`\`threads\` must be 1 or 2 (one worker per index; got ${threads})`);
+  if (threads !== 1 && threads !== 2)
+    throw new UsageError(`\`threads\` must be 1 or 2 (one worker per index; got ${threads})`);
   const [onRef, onCand] = asOneStage(opts.onProgress, 'index builds', [reference.ids.length, candidate.ids.length]);
   const files = opts.indexFiles ?? {};
   if (threads === 1) {
@@ -50,12 +55,26 @@ export async function buildIndexPair(reference: VectorSet, candidate: VectorSet,
     throw failed.reason;
   }
   const [ref, cand] = hosts as [WorkerIndexHost, WorkerIndexHost];
-  return { reference: ref, candidate: cand, close: async () => { await Promise.all([ref.close(), cand.close()]); } };
+  return {
+    reference: ref,
+    candidate: cand,
+    close: async () => {
+      await Promise.all([ref.close(), cand.close()]);
+    },
+  };
 }
 
 /** A pair over indexes built already, on the calling thread (e.g. one anchor index reused against several sets). */
-export function localPair(reference: VectorSet, refIndex: AnnIndex, candidate: VectorSet, candIndex: AnnIndex): IndexPair {
-  return localHosts(new LocalIndexHost(reference, refIndex, candidate), new LocalIndexHost(candidate, candIndex, reference));
+export function localPair(
+  reference: VectorSet,
+  refIndex: AnnIndex,
+  candidate: VectorSet,
+  candIndex: AnnIndex,
+): IndexPair {
+  return localHosts(
+    new LocalIndexHost(reference, refIndex, candidate),
+    new LocalIndexHost(candidate, candIndex, reference),
+  );
 }
 
 function localHosts(reference: LocalIndexHost, candidate: LocalIndexHost): IndexPair {
@@ -66,7 +85,11 @@ function localHosts(reference: LocalIndexHost, candidate: LocalIndexHost): Index
  * Progress callbacks for jobs that run at once (`totals`: each one's item count), reported as one stage: the sum of
  * their counts over the sum of their totals.
  */
-export function asOneStage(onProgress: OnProgress | undefined, stage: string, totals: number[]): (OnProgress | undefined)[] {
+export function asOneStage(
+  onProgress: OnProgress | undefined,
+  stage: string,
+  totals: number[],
+): (OnProgress | undefined)[] {
   if (!onProgress) return totals.map(() => undefined);
   const done = totals.map(() => 0);
   const sum = (v: number[]) => v.reduce((a, b) => a + b, 0);
@@ -78,7 +101,11 @@ export function asOneStage(onProgress: OnProgress | undefined, stage: string, to
 
 /** One job on each side at once (one after the other on a local pair), their progress as one stage. */
 export function onBothSides<R, C>(
-  onProgress: OnProgress | undefined, stage: string, totals: [number, number], onRef: (p?: OnProgress) => Promise<R>, onCand: (p?: OnProgress) => Promise<C>,
+  onProgress: OnProgress | undefined,
+  stage: string,
+  totals: [number, number],
+  onRef: (p?: OnProgress) => Promise<R>,
+  onCand: (p?: OnProgress) => Promise<C>,
 ): Promise<[R, C]> {
   const [pr, pc] = asOneStage(onProgress, stage, totals);
   return Promise.all([onRef(pr), onCand(pc)]);

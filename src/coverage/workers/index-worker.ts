@@ -20,15 +20,26 @@ port.on('message', async (req: HostRequest) => {
     }
     if (!host) throw new Error(`index-worker: '${req.job}' before 'build'`);
     switch (req.job) {
-      case 'tuneEf': return reply({ result: await host.tuneEf(req.k, req.goal, onProgress) });
-      case 'setEf': return reply({ result: await host.setEf(req.ef) });
-      case 'radii': return reply({ result: await host.radii(req.k, onProgress) });
-      case 'ballCounts': return reply({ result: await host.ballCounts(req.otherRadii, req.limits, onProgress) });
-      case 'exactRadii': return reply({ result: await host.exactRadii(req.rows, req.k) });
-      case 'recountBalls': return reply({ result: await host.recountBalls(req.otherRadii, req.rows, req.exactRadii, req.found, req.limits) });
-      case 'secondLook': return reply({ result: await host.secondLook(req.radii, req.found, req.limits, onProgress) });
-      case 'knn': return reply({ result: await host.knn(req.rows, req.k) });
-      case 'save': return reply({ result: await host.save(req.path) });
+      case 'tuneEf':
+        return reply({ result: await host.tuneEf(req.k, req.goal, onProgress) });
+      case 'setEf':
+        return reply({ result: await host.setEf(req.ef) });
+      case 'radii':
+        return reply({ result: await host.radii(req.k, onProgress) });
+      case 'ballCounts':
+        return reply({ result: await host.ballCounts(req.otherRadii, req.limits, onProgress) });
+      case 'exactRadii':
+        return reply({ result: await host.exactRadii(req.rows, req.k) });
+      case 'recountBalls':
+        return reply({
+          result: await host.recountBalls(req.otherRadii, req.rows, req.exactRadii, req.found, req.limits),
+        });
+      case 'secondLook':
+        return reply({ result: await host.secondLook(req.radii, req.found, req.limits, onProgress) });
+      case 'knn':
+        return reply({ result: await host.knn(req.rows, req.k) });
+      case 'save':
+        return reply({ result: await host.save(req.path) });
     }
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));

@@ -29,7 +29,14 @@ type Job =
   | { job: 'radii'; k: number }
   | { job: 'ballCounts'; otherRadii: Float64Array; limits: BallLimits }
   | { job: 'exactRadii'; rows: number[]; k: number }
-  | { job: 'recountBalls'; otherRadii: Float64Array; rows: number[]; exactRadii: Float64Array; found: BallCounts; limits: BallLimits }
+  | {
+      job: 'recountBalls';
+      otherRadii: Float64Array;
+      rows: number[];
+      exactRadii: Float64Array;
+      found: BallCounts;
+      limits: BallLimits;
+    }
   | { job: 'secondLook'; radii: Float64Array; found: BallCounts; limits: BallLimits }
   | { job: 'knn'; rows: number[]; k: number }
   | { job: 'save'; path: string };
@@ -46,7 +53,10 @@ export interface HostReply {
 /** A job of an index worker failed, or the worker died. */
 export class IndexWorkerError extends TailguardError {
   override name = 'IndexWorkerError';
-  constructor(readonly side: string, message: string) {
+  constructor(
+    readonly side: string,
+    message: string,
+  ) {
     super(`${side} index worker: ${message}`);
   }
 }
@@ -62,7 +72,11 @@ export class WorkerIndexHost implements IndexHost {
   private readonly pending = new Map<number, Pending>();
   private exited = false;
 
-  private constructor(private readonly worker: Worker, private readonly side: string, readonly size: number) {
+  private constructor(
+    private readonly worker: Worker,
+    private readonly side: string,
+    readonly size: number,
+  ) {
     worker.on('message', (m: HostReply) => {
       const p = this.pending.get(m.id);
       if (!p) return;
@@ -84,8 +98,20 @@ export class WorkerIndexHost implements IndexHost {
    * Starts a worker for the side `side` and builds its index there from `own`'s rows (shared, not copied), or loads
    * `indexFile` (saved earlier from the same rows).
    */
-  static async start(side: string, own: VectorSet, other: VectorSet, params: IndexParams, onProgress?: OnProgress, indexFile?: string): Promise<WorkerIndexHost> {
-    const workerData: HostWorkerData = { own: sharedVectors(own), other: sharedVectors(other), params, ...(indexFile ? { indexFile } : {}) };
+  static async start(
+    side: string,
+    own: VectorSet,
+    other: VectorSet,
+    params: IndexParams,
+    onProgress?: OnProgress,
+    indexFile?: string,
+  ): Promise<WorkerIndexHost> {
+    const workerData: HostWorkerData = {
+      own: sharedVectors(own),
+      other: sharedVectors(other),
+      params,
+      ...(indexFile ? { indexFile } : {}),
+    };
     const worker = startWorker(import.meta.url, 'index-worker', workerData);
     const host = new WorkerIndexHost(worker, side, own.ids.length);
     try {
@@ -126,11 +152,22 @@ export class WorkerIndexHost implements IndexHost {
     return this.call({ job: 'exactRadii', rows, k });
   }
 
-  recountBalls(otherRadii: Float64Array, rows: number[], exactRadii: Float64Array, found: BallCounts, limits: BallLimits): Promise<BallCounts> {
+  recountBalls(
+    otherRadii: Float64Array,
+    rows: number[],
+    exactRadii: Float64Array,
+    found: BallCounts,
+    limits: BallLimits,
+  ): Promise<BallCounts> {
     return this.call({ job: 'recountBalls', otherRadii, rows, exactRadii, found, limits });
   }
 
-  secondLook(radii: Float64Array, found: BallCounts, limits: BallLimits, onProgress?: OnProgress): Promise<BallCounts & { unchecked: number }> {
+  secondLook(
+    radii: Float64Array,
+    found: BallCounts,
+    limits: BallLimits,
+    onProgress?: OnProgress,
+  ): Promise<BallCounts & { unchecked: number }> {
     return this.call({ job: 'secondLook', radii, found, limits }, onProgress);
   }
 

@@ -23,7 +23,15 @@
 import { ModelLoadError } from '../../errors.js';
 import { attr, GraphBuilder } from '../../onnx/graph-builder.js';
 import { mergeModelInto } from './merge.js';
-import { DataType, decodeModel, defaultOpset, encodeModel, type IGraphProto, type INodeProto, type IValueInfoProto } from '../../onnx/proto.js';
+import {
+  DataType,
+  decodeModel,
+  defaultOpset,
+  encodeModel,
+  type IGraphProto,
+  type INodeProto,
+  type IValueInfoProto,
+} from '../../onnx/proto.js';
 
 export const SCORING_INPUTS = { targets: 'tg_targets', embedMask: 'tg_embed_mask' } as const;
 export const SCORING_OUTPUTS = {
@@ -67,7 +75,14 @@ function elemTypeOf(graph: IGraphProto, name: string): number | undefined {
 }
 
 const PASS_THROUGH = new Set(['Cast', 'Identity', 'Reshape', 'Add']);
-const PROJECTION = new Set(['MatMul', 'Gemm', 'MatMulNBits', 'MatMulInteger', 'DynamicQuantizeMatMul', 'MatMulIntegerToFloat']);
+const PROJECTION = new Set([
+  'MatMul',
+  'Gemm',
+  'MatMulNBits',
+  'MatMulInteger',
+  'DynamicQuantizeMatMul',
+  'MatMulIntegerToFloat',
+]);
 
 /**
  * The value feeding the final logits projection: walk back from `logits` through casts/reshapes/bias
@@ -104,7 +119,10 @@ export function findFinalHiddenState(graph: IGraphProto, logitsName: string, mod
     if (!next) break;
     cur = next;
   }
-  throw new ModelLoadError(model, `cannot find the final projection feeding '${logitsName}' (expected MatMul/Gemm of hidden states and weights)`);
+  throw new ModelLoadError(
+    model,
+    `cannot find the final projection feeding '${logitsName}' (expected MatMul/Gemm of hidden states and weights)`,
+  );
 }
 
 function findLogitsOutput(graph: IGraphProto, model: string): string {
@@ -119,7 +137,9 @@ function vocabDim(graph: IGraphProto, logits: string): number | undefined {
   const v = (graph.output ?? []).find((o) => o.name === logits);
   const dims = v?.type?.tensorType?.shape?.dim ?? [];
   const last = dims[dims.length - 1];
-  return last?.dimValue !== undefined && last.dimValue !== null && Number(last.dimValue) > 0 ? Number(last.dimValue) : undefined;
+  return last?.dimValue !== undefined && last.dimValue !== null && Number(last.dimValue) > 0
+    ? Number(last.dimValue)
+    : undefined;
 }
 
 function externalLocations(graph: IGraphProto): Set<string> {
@@ -134,7 +154,11 @@ export function augmentForScoring(onnxBytes: Uint8Array, model: string, observer
   const proto = decodeModel(onnxBytes);
   const graph = proto.graph;
   if (!graph) throw new ModelLoadError(model, 'ONNX file has no graph');
-  const externalDataFiles: ExternalDataFile[] = [...externalLocations(graph)].map((f) => ({ key: f, file: f, model: 'main' }));
+  const externalDataFiles: ExternalDataFile[] = [...externalLocations(graph)].map((f) => ({
+    key: f,
+    file: f,
+    model: 'main',
+  }));
   const opset = defaultOpset(proto);
   if (opset < 11) throw new ModelLoadError(model, `opset ${opset} is too old (need 11 or newer)`);
   if ((graph.input ?? []).some((i) => i.name === SCORING_INPUTS.targets)) {
@@ -185,23 +209,43 @@ export function augmentForScoring(onnxBytes: Uint8Array, model: string, observer
     const observerElem = elemTypeOf(other.graph, observerLogits);
     const mainVocab = vocabDim(graph, logitsName);
     const observerVocab = vocabDim(other.graph, observerLogits);
-    for (const f of externalLocations(other.graph)) externalDataFiles.push({ key: `${OBSERVER_PREFIX}${f}`, file: f, model: 'observer' });
-    const names = mergeModelInto(proto, other, { prefix: OBSERVER_PREFIX, shared: SHARED_INPUTS, mainName: model, otherName: observer.name });
+    for (const f of externalLocations(other.graph))
+      externalDataFiles.push({ key: `${OBSERVER_PREFIX}${f}`, file: f, model: 'observer' });
+    const names = mergeModelInto(proto, other, {
+      prefix: OBSERVER_PREFIX,
+      shared: SHARED_INPUTS,
+      mainName: model,
+      otherName: observer.name,
+    });
     const merged = names.get(observerLogits)!;
-    let pObserver = b.op('Softmax', [observerElem === undefined || observerElem === F ? merged : b.cast(merged, F)], { axis: attr.int(-1) });
+    let pObserver = b.op('Softmax', [observerElem === undefined || observerElem === F ? merged : b.cast(merged, F)], {
+      axis: attr.int(-1),
+    });
     let logpCommon = logp;
     if (mainVocab === undefined || mainVocab !== observerVocab) {
       // Models of one tokenizer may pad their embedding tables to different sizes: the ids past the smaller one are
       // no tokens. The sum runs over the common ids, each distribution normalised over its own vocabulary.
-      const vocabSize = (x: string): string => b.op('Slice', [b.op('Shape', [x]), b.constInt64([2]), b.constInt64([3])]);
-      const end = mainVocab !== undefined && observerVocab !== undefined
-        ? b.constInt64([Math.min(mainVocab, observerVocab)])
-        : b.reduce('ReduceMin', b.op('Concat', [vocabSize(logp), vocabSize(pObserver)], { axis: attr.int(0) }), [0], true);
+      const vocabSize = (x: string): string =>
+        b.op('Slice', [b.op('Shape', [x]), b.constInt64([2]), b.constInt64([3])]);
+      const end =
+        mainVocab !== undefined && observerVocab !== undefined
+          ? b.constInt64([Math.min(mainVocab, observerVocab)])
+          : b.reduce(
+              'ReduceMin',
+              b.op('Concat', [vocabSize(logp), vocabSize(pObserver)], { axis: attr.int(0) }),
+              [0],
+              true,
+            );
       const common = (x: string): string => b.op('Slice', [x, b.constInt64([0]), end, b.constInt64([2])]);
       logpCommon = common(logp);
       pObserver = common(pObserver);
     }
-    b.op('Neg', [b.reduceSum(b.op('Mul', [pObserver, logpCommon]), [2], false)], undefined, SCORING_OUTPUTS.crossEntropy);
+    b.op(
+      'Neg',
+      [b.reduceSum(b.op('Mul', [pObserver, logpCommon]), [2], false)],
+      undefined,
+      SCORING_OUTPUTS.crossEntropy,
+    );
     b.output(SCORING_OUTPUTS.crossEntropy, F, ['batch', 'seq']);
   }
 

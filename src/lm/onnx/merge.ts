@@ -28,7 +28,8 @@ export type NameMap = ReadonlyMap<string, string>;
 
 function definedNames(graph: IGraphProto, into: Set<string>): void {
   for (const t of graph.initializer ?? []) if (t.name) into.add(t.name);
-  for (const v of [...(graph.input ?? []), ...(graph.valueInfo ?? []), ...(graph.output ?? [])]) if (v.name) into.add(v.name);
+  for (const v of [...(graph.input ?? []), ...(graph.valueInfo ?? []), ...(graph.output ?? [])])
+    if (v.name) into.add(v.name);
   for (const n of graph.node ?? []) {
     for (const o of n.output ?? []) if (o) into.add(o);
     for (const a of n.attribute ?? []) {
@@ -43,7 +44,8 @@ function renameGraph(graph: IGraphProto, rename: (name: string) => string, prefi
     t.name = rename(t.name ?? '');
     for (const e of t.externalData ?? []) if (e.key === 'location' && e.value) e.value = `${prefix}${e.value}`;
   }
-  for (const v of [...(graph.input ?? []), ...(graph.valueInfo ?? []), ...(graph.output ?? [])]) v.name = rename(v.name ?? '');
+  for (const v of [...(graph.input ?? []), ...(graph.valueInfo ?? []), ...(graph.output ?? [])])
+    v.name = rename(v.name ?? '');
   for (const n of graph.node ?? []) renameNode(n, rename, prefix);
 }
 
@@ -58,7 +60,9 @@ function renameNode(n: INodeProto, rename: (name: string) => string, prefix: str
 }
 
 function opsetVersions(model: IModelProto): Map<string, number> {
-  return new Map((model.opsetImport ?? []).map((o) => [o.domain === 'ai.onnx' ? '' : (o.domain ?? ''), Number(o.version ?? 0)]));
+  return new Map(
+    (model.opsetImport ?? []).map((o) => [o.domain === 'ai.onnx' ? '' : (o.domain ?? ''), Number(o.version ?? 0)]),
+  );
 }
 
 /**
@@ -73,7 +77,10 @@ export function mergeModelInto(main: IModelProto, other: IModelProto, opts: Merg
   for (const [domain, version] of opsetVersions(other)) {
     const mine = mainOps.get(domain);
     if (mine !== undefined && mine !== version) {
-      throw new ModelLoadError(opts.otherName, `imports operator set ${domain || 'ai.onnx'} version ${version}, ${opts.mainName} version ${mine}: two models run in one graph must use the same versions (re-export one of them)`);
+      throw new ModelLoadError(
+        opts.otherName,
+        `imports operator set ${domain || 'ai.onnx'} version ${version}, ${opts.mainName} version ${mine}: two models run in one graph must use the same versions (re-export one of them)`,
+      );
     }
     if (mine === undefined) main.opsetImport = [...(main.opsetImport ?? []), { domain, version }];
   }
@@ -88,7 +95,9 @@ export function mergeModelInto(main: IModelProto, other: IModelProto, opts: Merg
   const rename = (n: string): string => map.get(n) ?? n;
 
   const mainInputs = new Set((g.input ?? []).map((i) => i.name ?? ''));
-  const sharedOnlyInOther = (h.input ?? []).filter((i) => opts.shared.has(i.name ?? '') && !mainInputs.has(i.name ?? ''));
+  const sharedOnlyInOther = (h.input ?? []).filter(
+    (i) => opts.shared.has(i.name ?? '') && !mainInputs.has(i.name ?? ''),
+  );
   const ownInputs = (h.input ?? []).filter((i) => !opts.shared.has(i.name ?? ''));
   renameGraph(h, rename, opts.prefix);
 
@@ -111,7 +120,10 @@ function mergeFunctions(main: IModelProto, other: IModelProto, opts: MergeOption
     const same = mine.get(key(f));
     if (!same) main.functions = [...(main.functions ?? []), f];
     else if (bytes(same) !== bytes(f)) {
-      throw new ModelLoadError(opts.otherName, `defines the function ${key(f)} unlike ${opts.mainName} does: two models run in one graph cannot both define it`);
+      throw new ModelLoadError(
+        opts.otherName,
+        `defines the function ${key(f)} unlike ${opts.mainName} does: two models run in one graph cannot both define it`,
+      );
     }
   }
 }

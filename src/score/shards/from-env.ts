@@ -24,7 +24,8 @@ export function parseShard(text: string): ShardSpec {
   const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
   if (!m) throw new UsageError(`\`shard\` must be I/N, shard I (0-based) of N (got ${JSON.stringify(text)})`);
   const spec = { index: Number(m[1]), count: Number(m[2]) };
-  if (spec.count < 1 || spec.index >= spec.count) throw new UsageError(`\`shard\` ${text}: I must be in 0..N-1 and N at least 1`);
+  if (spec.count < 1 || spec.index >= spec.count)
+    throw new UsageError(`\`shard\` ${text}: I must be in 0..N-1 and N at least 1`);
   return spec;
 }
 
@@ -39,29 +40,58 @@ function envInt(env: NodeJS.ProcessEnv, name: string): number | undefined {
  * The shard named by a job array's environment, or undefined outside one. `shards` is the `shards` option;
  * `knownCount` the shard count of the output directory, when it already holds a sharded run.
  */
-export function shardFromEnvironment(env: NodeJS.ProcessEnv, opts: { shards?: number; knownCount?: number } = {}): ShardSpec | undefined {
+export function shardFromEnvironment(
+  env: NodeJS.ProcessEnv,
+  opts: { shards?: number; knownCount?: number } = {},
+): ShardSpec | undefined {
   const slurmId = envInt(env, 'SLURM_ARRAY_TASK_ID');
   const k8sIndex = envInt(env, 'JOB_COMPLETION_INDEX');
-  const given = opts.shards !== undefined ? { n: opts.shards, why: `shards=${opts.shards}` } : opts.knownCount !== undefined ? { n: opts.knownCount, why: `the ${opts.knownCount} shards already in the output directory` } : undefined;
+  const given =
+    opts.shards !== undefined
+      ? { n: opts.shards, why: `shards=${opts.shards}` }
+      : opts.knownCount !== undefined
+        ? { n: opts.knownCount, why: `the ${opts.knownCount} shards already in the output directory` }
+        : undefined;
   let spec: ShardSpec;
   if (slurmId !== undefined) {
     const count = envInt(env, 'SLURM_ARRAY_TASK_COUNT');
     const min = envInt(env, 'SLURM_ARRAY_TASK_MIN');
     const max = envInt(env, 'SLURM_ARRAY_TASK_MAX');
-    const fromArray = count !== undefined ? { n: count, why: `SLURM_ARRAY_TASK_COUNT=${count}` } : max !== undefined && min === 0 ? { n: max + 1, why: `SLURM_ARRAY_TASK_MAX=${max}` } : undefined;
+    const fromArray =
+      count !== undefined
+        ? { n: count, why: `SLURM_ARRAY_TASK_COUNT=${count}` }
+        : max !== undefined && min === 0
+          ? { n: max + 1, why: `SLURM_ARRAY_TASK_MAX=${max}` }
+          : undefined;
     // The output's own count wins over the array's (a rerun of some shards is a smaller array); cite the array when they agree.
     const n = opts.shards === undefined && given && fromArray?.n === given.n ? fromArray : (given ?? fromArray);
-    if (!n) throw new UsageError(`SLURM_ARRAY_TASK_ID=${slurmId} names the shard, but nothing gives the shard count: pass \`shards\` N`);
+    if (!n)
+      throw new UsageError(
+        `SLURM_ARRAY_TASK_ID=${slurmId} names the shard, but nothing gives the shard count: pass \`shards\` N`,
+      );
     spec = { index: slurmId, count: n.n, source: `SLURM_ARRAY_TASK_ID=${slurmId}, shard count from ${n.why}` };
     if (slurmId >= n.n) {
-      throw new UsageError(`SLURM_ARRAY_TASK_ID=${slurmId} is not a shard of ${n.n} (from ${n.why}): Slurm arrays are 0-based (0-${n.n - 1}), and a rerun of some shards must pass \`shards\` N`);
+      throw new UsageError(
+        `SLURM_ARRAY_TASK_ID=${slurmId} is not a shard of ${n.n} (from ${n.why}): Slurm arrays are 0-based (0-${n.n - 1}), and a rerun of some shards must pass \`shards\` N`,
+      );
     }
   } else if (k8sIndex !== undefined) {
-    if (!given) throw new UsageError(`JOB_COMPLETION_INDEX=${k8sIndex} names the shard; pass \`shards\` N (the Job's completions) for the shard count`);
-    spec = { index: k8sIndex, count: given.n, source: `JOB_COMPLETION_INDEX=${k8sIndex}, shard count from ${given.why}` };
-    if (k8sIndex >= given.n) throw new UsageError(`JOB_COMPLETION_INDEX=${k8sIndex} is not a shard of ${given.n} (from ${given.why})`);
+    if (!given)
+      throw new UsageError(
+        `JOB_COMPLETION_INDEX=${k8sIndex} names the shard; pass \`shards\` N (the Job's completions) for the shard count`,
+      );
+    spec = {
+      index: k8sIndex,
+      count: given.n,
+      source: `JOB_COMPLETION_INDEX=${k8sIndex}, shard count from ${given.why}`,
+    };
+    if (k8sIndex >= given.n)
+      throw new UsageError(`JOB_COMPLETION_INDEX=${k8sIndex} is not a shard of ${given.n} (from ${given.why})`);
   } else {
-    if (opts.shards !== undefined) throw new UsageError('`shards` gives the shard count of a job array, and neither SLURM_ARRAY_TASK_ID nor JOB_COMPLETION_INDEX is set: pass `shard` I/N instead');
+    if (opts.shards !== undefined)
+      throw new UsageError(
+        '`shards` gives the shard count of a job array, and neither SLURM_ARRAY_TASK_ID nor JOB_COMPLETION_INDEX is set: pass `shard` I/N instead',
+      );
     return undefined;
   }
   if (spec.count < 1) throw new UsageError(`the shard count must be at least 1 (${spec.source})`);

@@ -79,11 +79,20 @@ export async function claimManifest(root: string, shards: number, settings: Shar
   const existing = readManifest(root);
   if (existing) {
     if (existing.shards !== shards) {
-      throw new RunStateError(root, `holds a run split into ${existing.shards} shards, and this one asks for ${shards}: give \`shard\` as I/${existing.shards}, or choose another \`out\``);
+      throw new RunStateError(
+        root,
+        `holds a run split into ${existing.shards} shards, and this one asks for ${shards}: give \`shard\` as I/${existing.shards}, or choose another \`out\``,
+      );
     }
     const keys = new Set([...Object.keys(existing.settings), ...Object.keys(settings)]);
-    const diffs = [...keys].filter((k) => existing.settings[k] !== settings[k]).map((k) => `${k}: shards have ${String(existing.settings[k])}, this one ${String(settings[k])}`);
-    if (diffs.length > 0) throw new RunStateError(root, `holds shards of a run with other settings (${diffs.join('; ')}): every shard must score the same input with the same options`);
+    const diffs = [...keys]
+      .filter((k) => existing.settings[k] !== settings[k])
+      .map((k) => `${k}: shards have ${String(existing.settings[k])}, this one ${String(settings[k])}`);
+    if (diffs.length > 0)
+      throw new RunStateError(
+        root,
+        `holds shards of a run with other settings (${diffs.join('; ')}): every shard must score the same input with the same options`,
+      );
     return;
   }
   const manifest: ShardManifest = { format: 'tailguard-shards', version: 1, shards, settings };
@@ -112,10 +121,18 @@ export function shardEntries(root: string): { manifest: ShardManifest; shards: S
     const m = SHARD_DIR.exec(name);
     return m !== null && Number(m[2]) !== manifest.shards;
   });
-  if (foreign.length > 0) throw new RunStateError(root, `holds folders of another shard count (${foreign.slice(0, 3).join(', ')}) beside a run of ${manifest.shards} shards`);
+  if (foreign.length > 0)
+    throw new RunStateError(
+      root,
+      `holds folders of another shard count (${foreign.slice(0, 3).join(', ')}) beside a run of ${manifest.shards} shards`,
+    );
   const shards = Array.from({ length: manifest.shards }, (_, index): ShardEntry => {
     const dir = join(root, shardDirName(index, manifest.shards));
-    const state: ShardState = existsSync(join(dir, SHARD_FILES.done)) ? 'done' : existsSync(dir) ? 'started' : 'missing';
+    const state: ShardState = existsSync(join(dir, SHARD_FILES.done))
+      ? 'done'
+      : existsSync(dir)
+        ? 'started'
+        : 'missing';
     return { index, dir, state };
   });
   return { manifest, shards };
@@ -125,7 +142,7 @@ export function shardEntries(root: string): { manifest: ShardManifest; shards: S
 export function arrayExpression(indexes: readonly number[]): string {
   const sorted = [...indexes].sort((a, b) => a - b);
   const parts: string[] = [];
-  for (let i = 0; i < sorted.length; ) {
+  for (let i = 0; i < sorted.length;) {
     let j = i;
     while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
     parts.push(j === i ? `${sorted[i]}` : `${sorted[i]}-${sorted[j]}`);
