@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { readNpy } from '../io/npy-writer.js';
 import { forEachJsonlRowSync } from '../io/jsonl-rows-sync.js';
-import { SCORE_FILES } from '../score/score-dir.js';
+import { SCORE_FILES, scoreDirParts } from '../score/score-dir.js';
 
 export interface VectorSet {
   source: string;
@@ -48,11 +48,17 @@ export function scoreRowLines(path: string, rows: Iterable<number>): Map<number,
   const wanted = new Set(rows);
   const lines = new Map<number, number>();
   let complete = true;
-  forEachJsonlRowSync(join(path, SCORE_FILES.scores), ({ line }, i) => {
-    if (!wanted.has(i)) return;
-    if (typeof line === 'number') lines.set(i, line);
-    else complete = false;
-  });
+  let offset = 0;
+  for (const dir of scoreDirParts(path)) {
+    let count = 0;
+    forEachJsonlRowSync(join(dir, SCORE_FILES.scores), ({ line }, i) => {
+      count++;
+      if (!wanted.has(offset + i)) return;
+      if (typeof line === 'number') lines.set(offset + i, line);
+      else complete = false;
+    });
+    offset += count;
+  }
   return complete && lines.size === wanted.size ? lines : undefined;
 }
 
@@ -67,25 +73,44 @@ export function normaliseRows(data: Float32Array, dim: number): void {
 
 export function loadVectors(path: string, opts: LoadOptions = {}): VectorSet {
   if (!existsSync(path)) throw new UsageError(`${path}: no such file or directory`);
-  let npy: string;
-  let idsFrom: string | null;
+  let parts: { npy: string; idsFrom: string | null }[];
   if (statSync(path).isDirectory()) {
-    npy = join(path, SCORE_FILES.embeddings);
-    idsFrom = join(path, SCORE_FILES.scores);
-    if (!existsSync(npy))
-      throw new UsageError(`${path} is not a score output directory (no ${SCORE_FILES.embeddings})`);
+    // A sharded score directory reads as its shards in order (score-dir.ts; refused while shards are unfinished).
+    parts = scoreDirParts(path).map((dir) => ({
+      npy: join(dir, SCORE_FILES.embeddings),
+      idsFrom: join(dir, SCORE_FILES.scores),
+    }));
+    const missing = parts.find((p) => !existsSync(p.npy));
+    if (missing) throw new UsageError(`${path} is not a score output directory (no ${missing.npy})`);
   } else {
     if (!path.endsWith('.npy')) throw new UsageError(`${path}: expected a score output directory or an .npy file`);
-    npy = path;
-    idsFrom = path.replace(/\.npy$/, '.jsonl');
-    if (!existsSync(idsFrom)) idsFrom = null;
+    const idsFrom = path.replace(/\.npy$/, '.jsonl');
+    parts = [{ npy: path, idsFrom: existsSync(idsFrom) ? idsFrom : null }];
   }
-  const { shape, data } = readNpy(npy);
-  const [n, dim] = shape;
-  const ids = idsFrom ? jsonlIds(idsFrom) : Array.from({ length: n }, (_, i) => String(i));
-  if (ids.length !== n) throw new UsageError(`${idsFrom} has ${ids.length} rows, ${npy} has ${n}`);
+  const loaded = parts.map(({ npy, idsFrom }) => {
+    const { shape, data } = readNpy(npy);
+    const [n, dim] = shape;
+    const ids = idsFrom ? jsonlIds(idsFrom) : Array.from({ length: n }, (_, i) => String(i));
+    if (ids.length !== n) throw new UsageError(`${idsFrom} has ${ids.length} rows, ${npy} has ${n}`);
+    return { data, dim, ids };
+  });
+  const dim = loaded[0]!.dim;
+  const odd = loaded.find((l) => l.dim !== dim);
+  if (odd) throw new UsageError(`${path}: its shards hold ${dim}-d and ${odd.dim}-d embeddings`);
+  const data = loaded.length === 1 ? loaded[0]!.data : concatFloat32(loaded.map((l) => l.data));
+  const ids = loaded.flatMap((l) => l.ids);
   if ((opts.metric ?? 'cosine') === 'cosine') normaliseRows(data, dim);
   return { source: path, ids, dim, data };
+}
+
+function concatFloat32(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 /** Loads `path` to compare with `reference`: the same embedding dimension, or a clear error. */

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { describe, expect, it } from 'vitest';
+import { loadVectors, scoreRowLines } from '../../src/coverage/vectors.js';
 import { InterruptedError, RunStateError, ShardsIncompleteError } from '../../src/errors.js';
 import { jsonlSlice } from '../../src/io/corpus-slice.js';
 import { scoreCorpus, type ScoreOptions } from '../../src/score/score-corpus.js';
@@ -81,6 +82,13 @@ describe('sharded scoring', () => {
     const run = readRun(merged);
     expect(run.counts).toEqual(readRun(single).counts);
     expect(run.merged).toEqual({ shards: 4 });
+    // coverage and weights read the sharded directory as the single run: same ids, same rows, same corpus lines.
+    const one = loadVectors(single);
+    const many = loadVectors(sharded);
+    expect(many.ids).toEqual(one.ids);
+    expect(many.data).toEqual(one.data);
+    const rows = [0, 5, one.ids.length - 1];
+    expect(scoreRowLines(sharded, rows)).toEqual(scoreRowLines(single, rows));
     // Every shard is an ordinary score directory with global line numbers and a completion marker.
     const status = shardStatus(sharded);
     expect(status).toMatchObject({
