@@ -8,25 +8,13 @@
  *   density   = (1/(kM)) Σ_j Σ_i 1[|y_j − x_i| ≤ r(x_i)]        how many reference balls hold each candidate (≈1 when alike)
  *   coverage  = (1/N) Σ_i 1[min_j |x_i − y_j| ≤ r(x_i)]         reference points with a candidate inside their ball
  *
- * Neighbours come from HNSW indexes (ann-index.ts), so no N×M matrix is ever formed; each side's index answers the
- * queries put to it (index-pair.ts: a worker thread per side, so the two sides' passes run at once). Every count is
- * gathered from the balls' side: each reference ball asks the candidate index for the candidates inside it (density, precision,
- * coverage), each candidate ball asks the reference index likewise (recall). A ball is a range query of its own
- * radius — about k points when the sets are alike — answered by k-NN queries of `probe` (default 4k, at least 32)
- * points, doubled until the farthest one returned lies outside the ball. So the counts are exact up to the index's
- * own approximation, at a cost that follows each ball's own size rather than the largest ball's. A ball holding more
- * than `maxProbe` (default 4,096) points, where about k belong, has a radius too large (a search that missed the
- * nearest points) or lies where the other set is far denser: it gets its radius by exact search and its members
- * counted exactly (`exactBalls`; up to 1% of a side, at least 256 balls). Beyond that many, a ball is counted to
- * `maxProbe` and reported in `capped`; points found in no ball are then checked from their own side against the
- * capped balls (`secondLook`, balls.ts), so precision and recall stay exact unless that check is capped as well
- * (counted in `capped`), coverage (nearest point only) is unaffected, and density becomes a lower bound. Points an HNSW graph reaches only
- * with a widened search, or not at all, are found by knnRadii (radii.ts; the latter get their radii by exact search);
- * ball queries seldom return them, so their memberships come from the second look. A radius that stands out from
- * its neighbours' (the search reached the point but missed its nearest neighbours) is recomputed by exact search.
- * Before the radii, each index's ef is raised until a sample of its own points' (k+1)-NN matches brute force to the
- * recall target (ef-tuning.ts; in high dimension a radius a little too large flips many memberships); the ef found
- * serves the radii, ball queries and second look alike, and `efSearch` says what it was and whether the target was met.
+ * Neighbours come from HNSW indexes (ann-index.ts; each side's on its own worker, workers/index-pair.ts), so no N×M
+ * matrix is formed: each ball is a range query of its own radius, answered by k-NN queries of `probe` points doubled
+ * until the farthest returned lies outside it. Counts are exact up to the index's own approximation, and the places
+ * where that approximation would bite are handled exactly: ef tuned to a recall target first (ef-tuning.ts); radii
+ * from self-queries with relinking, wide searches and exact search for unreachable points and outliers (radii.ts);
+ * balls over `maxProbe` counted exactly (`exactBalls`), beyond a budget capped (`capped`) and re-checked from the
+ * points' side (`secondLook`, balls.ts). docs/coverage.md ("How exactness is kept with HNSW") says it in full.
  * The reference side's tuned ef and radii depend on the reference alone: `referenceSide` reuses them from an earlier
  * run against another candidate set (compare.ts: one anchor, many generations).
  * Confidence intervals: percentile bootstrap over the per-point indicators (the radii held fixed),

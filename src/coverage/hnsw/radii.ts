@@ -5,8 +5,7 @@
  * Each self-query asks for 4(k+1) points (the search's cost is set by ef, not by how many it returns) and offers the
  * querying point to the lists of all it returns: a search from a point's own position can miss neighbours whose own
  * searches find it. Asking for more than k+1 matters because the relation is not symmetric: in high dimension many
- * points are among the k nearest of few others. (Measured: at 100k points it corrects a few radii; at 1M it changes
- * almost none, so it is not what leaves some balls enormous there; bench/notes/2026-history.md.)
+ * points are among the k nearest of few others.
  *
  * HNSW leaves a few points poorly linked (~0.2% in clustered 256-d data): a query, even from the point's own
  * position, never reaches them. Left alone, such a point gets a radius far too large (its query lands in another
@@ -15,8 +14,8 @@
  * relinks them) and queried again; then searched for with a much wider candidate list (`WIDE_EF`), which reaches
  * nearly all of the rest: they take their own list from that search and their place in the lists of the points it
  * returned. The few still unreachable are handled by exact search — their own radius, and their place in every other
- * point's list — a pass over the whole set per block of 256 of them (exact-search.ts: ONNX Runtime's matrix product
- * gives the distances, ~4 s per block at 1M × 256-d on one core).
+ * point's list — a pass over the whole set per block of 256 of them (exact/exact-search.ts: ONNX Runtime's matrix
+ * product gives the distances).
  *
  * A search can also reach the point and still miss its nearest neighbours (in a tight cluster, where every point is
  * about as far as every other, greedy search has little to go on). In high dimension that is what does the harm: a
