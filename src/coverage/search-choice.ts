@@ -16,12 +16,13 @@ export type SearchRequest = 'exact' | 'hnsw' | 'auto';
 export const SEARCH_REQUESTS: readonly SearchRequest[] = ['exact', 'hnsw', 'auto'];
 
 /**
- * auto's CPU budget in pair-dimensions: where exact search stops beating HNSW on two cores of an AMD EPYC, on the
- * clustered 256-d mixture of bench/coverage-bench.ts, which is easy for HNSW (bench/results/coverage-exact.md): at
- * 20k × 20k (2.0·10¹¹) exact took 7.7 s against HNSW's 20 s; at 100k × 100k (5.1·10¹²) both took 135 s. Exact time
- * grows with the work, HNSW's about with the number of points, so beyond about 110k × 110k at 256-d (or 50k × 50k at
- * 1000-d) HNSW is the faster. On data hard for HNSW exact wins by far more (10k × 10k standard normals in 1000-d:
- * ≈4 s against 160 s), so the budget leans to exact.
+ * auto's CPU budget in pair-dimensions: where exact search stops beating HNSW on two (shared) cores of an AMD EPYC,
+ * on the clustered 256-d mixture of bench/coverage-bench.ts, which is easy for HNSW (bench/results/coverage-exact.md):
+ * at 20k × 20k (2.0·10¹¹) exact takes 6–9 s against HNSW's 16–20 s; at 100k × 100k (5.1·10¹²) the two are even
+ * (four runs under varying load from other work: exact 114, 135, 230, 314 s; HNSW 134, 135, 145, 361 s). Exact time
+ * grows with the work, HNSW's about with the number of points, so the budget sits there: about 110k × 110k at 256-d,
+ * 50k × 50k at 1000-d. On data hard for HNSW exact wins by far more (10k × 10k standard normals in 1000-d: ≈4 s
+ * against ≈140 s).
  */
 export const EXACT_WORK_BUDGET = 6e12;
 
