@@ -30,7 +30,15 @@ import {
   type ScoreRow,
 } from './features.js';
 import { embeddingReference, signalReference, type EmbeddingReference, type SignalReference } from './drift.js';
-import { chooseL2, crossValidate, fitLogistic, nestedOutOfFold, predictLogit, type LogisticModel } from './logistic.js';
+import {
+  averageModels,
+  chooseL2,
+  crossValidate,
+  nestedOutOfFold,
+  predictLogit,
+  standardise,
+  type LogisticModel,
+} from './logistic.js';
 import { bootstrapCiStratified, clopperPearson, quantileSorted, take, type Interval } from '../stats/index.js';
 import { auroc, minHumanForFpr, operatingPoint, thresholdAtFpr } from './metrics.js';
 
@@ -351,7 +359,10 @@ export function calibrate(human: ScoreRow[], synthetic: ScoreRow[], opts: Calibr
         ? nestedOutOfFold(Xm, labels, cv)
         : { ...crossValidate(Xm, labels, { folds, seed, l2: opts.l2 }), foldL2: [] };
     const threshold = thresholdAtFpr(oof.oofScores.subarray(0, human.length), targetFpr).threshold;
-    const model = fitLogistic(Xm, labels, { l2: choice.l2, features: featureList });
+    // Deployed: the average of the outer folds' models, so new rows are scored on the scale of the out-of-fold scores
+    // the threshold was set on (a refit on every row shrinks less and spreads human scores wider: more false positives).
+    const { mean, scale } = standardise(Xm);
+    const model = { ...averageModels(oof.foldModels, { mean, scale }), l2: choice.l2, features: featureList };
     return { choice, oof, threshold, model };
   };
   const main = fitted(X, names);

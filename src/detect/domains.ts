@@ -30,7 +30,8 @@ import { signalReference } from './drift.js';
 import { isEmbeddingFeature, type ScoreRow } from './features.js';
 import { clopperPearson, quantileSorted } from '../stats/index.js';
 import { minHumanForFpr, thresholdAtFpr } from './metrics.js';
-import { choosePooling, fitPartialPooling, foldGroup, movement, nestedPoolingOutOfFold } from './partial-pooling.js';
+import { standardise } from './logistic.js';
+import { averageGroup, choosePooling, movement, nestedPoolingOutOfFold } from './partial-pooling.js';
 
 export const DEFAULT_MIN_PER_CLASS = 30;
 export const POOLED = 'pooled';
@@ -101,12 +102,10 @@ export function calibrateByDomainWithOof(
   };
   const choice = choosePooling(X, labels, group, grouped.length, deviationColumns, { ...cv, folds });
   const oof = nestedPoolingOutOfFold(X, labels, group, grouped.length, deviationColumns, cv);
-  const fit = fitPartialPooling(X, labels, group, grouped.length, {
-    l2: choice.l2,
-    l2Dev: choice.l2Dev,
-    deviationColumns,
-    features: names,
-  });
+  // Deployed: the average of the outer folds' models, on the scale of the out-of-fold scores thresholds are set on.
+  const frame = standardise(X);
+  const deployed = (g: number) => ({ ...averageGroup(oof.foldFits, g, frame), features: names });
+  const shared = deployed(-1);
 
   const humanOof = grouped.map((_, g) =>
     labels.flatMap((l, i) => (l === 0 && group[i] === g ? [oof.oofScores[i]!] : [])),
@@ -161,14 +160,15 @@ export function calibrateByDomainWithOof(
       domains.warnings!.push(warning);
     }
     const domainRows = idx.map((i) => rows[i]!);
+    const model = deployed(g);
     domains.detectors[d] = {
-      detector: { kind: 'logistic', model: foldGroup(fit, g), threshold },
+      detector: { kind: 'logistic', model, threshold },
       reference: signalReference(domainRows),
       ...(names.some(isEmbeddingFeature) ? withEmbeddingReference(domainRows) : {}),
       threshold_source: own ? 'domain' : 'common',
       scale: scale[g]!,
       fpr_estimate: estimate,
-      moved: movement(fit, g),
+      moved: movement(shared, model, deviationColumns),
       ...(warning ? { warning } : {}),
       calibration: {
         n_human: h.length,

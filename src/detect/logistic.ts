@@ -509,6 +509,44 @@ export function predictLogit(model: LogisticModel, x: ArrayLike<number>): number
   return e;
 }
 
+/**
+ * The average of linear models, as one model on `like`'s standardisation: its logit is the mean of theirs for every x
+ * (each model's logit is affine in the raw features, so their mean is too). Used to deploy the outer-fold models of a
+ * nested cross-validation: the threshold is set on their out-of-fold scores, and their average scores new rows on
+ * that scale, where a model refitted on every row (weaker shrinkage per row) would spread them wider.
+ */
+export function averageModels(
+  models: readonly LogisticModel[],
+  like: Pick<LogisticModel, 'mean' | 'scale'> = models[0]!,
+): LogisticModel {
+  if (models.length === 0) throw new UsageError('averageModels needs at least one model');
+  const d = models[0]!.weights.length;
+  if (like.mean.length !== d || like.scale.length !== d || models.some((m) => m.weights.length !== d))
+    throw new UsageError('averageModels: models of different widths');
+  const F = models.length;
+  const weights = new Array<number>(d).fill(0);
+  let intercept = 0;
+  for (const m of models) {
+    intercept += m.intercept / F;
+    for (let j = 0; j < d; j++) {
+      const raw = m.weights[j]! / m.scale[j]! / F; // this model's share of the raw-feature coefficient
+      weights[j] = weights[j]! + raw * like.scale[j]!;
+      intercept += raw * (like.mean[j]! - m.mean[j]!);
+    }
+  }
+  const first = models[0]!;
+  return {
+    ...(first.features ? { features: first.features } : {}),
+    mean: [...like.mean],
+    scale: [...like.scale],
+    weights,
+    intercept,
+    iterations: Math.max(...models.map((m) => m.iterations)),
+    converged: models.every((m) => m.converged),
+    ...(first.l2 !== undefined ? { l2: first.l2 } : {}),
+  };
+}
+
 export function predictProba(model: LogisticModel, x: ArrayLike<number>): number {
   return sigmoid(predictLogit(model, x));
 }
@@ -554,19 +592,21 @@ export function crossValidate(
   X: number[][],
   y: ArrayLike<0 | 1>,
   opts: CrossValidateOptions = {},
-): { oofScores: Float64Array; fold: Int32Array } {
+): { oofScores: Float64Array; fold: Int32Array; foldModels: LogisticModel[] } {
   const folds = opts.folds ?? 5;
   validate(X, y);
   checkFolds(y, folds);
   const fold = stratifiedFolds(y, folds, opts.seed ?? 1);
   const oofScores = new Float64Array(X.length);
+  const foldModels: LogisticModel[] = [];
   for (let f = 0; f < folds; f++) {
     const train = X.flatMap((_, i) => (fold[i] === f ? [] : [i]));
     if (train.length === X.length) continue; // fewer rows than folds: empty fold
     const model = fitLogistic(rowsOf(X, train), rowsOf(y, train), opts.l2 === undefined ? {} : { l2: opts.l2 });
+    foldModels.push(model);
     for (let i = 0; i < X.length; i++) if (fold[i] === f) oofScores[i] = predictLogit(model, X[i] as number[]);
   }
-  return { oofScores, fold };
+  return { oofScores, fold, foldModels };
 }
 
 /** Mean log-loss of logits `eta` against labels `y`. */
@@ -624,6 +664,8 @@ export interface NestedResult {
   fold: Int32Array;
   /** The penalty each outer fold's model was fitted with (chosen inside that fold's training rows). */
   foldL2: number[];
+  /** The outer folds' models, in fold order (their average is what calibration deploys: averageModels). */
+  foldModels: LogisticModel[];
 }
 
 /**
@@ -642,6 +684,7 @@ export function nestedOutOfFold(
   const fold = stratifiedFoldsBy(strata, folds, opts.seed ?? 1);
   const oofScores = new Float64Array(X.length);
   const foldL2: number[] = [];
+  const foldModels: LogisticModel[] = [];
   for (let f = 0; f < folds; f++) {
     const train = X.flatMap((_, i) => (fold[i] === f ? [] : [i]));
     if (train.length === X.length) continue;
@@ -655,7 +698,8 @@ export function nestedOutOfFold(
     });
     foldL2.push(l2);
     const model = fitLogistic(Xt, yt, { l2 });
+    foldModels.push(model);
     for (let i = 0; i < X.length; i++) if (fold[i] === f) oofScores[i] = predictLogit(model, X[i] as number[]);
   }
-  return { oofScores, fold, foldL2 };
+  return { oofScores, fold, foldL2, foldModels };
 }

@@ -13,6 +13,7 @@
  */
 import { UsageError } from '../errors.js';
 import {
+  averageModels,
   chooseL2,
   fitLogisticWithDeviations,
   logLoss,
@@ -79,17 +80,20 @@ export function predictPooled(fit: PooledFit, x: ArrayLike<number>, g: number): 
 }
 
 /**
- * How far a group's detector moved from the shared one: the norm of its weight deviations relative to the norm of the
- * shared weights on the same columns, and its intercept shift (both in standardised units).
+ * How far a group's detector moved from the shared one (both on one standardisation): the norm of its weight
+ * deviations on `columns` relative to the norm of the shared weights there, and its intercept shift.
  */
-export function movement(fit: PooledFit, g: number): { relative_weight_change: number; intercept_shift: number } {
-  const dev = fit.groups[g];
-  if (!dev) return { relative_weight_change: 0, intercept_shift: 0 };
+export function movement(
+  shared: LogisticModel,
+  own: LogisticModel,
+  columns: readonly number[],
+): { relative_weight_change: number; intercept_shift: number } {
   const norm = (v: number[]) => Math.sqrt(v.reduce((a, x) => a + x * x, 0));
-  const base = norm(fit.deviationColumns.map((j) => fit.shared.weights[j]!));
+  const base = norm(columns.map((j) => shared.weights[j]!));
+  const moved = norm(columns.map((j) => own.weights[j]! - shared.weights[j]!));
   return {
-    relative_weight_change: base > 0 ? norm(dev.weights) / base : norm(dev.weights) === 0 ? 0 : Infinity,
-    intercept_shift: dev.intercept,
+    relative_weight_change: base > 0 ? moved / base : moved === 0 ? 0 : Infinity,
+    intercept_shift: own.intercept - shared.intercept,
   };
 }
 
@@ -192,6 +196,8 @@ export interface PoolingOutOfFold {
   fold: Int32Array;
   /** The penalties each outer fold chose inside its own training rows. */
   foldChoices: { l2: number; l2Dev: number }[];
+  /** The outer folds' fits, in fold order (calibration deploys their average: averageGroup). */
+  foldFits: PooledFit[];
 }
 
 /** Out-of-fold scores of the partially pooled model, both penalties chosen inside each outer training fold. */
@@ -209,6 +215,7 @@ export function nestedPoolingOutOfFold(
   const fold = stratifiedFoldsBy(strata, folds, opts.seed ?? 1);
   const oofScores = new Float64Array(X.length);
   const foldChoices: { l2: number; l2Dev: number }[] = [];
+  const foldFits: PooledFit[] = [];
   for (let f = 0; f < folds; f++) {
     const train = X.flatMap((_, i) => (fold[i] === f ? [] : [i]));
     if (train.length === X.length) continue;
@@ -223,8 +230,24 @@ export function nestedPoolingOutOfFold(
     });
     foldChoices.push({ l2: choice.l2, l2Dev: choice.l2Dev });
     const fit = fitPartialPooling(Xt, yt, gt, groups, { l2: choice.l2, l2Dev: choice.l2Dev, deviationColumns });
+    foldFits.push(fit);
     for (let i = 0; i < X.length; i++)
       if (fold[i] === f) oofScores[i] = predictPooled(fit, X[i] as number[], group[i]!);
   }
-  return { oofScores, fold, foldChoices };
+  return { oofScores, fold, foldChoices, foldFits };
+}
+
+/**
+ * Group g's detector as the average of the outer folds' (g −1: the shared model), on `frame`'s standardisation: it
+ * scores new rows on the scale of the out-of-fold scores its threshold was set on (logistic.averageModels).
+ */
+export function averageGroup(
+  fits: readonly PooledFit[],
+  g: number,
+  frame: Pick<LogisticModel, 'mean' | 'scale'>,
+): LogisticModel {
+  return averageModels(
+    fits.map((f) => foldGroup(f, g)),
+    frame,
+  );
 }

@@ -133,12 +133,38 @@ describe('calibrate() with features signals, tokens, embedding', () => {
     });
   });
 
-  it('is the penalised optimum: the independent gradient at its parameters is zero', () => {
+  it("is the average of the outer folds' penalised optima, each checked by the independent gradient", () => {
     const l2 = file.calibration.penalty!.l2;
     expect(model.l2).toBe(l2);
     expect(model.converged).toBe(true);
-    for (const g of penalisedGradient(X, labels, model.intercept, model.weights, l2))
-      expect(Math.abs(g)).toBeLessThan(1e-8);
+    const nested = nestedOutOfFold(X, labels, { grid, folds: 3, innerFolds: 2, seed: 1 });
+    expect(nested.foldModels).toHaveLength(3);
+    nested.foldModels.forEach((m, f) => {
+      const train = labels.flatMap((_, i) => (nested.fold[i] === f ? [] : [i]));
+      const grad = penalisedGradient(
+        train.map((i) => X[i]!),
+        train.map((i) => labels[i]!),
+        m.intercept,
+        m.weights,
+        nested.foldL2[f]!,
+      );
+      for (const g of grad) expect(Math.abs(g)).toBeLessThan(1e-8);
+    });
+    // Deployed on every row's standardisation, scoring each row with the mean of the fold models' logits.
+    const own = ownStandardisation(X);
+    expect(model.mean.map((m, j) => Math.abs(m - own.mean[j]!)).every((d) => d < 1e-12)).toBe(true);
+    for (const row of rows) {
+      // A missing signal scores at the deployed model's mean (its term is 0 there).
+      const x = NAMES.map((n, j) => (Number.isNaN(raw(row, n)) ? model.mean[j]! : raw(row, n)));
+      const logits = nested.foldModels.map((m) =>
+        x.reduce(
+          (a, v, j) => a + (Number.isNaN(v) ? 0 : (m.weights[j]! * (v - m.mean[j]!)) / m.scale[j]!),
+          m.intercept,
+        ),
+      );
+      const want = logits.reduce((a, b) => a + b, 0) / logits.length;
+      expect(Math.abs(detectorScore(spec, row) - want)).toBeLessThan(1e-9 * (1 + Math.abs(want)));
+    }
   });
 
   it("chose the penalty at its curve's minimum, and scored out of fold by the nested cross-validation", () => {

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  averageModels,
   chooseL2,
   crossValidate,
   fitLogistic,
@@ -315,5 +316,44 @@ describe('the penalised gradient with group deviations', () => {
     });
     expect(grad).toHaveLength(1 + 4 + 2 * 4);
     for (const g of grad) expect(Math.abs(g)).toBeLessThan(1e-8);
+  });
+});
+
+describe('averageModels', () => {
+  it("scores every row with the mean of the models' logits, on the frame it is given", () => {
+    const rnd = normals(31);
+    const X = Array.from({ length: 60 }, () => [rnd(), 3 + 2 * rnd(), -1 + 0.5 * rnd()]);
+    const y = X.map((r) => (r[0]! + 0.5 * r[1]! + 0.3 * rnd() > 1.5 ? 1 : 0) as 0 | 1);
+    const { foldModels, oofScores, fold } = nestedOutOfFold(X, y, { folds: 3, innerFolds: 2, grid: [10, 1] });
+    expect(foldModels).toHaveLength(3);
+    // each out-of-fold score came from the model of its own fold
+    X.forEach((x, i) => expect(predictLogit(foldModels[fold[i]!]!, x)).toBeCloseTo(oofScores[i]!, 12));
+    const frame = { mean: [10, -4, 0.25], scale: [2, 0.5, 7] };
+    const avg = averageModels(foldModels, frame);
+    expect(avg.mean).toEqual(frame.mean);
+    expect(avg.scale).toEqual(frame.scale);
+    const rng = normals(32);
+    for (let t = 0; t < 20; t++) {
+      const x = [5 * rng(), 5 * rng(), 5 * rng()];
+      const want = foldModels.reduce((a, m) => a + predictLogit(m, x), 0) / foldModels.length;
+      expect(predictLogit(avg, x)).toBeCloseTo(want, 10);
+    }
+  });
+
+  it('is the model itself for one model, and refuses none or mixed widths', () => {
+    const m: LogisticModel = {
+      mean: [1, 2],
+      scale: [3, 4],
+      weights: [0.5, -2],
+      intercept: 0.7,
+      iterations: 3,
+      converged: true,
+    };
+    const a = averageModels([m]);
+    expect(a.weights[0]).toBeCloseTo(0.5, 14);
+    expect(a.weights[1]).toBeCloseTo(-2, 14);
+    expect(a.intercept).toBeCloseTo(0.7, 14);
+    expect(() => averageModels([])).toThrow(UsageError);
+    expect(() => averageModels([m, { ...m, weights: [1], mean: [0], scale: [1] }])).toThrow(UsageError);
   });
 });

@@ -66,7 +66,10 @@ describe('fitPartialPooling: the limits it must reach', () => {
     expect(pooled.groups).toEqual([]);
     for (const g of [-1, 0, 1]) {
       expect(foldGroup(pooled, g)).toEqual(pooled.shared);
-      expect(movement(pooled, g)).toEqual({ relative_weight_change: 0, intercept_shift: 0 });
+      expect(movement(pooled.shared, foldGroup(pooled, g), cols)).toEqual({
+        relative_weight_change: 0,
+        intercept_shift: 0,
+      });
       for (const x of X.slice(0, 10)) expect(predictPooled(pooled, x, g)).toBeCloseTo(predictLogit(plain, x), 12);
     }
   });
@@ -225,12 +228,13 @@ describe("partial pooling where one domain's likelihood signal flips sign", () =
     // Machine text is more predictable in news: a lower NLL and a higher Fast-DetectGPT score mean machine.
     expect(news!.weights[likelihood[0]!]).toBeLessThan(0);
     expect(news!.weights[likelihood[1]!]).toBeGreaterThan(0);
-    const moved = [0, 1, 2].map((g) => movement(fit, g).relative_weight_change);
+    const moved = [0, 1, 2].map((g) => movement(fit.shared, foldGroup(fit, g), all).relative_weight_change);
     expect(moved[2]).toBeGreaterThan(moved[0]!);
     expect(moved[2]).toBeGreaterThan(moved[1]!);
     // movement is the norm of the deviations over the norm of the shared weights.
     const norm = (v: number[]) => Math.hypot(...v);
     expect(moved[2]).toBeCloseTo(norm(fit.groups[2]!.weights) / norm(fit.shared.weights), 12);
+    expect(movement(fit.shared, flip!, all).intercept_shift).toBeCloseTo(fit.groups[2]!.intercept, 12);
     // The folded model is the shared one plus the deviations, and scores as predictPooled does.
     for (const j of all) expect(flip!.weights[j]).toBe(fit.shared.weights[j]! + fit.groups[2]!.weights[j]!);
     expect(flip!.intercept).toBe(fit.shared.intercept + fit.groups[2]!.intercept);
@@ -277,6 +281,37 @@ describe('per-domain thresholds: own where its humans certify the FPR, else the 
     expect(Object.keys(domains.detectors).sort()).toEqual(['flip', 'news']);
     expect(domains.pooled).toEqual({ wee: '12 human and 12 machine examples; a ranking of its own needs 30 of each' });
     expect(outOfFold.domains).toEqual(domainOf);
+  });
+
+  it("deploys each domain's detector as the mean of the outer folds' models (the scale its threshold was set on)", () => {
+    const names = ['flip', 'news'];
+    const rows = [...human, ...synthetic];
+    const labels = [...human.map(() => 0 as const), ...synthetic.map(() => 1 as const)];
+    const X = designMatrix(rows, FEATURES);
+    const group = Int32Array.from(domainOf, (d) => names.indexOf(d));
+    const nested = nestedPoolingOutOfFold(
+      X,
+      labels,
+      group,
+      2,
+      FEATURES.map((_, j) => j),
+      {
+        grid: [10, 1],
+        devGrid: [Infinity, 3],
+        folds: 3,
+        innerFolds: 2,
+        seed: 1,
+      },
+    );
+    expect(nested.foldFits).toHaveLength(3);
+    names.forEach((d, g) => {
+      const spec = domains.detectors[d]!.detector;
+      if (spec.kind !== 'logistic') throw new Error('logistic expected');
+      X.forEach((x, i) => {
+        const want = nested.foldFits.reduce((a, f) => a + predictPooled(f, x, g), 0) / 3;
+        expect(Math.abs(predictLogit(spec.model, x) - want), `${d} row ${i}`).toBeLessThan(1e-9 * (1 + Math.abs(want)));
+      });
+    });
   });
 
   it('news: its own threshold, the target FPR over its out-of-fold human scores', () => {
