@@ -65,6 +65,7 @@ export function anchorSummary(r: AnchorReport): string[] {
 
 export function anchorCommand(setExitCode: (code: number) => void): Command {
   const check = new Command('check')
+    .summary("is the human anchor still in this generation's mix? presence, share, contamination")
     .description(
       "Is the verified human anchor still in this generation's training mix (accumulate, don't replace)?\n\n" +
         'MIX and ANCHOR are corpora (JSONL, Parquet, directory of .txt) or `tailguard score` output directories (the\n' +
@@ -76,7 +77,7 @@ export function anchorCommand(setExitCode: (code: number) => void): Command {
         'documents flagged as machine-written. Writes OUT/report.json, OUT/anchor.jsonl (every anchor document and\n' +
         'its status), OUT/missing.jsonl and OUT/contaminated.jsonl. With --ledger, records the generation in an\n' +
         'anchor ledger and prints the share over generations. A row that cannot be read stops the check.\n\n' +
-        'Exit status: 0 the anchor holds; 2 could not check (bad options or input: the message names file and line);\n' +
+        'Exit status: 0 checked, and the gate (--min-share, --max-missing) passed; 2 could not check (bad options or input: the message names file and line);\n' +
         '3 the share is below --min-share or more than --max-missing anchor documents are missing.',
     )
     .argument('<mix>', 'the training mix: corpus, score output directory, or - for JSONL on stdin')
