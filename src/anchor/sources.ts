@@ -10,6 +10,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InputError, UsageError } from '../errors.js';
+import { resolveId } from '../io/fields.js';
 import { detectCorpusFormat, openCorpus } from '../io/open-corpus.js';
 import { corpusFields, isScoreDir, readRun } from '../score/score-dir.js';
 
@@ -76,12 +77,16 @@ export async function resolveSource(
   };
 }
 
-/** The documents of `source` in input order; the first bad row throws InputError. */
+/**
+ * The documents of `source` in input order; the first bad row throws InputError. The id field is read as a kept
+ * field, not as the reader's id (which falls back to the line number), so a row without one is known to have none;
+ * its value becomes an id by the readers' own rule (io/fields.ts).
+ */
 export async function* sourceDocs(source: Source): AsyncGenerator<SourceDoc> {
   const idField = source.ids === 'field' ? source.idField! : undefined;
   const records = openCorpus(source.corpus, {
     textField: source.textField,
-    ...(idField === undefined ? {} : { idField, keepFields: [idField] }),
+    ...(idField === undefined ? {} : { keepFields: [idField] }),
   });
   for await (const rec of records) {
     if (rec.kind === 'bad')
@@ -90,7 +95,11 @@ export async function* sourceDocs(source: Source): AsyncGenerator<SourceDoc> {
     if (source.ids === 'path') id = rec.id;
     else if (idField !== undefined) {
       const v = rec.fields?.[idField];
-      if (v !== undefined && v !== null) id = rec.id;
+      if (v !== undefined && v !== null) {
+        const r = resolveId(v, true, rec.line, idField);
+        if (!r.ok) throw new InputError(rec.file, rec.line, r.reason);
+        id = r.value;
+      }
     }
     yield { line: rec.line, file: rec.file, id, text: rec.text };
   }

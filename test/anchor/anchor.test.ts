@@ -13,6 +13,7 @@ import { HashChains, normaliseText } from '../../src/anchor/hashing.js';
 import { scanMix } from '../../src/anchor/mix-scan.js';
 import type { SourceDoc } from '../../src/anchor/sources.js';
 import { InputError, UsageError } from '../../src/errors.js';
+import { jsonlToParquet } from '../../src/io/parquet-from-jsonl.js';
 import { mulberry32 } from '../../src/random.js';
 import { fakeRows, writeScoreDir } from '../detect/fake-scores.js';
 
@@ -111,6 +112,16 @@ describe('checkAnchor on a hand-built mix', () => {
     expect(r.missing.documents).toBe(3); // a3's altered copy no longer counts
     expect(r.altered.documents).toBeNull();
     expect(r.share.anchor_rows).toBe(4);
+  });
+
+  it('a Parquet mix gives the same counts as its JSONL', async () => {
+    const c = corpora();
+    await jsonlToParquet(c.mix, join(c.dir, 'mix.parquet'));
+    const r = await checkAnchor({ mix: join(c.dir, 'mix.parquet'), anchor: c.anchor, idField: 'id' });
+    expect(r.mix).toMatchObject({ rows: 9, rows_without_id: 1 });
+    expect(r.present).toEqual({ by_id: 3, by_text: 3, by_either: 4 });
+    expect(r.altered.documents).toBe(1);
+    expect(r.share.value).toBe(4 / 9);
   });
 
   it('a score directory stands for the corpus it scored, with its fields', async () => {
