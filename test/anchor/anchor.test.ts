@@ -339,6 +339,25 @@ describe('against a naive recount', () => {
   });
 });
 
+describe('normaliseText', () => {
+  it('NFKC, lower case, white space collapsed and trimmed; words and punctuation kept', () => {
+    expect(normaliseText('  The\tQuick\n\n brown\u00a0FOX.  ')).toBe('the quick brown fox.');
+    expect(normaliseText('ＦＵＬＬ ﬁle ①')).toBe('full file 1');
+    expect(normaliseText('fox!')).not.toBe(normaliseText('fox.'));
+  });
+
+  it('collapses white space exactly as /\\s+/g → " " would, on random strings', () => {
+    const rng = mulberry32(9);
+    const chars = ['a', 'b', ' ', ' ', '\t', '\n', '\r', '\u00a0', '\u2003', '\u2028', '\ufeff', 'é'];
+    for (let k = 0; k < 2000; k++) {
+      const s = Array.from({ length: 1 + Math.floor(rng() * 12) }, () => chars[Math.floor(rng() * chars.length)]).join(
+        '',
+      );
+      expect(normaliseText(s)).toBe(s.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim());
+    }
+  });
+});
+
 describe('memory', () => {
   it('HashChains keeps every item of a key across growth', () => {
     const h = new HashChains();
