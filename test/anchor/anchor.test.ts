@@ -217,6 +217,18 @@ describe('bad input', () => {
     expect(() => readFileSync(join(out, 'report.json'))).toThrow();
   });
 
+  it('a malformed detections row is named by file and line', async () => {
+    const c = corpora();
+    const det = join(c.dir, 'detections.jsonl');
+    writeFileSync(
+      det,
+      jsonl([{ id: 'a1', line: 1, p_synthetic: 0.1, verdict: 'human' }]) + '{"id": "a2", "line": 2}\n',
+    );
+    await expect(checkAnchor({ mix: c.mix, anchor: c.anchor, idField: 'id', detections: det })).rejects.toThrow(
+      new InputError(det, 2, 'needs "p_synthetic" and "verdict" (synthetic or human)'),
+    );
+  });
+
   it('options that do not fit', async () => {
     const c = corpora();
     await expect(checkAnchor({ mix: c.mix, anchor: '-' })).rejects.toThrow(/cannot be stdin/);
