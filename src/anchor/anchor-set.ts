@@ -2,7 +2,7 @@
  * The anchor held as hashes: per document, its id hash (when it has an id) and its normalised-text hash, with tables
  * from each hash to the documents that have it, and the counters the mix pass fills. About 100 bytes a document
  * whatever its length; no text is kept. Documents are numbered 0, 1, … in anchor order, which a second read of the
- * anchor (anchor-report.ts) follows to name them.
+ * anchor (anchor-rows.ts) follows to name them.
  */
 import type { DetectionJoin } from './detections.js';
 import { HashChains, hash64, textHash, type Hash64 } from './hashing.js';
