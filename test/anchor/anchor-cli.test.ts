@@ -14,6 +14,7 @@ const run = (args: string[], input?: string) =>
   spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), ...args], {
     cwd: ROOT,
     encoding: 'utf8',
+    env: { ...process.env, COLUMNS: '80' },
     ...(input === undefined ? {} : { input }),
   });
 const jsonl = (rows: object[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
@@ -116,9 +117,15 @@ describe('tailguard anchor check', () => {
     expect(report.share).toEqual({ anchor_rows: 1, mix_rows: 2, value: 0.5 });
   });
 
-  it('--help describes the command and its exit statuses', () => {
+  it('--help describes the command and its exit statuses, in whole paragraphs of 80 columns', () => {
     const r = run(['anchor', 'check', '--help']);
     expect(r.status).toBe(0);
+    const paragraphs = r.stdout.split('\n\n').slice(1, 4);
+    for (const p of paragraphs) {
+      const lines = p.split('\n');
+      for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(80);
+      expect(lines.slice(0, -1).filter((l) => l.length < 40)).toEqual([]); // rewrapped, not cut up
+    }
     for (const s of ['--anchor', '--min-share', '--max-missing', '--detections-of', '--ledger', 'Exit status'])
       expect(r.stdout).toContain(s);
   });
