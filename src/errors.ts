@@ -86,3 +86,15 @@ export class ShardsIncompleteError extends TailguardError {
     );
   }
 }
+
+/** A row of an input file that cannot be read where every row must be (a JSON line, a field): names file and line. */
+export class InputError extends TailguardError {
+  override name = 'InputError';
+  constructor(
+    readonly file: string,
+    readonly line: number | null,
+    message: string,
+  ) {
+    super(`${file}${line === null ? '' : `:${line}`}: ${message}`);
+  }
+}

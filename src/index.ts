@@ -24,6 +24,9 @@ export {
 export { weightsRun, type WeightsOptions, type WeightsReport } from './weights/weights-run.js';
 export { compareGenerations } from './diversity/compare.js';
 export type { Ledger, GenerationEntry } from './diversity/ledger.js';
+export { checkAnchor, type AnchorCheckOptions } from './anchor/check-anchor.js';
+export type { AnchorReport, AnchorDocRef } from './anchor/report.js';
+export type { AnchorLedger, AnchorLedgerEntry } from './anchor/ledger.js';
 export { mergeShards, type MergeOptions } from './score/shards/merge.js';
 export { shardStatus, type ShardStatus } from './score/shards/status.js';
 
@@ -119,6 +122,10 @@ export {
   type MetricSeries,
   type Verdict as CollapseVerdict,
 } from './diversity/verdict.js';
+
+// ── Building blocks: anchor integrity ───────────────────────────────────────────────────────────────────────────
+export { normaliseText, textHash, hash64, HashChains, type Hash64 } from './anchor/hashing.js';
+export { readAnchorLedger } from './anchor/ledger.js';
 
 // ── Building blocks: shared statistics ───────────────────────────────────────────────────────────────────────────
 /** fprUpperBound: the name before the shared statistics moved to src/stats (kept for callers). */

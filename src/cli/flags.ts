@@ -16,10 +16,13 @@ const RENAMED: Record<string, string> = {
 
 export function flagTable(program: Command): Map<string, string> {
   const table = new Map<string, string>(Object.entries(RENAMED));
-  for (const cmd of [program, ...program.commands]) {
+  // Subcommands too (`anchor check`), depth first.
+  const visit = (cmd: Command): void => {
     for (const opt of cmd.options)
       if (opt.long && !table.has(opt.attributeName())) table.set(opt.attributeName(), opt.long);
-  }
+    for (const sub of cmd.commands) visit(sub);
+  };
+  visit(program);
   return table;
 }
 

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { InterruptedError, TailguardError } from '../errors.js';
 import { TOOL_VERSION } from '../version.js';
 import { flagTable, withFlags } from './flags.js';
+import { anchorCommand } from './anchor-command.js';
 import { auditCommand } from './audit-command.js';
 import { coverageCommand } from './coverage-command.js';
 import { weightsCommand } from './weights-command.js';
@@ -51,7 +52,18 @@ export async function main(argv: string[]): Promise<number> {
       exitCode = c;
     }).exitOverride(),
   );
-  for (const cmd of program.commands) cmd.description(reflow(cmd.description()));
+  program.addCommand(
+    anchorCommand((c) => {
+      exitCode = c;
+    }).exitOverride(),
+  );
+  const reflowAll = (cmd: Command): void => {
+    for (const sub of cmd.commands) {
+      sub.description(reflow(sub.description()));
+      reflowAll(sub);
+    }
+  };
+  reflowAll(program);
   try {
     await program.parseAsync(argv);
   } catch (err) {
