@@ -11,6 +11,7 @@ import { calibrateCommand, detectCommand } from './detect-command.js';
 import { mergeCommand } from './merge-command.js';
 import { scoreCommand } from './score-command.js';
 import { statusCommand } from './status-command.js';
+import { tailsCommand } from './tails-command.js';
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
@@ -47,11 +48,16 @@ export async function main(argv: string[]): Promise<number> {
   program.addCommand(coverageCommand().exitOverride());
   program.addCommand(weightsCommand().exitOverride());
   program.addCommand(
+    tailsCommand((c) => {
+      exitCode = c;
+    }).exitOverride(),
+  );
+  program.addCommand(
     compareCommand((c) => {
       exitCode = c;
     }).exitOverride(),
   );
-  for (const cmd of program.commands) cmd.description(reflow(cmd.description()));
+  for (const cmd of program.commands) for (const c of [cmd, ...cmd.commands]) c.description(reflow(c.description()));
   try {
     await program.parseAsync(argv);
   } catch (err) {
