@@ -4,7 +4,8 @@
  * with tf(t, c) the count of word t in class c, |c| the words in c, A the mean words per class (over classes with
  * words) and f(t) the count of t over every class. The top words of a region are what it says more than the rest.
  *
- * Words: lowercased runs of letters and digits, at least 2 characters, not in a small English stopword list.
+ * Words: lowercased runs of letters and digits, at least 2 characters, not only digits ("000" of "1,000,000" says
+ * nothing), not in a small English stopword list.
  * Counts are streamed, one text at a time. The vocabulary is capped (`vocabularyCap`, default 100,000 distinct
  * words): past it, the rarest words are pruned (counts ≤ m, m raised until half the cap is left), their words still
  * counted in |c|; a pruned word seen again starts from zero. So labels are exact while the corpus has at most
@@ -37,7 +38,7 @@ export function labelWords(text: string): string[] {
   const out: string[] = [];
   for (const m of text.toLowerCase().matchAll(/[\p{L}\p{N}]+/gu)) {
     const w = m[0];
-    if (w.length >= 2 && !STOPWORDS.has(w)) out.push(w);
+    if (w.length >= 2 && !/^\p{N}+$/u.test(w) && !STOPWORDS.has(w)) out.push(w);
   }
   return out;
 }

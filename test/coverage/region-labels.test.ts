@@ -48,13 +48,14 @@ describe('c-TF-IDF', () => {
     expect(top[2]).toEqual([{ term: 'zeta', score: Math.log(1 + 3.5 / 2) }]);
   });
 
-  it('words: lowercase runs of letters and digits, 2+ characters, no stopwords', () => {
-    expect(labelWords('The U.S. said 3 mln-dlr Net, in 1986: Ölpreis')).toEqual([
+  it('words: lowercase runs of letters and digits, 2+ characters, not only digits, no stopwords', () => {
+    expect(labelWords('The U.S. said 3 mln-dlr Net, in 1986: Ölpreis 1,000 q3 4x4')).toEqual([
       'mln',
       'dlr',
       'net',
-      '1986',
       'ölpreis',
+      'q3',
+      '4x4',
     ]);
   });
 
