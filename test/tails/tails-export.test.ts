@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parquetReadObjects } from 'hyparquet';
 import { describe, expect, it } from 'vitest';
+import { scoreCorpus } from '../../src/score/score-corpus.js';
 import { tailsExport, type TailRow } from '../../src/tails/tails-export.js';
 import { blobs, saveNpy } from '../coverage/synthetic.js';
 import { TOPICS, topicText, type Topic } from '../coverage/topic-texts.js';
@@ -181,51 +182,52 @@ describe('tails export on a hand-built coverage directory', () => {
     expect(rows.at(-1)).toMatchObject({ id: 'ref-10', text: null, region: 0, reference_row: 10 });
   });
 
-  it('errors name the path and what is wrong, exit 2, and nothing is written', () => {
+  it('errors name the path and what is wrong, exit 2, and nothing is written', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tailguard-tails-'));
     const out = join(dir, 'x.jsonl');
-    const run = (cov: string, extra: string[] = []) =>
-      cli(['tails', 'export', '--coverage', cov, '--out', out, ...extra]);
-    let r = run(join(dir, 'nowhere'));
+    const run = (coverage: string) => tailsExport({ coverage, out });
+    const r = cli(['tails', 'export', '--coverage', join(dir, 'nowhere'), '--out', out]);
     expect([r.status, r.stderr]).toEqual([2, `tailguard: ${join(dir, 'nowhere')}: no such coverage directory\n`]);
     mkdirSync(join(dir, 'empty'));
-    r = run(join(dir, 'empty'));
-    expect(r.status).toBe(2);
-    expect(r.stderr).toContain(`${join(dir, 'empty')} is not a coverage output directory: no report.json`);
+    await expect(run(join(dir, 'empty'))).rejects.toThrow(
+      `${join(dir, 'empty')} is not a coverage output directory: no report.json`,
+    );
 
     const old = handCoverage(join(dir, 'old'), { regions: false });
-    r = run(old);
-    expect(r.status).toBe(2);
-    expect(r.stderr).toContain(
+    await expect(run(old)).rejects.toThrow(
       `${join(old, 'reference.jsonl')} row 1 has no region: it was written by an older tailguard coverage`,
     );
 
-    const cov = handCoverage(join(dir, 'bad'));
-    writeFileSync(
-      join(cov, 'reference.jsonl'),
-      readFileSync(join(cov, 'reference.jsonl'), 'utf8').replace(/\n/, '\n{oops\n'),
+    const bad = handCoverage(join(dir, 'bad'));
+    const badRows = readFileSync(join(bad, 'reference.jsonl'), 'utf8');
+    writeFileSync(join(bad, 'reference.jsonl'), badRows.replace(/\n/, '\n{oops\n'));
+    await expect(run(bad)).rejects.toThrow(`${join(bad, 'reference.jsonl')}: row 2 is not JSON`);
+    writeFileSync(join(bad, 'reference.jsonl'), badRows.replace(/"region":0/, '"region":7'));
+    await expect(run(bad)).rejects.toThrow(
+      `${join(bad, 'reference.jsonl')} row 1: region 7 is not one of report.json's 3`,
     );
-    r = run(cov);
-    expect(r.status).toBe(2);
-    expect(r.stderr).toContain(`${join(cov, 'reference.jsonl')}: row 2 is not JSON`);
 
     const short = handCoverage(join(dir, 'short'));
-    writeFileSync(
-      join(short, 'reference.jsonl'),
-      readFileSync(join(short, 'reference.jsonl'), 'utf8').replace(/^.*\n/, ''),
+    const shortRows = readFileSync(join(short, 'reference.jsonl'), 'utf8');
+    writeFileSync(join(short, 'reference.jsonl'), shortRows.replace(/^.*\n/, ''));
+    await expect(run(short)).rejects.toThrow('has 99 rows, report.json counts 100 reference documents');
+    // As many rows, but one moved to another region: the files are from different runs.
+    writeFileSync(join(short, 'reference.jsonl'), shortRows.replace(/"region":0/, '"region":2'));
+    await expect(run(short)).rejects.toThrow(
+      'puts 19 documents in region 0, report.json 20: the files are from different runs',
     );
-    r = run(short);
-    expect(r.stderr).toContain('has 99 rows, report.json counts 100 reference documents');
+
+    const notCov = handCoverage(join(dir, 'weights'));
+    writeFileSync(join(notCov, 'report.json'), JSON.stringify({ command: 'weights' }));
+    await expect(run(notCov)).rejects.toThrow('is not a coverage report (command: weights)');
 
     const moved = handCoverage(join(dir, 'moved'));
     rmSync(join(dir, 'moved', 'ref.jsonl'));
-    r = run(moved);
-    expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/cannot export the tails' texts: no .*moved\/ref\.jsonl beside the \.npy/);
+    await expect(run(moved)).rejects.toThrow(/cannot export the tails' texts: no .*moved\/ref\.jsonl beside the \.npy/);
 
-    r = cli(['tails', 'export', '--coverage', moved, '--out', join(dir, 'x.csv')]);
-    expect(r.status).toBe(2);
-    expect(r.stderr).toContain('--out must be a .jsonl file');
+    const csv = cli(['tails', 'export', '--coverage', moved, '--out', join(dir, 'x.csv')]);
+    expect(csv.status).toBe(2);
+    expect(csv.stderr).toContain('--out must be a .jsonl file');
     expect(() => readFileSync(out)).toThrow();
   });
 });
@@ -277,5 +279,58 @@ describe('tails export after tailguard coverage', () => {
     const mass = (120 * r0) / (1 - r0);
     expect(rows.reduce((a, x) => a + x.weight, 0)).toBeCloseTo(mass, 9);
     expect(rows[0]!.weight).toBeCloseTo(mass / rows.length, 12);
+  });
+});
+
+describe('tails export from score directories', () => {
+  it("reads the texts from the reference's scored corpus, by corpus line, past a row that was not scored", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tailguard-tails-scored-'));
+    const topics: Topic[] = ['finance', 'cooking', 'sports'];
+    const docs = Array.from({ length: 24 }, (_, i) => ({ key: `h${i}`, body: topicText(topics[i % 3]!, i + 1) }));
+    docs.splice(5, 0, { key: 'empty', body: '' }); // line 6 is not scored: later rows sit one line further on
+    writeFileSync(join(dir, 'human.jsonl'), jsonl(docs));
+    writeFileSync(join(dir, 'gen.jsonl'), jsonl(docs.filter((d, i) => d.body && i % 2 === 0)));
+    for (const name of ['human', 'gen'])
+      await scoreCorpus({
+        input: join(dir, `${name}.jsonl`),
+        out: join(dir, name),
+        model: 'stories260k',
+        device: 'cpu',
+        textField: 'body',
+        idField: 'key',
+      });
+    const cov = join(dir, 'cov');
+    let r = cli([
+      'coverage',
+      '--reference',
+      join(dir, 'human'),
+      '--candidate',
+      join(dir, 'gen'),
+      '--out',
+      cov,
+      '--clusters',
+      '4',
+      '--k',
+      '2',
+      '--search',
+      'exact',
+      '--quiet',
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+    const report = JSON.parse(readFileSync(join(cov, 'report.json'), 'utf8'));
+    expect(report.region_labels.documents).toBe(24);
+    const inTails = report.tails.reduce((a: number, c: number) => a + report.clusters[c].reference_documents, 0);
+    expect(inTails).toBeGreaterThan(0);
+    r = cli(['tails', 'export', '--coverage', cov, '--out', join(dir, 'tails.jsonl'), '--quiet']);
+    expect(r.status, r.stderr).toBe(0);
+    const rows = readRows(join(dir, 'tails.jsonl'));
+    expect(rows).toHaveLength(inTails);
+    expect(rows.some((x) => x.reference_row >= 5)).toBe(true); // past the unscored line
+    const byKey = new Map(docs.map((d) => [d.key, d.body]));
+    for (const x of rows) {
+      expect(x.text).toBe(byKey.get(x.id));
+      expect(report.tails).toContain(x.region);
+      expect(x.region_label).toBe(report.clusters[x.region].label);
+    }
   });
 });
