@@ -9,8 +9,8 @@
  * .parquet beside it. A selected document whose text is not found is still written, after the others, with
  * `text: null`, and counted (`texts_missing`): nothing is dropped without a word.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { forEachJsonlRowSync } from '../io/jsonl-rows-sync.js';
 import { JsonlWriter } from '../io/jsonl-writer.js';
@@ -102,6 +102,7 @@ export async function tailsExport(opts: TailsExportOptions): Promise<TailsExport
   // No tail, nothing to read: the corpus is not needed for an empty export.
   const texts = chosen.size ? rowTexts(report.reference.source) : { rows: noRows() };
   if ('missing' in texts) throw new UsageError(`cannot export the tails' texts: ${texts.missing}`);
+  mkdirSync(dirname(resolve(opts.out)), { recursive: true });
   const writer = await JsonlWriter.create(resolve(opts.out));
   const row = (i: number, text: string | null): TailRow => {
     const { id, region: c } = chosen.get(i)!;

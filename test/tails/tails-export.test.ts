@@ -138,10 +138,10 @@ describe('tails export on a hand-built coverage directory', () => {
     });
   });
 
-  it('library, no budget: every tail document, each with its region mass over its documents', async () => {
+  it('library, no budget: every tail document, each with its region mass over its documents (a new folder for out)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tailguard-tails-'));
-    const s = await tailsExport({ coverage: handCoverage(dir), out: join(dir, 'all.jsonl') });
-    const rows = readRows(join(dir, 'all.jsonl'));
+    const s = await tailsExport({ coverage: handCoverage(dir), out: join(dir, 'new', 'all.jsonl') });
+    const rows = readRows(join(dir, 'new', 'all.jsonl'));
     expect(rows.map((x) => x.reference_row)).toEqual(
       Array.from({ length: 100 }, (_, i) => i).filter((i) => regionOf(i) !== 2),
     );
