@@ -22,6 +22,7 @@ export {
   type HnswReportFields,
 } from './coverage/coverage-run.js';
 export { weightsRun, type WeightsOptions, type WeightsReport } from './weights/weights-run.js';
+export { tailsExport, type TailsExportOptions, type TailsExportSummary, type TailRow } from './tails/tails-export.js';
 export { compareGenerations } from './diversity/compare.js';
 export type { Ledger, GenerationEntry } from './diversity/ledger.js';
 export { checkAnchor, type AnchorCheckOptions } from './anchor/check-anchor.js';
@@ -104,6 +105,10 @@ export {
 export type { ExactDevice } from './coverage/exact/tiles.js';
 export { EXACT_WORK_BUDGET, exactWork, type SearchChoice, type SearchRequest } from './coverage/search-choice.js';
 export { clusterWeights, type WeightResult } from './weights/weights.js';
+export { ClassTermCounts, labelWords, type TopTerm } from './coverage/ctfidf.js';
+export { regionLabels, type RegionLabel, type RegionLabels, type RegionLabelsInfo } from './coverage/region-labels.js';
+export { rowTexts, type RowText } from './coverage/row-texts.js';
+export { tailPlan, type TailPlan, type TailPlanRegion, type TailRegionShares } from './tails/tail-plan.js';
 export {
   corpusDiversity,
   distinctN,

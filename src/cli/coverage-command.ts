@@ -53,7 +53,10 @@ export function coverageCommand(): Command {
         "data, and said when the cap is hit. A radius that stands out from its neighbours' (the search missed the\n" +
         'nearest points) is recomputed by exact search (at most 1% of a set; report.json index.radius_outliers).\n' +
         "Example documents of each reference region come with the start of their texts when the reference's\n" +
-        "corpus can be read (a score directory's run.json names it; an .npy's X.jsonl may carry a text field).\n" +
+        "corpus can be read (a score directory's run.json names it; an .npy's X.jsonl may carry a text field), and\n" +
+        "each region with a label: its five most distinctive words (c-TF-IDF over its documents' texts against the\n" +
+        "other regions'). reference.jsonl and candidate.jsonl give each document's region; `tailguard tails export`\n" +
+        'reads them.\n' +
         'Ids may repeat: rows are matched by position, never by id; report.json duplicate_ids and a WARNING on stderr\n' +
         'say so.',
     )

@@ -12,6 +12,7 @@ import { calibrateCommand, detectCommand } from './detect-command.js';
 import { mergeCommand } from './merge-command.js';
 import { scoreCommand } from './score-command.js';
 import { statusCommand } from './status-command.js';
+import { tailsCommand } from './tails-command.js';
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
@@ -47,6 +48,11 @@ export async function main(argv: string[]): Promise<number> {
   );
   program.addCommand(coverageCommand().exitOverride());
   program.addCommand(weightsCommand().exitOverride());
+  program.addCommand(
+    tailsCommand((c) => {
+      exitCode = c;
+    }).exitOverride(),
+  );
   program.addCommand(
     compareCommand((c) => {
       exitCode = c;

@@ -12,8 +12,10 @@
  *                         counts, and the reference's regions (k-means) with reference vs candidate share, coverage
  *                         and example documents (ids, and texts when the reference's corpus can be read) per region;
  *                         thin/absent = tails
- *   reference.jsonl       per reference document: id, covered, radius, nearest_candidate
- *   candidate.jsonl       per candidate document: id, density (reference balls holding it / k), in_reference_manifold
+ *                         and each region's label: its most distinctive words (c-TF-IDF, region-labels.ts)
+ *   reference.jsonl       per reference document: id, covered, radius, nearest_candidate, region
+ *   candidate.jsonl       per candidate document: id, density (reference balls holding it / k), in_reference_manifold,
+ *                         region (its nearest reference region)
  *   reference.hnsw(.json) the reference index (hnswlib), reusable (HNSW search only)
  *   report.html           the same, readable: metrics, region shares and coverage, a 2-D map with the tails marked
  * Nothing here is joined by id: every row is kept and matched by position, so ids may repeat; report.json counts the
@@ -56,6 +58,7 @@ import {
 } from './clusters.js';
 import { nearestCentroids } from './exact/centroids.js';
 import { withExampleTexts } from './example-texts.js';
+import { regionLabels } from './region-labels.js';
 import {
   DISTANCE_METRICS,
   loadComparable,
@@ -178,6 +181,7 @@ export async function coverageRun(opts: CoverageOptions): Promise<CoverageReport
       covered: res.reference.covered[i] === 1,
       radius: res.reference.radius[i],
       nearest_candidate: res.reference.nearestCandidate[i],
+      region: reg.refAssign[i],
     });
   }
   await refRows.close();
@@ -187,11 +191,13 @@ export async function coverageRun(opts: CoverageOptions): Promise<CoverageReport
       id: cand.ids[j],
       density: res.candidate.balls[j]! / k,
       in_reference_manifold: res.candidate.inManifold[j] === 1,
+      region: reg.candAssign[j],
     });
   }
   await candRows.close();
 
   const examples = await withExampleTexts(reg.clusters, reg.exampleRows, ref);
+  const labels = await regionLabels(ref, reg.refAssign, reg.clusters.length);
   const repeats = repeatsReport(
     { reference: repeatedIds(ref.ids), candidate: repeatedIds(cand.ids) },
     COVERAGE_REPEATS_HANDLING,
@@ -213,9 +219,11 @@ export async function coverageRun(opts: CoverageOptions): Promise<CoverageReport
     density: res.density,
     coverage: res.coverage,
     ...(h ? { index: h.index } : {}),
-    clusters: examples.rows,
+    clusters: examples.rows.map((r) => ({ ...r, ...labels.labels[r.cluster]! })),
     tails: reg.tails,
     ...(examples.missing ? { example_texts_missing: examples.missing } : {}),
+    ...(labels.info ? { region_labels: labels.info } : {}),
+    ...(labels.missing ? { region_labels_missing: labels.missing } : {}),
     ...(repeats ? { duplicate_ids: repeats } : {}),
   };
   await writeFileAtomic(join(out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
@@ -321,6 +329,7 @@ interface Regions {
   exampleRows: number[][];
   tails: number[];
   refAssign: Int32Array;
+  candAssign: Int32Array;
 }
 
 /**
@@ -350,6 +359,7 @@ async function regions(
     exampleRows,
     tails: clusters.filter((r) => r.status === 'absent' || r.status === 'thin').map((r) => r.cluster),
     refAssign,
+    candAssign,
   };
 }
 

@@ -21,10 +21,11 @@ export interface ExampleTexts {
   missing?: string;
 }
 
-type TextSource = { corpus: string; textField?: string; idField?: string; scoreDir: boolean } | { missing: string };
+export type TextSource =
+  { corpus: string; textField?: string; idField?: string; scoreDir: boolean } | { missing: string };
 
 /** Where the texts of the vectors at `vectorsPath` (a score directory or an .npy) can be read from. */
-function textSource(vectorsPath: string): TextSource {
+export function textSource(vectorsPath: string): TextSource {
   if (statSync(vectorsPath).isDirectory()) {
     if (!isScoreDir(vectorsPath)) return { missing: `${vectorsPath} has no run.json` };
     const run = readRun(vectorsPath);

@@ -1,5 +1,5 @@
 /** The HTML report of `coverage` (report/html.ts renders; this chooses what to show). */
-import { chartSvg, ci, escapeHtml, examplesCell, page, pct, table, type Section } from '../report/html.js';
+import { chartSvg, ci, escapeHtml, examplesCell, page, pct, table, type Cell, type Section } from '../report/html.js';
 import { shortOfTarget } from './hnsw/ef-tuning.js';
 import { hnswFields, type CoverageReport, type HnswReportFields } from './report.js';
 
@@ -100,11 +100,20 @@ export async function coverageHtml(r: CoverageReport, map: MapPoint[]): Promise<
         r.tails.length === 0
           ? '<p>None: every region holds at least half its reference share of candidate documents.</p>'
           : table(
-              ['region', 'status', 'reference share', 'candidate share', 'coverage', 'example reference documents'],
+              [
+                'region',
+                'label',
+                'status',
+                'reference share',
+                'candidate share',
+                'coverage',
+                'example reference documents',
+              ],
               r.tails
                 .map((t) => r.clusters[t]!)
                 .map((c) => [
                   `#${c.cluster}`,
+                  labelCell(c.label),
                   c.status,
                   pct(c.reference_share),
                   pct(c.candidate_share),
@@ -112,6 +121,21 @@ export async function coverageHtml(r: CoverageReport, map: MapPoint[]): Promise<
                   examplesCell(c),
                 ]),
             ),
+    },
+    {
+      heading: 'Regions and their most distinctive words',
+      html:
+        table(
+          ['region', 'label', 'status', 'reference share', 'candidate share', 'coverage'],
+          r.clusters.map((c) => [
+            `#${c.cluster}`,
+            labelCell(c.label),
+            c.status,
+            pct(c.reference_share),
+            pct(c.candidate_share),
+            pct(c.coverage),
+          ]),
+        ) + `<p class="note">${escapeHtml(labelsNote(r))}</p>`,
     },
   ];
   return page(
@@ -159,4 +183,22 @@ function efCapNote(r: HnswReportFields): string {
   return short.length
     ? ` <strong>— the ${short.join(' and ')} ${short.length > 1 ? 'indexes' : 'index'} stopped short of the target at the ef cap: radii may be too large, precision and density too high</strong>`
     : '';
+}
+
+/** A region's label in a table cell: its words, or a dash when there are none. */
+export function labelCell(label: string | null): Cell {
+  return { text: label || '—', class: 'examples' };
+}
+
+/** How the labels were made, or why there are none. */
+export function labelsNote(r: {
+  region_labels?: CoverageReport['region_labels'];
+  region_labels_missing?: string;
+}): string {
+  const l = r.region_labels;
+  if (!l) return `No labels: ${r.region_labels_missing ?? 'no texts'}.`;
+  return (
+    `Labels: each region's ${l.top_terms} most distinctive words by class-based TF-IDF over the texts of its ${l.documents} reference documents` +
+    (l.pruned_words ? ` (${l.pruned_words} rare words pruned to keep the vocabulary under ${l.vocabulary_cap}).` : '.')
+  );
 }

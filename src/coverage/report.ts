@@ -9,6 +9,7 @@ import type { EfTuning } from './hnsw/ef-tuning.js';
 import type { ExactBalls, Metric } from './hnsw/prdc.js';
 import type { IndexParams } from './hnsw/ann-index.js';
 import type { Radii } from './hnsw/radii.js';
+import type { RegionLabel, RegionLabelsInfo } from './region-labels.js';
 import type { SearchChoice } from './search-choice.js';
 import type { DistanceMetric, SetSummary } from './vectors.js';
 
@@ -58,11 +59,18 @@ export interface CoverageReport extends Partial<HnswReportFields> {
   recall: Metric;
   density: Metric;
   coverage: Metric;
-  /** Regions of the reference (k-means): shares, coverage within each, examples; the thin and absent ones are the tails. */
-  clusters: (ClusterRow & { coverage: number; example_texts: (string | null)[] })[];
+  /**
+   * Regions of the reference (k-means): shares, coverage within each, examples, and a label (its most distinctive
+   * words, region-labels.ts); the thin and absent ones are the tails. reference.jsonl and candidate.jsonl give each
+   * document's region.
+   */
+  clusters: (ClusterRow & RegionLabel & { coverage: number; example_texts: (string | null)[] })[];
   tails: number[];
   /** Why the example documents have no texts, when they have none (see example-texts.ts). */
   example_texts_missing?: string;
+  /** How the region labels were made (absent when they could not be: region_labels_missing says why). */
+  region_labels?: RegionLabelsInfo;
+  region_labels_missing?: string;
   /** Rows whose id an earlier row of the same set has, and what was done with them; absent when every id is unique. */
   duplicate_ids?: RepeatsReport<'reference' | 'candidate'>;
 }

@@ -1,5 +1,6 @@
 /** The HTML report of `weights` (report/html.ts renders; this chooses what to show). */
 import { chartSvg, escapeHtml, examplesCell, page, pct, table, type Section } from '../report/html.js';
+import { labelCell, labelsNote } from '../coverage/report-html.js';
 import type { WeightsReport } from './report.js';
 
 export async function weightsHtml(r: WeightsReport, weights: ArrayLike<number>): Promise<string> {
@@ -63,18 +64,20 @@ export async function weightsHtml(r: WeightsReport, weights: ArrayLike<number>):
     },
     {
       heading: 'Per region',
-      html: table(
-        ['region', 'status', 'reference', 'candidate', 'weighted', 'mean weight', 'examples'],
-        r.per_cluster.map((c) => [
-          `#${c.cluster}`,
-          c.status,
-          pct(c.reference_share),
-          pct(c.candidate_share),
-          pct(c.weighted_share),
-          c.mean_weight.toFixed(3),
-          examplesCell(c),
-        ]),
-      ),
+      html:
+        table(
+          ['region', 'label', 'status', 'reference', 'candidate', 'weighted', 'mean weight', 'examples'],
+          r.per_cluster.map((c) => [
+            `#${c.cluster}`,
+            labelCell(c.label),
+            c.status,
+            pct(c.reference_share),
+            pct(c.candidate_share),
+            pct(c.weighted_share),
+            c.mean_weight.toFixed(3),
+            examplesCell(c),
+          ]),
+        ) + `<p class="note">${escapeHtml(labelsNote(r))}</p>`,
     },
   ];
   return page(

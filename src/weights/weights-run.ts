@@ -3,8 +3,8 @@
  * distribution more closely (weights.ts), with the clusters from coverage/clusters.ts.
  *
  * Outputs in `out`: weights.jsonl and weights.parquet (id, weight, cluster; one row per candidate document, in
- * order), report.json (TV distance before/after, per-cluster summary, the clusters weights cannot fix) and
- * report.html (the same with the weight distribution and the region histograms before/after).
+ * order), report.json (TV distance before/after, per-cluster summary with each region's label, the clusters weights
+ * cannot fix) and report.html (the same with the weight distribution and the region histograms before/after).
  *
  * Ids may repeat: every row is kept and weighted, example texts are read by row, and detections are joined to the
  * rows of a repeated id without guessing (joinDetections); report.json counts the repeats (`duplicate_ids`).
@@ -18,6 +18,7 @@ import { jsonlToParquet } from '../io/parquet-from-jsonl.js';
 import { idCounts, repeatedIds, repeatsReport, type RepeatedIds } from '../io/repeated-ids.js';
 import { assignAll, clusterTableWithRows, kmeans, perCluster, type ClusterRow } from '../coverage/clusters.js';
 import { withExampleTexts } from '../coverage/example-texts.js';
+import { regionLabels } from '../coverage/region-labels.js';
 import { loadComparable, loadVectors, scoreRowLines, setSummary, type VectorSet } from '../coverage/vectors.js';
 import { weightsHtml } from './report-html.js';
 import { clusterWeights } from './weights.js';
@@ -162,6 +163,7 @@ export async function weightsRun(opts: WeightsOptions): Promise<WeightsReport> {
   const res = clusterWeights(refAssign, candAssign, clustering.k, { maxWeight, pSynthetic: p });
   const { table: clusterRows, exampleRows } = clusterTableWithRows(clustering, ref, refAssign, candAssign);
   const table = await withExampleTexts(clusterRows, exampleRows, ref);
+  const labels = await regionLabels(ref, refAssign, clustering.k);
   const repeats = repeatsReport(
     { reference: repeatedIds(ref.ids), candidate: repeatedIds(cand.ids), detections: detections?.repeats },
     repeatsHandling(detections?.repeatsJoinedBy),
@@ -200,10 +202,13 @@ export async function weightsRun(opts: WeightsOptions): Promise<WeightsReport> {
     },
     per_cluster: table.rows.map((r) => ({
       ...r,
+      ...labels.labels[r.cluster]!,
       weighted_share: res.weightedShare[r.cluster]!,
       mean_weight: meanW(r),
     })),
     ...(table.missing ? { example_texts_missing: table.missing } : {}),
+    ...(labels.info ? { region_labels: labels.info } : {}),
+    ...(labels.missing ? { region_labels_missing: labels.missing } : {}),
     cannot_fix: res.absent.map((a) => ({
       ...a,
       note: `the candidate has no document in cluster ${a.cluster} (${(100 * a.reference_share).toFixed(1)}% of the reference): no weight can bring it back; add human data from it`,

@@ -47,8 +47,8 @@ describe('tailguard CLI', () => {
   });
 
   it('--help of every command fits an 80-column terminal as whole paragraphs, and a closed pipe ends it quietly', () => {
-    for (const cmd of ['score', 'detect', 'calibrate', 'audit', 'coverage', 'weights', 'compare']) {
-      const r = run([cmd, '--help'], { COLUMNS: '80' });
+    for (const cmd of ['score', 'detect', 'calibrate', 'audit', 'coverage', 'weights', 'tails export', 'compare']) {
+      const r = run([...cmd.split(' '), '--help'], { COLUMNS: '80' });
       expect(r.status, cmd).toBe(0);
       const description = r.stdout.split('\n\n')[1]!;
       for (const line of description.split('\n')) expect(line.length, `${cmd}: ${line}`).toBeLessThanOrEqual(80);

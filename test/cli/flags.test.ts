@@ -51,6 +51,14 @@ describe('option names in errors', () => {
     expect(withFlags('`unknownThing` stays', table)).toBe('`unknownThing` stays');
   });
 
+  it("a subcommand's options are in the table too (tails export --budget)", () => {
+    const program = new Command('t');
+    program.addCommand(new Command('tails').addCommand(new Command('export').option('--budget <n>')));
+    expect(withFlags('`budget` must be a positive integer', flagTable(program))).toBe(
+      '--budget must be a positive integer',
+    );
+  });
+
   it('the CLI prints the flag where the library named the option', () => {
     const r = run([
       'score',

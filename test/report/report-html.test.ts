@@ -95,6 +95,11 @@ describe('HTML reports in headless Chromium', () => {
     expect(p.pwned).toBeUndefined();
     expect(p.text).toContain('<script>window.__pwned = 1</script>');
     expect(p.text).toMatch(/: Reference document \d+ says <b><script>/); // example texts beside their ids, as text
+    // Region labels: a table of every region with its words, and how they were made.
+    expect(p.text).toContain('Regions and their most distinctive words');
+    expect(p.text).toContain(
+      "Labels: each region's 5 most distinctive words by class-based TF-IDF over the texts of its 300 reference documents.",
+    );
   });
 
   it('weights: renders the weight distribution and the region histograms, and what cannot be fixed', async () => {
@@ -115,6 +120,7 @@ describe('HTML reports in headless Chromium', () => {
     expect(p.errors).toEqual([]);
     expect(p.svgs).toBe(2);
     expect(p.text).toMatch(/no weight can bring it back/);
+    expect(p.text).toContain('over the texts of its 300 reference documents');
     expect(p.text).toMatch(/: Reference document \d+ says <b><script>/);
     expect(p.pwned).toBeUndefined();
   });
