@@ -45,6 +45,7 @@ export { planWindows, type Window } from './lm/windows.js';
 export { duplicateIdsWarning, type DuplicateIds } from './score/duplicate-ids.js';
 export { repeatedIds, type RepeatedIds, type RepeatsReport } from './io/repeated-ids.js';
 export { openCorpus } from './io/open-corpus.js';
+export { fileSplit, listCorpusFiles, resolveInputName } from './io/corpus-files.js';
 export type { InputRecord, DocRecord, BadRecord, CorpusOptions } from './io/records.js';
 export { lmSignals, type LmSignals, type TokenSums } from './signals/lm-signals.js';
 export { textSignals, wordTokens, splitSentences, sentenceRanges, type TextSignals } from './signals/text-signals.js';
