@@ -21,6 +21,13 @@ export {
   type ExactDeviceRequest,
   type HnswReportFields,
 } from './coverage/coverage-run.js';
+export {
+  coverageReduce,
+  coverageShard,
+  type CoveragePart,
+  type CoverageReduceOptions,
+  type CoverageShardOptions,
+} from './coverage/coverage-shards.js';
 export { weightsRun, type WeightsOptions, type WeightsReport } from './weights/weights-run.js';
 export { compareGenerations } from './diversity/compare.js';
 export type { Ledger, GenerationEntry } from './diversity/ledger.js';
