@@ -43,7 +43,7 @@ import { readRun, SCORE_FILES } from './score-dir.js';
 import type { ShardSpec } from './shards/from-env.js';
 import { claimManifest, readShardDone, SHARD_FILES, shardDirName, writeShardDone } from './shards/layout.js';
 import { checkSlice } from '../io/corpus-slice.js';
-import { defaultThreads, ScoringPools } from './pools.js';
+import { defaultThreads, ScoringPools, type WorkerDevice } from './pools.js';
 import { SUM_FIELDS, TOKEN_FIELDS, type ChunkScores, type ScoringConfig } from './types.js';
 
 export interface ScoreOptions {
@@ -136,7 +136,19 @@ export interface RunSummary {
     /** The observer model of the Binoculars score, when one was given. */
     observer?: { ref: string; dir: string; onnx: string };
   };
-  device: { requested: DeviceRequest; used: string; fallback_reasons: string[] };
+  /**
+   * The device asked for and used; each inference worker's execution provider and device id (CUDA's deviceId is
+   * the n-th GPU the process sees), and CUDA_VISIBLE_DEVICES, which says which GPUs those are.
+   */
+  device: {
+    requested: DeviceRequest;
+    used: string;
+    fallback_reasons: string[];
+    workers?: WorkerDevice[];
+    cuda_visible_devices?: string | null;
+    /** In a merged or combined sharded run (merged-run.ts): each shard's device, workers and CUDA_VISIBLE_DEVICES. */
+    shards?: { shard: number; used: string; workers?: WorkerDevice[]; cuda_visible_devices?: string | null }[];
+  };
   options: Record<string, string | number | null>;
   counts: { input_rows: number; scored: number; errors: number };
   /** Input rows that repeat an earlier row's id (checked only with an id field; see duplicate-ids.ts). */
@@ -262,6 +274,8 @@ interface RunState {
   priorMs: number;
   device: string;
   fallbackReasons: string[];
+  /** Each inference worker's provider and device id, once they started (or from the checkpoint). */
+  workers?: WorkerDevice[];
 }
 
 /**
@@ -434,6 +448,7 @@ function startOrResume(plan: RunPlan, opts: ScoreOptions, started: number): RunS
     priorMs: checkpoint?.elapsedMs ?? 0,
     device: checkpoint?.device ?? plan.cfg.devices[0]!,
     fallbackReasons: checkpoint?.fallbackReasons ?? [],
+    ...(checkpoint?.workers ? { workers: checkpoint.workers } : {}),
   };
 }
 
@@ -469,6 +484,8 @@ async function streamCorpus(plan: RunPlan, state: RunState, opts: ScoreOptions):
       attempts: state.attempts,
       device: state.device,
       fallbackReasons: state.fallbackReasons,
+      ...(state.workers ? { workers: state.workers } : {}),
+      cudaVisibleDevices: process.env.CUDA_VISIBLE_DEVICES ?? null,
     };
     await writeCheckpoint(out, state.checkpoint);
   };
@@ -481,6 +498,7 @@ async function streamCorpus(plan: RunPlan, state: RunState, opts: ScoreOptions):
     const startInfo = await pool.start(plan.workers);
     state.device = startInfo.device;
     state.fallbackReasons = startInfo.fallbackReasons;
+    state.workers = startInfo.workers;
     opts.onStart?.({
       device: state.device,
       fallbackReasons: state.fallbackReasons,
@@ -665,7 +683,13 @@ async function finishRun(plan: RunPlan, state: RunState, opts: ScoreOptions): Pr
         ? { observer: { ref: observer.model.ref, dir: observer.model.dir, onnx: observer.model.onnxPath } }
         : {}),
     },
-    device: { requested: plan.deviceRequest, used: state.device, fallback_reasons: state.fallbackReasons },
+    device: {
+      requested: plan.deviceRequest,
+      used: state.device,
+      fallback_reasons: state.fallbackReasons,
+      ...(state.workers ? { workers: state.workers } : {}),
+      cuda_visible_devices: state.checkpoint?.cudaVisibleDevices ?? process.env.CUDA_VISIBLE_DEVICES ?? null,
+    },
     options: { ...fingerprint, workers: plan.workers, threads: cfg.threads, format: opts.format ?? 'jsonl' },
     counts: { input_rows: counters.records, scored: counters.scored, errors: counters.errors },
     duplicate_ids: state.checkpoint?.idRepeats?.found ?? UNCHECKED_IDS,
