@@ -72,6 +72,14 @@ export async function listCorpusFiles(input: string): Promise<string[] | null> {
     throw new CorpusOpenError(input, `cannot list: ${describeFsError(err)}`, { cause: err });
   }
   if (data.length === 0) return null;
+  // A score directory (score-dir.ts, shards/layout.ts: run.json or shards.json beside its outputs) is not a corpus.
+  if (
+    data.includes('scores.jsonl') &&
+    (existsSync(join(input, 'run.json')) || existsSync(join(input, 'checkpoint.json')))
+  )
+    throw new CorpusOpenError(input, 'is a tailguard score directory (scores.jsonl, run.json), not a corpus');
+  if (existsSync(join(input, 'shards.json')))
+    throw new CorpusOpenError(input, 'is a sharded tailguard score directory (shards.json), not a corpus');
   if (txt > 0)
     throw new CorpusOpenError(
       input,

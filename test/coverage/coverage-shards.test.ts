@@ -124,6 +124,10 @@ describe('coverage in candidate shards', () => {
       spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), 'coverage', ...args], {
         cwd: ROOT,
         encoding: 'utf8',
+        env: {
+          ...process.env,
+          ...(args.includes('--shards') ? { SLURM_ARRAY_TASK_ID: '1', SLURM_ARRAY_TASK_COUNT: '2' } : {}),
+        },
       });
     const out = join(dir, 'out');
     const common = [
@@ -141,10 +145,16 @@ describe('coverage in candidate shards', () => {
     const hnsw = cli(...common, '--shard', '0/2', '--m', '8');
     expect(hnsw.status).toBe(2);
     expect(hnsw.stderr).toMatch(/--shard splits exact search only \(got --m\)/);
-    for (const i of [0, 1]) {
-      const r = cli(...common, '--shard', `${i}/2`, '--quiet');
-      expect(r.status, r.stderr).toBe(0);
-    }
+    const first = cli(...common, '--shard', '0/2', '--quiet');
+    expect(first.status, first.stderr).toBe(0);
+    // Shard 1 as a Slurm array task: the index from SLURM_ARRAY_TASK_ID.
+    const second = cli(...common, '--shards', '2', '--json', '--quiet');
+    expect(second.status, second.stderr).toBe(0);
+    expect(JSON.parse(second.stdout).shard).toMatchObject({
+      index: 1,
+      count: 2,
+      source: expect.stringMatching(/SLURM_ARRAY_TASK_ID=1/),
+    });
     const r = cli('--reduce', '--out', out, '--device', 'cpu', '--json', '--quiet');
     expect(r.status, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout);

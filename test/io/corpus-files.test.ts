@@ -79,6 +79,13 @@ describe('listCorpusFiles', () => {
     put('mixed/a.txt', 'text');
     put('mixed/b.jsonl', '{"text":"x"}\n');
     await expect(listCorpusFiles(join(root, 'mixed'))).rejects.toThrow(/both \.txt files \(1\) and JSONL\/Parquet/);
+    put('scored/scores.jsonl', '{"id":"1","line":1}\n');
+    put('scored/errors.jsonl', '');
+    put('scored/run.json', '{}');
+    await expect(listCorpusFiles(join(root, 'scored'))).rejects.toThrow(/is a tailguard score directory/);
+    put('sharded/shards.json', '{}');
+    put('sharded/shard-00000-of-00001/scores.jsonl', '');
+    await expect(listCorpusFiles(join(root, 'sharded'))).rejects.toThrow(/sharded tailguard score directory/);
     // One file and stdin are not many files.
     expect(await listCorpusFiles(join(root, 'd/2.jsonl'))).toBeNull();
     expect(await listCorpusFiles('-')).toBeNull();
