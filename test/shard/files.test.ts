@@ -13,6 +13,8 @@ import { describe, expect, it } from 'vitest';
 import { InterruptedError, RunStateError } from '../../src/errors.js';
 import { fileSizes } from '../../src/io/read-files.js';
 import { fileSplit, listCorpusFiles } from '../../src/io/corpus-files.js';
+import { scoredDocs } from '../../src/detect/scored-input.js';
+import { openCorpus } from '../../src/io/open-corpus.js';
 import { scoreCorpus } from '../../src/score/score-corpus.js';
 import { readRun } from '../../src/score/score-dir.js';
 import { mergeShards } from '../../src/score/shards/merge.js';
@@ -88,6 +90,19 @@ describe('many-file inputs', () => {
     const want = Array.from({ length: 45 }, (_, i) => i + 1).filter((l) => ![4, 6, 10, 23].includes(l));
     expect(rows.map((r) => r.line)).toEqual(want);
     expect(new Set(rows.map((r) => r.id)).size).toBe(rows.length);
+    // Downstream joins rows to the corpus by line (detect's fields, compare's texts): each row gets its own text.
+    const storyAt = (l: number) =>
+      story(l <= 7 ? l - 1 : l <= 16 ? 10 + l - 8 : l <= 29 ? 30 + l - 17 : l <= 34 ? 50 + l - 30 : 60 + l - 35);
+    const byLine = new Map<number, string>();
+    for await (const rec of openCorpus(one.input)) if (rec.kind === 'doc') byLine.set(rec.line, rec.text);
+    expect(rows.map((r) => `${r.line}:${byLine.get(r.line)}`)).toEqual(want.map((l) => `${l}:${storyAt(l)}`));
+    // detect's join (scoredDocs: score rows to corpus rows by line, ids checked) goes through every row.
+    let joined = 0;
+    for await (const d of scoredDocs({ run: one, scoresDir: single, errors: one.counts.errors }, ['text'])) {
+      expect(d.row.line).toBe(want[joined]);
+      joined++;
+    }
+    expect(joined).toBe(want.length);
     const errors = readFileSync(join(single, 'errors.jsonl'), 'utf8')
       .trim()
       .split('\n')
