@@ -21,6 +21,13 @@ export {
   type ExactDeviceRequest,
   type HnswReportFields,
 } from './coverage/coverage-run.js';
+export {
+  coverageReduce,
+  coverageShard,
+  type CoveragePart,
+  type CoverageReduceOptions,
+  type CoverageShardOptions,
+} from './coverage/coverage-shards.js';
 export { weightsRun, type WeightsOptions, type WeightsReport } from './weights/weights-run.js';
 export { tailsExport, type TailsExportOptions, type TailsExportSummary, type TailRow } from './tails/tails-export.js';
 export { compareGenerations } from './diversity/compare.js';
@@ -49,6 +56,7 @@ export { planWindows, type Window } from './lm/windows.js';
 export { duplicateIdsWarning, type DuplicateIds } from './score/duplicate-ids.js';
 export { repeatedIds, type RepeatedIds, type RepeatsReport } from './io/repeated-ids.js';
 export { openCorpus } from './io/open-corpus.js';
+export { fileSplit, listCorpusFiles, resolveInputName } from './io/corpus-files.js';
 export type { InputRecord, DocRecord, BadRecord, CorpusOptions } from './io/records.js';
 export { lmSignals, type LmSignals, type TokenSums } from './signals/lm-signals.js';
 export { textSignals, wordTokens, splitSentences, sentenceRanges, type TextSignals } from './signals/text-signals.js';

@@ -31,7 +31,10 @@ export function auditCommand(setExitCode: (code: number) => void): Command {
         'Exit status: 0 every batch PROCEED and no row rejected; 1 some rows rejected (unreadable), no batch held;\n' +
         '2 could not run; 3 some batch is HOLD_FOR_REVIEW.',
     )
-    .argument('<input>', "corpus: JSONL (.jsonl, .jsonl.gz, .jsonl.zst), Parquet, a directory of .txt files, or '-'")
+    .argument(
+      '<input>',
+      "corpus: JSONL (.jsonl, .jsonl.gz, .jsonl.zst), Parquet, a directory of .txt files, or '-'; many JSONL/Parquet files as a directory, a quoted glob or @list.txt",
+    )
     .requiredOption('-o, --out <dir>', 'output directory')
     .option('--text-field <name>', 'field holding the text', 'text')
     .option('--id-field <name>', 'field holding the document id (default: the line number)')

@@ -1,5 +1,8 @@
 /** `tailguard coverage`: the CLI face of coverageRun. */
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { UsageError } from '../errors.js';
+import { coverageReduce, coverageShard } from '../coverage/coverage-shards.js';
+import { parseShard, shardFromEnvironment, type ShardSpec } from '../score/shards/from-env.js';
 import { coverageRun, hnswFields, type ExactDeviceRequest, type HnswReportFields } from '../coverage/coverage-run.js';
 import type { ExactSearchStats } from '../coverage/exact/exact-prdc.js';
 import { EXACT_WORK_BUDGET, fmtWork, SEARCH_REQUESTS, type SearchRequest } from '../coverage/search-choice.js';
@@ -11,8 +14,11 @@ import { numberBetween, positiveInt } from './option-parsers.js';
 import { stageProgress } from './progress.js';
 
 interface CoverageFlags {
-  reference: string;
-  candidate: string;
+  reference?: string;
+  candidate?: string;
+  shard?: string;
+  shards?: number;
+  reduce?: boolean;
   out: string;
   k: number;
   metric: DistanceMetric;
@@ -58,11 +64,27 @@ export function coverageCommand(): Command {
         "other regions'). reference.jsonl and candidate.jsonl give each document's region; `tailguard tails export`\n" +
         'reads them.\n' +
         'Ids may repeat: rows are matched by position, never by id; report.json duplicate_ids and a WARNING on stderr\n' +
-        'say so.',
+        'say so.\n\n' +
+        'A large candidate can be split over tasks (exact search only): --shard I/N writes candidate shard I of N into\n' +
+        'OUT/shard-0000I-of-0000N/ (the reference radii are computed in each); --reduce --out OUT then writes the\n' +
+        'report.json, reference.jsonl and candidate.jsonl of one exact run (docs/scale-out.md#coverage-in-shards).',
     )
-    .requiredOption('--reference <path>', 'the human anchor: score directory or .npy')
-    .requiredOption('--candidate <path>', 'the corpus to check: score directory or .npy')
+    .option('--reference <path>', 'the human anchor: score directory or .npy (required, except with --reduce)')
+    .option('--candidate <path>', 'the corpus to check: score directory or .npy (required, except with --reduce)')
     .requiredOption('-o, --out <dir>', 'output directory')
+    .option(
+      '--shard <I/N>',
+      'exact search for candidate shard I (0-based) of N only, into OUT/shard-0000I-of-0000N/ (docs/scale-out.md); then --reduce',
+    )
+    .option(
+      '--shards <n>',
+      'the shard count of a job array: shard I from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX',
+      positiveInt('--shards'),
+    )
+    .option(
+      '--reduce',
+      "combine OUT's finished candidate shards into the report one run writes (no --reference/--candidate)",
+    )
     .option('--k <k>', 'neighbours for the k-NN radii', positiveInt('--k'), 5)
     .addOption(
       new Option(
@@ -136,22 +158,58 @@ export function coverageCommand(): Command {
       // HNSW's options go to the library only when given: auto takes HNSW when they are (search-choice.ts).
       const given = <K extends keyof CoverageFlags>(key: K): CoverageFlags[K] | undefined =>
         cmd.getOptionValueSource(key) === 'default' ? undefined : flags[key];
-      const r = await coverageRun({
-        reference: flags.reference,
-        candidate: flags.candidate,
-        out: flags.out,
-        referenceIndex: flags.referenceIndex,
-        k: flags.k,
-        clusters: flags.clusters,
-        metric: flags.metric,
-        search: flags.search,
-        device: flags.device,
-        maxProbe: given('maxProbe'),
-        threads: flags.threads,
-        onProgress: progress.onProgress,
-        index: { m: given('m'), efConstruction: given('efConstruction'), efSearch: given('efSearch') },
-        indexRecall: { target: given('indexRecall'), maxEf: given('maxEfSearch') },
-      }).finally(() => progress.stop());
+      const shard = chooseShard(flags);
+      if (flags.reduce && shard) throw new UsageError('`reduce` combines the shards: give it without `shard`');
+      if (!flags.reduce && (flags.reference === undefined || flags.candidate === undefined))
+        throw new UsageError('`reference` and `candidate` are required (except with `reduce`)');
+      if (shard) {
+        const hnswKeys: (keyof CoverageFlags)[] = ['m', 'efConstruction', 'efSearch', 'indexRecall', 'maxEfSearch'];
+        const hnswGiven = [...hnswKeys, 'maxProbe' as const, 'referenceIndex' as const].filter(
+          (key) => given(key) !== undefined,
+        );
+        if (flags.search === 'hnsw' || hnswGiven.length)
+          throw new UsageError(
+            `\`shard\` splits exact search only${hnswGiven.length ? ` (got ${hnswGiven.map((key) => `\`${key}\``).join(', ')})` : ''}: HNSW needs each whole set in one index`,
+          );
+        const part = await coverageShard({
+          reference: flags.reference!,
+          candidate: flags.candidate!,
+          out: flags.out,
+          shard,
+          k: flags.k,
+          clusters: flags.clusters,
+          metric: flags.metric,
+          device: flags.device,
+          threads: flags.threads,
+          onProgress: progress.onProgress,
+        }).finally(() => progress.stop());
+        if (flags.json) process.stdout.write(`${JSON.stringify(part, null, 2)}\n`);
+        if (!flags.quiet)
+          process.stderr.write(
+            `tailguard: coverage shard ${part.shard.index} of ${part.shard.count} (candidate rows ${part.rows.from}..${part.rows.to - 1}) done; \`tailguard coverage --reduce --out ${flags.out}\` once all are\n`,
+          );
+        return;
+      }
+      const r = await (
+        flags.reduce
+          ? coverageReduce({ out: flags.out, device: flags.device, threads: flags.threads })
+          : coverageRun({
+              reference: flags.reference!,
+              candidate: flags.candidate!,
+              out: flags.out,
+              referenceIndex: flags.referenceIndex,
+              k: flags.k,
+              clusters: flags.clusters,
+              metric: flags.metric,
+              search: flags.search,
+              device: flags.device,
+              maxProbe: given('maxProbe'),
+              threads: flags.threads,
+              onProgress: progress.onProgress,
+              index: { m: given('m'), efConstruction: given('efConstruction'), efSearch: given('efSearch') },
+              indexRecall: { target: given('indexRecall'), maxEf: given('maxEfSearch') },
+            })
+      ).finally(() => progress.stop());
       if (flags.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
       const h = hnswFields(r);
       // Said even with --quiet: it qualifies the numbers.
@@ -201,6 +259,17 @@ function exactLine(e: ExactSearchStats | undefined): string {
     (e.fallback_reasons.length ? `; ${e.fallback_reasons.join('; ')}` : '') +
     '\n'
   );
+}
+
+/** --shard I/N, else with --shards N the job array's environment (score/shards/from-env.ts), else none. */
+function chooseShard(flags: CoverageFlags): ShardSpec | undefined {
+  if (flags.shard !== undefined) {
+    const spec = parseShard(flags.shard);
+    if (flags.shards !== undefined && flags.shards !== spec.count)
+      throw new UsageError(`\`shard\` ${flags.shard} and \`shards\` ${flags.shards} disagree on the shard count`);
+    return { ...spec, source: `--shard ${flags.shard}` };
+  }
+  return flags.shards === undefined ? undefined : shardFromEnvironment(process.env, { shards: flags.shards });
 }
 
 /** One thread, or one worker thread per index (the passes split no further yet). */

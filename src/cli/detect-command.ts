@@ -62,7 +62,10 @@ export function detectCommand(setExitCode: (code: number) => void): Command {
         'Exit status: 0 done; 1 some rows could not be scored (see OUT/scores/errors.jsonl); 2 could not run;\n' +
         '3 the estimated synthetic-to-real ratio exceeds --max-synthetic-ratio.',
     )
-    .argument('<input>', 'corpus (JSONL, Parquet, directory of .txt) or a score output directory')
+    .argument(
+      '<input>',
+      'corpus (JSONL, Parquet, directory of .txt; many JSONL/Parquet files as a directory, quoted glob or @list.txt) or a score output directory',
+    )
     .requiredOption('-o, --out <dir>', 'output directory')
     .option('--detector <file>', 'detector.json from `tailguard calibrate` (default: zero-shot Fast-DetectGPT)')
     .option(

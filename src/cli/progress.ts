@@ -3,6 +3,8 @@
  * nothing with --quiet. stdout stays free for machine-readable output.
  */
 import { createReadStream, statSync } from 'node:fs';
+import { compressionFromPath } from '../io/byte-source.js';
+import { countFileLines, listCorpusFiles } from '../io/corpus-files.js';
 import { listTextFiles } from '../io/read-textdir.js';
 import cliProgress from 'cli-progress';
 import type { Progress } from '../score/score-corpus.js';
@@ -26,11 +28,19 @@ export function describe(p: Progress): string {
 
 /**
  * Rows in the input when that is cheap to know (plain JSONL: count newlines at disk speed; a directory:
- * count its .txt files); undefined for compressed or streamed input, where no ETA is shown.
+ * count its .txt files; many files: their lines or Parquet rows); undefined for compressed or streamed input, where
+ * no ETA is shown.
  */
 export async function countRows(input: string): Promise<number | undefined> {
   if (input === '-') return undefined;
   try {
+    const files = await listCorpusFiles(input);
+    if (files) {
+      if (files.some((f) => compressionFromPath(f) !== 'none')) return undefined;
+      let rows = 0;
+      for (const f of files) rows += await countFileLines(f);
+      return rows;
+    }
     const st = statSync(input);
     if (st.isDirectory()) return (await listTextFiles(input)).length;
     if (!/\.(jsonl|ndjson|json)$/i.test(input)) return undefined;

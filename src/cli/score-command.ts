@@ -63,7 +63,9 @@ export function scoreCommand(setExitCode: (code: number) => void): Command {
     )
     .argument(
       '<input>',
-      "JSONL (.jsonl, .jsonl.gz, .jsonl.zst), Parquet (.parquet), a directory of .txt files, or '-' (JSONL on stdin)",
+      "JSONL (.jsonl, .jsonl.gz, .jsonl.zst), Parquet (.parquet), a directory of .txt files, or '-' (JSONL on stdin); " +
+        "many JSONL/Parquet files as one corpus: a directory of them, a quoted glob ('data/*.parquet'), or @list.txt " +
+        '(one path per line); their lines are numbered on across files (docs/scoring.md#inputs)',
     )
     .requiredOption('-o, --out <dir>', 'output directory')
     .addOption(

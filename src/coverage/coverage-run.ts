@@ -42,6 +42,7 @@ import {
   chooseSearch,
   exactWork,
   hnswOptionsGiven,
+  type SearchChoice,
   type SearchRequest,
 } from './search-choice.js';
 import { coverageHtml, type MapPoint } from './report-html.js';
@@ -117,7 +118,7 @@ export const COVERAGE_REPEATS_HANDLING =
   '(nearest_candidate is a candidate row number) and example texts are read by row; join these files by row order, not by id.';
 
 /** What either search gives for the per-document files and the report. */
-interface SearchResult extends PrdcMetrics {
+export interface SearchResult extends PrdcMetrics {
   reference: { radius: Float64Array; nearestCandidate: Float64Array; covered: Uint8Array };
   candidate: { balls: Int32Array; inManifold: Uint8Array };
   hnsw?: HnswReportFields;
@@ -174,6 +175,40 @@ export async function coverageRun(opts: CoverageOptions): Promise<CoverageReport
     reg = await regions(ref, cand, res.reference.covered, opts.clusters ?? 32, opts.seed);
   }
 
+  return writeCoverage({
+    ref,
+    cand,
+    k,
+    metric,
+    choice,
+    res,
+    reg,
+    out,
+    reference: opts.reference,
+    candidate: opts.candidate,
+  });
+}
+
+/** What writeCoverage needs: both sets, the search's per-point results and metrics, and the regions. */
+export interface CoverageParts {
+  ref: VectorSet;
+  cand: VectorSet;
+  k: number;
+  metric: DistanceMetric;
+  choice: SearchChoice;
+  res: SearchResult;
+  reg: Regions;
+  out: string;
+  /** The paths the sets were loaded from (report.json names them). */
+  reference: string;
+  candidate: string;
+  /** A reduce of candidate shards (coverage-shards.ts): their count. */
+  shards?: number;
+}
+
+/** reference.jsonl, candidate.jsonl, report.json and report.html from a search's results (one run, or a reduce). */
+export async function writeCoverage(p: CoverageParts): Promise<CoverageReport> {
+  const { ref, cand, k, metric, choice, res, reg, out } = p;
   const refRows = await JsonlWriter.create(join(out, 'reference.jsonl'));
   for (let i = 0; i < ref.ids.length; i++) {
     await refRows.write({
@@ -206,13 +241,14 @@ export async function coverageRun(opts: CoverageOptions): Promise<CoverageReport
   const report: CoverageReport = {
     tool: 'tailguard',
     command: 'coverage',
-    reference: setSummary(opts.reference, ref),
-    candidate: setSummary(opts.candidate, cand),
+    reference: setSummary(p.reference, ref),
+    candidate: setSummary(p.candidate, cand),
     dim: ref.dim,
     k,
     metric,
     search: choice,
     ...(res.exact ? { exact_search: res.exact } : {}),
+    ...(p.shards !== undefined ? { sharded: { shards: p.shards } } : {}),
     ...(h ? { probe: h.probe, max_probe: h.max_probe, capped: h.capped, exact_balls: h.exact_balls } : {}),
     precision: res.precision,
     recall: res.recall,
@@ -240,7 +276,7 @@ function definedOnly<T extends object>(o: T | undefined): Partial<T> {
 }
 
 /** Exact search's devices for a --device request (devicePlan, less WebGPU, which exact search does not run on). */
-function exactDevicePlan(request: ExactDeviceRequest): ExactDevice[] {
+export function exactDevicePlan(request: ExactDeviceRequest): ExactDevice[] {
   if (!(['auto', 'cpu', 'cuda'] as string[]).includes(request))
     throw new UsageError(`\`device\` must be auto, cpu or cuda for coverage (got ${String(request)})`);
   return devicePlan(request).filter((d): d is ExactDevice => d === 'cpu' || d === 'cuda');
@@ -323,7 +359,7 @@ async function hnswSearch(
   };
 }
 
-interface Regions {
+export interface Regions {
   clusters: (ClusterRow & { coverage: number })[];
   /** Per region, the reference rows of its example documents. */
   exampleRows: number[][];
@@ -336,7 +372,7 @@ interface Regions {
  * k-means regions of the reference, and which are tails. With exact search's runner, the nearest centroids come from
  * its tiles (exact/centroids.ts: the same assignments as the float64 loop, so the same regions, faster).
  */
-async function regions(
+export async function regions(
   ref: VectorSet,
   cand: VectorSet,
   covered: Uint8Array,

@@ -10,6 +10,7 @@
  * an .npy's row r is record r of its sidecar.
  */
 import { existsSync, statSync } from 'node:fs';
+import { inputExists } from '../io/corpus-files.js';
 import { corpusFields, isScoreDir, readRun } from '../score/score-dir.js';
 import { openCorpus } from '../io/open-corpus.js';
 import { scoreRowLines, type VectorSet } from './vectors.js';
@@ -30,7 +31,7 @@ export function textSource(vectorsPath: string): TextSource {
     if (!isScoreDir(vectorsPath)) return { missing: `${vectorsPath} has no run.json` };
     const run = readRun(vectorsPath);
     if (!run.input || run.input === '-') return { missing: 'the score run read its corpus from standard input' };
-    if (!existsSync(run.input)) return { missing: `the scored corpus ${run.input} is no longer there` };
+    if (!inputExists(run.input)) return { missing: `the scored corpus ${run.input} is no longer there` };
     return { corpus: run.input, ...corpusFields(run), scoreDir: true };
   }
   const sidecar = vectorsPath.replace(/\.npy$/, '.jsonl');

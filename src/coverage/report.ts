@@ -55,6 +55,8 @@ export interface CoverageReport extends Partial<HnswReportFields> {
   search: SearchChoice;
   /** Exact search's device, threads, tile, and the pairs and points it settled in float64 (exact/exact-prdc.ts). */
   exact_search?: ExactSearchStats;
+  /** Present when the report is the reduce of candidate shards (coverage-shards.ts); exact_search then sums theirs. */
+  sharded?: { shards: number };
   precision: Metric;
   recall: Metric;
   density: Metric;

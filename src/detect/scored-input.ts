@@ -9,6 +9,7 @@
 import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { TailguardError, UsageError } from '../errors.js';
+import { inputExists, resolveInputName } from '../io/corpus-files.js';
 import { openCorpus } from '../io/open-corpus.js';
 import { DEFAULT_MODEL } from '../lm/model-dir.js';
 import { scoreCorpus, type RunSummary, type ScoreOptions } from '../score/score-corpus.js';
@@ -66,7 +67,7 @@ export async function ensureScored(input: string, cacheDir: string, settings: Sc
           (settings.observerOnnxFile
             ? resolve(obs.dir, settings.observerOnnxFile) === resolve(obs.onnx)
             : basename(obs.onnx) === 'model.onnx');
-    if (run.input === resolve(input) && sameModel && sameGraph && sameFields && sameObserver)
+    if (run.input === resolveInputName(input) && sameModel && sameGraph && sameFields && sameObserver)
       return { run, scoresDir: cacheDir, errors: run.counts.errors };
   }
   const overwrite = existsSync(join(cacheDir, SCORE_FILES.run));
@@ -91,7 +92,7 @@ export async function* scoredDocs(
     return;
   }
   const corpusPath = scored.run.input;
-  if (!existsSync(corpusPath)) {
+  if (!inputExists(corpusPath)) {
     throw new UsageError(
       `fields ${fields.join(', ')} must come from the scored corpus, ${corpusPath}, which no longer exists; pass the corpus itself as input`,
     );

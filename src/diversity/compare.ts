@@ -16,10 +16,11 @@
  * `flags` and carries its reasons in `early_collapse`, the fields ledger version 1 had (version 1 flagged any
  * one-generation fall of distinct-2, Vendi or coverage while perplexity held; that rule is gone).
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import { inputExists } from '../io/corpus-files.js';
 import { openCorpus } from '../io/open-corpus.js';
 import { AnnIndex } from '../coverage/hnsw/ann-index.js';
 import { localPair } from '../coverage/workers/index-pair.js';
@@ -81,7 +82,7 @@ async function readGeneration(dir: string): Promise<{ rows: ScoreRow[]; texts: s
   const run = readRun(dir);
   const rows: ScoreRow[] = [];
   for await (const row of scoreRows(dir)) rows.push(row);
-  if (!existsSync(run.input))
+  if (!inputExists(run.input))
     throw new UsageError(`${dir}: the scored corpus ${run.input} no longer exists; diversity needs the texts`);
   const byLine = new Map<number, string>();
   const wanted = new Set(rows.map((r) => r.line));

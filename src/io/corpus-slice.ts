@@ -14,6 +14,8 @@
  *                     takes positions align↑(⌊k·L/n⌋) .. align↑(⌊(k+1)·L/n⌋)−1, skipping earlier lines unparsed.
  *   Parquet           rows, the same way (R rows); only the row groups that hold the slice are read.
  *   directory of .txt files: files, the same way (F files).
+ *   many JSONL/Parquet files (corpus-files.ts): whole files, balanced by bytes (fileSplit there); chunks end at file
+ *                     ends, so no alignment is needed.
  * A slice may be empty (more slices than aligned blocks).
  */
 import { promises as fsp } from 'node:fs';

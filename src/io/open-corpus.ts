@@ -1,9 +1,11 @@
 /** One entry point for every corpus kind: picks the reader from the path. */
 import { CorpusOpenError, UsageError } from '../errors.js';
 import { compressionFromPath, type Compression } from './byte-source.js';
+import { listCorpusFiles } from './corpus-files.js';
 import type { CorpusSlice } from './corpus-slice.js';
 import { statCorpusPath } from './fs-checks.js';
 import { readJsonl } from './read-jsonl.js';
+import { readFiles } from './read-files.js';
 import { readParquet } from './read-parquet.js';
 import { readTextDir } from './read-textdir.js';
 import type { CorpusOptions, InputRecord } from './records.js';
@@ -19,17 +21,22 @@ export interface OpenCorpusOptions extends CorpusOptions {
   startIndex?: number;
   /**
    * Only the `index`-th of `count` contiguous slices (the rule is in corpus-slice.ts: JSONL by bytes on line starts,
-   * compressed JSONL by lines, Parquet by row groups, a directory by files). Rows keep their whole-corpus line
+   * compressed JSONL by lines, Parquet by row groups, a directory or many files by files). Rows keep their whole-corpus line
    * numbers; `startIndex` counts from the slice's first row. Not for stdin.
    */
   slice?: CorpusSlice;
 }
 
 export type CorpusFormat =
-  { kind: 'jsonl'; compression: Compression; stdin: boolean } | { kind: 'parquet' } | { kind: 'textdir' };
+  | { kind: 'jsonl'; compression: Compression; stdin: boolean }
+  | { kind: 'parquet' }
+  | { kind: 'textdir' }
+  /** Many JSONL/Parquet files read as one corpus, in this order (corpus-files.ts). */
+  | { kind: 'files'; files: string[] };
 
 export const SUPPORTED_CORPUS_FORMATS =
-  'a directory of .txt files, .jsonl/.ndjson/.json (optionally .gz or .zst), .parquet, or "-" for JSONL on stdin';
+  'a directory of .txt files, .jsonl/.ndjson/.json (optionally .gz or .zst), .parquet, or "-" for JSONL on stdin; ' +
+  "many such files as a directory, a quoted glob ('data/*.parquet') or @list.txt (one path per line)";
 
 const JSONL_EXTS = ['.jsonl', '.ndjson', '.json'];
 
@@ -39,6 +46,8 @@ const JSONL_EXTS = ['.jsonl', '.ndjson', '.json'];
  */
 export async function detectCorpusFormat(path: string): Promise<CorpusFormat> {
   if (path === '-') return { kind: 'jsonl', compression: 'none', stdin: true };
+  const files = await listCorpusFiles(path);
+  if (files) return { kind: 'files', files };
   const st = await statCorpusPath(path);
   if (st.isDirectory()) return { kind: 'textdir' };
   if (!st.isFile()) throw new CorpusOpenError(path, 'not a regular file or directory');
@@ -78,6 +87,9 @@ export async function* openCorpus(path: string, opts: OpenCorpusOptions = {}): A
     case 'textdir':
       // A directory has no fields: the id is the relative path, the text the whole file.
       yield* readTextDir(path, { startIndex, slice, maxDocBytes });
+      return;
+    case 'files':
+      yield* readFiles(format.files, { textField, idField, keepFields, startIndex, slice, maxDocBytes });
       return;
   }
 }

@@ -41,32 +41,30 @@ export interface JsonlReadOptions extends CorpusOptions {
   firstLine?: number;
   /** With readJsonlStream: only lines in [from, to] (1-based, inclusive); earlier lines are not parsed, reading stops after `to`. */
   lines?: { from: number; to: number };
+  /**
+   * Added to every record's line number (and so to line-number ids): the lines of the files before this one when
+   * many files are read as one corpus (corpus-files.ts). Not with `slice`.
+   */
+  lineOffset?: number;
 }
 
 /** The name stdin records carry in their `file` field. */
 export const STDIN_NAME = '<stdin>';
 
 /** Read a JSONL file (`.gz`/`.zst` decompressed by extension), or stdin when `path` is '-'. */
-export async function* readJsonl(path: string, opts: JsonlReadOptions = {}): AsyncGenerator<InputRecord> {
-  if (path === '-') {
-    yield* readJsonlStream(process.stdin, STDIN_NAME, opts);
-    return;
-  }
+export async function* readJsonl(path: string, opts: JsonlReadOptions = {}): AsyncGenerator<InputRecord, ReadTally> {
+  if (path === '-') return yield* readJsonlStream(process.stdin, STDIN_NAME, opts);
   await assertReadableFile(path);
   const compression =
     opts.compression === undefined || opts.compression === 'auto' ? compressionFromPath(path) : opts.compression;
-  if (!opts.slice) {
-    yield* readJsonlStream(fileBytes(path), path, { ...opts, compression });
-    return;
-  }
+  if (!opts.slice) return yield* readJsonlStream(fileBytes(path), path, { ...opts, compression });
   checkSlice(opts.slice);
   if (compression === 'none') {
     // Seek to the slice; the newlines before it (counted, not parsed) give its lines their whole-file numbers.
     const { startByte, firstLine, from, to } = await jsonlSlice(path, opts.slice);
-    if (to <= from) return;
+    if (to <= from) return { records: 0, lines: 0 };
     const bytes = createReadStream(path, { start: startByte, highWaterMark: READ_CHUNK_BYTES });
-    yield* readJsonlStream(bytes, path, { ...opts, compression, firstLine, lines: { from: from + 1, to } });
-    return;
+    return yield* readJsonlStream(bytes, path, { ...opts, compression, firstLine, lines: { from: from + 1, to } });
   }
   // A compressed stream cannot seek: count its lines, then read again, parsing only the slice's lines.
   let total: number;
@@ -76,7 +74,14 @@ export async function* readJsonl(path: string, opts: JsonlReadOptions = {}): Asy
     throw wrapReadError(path, err, 0);
   }
   const { from, to } = evenSplit(total, opts.slice);
-  if (to > from) yield* readJsonlStream(fileBytes(path), path, { ...opts, compression, lines: { from: from + 1, to } });
+  if (to <= from) return { records: 0, lines: 0 };
+  return yield* readJsonlStream(fileBytes(path), path, { ...opts, compression, lines: { from: from + 1, to } });
+}
+
+/** What a reader went through: records (produced or skipped by `startIndex`) and the last line number it reached. */
+export interface ReadTally {
+  records: number;
+  lines: number;
 }
 
 /**
@@ -87,7 +92,7 @@ export async function* readJsonlStream(
   source: AsyncIterable<Uint8Array>,
   file: string,
   opts: JsonlReadOptions = {},
-): AsyncGenerator<InputRecord> {
+): AsyncGenerator<InputRecord, ReadTally> {
   const parser = new JsonlLineParser(file, opts);
   let bytes: AsyncIterable<Uint8Array>;
   try {
@@ -124,6 +129,7 @@ export async function* readJsonlStream(
     // Decompression or I/O failure part-way: the rest of the corpus is unreadable.
     throw wrapReadError(file, err, splitter.linesEmitted);
   }
+  return { records: parser.records, lines: splitter.linesEmitted };
 }
 
 function wrapReadError(file: string, err: unknown, lines: number): Error {
@@ -143,6 +149,7 @@ export class JsonlLineParser {
   private readonly idField: string | undefined;
   private readonly maxLineBytes: number;
   private readonly keepFields: string[] | undefined;
+  private readonly lineOffset: number;
 
   constructor(
     private readonly file: string,
@@ -153,11 +160,17 @@ export class JsonlLineParser {
     this.idField = opts.idField;
     this.maxLineBytes = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     this.keepFields = opts.keepFields;
+    this.lineOffset = opts.lineOffset ?? 0;
+  }
+
+  /** Records so far, skipped ones included. */
+  get records(): number {
+    return this.index;
   }
 
   /** The record for one physical line, or null for a blank or skipped line. */
   parse(raw: RawLine): InputRecord | null {
-    const { line } = raw;
+    const line = raw.line + this.lineOffset;
     if (raw.tooLong) {
       if (this.skip()) return null;
       return this.bad(
@@ -169,7 +182,7 @@ export class JsonlLineParser {
     let bytes = raw.bytes;
     // A BOM is a file marker, not content; only the first line can carry one.
     if (
-      line === 1 &&
+      raw.line === 1 &&
       bytes.length >= 3 &&
       bytes[0] === UTF8_BOM[0] &&
       bytes[1] === UTF8_BOM[1] &&

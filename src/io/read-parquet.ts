@@ -22,6 +22,7 @@ import { checkSlice, evenSplit, type CorpusSlice } from './corpus-slice.js';
 import { checkText, DEFAULT_TEXT_FIELD, idForBadRow, resolveId } from './fields.js';
 import { DEFAULT_MAX_LINE_BYTES } from './line-splitter.js';
 import { assertReadableFile } from './fs-checks.js';
+import type { ReadTally } from './read-jsonl.js';
 import { pickFields, type CorpusOptions, type InputRecord } from './records.js';
 import { decodeUtf8Strict } from './utf8.js';
 
@@ -32,6 +33,8 @@ export interface ParquetReadOptions extends CorpusOptions {
   startIndex?: number;
   /** Only this slice of the rows (corpus-slice.ts), numbered as in the whole file; `startIndex` then counts from the slice's first row. */
   slice?: CorpusSlice;
+  /** Added to every row number (and so to row-number ids): the rows before this file in a many-file corpus. */
+  lineOffset?: number;
 }
 
 /** A file handle seen as hyparquet's AsyncBuffer: each slice is one positioned read. */
@@ -68,7 +71,11 @@ class BadCell {
   constructor(readonly reason: string) {}
 }
 
-export async function* readParquet(path: string, opts: ParquetReadOptions = {}): AsyncGenerator<InputRecord> {
+/** Rows read or skipped, and the last row number reached (readers of many files add it up: corpus-files.ts). */
+export async function* readParquet(
+  path: string,
+  opts: ParquetReadOptions = {},
+): AsyncGenerator<InputRecord, ReadTally> {
   const textField = opts.textField ?? DEFAULT_TEXT_FIELD;
   const idField = opts.idField;
   const maxDocBytes = opts.maxDocBytes ?? DEFAULT_MAX_LINE_BYTES;
@@ -148,7 +155,7 @@ export async function* readParquet(path: string, opts: ParquetReadOptions = {}):
       }
       for (let i = 0; i < rows.length; i++) {
         const row = rows[i]!;
-        const line = rowStart + i + 1;
+        const line = (opts.lineOffset ?? 0) + rowStart + i + 1;
         const idValue = hasId ? row[idField!] : undefined;
         const idBad = idValue instanceof BadCell ? `id field "${idField}" ${idValue.reason}` : undefined;
         const textValue = row[textField];
@@ -176,6 +183,8 @@ export async function* readParquet(path: string, opts: ParquetReadOptions = {}):
       }
       groupStart = groupEnd;
     }
+    const read = Math.max(0, range.to - range.from);
+    return { records: read, lines: read };
   } finally {
     await file.close();
   }

@@ -13,6 +13,9 @@ export interface DocRecord {
   file: string;
   /** The row's values of CorpusOptions.keepFields that it has (JSONL and Parquet rows). */
   fields?: Record<string, unknown>;
+  /** In a many-file input (corpus-files.ts): the file's position in the list, and the row's line within that file. */
+  part?: number;
+  fileLine?: number;
 }
 
 /** A row that could not be turned into a document: reported in errors.jsonl, never dropped silently. */
@@ -23,6 +26,9 @@ export interface BadRecord {
   id: string | null;
   file: string;
   reason: string;
+  /** In a many-file input (corpus-files.ts): the file's position in the list, and the row's line within that file. */
+  part?: number;
+  fileLine?: number;
 }
 
 export type InputRecord = DocRecord | BadRecord;

@@ -16,8 +16,22 @@ export interface ScoringSession {
   inputs: readonly ModelInput[];
   /** Errors of devices tried before the one that started (auto fallback). */
   fallbackReasons: string[];
+  /** The execution provider the session was created with, and its device id (CUDA's `deviceId`; null on CPU/WebGPU). */
+  provider: ProviderUsed;
   release(): Promise<void>;
 }
+
+/** What run.json records of each inference worker's session (score-corpus.ts). */
+export interface ProviderUsed {
+  execution_provider: string;
+  device_id: number | null;
+}
+
+/**
+ * The CUDA device id every session uses: 0, the first GPU the process sees. One process per GPU (docs/scale-out.md)
+ * picks the GPU with CUDA_VISIBLE_DEVICES, which run.json records beside it.
+ */
+export const CUDA_DEVICE_ID = 0;
 
 export interface SessionOptions {
   devices: Device[];
@@ -28,7 +42,7 @@ export interface SessionOptions {
 }
 
 function providerConfig(device: Device): ort.InferenceSession.ExecutionProviderConfig {
-  return device === 'cuda' ? { name: 'cuda', deviceId: 0 } : device;
+  return device === 'cuda' ? { name: 'cuda', deviceId: CUDA_DEVICE_ID } : device;
 }
 
 /**
@@ -82,7 +96,8 @@ export async function createScoringSession(onnxPath: string, opts: SessionOption
         m.isTensor ? { name: m.name, type: m.type, shape: m.shape } : { name: m.name },
       );
       assertFeedable(inputs, onnxPath);
-      return { session, device, inputs, fallbackReasons, release: () => session.release() };
+      const provider = { execution_provider: device, device_id: device === 'cuda' ? CUDA_DEVICE_ID : null };
+      return { session, device, inputs, fallbackReasons, provider, release: () => session.release() };
     } catch (err) {
       fallbackReasons.push(`${device}: ${(err as Error).message.split('\n')[0]}`);
     }

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { RunStateError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { IdRepeatState } from './duplicate-ids.js';
+import type { WorkerDevice } from './pools.js';
 
 export const CHECKPOINT_FILE = 'checkpoint.json';
 
@@ -36,6 +37,10 @@ export interface Checkpoint {
   attempts: number;
   device: string;
   fallbackReasons: string[];
+  /** The last attempt's inference workers: execution provider and device id of each (absent before they started). */
+  workers?: WorkerDevice[];
+  /** CUDA_VISIBLE_DEVICES of the last attempt (null when unset). */
+  cudaVisibleDevices?: string | null;
 }
 
 export function readCheckpoint(outDir: string): Checkpoint | null {

@@ -1,7 +1,8 @@
 /** Piscina worker: owns one ONNX Runtime session and scores the chunks it is given. */
+import { threadId } from 'node:worker_threads';
 import { workerData } from 'piscina';
 import { readModelSpec, type ModelSpec } from '../lm/model-config.js';
-import { createScoringSession, type ScoringSession } from '../lm/session.js';
+import { createScoringSession, type ProviderUsed, type ScoringSession } from '../lm/session.js';
 import { scoreChunk, type Runner } from './infer.js';
 import type { ChunkScores, ScoringConfig, TokenizedChunk } from './types.js';
 
@@ -30,7 +31,7 @@ async function start(): Promise<Ready> {
 }
 
 export type StartReport =
-  | { ok: true; device: string; fallbackReasons: string[] }
+  | { ok: true; device: string; fallbackReasons: string[]; provider: ProviderUsed; threadId: number }
   // Error classes do not survive the thread boundary: the pool re-raises from name and message.
   | { ok: false; name: string; message: string };
 
@@ -40,7 +41,13 @@ export default async function infer(chunk: TokenizedChunk | null): Promise<Chunk
   if (chunk === null) {
     try {
       const { scoring } = await ready;
-      return { ok: true, device: scoring.device, fallbackReasons: scoring.fallbackReasons };
+      return {
+        ok: true,
+        device: scoring.device,
+        fallbackReasons: scoring.fallbackReasons,
+        provider: scoring.provider,
+        threadId,
+      };
     } catch (err) {
       return { ok: false, name: (err as Error).name, message: (err as Error).message };
     }

@@ -1,7 +1,8 @@
 /**
  * The run.json of a sharded run read or merged as one: the shards' summaries combined. Counts, tokens and attempts
  * are sums; wall_seconds is the sum of the shards' times (machine time, not elapsed time); repeated ids are those
- * each shard found within itself (a repeat across two shards is not counted).
+ * each shard found within itself (a repeat across two shards is not counted); device.shards lists each shard's device,
+ * inference workers and CUDA_VISIBLE_DEVICES (one process per GPU: docs/scale-out.md).
  */
 import { TailguardError } from '../errors.js';
 import type { RunSummary } from './score-corpus.js';
@@ -35,6 +36,15 @@ export function mergedRun(runs: readonly RunSummary[], dir: string): RunSummary 
     ...rest,
     out: dir,
     options,
+    device: {
+      ...first.device,
+      shards: runs.map((r, i) => ({
+        shard: r.shard?.index ?? i,
+        used: r.device.used,
+        ...(r.device.workers ? { workers: r.device.workers } : {}),
+        cuda_visible_devices: r.device.cuda_visible_devices ?? null,
+      })),
+    },
     counts,
     duplicate_ids: {
       ...first.duplicate_ids,

@@ -75,7 +75,9 @@ export class RunOutputs {
   }
 
   async writeError(rec: DocRecord | BadRecord, reason: string): Promise<void> {
-    await this.errors.write(`${JSON.stringify({ line: rec.line, id: rec.id, file: rec.file, reason })}\n`);
+    // Many-file inputs number lines across files: file_line says where in `file` the row is.
+    const where = rec.fileLine === undefined ? {} : { file_line: rec.fileLine };
+    await this.errors.write(`${JSON.stringify({ line: rec.line, id: rec.id, file: rec.file, ...where, reason })}\n`);
   }
 
   /** Flushes and fsyncs every file; returns the committed sizes for the checkpoint. */

@@ -8,12 +8,19 @@ import { Piscina } from 'piscina';
 import { DeviceUnavailableError, TailguardError } from '../errors.js';
 import { workerScript } from '../worker-script.js';
 import type { StartReport } from './infer-worker.js';
+import type { ProviderUsed } from '../lm/session.js';
 import type { TextSignals } from '../signals/text-signals.js';
 import type { ChunkScores, PreparedChunk, ScoringConfig, TokenizedChunk } from './types.js';
 
 function workerFile(name: string): { filename: string; execArgv: string[] } {
   const { filename, execArgv } = workerScript(import.meta.url, name);
   return { filename: filename.href, execArgv };
+}
+
+/** One inference worker's session, as run.json records it. */
+export interface WorkerDevice extends ProviderUsed {
+  worker: number;
+  thread_id: number;
 }
 
 export interface PoolSizes {
@@ -48,7 +55,7 @@ export class ScoringPools {
    * Starts the session of each of the `workers` inference workers (idle workers take one start task
    * each) and reports the device they got, which must be the same for all.
    */
-  async start(workers: number): Promise<{ device: string; fallbackReasons: string[] }> {
+  async start(workers: number): Promise<{ device: string; fallbackReasons: string[]; workers: WorkerDevice[] }> {
     const reports = (await Promise.all(
       Array.from({ length: workers }, () => this.inferers.run(null)),
     )) as StartReport[];
@@ -64,7 +71,13 @@ export class ScoringPools {
       throw new DeviceUnavailableError(
         `inference workers started on different devices (${devices.join(', ')}); name one with \`device\``,
       );
-    return ok[0]!;
+    // Each idle worker took one start task: one report per worker, in the order their sessions started.
+    const seen = [...new Map(ok.map((r) => [r.threadId, r])).values()];
+    return {
+      device: ok[0]!.device,
+      fallbackReasons: ok[0]!.fallbackReasons,
+      workers: seen.map((r, worker) => ({ worker, thread_id: r.threadId, ...r.provider })),
+    };
   }
 
   async score(

@@ -17,6 +17,7 @@ import { InterruptedError, RunStateError, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { detectCorpusFormat, openCorpus } from '../io/open-corpus.js';
 import { listTextFiles } from '../io/read-textdir.js';
+import { resolveInputName } from '../io/corpus-files.js';
 import { jsonlToParquet } from '../io/parquet-from-jsonl.js';
 import type { InputRecord } from '../io/records.js';
 import { devicePlan, type DeviceRequest } from '../lm/device.js';
@@ -42,11 +43,14 @@ import { readRun, SCORE_FILES } from './score-dir.js';
 import type { ShardSpec } from './shards/from-env.js';
 import { claimManifest, readShardDone, SHARD_FILES, shardDirName, writeShardDone } from './shards/layout.js';
 import { checkSlice } from '../io/corpus-slice.js';
-import { defaultThreads, ScoringPools } from './pools.js';
+import { defaultThreads, ScoringPools, type WorkerDevice } from './pools.js';
 import { SUM_FIELDS, TOKEN_FIELDS, type ChunkScores, type ScoringConfig } from './types.js';
 
 export interface ScoreOptions {
-  /** JSONL (.gz/.zst), Parquet, a directory of .txt files, or '-' for JSONL on stdin. */
+  /**
+   * JSONL (.gz/.zst), Parquet, a directory of .txt files, or '-' for JSONL on stdin; or many JSONL/Parquet files
+   * read as one corpus: a directory of them, a glob, or `@list.txt` (io/corpus-files.ts).
+   */
   input: string;
   out: string;
   /** Model directory, bundled model name or hub id (default: the bundled default model). */
@@ -132,7 +136,19 @@ export interface RunSummary {
     /** The observer model of the Binoculars score, when one was given. */
     observer?: { ref: string; dir: string; onnx: string };
   };
-  device: { requested: DeviceRequest; used: string; fallback_reasons: string[] };
+  /**
+   * The device asked for and used; each inference worker's execution provider and device id (CUDA's deviceId is
+   * the n-th GPU the process sees), and CUDA_VISIBLE_DEVICES, which says which GPUs those are.
+   */
+  device: {
+    requested: DeviceRequest;
+    used: string;
+    fallback_reasons: string[];
+    workers?: WorkerDevice[];
+    cuda_visible_devices?: string | null;
+    /** In a merged or combined sharded run (merged-run.ts): each shard's device, workers and CUDA_VISIBLE_DEVICES. */
+    shards?: { shard: number; used: string; workers?: WorkerDevice[]; cuda_visible_devices?: string | null }[];
+  };
   options: Record<string, string | number | null>;
   counts: { input_rows: number; scored: number; errors: number };
   /** Input rows that repeat an earlier row's id (checked only with an id field; see duplicate-ids.ts). */
@@ -170,6 +186,20 @@ export function defaultBatchTokens(cpu: boolean, context: number, vocabSize: num
 /** What identifies the input, so a resume notices when it changed underneath. */
 async function inputFingerprint(input: string): Promise<Record<string, string | number | null>> {
   if (input === '-') return { input: '-', input_size: null, input_mtime: null };
+  const format = await detectCorpusFormat(input);
+  if (format.kind === 'files') {
+    // Many files: their order, names, sizes and times (a file added, removed, reordered or changed shifts rows).
+    const hash = createHash('sha256');
+    for (const f of format.files) {
+      const fst = statSync(f);
+      hash.update(`${resolve(f)}\0${fst.size}\0${Math.floor(fst.mtimeMs)}\n`);
+    }
+    return {
+      input: resolveInputName(input),
+      input_files: format.files.length,
+      input_listing: hash.digest('hex').slice(0, 16),
+    };
+  }
   const abs = resolve(input);
   const st = statSync(abs);
   if (st.isFile()) return { input: abs, input_size: st.size, input_mtime: Math.floor(st.mtimeMs) };
@@ -244,6 +274,8 @@ interface RunState {
   priorMs: number;
   device: string;
   fallbackReasons: string[];
+  /** Each inference worker's provider and device id, once they started (or from the checkpoint). */
+  workers?: WorkerDevice[];
 }
 
 /**
@@ -416,6 +448,7 @@ function startOrResume(plan: RunPlan, opts: ScoreOptions, started: number): RunS
     priorMs: checkpoint?.elapsedMs ?? 0,
     device: checkpoint?.device ?? plan.cfg.devices[0]!,
     fallbackReasons: checkpoint?.fallbackReasons ?? [],
+    ...(checkpoint?.workers ? { workers: checkpoint.workers } : {}),
   };
 }
 
@@ -451,6 +484,8 @@ async function streamCorpus(plan: RunPlan, state: RunState, opts: ScoreOptions):
       attempts: state.attempts,
       device: state.device,
       fallbackReasons: state.fallbackReasons,
+      ...(state.workers ? { workers: state.workers } : {}),
+      cudaVisibleDevices: process.env.CUDA_VISIBLE_DEVICES ?? null,
     };
     await writeCheckpoint(out, state.checkpoint);
   };
@@ -463,6 +498,7 @@ async function streamCorpus(plan: RunPlan, state: RunState, opts: ScoreOptions):
     const startInfo = await pool.start(plan.workers);
     state.device = startInfo.device;
     state.fallbackReasons = startInfo.fallbackReasons;
+    state.workers = startInfo.workers;
     opts.onStart?.({
       device: state.device,
       fallbackReasons: state.fallbackReasons,
@@ -478,7 +514,7 @@ async function streamCorpus(plan: RunPlan, state: RunState, opts: ScoreOptions):
       let d = 0;
       for (const rec of chunk.records) {
         counters.records++;
-        if (ids && rec.id !== null) await ids.see(rec.id, rec.file, rec.line);
+        if (ids && rec.id !== null) await ids.see(rec.id, rec.file, rec.fileLine ?? rec.line);
         if (rec.kind === 'bad') {
           counters.errors++;
           await outputs.writeError(rec, rec.reason);
@@ -541,7 +577,7 @@ async function streamCorpus(plan: RunPlan, state: RunState, opts: ScoreOptions):
 /**
  * The corpus in chunks: the rows of input lines (k−1)·chunkDocs+1 .. k·chunkDocs, closed early when their text
  * passes CHUNK_CHARS, so neither huge documents nor runs of bad rows pile up. Chunks are fixed by line numbers, not
- * by where a run started, because a chunk is scored as one set of batches and batch composition changes the last
+ * by where a run started (and end at file ends in a many-file input), because a chunk is scored as one set of batches and batch composition changes the last
  * bits of the scores: a shard (whose slices are aligned to chunkDocs) or a resumed run (which restarts after a
  * committed chunk) thus scores exactly the chunks of one whole run. On abort it stops, and the rows read but not
  * yet yielded are dropped: the checkpoint does not count them.
@@ -557,7 +593,8 @@ async function* chunksOf(
   for await (const rec of corpus) {
     if (signal?.aborted) return;
     // Blank lines make no rows: a block can end without its last line, seen here as a row of the next block.
-    if (pending.length > 0 && block(rec) !== block(pending[0]!)) {
+    // In a many-file input a chunk also ends with its file, since shards take whole files.
+    if (pending.length > 0 && (block(rec) !== block(pending[0]!) || rec.part !== pending[0]!.part)) {
       yield pending;
       pending = [];
       pendingChars = 0;
@@ -632,7 +669,7 @@ async function finishRun(plan: RunPlan, state: RunState, opts: ScoreOptions): Pr
   const summary: RunSummary = {
     tool: { name: 'tailguard', version: TOOL_VERSION },
     command: 'score',
-    input: opts.input === '-' ? '-' : resolve(opts.input),
+    input: resolveInputName(opts.input),
     out,
     model: {
       ref: model.ref,
@@ -646,7 +683,13 @@ async function finishRun(plan: RunPlan, state: RunState, opts: ScoreOptions): Pr
         ? { observer: { ref: observer.model.ref, dir: observer.model.dir, onnx: observer.model.onnxPath } }
         : {}),
     },
-    device: { requested: plan.deviceRequest, used: state.device, fallback_reasons: state.fallbackReasons },
+    device: {
+      requested: plan.deviceRequest,
+      used: state.device,
+      fallback_reasons: state.fallbackReasons,
+      ...(state.workers ? { workers: state.workers } : {}),
+      cuda_visible_devices: state.checkpoint?.cudaVisibleDevices ?? process.env.CUDA_VISIBLE_DEVICES ?? null,
+    },
     options: { ...fingerprint, workers: plan.workers, threads: cfg.threads, format: opts.format ?? 'jsonl' },
     counts: { input_rows: counters.records, scored: counters.scored, errors: counters.errors },
     duplicate_ids: state.checkpoint?.idRepeats?.found ?? UNCHECKED_IDS,

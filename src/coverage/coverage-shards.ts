@@ -1,0 +1,336 @@
+/**
+ * Coverage of one candidate split over separate tasks (docs/scale-out.md#coverage-in-shards), by exact search:
+ *
+ *   coverageShard   shard I of N takes the candidate rows evenSplit(M, I/N) and writes OUT/shard-0000I-of-0000N/:
+ *                   per reference point its radius (from the whole reference, the same in every shard), its nearest
+ *                   candidate among the shard's rows and whether a ball of one of them holds it; per shard candidate
+ *                   its radius (its k-NN among all candidates: exact-search.ts over the whole candidate set) and how
+ *                   many reference balls hold it. part.json, written last, marks the shard done; a done shard run
+ *                   again is a no-op. OUT/coverage-shards.json records the count and settings; another is refused.
+ *   coverageReduce  concatenates the candidates' counts, takes each reference point's nearest candidate as the
+ *                   smallest over shards and its candidate-ball flag as any shard's (so a point is covered when any
+ *                   shard covers it), then computes the metrics, the k-means regions of the reference (once, here)
+ *                   and the outputs exactly as one run does (writeCoverage): the same metrics, CIs, regions and
+ *                   per-document files as `coverage --search exact`.
+ * Every value is that of a float64 loop over every pair (exact-prdc.ts's contract), so how rows are split does not
+ * change any of them. Each shard recomputes the reference radii (N² pairs) and reads every candidate row.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import { RunStateError, UsageError } from '../errors.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { checkSlice, evenSplit } from '../io/corpus-slice.js';
+import type { OnProgress } from '../progress.js';
+import { TOOL_VERSION } from '../version.js';
+import { prdcMetrics } from './prdc-metrics.js';
+import { exactDevicePlan, regions, writeCoverage, type ExactDeviceRequest, type SearchResult } from './coverage-run.js';
+import { tileBalls, tileRadii, type ExactSearchStats } from './exact/exact-prdc.js';
+import { exactNeighbours } from './exact/exact-search.js';
+import { meanRow, prepare } from './exact/blocks.js';
+import { DEFAULT_TILE, TileRunner } from './exact/tiles.js';
+import type { CoverageReport } from './report.js';
+import { exactWork, EXACT_WORK_BUDGET } from './search-choice.js';
+import { DISTANCE_METRICS, loadComparable, loadVectors, subset, type DistanceMetric } from './vectors.js';
+
+export const COVERAGE_SHARD_FILES = { manifest: 'coverage-shards.json', part: 'part.json' } as const;
+
+/** The per-point arrays of a part, raw little-endian (numpy: np.fromfile(path, dtype)). */
+const ARRAYS = {
+  refRadius: { file: 'reference-radius.f64', type: Float64Array },
+  refNearest: { file: 'reference-nearest-candidate.f64', type: Float64Array },
+  refInCandidate: { file: 'reference-in-candidate-manifold.u8', type: Uint8Array },
+  candRadius: { file: 'candidate-radius.f64', type: Float64Array },
+  candBalls: { file: 'candidate-balls.i32', type: Int32Array },
+} as const;
+
+export interface CoverageShardOptions {
+  reference: string;
+  candidate: string;
+  /** The directory all shards write into (each its own folder) and the reduce writes the report to. */
+  out: string;
+  shard: { index: number; count: number; source?: string };
+  k?: number;
+  metric?: DistanceMetric;
+  /** Used by the reduce: the bootstrap and k-means seed, and the k-means regions. */
+  seed?: number;
+  clusters?: number;
+  device?: ExactDeviceRequest;
+  exactTile?: number;
+  threads?: number;
+  onProgress?: OnProgress;
+}
+
+/** Settings every shard shares, and what the reduce needs to finish the report. */
+interface Settings {
+  reference: string;
+  candidate: string;
+  reference_documents: number;
+  candidate_documents: number;
+  dim: number;
+  k: number;
+  metric: DistanceMetric;
+  seed: number;
+  clusters: number;
+  tool_version: string;
+}
+
+interface Manifest {
+  format: 'tailguard-coverage-shards';
+  version: 1;
+  shards: number;
+  settings: Settings;
+}
+
+export interface CoveragePart {
+  format: 'tailguard-coverage-part';
+  version: 1;
+  shard: { index: number; count: number; source: string };
+  /** Candidate rows [from, to) of this shard. */
+  rows: { from: number; to: number };
+  exact_search: ExactSearchStats;
+  files: Record<keyof typeof ARRAYS, string>;
+  finished_at: string;
+}
+
+const pad = (n: number): string => String(n).padStart(5, '0');
+export const coverageShardDir = (index: number, count: number): string => `shard-${pad(index)}-of-${pad(count)}`;
+
+function readJson<T>(path: string, what: string): T | null {
+  if (!existsSync(path)) return null;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
+  } catch (err) {
+    throw new RunStateError(path, `${what} is unreadable (${(err as Error).message})`);
+  }
+}
+
+async function claim(root: string, shards: number, settings: Settings): Promise<void> {
+  const path = join(root, COVERAGE_SHARD_FILES.manifest);
+  const m = readJson<Manifest>(path, COVERAGE_SHARD_FILES.manifest);
+  if (!m) {
+    const manifest: Manifest = { format: 'tailguard-coverage-shards', version: 1, shards, settings };
+    await writeFileAtomic(path, `${JSON.stringify(manifest, null, 2)}\n`);
+    return;
+  }
+  if (m.shards !== shards)
+    throw new RunStateError(root, `holds coverage split into ${m.shards} shards, and this one asks for ${shards}`);
+  const diffs = (Object.keys(settings) as (keyof Settings)[])
+    .filter((key) => m.settings[key] !== settings[key])
+    .map((key) => `${key}: shards have ${String(m.settings[key])}, this one ${String(settings[key])}`);
+  if (diffs.length)
+    throw new RunStateError(
+      root,
+      `holds coverage shards with other settings (${diffs.join('; ')}): every shard must use the same sets and options`,
+    );
+}
+
+/** Coverage of candidate shard `shard` against the whole reference (see the header). Returns its part. */
+export async function coverageShard(opts: CoverageShardOptions): Promise<CoveragePart> {
+  const k = opts.k ?? 5;
+  if (!(Number.isInteger(k) && k >= 1)) throw new UsageError(`\`k\` must be a positive integer (got ${k})`);
+  const metric = opts.metric ?? 'cosine';
+  if (!DISTANCE_METRICS.includes(metric))
+    throw new UsageError(`\`metric\` must be one of ${DISTANCE_METRICS.join(', ')} (got ${String(metric)})`);
+  checkSlice(opts.shard);
+  const ref = loadVectors(opts.reference, { metric });
+  const cand = loadComparable(opts.candidate, ref, { metric });
+  if (ref.ids.length <= k || cand.ids.length <= k)
+    throw new UsageError(
+      `both sets need more than k = ${k} documents (reference ${ref.ids.length}, candidate ${cand.ids.length})`,
+    );
+  const root = resolve(opts.out);
+  mkdirSync(root, { recursive: true });
+  await claim(root, opts.shard.count, {
+    reference: resolve(opts.reference),
+    candidate: resolve(opts.candidate),
+    reference_documents: ref.ids.length,
+    candidate_documents: cand.ids.length,
+    dim: ref.dim,
+    k,
+    metric,
+    seed: opts.seed ?? 1,
+    clusters: opts.clusters ?? 32,
+    tool_version: TOOL_VERSION,
+  });
+  const dir = join(root, coverageShardDir(opts.shard.index, opts.shard.count));
+  const done = readJson<CoveragePart>(join(dir, COVERAGE_SHARD_FILES.part), COVERAGE_SHARD_FILES.part);
+  if (done) return done;
+  mkdirSync(dir, { recursive: true });
+
+  const { from, to } = evenSplit(cand.ids.length, opts.shard);
+  const threads = opts.threads ?? availableParallelism();
+  const runner = await TileRunner.start(exactDevicePlan(opts.device ?? 'auto'), threads);
+  let arrays: Record<keyof typeof ARRAYS, ArrayBufferView>;
+  let stats: ExactSearchStats;
+  try {
+    const tile = opts.exactTile ?? DEFAULT_TILE[runner.device];
+    if (!(Number.isInteger(tile) && tile >= 1))
+      throw new UsageError(`\`exactTile\` must be a positive integer (got ${tile})`);
+    const centre = meanRow(ref);
+    const R = prepare(ref, tile, centre);
+    const refRadii = await tileRadii(R, k, runner);
+    const rows = Array.from({ length: to - from }, (_, t) => from + t);
+    const mine = subset(cand, rows);
+    // This shard's candidates' radii among all candidates, as tileRadii over the whole set would give them.
+    const near = await exactNeighbours(cand, mine.data, k + 1);
+    const radii = Float64Array.from(near, (n) => n.distances[Math.min(k, n.distances.length - 1)] ?? 0);
+    const candRadii = { radii, squared: radii.map((r) => r * r), researched: 0 };
+    const found = rows.length
+      ? await tileBalls(R, prepare(mine, tile, centre), refRadii, candRadii, runner)
+      : {
+          balls: new Int32Array(0),
+          inCandidateManifold: new Uint8Array(ref.ids.length),
+          nearestCandidate: new Float64Array(ref.ids.length).fill(Infinity),
+          rechecked: 0,
+          researched: 0,
+        };
+    arrays = {
+      refRadius: refRadii.radii,
+      refNearest: found.nearestCandidate,
+      refInCandidate: found.inCandidateManifold,
+      candRadius: radii,
+      candBalls: found.balls,
+    };
+    stats = {
+      device: runner.device,
+      fallback_reasons: runner.fallbackReasons,
+      threads,
+      tile,
+      rechecked_pairs: found.rechecked,
+      researched: { reference_radii: refRadii.researched, candidate_radii: 0, nearest_candidates: found.researched },
+    };
+  } finally {
+    await runner.release();
+  }
+  for (const key of Object.keys(ARRAYS) as (keyof typeof ARRAYS)[]) {
+    const a = arrays[key];
+    await writeFileAtomic(join(dir, ARRAYS[key].file), new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  }
+  const part: CoveragePart = {
+    format: 'tailguard-coverage-part',
+    version: 1,
+    shard: { index: opts.shard.index, count: opts.shard.count, source: opts.shard.source ?? 'the `shard` option' },
+    rows: { from, to },
+    exact_search: stats,
+    files: Object.fromEntries(Object.entries(ARRAYS).map(([key, v]) => [key, v.file])) as CoveragePart['files'],
+    finished_at: new Date().toISOString(),
+  };
+  await writeFileAtomic(join(dir, COVERAGE_SHARD_FILES.part), `${JSON.stringify(part, null, 2)}\n`);
+  return part;
+}
+
+function readArray<K extends keyof typeof ARRAYS>(
+  dir: string,
+  key: K,
+  length: number,
+): InstanceType<(typeof ARRAYS)[K]['type']> {
+  const { file, type } = ARRAYS[key];
+  const bytes = readFileSync(join(dir, file));
+  if (bytes.byteLength !== length * type.BYTES_PER_ELEMENT)
+    throw new RunStateError(dir, `${file} holds ${bytes.byteLength} bytes, expected ${length} values`);
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
+  return new type(copy.buffer) as InstanceType<(typeof ARRAYS)[K]['type']>;
+}
+
+export interface CoverageReduceOptions {
+  /** The directory the shards wrote into; the report goes there too. */
+  out: string;
+  /** Where the reference's k-means regions run (exact search's tiles). */
+  device?: ExactDeviceRequest;
+  threads?: number;
+}
+
+/** The report of one run, from the parts of every shard (see the header); refused while some are not done. */
+export async function coverageReduce(opts: CoverageReduceOptions): Promise<CoverageReport> {
+  const root = resolve(opts.out);
+  const manifest = readJson<Manifest>(join(root, COVERAGE_SHARD_FILES.manifest), COVERAGE_SHARD_FILES.manifest);
+  if (!manifest || manifest.format !== 'tailguard-coverage-shards')
+    throw new RunStateError(root, `holds no coverage shards (no ${COVERAGE_SHARD_FILES.manifest})`);
+  const { settings: s, shards } = manifest;
+  const dirs = Array.from({ length: shards }, (_, i) => join(root, coverageShardDir(i, shards)));
+  const parts = dirs.map((d) => readJson<CoveragePart>(join(d, COVERAGE_SHARD_FILES.part), 'part.json'));
+  const missing = parts.flatMap((p, i) => (p ? [] : [i]));
+  if (missing.length)
+    throw new RunStateError(
+      root,
+      `coverage shards ${missing.join(', ')} of ${shards} are not done: run them (--shard I/${shards}) before the reduce`,
+    );
+  const ref = loadVectors(s.reference, { metric: s.metric });
+  const cand = loadComparable(s.candidate, ref, { metric: s.metric });
+  if (ref.ids.length !== s.reference_documents || cand.ids.length !== s.candidate_documents)
+    throw new RunStateError(root, 'the reference or candidate changed size since the shards ran');
+  const N = ref.ids.length;
+  const M = cand.ids.length;
+  const radius = readArray(dirs[0]!, 'refRadius', N);
+  const nearestCandidate = new Float64Array(N).fill(Infinity);
+  const inCandidateManifold = new Uint8Array(N);
+  const balls = new Int32Array(M);
+  let next = 0;
+  const sum = { rechecked: 0, refRadii: 0, nearest: 0 };
+  parts.forEach((p, i) => {
+    const { from, to } = p!.rows;
+    if (from !== next) throw new RunStateError(dirs[i]!, `starts at candidate row ${from}, expected ${next}`);
+    next = to;
+    if (!Buffer.from(readArray(dirs[i]!, 'refRadius', N).buffer).equals(Buffer.from(radius.buffer)))
+      throw new RunStateError(dirs[i]!, 'has other reference radii than shard 0: the shards saw different references');
+    const near = readArray(dirs[i]!, 'refNearest', N);
+    const inCand = readArray(dirs[i]!, 'refInCandidate', N);
+    for (let r = 0; r < N; r++) {
+      if (near[r]! < nearestCandidate[r]!) nearestCandidate[r] = near[r]!;
+      if (inCand[r]) inCandidateManifold[r] = 1;
+    }
+    balls.set(readArray(dirs[i]!, 'candBalls', to - from), from);
+    sum.rechecked += p!.exact_search.rechecked_pairs;
+    sum.refRadii += p!.exact_search.researched.reference_radii;
+    sum.nearest += p!.exact_search.researched.nearest_candidates;
+  });
+  if (next !== M) throw new RunStateError(root, `the shards cover candidate rows 0..${next - 1} of ${M}`);
+  const covered = Uint8Array.from(nearestCandidate, (d, r) => (d <= radius[r]! ? 1 : 0));
+  const inManifold = Uint8Array.from(balls, (c) => (c > 0 ? 1 : 0));
+  const first = parts[0]!.exact_search;
+  const res: SearchResult = {
+    ...prdcMetrics({ balls, inManifold, inCandidateManifold, covered }, s.k, s.seed),
+    reference: { radius, nearestCandidate, covered },
+    candidate: { balls, inManifold },
+    exact: {
+      ...first,
+      fallback_reasons: [...new Set(parts.flatMap((p) => p!.exact_search.fallback_reasons))],
+      rechecked_pairs: sum.rechecked,
+      // Every shard recomputes the reference radii: the count is shard 0's.
+      researched: {
+        reference_radii: first.researched.reference_radii,
+        candidate_radii: 0,
+        nearest_candidates: sum.nearest,
+      },
+    },
+  };
+  const runner = await TileRunner.start(exactDevicePlan(opts.device ?? 'auto'), opts.threads ?? availableParallelism());
+  try {
+    const reg = await regions(ref, cand, covered, s.clusters, s.seed, runner);
+    const work = exactWork(N, M, ref.dim);
+    return await writeCoverage({
+      ref,
+      cand,
+      k: s.k,
+      metric: s.metric,
+      choice: {
+        requested: 'exact',
+        used: 'exact',
+        reason: `exact search in ${shards} candidate shards (coverage --shard), reduced`,
+        work,
+        budget: EXACT_WORK_BUDGET,
+        device: first.device,
+      },
+      res,
+      reg,
+      out: root,
+      reference: s.reference,
+      candidate: s.candidate,
+      shards,
+    });
+  } finally {
+    await runner.release();
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * Coverage in candidate shards: 3 shards reduced give the metrics (values and CIs), regions and per-document files
+ * of one exact run, and those metrics equal a float64 brute force written here; a done shard is a no-op, other
+ * settings are refused, the reduce waits for every shard; the CLI's --shard and --reduce.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { coverageReduce, coverageShard } from '../../src/coverage/coverage-shards.js';
+import { coverageRun } from '../../src/coverage/coverage-run.js';
+import { RunStateError } from '../../src/errors.js';
+import { blobs, saveNpy } from './synthetic.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const clustered = (n: number, weights: number[], seed: number) =>
+  blobs(n, weights, seed, { dim: 8, centresSeed: 42, centreScale: 1, spread: 0.35 });
+
+/** Precision, recall, density, coverage by a float64 loop over every pair (Naeem et al. 2020). */
+function bruteForce(ref: Float32Array, cand: Float32Array, dim: number, k: number) {
+  const n = ref.length / dim;
+  const m = cand.length / dim;
+  const d = (a: Float32Array, i: number, b: Float32Array, j: number) => {
+    let s = 0;
+    for (let t = 0; t < dim; t++) s += (a[i * dim + t]! - b[j * dim + t]!) ** 2;
+    return Math.sqrt(s);
+  };
+  const radii = (x: Float32Array, len: number) =>
+    Array.from(
+      { length: len },
+      (_, i) => Array.from({ length: len }, (_, j) => d(x, i, x, j)).sort((a, b) => a - b)[k]!,
+    );
+  const rr = radii(ref, n);
+  const cr = radii(cand, m);
+  let inManifold = 0;
+  let balls = 0;
+  for (let j = 0; j < m; j++) {
+    let c = 0;
+    for (let i = 0; i < n; i++) if (d(ref, i, cand, j) <= rr[i]!) c++;
+    balls += c;
+    if (c > 0) inManifold++;
+  }
+  let recall = 0;
+  let covered = 0;
+  for (let i = 0; i < n; i++) {
+    let nearest = Infinity;
+    let inCand = false;
+    for (let j = 0; j < m; j++) {
+      const x = d(ref, i, cand, j);
+      nearest = Math.min(nearest, x);
+      if (x <= cr[j]!) inCand = true;
+    }
+    if (inCand) recall++;
+    if (nearest <= rr[i]!) covered++;
+  }
+  return { precision: inManifold / m, recall: recall / n, density: balls / (k * m), coverage: covered / n };
+}
+
+function sets(dir: string) {
+  const ref = clustered(240, [1, 1, 1, 1], 3);
+  // The candidate lacks region 3, and repeats some rows exactly (ties at the radii).
+  const cand = clustered(190, [2, 1, 1, 0], 4);
+  cand.data.copyWithin(8 * 11, 8 * 10, 8 * 11);
+  cand.data.copyWithin(8 * 150, 8 * 149, 8 * 150);
+  saveNpy(join(dir, 'ref'), ref, ref.ids);
+  saveNpy(join(dir, 'cand'), cand, cand.ids);
+  return { ref, cand, refPath: join(dir, 'ref.npy'), candPath: join(dir, 'cand.npy') };
+}
+
+const COMMON = { k: 5, clusters: 4, device: 'cpu', exactTile: 64, threads: 1 } as const;
+
+describe('coverage in candidate shards', () => {
+  it('3 shards reduced equal one exact run (metrics, regions, per-document files) and a float64 brute force', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tailguard-cov-shards-'));
+    const { ref, cand, refPath, candPath } = sets(dir);
+    const single = await coverageRun({
+      ...COMMON,
+      reference: refPath,
+      candidate: candPath,
+      out: join(dir, 'one'),
+      search: 'exact',
+    });
+    const out = join(dir, 'sharded');
+    const base = { ...COMMON, reference: refPath, candidate: candPath, out };
+    await coverageShard({ ...base, shard: { index: 2, count: 3 } });
+    await expect(coverageReduce({ out, device: 'cpu' })).rejects.toThrow(/shards 0, 1 of 3 are not done/);
+    // Another k (or another count) in the same directory is refused.
+    await expect(coverageShard({ ...base, k: 4, shard: { index: 0, count: 3 } })).rejects.toThrow(
+      /k: shards have 5, this one 4/,
+    );
+    await expect(coverageShard({ ...base, shard: { index: 0, count: 4 } })).rejects.toThrow(RunStateError);
+    const parts = [await coverageShard({ ...base, shard: { index: 0, count: 3 } })];
+    parts.push(await coverageShard({ ...base, shard: { index: 1, count: 3 } }));
+    expect(parts.map((p) => p.rows)).toEqual([
+      { from: 0, to: 63 },
+      { from: 63, to: 126 },
+    ]);
+    // A done shard again: nothing recomputed.
+    const partFile = join(out, 'shard-00001-of-00003', 'part.json');
+    const before = statSync(partFile).mtimeMs;
+    expect(await coverageShard({ ...base, shard: { index: 1, count: 3 } })).toEqual(parts[1]);
+    expect(statSync(partFile).mtimeMs).toBe(before);
+
+    const reduced = await coverageReduce({ out, device: 'cpu', threads: 1 });
+    for (const m of ['precision', 'recall', 'density', 'coverage'] as const) expect(reduced[m], m).toEqual(single[m]);
+    expect(reduced.clusters).toEqual(single.clusters);
+    expect(reduced.tails).toEqual(single.tails);
+    expect(reduced.sharded).toEqual({ shards: 3 });
+    for (const f of ['reference.jsonl', 'candidate.jsonl'])
+      expect(readFileSync(join(out, f), 'utf8'), f).toBe(readFileSync(join(dir, 'one', f), 'utf8'));
+    const truth = bruteForce(ref.data, cand.data, 8, 5);
+    for (const m of ['precision', 'recall', 'density', 'coverage'] as const)
+      expect(reduced[m].value, m).toBeCloseTo(truth[m], 12);
+    // The premise: the candidate misses part of the reference.
+    expect(truth.coverage).toBeLessThan(0.9);
+    expect(truth.recall).toBeLessThan(0.95);
+  });
+
+  it('the CLI: --shard I/N writes a part, --reduce the report; HNSW options are refused with --shard', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tailguard-cov-shards-cli-'));
+    const { refPath, candPath } = sets(dir);
+    const cli = (...args: string[]) =>
+      spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), 'coverage', ...args], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          ...(args.includes('--shards') ? { SLURM_ARRAY_TASK_ID: '1', SLURM_ARRAY_TASK_COUNT: '2' } : {}),
+        },
+      });
+    const out = join(dir, 'out');
+    const common = [
+      '--reference',
+      refPath,
+      '--candidate',
+      candPath,
+      '--out',
+      out,
+      '--clusters',
+      '4',
+      '--device',
+      'cpu',
+    ];
+    const hnsw = cli(...common, '--shard', '0/2', '--m', '8');
+    expect(hnsw.status).toBe(2);
+    expect(hnsw.stderr).toMatch(/--shard splits exact search only \(got --m\)/);
+    const first = cli(...common, '--shard', '0/2', '--quiet');
+    expect(first.status, first.stderr).toBe(0);
+    // Shard 1 as a Slurm array task: the index from SLURM_ARRAY_TASK_ID.
+    const second = cli(...common, '--shards', '2', '--json', '--quiet');
+    expect(second.status, second.stderr).toBe(0);
+    expect(JSON.parse(second.stdout).shard).toMatchObject({
+      index: 1,
+      count: 2,
+      source: expect.stringMatching(/SLURM_ARRAY_TASK_ID=1/),
+    });
+    const r = cli('--reduce', '--out', out, '--device', 'cpu', '--json', '--quiet');
+    expect(r.status, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.sharded).toEqual({ shards: 2 });
+    expect(report.search.used).toBe('exact');
+    const one = cli(
+      ...common.slice(0, 5),
+      join(dir, 'one'),
+      '--clusters',
+      '4',
+      '--device',
+      'cpu',
+      '--search',
+      'exact',
+      '--json',
+      '--quiet',
+    );
+    expect(one.status, one.stderr).toBe(0);
+    const single = JSON.parse(one.stdout);
+    for (const m of ['precision', 'recall', 'density', 'coverage']) expect(report[m], m).toEqual(single[m]);
+    const missing = cli('--out', out);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/--reference and --candidate are required/);
+  });
+});
