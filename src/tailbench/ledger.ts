@@ -45,10 +45,12 @@ export function readTailbenchLedger(path: string): TailbenchLedger {
     throw new UsageError(`${path} is the ledger of \`tailguard ${l.command}\`: give \`ledger\` a file of its own`);
   if (l.command !== 'tailbench' || l.ledger_version !== 1 || !Array.isArray(l.generations))
     throw new UsageError(`${path}: not a ledger of \`tailguard tailbench\` (ledger_version 1)`);
-  const bad = (l.generations as unknown[]).findIndex(
-    (g) => typeof (g as { generation?: unknown })?.generation !== 'string',
-  );
-  if (bad >= 0) throw new UsageError(`${path}: generation entry ${bad + 1} has no generation name`);
+  const bad = (l.generations as unknown[]).findIndex((g) => {
+    const e = (g ?? {}) as Partial<Record<keyof TailbenchLedgerEntry, unknown>>;
+    return typeof e.generation !== 'string' || typeof e.unit !== 'string' || !Array.isArray(e.tails);
+  });
+  if (bad >= 0)
+    throw new UsageError(`${path}: generation entry ${bad + 1} lacks its generation name, unit or tail regions`);
   return l as unknown as TailbenchLedger;
 }
 

@@ -125,6 +125,13 @@ describe('the tailbench ledger file', () => {
     expect(() => readTailbenchLedger(join(dir, 'cmp.json'))).toThrow(
       'is the ledger of `tailguard compare`: give `ledger` a file of its own',
     );
+    writeFileSync(
+      join(dir, 'entry.json'),
+      JSON.stringify({ ...ledger(entry('g0', 1, 0.8)), generations: [{ generation: 'g0' }] }),
+    );
+    expect(() => readTailbenchLedger(join(dir, 'entry.json'))).toThrow(
+      'entry.json: generation entry 1 lacks its generation name, unit or tail regions',
+    );
     writeFileSync(join(dir, 'bad.json'), '{"command": "tailbench"');
     expect(() => readTailbenchLedger(join(dir, 'bad.json'))).toThrow(/bad\.json: not a JSON tailbench ledger/);
   });
