@@ -35,6 +35,9 @@ export type { Ledger, GenerationEntry } from './diversity/ledger.js';
 export { checkAnchor, type AnchorCheckOptions } from './anchor/check-anchor.js';
 export type { AnchorReport, AnchorDocRef } from './anchor/report.js';
 export type { AnchorLedger, AnchorLedgerEntry } from './anchor/ledger.js';
+export { tailbench, type TailbenchOptions } from './tailbench/tailbench.js';
+export type { TailbenchReport, TailbenchDocument, TailbenchRegion } from './tailbench/report.js';
+export type { TailbenchLedger, TailbenchLedgerEntry } from './tailbench/ledger.js';
 export { mergeShards, type MergeOptions } from './score/shards/merge.js';
 export { shardStatus, type ShardStatus } from './score/shards/status.js';
 
@@ -140,6 +143,23 @@ export {
 export { normaliseText, textHash, hash64, HashChains, type Hash64 } from './anchor/hashing.js';
 export { readAnchorLedger } from './anchor/ledger.js';
 
+// ── Building blocks: tail benchmark ─────────────────────────────────────────────────────────────────────────────
+export {
+  benchStats,
+  type BenchStats,
+  type BenchStatsOptions,
+  type GapStat,
+  type MeanStat,
+} from './tailbench/bench-stats.js';
+export { readTailbenchLedger } from './tailbench/ledger.js';
+export {
+  compareTailbenchGenerations,
+  tailTrend,
+  type Change,
+  type Comparison,
+  type TailTrend,
+} from './tailbench/trend.js';
+
 // ── Building blocks: shared statistics ───────────────────────────────────────────────────────────────────────────
 /** fprUpperBound: the name before the shared statistics moved to src/stats (kept for callers). */
 export {
@@ -148,6 +168,9 @@ export {
   clopperPearson,
   bootstrapCi,
   bootstrapCiStratified,
+  bootstrapCiByStrata,
+  confidenceOfZ,
+  normalCdf,
   quantileSorted,
   type Interval,
 } from './stats/index.js';

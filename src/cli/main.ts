@@ -13,6 +13,7 @@ import { mergeCommand } from './merge-command.js';
 import { scoreCommand } from './score-command.js';
 import { statusCommand } from './status-command.js';
 import { tailsCommand } from './tails-command.js';
+import { tailbenchCommand } from './tailbench-command.js';
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
@@ -60,6 +61,11 @@ export async function main(argv: string[]): Promise<number> {
   );
   program.addCommand(
     anchorCommand((c) => {
+      exitCode = c;
+    }).exitOverride(),
+  );
+  program.addCommand(
+    tailbenchCommand((c) => {
       exitCode = c;
     }).exitOverride(),
   );

@@ -1,7 +1,7 @@
 /**
  * Percentile bootstrap: the (1−c)/2 and (1+c)/2 quantiles (linear interpolation between order statistics, R type 7)
  * of a statistic over resamples of the indices with replacement; the stratified variant resamples each label class
- * separately, keeping its size. Randomness is mulberry32, seeded (default seed 1), so every interval is reproducible.
+ * separately, keeping its size (bootstrapCiByStrata: any number of classes, e.g. regions). Randomness is mulberry32, seeded (default seed 1), so every interval is reproducible.
  */
 import { UsageError } from '../errors.js';
 import { mulberry32 } from '../random.js';
@@ -39,6 +39,25 @@ export function bootstrapCiStratified(
   const nonEmpty = strata.filter((s) => s.length > 0).map((s) => Int32Array.from(s));
   if (nonEmpty.length === 0) throw new UsageError('bootstrap needs at least one observation');
   return percentileBootstrap(statistic, nonEmpty, opts);
+}
+
+/** Resamples each stratum (any integer label: a region, a domain) separately, keeping every stratum's size. */
+export function bootstrapCiByStrata(
+  statistic: (idx: Int32Array) => number,
+  strata: ArrayLike<number>,
+  opts: BootstrapOptions = {},
+): Interval {
+  const groups = new Map<number, number[]>();
+  for (let i = 0; i < strata.length; i++) {
+    const s = strata[i] as number;
+    if (!Number.isInteger(s)) throw new UsageError(`stratum ${i} is ${String(s)}, not an integer`);
+    let g = groups.get(s);
+    if (!g) groups.set(s, (g = []));
+    g.push(i);
+  }
+  if (groups.size === 0) throw new UsageError('bootstrap needs at least one observation');
+  const ordered = [...groups].sort((a, b) => a[0] - b[0]).map(([, g]) => Int32Array.from(g));
+  return percentileBootstrap(statistic, ordered, opts);
 }
 
 function percentileBootstrap(

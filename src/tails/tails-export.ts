@@ -158,7 +158,7 @@ export async function tailsExport(opts: TailsExportOptions): Promise<TailsExport
 }
 
 /** report.json of a coverage directory, checked for what the export reads. */
-function readCoverageReport(dir: string): CoverageReport {
+export function readCoverageReport(dir: string): CoverageReport {
   if (!existsSync(dir)) throw new UsageError(`${dir}: no such coverage directory`);
   if (!statSync(dir).isDirectory()) throw new UsageError(`${dir} is not a directory (expected a coverage output)`);
   const path = join(dir, 'report.json');
@@ -181,7 +181,7 @@ function readCoverageReport(dir: string): CoverageReport {
 }
 
 /** Reference documents per region, from reference.jsonl, checked against report.json. */
-function regionCounts(path: string, report: CoverageReport): Float64Array {
+export function regionCounts(path: string, report: CoverageReport): Float64Array {
   const k = report.clusters.length;
   const counts = new Float64Array(k);
   let rows = 0;
