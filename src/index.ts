@@ -24,6 +24,16 @@ export {
 export { weightsRun, type WeightsOptions, type WeightsReport } from './weights/weights-run.js';
 export { compareGenerations } from './diversity/compare.js';
 export type { Ledger, GenerationEntry } from './diversity/ledger.js';
+export {
+  exportReviewQueue,
+  QUEUE_COLUMNS,
+  QUEUE_FILES,
+  type QueueRow,
+  type ReviewExportOptions,
+  type ReviewExportSummary,
+} from './review/export.js';
+export { importReviews, type ReviewImportOptions, type ReviewImportSummary } from './review/import.js';
+export { latestLabels, VERDICTS, type LogEntry, type ReviewVerdict } from './review/log.js';
 export { mergeShards, type MergeOptions } from './score/shards/merge.js';
 export { shardStatus, type ShardStatus } from './score/shards/status.js';
 

@@ -16,7 +16,8 @@ const RENAMED: Record<string, string> = {
 
 export function flagTable(program: Command): Map<string, string> {
   const table = new Map<string, string>(Object.entries(RENAMED));
-  for (const cmd of [program, ...program.commands]) {
+  // Commands with subcommands (review export, review import) are walked too.
+  for (const cmd of [program, ...program.commands, ...program.commands.flatMap((c) => c.commands)]) {
     for (const opt of cmd.options)
       if (opt.long && !table.has(opt.attributeName())) table.set(opt.attributeName(), opt.long);
   }

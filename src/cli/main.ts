@@ -9,6 +9,7 @@ import { weightsCommand } from './weights-command.js';
 import { compareCommand } from './compare-command.js';
 import { calibrateCommand, detectCommand } from './detect-command.js';
 import { mergeCommand } from './merge-command.js';
+import { reviewCommand } from './review-command.js';
 import { scoreCommand } from './score-command.js';
 import { statusCommand } from './status-command.js';
 
@@ -51,7 +52,8 @@ export async function main(argv: string[]): Promise<number> {
       exitCode = c;
     }).exitOverride(),
   );
-  for (const cmd of program.commands) cmd.description(reflow(cmd.description()));
+  program.addCommand(reviewCommand().exitOverride());
+  for (const cmd of program.commands) for (const c of [cmd, ...cmd.commands]) c.description(reflow(c.description()));
   try {
     await program.parseAsync(argv);
   } catch (err) {
