@@ -3,8 +3,10 @@
  * (detector.ts; per domain with a domain field, domains.ts) and writes detector.json, and beside it the out-of-fold
  * score of every calibration row (oofPath: what every rate in detector.json is computed from). Scoring caches live
  * beside the output: OUT.scores/{human,synthetic}.
+ * With `reviewed` (a `tailguard review import` log), each document's latest human/machine verdict overrides the set
+ * its rows came from (reviewed.ts); detector.json's `reviewed` says how many rows moved.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -12,6 +14,7 @@ import { calibrate, type DetectorFile } from './detector.js';
 import { calibrateByDomainWithOof } from './domains.js';
 import { DEFAULT_FEATURE_GROUPS, type FeatureGroup, type ScoreRow } from './features.js';
 import { ensureScored, modelIdentity, scoredDocs, type ScoredInput, type ScoringSettings } from './scored-input.js';
+import { applyReviewed } from './reviewed.js';
 
 export interface CalibrateInputOptions {
   human: string;
@@ -31,6 +34,8 @@ export interface CalibrateInputOptions {
   features?: readonly FeatureGroup[];
   seed?: number;
   scoring?: ScoringSettings;
+  /** A review log (`tailguard review import`): reviewed labels override the sets' labels for those ids. */
+  reviewed?: string;
 }
 
 /** detector.json → detector.oof.jsonl (any other name: NAME.oof.jsonl). */
@@ -55,6 +60,8 @@ async function collect(
 
 export async function calibrateFromInputs(opts: CalibrateInputOptions): Promise<DetectorFile> {
   const out = resolve(opts.out);
+  if (opts.reviewed !== undefined && !existsSync(opts.reviewed))
+    throw new UsageError(`${opts.reviewed}: no such review log (\`reviewed\`)`);
   mkdirSync(dirname(out), { recursive: true });
   const human = await ensureScored(opts.human, `${out}.scores/human`, opts.scoring ?? {});
   const synthetic = await ensureScored(opts.synthetic, `${out}.scores/synthetic`, opts.scoring ?? {});
@@ -65,8 +72,12 @@ export async function calibrateFromInputs(opts: CalibrateInputOptions): Promise<
     );
   }
   const features = opts.features ?? DEFAULT_FEATURE_GROUPS;
-  const h = await collect(human, opts.domainField, features.includes('embedding'));
-  const s = await collect(synthetic, opts.domainField, features.includes('embedding'));
+  const collected = {
+    human: await collect(human, opts.domainField, features.includes('embedding')),
+    synthetic: await collect(synthetic, opts.domainField, features.includes('embedding')),
+  };
+  const reviewed = opts.reviewed ? await applyReviewed(opts.reviewed, collected) : undefined;
+  const { human: h, synthetic: s } = reviewed?.sets ?? collected;
   const common = {
     targetFpr: opts.fpr ?? 0.01,
     folds: opts.folds,
@@ -87,6 +98,7 @@ export async function calibrateFromInputs(opts: CalibrateInputOptions): Promise<
         deviationGrid: opts.deviationGrid,
       })
     : calibrate(h.rows, s.rows, common);
+  if (reviewed) file.reviewed = reviewed.provenance;
   await writeFileAtomic(out, `${JSON.stringify(file, null, 2)}\n`);
   await writeFileAtomic(
     oofPath(out),

@@ -1,0 +1,55 @@
+/**
+ * `calibrate --reviewed`: labels verified by human review (a `tailguard review import` log) override the labels the
+ * calibration sets give, joined by id. Each document's latest human/machine verdict counts (review/log.ts; unsure
+ * verdicts are ignored): a row of the human set that a reviewer called machine moves to the synthetic set, and the
+ * reverse; every row of a repeated id moves with it. Reviewed documents calibration has no rows of are counted, not
+ * used: their signals are not among the rows calibrate reads.
+ */
+import { resolve } from 'node:path';
+import { latestLabels } from '../review/log.js';
+import type { ReviewedProvenance } from './detector.js';
+import type { ScoreRow } from './features.js';
+
+export interface LabelledSet {
+  rows: ScoreRow[];
+  domains: (string | undefined)[];
+}
+
+export async function applyReviewed(
+  log: string,
+  sets: { human: LabelledSet; synthetic: LabelledSet },
+): Promise<{ sets: { human: LabelledSet; synthetic: LabelledSet }; provenance: ReviewedProvenance }> {
+  const { labels, entries, unsure } = await latestLabels(log);
+  const human: LabelledSet = { rows: [], domains: [] };
+  const synthetic: LabelledSet = { rows: [], domains: [] };
+  const found = new Set<string>();
+  const moved = { human_to_machine: 0, machine_to_human: 0, confirmed: 0 };
+  for (const [from, given] of [
+    [sets.human, 'human'],
+    [sets.synthetic, 'machine'],
+  ] as const) {
+    from.rows.forEach((row, i) => {
+      const review = labels.get(row.id);
+      if (review) found.add(row.id);
+      const label = review?.label ?? given;
+      if (review && label === given) moved.confirmed++;
+      else if (review && given === 'human') moved.human_to_machine++;
+      else if (review) moved.machine_to_human++;
+      const to = label === 'human' ? human : synthetic;
+      to.rows.push(row);
+      to.domains.push(from.domains[i]);
+    });
+  }
+  return {
+    sets: { human, synthetic },
+    provenance: {
+      log: resolve(log),
+      entries,
+      unsure_ignored: unsure,
+      labelled_documents: labels.size,
+      found: found.size,
+      not_found: labels.size - found.size,
+      ...moved,
+    },
+  };
+}
