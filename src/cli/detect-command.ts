@@ -174,6 +174,7 @@ interface CalibrateFlags extends ScoringFlags {
   features: FeatureGroup[];
   seed: number;
   reviewed?: string;
+  reviewedScores?: string;
   json?: boolean;
   quiet?: boolean;
 }
@@ -200,7 +201,9 @@ export function calibrateCommand(): Command {
         'WARNING. Thinner domains use the pooled detector (the report says why). Prints the report to stdout.\n\n' +
         'With --reviewed LOG (a `tailguard review import` log), the latest human/machine verdict of each document\n' +
         'overrides the set its rows came from (joined by id; unsure verdicts are ignored); stderr and the\n' +
-        "detector file's `reviewed` say how many rows moved and how many reviewed documents calibration lacks.",
+        "detector file's `reviewed` say how many rows moved and how many reviewed documents calibration lacks.\n" +
+        'With --reviewed-scores D (a score directory or corpus, e.g. the one the review queue came from), reviewed\n' +
+        'documents of D that are in neither set are added with their reviewed label.',
     )
     .requiredOption('--human <path>', 'human-written examples')
     .requiredOption('--synthetic <path>', 'machine-written examples')
@@ -236,6 +239,10 @@ export function calibrateCommand(): Command {
     )
     .option('--seed <n>', 'seed of the folds and bootstrap', integerAtLeast('--seed', 0), 1)
     .option('--reviewed <log>', "review log of `tailguard review import`: verified labels override the sets' labels")
+    .option(
+      '--reviewed-scores <path>',
+      'with --reviewed: score directory or corpus whose reviewed documents, in neither set, are added',
+    )
     .option('--json', 'print detector.json to stdout instead of the report')
     .option('-q, --quiet', 'no progress on stderr')
     .action(async (flags: CalibrateFlags) => {
@@ -253,6 +260,7 @@ export function calibrateCommand(): Command {
         features: flags.features,
         seed: flags.seed,
         reviewed: flags.reviewed,
+        reviewedScores: flags.reviewedScores,
         scoring: { ...scoringSettings(flags), ...progress },
       }).finally(() => sink.stop());
       const rv = det.reviewed;
@@ -261,7 +269,9 @@ export function calibrateCommand(): Command {
         process.stderr.write(
           `tailguard: reviewed labels from ${rv.log}: ${rv.labelled_documents} documents with a human/machine verdict ` +
             `(${rv.unsure_ignored} unsure entries ignored); ${rv.found} in calibration: ${rv.human_to_machine} rows moved human → machine, ` +
-            `${rv.machine_to_human} machine → human, ${rv.confirmed} confirmed; ${rv.not_found} not in the calibration sets (not used)\n`,
+            `${rv.machine_to_human} machine → human, ${rv.confirmed} confirmed` +
+            (flags.reviewedScores ? `, ${rv.added} added from ${flags.reviewedScores}` : '') +
+            `; ${rv.not_found} found nowhere (not used)\n`,
         );
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(det, null, 2)}\n`);

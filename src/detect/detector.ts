@@ -105,6 +105,8 @@ export interface ReviewedProvenance {
   human_to_machine: number;
   machine_to_human: number;
   confirmed: number;
+  /** Rows of reviewed documents added from `reviewedScores` (in neither set), with their reviewed label. */
+  added: number;
 }
 
 export interface DomainDetector {

@@ -2,8 +2,9 @@
  * `calibrate --reviewed`: labels verified by human review (a `tailguard review import` log) override the labels the
  * calibration sets give, joined by id. Each document's latest human/machine verdict counts (review/log.ts; unsure
  * verdicts are ignored): a row of the human set that a reviewer called machine moves to the synthetic set, and the
- * reverse; every row of a repeated id moves with it. Reviewed documents calibration has no rows of are counted, not
- * used: their signals are not among the rows calibrate reads.
+ * reverse; every row of a repeated id moves with it. `extra` rows (calibrate --reviewed-scores: the scored corpus the
+ * queue came from) join only when their id was reviewed and is in neither set: they are added with their reviewed
+ * label. Reviewed documents found nowhere are counted, not used: calibration needs their signals.
  */
 import { resolve } from 'node:path';
 import { latestLabels } from '../review/log.js';
@@ -17,7 +18,7 @@ export interface LabelledSet {
 
 export async function applyReviewed(
   log: string,
-  sets: { human: LabelledSet; synthetic: LabelledSet },
+  sets: { human: LabelledSet; synthetic: LabelledSet; extra?: LabelledSet },
 ): Promise<{ sets: { human: LabelledSet; synthetic: LabelledSet }; provenance: ReviewedProvenance }> {
   const { labels, entries, unsure } = await latestLabels(log);
   const human: LabelledSet = { rows: [], domains: [] };
@@ -40,6 +41,17 @@ export async function applyReviewed(
       to.domains.push(from.domains[i]);
     });
   }
+  let added = 0;
+  const inSets = new Set(found);
+  sets.extra?.rows.forEach((row, i) => {
+    const review = labels.get(row.id);
+    if (!review || inSets.has(row.id)) return;
+    found.add(row.id);
+    added++;
+    const to = review.label === 'human' ? human : synthetic;
+    to.rows.push(row);
+    to.domains.push(sets.extra!.domains[i]);
+  });
   return {
     sets: { human, synthetic },
     provenance: {
@@ -50,6 +62,7 @@ export async function applyReviewed(
       found: found.size,
       not_found: labels.size - found.size,
       ...moved,
+      added,
     },
   };
 }

@@ -98,8 +98,65 @@ describe('calibrate --reviewed', () => {
     for (const id of ['h10', 'h11', 'h12']) expect(label.get(id)).toBe('human');
     for (const id of ['s5', 's7']) expect(label.get(id)).toBe('synthetic');
     expect(r.stderr).toContain(
-      '10 rows moved human → machine, 6 machine → human, 2 confirmed; 1 not in the calibration sets',
+      '10 rows moved human → machine, 6 machine → human, 2 confirmed; 1 found nowhere (not used)',
     );
+  });
+
+  it('--reviewed-scores adds reviewed documents that are in neither set, once', () => {
+    // The queue's corpus: q0–q9, and h10 again (in the human set already: not added twice).
+    const q = [
+      ...fakeRows(10, true, 5).map((r, i) => ({ ...r, id: `q${i}` })),
+      { ...fakeRows(1, false, 6)[0]!, id: 'h10' },
+    ];
+    writeScoreDir(
+      join(dir, 'q'),
+      q.map((r, i) => ({ ...r, line: i + 1 })),
+    );
+    const log2 = join(dir, 'review-log-2.jsonl');
+    const more = [
+      ['q0', 'machine'],
+      ['q1', 'machine'],
+      ['q2', 'human'],
+    ].map(([id, verdict]) => JSON.stringify({ id, verdict, reviewer: 'bo', time: '2026-12-04T00:00:00.000Z' }));
+    writeFileSync(log2, readFileSync(log, 'utf8') + more.join('\n') + '\n');
+    const out = join(dir, 'added.json');
+    const r = run([
+      'calibrate',
+      '--human',
+      join(dir, 'h'),
+      '--synthetic',
+      join(dir, 's'),
+      '--out',
+      out,
+      '--reviewed',
+      log2,
+      '--reviewed-scores',
+      join(dir, 'q'),
+      ...common,
+      '-q',
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+    const det = JSON.parse(readFileSync(out, 'utf8'));
+    expect([det.calibration.n_human, det.calibration.n_synthetic]).toEqual([57, 66]);
+    expect(det.reviewed).toMatchObject({
+      entries: 26,
+      labelled_documents: 22,
+      found: 21,
+      not_found: 1,
+      added: 3,
+      confirmed: 2,
+    });
+    const oof = readJsonl(out.replace(/\.json$/, '.oof.jsonl'));
+    expect(oof).toHaveLength(123);
+    const label = new Map(oof.map((x) => [x.id, x.label]));
+    expect([label.get('q0'), label.get('q1'), label.get('q2'), label.has('q3')]).toEqual([
+      'synthetic',
+      'synthetic',
+      'human',
+      false,
+    ]);
+    expect(oof.filter((x) => x.id === 'h10')).toHaveLength(1);
+    expect(r.stderr).toContain(`3 added from ${join(dir, 'q')}`);
   });
 
   it('without --reviewed, the sets are as given', () => {
