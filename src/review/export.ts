@@ -196,7 +196,8 @@ function detectionInfo(
   const score = num(r.row.score);
   if (score === null) return null;
   const detector = str(r.row.detector);
-  if (detector === null) throw new TailguardError(`${path}:${r.line}: no \`detector\` field`);
+  if (detector === null)
+    throw new TailguardError(`${path}:${r.line}: no "detector" field (the detector that scored the row)`);
   const threshold = thresholdOf(detector);
   if (threshold === undefined)
     throw new TailguardError(`${path}:${r.line}: no threshold is known for detector ${detector}`);

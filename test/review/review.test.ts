@@ -222,6 +222,40 @@ describe('review export on hand-built detections', () => {
   });
 });
 
+describe('review export with per-domain detectors', () => {
+  it("measures each row's distance to its own detector's threshold, from the detector file the summary names", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tailguard-review-domains-'));
+    const f = writeFixture(dir);
+    // news rows are scored by a detector whose threshold is 2: n1 (2.3) is .3 from it, n2 (1.99) .01.
+    writeFileSync(
+      join(dir, 'detector.json'),
+      JSON.stringify({ domains: { detectors: { news: { detector: { kind: 'logistic', threshold: 2 } } } } }),
+    );
+    const rows = [
+      { id: 'n1', score: 2.3, detector: 'domain:news' },
+      { id: 'd1', score: 0.52, detector: 'pooled' }, // .02 from the pooled 0.5
+      { id: 'n2', score: 1.99, detector: 'domain:news' },
+      { id: 'd0', score: 0.9, detector: 'pooled' }, // .4
+    ];
+    writeFileSync(f.detections, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const out = join(dir, 'q');
+    const r = run(['review', 'export', '--detections', f.detections, '--out', out, '--budget', '3']);
+    expect(r.status, r.stderr).toBe(0);
+    const q = readJsonl(join(out, 'queue.jsonl'));
+    expect(q.map((x) => [x.id, x.threshold])).toEqual([
+      ['n2', 2],
+      ['d1', 0.5],
+      ['n1', 2],
+    ]);
+    expect(JSON.parse(readFileSync(join(out, 'review.json'), 'utf8')).band).toBeCloseTo(0.3, 12);
+
+    writeFileSync(f.detections, JSON.stringify({ id: 'x', score: 1, detector: 'domain:law' }) + '\n');
+    const e = run(['review', 'export', '--detections', f.detections, '--out', join(dir, 'q2')]);
+    expect(e.status).toBe(2);
+    expect(e.stderr).toContain(`${f.detections}:1: no threshold is known for detector domain:law`);
+  });
+});
+
 describe('review import', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tailguard-review-import-'));
   const q = join(dir, 'q');
