@@ -53,6 +53,51 @@ function parseCsv(text: string): string[][] {
 }
 const csvCell = (v: string) => (/[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
 
+describe('review --help', () => {
+  it('documents every option, in whole paragraphs that fit 80 columns', () => {
+    const opts = {
+      export: [
+        '--detections',
+        '--audit',
+        '--tails',
+        '--scores',
+        '--out',
+        '--budget',
+        '--seed',
+        '--overwrite',
+        '--json',
+      ],
+      import: ['--log', '--queue', '--json'],
+    };
+    for (const [sub, flags] of Object.entries(opts)) {
+      const r = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), 'review', sub, '--help'],
+        {
+          cwd: ROOT,
+          encoding: 'utf8',
+          env: { ...process.env, COLUMNS: '80' },
+        },
+      );
+      expect(r.status).toBe(0);
+      for (const f of flags) expect(r.stdout, sub).toContain(f);
+      const description = r.stdout.split('\nArguments:')[0]!.split('\nOptions:')[0]!.trimEnd();
+      for (const line of description.split('\n')) expect(line.length, `${sub}: ${line}`).toBeLessThanOrEqual(80);
+      for (const para of description.split('\n\n').slice(1))
+        expect(
+          para
+            .split('\n')
+            .slice(0, -1)
+            .filter((l) => l.length < 40 && !/^\s/.test(l)),
+          sub,
+        ).toEqual([]);
+    }
+    const calibrate = run(['calibrate', '--help']);
+    expect(calibrate.stdout).toContain('--reviewed <log>');
+    expect(calibrate.stdout).toContain('--reviewed-scores <path>');
+  });
+});
+
 describe('review export on hand-built detections', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tailguard-review-'));
   let f: ReturnType<typeof writeFixture>;
