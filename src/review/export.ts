@@ -293,9 +293,11 @@ export async function exportReviewQueue(opts: ReviewExportOptions): Promise<Revi
   const det = new Map<string, DetectionInfo>();
   for await (const r of jsonlRows(detections, 'detections file')) {
     const id = rowId(r, detections);
-    if (!wanted.has(id) || det.has(id)) continue;
+    if (!wanted.has(id)) continue;
     const info = detectionInfo(r, detections, th.of);
-    if (info !== null && info !== 'declared') det.set(id, info);
+    // A repeated id: its nearest row, the one near_threshold may have ranked it by.
+    const prev = det.get(id);
+    if (info !== null && info !== 'declared' && (!prev || info.distance < prev.distance)) det.set(id, info);
   }
   const tail = new Map<string, { region: string | null; text: string | null }>();
   if (opts.tails)
