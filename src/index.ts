@@ -38,6 +38,16 @@ export type { AnchorLedger, AnchorLedgerEntry } from './anchor/ledger.js';
 export { tailbench, type TailbenchOptions } from './tailbench/tailbench.js';
 export type { TailbenchReport, TailbenchDocument, TailbenchRegion } from './tailbench/report.js';
 export type { TailbenchLedger, TailbenchLedgerEntry } from './tailbench/ledger.js';
+export {
+  exportReviewQueue,
+  QUEUE_COLUMNS,
+  QUEUE_FILES,
+  type QueueRow,
+  type ReviewExportOptions,
+  type ReviewExportSummary,
+} from './review/export.js';
+export { importReviews, type ReviewImportOptions, type ReviewImportSummary } from './review/import.js';
+export { latestLabels, VERDICTS, type LogEntry, type ReviewVerdict } from './review/log.js';
 export { mergeShards, type MergeOptions } from './score/shards/merge.js';
 export { shardStatus, type ShardStatus } from './score/shards/status.js';
 

@@ -176,6 +176,8 @@ interface CalibrateFlags extends ScoringFlags {
   l2?: number;
   features: FeatureGroup[];
   seed: number;
+  reviewed?: string;
+  reviewedScores?: string;
   json?: boolean;
   quiet?: boolean;
 }
@@ -199,7 +201,12 @@ export function calibrateCommand(): Command {
         'partial pooling (shared weights plus per-domain deviations of the intercept and scalar signals, shrunk\n' +
         'toward the shared model by a cross-validated penalty); its threshold is its own where its humans certify\n' +
         "the FPR, else the common one, with that domain's estimated FPR and its Clopper–Pearson interval and a\n" +
-        'WARNING. Thinner domains use the pooled detector (the report says why). Prints the report to stdout.',
+        'WARNING. Thinner domains use the pooled detector (the report says why). Prints the report to stdout.\n\n' +
+        'With --reviewed LOG (a `tailguard review import` log), the latest human/machine verdict of each document\n' +
+        'overrides the set its rows came from (joined by id; unsure verdicts are ignored); stderr and the\n' +
+        "detector file's `reviewed` say how many rows moved and how many reviewed documents calibration lacks.\n" +
+        'With --reviewed-scores D (a score directory or corpus, e.g. the one the review queue came from), reviewed\n' +
+        'documents of D that are in neither set are added with their reviewed label.',
     )
     .requiredOption('--human <path>', 'human-written examples')
     .requiredOption('--synthetic <path>', 'machine-written examples')
@@ -234,6 +241,11 @@ export function calibrateCommand(): Command {
       numberAtLeast('--l2', 0),
     )
     .option('--seed <n>', 'seed of the folds and bootstrap', integerAtLeast('--seed', 0), 1)
+    .option('--reviewed <log>', "review log of `tailguard review import`: verified labels override the sets' labels")
+    .option(
+      '--reviewed-scores <path>',
+      'with --reviewed: score directory or corpus whose reviewed documents, in neither set, are added',
+    )
     .option('--json', 'print detector.json to stdout instead of the report')
     .option('-q, --quiet', 'no progress on stderr')
     .action(async (flags: CalibrateFlags) => {
@@ -250,8 +262,20 @@ export function calibrateCommand(): Command {
         l2: flags.l2,
         features: flags.features,
         seed: flags.seed,
+        reviewed: flags.reviewed,
+        reviewedScores: flags.reviewedScores,
         scoring: { ...scoringSettings(flags), ...progress },
       }).finally(() => sink.stop());
+      const rv = det.reviewed;
+      // Said even with --json or --quiet: labels that are not the sets' own must not pass silently.
+      if (rv)
+        process.stderr.write(
+          `tailguard: reviewed labels from ${rv.log}: ${rv.labelled_documents} documents with a human/machine verdict ` +
+            `(${rv.unsure_ignored} unsure entries ignored); ${rv.found} in calibration: ${rv.human_to_machine} rows moved human → machine, ` +
+            `${rv.machine_to_human} machine → human, ${rv.confirmed} confirmed` +
+            (flags.reviewedScores ? `, ${rv.added} added from ${flags.reviewedScores}` : '') +
+            `; ${rv.not_found} found nowhere (not used)\n`,
+        );
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(det, null, 2)}\n`);
         return;

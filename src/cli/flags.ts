@@ -16,7 +16,7 @@ const RENAMED: Record<string, string> = {
 
 export function flagTable(program: Command): Map<string, string> {
   const table = new Map<string, string>(Object.entries(RENAMED));
-  // Subcommands too (`anchor check`, `tails export`), depth first.
+  // Subcommands too (`anchor check`, `tails export`, `review import`), depth first.
   const visit = (cmd: Command): void => {
     for (const opt of cmd.options)
       if (opt.long && !table.has(opt.attributeName())) table.set(opt.attributeName(), opt.long);

@@ -10,6 +10,7 @@ import { weightsCommand } from './weights-command.js';
 import { compareCommand } from './compare-command.js';
 import { calibrateCommand, detectCommand } from './detect-command.js';
 import { mergeCommand } from './merge-command.js';
+import { reviewCommand } from './review-command.js';
 import { scoreCommand } from './score-command.js';
 import { statusCommand } from './status-command.js';
 import { tailsCommand } from './tails-command.js';
@@ -69,6 +70,7 @@ export async function main(argv: string[]): Promise<number> {
       exitCode = c;
     }).exitOverride(),
   );
+  program.addCommand(reviewCommand().exitOverride());
   const reflowAll = (cmd: Command): void => {
     for (const sub of cmd.commands) {
       sub.description(reflow(sub.description()));

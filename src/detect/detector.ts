@@ -81,6 +81,8 @@ export interface DetectorFile {
   reference_embedding?: EmbeddingReference;
   /** Per-domain detectors (calibrate --domain-field); rows of other domains use `detector`, the pooled one. */
   domains?: DomainDetectors;
+  /** Labels from human review that overrode the calibration sets' (calibrate --reviewed). */
+  reviewed?: ReviewedProvenance;
   calibration: {
     n_human: number;
     n_synthetic: number;
@@ -94,6 +96,25 @@ export interface DetectorFile {
     candidates: Record<string, OperatingStats>;
     per_domain?: Record<string, { n_human: number; n_synthetic: number; fpr: number; tpr: number | null }>;
   };
+}
+
+/** What `calibrate --reviewed` took from a review log. */
+export interface ReviewedProvenance {
+  log: string;
+  /** Log entries read, and of them unsure verdicts (ignored). */
+  entries: number;
+  unsure_ignored: number;
+  /** Documents with a human or machine verdict (their latest), and how many of them calibration has rows of. */
+  labelled_documents: number;
+  found: number;
+  /** Reviewed documents calibration has no rows of (their labels were not used). */
+  not_found: number;
+  /** Calibration rows the review moved, and rows it confirmed. */
+  human_to_machine: number;
+  machine_to_human: number;
+  confirmed: number;
+  /** Rows of reviewed documents added from `reviewedScores` (in neither set), with their reviewed label. */
+  added: number;
 }
 
 export interface DomainDetector {
