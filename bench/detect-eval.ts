@@ -35,7 +35,7 @@ import {
   type FeatureName,
   type ScoreRow,
 } from '../src/detect/features.js';
-import { chooseL2, fitLogistic, nestedOutOfFold } from '../src/detect/logistic.js';
+import { averageModels, nestedOutOfFold, standardise } from '../src/detect/logistic.js';
 import { auroc, thresholdAtFpr } from '../src/detect/metrics.js';
 import { designMatrix } from '../src/detect/detector.js';
 import { NpyRowReader } from '../src/io/npy-writer.js';
@@ -164,16 +164,16 @@ function pooledOn(items: Item[], ctx: Ctx, groups: readonly FeatureGroup[], fpr 
   return calibrate(h, m, { targetFpr: fpr, model: ctx.model, features: groups, seed });
 }
 
-/** One detector per domain on that domain alone (the penalty chosen by nested CV; threshold from its OOF humans). */
+/** One detector per domain on that domain alone (penalties chosen by nested CV; threshold from its OOF humans). */
 function separateOn(h: ScoreRow[], m: ScoreRow[], groups: readonly FeatureGroup[], fpr: number) {
   const rows = [...h, ...m];
   const y = labelsOf(h, m);
   const names = featureNames(groups, groups.includes('embedding') ? rows[0]!.embedding!.length : 0);
   const X = designMatrix(rows, names);
-  const { l2 } = chooseL2(X, y, { folds: 5 });
   const oof = nestedOutOfFold(X, y, { folds: 5, innerFolds: 4 });
   const threshold = thresholdAtFpr(oof.oofScores.subarray(0, h.length), fpr).threshold;
-  const model = fitLogistic(X, y, { l2, features: names });
+  // Deployed as calibrate deploys: the mean of the outer folds' models, on the scale the threshold was set on.
+  const model = { ...averageModels(oof.foldModels, standardise(X)), features: names };
   return { spec: { kind: 'logistic', model, threshold } as DetectorSpec, humans: h.length };
 }
 
