@@ -15,7 +15,7 @@ import {
   listCorpusFiles,
   resolveInputName,
 } from '../../src/io/corpus-files.js';
-import { expandGlob, segmentRegExp } from '../../src/io/glob.js';
+import { expandGlob } from '../../src/io/glob.js';
 import { detectCorpusFormat, openCorpus } from '../../src/io/open-corpus.js';
 import { readFiles } from '../../src/io/read-files.js';
 import type { InputRecord } from '../../src/io/records.js';
@@ -32,18 +32,6 @@ const parquet = (texts: (string | null)[]) =>
   new Uint8Array(parquetWriteBuffer({ columnData: [{ name: 'text', data: texts, type: 'STRING' }], rowGroupSize: 2 }));
 
 describe('glob', () => {
-  it('segment patterns', () => {
-    expect(segmentRegExp('part-*.jsonl').test('part-01.jsonl')).toBe(true);
-    expect(segmentRegExp('part-*.jsonl').test('part-01.jsonl.gz')).toBe(false);
-    expect(segmentRegExp('p?.parquet').test('p1.parquet')).toBe(true);
-    expect(segmentRegExp('p?.parquet').test('p12.parquet')).toBe(false);
-    expect(segmentRegExp('[ab]-[0-9].x').test('b-7.x')).toBe(true);
-    expect(segmentRegExp('[!ab]-1.x').test('a-1.x')).toBe(false);
-    expect(segmentRegExp('[!ab]-1.x').test('c-1.x')).toBe(true);
-    expect(segmentRegExp('a.b(c)+').test('a.b(c)+')).toBe(true);
-    expect(segmentRegExp('a.b').test('axb')).toBe(false);
-  });
-
   it('expands *, ** and classes, sorted, skipping dot names', async () => {
     put('g/b.jsonl', '');
     put('g/a.jsonl', '');
