@@ -7,10 +7,11 @@ import { DISTANCE_METRICS, type DistanceMetric } from '../coverage/vectors.js';
 import { DEFAULT_INDEX_PARAMS } from '../coverage/hnsw/ann-index.js';
 import { DEFAULT_RECALL_TARGET, shortOfTarget } from '../coverage/hnsw/ef-tuning.js';
 import { repeatsWarning } from '../io/repeated-ids.js';
+import { frameOptions, frameRequest, type FrameFlags } from './frame-options.js';
 import { numberBetween, positiveInt } from './option-parsers.js';
 import { stageProgress } from './progress.js';
 
-interface CoverageFlags {
+interface CoverageFlags extends FrameFlags {
   reference: string;
   candidate: string;
   out: string;
@@ -58,7 +59,11 @@ export function coverageCommand(): Command {
         "other regions'). reference.jsonl and candidate.jsonl give each document's region; `tailguard tails export`\n" +
         'reads them.\n' +
         'Ids may repeat: rows are matched by position, never by id; report.json duplicate_ids and a WARNING on stderr\n' +
-        'say so.',
+        'say so.\n\n' +
+        "Both sets are measured in the reference's frame: centred on its mean and whitened by its covariance\n" +
+        '(shrunk), fitted on R and saved as OUT/anchor-frame.json beside the index; --anchor-frame reuses a saved\n' +
+        'one, and --reference-index reads the one beside the index (it was built in it). --no-whiten measures the\n' +
+        'embeddings as loaded (report.json frame says which).',
     )
     .requiredOption('--reference <path>', 'the human anchor: score directory or .npy')
     .requiredOption('--candidate <path>', 'the corpus to check: score directory or .npy')
@@ -131,6 +136,9 @@ export function coverageCommand(): Command {
     )
     .option('--json', 'print report.json to stdout')
     .option('-q, --quiet', 'no progress or report on stderr')
+    .addOption(frameOptions('the reference')[0])
+    .addOption(frameOptions('the reference')[1])
+    .addOption(frameOptions('the reference')[2])
     .action(async (flags: CoverageFlags, cmd: Command) => {
       const progress = stageProgress({ quiet: !!flags.quiet, tty: process.stderr.isTTY === true });
       // HNSW's options go to the library only when given: auto takes HNSW when they are (search-choice.ts).
@@ -151,6 +159,7 @@ export function coverageCommand(): Command {
         onProgress: progress.onProgress,
         index: { m: given('m'), efConstruction: given('efConstruction'), efSearch: given('efSearch') },
         indexRecall: { target: given('indexRecall'), maxEf: given('maxEfSearch') },
+        ...frameRequest(flags),
       }).finally(() => progress.stop());
       if (flags.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
       const h = hnswFields(r);

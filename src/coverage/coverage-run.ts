@@ -21,9 +21,9 @@
  * Nothing here is joined by id: every row is kept and matched by position, so ids may repeat; report.json counts the
  * repeats (`duplicate_ids`) so that whoever joins the per-document files by id knows to join by row order instead.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { devicePlan } from '../lm/device.js';
 import type { OnProgress } from '../progress.js';
@@ -59,6 +59,7 @@ import {
 import { nearestCentroids } from './exact/centroids.js';
 import { withExampleTexts } from './example-texts.js';
 import { regionLabels } from './region-labels.js';
+import { ANCHOR_FRAME_FILE, intoAnchorFrame, type FrameRequest } from './anchor-frame.js';
 import {
   DISTANCE_METRICS,
   loadComparable,
@@ -72,7 +73,8 @@ import {
 /** --device of coverage: where exact search runs. */
 export type ExactDeviceRequest = 'auto' | 'cpu' | 'cuda';
 
-export interface CoverageOptions {
+/** whiten (default true), anchorFrame, frameMethod: the reference's frame (anchor-frame.ts). */
+export interface CoverageOptions extends FrameRequest {
   reference: string;
   candidate: string;
   out: string;
@@ -142,6 +144,18 @@ export async function coverageRun(opts: CoverageOptions): Promise<CoverageReport
     );
   const out = resolve(opts.out);
   mkdirSync(out, { recursive: true });
+  // Both sets in the reference's frame (anchor-frame.ts); a reused index was built in the frame saved beside it.
+  const indexFrame = opts.referenceIndex && join(dirname(resolve(opts.referenceIndex)), ANCHOR_FRAME_FILE);
+  const { summary: frame } = await intoAnchorFrame(
+    ref,
+    [cand],
+    metric,
+    opts,
+    join(out, ANCHOR_FRAME_FILE),
+    indexFrame
+      ? { file: indexFrame, exists: existsSync(indexFrame), why: `the reference index ${opts.referenceIndex}` }
+      : undefined,
+  );
   const work = exactWork(ref.ids.length, cand.ids.length, ref.dim);
   let devices: ExactDevice[] | undefined;
   const plan = () => (devices ??= exactDevicePlan(opts.device ?? 'auto'));
@@ -211,6 +225,7 @@ export async function coverageRun(opts: CoverageOptions): Promise<CoverageReport
     dim: ref.dim,
     k,
     metric,
+    frame,
     search: choice,
     ...(res.exact ? { exact_search: res.exact } : {}),
     ...(h ? { probe: h.probe, max_probe: h.max_probe, capped: h.capped, exact_balls: h.exact_balls } : {}),
