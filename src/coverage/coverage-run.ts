@@ -145,7 +145,10 @@ export async function coverageRun(opts: CoverageOptions): Promise<CoverageReport
   const out = resolve(opts.out);
   mkdirSync(out, { recursive: true });
   // Both sets in the reference's frame (anchor-frame.ts); a reused index was built in the frame saved beside it.
-  const indexFrame = opts.referenceIndex && join(dirname(resolve(opts.referenceIndex)), ANCHOR_FRAME_FILE);
+  const indexFrame =
+    opts.referenceIndex && existsSync(opts.referenceIndex)
+      ? join(dirname(resolve(opts.referenceIndex)), ANCHOR_FRAME_FILE)
+      : undefined;
   const { summary: frame } = await intoAnchorFrame(
     ref,
     [cand],
