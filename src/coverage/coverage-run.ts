@@ -17,6 +17,7 @@
  *   candidate.jsonl       per candidate document: id, density (reference balls holding it / k), in_reference_manifold,
  *                         region (its nearest reference region)
  *   reference.hnsw(.json) the reference index (hnswlib), reusable (HNSW search only)
+ *   anchor-frame.json     the reference's frame both sets were measured in (anchor-frame.ts; not with `whiten` false)
  *   report.html           the same, readable: metrics, region shares and coverage, a 2-D map with the tails marked
  * Nothing here is joined by id: every row is kept and matched by position, so ids may repeat; report.json counts the
  * repeats (`duplicate_ids`) so that whoever joins the per-document files by id knows to join by row order instead.

@@ -11,8 +11,9 @@
  * loss since GEN0 against the accumulation bound (π²/6)·(GEN0 → GEN1 loss) and the noise. Decisive by default:
  * distinct-2 at equal size (`verdictMetrics`). Vendi (noise from its bootstrap interval) and coverage of GEN0 (anchor:
  * the coverage a fresh sample of GEN0's own distribution of GEN0's size would get, 1 − Π_{i≤k} (N−i)/(2N−i),
- * Naeem et al. 2020; noise from its interval) are reported with their own verdicts but do not decide: mean-pooled
- * embeddings are anisotropic enough that both hardly move. Each generation with compounding loss is listed in
+ * Naeem et al. 2020; noise from its interval) are reported with their own verdicts but do not decide. Vendi, cosine
+ * distance and coverage are measured in GEN0's frame (coverage/anchor-frame.ts: whitened by default, OUT/anchor-frame.json,
+ * `whiten` false for the embeddings as loaded, which are anisotropic enough that they hardly move). Each generation with compounding loss is listed in
  * `flags` and carries its reasons in `early_collapse`, the fields ledger version 1 had (version 1 flagged any
  * one-generation fall of distinct-2, Vendi or coverage while perplexity held; that rule is gone).
  */
