@@ -162,6 +162,27 @@ function vendiTrend(name: string, regime: Regime): string {
     .join('<br>');
 }
 
+/**
+ * The issue's acceptance, per seed, in the whitened frame: Vendi at generation 1 and G with their intervals, per loop.
+ * GEN0 is left out: the frame is fitted on it, so it is measured in-sample (docs/coverage.md, the anchor frame).
+ */
+function acceptance(): string[] {
+  const at = (l: Ledger, g: number) => {
+    const d = l.generations[g]!.diversity;
+    return ci(d.vendi, d.vendi_ci.lo, d.vendi_ci.hi, 2);
+  };
+  const white = byFrame.get(FRAMES[0]!.name)!;
+  return white.get('replace')!.map((rep, i) => {
+    const acc = white.get('accumulate')![i]!;
+    const change = (l: Ledger) =>
+      (100 * (l.generations[G]!.diversity.vendi / l.generations[1]!.diversity.vendi - 1)).toFixed(1);
+    return (
+      `Seed ${seeds[i]}, whitened Vendi, generation 1 → ${G}: replace ${at(rep, 1)} → ${at(rep, G)} (${change(rep)}%), ` +
+      `accumulate ${at(acc, 1)} → ${at(acc, G)} (${change(acc)}%).`
+    );
+  });
+}
+
 const started = Date.now();
 const lines: string[] = [];
 const summary: string[] = [
@@ -253,6 +274,8 @@ const doc = [
   'ε = 0.1 × its average variance (the default); remove-top = centring and projecting out the principal directions',
   'with over 10 × the average variance; none = `--no-whiten`, the embeddings as loaded. Verdicts are unchanged',
   '(distinct-2 decides); only Vendi, mean cosine distance and coverage move.',
+  '',
+  ...acceptance(),
   '',
   '| frame | regime | Vendi, GEN0 → ' + G + ' (one line per seed) |',
   '| --- | --- | --- |',
