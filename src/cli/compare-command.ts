@@ -40,6 +40,12 @@ export function ledgerTable(ledger: Ledger): string[] {
         `${g.verdict ? g.verdict.verdict : 'anchor'}`,
     );
   }
+  const frame = ledger.frame;
+  lines.push(
+    frame && frame.method !== 'none'
+      ? `Vendi, cosine distance and coverage in GEN0's frame (${frame.method}, ${frame.reused ? 'reused from' : 'saved as'} ${frame.file})`
+      : 'Vendi, cosine distance and coverage on the embeddings as loaded (--no-whiten)',
+  );
   lines.push(
     `verdicts on ${ledger.verdict_rule.decisive.join(', ')} (distinct-n on ${ledger.verdict_rule.budget[2]} bigrams per generation), z = ${ledger.verdict_rule.z}`,
   );

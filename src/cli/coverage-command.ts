@@ -171,7 +171,7 @@ export function coverageCommand(): Command {
         const f = (m: { value: number; ci: { lo: number; hi: number } }) =>
           `${m.value.toFixed(3)} (${m.ci.lo.toFixed(3)}–${m.ci.hi.toFixed(3)})`;
         process.stderr.write(
-          `tailguard: ${r.reference.documents} reference, ${r.candidate.documents} candidate documents, k = ${r.k}, ${r.metric} distances\n` +
+          `tailguard: ${r.reference.documents} reference, ${r.candidate.documents} candidate documents, k = ${r.k}, ${r.metric} distances, ${r.frame.method === 'none' ? 'embeddings as loaded' : `in the reference's frame (${r.frame.method})`}\n` +
             `tailguard: ${r.search.used} search (${r.search.reason})\n` +
             `tailguard: precision ${f(r.precision)}, recall ${f(r.recall)}, density ${f(r.density)}, coverage ${f(r.coverage)}\n` +
             (h ? hnswLine(r.k, h) : exactLine(r.exact_search)) +
