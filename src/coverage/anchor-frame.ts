@@ -301,7 +301,9 @@ export async function intoAnchorFrame(
   if (req.whiten === false) {
     if (req.anchorFrame) throw new UsageError('`anchorFrame` needs whitening on (it was turned off)');
     if (implied?.exists)
-      throw new UsageError(`${implied.why} was built in the anchor frame ${implied.file}: drop --no-whiten to use it`);
+      throw new UsageError(
+        `${implied.why} was built in the anchor frame ${implied.file}: it cannot be used with whitening off (\`whiten\`)`,
+      );
     return { summary: NO_FRAME, frame: null };
   }
   let frame: AnchorFrame;
@@ -314,7 +316,7 @@ export async function intoAnchorFrame(
   } else if (implied) {
     throw new UsageError(
       `${implied.why} has no anchor frame beside it (${implied.file}): it was built without whitening; ` +
-        'rerun with --no-whiten to use it as it is, or without it to rebuild the index in the frame',
+        'use it with whitening off (`whiten`), or drop `referenceIndex` to rebuild the index in the frame',
     );
   } else {
     frame = fitAnchorFrame(anchor, metric, anchor.source, { ...req, method: req.frameMethod ?? req.method });

@@ -96,7 +96,15 @@ describe('coverage in the anchor frame', () => {
     const mixed = cli('mixed', '--no-whiten', '--reference-index', join(dir, 'first', 'reference.hnsw'));
     expect(mixed.status).toBe(2);
     expect(mixed.stderr).toMatch(
-      /reference\.hnsw was built in the anchor frame .*anchor-frame\.json: drop --no-whiten/,
+      /reference\.hnsw was built in the anchor frame .*anchor-frame\.json: it cannot be used with whitening off \(--no-whiten\)/,
     );
-  }, 120_000);
+    // An index built as loaded has no frame beside it: reused with whitening on, refused; with --no-whiten, as before.
+    expect(cli('plain', '--search', 'hnsw', '--no-whiten').status).toBe(0);
+    const noFrame = cli('noframe', '--reference-index', join(dir, 'plain', 'reference.hnsw'));
+    expect(noFrame.status).toBe(2);
+    expect(noFrame.stderr).toMatch(/has no anchor frame beside it .*--no-whiten\), or drop --reference-index/);
+    const asBefore = cli('asbefore', '--no-whiten', '--reference-index', join(dir, 'plain', 'reference.hnsw'));
+    expect(asBefore.status, asBefore.stderr).toBe(0);
+    expect(values(report('asbefore'))).toEqual(values(report('plain')));
+  }, 180_000);
 });
