@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InputError, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { symmetricEigen } from '../stats/symmetric-eigen.js';
+import { symmetricEigen } from '../stats/index.js';
 import { normaliseRows, type DistanceMetric } from './vectors.js';
 
 export type FrameMethod = 'whiten' | 'remove-top';

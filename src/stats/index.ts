@@ -3,3 +3,4 @@ export { binomialCdf, binomialUpperBound, clopperPearson, logBinomialPmf, logGam
 export { bootstrapCi, bootstrapCiStratified, take, type BootstrapOptions } from './bootstrap.js';
 export { checkConfidence, type Interval } from './interval.js';
 export { quantileSorted } from './quantiles.js';
+export { symmetricEigen, type SymmetricEigen } from './symmetric-eigen.js';
