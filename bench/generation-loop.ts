@@ -7,19 +7,25 @@
  * generation the metrics with their intervals, the evidence and the verdicts, the exit statuses, and the machine.
  *
  *   node --import tsx bench/generation-loop.ts [--generations 6] [--documents 576] [--seeds 1,2,3] [--model stories260k]
- *     [--work DIR] [--out bench/results/generation-loop.md]
+ *     [--work DIR] [--reuse] [--out bench/results/generation-loop.md]
+ *
+ * --reuse keeps score directories already in --work (same seed, same documents: the simulation is deterministic).
+ * Each loop is compared three times: in GEN0's whitened frame (the default), with its top directions removed, and with
+ * --no-whiten; the whitening section gives Vendi, mean cosine distance and coverage of GEN0 per generation for each.
  *
  * Expected (the issue's acceptance): replace exits 3 with compounding loss from generation 3 on; accumulate exits 0.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { main } from '../src/cli/main.js';
 import type { GenerationEntry, Ledger } from '../src/diversity/compare.js';
 import { distinctN } from '../src/diversity/metrics.js';
 import { scoreCorpus } from '../src/score/score-corpus.js';
+import { isScoreDir } from '../src/score/score-dir.js';
 import { wordTokens } from '../src/signals/text-signals.js';
 import { humanDocuments, runLoop, writeGenerations, type Regime } from '../scripts/lib/generation-loop.js';
 
@@ -31,6 +37,7 @@ const { values } = parseArgs({
     seeds: { type: 'string', default: '1,2,3' },
     model: { type: 'string', default: 'stories260k' },
     work: { type: 'string' },
+    reuse: { type: 'boolean', default: false },
     out: { type: 'string', default: join(ROOT, 'bench', 'results', 'generation-loop.md') },
   },
 });
@@ -64,13 +71,28 @@ function machine(): string {
 
 async function score(input: string): Promise<string> {
   const out = input.replace(/\.jsonl$/, '');
+  if (values.reuse && isScoreDir(out) && existsSync(join(out, 'embeddings.npy'))) return out;
   await scoreCorpus({ input, out, model: values.model, device: 'cpu', idField: 'id', overwrite: true });
   return out;
 }
 
-async function compare(dirs: string[], out: string): Promise<{ status: number; ledger: Ledger; seconds: number }> {
+async function compare(
+  dirs: string[],
+  out: string,
+  extra: string[] = [],
+): Promise<{ status: number; ledger: Ledger; seconds: number }> {
   const t = Date.now();
-  const status = await main(['node', 'tailguard', 'compare', ...dirs, '--out', out, '--fail-on-collapse', '--quiet']);
+  const status = await main([
+    'node',
+    'tailguard',
+    'compare',
+    ...dirs,
+    '--out',
+    out,
+    '--fail-on-collapse',
+    '--quiet',
+    ...extra,
+  ]);
   return {
     status,
     ledger: JSON.parse(readFileSync(join(out, 'ledger.json'), 'utf8')) as Ledger,
@@ -105,6 +127,62 @@ function table(ledger: Ledger, texts: string[][]): string[] {
 const verdictOf = (g: GenerationEntry) =>
   g.verdict ? (g.verdict.verdict === 'compounding loss' ? '**compounding loss**' : g.verdict.verdict) : 'anchor';
 
+/** The frames each loop is compared in: the default (whitened), the top directions removed, none. */
+const FRAMES: { name: string; flags: string[] }[] = [
+  { name: 'whiten (default)', flags: [] },
+  { name: 'remove-top', flags: ['--frame-method', 'remove-top'] },
+  { name: 'none (--no-whiten)', flags: ['--no-whiten'] },
+];
+/** Per frame, per regime, per seed: the ledger. */
+const byFrame = new Map<string, Map<Regime, Ledger[]>>(FRAMES.map((f) => [f.name, new Map()]));
+
+function frameRows(name: string): string[] {
+  const rows = [
+    '| regime | gen | Vendi (95% CI) | mean cosine distance | coverage of GEN0 (95% CI) |',
+    '| --- | ---: | ---: | ---: | ---: |',
+  ];
+  for (const regime of ['replace', 'accumulate'] as const) {
+    const ledger = byFrame.get(name)!.get(regime)![0]!;
+    for (const g of ledger.generations) {
+      const cov = g.coverage_of_gen0?.coverage;
+      rows.push(
+        `| ${regime} | ${g.generation} | ${ci(g.diversity.vendi, g.diversity.vendi_ci.lo, g.diversity.vendi_ci.hi, 2)} | ${f3(g.diversity.mean_cosine_distance)} | ${cov ? ci(cov.value, cov.ci.lo, cov.ci.hi) : 'anchor'} |`,
+      );
+    }
+  }
+  return rows;
+}
+
+/** Vendi GEN0 → last generation per seed, for the summary across seeds. */
+function vendiTrend(name: string, regime: Regime): string {
+  return byFrame
+    .get(name)!
+    .get(regime)!
+    .map((l) => l.generations.map((g) => g.diversity.vendi.toFixed(2)).join(' → '))
+    .join('<br>');
+}
+
+/**
+ * The issue's acceptance, per seed, in the whitened frame: Vendi at generation 1 and G with their intervals, per loop.
+ * GEN0 is left out: the frame is fitted on it, so it is measured in-sample (docs/coverage.md, the anchor frame).
+ */
+function acceptance(): string[] {
+  const at = (l: Ledger, g: number) => {
+    const d = l.generations[g]!.diversity;
+    return ci(d.vendi, d.vendi_ci.lo, d.vendi_ci.hi, 2);
+  };
+  const white = byFrame.get(FRAMES[0]!.name)!;
+  return white.get('replace')!.map((rep, i) => {
+    const acc = white.get('accumulate')![i]!;
+    const change = (l: Ledger) =>
+      (100 * (l.generations[G]!.diversity.vendi / l.generations[1]!.diversity.vendi - 1)).toFixed(1);
+    return (
+      `Seed ${seeds[i]}, whitened Vendi, generation 1 → ${G}: replace ${at(rep, 1)} → ${at(rep, G)} (${change(rep)}%), ` +
+      `accumulate ${at(acc, 1)} → ${at(acc, G)} (${change(acc)}%).`
+    );
+  });
+}
+
 const started = Date.now();
 const lines: string[] = [];
 const summary: string[] = [
@@ -133,7 +211,14 @@ for (const seed of seeds) {
     for (const r of ['replace', 'accumulate'] as const) dirs[r].push(await score(paths[r][g]!));
   const scoring = (Date.now() - t) / 1000;
   for (const regime of ['replace', 'accumulate'] as const) {
+    for (const f of FRAMES.slice(1)) {
+      const other = await compare(dirs[regime], join(work, `s${seed}-cmp-${regime}-${f.flags.at(-1)}`), f.flags);
+      const m = byFrame.get(f.name)!;
+      m.set(regime, [...(m.get(regime) ?? []), other.ledger]);
+    }
     const { status, ledger, seconds } = await compare(dirs[regime], join(work, `s${seed}-cmp-${regime}`));
+    const m0 = byFrame.get(FRAMES[0]!.name)!;
+    m0.set(regime, [...(m0.get(regime) ?? []), ledger]);
     const verdicts = ledger.generations.slice(1).map((g) => g.verdict!.verdict);
     const first = verdicts.indexOf('compounding loss');
     const d2 = ledger.generations.map((g) => f3(g.distinct_at_budget[2].value)).join(' → ');
@@ -183,6 +268,22 @@ const doc = [
   'little between the two loops.',
   '',
   ...lines,
+  '## Whitening: the embedding metrics in the anchor frame',
+  '',
+  "Each loop compared in GEN0's frame (anchor-frame.ts): whiten = ZCA whitening of GEN0's covariance with shrinkage",
+  'ε = 0.1 × its average variance (the default); remove-top = centring and projecting out the principal directions',
+  'with over 10 × the average variance; none = `--no-whiten`, the embeddings as loaded. Verdicts are unchanged',
+  '(distinct-2 decides); only Vendi, mean cosine distance and coverage move.',
+  '',
+  ...acceptance(),
+  '',
+  '| frame | regime | Vendi, GEN0 → ' + G + ' (one line per seed) |',
+  '| --- | --- | --- |',
+  ...FRAMES.flatMap((f) =>
+    (['replace', 'accumulate'] as const).map((r) => `| ${f.name} | ${r} | ${vendiTrend(f.name, r)} |`),
+  ),
+  '',
+  ...FRAMES.flatMap((f) => [`### ${f.name}, seed ${seeds[0]}`, '', ...frameRows(f.name), '']),
 ];
 writeFileSync(values.out, doc.join('\n'));
 process.stderr.write(`wrote ${values.out}\n`);

@@ -129,6 +129,21 @@ export { clusterWeights, type WeightResult } from './weights/weights.js';
 export { ClassTermCounts, labelWords, type TopTerm } from './coverage/ctfidf.js';
 export { regionLabels, type RegionLabel, type RegionLabels, type RegionLabelsInfo } from './coverage/region-labels.js';
 export { rowTexts, type RowText } from './coverage/row-texts.js';
+export {
+  applyAnchorFrame,
+  fitAnchorFrame,
+  intoAnchorFrame,
+  readAnchorFrame,
+  saveAnchorFrame,
+  MomentAccumulator,
+  ANCHOR_FRAME_FILE,
+  FRAME_METHODS,
+  type AnchorFrame,
+  type FrameMethod,
+  type FrameRequest,
+  type FrameSummary,
+} from './coverage/anchor-frame.js';
+export { symmetricEigen, type SymmetricEigen } from './stats/symmetric-eigen.js';
 export { tailPlan, type TailPlan, type TailPlanRegion, type TailRegionShares } from './tails/tail-plan.js';
 export {
   corpusDiversity,

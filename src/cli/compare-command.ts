@@ -1,9 +1,10 @@
 /** `tailguard compare`: the CLI face of compareGenerations. */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { compareGenerations, VERDICT_METRICS, type Ledger, type VerdictMetric } from '../diversity/compare.js';
+import { frameOptions, frameRequest, type FrameFlags } from './frame-options.js';
 import { EXIT_CHECK_FAILED, numberBetween, positiveInt } from './option-parsers.js';
 
-interface CompareFlags {
+interface CompareFlags extends FrameFlags {
   out: string;
   k: number;
   detector?: string;
@@ -39,6 +40,12 @@ export function ledgerTable(ledger: Ledger): string[] {
         `${g.verdict ? g.verdict.verdict : 'anchor'}`,
     );
   }
+  const frame = ledger.frame;
+  lines.push(
+    frame && frame.method !== 'none'
+      ? `Vendi, cosine distance and coverage in GEN0's frame (${frame.method}, ${frame.reused ? 'reused from' : 'saved as'} ${frame.file})`
+      : 'Vendi, cosine distance and coverage on the embeddings as loaded (--no-whiten)',
+  );
   lines.push(
     `verdicts on ${ledger.verdict_rule.decisive.join(', ')} (distinct-n on ${ledger.verdict_rule.budget[2]} bigrams per generation), z = ${ledger.verdict_rule.z}`,
   );
@@ -54,6 +61,10 @@ export function compareCommand(setExitCode: (code: number) => void): Command {
         'compression ratio, self-BLEU (sample), Vendi score (sample, 95% CI), mean pairwise cosine distance, coverage\n' +
         'against GEN0 (precision, recall, density, coverage), the share flagged as machine-written, and perplexity.\n' +
         'Writes OUT/ledger.json and OUT/report.html.\n\n' +
+        "Embeddings are measured in GEN0's frame (Vendi, cosine distance, coverage): centred on GEN0's mean and\n" +
+        'whitened by its covariance (shrunk), fitted on GEN0 and saved as OUT/anchor-frame.json; --anchor-frame\n' +
+        'reuses a saved one, so a generation measured later is measured in the same frame; --no-whiten measures the\n' +
+        'embeddings as loaded.\n\n' +
         'Verdict per generation: stable (no loss since GEN0 beyond the noise), bounded decline (a loss within\n' +
         '(π²/6) × the GEN0 → GEN1 loss, what training on accumulated data allows) or compounding loss (beyond that\n' +
         'bound by more than the noise: collapse). Decided by distinct-2 at equal size unless --verdict-metrics.\n\n' +
@@ -79,12 +90,16 @@ export function compareCommand(setExitCode: (code: number) => void): Command {
     .option('--fail-on-collapse', 'exit 3 when a generation shows compounding loss')
     .option('--json', 'print ledger.json to stdout')
     .option('-q, --quiet', 'no table on stderr')
+    .addOption(frameOptions('GEN0')[0])
+    .addOption(frameOptions('GEN0')[1])
+    .addOption(frameOptions('GEN0')[2])
     .action(async (gens: string[], flags: CompareFlags) => {
       const ledger = await compareGenerations(gens, flags.out, {
         k: flags.k,
         detector: flags.detector,
         z: flags.z,
         verdictMetrics: flags.verdictMetrics,
+        ...frameRequest(flags),
       });
       if (flags.json) process.stdout.write(`${JSON.stringify(ledger, null, 2)}\n`);
       if (!flags.quiet)

@@ -10,10 +10,11 @@ import { DISTANCE_METRICS, type DistanceMetric } from '../coverage/vectors.js';
 import { DEFAULT_INDEX_PARAMS } from '../coverage/hnsw/ann-index.js';
 import { DEFAULT_RECALL_TARGET, shortOfTarget } from '../coverage/hnsw/ef-tuning.js';
 import { repeatsWarning } from '../io/repeated-ids.js';
+import { frameOptions, frameRequest, type FrameFlags } from './frame-options.js';
 import { numberBetween, positiveInt } from './option-parsers.js';
 import { stageProgress } from './progress.js';
 
-interface CoverageFlags {
+interface CoverageFlags extends FrameFlags {
   reference?: string;
   candidate?: string;
   shard?: string;
@@ -67,7 +68,12 @@ export function coverageCommand(): Command {
         'say so.\n\n' +
         'A large candidate can be split over tasks (exact search only): --shard I/N writes candidate shard I of N into\n' +
         'OUT/shard-0000I-of-0000N/ (the reference radii are computed in each); --reduce --out OUT then writes the\n' +
-        'report.json, reference.jsonl and candidate.jsonl of one exact run (docs/scale-out.md#coverage-in-shards).',
+        'report.json, reference.jsonl and candidate.jsonl of one exact run (docs/scale-out.md#coverage-in-shards).' +
+        '\n\n' +
+        "Both sets are measured in the reference's frame: centred on its mean and whitened by its covariance\n" +
+        '(shrunk), fitted on R and saved as OUT/anchor-frame.json beside the index; --anchor-frame reuses a saved\n' +
+        'one, and --reference-index reads the one beside the index (it was built in it). --no-whiten measures the\n' +
+        'embeddings as loaded (report.json frame says which).',
     )
     .option('--reference <path>', 'the human anchor: score directory or .npy (required, except with --reduce)')
     .option('--candidate <path>', 'the corpus to check: score directory or .npy (required, except with --reduce)')
@@ -153,6 +159,9 @@ export function coverageCommand(): Command {
     )
     .option('--json', 'print report.json to stdout')
     .option('-q, --quiet', 'no progress or report on stderr')
+    .addOption(frameOptions('the reference')[0])
+    .addOption(frameOptions('the reference')[1])
+    .addOption(frameOptions('the reference')[2])
     .action(async (flags: CoverageFlags, cmd: Command) => {
       const progress = stageProgress({ quiet: !!flags.quiet, tty: process.stderr.isTTY === true });
       // HNSW's options go to the library only when given: auto takes HNSW when they are (search-choice.ts).
@@ -182,6 +191,7 @@ export function coverageCommand(): Command {
           device: flags.device,
           threads: flags.threads,
           onProgress: progress.onProgress,
+          ...frameRequest(flags),
         }).finally(() => progress.stop());
         if (flags.json) process.stdout.write(`${JSON.stringify(part, null, 2)}\n`);
         if (!flags.quiet)
@@ -208,6 +218,7 @@ export function coverageCommand(): Command {
               onProgress: progress.onProgress,
               index: { m: given('m'), efConstruction: given('efConstruction'), efSearch: given('efSearch') },
               indexRecall: { target: given('indexRecall'), maxEf: given('maxEfSearch') },
+              ...frameRequest(flags),
             })
       ).finally(() => progress.stop());
       if (flags.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
@@ -220,7 +231,7 @@ export function coverageCommand(): Command {
         const f = (m: { value: number; ci: { lo: number; hi: number } }) =>
           `${m.value.toFixed(3)} (${m.ci.lo.toFixed(3)}–${m.ci.hi.toFixed(3)})`;
         process.stderr.write(
-          `tailguard: ${r.reference.documents} reference, ${r.candidate.documents} candidate documents, k = ${r.k}, ${r.metric} distances\n` +
+          `tailguard: ${r.reference.documents} reference, ${r.candidate.documents} candidate documents, k = ${r.k}, ${r.metric} distances, ${r.frame.method === 'none' ? 'embeddings as loaded' : `in the reference's frame (${r.frame.method})`}\n` +
             `tailguard: ${r.search.used} search (${r.search.reason})\n` +
             `tailguard: precision ${f(r.precision)}, recall ${f(r.recall)}, density ${f(r.density)}, coverage ${f(r.coverage)}\n` +
             (h ? hnswLine(r.k, h) : exactLine(r.exact_search)) +

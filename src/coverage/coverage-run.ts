@@ -17,13 +17,14 @@
  *   candidate.jsonl       per candidate document: id, density (reference balls holding it / k), in_reference_manifold,
  *                         region (its nearest reference region)
  *   reference.hnsw(.json) the reference index (hnswlib), reusable (HNSW search only)
+ *   anchor-frame.json     the reference's frame both sets were measured in (anchor-frame.ts; not with `whiten` false)
  *   report.html           the same, readable: metrics, region shares and coverage, a 2-D map with the tails marked
  * Nothing here is joined by id: every row is kept and matched by position, so ids may repeat; report.json counts the
  * repeats (`duplicate_ids`) so that whoever joins the per-document files by id knows to join by row order instead.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { devicePlan } from '../lm/device.js';
 import type { OnProgress } from '../progress.js';
@@ -60,6 +61,7 @@ import {
 import { nearestCentroids } from './exact/centroids.js';
 import { withExampleTexts } from './example-texts.js';
 import { regionLabels } from './region-labels.js';
+import { ANCHOR_FRAME_FILE, intoAnchorFrame, type FrameRequest, type FrameSummary } from './anchor-frame.js';
 import {
   DISTANCE_METRICS,
   loadComparable,
@@ -73,7 +75,8 @@ import {
 /** --device of coverage: where exact search runs. */
 export type ExactDeviceRequest = 'auto' | 'cpu' | 'cuda';
 
-export interface CoverageOptions {
+/** whiten (default true), anchorFrame, frameMethod: the reference's frame (anchor-frame.ts). */
+export interface CoverageOptions extends FrameRequest {
   reference: string;
   candidate: string;
   out: string;
@@ -143,6 +146,21 @@ export async function coverageRun(opts: CoverageOptions): Promise<CoverageReport
     );
   const out = resolve(opts.out);
   mkdirSync(out, { recursive: true });
+  // Both sets in the reference's frame (anchor-frame.ts); a reused index was built in the frame saved beside it.
+  const indexFrame =
+    opts.referenceIndex && existsSync(opts.referenceIndex)
+      ? join(dirname(resolve(opts.referenceIndex)), ANCHOR_FRAME_FILE)
+      : undefined;
+  const { summary: frame } = await intoAnchorFrame(
+    ref,
+    [cand],
+    metric,
+    opts,
+    join(out, ANCHOR_FRAME_FILE),
+    indexFrame
+      ? { file: indexFrame, exists: existsSync(indexFrame), why: `the reference index ${opts.referenceIndex}` }
+      : undefined,
+  );
   const work = exactWork(ref.ids.length, cand.ids.length, ref.dim);
   let devices: ExactDevice[] | undefined;
   const plan = () => (devices ??= exactDevicePlan(opts.device ?? 'auto'));
@@ -186,6 +204,7 @@ export async function coverageRun(opts: CoverageOptions): Promise<CoverageReport
     out,
     reference: opts.reference,
     candidate: opts.candidate,
+    frame,
   });
 }
 
@@ -204,11 +223,13 @@ export interface CoverageParts {
   candidate: string;
   /** A reduce of candidate shards (coverage-shards.ts): their count. */
   shards?: number;
+  /** The frame both sets were measured in (anchor-frame.ts). */
+  frame: FrameSummary;
 }
 
 /** reference.jsonl, candidate.jsonl, report.json and report.html from a search's results (one run, or a reduce). */
 export async function writeCoverage(p: CoverageParts): Promise<CoverageReport> {
-  const { ref, cand, k, metric, choice, res, reg, out } = p;
+  const { ref, cand, k, metric, choice, res, reg, out, frame } = p;
   const refRows = await JsonlWriter.create(join(out, 'reference.jsonl'));
   for (let i = 0; i < ref.ids.length; i++) {
     await refRows.write({
@@ -246,6 +267,7 @@ export async function writeCoverage(p: CoverageParts): Promise<CoverageReport> {
     dim: ref.dim,
     k,
     metric,
+    frame,
     search: choice,
     ...(res.exact ? { exact_search: res.exact } : {}),
     ...(p.shards !== undefined ? { sharded: { shards: p.shards } } : {}),

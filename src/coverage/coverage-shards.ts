@@ -31,6 +31,7 @@ import { meanRow, prepare } from './exact/blocks.js';
 import { DEFAULT_TILE, TileRunner } from './exact/tiles.js';
 import type { CoverageReport } from './report.js';
 import { exactWork, EXACT_WORK_BUDGET } from './search-choice.js';
+import { ANCHOR_FRAME_FILE, intoAnchorFrame, type FrameRequest } from './anchor-frame.js';
 import { DISTANCE_METRICS, loadComparable, loadVectors, subset, type DistanceMetric } from './vectors.js';
 
 export const COVERAGE_SHARD_FILES = { manifest: 'coverage-shards.json', part: 'part.json' } as const;
@@ -44,7 +45,8 @@ const ARRAYS = {
   candBalls: { file: 'candidate-balls.i32', type: Int32Array },
 } as const;
 
-export interface CoverageShardOptions {
+/** whiten (default true), anchorFrame, frameMethod: as coverageRun's; every shard must be given the same. */
+export interface CoverageShardOptions extends FrameRequest {
   reference: string;
   candidate: string;
   /** The directory all shards write into (each its own folder) and the reduce writes the report to. */
@@ -72,6 +74,8 @@ interface Settings {
   metric: DistanceMetric;
   seed: number;
   clusters: number;
+  /** 'none' (whitening off), the reused anchor-frame.json, or the method of a frame fitted on the reference. */
+  frame: string;
   tool_version: string;
 }
 
@@ -125,6 +129,9 @@ async function claim(root: string, shards: number, settings: Settings): Promise<
     );
 }
 
+const frameSetting = (r: FrameRequest): string =>
+  r.whiten === false ? 'none' : r.anchorFrame ? resolve(r.anchorFrame) : (r.frameMethod ?? r.method ?? 'whiten');
+
 /** Coverage of candidate shard `shard` against the whole reference (see the header). Returns its part. */
 export async function coverageShard(opts: CoverageShardOptions): Promise<CoveragePart> {
   const k = opts.k ?? 5;
@@ -151,12 +158,15 @@ export async function coverageShard(opts: CoverageShardOptions): Promise<Coverag
     metric,
     seed: opts.seed ?? 1,
     clusters: opts.clusters ?? 32,
+    frame: frameSetting(opts),
     tool_version: TOOL_VERSION,
   });
   const dir = join(root, coverageShardDir(opts.shard.index, opts.shard.count));
   const done = readJson<CoveragePart>(join(dir, COVERAGE_SHARD_FILES.part), COVERAGE_SHARD_FILES.part);
   if (done) return done;
   mkdirSync(dir, { recursive: true });
+  // Every shard fits the same frame on the same reference (deterministic); each keeps its copy, the reduce reads shard 0's.
+  await intoAnchorFrame(ref, [cand], metric, opts, join(dir, ANCHOR_FRAME_FILE));
 
   const { from, to } = evenSplit(cand.ids.length, opts.shard);
   const threads = opts.threads ?? availableParallelism();
@@ -261,6 +271,13 @@ export async function coverageReduce(opts: CoverageReduceOptions): Promise<Cover
   const cand = loadComparable(s.candidate, ref, { metric: s.metric });
   if (ref.ids.length !== s.reference_documents || cand.ids.length !== s.candidate_documents)
     throw new RunStateError(root, 'the reference or candidate changed size since the shards ran');
+  const { summary: frame } = await intoAnchorFrame(
+    ref,
+    [cand],
+    s.metric,
+    (s.frame ?? 'none') === 'none' ? { whiten: false } : { anchorFrame: join(dirs[0]!, ANCHOR_FRAME_FILE) },
+    join(root, ANCHOR_FRAME_FILE),
+  );
   const N = ref.ids.length;
   const M = cand.ids.length;
   const radius = readArray(dirs[0]!, 'refRadius', N);
@@ -328,6 +345,7 @@ export async function coverageReduce(opts: CoverageReduceOptions): Promise<Cover
       out: root,
       reference: s.reference,
       candidate: s.candidate,
+      frame,
       shards,
     });
   } finally {

@@ -3,6 +3,7 @@
  * on what it renders and not on the code that computes it.
  */
 import type { RepeatsReport } from '../io/repeated-ids.js';
+import type { FrameSummary } from './anchor-frame.js';
 import type { ClusterRow } from './clusters.js';
 import type { ExactSearchStats } from './exact/exact-prdc.js';
 import type { EfTuning } from './hnsw/ef-tuning.js';
@@ -51,6 +52,8 @@ export interface CoverageReport extends Partial<HnswReportFields> {
   dim: number;
   k: number;
   metric: DistanceMetric;
+  /** The reference's frame both sets were measured in (anchor-frame.json in the output), or `none` (--no-whiten). */
+  frame: FrameSummary;
   /** Which search ran and why (search-choice.ts). HNSW's fields (probe … index) are present only when it was HNSW; exact_search only when exact. */
   search: SearchChoice;
   /** Exact search's device, threads, tile, and the pairs and points it settled in float64 (exact/exact-prdc.ts). */

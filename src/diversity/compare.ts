@@ -11,8 +11,9 @@
  * loss since GEN0 against the accumulation bound (π²/6)·(GEN0 → GEN1 loss) and the noise. Decisive by default:
  * distinct-2 at equal size (`verdictMetrics`). Vendi (noise from its bootstrap interval) and coverage of GEN0 (anchor:
  * the coverage a fresh sample of GEN0's own distribution of GEN0's size would get, 1 − Π_{i≤k} (N−i)/(2N−i),
- * Naeem et al. 2020; noise from its interval) are reported with their own verdicts but do not decide: mean-pooled
- * embeddings are anisotropic enough that both hardly move. Each generation with compounding loss is listed in
+ * Naeem et al. 2020; noise from its interval) are reported with their own verdicts but do not decide. Vendi, cosine
+ * distance and coverage are measured in GEN0's frame (coverage/anchor-frame.ts: whitened by default, OUT/anchor-frame.json,
+ * `whiten` false for the embeddings as loaded, which are anisotropic enough that they hardly move). Each generation with compounding loss is listed in
  * `flags` and carries its reasons in `early_collapse`, the fields ledger version 1 had (version 1 flagged any
  * one-generation fall of distinct-2, Vendi or coverage while perplexity held; that rule is gone).
  */
@@ -26,6 +27,7 @@ import { AnnIndex } from '../coverage/hnsw/ann-index.js';
 import { localPair } from '../coverage/workers/index-pair.js';
 import { prdc } from '../coverage/hnsw/prdc.js';
 import { loadComparable, loadVectors } from '../coverage/vectors.js';
+import { applyAnchorFrame, ANCHOR_FRAME_FILE, intoAnchorFrame, type FrameRequest } from '../coverage/anchor-frame.js';
 import { applyDetector, type DetectorSpec } from '../detect/detector.js';
 import type { ScoreRow } from '../detect/features.js';
 import { corpusFields, readRun, isScoreDir, scoreRows } from '../score/score-dir.js';
@@ -52,7 +54,7 @@ import { wordTokens } from '../signals/text-signals.js';
 
 const EQUAL_SIZE_ORDERS = [1, 2, 3] as const;
 
-export interface CompareOptions {
+export interface CompareOptions extends FrameRequest {
   /** Neighbours for the coverage radii (default 5). */
   k?: number;
   /** detector.json for the flagged share (default: the model's zero-shot detector). */
@@ -159,6 +161,10 @@ export async function compareGenerations(gens: string[], out: string, opts: Comp
   const k = opts.k ?? 5;
   const { z, decisive, replicates } = checkOptions(opts);
   const anchor = loadVectors(gens[0]!);
+  // Every generation is measured in GEN0's frame (anchor-frame.ts), fitted here or reused, saved beside the ledger.
+  mkdirSync(resolve(out), { recursive: true });
+  const frameFile = join(resolve(out), ANCHOR_FRAME_FILE);
+  const { summary: frame, frame: inFrame } = await intoAnchorFrame(anchor, [], 'cosine', opts, frameFile);
   const anchorIndex = AnnIndex.build(anchor);
   // The anchor's ef and radii do not depend on the generation: computed against the first, reused for the rest.
   let anchorSide: SideRadii | undefined;
@@ -167,6 +173,7 @@ export async function compareGenerations(gens: string[], out: string, opts: Comp
   for (const [g, dir] of gens.entries()) {
     const { rows, texts } = await readGeneration(dir);
     const vectors = g === 0 ? anchor : loadComparable(dir, anchor);
+    if (g > 0 && inFrame) applyAnchorFrame(inFrame, vectors, 'cosine');
     const tokens = rows.reduce((a, r) => a + r.tokens, 0);
     const nll = rows.reduce((a, r) => a + r.mean_nll * r.tokens, 0);
     const det = detectorFor(dir, opts.detector);
@@ -233,6 +240,7 @@ export async function compareGenerations(gens: string[], out: string, opts: Comp
     command: 'compare',
     ledger_version: 2,
     k,
+    frame,
     verdict_rule: {
       z,
       bound_factor: ACCUMULATION_BOUND,
@@ -245,7 +253,6 @@ export async function compareGenerations(gens: string[], out: string, opts: Comp
     generations: entries,
     flags,
   };
-  mkdirSync(resolve(out), { recursive: true });
   await writeFileAtomic(join(resolve(out), 'ledger.json'), `${JSON.stringify(ledger, null, 2)}\n`);
   await writeFileAtomic(join(resolve(out), 'report.json'), `${JSON.stringify(ledger, null, 2)}\n`);
   await writeFileAtomic(join(resolve(out), 'report.html'), await compareHtml(ledger));

@@ -3,6 +3,7 @@
  * verdict rule, the flags. Types only (and the verdict metric names), so the report can read a ledger without
  * depending on the code that computes it.
  */
+import type { FrameSummary } from '../coverage/anchor-frame.js';
 import type { Metric, PrdcResult } from '../coverage/hnsw/prdc.js';
 import type { EqualSizeDistinct } from './equal-size.js';
 import type { Diversity } from './metrics.js';
@@ -54,6 +55,11 @@ export interface Ledger {
   /** 2: verdicts, distinct-n at equal size; `flags` and `early_collapse` now mean compounding loss. */
   ledger_version: 2;
   k: number;
+  /**
+   * The frame embeddings were measured in (Vendi, cosine distance, coverage): GEN0's, fitted on it or reused
+   * (OUT/anchor-frame.json), or `none` (--no-whiten). Absent in ledgers written before the frame (as `none`).
+   */
+  frame?: FrameSummary;
   verdict_rule: VerdictRule;
   generations: GenerationEntry[];
   /** Generations whose verdict is compounding loss, with the evidence. */

@@ -4,3 +4,4 @@ export { bootstrapCi, bootstrapCiByStrata, bootstrapCiStratified, take, type Boo
 export { checkConfidence, type Interval } from './interval.js';
 export { confidenceOfZ, normalCdf } from './normal.js';
 export { quantileSorted } from './quantiles.js';
+export { symmetricEigen, type SymmetricEigen } from './symmetric-eigen.js';

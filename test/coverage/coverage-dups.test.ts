@@ -39,6 +39,7 @@ describe('tailguard coverage with repeated ids', () => {
         'tsx',
         join(ROOT, 'src', 'cli', 'run.ts'),
         'coverage',
+        '--no-whiten', // the reference clustering below is computed on the rows as loaded
         '--reference',
         join(dir, 'ref.npy'),
         '--candidate',

@@ -68,7 +68,8 @@ function sets(dir: string) {
   return { ref, cand, refPath: join(dir, 'ref.npy'), candPath: join(dir, 'cand.npy') };
 }
 
-const COMMON = { k: 5, clusters: 4, device: 'cpu', exactTile: 64, threads: 1 } as const;
+// Raw rows (no anchor frame), so that the float64 brute force below sees what the search saw.
+const COMMON = { k: 5, clusters: 4, device: 'cpu', exactTile: 64, threads: 1, whiten: false } as const;
 
 describe('coverage in candidate shards', () => {
   it('3 shards reduced equal one exact run (metrics, regions, per-document files) and a float64 brute force', async () => {
@@ -115,6 +116,23 @@ describe('coverage in candidate shards', () => {
     // The premise: the candidate misses part of the reference.
     expect(truth.coverage).toBeLessThan(0.9);
     expect(truth.recall).toBeLessThan(0.95);
+  });
+
+  it("in the anchor's frame (the default) too: 2 shards reduced equal one run, in the same frame", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tailguard-cov-shards-frame-'));
+    const { refPath, candPath } = sets(dir);
+    const whitened = { ...COMMON, whiten: true, reference: refPath, candidate: candPath };
+    const single = await coverageRun({ ...whitened, out: join(dir, 'one'), search: 'exact' });
+    const out = join(dir, 'sharded');
+    for (const index of [1, 0]) await coverageShard({ ...whitened, out, shard: { index, count: 2 } });
+    const reduced = await coverageReduce({ out, device: 'cpu', threads: 1 });
+    expect(single.frame.method).toBe('whiten');
+    expect(reduced.frame.method).toBe('whiten');
+    for (const m of ['precision', 'recall', 'density', 'coverage'] as const) expect(reduced[m], m).toEqual(single[m]);
+    expect(reduced.clusters).toEqual(single.clusters);
+    const raw = await coverageRun({ ...COMMON, reference: refPath, candidate: candPath, out: join(dir, 'raw') });
+    expect(raw.frame.method).toBe('none');
+    expect(raw.precision.value).not.toBe(single.precision.value); // the premise: the frame changes the numbers
   });
 
   it('the CLI: --shard I/N writes a part, --reduce the report; HNSW options are refused with --shard', () => {
