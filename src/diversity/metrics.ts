@@ -9,12 +9,14 @@
  *                     +1 smoothing of the n-gram precisions for n > 1 (Lin & Och 2004): higher = more alike
  *   Vendi score       exp(−Σ λ log λ) over the eigenvalues λ of K/m, K the cosine-similarity matrix of m sampled
  *                     embeddings (Friedman & Dieng 2023): the effective number of distinct documents. Computed from
- *                     the d×d matrix XᵀX/m, which has the same non-zero eigenvalues (Jacobi rotations); the CI is a
- *                     percentile bootstrap over resampled document sets
+ *                     the d×d matrix XᵀX/m, which has the same non-zero eigenvalues (Jacobi rotations); the CI is
+ *                     the score ± 1.96 bootstrap standard errors over resampled document sets: a percentile interval
+ *                     would sit below the score, as a resample's repeated rows lower it. Vendi grows with the sample
+ *                     size m on diverse sets, so generations are compared at equal m (vendi_sample)
  *   mean cosine distance  1 − mean_{i≠j} x_i·x_j = 1 − (|Σ x_i|² − m) / (m(m − 1)), exactly, over all documents
  */
 import { gzipSync } from 'node:zlib';
-import { bootstrapCi, type Interval } from '../stats/index.js';
+import { bootstrapSe, symmetricEigenvalues, type Interval } from '../stats/index.js';
 import { mulberry32, sampleIndices } from '../random.js';
 import { wordTokens } from '../signals/text-signals.js';
 
@@ -87,39 +89,6 @@ export function selfBleu(docs: string[][]): number {
   return sum / m;
 }
 
-/** Eigenvalues of a symmetric d×d matrix (cyclic Jacobi). */
-export function symmetricEigenvalues(a: Float64Array, d: number): Float64Array {
-  const A = Float64Array.from(a);
-  for (let sweep = 0; sweep < 50; sweep++) {
-    let off = 0;
-    for (let p = 0; p < d; p++) for (let q = p + 1; q < d; q++) off += A[p * d + q]! ** 2;
-    if (off < 1e-22) break;
-    for (let p = 0; p < d; p++) {
-      for (let q = p + 1; q < d; q++) {
-        const apq = A[p * d + q]!;
-        if (Math.abs(apq) < 1e-300) continue;
-        const theta = (A[q * d + q]! - A[p * d + p]!) / (2 * apq);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const s = t * c;
-        for (let k = 0; k < d; k++) {
-          const akp = A[k * d + p]!;
-          const akq = A[k * d + q]!;
-          A[k * d + p] = c * akp - s * akq;
-          A[k * d + q] = s * akp + c * akq;
-        }
-        for (let k = 0; k < d; k++) {
-          const apk = A[p * d + k]!;
-          const aqk = A[q * d + k]!;
-          A[p * d + k] = c * apk - s * aqk;
-          A[q * d + k] = s * apk + c * aqk;
-        }
-      }
-    }
-  }
-  return Float64Array.from({ length: d }, (_, i) => A[i * d + i]!);
-}
-
 /** Vendi score of the rows `idx` of an L2-normalised N×d matrix. */
 export function vendiScore(data: Float32Array, dim: number, idx: ArrayLike<number>): number {
   const m = idx.length;
@@ -163,6 +132,9 @@ export interface Diversity {
   mean_cosine_distance: number;
 }
 
+/** Vendi's interval: ±1.96 bootstrap standard errors (95%). */
+const VENDI_Z = 1.96;
+
 /** Every metric above for one corpus; samples (seeded) bound the cost of self-BLEU and Vendi. */
 export function corpusDiversity(
   texts: string[],
@@ -176,23 +148,25 @@ export function corpusDiversity(
   const bleuIdx = sample(opts.bleuSample ?? 300);
   const vendiIdx = sample(opts.vendiSample ?? 1000);
   const vendiRows = Int32Array.from(vendiIdx);
+  const vendi = vendiScore(embeddings.data, embeddings.dim, vendiRows);
+  const vendiSe = bootstrapSe(
+    (b) =>
+      vendiScore(
+        embeddings.data,
+        embeddings.dim,
+        Array.from(b, (t) => vendiRows[t]!),
+      ),
+    vendiRows.length,
+    { resamples: 30, seed: opts.seed ?? 1 },
+  );
   return {
     documents: n,
     distinct: { 1: distinctN(words, 1), 2: distinctN(words, 2), 3: distinctN(words, 3), 4: distinctN(words, 4) },
     compression_ratio: compressionRatio(texts),
     self_bleu: selfBleu(bleuIdx.map((i) => words[i]!)),
     self_bleu_sample: bleuIdx.length,
-    vendi: vendiScore(embeddings.data, embeddings.dim, vendiRows),
-    vendi_ci: bootstrapCi(
-      (b) =>
-        vendiScore(
-          embeddings.data,
-          embeddings.dim,
-          Array.from(b, (t) => vendiRows[t]!),
-        ),
-      vendiRows.length,
-      { resamples: 30, seed: opts.seed ?? 1 },
-    ),
+    vendi,
+    vendi_ci: { lo: vendi - VENDI_Z * vendiSe, hi: vendi + VENDI_Z * vendiSe },
     vendi_sample: vendiRows.length,
     mean_cosine_distance: meanCosineDistance(embeddings.data, embeddings.dim),
   };

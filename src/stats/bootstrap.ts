@@ -60,17 +60,27 @@ export function bootstrapCiByStrata(
   return percentileBootstrap(statistic, ordered, opts);
 }
 
-function percentileBootstrap(
+/**
+ * The bootstrap standard error of a statistic (the sd of its values over resamples with replacement), for an
+ * interval centred on the estimate (estimate ± z·se). Use it where resamples bias the statistic itself, as repeated
+ * rows lower a Vendi score: the percentile interval would then sit below the estimate it is meant to bracket.
+ */
+export function bootstrapSe(statistic: (idx: Int32Array) => number, n: number, opts: BootstrapOptions = {}): number {
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`bootstrap needs n >= 1, got ${n}`);
+  const v = replicates(statistic, [Int32Array.from({ length: n }, (_, i) => i)], opts.resamples ?? 1000, opts.seed);
+  const mean = v.reduce((a, x) => a + x, 0) / v.length;
+  return v.length > 1 ? Math.sqrt(v.reduce((a, x) => a + (x - mean) ** 2, 0) / (v.length - 1)) : 0;
+}
+
+function replicates(
   statistic: (idx: Int32Array) => number,
   strata: Int32Array[],
-  opts: BootstrapOptions,
-): Interval {
-  const resamples = opts.resamples ?? 1000;
-  const confidence = opts.confidence ?? 0.95;
+  resamples: number,
+  seed = 1,
+): Float64Array {
   if (!Number.isInteger(resamples) || resamples < 1)
     throw new UsageError(`resamples must be a positive integer, got ${resamples}`);
-  checkConfidence(confidence);
-  const rng = mulberry32(opts.seed ?? 1);
+  const rng = mulberry32(seed);
   const total = strata.reduce((a, s) => a + s.length, 0);
   const stats = new Float64Array(resamples);
   const idx = new Int32Array(total);
@@ -81,6 +91,17 @@ function percentileBootstrap(
     if (Number.isNaN(v)) throw new UsageError(`bootstrap statistic returned NaN on resample ${b}`);
     stats[b] = v;
   }
+  return stats;
+}
+
+function percentileBootstrap(
+  statistic: (idx: Int32Array) => number,
+  strata: Int32Array[],
+  opts: BootstrapOptions,
+): Interval {
+  const confidence = opts.confidence ?? 0.95;
+  checkConfidence(confidence);
+  const stats = replicates(statistic, strata, opts.resamples ?? 1000, opts.seed);
   stats.sort();
   return { lo: quantileSorted(stats, (1 - confidence) / 2), hi: quantileSorted(stats, (1 + confidence) / 2) };
 }

@@ -12,7 +12,9 @@ export interface SymmetricEigen {
   vectors: Float64Array;
 }
 
-export function symmetricEigen(a: ArrayLike<number>, d: number): SymmetricEigen {
+/** `vectors: false` skips the eigenvectors (a third of the work), for when only the spectrum is needed. */
+export function symmetricEigen(a: ArrayLike<number>, d: number, opts: { vectors?: boolean } = {}): SymmetricEigen {
+  const withVectors = opts.vectors ?? true;
   if (a.length !== d * d) throw new RangeError(`symmetricEigen: expected ${d * d} entries, got ${a.length}`);
   const A = Float64Array.from(a);
   const V = new Float64Array(d * d);
@@ -43,12 +45,13 @@ export function symmetricEigen(a: ArrayLike<number>, d: number): SymmetricEigen 
           A[p * d + k] = c * apk - s * aqk;
           A[q * d + k] = s * apk + c * aqk;
         }
-        for (let k = 0; k < d; k++) {
-          const vkp = V[k * d + p]!;
-          const vkq = V[k * d + q]!;
-          V[k * d + p] = c * vkp - s * vkq;
-          V[k * d + q] = s * vkp + c * vkq;
-        }
+        if (withVectors)
+          for (let k = 0; k < d; k++) {
+            const vkp = V[k * d + p]!;
+            const vkq = V[k * d + q]!;
+            V[k * d + p] = c * vkp - s * vkq;
+            V[k * d + q] = s * vkp + c * vkq;
+          }
       }
     }
   }
@@ -57,4 +60,9 @@ export function symmetricEigen(a: ArrayLike<number>, d: number): SymmetricEigen 
   const vectors = new Float64Array(d * d);
   for (let r = 0; r < d; r++) for (const [c, i] of order.entries()) vectors[r * d + c] = V[r * d + i]!;
   return { values, vectors };
+}
+
+/** The eigenvalues alone, largest first. */
+export function symmetricEigenvalues(a: ArrayLike<number>, d: number): Float64Array {
+  return symmetricEigen(a, d, { vectors: false }).values;
 }

@@ -82,7 +82,7 @@ describe('tailguard compare on the loop', () => {
       rest.accumulate.push(await score(a[g]!));
     }
     dirs = { replace: [...shared, ...rest.replace], accumulate: [...shared, ...rest.accumulate] };
-  });
+  }, 600_000); // seven corpora scored: minutes on a busy 2-core machine
 
   it('replace: compounding loss at generation 3, exit 3 with --fail-on-collapse', async () => {
     const { status, stderr, ledger } = await compare(dirs.replace, join(work, 'cmp-replace'));

@@ -7,9 +7,10 @@ import {
   distinctN,
   meanCosineDistance,
   selfBleu,
-  symmetricEigenvalues,
   vendiScore,
 } from '../../src/diversity/metrics.js';
+import { bootstrapSe } from '../../src/stats/bootstrap.js';
+import { symmetricEigenvalues } from '../../src/stats/symmetric-eigen.js';
 
 /** Self-BLEU-4 the plain way: for each document, max counts over each other document recomputed. */
 function naiveSelfBleu(docs: string[][]): number {
@@ -154,5 +155,22 @@ describe('diversity metrics', () => {
     expect(varied.vendi).toBeGreaterThan(5);
     expect(collapsed.mean_cosine_distance).toBeCloseTo(0, 6);
     expect(varied.vendi_ci.lo).toBeLessThanOrEqual(varied.vendi_ci.hi);
+    // The interval brackets the score: ±1.96 bootstrap standard errors, centred on it (a resample's repeated rows
+    // lower the score, which would shift a percentile interval down).
+    expect(varied.vendi_ci.lo).toBeLessThan(varied.vendi);
+    expect(varied.vendi_ci.hi).toBeGreaterThan(varied.vendi);
+    expect((varied.vendi_ci.lo + varied.vendi_ci.hi) / 2).toBeCloseTo(varied.vendi, 9);
+    expect(collapsed.vendi_ci.hi - collapsed.vendi_ci.lo).toBeCloseTo(0, 6);
+  });
+
+  it('bootstrapSe is the sample sd of the statistic over seeded resamples', () => {
+    const x = [3, 1, 4, 1, 5, 9, 2, 6];
+    const mean = (idx: Int32Array) => Array.from(idx, (i) => x[i]!).reduce((a, b) => a + b, 0) / idx.length;
+    const se = bootstrapSe(mean, x.length, { resamples: 4000, seed: 7 });
+    // The bootstrap se of a mean tends to the plug-in sd / √n.
+    const m = x.reduce((a, b) => a + b, 0) / x.length;
+    const plugIn = Math.sqrt(x.reduce((a, b) => a + (b - m) ** 2, 0) / x.length / x.length);
+    expect(Math.abs(se - plugIn) / plugIn).toBeLessThan(0.05);
+    expect(bootstrapSe(() => 2, 5, { resamples: 10 })).toBe(0);
   });
 });
