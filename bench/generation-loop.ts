@@ -15,9 +15,8 @@
  *
  * Expected (the issue's acceptance): replace exits 3 with compounding loss from generation 3 on; accumulate exits 0.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -27,6 +26,7 @@ import { distinctN } from '../src/diversity/metrics.js';
 import { scoreCorpus } from '../src/score/score-corpus.js';
 import { isScoreDir } from '../src/score/score-dir.js';
 import { wordTokens } from '../src/signals/text-signals.js';
+import { machineDescription } from './lib/machine.js';
 import { humanDocuments, runLoop, writeGenerations, type Regime } from '../scripts/lib/generation-loop.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -46,28 +46,6 @@ const seeds = values.seeds.split(',').map(Number);
 const work = values.work ?? mkdtempSync(join(tmpdir(), 'tailguard-generation-loop-'));
 mkdirSync(work, { recursive: true });
 const human = humanDocuments(Number(values.documents));
-
-function machine(): string {
-  let cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
-  try {
-    const ls = execFileSync('lscpu', { encoding: 'utf8' });
-    const field = (name: string) => new RegExp(`^${name}:\\s*(.+)$`, 'm').exec(ls)?.[1]?.trim();
-    cpu = [field('Model name') ?? cpu, field('Hypervisor vendor') ? `${field('Hypervisor vendor')} guest` : '']
-      .filter(Boolean)
-      .join(', ');
-  } catch {
-    /* lscpu missing: keep os.cpus() */
-  }
-  let commit = 'unknown';
-  try {
-    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-  } catch {
-    /* not a checkout */
-  }
-  return `${cpu}, ${cpus().length} cores (lscpu); Node ${process.version}; commit ${commit}; load average at start ${loadavg()
-    .map((x) => x.toFixed(2))
-    .join(' / ')}`;
-}
 
 async function score(input: string): Promise<string> {
   const out = input.replace(/\.jsonl$/, '');
@@ -247,7 +225,7 @@ const doc = [
   '',
   `\`node --import tsx bench/generation-loop.ts --generations ${G} --documents ${human.length} --seeds ${seeds.join(',')} --model ${values.model}\``,
   '',
-  `Machine: ${machine()}. Total ${((Date.now() - started) / 1000).toFixed(0)} s.`,
+  `Machine: ${machineDescription(ROOT)}. Total ${((Date.now() - started) / 1000).toFixed(0)} s.`,
   '',
   `Simulation (scripts/lib/generation-loop.ts): GEN0 = ${human.length} passages of State of the Union addresses (test/fixtures/human-sotu);`,
   `each generation ${human.length} documents sampled from an interpolated word-trigram model (λ = 0.8 / 0.15 / 0.05);`,
