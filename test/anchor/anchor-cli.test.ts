@@ -3,26 +3,13 @@
  * in flags, stdin as the mix, a directory of .txt as the anchor, and a real `detect` run (score directory and
  * detections.jsonl) read as the mix.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readJsonl, runCli, toJsonl, writeJsonl } from '../helpers/cli.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-const run = (args: string[], input?: string) =>
-  spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    env: { ...process.env, COLUMNS: '80' },
-    ...(input === undefined ? {} : { input }),
-  });
-const jsonl = (rows: object[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
-const readJsonl = (path: string) =>
-  readFileSync(path, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+const run = (args: string[], input?: string) => runCli(args, { input });
 
 const ANCHOR = [
   { id: 'a1', text: 'Tom had a red ball and he liked it.' },
@@ -42,8 +29,8 @@ const MIX = [
 
 function setup() {
   const dir = mkdtempSync(join(tmpdir(), 'tailguard-anchor-cli-'));
-  writeFileSync(join(dir, 'anchor.jsonl'), jsonl(ANCHOR));
-  writeFileSync(join(dir, 'mix.jsonl'), jsonl(MIX));
+  writeJsonl(join(dir, 'anchor.jsonl'), ANCHOR);
+  writeJsonl(join(dir, 'mix.jsonl'), MIX);
   return { dir, anchor: join(dir, 'anchor.jsonl'), mix: join(dir, 'mix.jsonl') };
 }
 
@@ -89,7 +76,7 @@ describe('tailguard anchor check', () => {
     const gone = run(['anchor', 'check', c.mix, '--anchor', join(c.dir, 'gone.jsonl')]);
     expect(gone.status).toBe(2);
     expect(gone.stderr).toContain(`${join(c.dir, 'gone.jsonl')}: no such file or directory`);
-    writeFileSync(c.mix, jsonl(MIX.slice(0, 2)) + '{"id": "a9", "text": oops}\n');
+    writeFileSync(c.mix, toJsonl(MIX.slice(0, 2)) + '{"id": "a9", "text": oops}\n');
     const bad = run(['anchor', 'check', c.mix, '--anchor', c.anchor, '--out', join(c.dir, 'o')]);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(new RegExp(`tailguard: ${c.mix}:3: .*JSON`));
@@ -107,7 +94,7 @@ describe('tailguard anchor check', () => {
     mkdirSync(join(txt, 'sub'), { recursive: true });
     writeFileSync(join(txt, 'a.txt'), ANCHOR[0]!.text);
     writeFileSync(join(txt, 'sub', 'b.txt'), ANCHOR[3]!.text);
-    const mix = jsonl([{ id: 'sub/b.txt', text: 'something else' }, MIX[0]!]);
+    const mix = toJsonl([{ id: 'sub/b.txt', text: 'something else' }, MIX[0]!]);
     const r = run(['anchor', 'check', '-', '--anchor', txt, '--id-field', 'id', '--json', '--quiet'], mix);
     expect(r.status, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout);

@@ -16,14 +16,9 @@ import { InputError, UsageError } from '../../src/errors.js';
 import { jsonlToParquet } from '../../src/io/parquet-from-jsonl.js';
 import { mulberry32 } from '../../src/random.js';
 import { fakeRows, writeScoreDir } from '../detect/fake-scores.js';
+import { readJsonl, toJsonl, writeJsonl } from '../helpers/cli.js';
 
 type Row = { id?: string; text: string };
-const jsonl = (rows: object[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
-const readJsonl = (path: string) =>
-  readFileSync(path, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 const ANCHOR: Row[] = [
   { id: 'a1', text: 'The quick brown fox.' },
@@ -47,8 +42,8 @@ const MIX: Row[] = [
 
 function corpora(anchor: Row[] = ANCHOR, mix: Row[] = MIX): { dir: string; anchor: string; mix: string } {
   const dir = mkdtempSync(join(tmpdir(), 'tailguard-anchor-'));
-  writeFileSync(join(dir, 'anchor.jsonl'), jsonl(anchor));
-  writeFileSync(join(dir, 'mix.jsonl'), jsonl(mix));
+  writeJsonl(join(dir, 'anchor.jsonl'), anchor);
+  writeJsonl(join(dir, 'mix.jsonl'), mix);
   return { dir, anchor: join(dir, 'anchor.jsonl'), mix: join(dir, 'mix.jsonl') };
 }
 
@@ -143,16 +138,13 @@ describe('contamination from detections', () => {
     const c = corpora();
     const det = join(c.dir, 'detections.jsonl');
     // Line 5 (a5) was not scored.
-    writeFileSync(
-      det,
-      jsonl([
-        { id: 'a1', line: 1, p_synthetic: 0.1, verdict: 'human' },
-        { id: 'a2', line: 2, p_synthetic: 0.9, verdict: 'synthetic' },
-        { id: 'a3', line: 3, p_synthetic: 0.2, verdict: 'human' },
-        { id: 'a4', line: 4, p_synthetic: 0.8, verdict: 'synthetic' },
-        { id: 'a6', line: 6, p_synthetic: 0.3, verdict: 'human' },
-      ]),
-    );
+    writeJsonl(det, [
+      { id: 'a1', line: 1, p_synthetic: 0.1, verdict: 'human' },
+      { id: 'a2', line: 2, p_synthetic: 0.9, verdict: 'synthetic' },
+      { id: 'a3', line: 3, p_synthetic: 0.2, verdict: 'human' },
+      { id: 'a4', line: 4, p_synthetic: 0.8, verdict: 'synthetic' },
+      { id: 'a6', line: 6, p_synthetic: 0.3, verdict: 'human' },
+    ]);
     const r = await checkAnchor({
       mix: c.mix,
       anchor: c.anchor,
@@ -181,16 +173,14 @@ describe('contamination from detections', () => {
     const c = corpora();
     const det = join(c.dir, 'mix-detections.jsonl');
     const verdicts = [0.1, 0.95, 0.7, 0.2, 0.6, 0.1, 0.9, 0.9, 0.1]; // synthetic above 0.5
-    writeFileSync(
+    writeJsonl(
       det,
-      jsonl(
-        MIX.map((m, i) => ({
-          id: m.id ?? String(i + 1),
-          line: i + 1,
-          p_synthetic: verdicts[i],
-          verdict: verdicts[i]! > 0.5 ? 'synthetic' : 'human',
-        })),
-      ),
+      MIX.map((m, i) => ({
+        id: m.id ?? String(i + 1),
+        line: i + 1,
+        p_synthetic: verdicts[i],
+        verdict: verdicts[i]! > 0.5 ? 'synthetic' : 'human',
+      })),
     );
     const r = await checkAnchor({ mix: c.mix, anchor: c.anchor, idField: 'id', detections: det, detectionsOf: 'mix' });
     // Anchor rows 3 (a2, 0.7) and 5 (a1's second copy, 0.6) are flagged; rows 2, 7, 8 are flagged but not anchor rows.
@@ -209,7 +199,7 @@ describe('contamination from detections', () => {
 describe('bad input', () => {
   it('a bad JSON line stops the check naming file and line, and writes nothing', async () => {
     const c = corpora();
-    writeFileSync(c.mix, jsonl(MIX.slice(0, 2)) + '{"id": "broken", "text": \n' + jsonl(MIX.slice(2)));
+    writeFileSync(c.mix, toJsonl(MIX.slice(0, 2)) + '{"id": "broken", "text": \n' + toJsonl(MIX.slice(2)));
     const out = join(c.dir, 'out');
     const err = await checkAnchor({ mix: c.mix, anchor: c.anchor, idField: 'id', out }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InputError);
@@ -222,7 +212,7 @@ describe('bad input', () => {
     const det = join(c.dir, 'detections.jsonl');
     writeFileSync(
       det,
-      jsonl([{ id: 'a1', line: 1, p_synthetic: 0.1, verdict: 'human' }]) + '{"id": "a2", "line": 2}\n',
+      toJsonl([{ id: 'a1', line: 1, p_synthetic: 0.1, verdict: 'human' }]) + '{"id": "a2", "line": 2}\n',
     );
     await expect(checkAnchor({ mix: c.mix, anchor: c.anchor, idField: 'id', detections: det })).rejects.toThrow(
       new InputError(det, 2, 'needs "p_synthetic" and "verdict" (synthetic or human)'),
@@ -247,7 +237,7 @@ describe('the anchor ledger', () => {
     const c = corpora();
     const ledger = join(c.dir, 'anchor-ledger.json');
     const gen = async (name: string, mix: Row[]) => {
-      writeFileSync(join(c.dir, `${name}.jsonl`), jsonl(mix));
+      writeJsonl(join(c.dir, `${name}.jsonl`), mix);
       return checkAnchor({
         mix: join(c.dir, `${name}.jsonl`),
         anchor: c.anchor,

@@ -1,22 +1,11 @@
 /** The batch entropy gate: hand-checked batch statistics, floors from a reference, and complete accounting. */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { auditCorpus, decide } from '../../src/audit/audit-corpus.js';
+import { readJsonl, runCli } from '../helpers/cli.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-const run = (args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  });
-const readJsonl = (path: string) =>
-  readFileSync(path, 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
 const tmp = () => mkdtempSync(join(tmpdir(), 'tailguard-audit-'));
 
 /** Varied "human" documents: words drawn from a large vocabulary; collapsed ones repeat a few words. */
@@ -54,7 +43,7 @@ describe('auditCorpus', () => {
     ].map((r) => JSON.stringify(r));
     rows.splice(5, 0, '{"id": "bad", "text": 7}');
     writeFileSync(join(dir, 'in.jsonl'), rows.join('\n') + '\n');
-    const r = run([
+    const r = runCli([
       'audit',
       join(dir, 'in.jsonl'),
       '--out',
@@ -96,7 +85,7 @@ describe('auditCorpus', () => {
       ['y', 1, 0.5, 'HOLD_FOR_REVIEW'],
     ]);
     expect(s.counts).toEqual({ input_rows: 3, accepted: 2, held: 1, rejected: 0 });
-    const r = run(['audit', join(dir, 'in.jsonl'), '--out', join(dir, 'o2')]);
+    const r = runCli(['audit', join(dir, 'in.jsonl'), '--out', join(dir, 'o2')]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/give a floor/);
   });

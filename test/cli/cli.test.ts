@@ -4,19 +4,13 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ROOT, runCli } from '../helpers/cli.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-  spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    env: { ...process.env, ...env },
-  });
 const tmp = () => mkdtempSync(join(tmpdir(), 'tailguard-cli-'));
 
 describe('tailguard CLI', () => {
   it('documents every option of score in --help', () => {
-    const r = run(['score', '--help']);
+    const r = runCli(['score', '--help']);
     expect(r.status).toBe(0);
     for (const opt of [
       '--out',
@@ -48,7 +42,7 @@ describe('tailguard CLI', () => {
 
   it('--help of every command fits an 80-column terminal as whole paragraphs, and a closed pipe ends it quietly', () => {
     for (const cmd of ['score', 'detect', 'calibrate', 'audit', 'coverage', 'weights', 'tails export', 'compare']) {
-      const r = run([...cmd.split(' '), '--help'], { COLUMNS: '80' });
+      const r = runCli([...cmd.split(' '), '--help'], { env: { COLUMNS: '80' } });
       expect(r.status, cmd).toBe(0);
       const description = r.stdout.split('\n\n')[1]!;
       for (const line of description.split('\n')) expect(line.length, `${cmd}: ${line}`).toBeLessThanOrEqual(80);
@@ -72,7 +66,7 @@ describe('tailguard CLI', () => {
 
   it('scores the bundled sample: exit 0, progress on stderr, run.json on stdout with --json', () => {
     const out = join(tmp(), 'run');
-    const r = run([
+    const r = runCli([
       'score',
       join(ROOT, 'examples', 'sample.jsonl'),
       '--out',
@@ -101,7 +95,7 @@ describe('tailguard CLI', () => {
   it('is silent on stderr with --quiet, and exits 1 when rows failed', () => {
     const dir = tmp();
     writeFileSync(join(dir, 'in.jsonl'), '{"text": "Tom had a ball."}\n{"text": 3}\n');
-    const r = run([
+    const r = runCli([
       'score',
       join(dir, 'in.jsonl'),
       '--out',
@@ -118,14 +112,14 @@ describe('tailguard CLI', () => {
 
   it('exits 2 with a clear message for a missing input, an unknown option, or --device cuda without CUDA', () => {
     const dir = tmp();
-    const missing = run(['score', join(dir, 'nope.jsonl'), '--out', join(dir, 'o')]);
+    const missing = runCli(['score', join(dir, 'nope.jsonl'), '--out', join(dir, 'o')]);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/nope\.jsonl/);
-    const unknown = run(['score', 'x.jsonl', '--out', join(dir, 'o'), '--bogus']);
+    const unknown = runCli(['score', 'x.jsonl', '--out', join(dir, 'o'), '--bogus']);
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toMatch(/unknown option/);
     writeFileSync(join(dir, 'in.jsonl'), '{"text": "Tom had a ball."}\n');
-    const cuda = run(['score', join(dir, 'in.jsonl'), '--out', join(dir, 'o2'), '--device', 'cuda']);
+    const cuda = runCli(['score', join(dir, 'in.jsonl'), '--out', join(dir, 'o2'), '--device', 'cuda']);
     expect(cuda.status).toBe(2);
     expect(cuda.stderr).toMatch(/setup:cuda/);
   });
@@ -135,7 +129,7 @@ describe('tailguard CLI', () => {
     () => {
       const dir = tmp();
       writeFileSync(join(dir, 'in.jsonl'), '{"text": "Tom had a ball."}\n');
-      const r = run(['score', join(dir, 'in.jsonl'), '--out', join(dir, 'o'), '--device', 'webgpu']);
+      const r = runCli(['score', join(dir, 'in.jsonl'), '--out', join(dir, 'o'), '--device', 'webgpu']);
       expect(r.status).toBe(2);
       expect(r.stderr).toMatch(/tailguard: could not start a session .* on webgpu/);
       expect(r.stderr).not.toMatch(/\n\s+at .*\.[jt]s:\d+/); // no JS stack frames (native warnings may precede)
@@ -145,7 +139,7 @@ describe('tailguard CLI', () => {
   it('says where a model could not be found', () => {
     const dir = tmp();
     writeFileSync(join(dir, 'in.jsonl'), '{"text": "Tom had a ball."}\n');
-    const r = run([
+    const r = runCli([
       'score',
       join(dir, 'in.jsonl'),
       '--out',

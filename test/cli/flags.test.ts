@@ -1,18 +1,11 @@
 /** Library errors name library options; the CLI shows the flags a user types. */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { checkCalibrationSizes } from '../../src/detect/detector.js';
 import { flagTable, withFlags } from '../../src/cli/flags.js';
-
-const ROOT = join(import.meta.dirname, '..', '..');
-const run = (args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  });
+import { ROOT, runCli } from '../helpers/cli.js';
 
 function sourcesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -60,7 +53,7 @@ describe('option names in errors', () => {
   });
 
   it('the CLI prints the flag where the library named the option', () => {
-    const r = run([
+    const r = runCli([
       'score',
       join(ROOT, 'examples', 'sample.jsonl'),
       '--out',

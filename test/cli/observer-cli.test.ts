@@ -1,22 +1,16 @@
 /** `--observer-model` / `--observer-onnx-file` as a user meets them: help, a Binoculars run, refusals (exit 2). */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TOKEN_DISTRIBUTION_FIELDS } from '../../src/signals/token-distribution.js';
 import { makeSibling, STORIES_DIR, type Sibling } from '../score/sibling-model.js';
+import { ROOT, runCli } from '../helpers/cli.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 const TINY_GPT2 = join(ROOT, 'test', 'fixtures', 'tiny-gpt2');
-const run = (args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  });
 
 let scoreHelp: string | undefined;
-const help = (): string => (scoreHelp ??= run(['score', '--help']).stdout);
+const help = (): string => (scoreHelp ??= runCli(['score', '--help']).stdout);
 let sibling: Sibling;
 let input: string;
 const dir = mkdtempSync(join(tmpdir(), 'tailguard-observer-cli-'));
@@ -32,7 +26,7 @@ beforeAll(() => {
 describe('observer options', () => {
   it('score, detect and calibrate take them; score --help defines binoculars and the token-distribution signals', () => {
     for (const cmd of ['score', 'detect', 'calibrate']) {
-      const r = run([cmd, '--help']);
+      const r = runCli([cmd, '--help']);
       expect(r.status, cmd).toBe(0);
       if (cmd === 'score') scoreHelp = r.stdout;
       expect(r.stdout, cmd).toContain('--observer-model <model>');
@@ -46,7 +40,7 @@ describe('observer options', () => {
 
   it('tailguard score --observer-model writes binoculars (every written signal is defined in --help) and names the observer', () => {
     const out = join(dir, 'run');
-    const r = run([
+    const r = runCli([
       'score',
       input,
       '--out',
@@ -77,7 +71,7 @@ describe('observer options', () => {
   });
 
   it('exits 2 naming the observer when its tokenizer differs, and when --observer-onnx-file comes without --observer-model', () => {
-    const mismatch = run([
+    const mismatch = runCli([
       'score',
       input,
       '--out',
@@ -93,7 +87,7 @@ describe('observer options', () => {
     expect(mismatch.stderr).toContain(`observer model ${TINY_GPT2}`);
     expect(mismatch.stderr).toMatch(/tokenizer/);
     expect(mismatch.stderr).not.toMatch(/\n\s+at /); // one line, no stack trace
-    const alone = run([
+    const alone = runCli([
       'score',
       input,
       '--out',

@@ -1,5 +1,4 @@
 /** tailguard coverage with repeated ids (#19): nothing joined by id, every row kept, and the repeats said. */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,15 +7,10 @@ import { assignAll, clusterTableWithRows, kmeans } from '../../src/coverage/clus
 import { COVERAGE_REPEATS_HANDLING } from '../../src/coverage/coverage-run.js';
 import { loadVectors } from '../../src/coverage/vectors.js';
 import { blobs, saveNpy } from './synthetic.js';
+import { readJsonl, runCli } from '../helpers/cli.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 const clustered = (n: number, weights: number[], seed: number) =>
   blobs(n, weights, seed, { dim: 8, centresSeed: 99, centreScale: 1, spread: 0.35 });
-const readJsonl = (path: string) =>
-  readFileSync(path, 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 describe('tailguard coverage with repeated ids', () => {
   it("keeps every row in order, reads each example's text by its row, and says so in report.json and on stderr (even --quiet)", () => {
@@ -32,26 +26,19 @@ describe('tailguard coverage with repeated ids', () => {
     const cand = clustered(200, [1, 1, 0], 6);
     const candIds = cand.ids.map((id, i) => (i === 7 ? 'p3' : id)); // row 7 repeats row 3's id
     saveNpy(join(dir, 'cand'), cand, candIds);
-    const r = spawnSync(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        join(ROOT, 'src', 'cli', 'run.ts'),
-        'coverage',
-        '--no-whiten', // the reference clustering below is computed on the rows as loaded
-        '--reference',
-        join(dir, 'ref.npy'),
-        '--candidate',
-        join(dir, 'cand.npy'),
-        '--out',
-        join(dir, 'out'),
-        '--clusters',
-        '3',
-        '--quiet',
-      ],
-      { cwd: ROOT, encoding: 'utf8' },
-    );
+    const r = runCli([
+      'coverage',
+      '--no-whiten', // the reference clustering below is computed on the rows as loaded
+      '--reference',
+      join(dir, 'ref.npy'),
+      '--candidate',
+      join(dir, 'cand.npy'),
+      '--out',
+      join(dir, 'out'),
+      '--clusters',
+      '3',
+      '--quiet',
+    ]);
     expect(r.status, r.stderr).toBe(0);
     const report = JSON.parse(readFileSync(join(dir, 'out', 'report.json'), 'utf8'));
     expect(report.duplicate_ids).toEqual({

@@ -3,7 +3,6 @@
  * reference (computed here apart from coverageRun); --no-whiten gives those of the rows as loaded (what coverage did
  * before the frame); a reused index brings its frame, and refuses --no-whiten.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,8 +12,8 @@ import { coverageRun } from '../../src/coverage/coverage-run.js';
 import { exactPrdc } from '../../src/coverage/exact/exact-prdc.js';
 import { loadVectors } from '../../src/coverage/vectors.js';
 import { blobs, saveNpy } from './synthetic.js';
+import { runCli } from '../helpers/cli.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 // Anisotropic: the cluster centres sit far out along shared directions (centreScale 3), the spread is small.
 const clustered = (n: number, weights: number[], seed: number) =>
   blobs(n, weights, seed, { dim: 8, centresSeed: 99, centreScale: 3, spread: 0.35 });
@@ -67,26 +66,19 @@ describe('coverage in the anchor frame', () => {
 
   it('CLI: a reused index brings its frame (same numbers); --no-whiten with it is refused (exit 2)', () => {
     const cli = (out: string, ...more: string[]) =>
-      spawnSync(
-        process.execPath,
-        [
-          '--import',
-          'tsx',
-          join(ROOT, 'src', 'cli', 'run.ts'),
-          'coverage',
-          '--reference',
-          join(dir, 'ref.npy'),
-          '--candidate',
-          join(dir, 'cand.npy'),
-          '--out',
-          join(dir, out),
-          '--clusters',
-          '3',
-          '--quiet',
-          ...more,
-        ],
-        { cwd: ROOT, encoding: 'utf8' },
-      );
+      runCli([
+        'coverage',
+        '--reference',
+        join(dir, 'ref.npy'),
+        '--candidate',
+        join(dir, 'cand.npy'),
+        '--out',
+        join(dir, out),
+        '--clusters',
+        '3',
+        '--quiet',
+        ...more,
+      ]);
     const report = (out: string) => JSON.parse(readFileSync(join(dir, out, 'report.json'), 'utf8'));
     expect(cli('first', '--search', 'hnsw').status).toBe(0);
     const again = cli('again', '--reference-index', join(dir, 'first', 'reference.hnsw'));

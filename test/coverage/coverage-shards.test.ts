@@ -3,7 +3,6 @@
  * of one exact run, and those metrics equal a float64 brute force written here; a done shard is a no-op, other
  * settings are refused, the reduce waits for every shard; the CLI's --shard and --reduce.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,8 +11,8 @@ import { coverageReduce, coverageShard } from '../../src/coverage/coverage-shard
 import { coverageRun } from '../../src/coverage/coverage-run.js';
 import { RunStateError } from '../../src/errors.js';
 import { blobs, saveNpy } from './synthetic.js';
+import { runCli } from '../helpers/cli.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 const clustered = (n: number, weights: number[], seed: number) =>
   blobs(n, weights, seed, { dim: 8, centresSeed: 42, centreScale: 1, spread: 0.35 });
 
@@ -139,13 +138,8 @@ describe('coverage in candidate shards', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tailguard-cov-shards-cli-'));
     const { refPath, candPath } = sets(dir);
     const cli = (...args: string[]) =>
-      spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), 'coverage', ...args], {
-        cwd: ROOT,
-        encoding: 'utf8',
-        env: {
-          ...process.env,
-          ...(args.includes('--shards') ? { SLURM_ARRAY_TASK_ID: '1', SLURM_ARRAY_TASK_COUNT: '2' } : {}),
-        },
+      runCli(['coverage', ...args], {
+        env: args.includes('--shards') ? { SLURM_ARRAY_TASK_ID: '1', SLURM_ARRAY_TASK_COUNT: '2' } : {},
       });
     const out = join(dir, 'out');
     const common = [

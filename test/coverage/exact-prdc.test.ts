@@ -5,7 +5,6 @@
  * set; the prdc paper's own example (Naeem et al. 2020: 10k vs 10k standard normals, 1000-d, k = 5); and how
  * `--search auto` chooses.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,8 +29,7 @@ import { sharedVectors, squaredDistance, type VectorSet } from '../../src/covera
 import { UsageError } from '../../src/errors.js';
 import { gaussian, mulberry32 } from '../../src/random.js';
 import { blobs, saveNpy } from './synthetic.js';
-
-const ROOT = join(import.meta.dirname, '..', '..');
+import { runCli } from '../helpers/cli.js';
 
 /** The definitions by a float64 loop over every pair (squaredDistance, Math.sqrt, ≤ the radius). */
 function bruteForce(ref: VectorSet, cand: VectorSet, k: number) {
@@ -301,23 +299,16 @@ describe('--search auto', () => {
     saveNpy(join(dir, 'ref'), clustered(300, [1, 1, 1], 5));
     saveNpy(join(dir, 'cand'), clustered(200, [1, 1, 0], 6));
     const cli = (...more: string[]) =>
-      spawnSync(
-        process.execPath,
-        [
-          '--import',
-          'tsx',
-          join(ROOT, 'src', 'cli', 'run.ts'),
-          'coverage',
-          '--reference',
-          join(dir, 'ref.npy'),
-          '--candidate',
-          join(dir, 'cand.npy'),
-          '--clusters',
-          '3',
-          ...more,
-        ],
-        { cwd: ROOT, encoding: 'utf8' },
-      );
+      runCli([
+        'coverage',
+        '--reference',
+        join(dir, 'ref.npy'),
+        '--candidate',
+        join(dir, 'cand.npy'),
+        '--clusters',
+        '3',
+        ...more,
+      ]);
     const r = cli('--out', join(dir, 'auto'), '--device', 'cpu');
     expect(r.status, r.stderr).toBe(0);
     const report = JSON.parse(readFileSync(join(dir, 'auto', 'report.json'), 'utf8'));

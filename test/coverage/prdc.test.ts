@@ -3,7 +3,6 @@
  * implementation of Naeem et al.'s definitions, a missing cluster showing up as uncovered reference points, and the
  * CLI on .npy files with id sidecars.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,8 +15,8 @@ import { prdc, type PrdcOptions } from '../../src/coverage/hnsw/prdc.js';
 import { exactRadii, knnRadii, radiusOutliers, WIDE_EF } from '../../src/coverage/hnsw/radii.js';
 import { row, squaredDistance, type VectorSet } from '../../src/coverage/vectors.js';
 import { blobs, saveNpy } from './synthetic.js';
+import { runCli } from '../helpers/cli.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 const DIM = 16;
 
 /** Points around random centres in 16-d; cluster c gets weights[c] of the n points. */
@@ -470,32 +469,25 @@ describe('tailguard coverage', () => {
       ref.ids.map((id) => `ref-${id}`),
     );
     saveNpy(join(dir, 'cand'), clustered(200, [1, 1, 0], 6));
-    const r = spawnSync(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        join(ROOT, 'src', 'cli', 'run.ts'),
-        'coverage',
-        // The absent region's coverage of exactly 0 is a fact of the rows as loaded: whitening (the default) brings
-        // these well-separated blobs closer relative to their spread (docs/coverage.md, the anchor frame's limits).
-        '--no-whiten',
-        '--reference',
-        join(dir, 'ref.npy'),
-        '--candidate',
-        join(dir, 'cand.npy'),
-        '--out',
-        join(dir, 'out'),
-        '--k',
-        '5',
-        '--clusters',
-        '3',
-        '--json',
-        '--search',
-        'hnsw',
-      ],
-      { cwd: ROOT, encoding: 'utf8' },
-    );
+    const r = runCli([
+      'coverage',
+      // The absent region's coverage of exactly 0 is a fact of the rows as loaded: whitening (the default) brings
+      // these well-separated blobs closer relative to their spread (docs/coverage.md, the anchor frame's limits).
+      '--no-whiten',
+      '--reference',
+      join(dir, 'ref.npy'),
+      '--candidate',
+      join(dir, 'cand.npy'),
+      '--out',
+      join(dir, 'out'),
+      '--k',
+      '5',
+      '--clusters',
+      '3',
+      '--json',
+      '--search',
+      'hnsw',
+    ]);
     expect(r.status, r.stderr).toBe(0);
     const report = JSON.parse(readFileSync(join(dir, 'out', 'report.json'), 'utf8'));
     for (const m of ['precision', 'recall', 'density', 'coverage']) {
@@ -553,26 +545,19 @@ describe('tailguard coverage', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tailguard-cov-'));
     saveNpy(join(dir, 'ref'), clustered(200, [1, 1], 5));
     saveNpy(join(dir, 'cand'), clustered(1000, [1, 1], 6)); // 5× denser: reference balls hold ≈25
-    const r = spawnSync(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        join(ROOT, 'src', 'cli', 'run.ts'),
-        'coverage',
-        '--reference',
-        join(dir, 'ref.npy'),
-        '--candidate',
-        join(dir, 'cand.npy'),
-        '--out',
-        join(dir, 'out'),
-        '--clusters',
-        '2',
-        '--max-probe',
-        '12',
-      ],
-      { cwd: ROOT, encoding: 'utf8' },
-    );
+    const r = runCli([
+      'coverage',
+      '--reference',
+      join(dir, 'ref.npy'),
+      '--candidate',
+      join(dir, 'cand.npy'),
+      '--out',
+      join(dir, 'out'),
+      '--clusters',
+      '2',
+      '--max-probe',
+      '12',
+    ]);
     expect(r.status, r.stderr).toBe(0);
     const report = JSON.parse(readFileSync(join(dir, 'out', 'report.json'), 'utf8'));
     const counted = report.exact_balls.reference.counted;
@@ -594,26 +579,19 @@ describe('tailguard coverage', () => {
     saveNpy(join(dir, 'cand'), clustered(200, [1, 1, 0], 6));
     saveNpy(join(dir, 'other'), clustered(300, [1, 1, 1], 9));
     const cli = (reference: string, out: string, ...more: string[]) =>
-      spawnSync(
-        process.execPath,
-        [
-          '--import',
-          'tsx',
-          join(ROOT, 'src', 'cli', 'run.ts'),
-          'coverage',
-          '--reference',
-          join(dir, reference),
-          '--candidate',
-          join(dir, 'cand.npy'),
-          '--out',
-          join(dir, out),
-          '--clusters',
-          '3',
-          '--quiet',
-          ...more,
-        ],
-        { cwd: ROOT, encoding: 'utf8' },
-      );
+      runCli([
+        'coverage',
+        '--reference',
+        join(dir, reference),
+        '--candidate',
+        join(dir, 'cand.npy'),
+        '--out',
+        join(dir, out),
+        '--clusters',
+        '3',
+        '--quiet',
+        ...more,
+      ]);
     const metrics = (out: string) => {
       const r = JSON.parse(readFileSync(join(dir, out, 'report.json'), 'utf8'));
       return [r.precision, r.recall, r.density, r.coverage, r.index.unreachable];
@@ -636,35 +614,28 @@ describe('tailguard coverage', () => {
       blobs(n, [1], seed, { dim: 48, centresSeed: 3, centreScale: 1, spread: 2 });
     saveNpy(join(dir, 'ref'), noise(800, 1));
     saveNpy(join(dir, 'cand'), noise(600, 2));
-    const r = spawnSync(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        join(ROOT, 'src', 'cli', 'run.ts'),
-        'coverage',
-        '--reference',
-        join(dir, 'ref.npy'),
-        '--candidate',
-        join(dir, 'cand.npy'),
-        '--out',
-        join(dir, 'out'),
-        '--m',
-        '4',
-        '--ef-construction',
-        '8',
-        '--ef-search',
-        '6',
-        '--max-ef-search',
-        '12',
-        '--index-recall',
-        '0.99',
-        '--clusters',
-        '2',
-        '--quiet',
-      ],
-      { cwd: ROOT, encoding: 'utf8' },
-    );
+    const r = runCli([
+      'coverage',
+      '--reference',
+      join(dir, 'ref.npy'),
+      '--candidate',
+      join(dir, 'cand.npy'),
+      '--out',
+      join(dir, 'out'),
+      '--m',
+      '4',
+      '--ef-construction',
+      '8',
+      '--ef-search',
+      '6',
+      '--max-ef-search',
+      '12',
+      '--index-recall',
+      '0.99',
+      '--clusters',
+      '2',
+      '--quiet',
+    ]);
     expect(r.status, r.stderr).toBe(0);
     const t = JSON.parse(readFileSync(join(dir, 'out', 'report.json'), 'utf8')).index.ef_tuning;
     for (const side of ['reference', 'candidate']) {

@@ -2,7 +2,6 @@
  * Region labels: c-TF-IDF against a hand-computed example, the tokenizer, vocabulary pruning, a finance region that
  * reads as finance, and labels in coverage's and weights' report.json (and region numbers in reference.jsonl).
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,8 +12,7 @@ import { loadVectors } from '../../src/coverage/vectors.js';
 import { weightsRun } from '../../src/weights/weights-run.js';
 import { blobs, saveNpy } from './synthetic.js';
 import { TOPICS, topicText, type Topic } from './topic-texts.js';
-
-const ROOT = join(import.meta.dirname, '..', '..');
+import { readJsonl, runCli } from '../helpers/cli.js';
 
 describe('c-TF-IDF', () => {
   it('equals the hand-computed weights of a two-class example', () => {
@@ -115,35 +113,24 @@ describe('labels in coverage and weights output', () => {
     );
     saveNpy(join(dir, 'cand'), cand, cand.ids);
     const out = join(dir, 'cov');
-    const r = spawnSync(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        join(ROOT, 'src', 'cli', 'run.ts'),
-        'coverage',
-        '--reference',
-        join(dir, 'ref.npy'),
-        '--candidate',
-        join(dir, 'cand.npy'),
-        '--out',
-        out,
-        '--clusters',
-        '3',
-        '--search',
-        'exact',
-        '--quiet',
-      ],
-      { cwd: ROOT, encoding: 'utf8' },
-    );
+    const r = runCli([
+      'coverage',
+      '--reference',
+      join(dir, 'ref.npy'),
+      '--candidate',
+      join(dir, 'cand.npy'),
+      '--out',
+      out,
+      '--clusters',
+      '3',
+      '--search',
+      'exact',
+      '--quiet',
+    ]);
     expect(r.status, r.stderr).toBe(0);
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
     expect(report.region_labels).toMatchObject({ method: 'c-TF-IDF', documents: 150, pruned_words: 0 });
-    const rows = (f: string) =>
-      readFileSync(join(out, f), 'utf8')
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l) as { region: number });
+    const rows = (f: string) => readJsonl<{ region: number }>(join(out, f));
     const refRegions = rows('reference.jsonl').map((x) => x.region);
     expect(refRegions).toHaveLength(150);
     // Each k-means region is one blob, so one topic: its label words all come from that topic.

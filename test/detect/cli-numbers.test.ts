@@ -5,7 +5,6 @@
  * term by term; each detection's score from the detector's coefficients and the row's raw fields. And the drift of
  * the embedding: rotated embeddings are warned about, a fresh sample of the calibration distribution is not.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,18 +13,8 @@ import type { DetectorFile } from '../../src/detect/detector.js';
 import type { ScoreRow } from '../../src/detect/features.js';
 import { fakeRows, writeScoreDir } from './fake-scores.js';
 import { bruteAuroc, bruteThreshold, ownClopperPearson } from './reference-stats.js';
+import { readJsonl, runCli } from '../helpers/cli.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-const run = (args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  });
-const readJsonl = <T = Record<string, unknown>>(path: string) =>
-  readFileSync(path, 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as T);
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 type Interval = { lo: number; hi: number };
@@ -94,7 +83,7 @@ describe('calibrate and detect via the CLI: the numbers they write, recomputed',
   const human = anchored(fakeRows(80, false, 41, SEP));
   const synthetic = anchored(fakeRows(60, true, 42, SEP));
   const detPath = join(dir, 'det.json');
-  let cal: ReturnType<typeof run>;
+  let cal: ReturnType<typeof runCli>;
   let det: DetectorFile;
   const logisticModel = (f: DetectorFile) => {
     if (f.detector.kind !== 'logistic') throw new Error('expected the logistic detector');
@@ -104,7 +93,7 @@ describe('calibrate and detect via the CLI: the numbers they write, recomputed',
   beforeAll(() => {
     writeScoreDir(join(dir, 'h'), human);
     writeScoreDir(join(dir, 's'), synthetic);
-    cal = run([
+    cal = runCli([
       'calibrate',
       '--human',
       join(dir, 'h'),
@@ -163,7 +152,7 @@ describe('calibrate and detect via the CLI: the numbers they write, recomputed',
 
   it('calibrate --l2: a fixed penalty, said so; the detector still reads as a /1 file', () => {
     const out = join(dir, 'fixed.json');
-    const r = run([
+    const r = runCli([
       'calibrate',
       '--human',
       join(dir, 'h'),
@@ -195,7 +184,7 @@ describe('calibrate and detect via the CLI: the numbers they write, recomputed',
       join(dir, 'v1.json'),
       JSON.stringify({ ...f, format: 'tailguard-detector/1', calibration: { ...calibration, stats } }),
     );
-    const v1 = run([
+    const v1 = runCli([
       'detect',
       join(dir, 'h'),
       '--detector',
@@ -210,7 +199,7 @@ describe('calibrate and detect via the CLI: the numbers they write, recomputed',
       expect(Math.abs(sc - ownScore(logisticModel(f), human[i]!))).toBeLessThan(1e-9 * (1 + Math.abs(sc))),
     );
     writeFileSync(join(dir, 'v3.json'), JSON.stringify({ ...f, format: 'tailguard-detector/3' }));
-    const v3 = run(['detect', join(dir, 'h'), '--detector', join(dir, 'v3.json'), '--out', join(dir, 'd-v3')]);
+    const v3 = runCli(['detect', join(dir, 'h'), '--detector', join(dir, 'v3.json'), '--out', join(dir, 'd-v3')]);
     expect(v3.status).toBe(2);
     expect(v3.stderr).toMatch(
       /is not a tailguard-detector\/1 or tailguard-detector\/2 file \(format: tailguard-detector\/3\)/,
@@ -231,7 +220,7 @@ describe('calibrate and detect via the CLI: the numbers they write, recomputed',
     );
     writeScoreDir(join(dir, 'mix'), rows, { input: join(dir, 'mix.jsonl') });
     const out = join(dir, 'det-mix');
-    const r = run(['detect', join(dir, 'mix'), '--detector', detPath, '--out', out, '--provenance-field', 'origin']);
+    const r = runCli(['detect', join(dir, 'mix'), '--detector', detPath, '--out', out, '--provenance-field', 'origin']);
     expect(r.status, r.stderr).toBe(0);
     const detections = readJsonl<{ id: string; score: number; verdict: string; provenance: string; detector: string }>(
       join(out, 'detections.jsonl'),
@@ -314,7 +303,7 @@ describe('calibrate and detect via the CLI: the numbers they write, recomputed',
     writeScoreDir(join(dir, 'fresh'), fresh);
     writeScoreDir(join(dir, 'rotated'), rotated);
 
-    const a = run(['detect', join(dir, 'fresh'), '--detector', detPath, '--out', join(dir, 'd-fresh'), '--quiet']);
+    const a = runCli(['detect', join(dir, 'fresh'), '--detector', detPath, '--out', join(dir, 'd-fresh'), '--quiet']);
     expect(a.status, a.stderr).toBe(0);
     expect(a.stderr).toBe('');
     const sa = JSON.parse(readFileSync(join(dir, 'd-fresh', 'summary.json'), 'utf8'));
@@ -322,7 +311,15 @@ describe('calibrate and detect via the CLI: the numbers they write, recomputed',
     expect(Math.abs(sa.drift.smd.embedding_distance)).toBeLessThan(0.5);
     expect(sa.warnings).toEqual([]);
 
-    const b = run(['detect', join(dir, 'rotated'), '--detector', detPath, '--out', join(dir, 'd-rotated'), '--quiet']);
+    const b = runCli([
+      'detect',
+      join(dir, 'rotated'),
+      '--detector',
+      detPath,
+      '--out',
+      join(dir, 'd-rotated'),
+      '--quiet',
+    ]);
     expect(b.status, b.stderr).toBe(0);
     const sb = JSON.parse(readFileSync(join(dir, 'd-rotated', 'summary.json'), 'utf8'));
     expect(sb.drift.drifting).toEqual(['embedding_distance']);

@@ -2,24 +2,12 @@
  * `tailguard calibrate` and `tailguard detect` as a user runs them: score directories reused, a corpus scored and
  * joined with its own provenance fields, the corrected synthetic ratio and its check, exit statuses.
  */
-import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fakeRows, writeScoreDir } from './fake-scores.js';
-
-const ROOT = join(import.meta.dirname, '..', '..');
-const run = (args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  });
-const readJsonl = (path: string) =>
-  readFileSync(path, 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+import { ROOT, readJsonl, runCli } from '../helpers/cli.js';
 
 describe('calibrate → detect on score directories', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tailguard-detect-'));
@@ -36,7 +24,7 @@ describe('calibrate → detect on score directories', () => {
   });
 
   it('calibrate writes detector.json and reports every candidate', () => {
-    const r = run([
+    const r = runCli([
       'calibrate',
       '--human',
       join(dir, 'h'),
@@ -77,7 +65,7 @@ describe('calibrate → detect on score directories', () => {
 
   it('detect: one row per document, the corrected share brackets the truth, --max-synthetic-ratio fails with exit 3', () => {
     const out = join(dir, 'det');
-    const r = run([
+    const r = runCli([
       'detect',
       join(dir, 'mix'),
       '--detector',
@@ -99,7 +87,7 @@ describe('calibrate → detect on score directories', () => {
     expect(summary.synthetic.share_ci[1]).toBeGreaterThan(0.25);
     expect(summary.counts['human-unverified'] + summary.counts['synthetic-suspected']).toBe(400);
     expect(
-      run([
+      runCli([
         'detect',
         join(dir, 'mix'),
         '--detector',
@@ -115,14 +103,21 @@ describe('calibrate → detect on score directories', () => {
 
   it("refuses a detector calibrated on another model's signals", () => {
     writeScoreDir(join(dir, 'other'), fakeRows(10, false, 5), { modelDir: '/models/other-lm' });
-    const r = run(['detect', join(dir, 'other'), '--detector', join(dir, 'detector.json'), '--out', join(dir, 'o2')]);
+    const r = runCli([
+      'detect',
+      join(dir, 'other'),
+      '--detector',
+      join(dir, 'detector.json'),
+      '--out',
+      join(dir, 'o2'),
+    ]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/calibrated on signals of fake-lm\/onnx\/model\.onnx, the input was scored with other-lm/);
   });
 
   it('refuses too few human examples for the target FPR (exit 2, clear message)', () => {
     writeScoreDir(join(dir, 'few'), fakeRows(100, false, 6));
-    const r = run([
+    const r = runCli([
       'calibrate',
       '--human',
       join(dir, 'few'),
@@ -151,11 +146,11 @@ describe('calibrate → detect on score directories', () => {
       ['--seed', '1.5', /--seed must be an integer ≥ 0/],
       ['--min-per-class', 'x', /--min-per-class must be a positive integer/],
     ] as const) {
-      const r = run([...base, flag, value]);
+      const r = runCli([...base, flag, value]);
       expect(r.status, flag).toBe(2);
       expect(r.stderr).toMatch(message);
     }
-    const spans = run(['detect', join(dir, 'h'), '--out', join(dir, 'bad-det'), '--spans', '0']);
+    const spans = runCli(['detect', join(dir, 'h'), '--out', join(dir, 'bad-det'), '--spans', '0']);
     expect(spans.status).toBe(2);
     expect(spans.stderr).toMatch(/--spans must be a positive integer/);
   });
@@ -169,7 +164,7 @@ describe("detect on a corpus: scored with the model, provenance from the rows' o
     writeScoreDir(join(dir, 's'), fakeRows(120, true, 2), { modelDir: join(ROOT, 'models', 'stories260k') });
     // The fake rows' embeddings are 8-d, stories260k's 64-d: this detector reads the scalar groups only.
     expect(
-      run([
+      runCli([
         'calibrate',
         '--human',
         join(dir, 'h'),
@@ -212,7 +207,7 @@ describe("detect on a corpus: scored with the model, provenance from the rows' o
       'origin',
       '--json',
     ];
-    const r = run(args);
+    const r = runCli(args);
     expect(r.status, r.stderr).toBe(1); // row e could not be scored: exit 1, reported, the rest goes on
     const rows = readJsonl(join(dir, 'out', 'detections.jsonl'));
     expect(rows.map((x) => x.id)).toEqual(['a', 'b', 'c', 'd']);
@@ -224,7 +219,7 @@ describe("detect on a corpus: scored with the model, provenance from the rows' o
     expect(readJsonl(join(dir, 'out', 'scores', 'errors.jsonl'))[0]).toMatchObject({ id: 'e' });
     const finished = JSON.parse(readFileSync(join(dir, 'out', 'scores', 'run.json'), 'utf8')).finished_at;
     expect(r.stderr).toMatch(/scoring .*in\.jsonl with stories260k/);
-    const again = run(args);
+    const again = runCli(args);
     expect(again.status).toBe(1);
     expect(again.stderr).not.toMatch(/scoring /); // the finished scoring run was reused, not redone
     expect(JSON.parse(readFileSync(join(dir, 'out', 'scores', 'run.json'), 'utf8')).finished_at).toBe(finished);
@@ -232,7 +227,7 @@ describe("detect on a corpus: scored with the model, provenance from the rows' o
 
     // A detector that reads 8-d embeddings refuses the model's 64-d ones, naming both sizes.
     expect(
-      run([
+      runCli([
         'calibrate',
         '--human',
         join(dir, 'h'),
@@ -246,7 +241,7 @@ describe("detect on a corpus: scored with the model, provenance from the rows' o
         'signals,embedding',
       ]).status,
     ).toBe(0);
-    const wrong = run([
+    const wrong = runCli([
       'detect',
       join(dir, 'out', 'scores'),
       '--detector',
@@ -281,7 +276,7 @@ describe("detect without --detector: the model's zero-shot reference", () => {
       join(dir, 'out'),
       '--json',
     ];
-    const none = run(args);
+    const none = runCli(args);
     expect(none.status).toBe(2);
     expect(none.stderr).toMatch(/no --detector given and .* has no zero-shot reference/);
     const human = Array.from({ length: 200 }, (_, i) => -10 + i * 0.05); // fast_detect of 200 human documents: -10 .. -0.05
@@ -289,7 +284,7 @@ describe("detect without --detector: the model's zero-shot reference", () => {
       join(model, 'zero-shot.json'),
       JSON.stringify({ signal: 'fast_detect', source: 'test', human_scores: human }),
     );
-    const r = run([...args, '--fpr', '0.05']);
+    const r = runCli([...args, '--fpr', '0.05']);
     expect(r.status, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout);
     expect(summary.detector).toMatchObject({
@@ -327,7 +322,7 @@ describe('detect with repeated ids', () => {
       { id: 'a', origin: 'human', text: 'Sue had a kite.' },
     ];
     writeFileSync(input, docs.map((d) => JSON.stringify(d)).join('\n') + '\n');
-    const r = run([
+    const r = runCli([
       'detect',
       input,
       '--id-field',

@@ -3,7 +3,6 @@
  * own threshold where its humans certify the FPR (else the common one, with a warning), the pooled fallback for thin
  * domains, routing, and the drift warning, on rows whose likelihood signal flips sign by domain.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,13 +13,7 @@ import { DriftMeter } from '../../src/detect/drift.js';
 import type { ScoreRow } from '../../src/detect/features.js';
 import { auroc } from '../../src/detect/metrics.js';
 import { domainRows, writeScoreDir } from './fake-scores.js';
-
-const ROOT = join(import.meta.dirname, '..', '..');
-const run = (args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  });
+import { runCli } from '../helpers/cli.js';
 
 function build() {
   const parts = [
@@ -155,7 +148,7 @@ describe('calibrate --domain-field → detect: routing, per-row detector, warnin
     };
     withCorpus('h', human, hd);
     withCorpus('s', synthetic, sd);
-    const cal = run([
+    const cal = runCli([
       'calibrate',
       '--human',
       join(dir, 'h'),
@@ -191,7 +184,7 @@ describe('calibrate --domain-field → detect: routing, per-row detector, warnin
       ...Array<string>(25).fill('midsize'),
     ];
     withCorpus('in', input, domains);
-    const r = run([
+    const r = runCli([
       'detect',
       join(dir, 'in'),
       '--detector',

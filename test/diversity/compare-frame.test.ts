@@ -4,7 +4,6 @@
  * whitened in GEN0's frame, the collapsed generation's Vendi falls and the fresh draw's holds. --no-whiten gives
  * exactly the metrics computed on the embeddings as loaded (what compare did before the frame).
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,8 +14,8 @@ import { loadVectors } from '../../src/coverage/vectors.js';
 import { npyHeader } from '../../src/io/npy-writer.js';
 import { gaussian, mulberry32 } from '../../src/random.js';
 import { scoreCorpus } from '../../src/score/score-corpus.js';
+import { ROOT, runCli } from '../helpers/cli.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 const D = 8;
 const N = 13;
 
@@ -113,22 +112,15 @@ describe('compare in the anchor frame', () => {
       file: join(dir, 'white', 'anchor-frame.json'),
     });
     expect(again.generations.map((g) => g.diversity)).toEqual(first.generations.map((g) => g.diversity));
-    const r = spawnSync(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        join(ROOT, 'src', 'cli', 'run.ts'),
-        'compare',
-        ...dirs,
-        '--out',
-        join(dir, 'cli'),
-        '--no-whiten',
-        '--anchor-frame',
-        join(dir, 'white', 'anchor-frame.json'),
-      ],
-      { cwd: ROOT, encoding: 'utf8' },
-    );
+    const r = runCli([
+      'compare',
+      ...dirs,
+      '--out',
+      join(dir, 'cli'),
+      '--no-whiten',
+      '--anchor-frame',
+      join(dir, 'white', 'anchor-frame.json'),
+    ]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/--anchor-frame needs whitening on/);
   }, 120_000);

@@ -1,5 +1,4 @@
 /** tailguard compare over three generations scored by the real engine: the collapsed one is compounding loss. */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,8 +7,7 @@ import { UsageError } from '../../src/errors.js';
 import { compareGenerations, expectedCoverage } from '../../src/diversity/compare.js';
 import type { GenerationEntry, Ledger } from '../../src/diversity/compare.js';
 import { scoreCorpus } from '../../src/score/score-corpus.js';
-
-const ROOT = join(import.meta.dirname, '..', '..');
+import { ROOT, runCli } from '../helpers/cli.js';
 
 describe('tailguard compare', () => {
   it('a generation that repeats itself is compounding loss; the ledger holds every metric', async () => {
@@ -38,23 +36,7 @@ describe('tailguard compare', () => {
       });
       dirs.push(join(dir, `s${g}`));
     }
-    const r = spawnSync(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        join(ROOT, 'src', 'cli', 'run.ts'),
-        'compare',
-        ...dirs,
-        '--out',
-        join(dir, 'cmp'),
-        '--k',
-        '3',
-        '--fail-on-collapse',
-        '--json',
-      ],
-      { cwd: ROOT, encoding: 'utf8' },
-    );
+    const r = runCli(['compare', ...dirs, '--out', join(dir, 'cmp'), '--k', '3', '--fail-on-collapse', '--json']);
     expect(r.status, r.stderr).toBe(3);
     expect(r.stderr).toMatch(
       /WARNING: compounding loss at generation 2: distinct-2 0\.\d{3} → 0\.\d{3}: cumulative loss/,
@@ -103,12 +85,7 @@ describe('tailguard compare', () => {
     await expect(
       compareGenerations(['/nonexistent/a', '/nonexistent/b'], '/nonexistent/out', { replicates: 0.5 }),
     ).rejects.toThrow(/`replicates`/);
-    const cli = (...args: string[]) =>
-      spawnSync(
-        process.execPath,
-        ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), 'compare', 'a', 'b', '--out', 'o', ...args],
-        { cwd: ROOT, encoding: 'utf8' },
-      );
+    const cli = (...args: string[]) => runCli(['compare', 'a', 'b', '--out', 'o', ...args]);
     const bad = cli('--verdict-metrics', 'distinct-2,bogus');
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--verdict-metrics takes a comma-separated list of .*unknown: bogus/);

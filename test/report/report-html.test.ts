@@ -2,7 +2,6 @@
  * The HTML reports in headless Chromium (see browser.ts: system or npm-packaged; driven by playwright-core): they render, the charts
  * appear, nothing reaches the network, no console errors, and document-supplied text is escaped.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,14 +13,9 @@ import { generationVerdicts } from '../../src/diversity/verdict.js';
 import { compareHtml } from '../../src/diversity/report-html.js';
 import { blobs, saveNpy } from '../coverage/synthetic.js';
 import { launchChromium } from './browser.js';
+import { runCli } from '../helpers/cli.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 const EVIL = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">';
-const run = (args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  });
 
 let browser: Browser;
 beforeAll(async () => {
@@ -73,7 +67,7 @@ describe('HTML reports in headless Chromium', () => {
   });
 
   it('coverage: renders, charts (shares, coverage, 2-D map) appear, tails listed, markup escaped', async () => {
-    const r = run([
+    const r = runCli([
       'coverage',
       '--reference',
       join(dir, 'ref.npy'),
@@ -103,7 +97,7 @@ describe('HTML reports in headless Chromium', () => {
   });
 
   it('weights: renders the weight distribution and the region histograms, and what cannot be fixed', async () => {
-    const r = run([
+    const r = runCli([
       'weights',
       '--reference',
       join(dir, 'ref.npy'),

@@ -3,29 +3,20 @@
  * Counted by hand on 60 + 60 fake rows; the out-of-fold file's labels show which rows calibration fitted as what,
  * so the test fails if the override were ignored.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fakeRows, writeScoreDir } from '../detect/fake-scores.js';
-
-const ROOT = join(import.meta.dirname, '..', '..');
-const run = (args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  });
-const readJsonl = (path: string) =>
-  readFileSync(path, 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+import { readJsonl, runCli } from '../helpers/cli.js';
 
 describe('calibrate --reviewed', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tailguard-reviewed-'));
   const log = join(dir, 'review-log.jsonl');
   const common = ['--features', 'signals', '--fpr', '0.1', '--folds', '3', '--inner-folds', '2', '--l2', '1'];
+  /** `calibrate` of the human set h against the synthetic set s, writing the detector to `out`. */
+  const calibrate = (out: string, more: string[]) =>
+    runCli(['calibrate', '--human', join(dir, 'h'), '--synthetic', join(dir, 's'), '--out', out, ...more]);
   beforeAll(() => {
     writeScoreDir(join(dir, 'h'), fakeRows(60, false, 1)); // ids h0…h59
     writeScoreDir(join(dir, 's'), fakeRows(60, true, 2)); // ids s0…s59
@@ -62,19 +53,7 @@ describe('calibrate --reviewed', () => {
 
   it('moves the reviewed rows between the sets and says so', () => {
     const out = join(dir, 'reviewed.json');
-    const r = run([
-      'calibrate',
-      '--human',
-      join(dir, 'h'),
-      '--synthetic',
-      join(dir, 's'),
-      '--out',
-      out,
-      '--reviewed',
-      log,
-      ...common,
-      '-q',
-    ]);
+    const r = calibrate(out, ['--reviewed', log, ...common, '-q']);
     expect(r.status, r.stderr).toBe(0);
     const det = JSON.parse(readFileSync(out, 'utf8'));
     // human: 60 − 10 (h0–h9) + 6 (s0–s4, s6) = 56; machine: 60 + 10 − 6 = 64.
@@ -120,21 +99,7 @@ describe('calibrate --reviewed', () => {
     ].map(([id, verdict]) => JSON.stringify({ id, verdict, reviewer: 'bo', time: '2026-12-04T00:00:00.000Z' }));
     writeFileSync(log2, readFileSync(log, 'utf8') + more.join('\n') + '\n');
     const out = join(dir, 'added.json');
-    const r = run([
-      'calibrate',
-      '--human',
-      join(dir, 'h'),
-      '--synthetic',
-      join(dir, 's'),
-      '--out',
-      out,
-      '--reviewed',
-      log2,
-      '--reviewed-scores',
-      join(dir, 'q'),
-      ...common,
-      '-q',
-    ]);
+    const r = calibrate(out, ['--reviewed', log2, '--reviewed-scores', join(dir, 'q'), ...common, '-q']);
     expect(r.status, r.stderr).toBe(0);
     const det = JSON.parse(readFileSync(out, 'utf8'));
     expect([det.calibration.n_human, det.calibration.n_synthetic]).toEqual([57, 66]);
@@ -161,17 +126,7 @@ describe('calibrate --reviewed', () => {
 
   it('without --reviewed, the sets are as given', () => {
     const out = join(dir, 'plain.json');
-    const r = run([
-      'calibrate',
-      '--human',
-      join(dir, 'h'),
-      '--synthetic',
-      join(dir, 's'),
-      '--out',
-      out,
-      ...common,
-      '-q',
-    ]);
+    const r = calibrate(out, [...common, '-q']);
     expect(r.status, r.stderr).toBe(0);
     const det = JSON.parse(readFileSync(out, 'utf8'));
     expect([det.calibration.n_human, det.calibration.n_synthetic]).toEqual([60, 60]);
@@ -181,31 +136,10 @@ describe('calibrate --reviewed', () => {
   it('a bad log line stops calibration, naming the line', () => {
     const bad = join(dir, 'bad-log.jsonl');
     writeFileSync(bad, readFileSync(log, 'utf8').replace('"verdict":"unsure"', '"verdict":"maybe"'));
-    const r = run([
-      'calibrate',
-      '--human',
-      join(dir, 'h'),
-      '--synthetic',
-      join(dir, 's'),
-      '--out',
-      join(dir, 'x.json'),
-      '--reviewed',
-      bad,
-      ...common,
-    ]);
+    const r = calibrate(join(dir, 'x.json'), ['--reviewed', bad, ...common]);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain(`${bad}:16: verdict "maybe" is not one of human, machine, unsure`);
-    const missing = run([
-      'calibrate',
-      '--human',
-      join(dir, 'h'),
-      '--synthetic',
-      join(dir, 's'),
-      '--out',
-      join(dir, 'x.json'),
-      '--reviewed',
-      join(dir, 'nope.jsonl'),
-    ]);
+    const missing = calibrate(join(dir, 'x.json'), ['--reviewed', join(dir, 'nope.jsonl')]);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toContain('no such review log (--reviewed)');
   });

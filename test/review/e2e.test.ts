@@ -3,23 +3,11 @@
  * the sample, then `review export` and `review import` on what they wrote. The queue's near_threshold order is
  * recomputed here from detections.jsonl and summary.json's threshold.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-
-const ROOT = join(import.meta.dirname, '..', '..');
-const run = (args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  });
-const readJsonl = (path: string) =>
-  readFileSync(path, 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+import { ROOT, readJsonl, runCli } from '../helpers/cli.js';
 
 describe('detect → audit → review export → review import', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tailguard-review-e2e-'));
@@ -32,10 +20,10 @@ describe('detect → audit → review export → review import', () => {
       .slice(0, 10);
     writeFileSync(corpus, lines.join('\n') + '\n');
     docs = lines.map((l) => JSON.parse(l) as { id: string; text: string });
-    const d = run(['detect', corpus, '--id-field', 'id', '--out', join(dir, 'det'), '-q']);
+    const d = runCli(['detect', corpus, '--id-field', 'id', '--out', join(dir, 'det'), '-q']);
     expect(d.status, d.stderr).toBe(0);
     // Floors that hold exactly the first batch of five (its pooled words are the fewest: the short stories).
-    const a = run([
+    const a = runCli([
       'audit',
       corpus,
       '--id-field',
@@ -53,7 +41,7 @@ describe('detect → audit → review export → review import', () => {
 
   it('queues the detections nearest the threshold, tails and held rows, with their texts', () => {
     writeFileSync(join(dir, 'tails.jsonl'), `${JSON.stringify({ id: docs[9]!.id, region: 4 })}\n`);
-    const r = run([
+    const r = runCli([
       'review',
       'export',
       '--detections',
@@ -96,7 +84,7 @@ describe('detect → audit → review export → review import', () => {
     const q = readJsonl(join(dir, 'q', 'queue.jsonl'));
     const filled = q.map((x, i) => ({ ...x, verdict: i % 2 ? 'human' : 'machine', reviewer: 'e2e' }));
     writeFileSync(join(dir, 'q', 'filled.jsonl'), filled.map((x) => JSON.stringify(x)).join('\n') + '\n');
-    const r = run(['review', 'import', join(dir, 'q', 'filled.jsonl'), '--log', join(dir, 'log.jsonl')]);
+    const r = runCli(['review', 'import', join(dir, 'q', 'filled.jsonl'), '--log', join(dir, 'log.jsonl')]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toContain('logged 5 (human 2, machine 3, unsure 0)');
     expect(readJsonl(join(dir, 'log.jsonl')).map((x) => x.id)).toEqual(q.map((x) => x.id));

@@ -3,25 +3,28 @@
  * budget 7 is worked out by hand (see 'takes the hand-worked queue'); the CSV is read back by a parser written here,
  * apart from the library the command uses; every import format is logged and the log only ever grows.
  */
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SCORES, TEXTS, THRESHOLD, writeFixture } from './fixture.js';
+import { readJsonl, runCli } from '../helpers/cli.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-const run = (args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  });
-const readJsonl = (path: string) =>
-  readFileSync(path, 'utf8')
-    .trim()
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+/** `review export` of the fixture's detections, audit rows and tails into `out`, budget 7: the hand-worked queue. */
+const exportArgs = (f: ReturnType<typeof writeFixture>, out: string): string[] => [
+  'review',
+  'export',
+  '--detections',
+  f.detections,
+  '--audit',
+  f.audit,
+  '--tails',
+  f.tails,
+  '--out',
+  out,
+  '--budget',
+  '7',
+];
 
 /** RFC 4180, by hand: quoted fields may hold commas, doubled quotes and newlines. */
 function parseCsv(text: string): string[][] {
@@ -70,15 +73,7 @@ describe('review --help', () => {
       import: ['--log', '--queue', '--json'],
     };
     for (const [sub, flags] of Object.entries(opts)) {
-      const r = spawnSync(
-        process.execPath,
-        ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), 'review', sub, '--help'],
-        {
-          cwd: ROOT,
-          encoding: 'utf8',
-          env: { ...process.env, COLUMNS: '80' },
-        },
-      );
+      const r = runCli(['review', sub, '--help'], { env: { COLUMNS: '80' } });
       expect(r.status).toBe(0);
       for (const f of flags) expect(r.stdout, sub).toContain(f);
       const description = r.stdout.split('\nArguments:')[0]!.split('\nOptions:')[0]!.trimEnd();
@@ -92,7 +87,7 @@ describe('review --help', () => {
           sub,
         ).toEqual([]);
     }
-    const calibrate = run(['calibrate', '--help']);
+    const calibrate = runCli(['calibrate', '--help']);
     expect(calibrate.stdout).toContain('--reviewed <log>');
     expect(calibrate.stdout).toContain('--reviewed-scores <path>');
   });
@@ -101,24 +96,11 @@ describe('review --help', () => {
 describe('review export on hand-built detections', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tailguard-review-'));
   let f: ReturnType<typeof writeFixture>;
-  let r: ReturnType<typeof run>;
+  let r: ReturnType<typeof runCli>;
   const q = join(dir, 'q');
   beforeAll(() => {
     f = writeFixture(dir);
-    r = run([
-      'review',
-      'export',
-      '--detections',
-      f.detections,
-      '--audit',
-      f.audit,
-      '--tails',
-      f.tails,
-      '--out',
-      q,
-      '--budget',
-      '7',
-    ]);
+    r = runCli(exportArgs(f, q));
   });
 
   it('takes the hand-worked queue', () => {
@@ -202,32 +184,19 @@ describe('review export on hand-built detections', () => {
   });
 
   it('the same seed gives the same queue; an existing queue needs --overwrite', () => {
-    const args = [
-      'review',
-      'export',
-      '--detections',
-      f.detections,
-      '--audit',
-      f.audit,
-      '--tails',
-      f.tails,
-      '--out',
-      q,
-      '--budget',
-      '7',
-    ];
+    const args = exportArgs(f, q);
     const before = readFileSync(join(q, 'queue.jsonl'), 'utf8');
-    const refused = run(args);
+    const refused = runCli(args);
     expect(refused.status).toBe(2);
     expect(refused.stderr).toContain(`${join(q, 'queue.jsonl')} exists`);
     expect(refused.stderr).toContain('--overwrite');
-    expect(run([...args, '--overwrite']).status).toBe(0);
+    expect(runCli([...args, '--overwrite']).status).toBe(0);
     expect(readFileSync(join(q, 'queue.jsonl'), 'utf8')).toBe(before);
   });
 
   it('a budget above the candidates queues every distinct candidate once', () => {
     const out = join(dir, 'all');
-    const a = run([
+    const a = runCli([
       'review',
       'export',
       '--detections',
@@ -251,7 +220,7 @@ describe('review export on hand-built detections', () => {
 
   it('detections alone: the closest to the threshold, in order', () => {
     const out = join(dir, 'near');
-    expect(run(['review', 'export', '--detections', f.detections, '--out', out, '--budget', '3']).status).toBe(0);
+    expect(runCli(['review', 'export', '--detections', f.detections, '--out', out, '--budget', '3']).status).toBe(0);
     expect(readJsonl(join(out, 'queue.jsonl')).map((x) => x.id)).toEqual(['d1', 'd2', 'd8']);
   });
 
@@ -261,7 +230,7 @@ describe('review export on hand-built detections', () => {
     mkdirSync(bad);
     copyFileSync(join(dir, 'det', 'summary.json'), join(bad, 'summary.json'));
     writeFileSync(path, readFileSync(f.detections, 'utf8').replace('{"id":"d3"', '{"id":"d3" oops'));
-    const e = run(['review', 'export', '--detections', path, '--out', join(dir, 'bad-q')]);
+    const e = runCli(['review', 'export', '--detections', path, '--out', join(dir, 'bad-q')]);
     expect(e.status).toBe(2);
     expect(e.stderr).toContain(`${path}:4: not JSON`);
   });
@@ -284,7 +253,7 @@ describe('review export with per-domain detectors', () => {
     ];
     writeFileSync(f.detections, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
     const out = join(dir, 'q');
-    const r = run(['review', 'export', '--detections', f.detections, '--out', out, '--budget', '3']);
+    const r = runCli(['review', 'export', '--detections', f.detections, '--out', out, '--budget', '3']);
     expect(r.status, r.stderr).toBe(0);
     const q = readJsonl(join(out, 'queue.jsonl'));
     expect(q.map((x) => [x.id, x.threshold])).toEqual([
@@ -295,7 +264,7 @@ describe('review export with per-domain detectors', () => {
     expect(JSON.parse(readFileSync(join(out, 'review.json'), 'utf8')).band).toBeCloseTo(0.3, 12);
 
     writeFileSync(f.detections, JSON.stringify({ id: 'x', score: 1, detector: 'domain:law' }) + '\n');
-    const e = run(['review', 'export', '--detections', f.detections, '--out', join(dir, 'q2')]);
+    const e = runCli(['review', 'export', '--detections', f.detections, '--out', join(dir, 'q2')]);
     expect(e.status).toBe(2);
     expect(e.stderr).toContain(`${f.detections}:1: no threshold is known for detector domain:law`);
   });
@@ -308,22 +277,7 @@ describe('review import', () => {
   let rows: Record<string, unknown>[];
   beforeAll(() => {
     const f = writeFixture(dir);
-    expect(
-      run([
-        'review',
-        'export',
-        '--detections',
-        f.detections,
-        '--audit',
-        f.audit,
-        '--tails',
-        f.tails,
-        '--out',
-        q,
-        '--budget',
-        '7',
-      ]).status,
-    ).toBe(0);
+    expect(runCli(exportArgs(f, q)).status).toBe(0);
     rows = readJsonl(join(q, 'queue.jsonl'));
   });
   const idAt = (i: number) => rows[i]!.id as string;
@@ -346,7 +300,7 @@ describe('review import', () => {
     );
     const path = join(q, 'filled.jsonl');
     writeFileSync(path, filled.map((r) => JSON.stringify(r)).join('\n') + '\n');
-    const a = run(['review', 'import', path, '--log', log, '--json']);
+    const a = runCli(['review', 'import', path, '--log', log, '--json']);
     expect(a.status, a.stderr).toBe(0);
     expect(JSON.parse(a.stdout)).toMatchObject({
       read: 7,
@@ -372,13 +326,13 @@ describe('review import', () => {
     expect(Date.parse(entries[1]!.time as string)).toBeGreaterThan(Date.parse('2026-12-01'));
 
     const before = readFileSync(log, 'utf8');
-    const again = run(['review', 'import', path, '--log', log, '--json']);
+    const again = runCli(['review', 'import', path, '--log', log, '--json']);
     expect(JSON.parse(again.stdout)).toMatchObject({ logged: 0, unchanged: 3 });
     expect(readFileSync(log, 'utf8')).toBe(before);
 
     filled[0] = { ...filled[0]!, verdict: 'human', comment: 'on second reading, a person' };
     writeFileSync(path, filled.map((r) => JSON.stringify(r)).join('\n') + '\n');
-    const changed = run(['review', 'import', path, '--log', log, '--json']);
+    const changed = runCli(['review', 'import', path, '--log', log, '--json']);
     expect(JSON.parse(changed.stdout)).toMatchObject({ logged: 1, unchanged: 2 });
     const after = readFileSync(log, 'utf8');
     expect(after.startsWith(before)).toBe(true);
@@ -399,7 +353,7 @@ describe('review import', () => {
     const path = join(q, 'filled.csv');
     writeFileSync(path, write(records));
     const before = existsSync(log) ? readFileSync(log, 'utf8') : '';
-    const a = run(['review', 'import', path, '--log', log, '--json']);
+    const a = runCli(['review', 'import', path, '--log', log, '--json']);
     expect(a.status, a.stderr).toBe(0);
     expect(JSON.parse(a.stdout)).toMatchObject({ format: 'csv', read: 7, logged: 1, by_verdict: { machine: 1 } });
     const last = readJsonl(log).at(-1)!;
@@ -417,7 +371,7 @@ describe('review import', () => {
     records[5]![col('verdict')] = 'probably machine';
     writeFileSync(path, write(records));
     const logged = readFileSync(log, 'utf8');
-    const bad = run(['review', 'import', path, '--log', log]);
+    const bad = runCli(['review', 'import', path, '--log', log]);
     expect(bad.status).toBe(2);
     const badLine =
       write(records)
@@ -454,7 +408,7 @@ describe('review import', () => {
     }));
     const path = join(dir, 'project-1-at-2026-12-01.json');
     writeFileSync(path, JSON.stringify(exported, null, 2));
-    const a = run(['review', 'import', path, '--log', log, '--queue', join(q, 'queue.jsonl'), '--json']);
+    const a = runCli(['review', 'import', path, '--log', log, '--queue', join(q, 'queue.jsonl'), '--json']);
     expect(a.status, a.stderr).toBe(0);
     expect(JSON.parse(a.stdout)).toMatchObject({ format: 'label-studio', read: 2, logged: 2, cancelled: 1 });
     expect(readJsonl(log).slice(-2)).toMatchObject([
@@ -472,7 +426,7 @@ describe('review import', () => {
     exported[0]!.data = { ...exported[0]!.data, id: 'nobody' };
     exported[0]!.annotations = [ann('human', 7)];
     writeFileSync(path, JSON.stringify(exported));
-    const e = run(['review', 'import', path, '--log', log, '--queue', join(q, 'queue.jsonl')]);
+    const e = runCli(['review', 'import', path, '--log', log, '--queue', join(q, 'queue.jsonl')]);
     expect(e.status).toBe(2);
     expect(e.stderr).toContain(`${path}: task 1 (Label Studio id 100), annotation 1: id "nobody" is not in the queue`);
   });
@@ -483,7 +437,7 @@ describe('review import', () => {
       path,
       `${JSON.stringify({ id: idAt(0), verdict: '' })}\n\n${JSON.stringify({ id: 'zz', verdict: 'human' })}\n`,
     );
-    const e = run(['review', 'import', path, '--log', log]);
+    const e = runCli(['review', 'import', path, '--log', log]);
     expect(e.status).toBe(2);
     expect(e.stderr).toContain(`${path}:3: id "zz" is not in the queue ${join(q, 'queue.jsonl')}`);
   });

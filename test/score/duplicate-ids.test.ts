@@ -2,7 +2,6 @@
  * Repeated ids (#19): score counts them in run.json and warns on stderr, writes every row anyway, and a resumed run
  * counts exactly what an uninterrupted one does.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,14 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { InterruptedError } from '../../src/errors.js';
 import { duplicateIdsWarning, HashSet64, ID_HASHES_FILE } from '../../src/score/duplicate-ids.js';
 import { scoreCorpus, type RunSummary } from '../../src/score/score-corpus.js';
+import { readJsonl, runCli } from '../helpers/cli.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 const tmp = () => mkdtempSync(join(tmpdir(), 'tailguard-dups-'));
-const readJsonl = (path: string) =>
-  readFileSync(path, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 /** `n` rows whose ids cycle through `distinct` values: rows distinct..n-1 repeat an earlier id. */
 function cyclingCorpus(n: number, distinct: number): string {
@@ -141,27 +135,20 @@ describe('score with repeated ids', () => {
     const dir = tmp();
     const input = join(dir, 'in.jsonl');
     writeFileSync(input, cyclingCorpus(5, 3));
-    const r = spawnSync(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        join(ROOT, 'src', 'cli', 'run.ts'),
-        'score',
-        input,
-        '--out',
-        join(dir, 'out'),
-        '--id-field',
-        'id',
-        '--model',
-        'stories260k',
-        '--device',
-        'cpu',
-        '--quiet',
-        '--json',
-      ],
-      { cwd: ROOT, encoding: 'utf8' },
-    );
+    const r = runCli([
+      'score',
+      input,
+      '--out',
+      join(dir, 'out'),
+      '--id-field',
+      'id',
+      '--model',
+      'stories260k',
+      '--device',
+      'cpu',
+      '--quiet',
+      '--json',
+    ]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toBe(
       `tailguard: WARNING: 2 input rows repeat the id of an earlier row (repeated ids: "doc-0", "doc-1"); the first repeat is ${input} line 4 (id "doc-0"). ` +

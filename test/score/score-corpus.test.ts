@@ -10,20 +10,13 @@ import { parquetReadObjects } from 'hyparquet';
 import { describe, expect, it } from 'vitest';
 import { readNpy } from '../../src/io/npy-writer.js';
 import { exitCodeFor, scoreCorpus } from '../../src/score/score-corpus.js';
+import { ROOT, readJsonl } from '../helpers/cli.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 const STORY =
   'Once upon a time, there was a little girl named Lily. She loved to play outside in the park with her friends.';
 
 function tmp(name: string): string {
   return mkdtempSync(join(tmpdir(), `tailguard-${name}-`));
-}
-
-function readJsonl(path: string): Record<string, unknown>[] {
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 /** Many short, distinct documents: enough rows that a run takes a few seconds. */

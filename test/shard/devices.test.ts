@@ -3,7 +3,6 @@
  * GPUs those ids are in the one-process-per-GPU layout); a merged sharded run lists each shard's. Checked on CPU: the
  * provider is cpu with no device id, one entry per worker, and the variable is copied from each process's environment.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,8 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { CUDA_DEVICE_ID } from '../../src/lm/session.js';
 import { scoreCorpus } from '../../src/score/score-corpus.js';
 import { mergeShards } from '../../src/score/shards/merge.js';
-
-const ROOT = join(import.meta.dirname, '..', '..');
+import { runCli } from '../helpers/cli.js';
 
 describe('devices in run.json', () => {
   it('one entry per inference worker; each shard process its own CUDA_VISIBLE_DEVICES; merge lists them', async () => {
@@ -46,20 +44,17 @@ describe('devices in run.json', () => {
     // The one-process-per-GPU layout: each shard process gets its own CUDA_VISIBLE_DEVICES (here on CPU).
     const out = join(dir, 'sharded');
     for (const i of [0, 1]) {
-      const r = spawnSync(
-        process.execPath,
-        [
-          '--import',
-          'tsx',
-          join(ROOT, 'src', 'cli', 'run.ts'),
-          'score',
-          input,
-          '--out',
-          out,
-          '--shard',
-          `${i}/2`,
-        ].concat(['--model', 'stories260k', '--device', 'cpu', '--chunk-docs', '4', '--quiet']),
-        { cwd: ROOT, encoding: 'utf8', env: { ...process.env, CUDA_VISIBLE_DEVICES: String(i + 2) } },
+      const r = runCli(
+        ['score', input, '--out', out, '--shard', `${i}/2`].concat([
+          '--model',
+          'stories260k',
+          '--device',
+          'cpu',
+          '--chunk-docs',
+          '4',
+          '--quiet',
+        ]),
+        { env: { CUDA_VISIBLE_DEVICES: String(i + 2) } },
       );
       expect(r.status, r.stderr).toBe(0);
       const run = JSON.parse(readFileSync(join(out, `shard-0000${i}-of-00002`, 'run.json'), 'utf8'));

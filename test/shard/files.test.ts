@@ -3,7 +3,6 @@
  * resumes to the same bytes; a changed file list is refused (resume and shard manifest); errors name the file and
  * the line within it; the CLI takes a quoted glob and an @list.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,11 +17,11 @@ import { openCorpus } from '../../src/io/open-corpus.js';
 import { scoreCorpus } from '../../src/score/score-corpus.js';
 import { readRun } from '../../src/score/score-dir.js';
 import { mergeShards } from '../../src/score/shards/merge.js';
+import { runCli } from '../helpers/cli.js';
 
 const tmp = (name: string) => mkdtempSync(join(tmpdir(), `tailguard-files-${name}-`));
 const BASE = { model: 'stories260k', device: 'cpu', chunkDocs: 4, checkpointIntervalMs: 0 } as const;
 const FILES = ['scores.jsonl', 'errors.jsonl', 'embeddings.npy'] as const;
-const ROOT = join(import.meta.dirname, '..', '..');
 
 function story(i: number): string {
   const who = ['Lily', 'Tom', 'Sue', 'Ben'][i % 4]!;
@@ -171,12 +170,7 @@ describe('many-file inputs', () => {
     const out = tmp('cli');
     const list = join(out, 'list.txt');
     writeFileSync(list, `# two files\n${join(input, '00.jsonl')}\n${join(input, 'sub/04.ndjson')}\n`);
-    const cli = (...args: string[]) =>
-      spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), ...args], {
-        encoding: 'utf8',
-        cwd: ROOT,
-      });
-    const viaList = cli(
+    const viaList = runCli([
       'score',
       `@${list}`,
       '--out',
@@ -186,7 +180,7 @@ describe('many-file inputs', () => {
       '--device',
       'cpu',
       '--quiet',
-    );
+    ]);
     // Exit 1: 00.jsonl has a bad row.
     expect(viaList.status, viaList.stderr).toBe(1);
     const runList = JSON.parse(readFileSync(join(out, 'l', 'run.json'), 'utf8'));
@@ -198,13 +192,32 @@ describe('many-file inputs', () => {
     expect(JSON.parse(lines.at(-1)!).line).toBe(12);
 
     const glob = `${input}/sub/*.*`;
-    const viaGlob = cli('score', glob, '--out', join(out, 'g'), '--model', 'stories260k', '--device', 'cpu', '--quiet');
+    const viaGlob = runCli([
+      'score',
+      glob,
+      '--out',
+      join(out, 'g'),
+      '--model',
+      'stories260k',
+      '--device',
+      'cpu',
+      '--quiet',
+    ]);
     expect(viaGlob.status, viaGlob.stderr).toBe(0);
     const runGlob = JSON.parse(readFileSync(join(out, 'g', 'run.json'), 'utf8'));
     expect(runGlob.input).toBe(glob);
     expect(runGlob.counts).toEqual({ input_rows: 16, scored: 16, errors: 0 });
 
-    const none = cli('score', `${input}/*.none`, '--out', join(out, 'n'), '--model', 'stories260k', '--device', 'cpu');
+    const none = runCli([
+      'score',
+      `${input}/*.none`,
+      '--out',
+      join(out, 'n'),
+      '--model',
+      'stories260k',
+      '--device',
+      'cpu',
+    ]);
     expect(none.status).toBe(2);
     expect(none.stderr).toMatch(/matches no file/);
   });

@@ -9,8 +9,8 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, runCli } from '../helpers/cli.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 const CLUSTER = join(ROOT, 'scripts', 'slurm', 'cluster.sh');
 const STATE = mkdtempSync(join(tmpdir(), 'tailguard-slurm-'));
 const env = { ...process.env, TAILGUARD_SLURM_DIR: STATE, SLURM_CONF: join(STATE, 'slurm.conf') };
@@ -30,7 +30,7 @@ const SCORING = [
 
 const sh = (cmd: string, args: string[], timeout = 300_000) =>
   spawnSync(cmd, args, { cwd: ROOT, env, encoding: 'utf8', timeout });
-const cli = (args: string[]) => sh(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), ...args]);
+const cli = (args: string[]) => runCli(args, { env, timeout: 300_000 });
 
 function corpus(dir: string, n: number): string {
   const path = join(dir, 'corpus.jsonl');

@@ -4,7 +4,6 @@
  * scoring run; a score directory of the same model read as it is, of another model scored again; the ledger's
  * alarm and exit 3 with --fail-on-tail-loss; errors, exit 2.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,18 +14,8 @@ import type { TailbenchDocument, TailbenchReport } from '../../src/tailbench/rep
 import { tailbench } from '../../src/tailbench/tailbench.js';
 import { blobs, saveNpy } from '../coverage/synthetic.js';
 import { topicText, type Topic } from '../coverage/topic-texts.js';
+import { ROOT, readJsonl, runCli } from '../helpers/cli.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-const cli = (args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  });
-const lines = <T>(path: string) =>
-  readFileSync(path, 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as T);
 const TINY_GPT2 = join(ROOT, 'test', 'fixtures', 'tiny-gpt2');
 
 describe('tailbench after tailguard coverage', () => {
@@ -48,7 +37,7 @@ describe('tailbench after tailguard coverage', () => {
       ref.cluster.map((c, i) => (i === 5 ? '' : topicText(topics[c]!, i + 1))),
     );
     saveNpy(join(dir, 'cand'), cand, cand.ids);
-    const r = cli([
+    const r = runCli([
       'coverage',
       '--reference',
       join(dir, 'ref.npy'),
@@ -67,7 +56,7 @@ describe('tailbench after tailguard coverage', () => {
 
   it('CLI: per region, tail, head and gap equal an independent recount from a separate scoring run', async () => {
     const out = join(dir, 'g0');
-    const r = cli([
+    const r = runCli([
       'tailbench',
       '--model',
       'stories260k',
@@ -103,14 +92,14 @@ describe('tailbench after tailguard coverage', () => {
     // reference.jsonl.
     const sep = join(dir, 'separate');
     await scoreCorpus({ input: anchor, out: sep, model: 'stories260k', device: 'cpu', idField: 'id' });
-    const texts = new Map(lines<{ id: string; text: string }>(anchor).map((d) => [d.id, d.text]));
+    const texts = new Map(readJsonl<{ id: string; text: string }>(anchor).map((d) => [d.id, d.text]));
     const bpb = new Map(
-      lines<{ id: string; tokens: number; mean_nll: number }>(join(sep, 'scores.jsonl')).map((s) => [
+      readJsonl<{ id: string; tokens: number; mean_nll: number }>(join(sep, 'scores.jsonl')).map((s) => [
         s.id,
         (s.mean_nll * s.tokens) / (Math.LN2 * Buffer.byteLength(texts.get(s.id)!, 'utf8')),
       ]),
     );
-    const refRows = lines<{ id: string; region: number }>(join(cov, 'reference.jsonl'));
+    const refRows = readJsonl<{ id: string; region: number }>(join(cov, 'reference.jsonl'));
     const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
     expect(bpb.size).toBe(35);
     const valuesOf = (pred: (c: number) => boolean) =>
@@ -130,7 +119,7 @@ describe('tailbench after tailguard coverage', () => {
     expect(report.gap!.lo).toBeLessThan(report.gap!.value);
     expect(report.gap!.hi).toBeGreaterThan(report.gap!.value);
 
-    const docs = lines<TailbenchDocument>(join(out, 'documents.jsonl'));
+    const docs = readJsonl<TailbenchDocument>(join(out, 'documents.jsonl'));
     expect(docs.map((d) => d.id)).toEqual(refRows.map((x) => x.id));
     for (const d of docs)
       if (d.reference_row === 5) expect(d).toMatchObject({ id: 'r5', line: null, mean_nll: null, bits_per_byte: null });
@@ -164,12 +153,12 @@ describe('tailbench after tailguard coverage', () => {
     before.tail = { ...before.tail!, mean: before.tail!.mean! - 0.5 };
     writeFileSync(ledgerPath, JSON.stringify(g0));
     const args = ['tailbench', '--model', 'stories260k', '--anchor', join(dir, 'separate'), '--coverage', cov];
-    const warn = cli([...args, '--ledger', ledgerPath, '--generation', 'g1', '--quiet']);
+    const warn = runCli([...args, '--ledger', ledgerPath, '--generation', 'g1', '--quiet']);
     expect(warn.status, warn.stderr).toBe(0);
     expect(warn.stderr).toMatch(
       /^tailguard: ALARM: the tail degrades while the head holds: since generation g0 the tail's bits per byte changed by \+0\.5000 /m,
     );
-    const fail = cli([...args, '--ledger', ledgerPath, '--generation', 'g1', '--fail-on-tail-loss', '--quiet']);
+    const fail = runCli([...args, '--ledger', ledgerPath, '--generation', 'g1', '--fail-on-tail-loss', '--quiet']);
     expect(fail.status, fail.stderr).toBe(3);
     expect(fail.stderr).toMatch(/^tailguard: CHECK FAILED: the tail degrades while the head holds/m);
     const l = JSON.parse(readFileSync(ledgerPath, 'utf8')) as TailbenchLedger;
@@ -179,20 +168,20 @@ describe('tailbench after tailguard coverage', () => {
   it('errors name the path and what is wrong, exit 2, and no report is written', () => {
     const out = join(dir, 'bad');
     const args = (...more: string[]) => ['tailbench', '--model', 'stories260k', '--out', out, ...more];
-    let r = cli(args('--anchor', anchor, '--coverage', join(dir, 'nowhere')));
+    let r = runCli(args('--anchor', anchor, '--coverage', join(dir, 'nowhere')));
     expect([r.status, r.stderr]).toEqual([2, `tailguard: ${join(dir, 'nowhere')}: no such coverage directory\n`]);
-    r = cli(args('--anchor', join(dir, 'none.jsonl'), '--coverage', cov));
+    r = runCli(args('--anchor', join(dir, 'none.jsonl'), '--coverage', cov));
     expect([r.status, r.stderr]).toEqual([
       2,
       `tailguard: ${join(dir, 'none.jsonl')}: no such anchor corpus or score directory\n`,
     ]);
-    r = cli(args('--anchor', anchor, '--coverage', cov, '--ledger', join(dir, 'l.json')));
+    r = runCli(args('--anchor', anchor, '--coverage', cov, '--ledger', join(dir, 'l.json')));
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('--ledger and --generation go together');
-    r = cli(args('--anchor', anchor, '--coverage', cov, '--z', '0'));
+    r = runCli(args('--anchor', anchor, '--coverage', cov, '--z', '0'));
     expect([r.status, r.stderr]).toEqual([2, 'tailguard: --z must be a positive number, got 0\n']);
     // Another id field: no anchor document is a reference document.
-    r = cli(args('--anchor', anchor, '--coverage', cov, '--text-field', 'text', '--device', 'cpu', '--quiet'));
+    r = runCli(args('--anchor', anchor, '--coverage', cov, '--text-field', 'text', '--device', 'cpu', '--quiet'));
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/none of the 35 scored anchor documents has the id of a reference document/);
     expect(existsSync(join(out, 'report.json'))).toBe(false);

@@ -2,7 +2,6 @@
  * `tailguard tails export`: a hand-built coverage directory whose counts, picks and weights are known, the errors on
  * a bad one, a text that cannot be found, and the whole path from `tailguard coverage`.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,19 +11,7 @@ import { scoreCorpus } from '../../src/score/score-corpus.js';
 import { tailsExport, type TailRow } from '../../src/tails/tails-export.js';
 import { blobs, saveNpy } from '../coverage/synthetic.js';
 import { TOPICS, topicText, type Topic } from '../coverage/topic-texts.js';
-
-const ROOT = join(import.meta.dirname, '..', '..');
-const cli = (args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  });
-const jsonl = (rows: object[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
-const readRows = (path: string) =>
-  readFileSync(path, 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as TailRow);
+import { readJsonl, runCli, writeJsonl } from '../helpers/cli.js';
 
 // 100 reference documents: region 0 holds rows 0, 5, 10, … (20), region 1 rows 1, 11, 21, … (10), region 2 the
 // other 70. Candidate: 1000 documents, 50 / 0 / 950. So region 0 is thin, region 1 absent (tail-plan.test.ts has
@@ -73,13 +60,9 @@ function handCoverage(dir: string, opts: { regions?: boolean } = {}): string {
       tails: [0, 1],
     }),
   );
-  writeFileSync(
+  writeJsonl(
     join(cov, 'reference.jsonl'),
-    jsonl(
-      ids.map((id, i) =>
-        opts.regions === false ? { id, covered: false } : { id, covered: false, region: regionOf(i) },
-      ),
-    ),
+    ids.map((id, i) => (opts.regions === false ? { id, covered: false } : { id, covered: false, region: regionOf(i) })),
   );
   return cov;
 }
@@ -89,7 +72,7 @@ describe('tails export on a hand-built coverage directory', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tailguard-tails-'));
     const cov = handCoverage(dir);
     const out = join(dir, 'tails.jsonl');
-    const r = cli([
+    const r = runCli([
       'tails',
       'export',
       '--coverage',
@@ -103,7 +86,7 @@ describe('tails export on a hand-built coverage directory', () => {
       '--json',
     ]);
     expect(r.status, r.stderr).toBe(0);
-    const rows = readRows(out);
+    const rows = readJsonl<TailRow>(out);
     // Region 0: picks 2, 5, 8, 11, 14, 17, 19 of its 20 members (rows 0, 5, …); region 1: picks 1, 3, 5, 7, 9 of 10.
     const want0 = [10, 25, 40, 55, 70, 85, 95];
     const want1 = [11, 31, 51, 71, 91];
@@ -141,7 +124,7 @@ describe('tails export on a hand-built coverage directory', () => {
   it('library, no budget: every tail document, each with its region mass over its documents (a new folder for out)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tailguard-tails-'));
     const s = await tailsExport({ coverage: handCoverage(dir), out: join(dir, 'new', 'all.jsonl') });
-    const rows = readRows(join(dir, 'new', 'all.jsonl'));
+    const rows = readJsonl<TailRow>(join(dir, 'new', 'all.jsonl'));
     expect(rows.map((x) => x.reference_row)).toEqual(
       Array.from({ length: 100 }, (_, i) => i).filter((i) => regionOf(i) !== 2),
     );
@@ -170,14 +153,14 @@ describe('tails export on a hand-built coverage directory', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tailguard-tails-'));
     const cov = handCoverage(dir);
     // Row 10's record now carries another id: the corpus changed under it.
-    const side = readRows(join(dir, 'ref.jsonl')) as unknown as { id: string; text: string }[];
+    const side = readJsonl<{ id: string; text: string }>(join(dir, 'ref.jsonl'));
     side[10]!.id = 'someone-else';
-    writeFileSync(join(dir, 'ref.jsonl'), jsonl(side));
+    writeJsonl(join(dir, 'ref.jsonl'), side);
     const out = join(dir, 't.jsonl');
-    const r = cli(['tails', 'export', '--coverage', cov, '--out', out, '--quiet']);
+    const r = runCli(['tails', 'export', '--coverage', cov, '--out', out, '--quiet']);
     expect(r.status, r.stderr).toBe(1);
     expect(r.stderr).toMatch(/WARNING: 1 of 30 documents have no text/);
-    const rows = readRows(out);
+    const rows = readJsonl<TailRow>(out);
     expect(rows).toHaveLength(30);
     expect(rows.at(-1)).toMatchObject({ id: 'ref-10', text: null, region: 0, reference_row: 10 });
   });
@@ -186,7 +169,7 @@ describe('tails export on a hand-built coverage directory', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tailguard-tails-'));
     const out = join(dir, 'x.jsonl');
     const run = (coverage: string) => tailsExport({ coverage, out });
-    const r = cli(['tails', 'export', '--coverage', join(dir, 'nowhere'), '--out', out]);
+    const r = runCli(['tails', 'export', '--coverage', join(dir, 'nowhere'), '--out', out]);
     expect([r.status, r.stderr]).toEqual([2, `tailguard: ${join(dir, 'nowhere')}: no such coverage directory\n`]);
     mkdirSync(join(dir, 'empty'));
     await expect(run(join(dir, 'empty'))).rejects.toThrow(
@@ -225,7 +208,7 @@ describe('tails export on a hand-built coverage directory', () => {
     rmSync(join(dir, 'moved', 'ref.jsonl'));
     await expect(run(moved)).rejects.toThrow(/cannot export the tails' texts: no .*moved\/ref\.jsonl beside the \.npy/);
 
-    const csv = cli(['tails', 'export', '--coverage', moved, '--out', join(dir, 'x.csv')]);
+    const csv = runCli(['tails', 'export', '--coverage', moved, '--out', join(dir, 'x.csv')]);
     expect(csv.status).toBe(2);
     expect(csv.stderr).toContain('--out must be a .jsonl file');
     expect(() => readFileSync(out)).toThrow();
@@ -243,7 +226,7 @@ describe('tails export after tailguard coverage', () => {
     saveNpy(join(dir, 'ref'), ref, ref.ids, texts);
     saveNpy(join(dir, 'cand'), cand, cand.ids);
     const cov = join(dir, 'cov');
-    let r = cli([
+    let r = runCli([
       'coverage',
       '--reference',
       join(dir, 'ref.npy'),
@@ -261,9 +244,9 @@ describe('tails export after tailguard coverage', () => {
     const report = JSON.parse(readFileSync(join(cov, 'report.json'), 'utf8'));
     expect(report.tails).toHaveLength(1);
     const tail = report.clusters[report.tails[0]];
-    r = cli(['tails', 'export', '--coverage', cov, '--out', join(dir, 'tails.jsonl'), '--quiet']);
+    r = runCli(['tails', 'export', '--coverage', cov, '--out', join(dir, 'tails.jsonl'), '--quiet']);
     expect(r.status, r.stderr).toBe(0);
-    const rows = readRows(join(dir, 'tails.jsonl'));
+    const rows = readJsonl<TailRow>(join(dir, 'tails.jsonl'));
     const sports = ref.cluster.flatMap((c, i) => (c === 2 ? [i] : []));
     expect(rows.map((x) => x.reference_row)).toEqual(sports);
     expect(rows).toHaveLength(tail.reference_documents);
@@ -288,8 +271,11 @@ describe('tails export from score directories', () => {
     const topics: Topic[] = ['finance', 'cooking', 'sports'];
     const docs = Array.from({ length: 24 }, (_, i) => ({ key: `h${i}`, body: topicText(topics[i % 3]!, i + 1) }));
     docs.splice(5, 0, { key: 'empty', body: '' }); // line 6 is not scored: later rows sit one line further on
-    writeFileSync(join(dir, 'human.jsonl'), jsonl(docs));
-    writeFileSync(join(dir, 'gen.jsonl'), jsonl(docs.filter((d, i) => d.body && i % 2 === 0)));
+    writeJsonl(join(dir, 'human.jsonl'), docs);
+    writeJsonl(
+      join(dir, 'gen.jsonl'),
+      docs.filter((d, i) => d.body && i % 2 === 0),
+    );
     for (const name of ['human', 'gen'])
       await scoreCorpus({
         input: join(dir, `${name}.jsonl`),
@@ -300,7 +286,7 @@ describe('tails export from score directories', () => {
         idField: 'key',
       });
     const cov = join(dir, 'cov');
-    let r = cli([
+    let r = runCli([
       'coverage',
       '--reference',
       join(dir, 'human'),
@@ -321,9 +307,9 @@ describe('tails export from score directories', () => {
     expect(report.region_labels.documents).toBe(24);
     const inTails = report.tails.reduce((a: number, c: number) => a + report.clusters[c].reference_documents, 0);
     expect(inTails).toBeGreaterThan(0);
-    r = cli(['tails', 'export', '--coverage', cov, '--out', join(dir, 'tails.jsonl'), '--quiet']);
+    r = runCli(['tails', 'export', '--coverage', cov, '--out', join(dir, 'tails.jsonl'), '--quiet']);
     expect(r.status, r.stderr).toBe(0);
-    const rows = readRows(join(dir, 'tails.jsonl'));
+    const rows = readJsonl<TailRow>(join(dir, 'tails.jsonl'));
     expect(rows).toHaveLength(inTails);
     expect(rows.some((x) => x.reference_row >= 5)).toBe(true); // past the unscored line
     const byKey = new Map(docs.map((d) => [d.key, d.body]));

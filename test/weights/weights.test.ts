@@ -1,6 +1,5 @@
 /** Oversampling weights on synthetic clusters whose shares are known; the CLI with its Parquet output. */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parquetReadObjects } from 'hyparquet';
@@ -11,8 +10,7 @@ import { scoreCorpus } from '../../src/score/score-corpus.js';
 import { clusterWeights } from '../../src/weights/weights.js';
 import { weightsRun } from '../../src/weights/weights-run.js';
 import { blobs, saveNpy } from '../coverage/synthetic.js';
-
-const ROOT = join(import.meta.dirname, '..', '..');
+import { readJsonl, runCli, writeJsonl } from '../helpers/cli.js';
 
 describe('clusterWeights, hand-checked', () => {
   it('reference 50/50, candidate 80/20 → weights 0.625 and 2.5 (mean 1), histogram matched exactly', () => {
@@ -65,25 +63,18 @@ describe('k-means regions and tailguard weights', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tailguard-weights-'));
     saveNpy(join(dir, 'ref'), regions(400, [1, 1, 1, 1], 3));
     saveNpy(join(dir, 'cand'), regions(300, [3, 1, 1, 0], 4)); // the fourth region is absent
-    const r = spawnSync(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        join(ROOT, 'src', 'cli', 'run.ts'),
-        'weights',
-        '--reference',
-        join(dir, 'ref.npy'),
-        '--candidate',
-        join(dir, 'cand.npy'),
-        '--out',
-        join(dir, 'out'),
-        '--clusters',
-        '4',
-        '--json',
-      ],
-      { cwd: ROOT, encoding: 'utf8' },
-    );
+    const r = runCli([
+      'weights',
+      '--reference',
+      join(dir, 'ref.npy'),
+      '--candidate',
+      join(dir, 'cand.npy'),
+      '--out',
+      join(dir, 'out'),
+      '--clusters',
+      '4',
+      '--json',
+    ]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(
       /WARNING: the candidate has no document in cluster \d \(2\d\.\d% of the reference\): no weight can bring it back/,
@@ -106,17 +97,8 @@ describe('k-means regions and tailguard weights', () => {
 });
 
 describe('weights with repeated ids', () => {
-  const cli = (args: string[]) =>
-    spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'run.ts'), 'weights', ...args], {
-      cwd: ROOT,
-      encoding: 'utf8',
-    });
-  const jsonl = (rows: object[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
-  const readRows = (path: string) =>
-    readFileSync(path, 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { id: string; weight: number });
+  const cli = (args: string[]) => runCli(['weights', ...args]);
+  type WeightRow = { id: string; weight: number };
   /** A candidate .npy whose rows 0, 5 and 9 share the id 'dup'. */
   const dupCandidate = (dir: string): string[] => {
     const cand = blobs(12, [1, 1], 2, { dim: 4, centresSeed: 7, centreScale: 3, spread: 0.2 });
@@ -130,7 +112,10 @@ describe('weights with repeated ids', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tailguard-weights-dups-'));
     const ids = dupCandidate(dir);
     // Only the second 'dup' row is machine-written: its weight must be 0, the other two's not.
-    writeFileSync(join(dir, 'det.jsonl'), jsonl(ids.map((id, i) => ({ id, p_synthetic: i === 5 ? 1 : 0 }))));
+    writeJsonl(
+      join(dir, 'det.jsonl'),
+      ids.map((id, i) => ({ id, p_synthetic: i === 5 ? 1 : 0 })),
+    );
     const r = cli([
       '--reference',
       join(dir, 'ref.npy'),
@@ -145,7 +130,7 @@ describe('weights with repeated ids', () => {
       '--quiet',
     ]);
     expect(r.status, r.stderr).toBe(0);
-    const rows = readRows(join(dir, 'out', 'weights.jsonl'));
+    const rows = readJsonl<WeightRow>(join(dir, 'out', 'weights.jsonl'));
     expect(rows.map((x) => x.id)).toEqual(ids);
     expect(rows[5]!.weight).toBe(0);
     expect(rows[0]!.weight).toBeGreaterThan(0);
@@ -165,7 +150,10 @@ describe('weights with repeated ids', () => {
   it('refuses a join it cannot make: an id on more rows of the detections than of an .npy candidate', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tailguard-weights-dups-'));
     const ids = dupCandidate(dir);
-    writeFileSync(join(dir, 'det.jsonl'), jsonl([...ids, 'dup'].map((id) => ({ id, p_synthetic: 0 }))));
+    writeJsonl(
+      join(dir, 'det.jsonl'),
+      [...ids, 'dup'].map((id) => ({ id, p_synthetic: 0 })),
+    );
     const run = weightsRun({
       reference: join(dir, 'ref.npy'),
       candidate: join(dir, 'cand.npy'),
@@ -182,27 +170,21 @@ describe('weights with repeated ids', () => {
   it('a score directory candidate: a repeated id joins its detection by corpus line, out of order or among extra rows', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tailguard-weights-dups-'));
     const corpus = join(dir, 'corpus.jsonl');
-    writeFileSync(
-      corpus,
-      jsonl([
-        { id: 'x', text: 'Tom had a red ball.' },
-        { id: 'y', text: 'Sue had a kite.' },
-        { id: 'x', text: 'Ben had a big dog.' },
-        { id: 'z', text: 'Max had a hat.' },
-      ]),
-    );
+    writeJsonl(corpus, [
+      { id: 'x', text: 'Tom had a red ball.' },
+      { id: 'y', text: 'Sue had a kite.' },
+      { id: 'x', text: 'Ben had a big dog.' },
+      { id: 'z', text: 'Max had a hat.' },
+    ]);
     const scored = join(dir, 'scored');
     await scoreCorpus({ input: corpus, out: scored, idField: 'id', model: 'stories260k', device: 'cpu' });
-    writeFileSync(
-      join(dir, 'det.jsonl'),
-      jsonl([
-        { id: 'x', line: 3, p_synthetic: 1 },
-        { id: 'z', line: 4, p_synthetic: 0 },
-        { id: 'x', line: 9, p_synthetic: 0.5 },
-        { id: 'y', line: 2, p_synthetic: 0 },
-        { id: 'x', line: 1, p_synthetic: 0 },
-      ]),
-    );
+    writeJsonl(join(dir, 'det.jsonl'), [
+      { id: 'x', line: 3, p_synthetic: 1 },
+      { id: 'z', line: 4, p_synthetic: 0 },
+      { id: 'x', line: 9, p_synthetic: 0.5 },
+      { id: 'y', line: 2, p_synthetic: 0 },
+      { id: 'x', line: 1, p_synthetic: 0 },
+    ]);
     const report = await weightsRun({
       reference: scored,
       candidate: scored,
@@ -210,7 +192,7 @@ describe('weights with repeated ids', () => {
       clusters: 1,
       detections: join(dir, 'det.jsonl'),
     });
-    const rows = readRows(join(dir, 'out', 'weights.jsonl'));
+    const rows = readJsonl<WeightRow>(join(dir, 'out', 'weights.jsonl'));
     expect(rows.map((x) => [x.id, +x.weight.toFixed(9)])).toEqual([
       ['x', 1.333333333],
       ['y', 1.333333333],
@@ -224,15 +206,12 @@ describe('weights with repeated ids', () => {
     });
     expect(report.duplicate_ids!.handling).toMatch(/joined to the rows of a repeated id by id and corpus line/);
     // A repeated id whose line has no detection is a missing row, as for any other id.
-    writeFileSync(
-      join(dir, 'det2.jsonl'),
-      jsonl([
-        { id: 'x', line: 1, p_synthetic: 0 },
-        { id: 'y', line: 2, p_synthetic: 0 },
-        { id: 'x', line: 9, p_synthetic: 0 },
-        { id: 'z', line: 4, p_synthetic: 0 },
-      ]),
-    );
+    writeJsonl(join(dir, 'det2.jsonl'), [
+      { id: 'x', line: 1, p_synthetic: 0 },
+      { id: 'y', line: 2, p_synthetic: 0 },
+      { id: 'x', line: 9, p_synthetic: 0 },
+      { id: 'z', line: 4, p_synthetic: 0 },
+    ]);
     await expect(
       weightsRun({
         reference: scored,
