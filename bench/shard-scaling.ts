@@ -20,6 +20,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { shardDirName } from '../src/score/shards/layout.js';
 import { machineDescription } from './lib/machine.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -56,13 +57,8 @@ function scoreProcess(input: string, out: string, extra: string[]): Promise<Proc
       if (code !== 0) return reject(new Error(`tailguard score ${extra.join(' ')} exited ${code}: ${stderr}`));
       const [wall, rssKiB] = readFileSync(timing, 'utf8').trim().split('\n').at(-1)!.split(' ').map(Number);
       const shard = extra.indexOf('--shard');
-      const dir =
-        shard < 0
-          ? out
-          : (() => {
-              const [i, n] = extra[shard + 1]!.split('/').map(Number);
-              return join(out, `shard-${String(i).padStart(5, '0')}-of-${String(n).padStart(5, '0')}`);
-            })();
+      const [i, n] = shard < 0 ? [] : extra[shard + 1]!.split('/').map(Number);
+      const dir = shard < 0 ? out : join(out, shardDirName(i!, n!));
       const run = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as { tokens: number };
       resolve({ wall: wall!, peakRssMiB: rssKiB! / 1024, tokens: run.tokens });
     });
