@@ -22,7 +22,7 @@ export function weightsCommand(): Command {
       "One oversampling weight per candidate document, so that the weighted candidate matches the reference's\n" +
         'distribution over embedding clusters (k-means on the reference) more closely: w = reference share /\n' +
         "candidate share of the document's cluster (× (1 − p_synthetic) with --detections), mean 1, capped at\n" +
-        '--max-weight. Writes OUT/weights.jsonl and OUT/weights.parquet (id, weight, cluster) and OUT/report.json\n' +
+        '--max-weight. Writes OUT/weights.jsonl and OUT/weights.parquet (id, weight, cluster, region_label) and OUT/report.json\n' +
         '(total-variation distance between the cluster histograms before and after, per-cluster summary with each\n' +
         "cluster's label: its most distinctive words, when the reference's texts can be read). Weights\n" +
         'cannot fix a cluster the candidate lacks entirely: the report lists them.\n' +

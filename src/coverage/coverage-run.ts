@@ -13,9 +13,9 @@
  *                         and example documents (ids, and texts when the reference's corpus can be read) per region;
  *                         thin/absent = tails
  *                         and each region's label: its most distinctive words (c-TF-IDF, region-labels.ts)
- *   reference.jsonl       per reference document: id, covered, radius, nearest_candidate, region
+ *   reference.jsonl       per reference document: id, covered, radius, nearest_candidate, region, region_label
  *   candidate.jsonl       per candidate document: id, density (reference balls holding it / k), in_reference_manifold,
- *                         region (its nearest reference region)
+ *                         region (its nearest reference region), region_label (null without reference texts)
  *   reference.hnsw(.json) the reference index (hnswlib), reusable (HNSW search only)
  *   anchor-frame.json     the reference's frame both sets were measured in (anchor-frame.ts; not with `whiten` false)
  *   report.html           the same, readable: metrics, region shares and coverage, a 2-D map with the tails marked
@@ -230,6 +230,8 @@ export interface CoverageParts {
 /** reference.jsonl, candidate.jsonl, report.json and report.html from a search's results (one run, or a reduce). */
 export async function writeCoverage(p: CoverageParts): Promise<CoverageReport> {
   const { ref, cand, k, metric, choice, res, reg, out, frame } = p;
+  const labels = await regionLabels(ref, reg.refAssign, reg.clusters.length);
+  const regionLabel = (c: number) => labels.labels[c]!.label;
   const refRows = await JsonlWriter.create(join(out, 'reference.jsonl'));
   for (let i = 0; i < ref.ids.length; i++) {
     await refRows.write({
@@ -238,6 +240,7 @@ export async function writeCoverage(p: CoverageParts): Promise<CoverageReport> {
       radius: res.reference.radius[i],
       nearest_candidate: res.reference.nearestCandidate[i],
       region: reg.refAssign[i],
+      region_label: regionLabel(reg.refAssign[i]!),
     });
   }
   await refRows.close();
@@ -248,12 +251,12 @@ export async function writeCoverage(p: CoverageParts): Promise<CoverageReport> {
       density: res.candidate.balls[j]! / k,
       in_reference_manifold: res.candidate.inManifold[j] === 1,
       region: reg.candAssign[j],
+      region_label: regionLabel(reg.candAssign[j]!),
     });
   }
   await candRows.close();
 
   const examples = await withExampleTexts(reg.clusters, reg.exampleRows, ref);
-  const labels = await regionLabels(ref, reg.refAssign, reg.clusters.length);
   const repeats = repeatsReport(
     { reference: repeatedIds(ref.ids), candidate: repeatedIds(cand.ids) },
     COVERAGE_REPEATS_HANDLING,

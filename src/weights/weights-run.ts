@@ -2,8 +2,8 @@
  * `weightsRun`: one weight per candidate document so that the weighted candidate matches the reference's cluster
  * distribution more closely (weights.ts), with the clusters from coverage/clusters.ts.
  *
- * Outputs in `out`: weights.jsonl and weights.parquet (id, weight, cluster; one row per candidate document, in
- * order), report.json (TV distance before/after, per-cluster summary with each region's label, the clusters weights
+ * Outputs in `out`: weights.jsonl and weights.parquet (id, weight, cluster, region_label: the cluster's label, null
+ * without reference texts; one row per candidate document, in order), report.json (TV distance before/after, per-cluster summary with each region's label, the clusters weights
  * cannot fix) and report.html (the same with the weight distribution and the region histograms before/after).
  *
  * Ids may repeat: every row is kept and weighted, example texts are read by row, and detections are joined to the
@@ -173,11 +173,16 @@ export async function weightsRun(opts: WeightsOptions): Promise<WeightsReport> {
   mkdirSync(out, { recursive: true });
   const rows = await JsonlWriter.create(join(out, 'weights.jsonl'));
   for (let j = 0; j < cand.ids.length; j++)
-    await rows.write({ id: cand.ids[j], weight: res.weights[j], cluster: candAssign[j] });
+    await rows.write({
+      id: cand.ids[j],
+      weight: res.weights[j],
+      cluster: candAssign[j],
+      region_label: labels.labels[candAssign[j]!]!.label,
+    });
   await rows.close();
   await jsonlToParquet(join(out, 'weights.jsonl'), join(out, 'weights.parquet'), {
     integerFields: ['cluster'],
-    columnTypes: { id: 'STRING', weight: 'DOUBLE', cluster: 'INT64' },
+    columnTypes: { id: 'STRING', weight: 'DOUBLE', cluster: 'INT64', region_label: 'STRING' },
   });
 
   const sorted = Array.from(res.weights).sort((a, b) => a - b);

@@ -1,8 +1,9 @@
 /**
  * Region labels: c-TF-IDF against a hand-computed example, the tokenizer, vocabulary pruning, a finance region that
- * reads as finance, and labels in coverage's and weights' report.json (and region numbers in reference.jsonl).
+ * reads as finance, and labels in coverage's and weights' report.json and in their per-document rows.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
+import { parquetReadObjects } from 'hyparquet';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -130,7 +131,10 @@ describe('labels in coverage and weights output', () => {
     expect(r.status, r.stderr).toBe(0);
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
     expect(report.region_labels).toMatchObject({ method: 'c-TF-IDF', documents: 150, pruned_words: 0 });
-    const rows = (f: string) => readJsonl<{ region: number }>(join(out, f));
+    const rows = (f: string) => readJsonl<{ region: number; region_label: string }>(join(out, f));
+    const labelOf = new Map(report.clusters.map((c: { cluster: number; label: string }) => [c.cluster, c.label]));
+    for (const f of ['reference.jsonl', 'candidate.jsonl'])
+      for (const x of rows(f)) expect(x.region_label).toBe(labelOf.get(x.region));
     const refRegions = rows('reference.jsonl').map((x) => x.region);
     expect(refRegions).toHaveLength(150);
     // Each k-means region is one blob, so one topic: its label words all come from that topic.
@@ -173,6 +177,14 @@ describe('labels in coverage and weights output', () => {
     expect(r.region_labels?.documents).toBe(90);
     for (const c of r.per_cluster) expect(c.label).toMatch(/^\w+, \w+, \w+, \w+, \w+$/);
     expect(readFileSync(join(dir, 'w', 'report.html'), 'utf8')).toContain(r.per_cluster[0]!.label!);
+    // Each weights row names its cluster's label, in JSONL and Parquet alike.
+    const labelOf = new Map(r.per_cluster.map((c) => [c.cluster, c.label]));
+    const wrows = readJsonl<{ cluster: number; region_label: string | null }>(join(dir, 'w', 'weights.jsonl'));
+    expect(wrows).toHaveLength(60);
+    for (const w of wrows) expect(w.region_label).toBe(labelOf.get(w.cluster));
+    const buf = readFileSync(join(dir, 'w', 'weights.parquet'));
+    const pq = await parquetReadObjects({ file: buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) });
+    expect(pq.map((x) => x.region_label)).toEqual(wrows.map((w) => w.region_label));
 
     saveNpy(join(dir, 'bare'), ref);
     const bare = await weightsRun({
@@ -184,5 +196,7 @@ describe('labels in coverage and weights output', () => {
     expect(bare.region_labels).toBeUndefined();
     expect(bare.region_labels_missing).toMatch(/bare\.jsonl/);
     expect(bare.per_cluster.map((c) => c.label)).toEqual([null, null]);
+    const bareRows = readJsonl<{ region_label: string | null }>(join(dir, 'w2', 'weights.jsonl'));
+    expect(bareRows.every((w) => w.region_label === null)).toBe(true);
   });
 });
