@@ -111,8 +111,9 @@ export async function* readParquet(
     }
     // An id field the schema lacks behaves like a missing id on every row: line numbers.
     const hasId = idField !== undefined && names.includes(idField);
-    const kept = (opts.keepFields ?? []).filter((f) => names.includes(f) && f !== textField && f !== idField);
-    const columns = [...(hasId && idField !== textField ? [textField, idField!] : [textField]), ...kept];
+    // Kept fields may name the text or id column too (as for JSONL): they are read once and copied into `fields`.
+    const kept = (opts.keepFields ?? []).filter((f) => names.includes(f));
+    const columns = [...new Set([textField, ...(hasId ? [idField!] : []), ...kept])];
 
     const stringFromBytes = (bytes: Uint8Array | undefined): string | BadCell | undefined => {
       if (bytes === undefined || bytes === null) return bytes;

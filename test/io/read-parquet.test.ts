@@ -4,6 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { parquetWriteBuffer, type ColumnSource } from 'hyparquet-writer';
 import { describe, expect, it } from 'vitest';
 import { CorpusOpenError } from '../../src/errors.js';
+import { readJsonl } from '../../src/io/read-jsonl.js';
 import { readParquet } from '../../src/io/read-parquet.js';
 import type { InputRecord } from '../../src/io/records.js';
 import { collect, tempDir } from './helpers.js';
@@ -54,6 +55,25 @@ describe('readParquet', () => {
       [7, 8, '17', 'gamma ✓'],
     ]);
     expect(recs[0]!.file).toBe(p);
+  });
+
+  it('kept fields may name the text and id columns, as for JSONL', async () => {
+    const rows = [
+      { doc_id: 'a', text: 'alpha', src: 'x' },
+      { doc_id: 'b', text: 'beta', src: 'y' },
+    ];
+    const p = parquet([
+      { name: 'doc_id', data: rows.map((r) => r.doc_id), type: 'STRING' },
+      { name: 'text', data: rows.map((r) => r.text), type: 'STRING' },
+      { name: 'src', data: rows.map((r) => r.src), type: 'STRING' },
+    ]);
+    const j = join(dir, 'kept.jsonl');
+    writeFileSync(j, rows.map((r) => JSON.stringify(r) + '\n').join(''));
+    const opts = { idField: 'doc_id', keepFields: ['text', 'doc_id', 'src', 'absent'] };
+    const fields = (recs: InputRecord[]) => recs.map((r) => (r.kind === 'doc' ? r.fields : undefined));
+    const fromParquet = fields(await collect(readParquet(p, opts)));
+    expect(fromParquet).toEqual(rows);
+    expect(fromParquet).toEqual(fields(await collect(readJsonl(j, opts))));
   });
 
   it('uses row numbers as ids without idField or when the id column is absent', async () => {
