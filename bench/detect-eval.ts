@@ -15,8 +15,7 @@
  * calibrate / calibrateByDomain (penalties by nested cross-validation); every number below is measured on the
  * evaluation side, or on held-out human text never used for fitting.
  */
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -38,12 +37,11 @@ import {
 import { averageModels, nestedOutOfFold, standardise } from '../src/detect/logistic.js';
 import { auroc, thresholdAtFpr } from '../src/detect/metrics.js';
 import { designMatrix } from '../src/detect/detector.js';
-import { NpyRowReader } from '../src/io/npy-writer.js';
 import { mulberry32 } from '../src/random.js';
 import { scoreCorpus } from '../src/index.js';
 import { runIfMain } from '../scripts/lib/files.js';
+import { loadDev, readScores, type Item } from './lib/detect-dev.js';
 
-const DEV = '../shared/eval/detect-dev';
 const NOTES_MARKER = '<!-- notes: hand-written below, kept when the tables above are regenerated -->';
 const HELDOUT = '../shared/corpora/human/heldout.jsonl';
 const CURVE_FPR = 0.05;
@@ -62,42 +60,6 @@ const PUBLISHED_BLACK: Record<string, Record<string, [number, number, number]>> 
   davinci: { xsum: [0.831, 0.81, 0.94], writing: [0.85, 0.832, 0.949], pubmed: [0.567, 0.553, 0.723] },
 };
 
-interface Item {
-  id: string;
-  label: 0 | 1;
-  dataset: string;
-  generator: string;
-  split: 'cal' | 'eval';
-  index: number;
-}
-const sha = (s: string) => createHash('sha1').update(s).digest('hex');
-
-function loadDev(): { items: Item[]; texts: Map<string, string> } {
-  const items: Item[] = [];
-  const texts = new Map<string, string>();
-  for (const exp of ['exp_main', 'exp_gpt3to4']) {
-    for (const f of readdirSync(join(DEV, exp))
-      .filter((x) => x.endsWith('.raw_data.json'))
-      .sort()) {
-      const [dataset, generator] = f.replace('.raw_data.json', '').split('_') as [string, string];
-      const raw = JSON.parse(readFileSync(join(DEV, exp, f), 'utf8')) as { original: string[]; sampled: string[] };
-      raw.original.forEach((h, i) => {
-        const m = raw.sampled[i]!;
-        const split = parseInt(sha(h).slice(0, 8), 16) % 2 === 0 ? 'cal' : 'eval';
-        for (const [text, label] of [
-          [h, 0],
-          [m, 1],
-        ] as const) {
-          const id = sha(text);
-          texts.set(id, text);
-          items.push({ id, label, dataset, generator, split, index: i });
-        }
-      });
-    }
-  }
-  return { items, texts };
-}
-
 /** Score rows by id, each with its embedding (the score directory's embeddings.npy). */
 async function scoreOnce(
   input: string,
@@ -108,19 +70,6 @@ async function scoreOnce(
   if (!existsSync(join(out, 'run.json')))
     await scoreCorpus({ input, out, model, observerModel: observer, idField: 'id', device: 'cpu' });
   return readScores(out);
-}
-
-function readScores(dir: string): Map<string, ScoreRow> {
-  const rows = new Map<string, ScoreRow>();
-  const npy = NpyRowReader.open(join(dir, 'embeddings.npy'));
-  for (const line of readFileSync(join(dir, 'scores.jsonl'), 'utf8').split('\n'))
-    if (line) {
-      const r = JSON.parse(line) as ScoreRow;
-      r.embedding = npy.read()!;
-      rows.set(r.id, r);
-    }
-  npy.close();
-  return rows;
 }
 
 const f3 = (x: number) => (Number.isNaN(x) ? '—' : x.toFixed(3));
