@@ -2,9 +2,10 @@
 import { Command } from 'commander';
 import { weightsRun } from '../weights/weights-run.js';
 import { repeatsWarning } from '../io/repeated-ids.js';
+import { frameOptions, frameRequest, type FrameFlags } from './frame-options.js';
 import { numberAtLeast } from './option-parsers.js';
 
-interface WeightsFlags {
+interface WeightsFlags extends FrameFlags {
   reference: string;
   candidate: string;
   out: string;
@@ -28,7 +29,9 @@ export function weightsCommand(): Command {
         'cannot fix a cluster the candidate lacks entirely: the report lists them.\n' +
         'Ids may repeat: every row is weighted, and --detections are joined to a repeated id by corpus line (a score\n' +
         'directory candidate) or in order; an ambiguous join is refused. report.json duplicate_ids and a WARNING on\n' +
-        'stderr say so.',
+        'stderr say so.\n' +
+        "The clusters are coverage's regions: k-means of the reference in its anchor frame (whitened; --no-whiten\n" +
+        'for the embeddings as loaded), so the same --clusters and --seed give the clusters `coverage` calls regions.',
     )
     .requiredOption('--reference <path>', 'the human anchor: score directory or .npy')
     .requiredOption('--candidate <path>', 'the corpus to weight: score directory or .npy')
@@ -40,6 +43,9 @@ export function weightsCommand(): Command {
       'detections.jsonl of `tailguard detect` over the candidate: down-weight by p_synthetic',
     )
     .option('--seed <n>', 'seed of the clustering', numberAtLeast('--seed', 0), 1)
+    .addOption(frameOptions('the reference')[0])
+    .addOption(frameOptions('the reference')[1])
+    .addOption(frameOptions('the reference')[2])
     .option('--json', 'print report.json to stdout')
     .option('-q, --quiet', 'no report on stderr')
     .action(async (flags: WeightsFlags) => {
@@ -51,6 +57,7 @@ export function weightsCommand(): Command {
         maxWeight: flags.maxWeight,
         detections: flags.detections,
         seed: flags.seed,
+        ...frameRequest(flags),
       });
       if (flags.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
       // Said even with --quiet: weights.jsonl joined back by a repeated id would go to the wrong rows.

@@ -1,4 +1,5 @@
 /** What `weights` writes to report.json and its HTML report reads (types only, so the report does not import the run). */
+import type { FrameSummary } from '../coverage/anchor-frame.js';
 import type { ClusterRow } from '../coverage/clusters.js';
 import type { RegionLabel, RegionLabelsInfo } from '../coverage/region-labels.js';
 import type { SetSummary } from '../coverage/vectors.js';
@@ -9,6 +10,8 @@ export interface WeightsReport {
   command: 'weights';
   reference: SetSummary;
   candidate: SetSummary;
+  /** The reference's frame the clusters were found in (anchor-frame.json in the output), or `none` (--no-whiten). */
+  frame: FrameSummary;
   clusters: number;
   max_weight: number;
   down_weighted_by_p_synthetic: boolean;

@@ -18,12 +18,14 @@ import { jsonlToParquet } from '../io/parquet-from-jsonl.js';
 import { idCounts, repeatedIds, repeatsReport, type RepeatedIds } from '../io/repeated-ids.js';
 import { assignAll, clusterTableWithRows, kmeans, perCluster, type ClusterRow } from '../coverage/clusters.js';
 import { withExampleTexts } from '../coverage/example-texts.js';
+import { ANCHOR_FRAME_FILE, intoAnchorFrame, type FrameRequest } from '../coverage/anchor-frame.js';
 import { regionLabels } from '../coverage/region-labels.js';
 import { loadComparable, loadVectors, scoreRowLines, setSummary, type VectorSet } from '../coverage/vectors.js';
 import { weightsHtml } from './report-html.js';
 import { clusterWeights } from './weights.js';
 
-export interface WeightsOptions {
+/** whiten (default true), anchorFrame, frameMethod: the reference's frame, as for coverage (anchor-frame.ts). */
+export interface WeightsOptions extends FrameRequest {
   reference: string;
   candidate: string;
   out: string;
@@ -153,6 +155,10 @@ function repeatsHandling(joinedBy: JoinedDetections['repeatsJoinedBy']): string 
 export async function weightsRun(opts: WeightsOptions): Promise<WeightsReport> {
   const ref = loadVectors(opts.reference);
   const cand = loadComparable(opts.candidate, ref);
+  const out = resolve(opts.out);
+  mkdirSync(out, { recursive: true });
+  // The regions of coverage: the same frame, the same k-means (so the same clusters for the same k and seed).
+  const { summary: frame } = await intoAnchorFrame(ref, [cand], 'cosine', opts, join(out, ANCHOR_FRAME_FILE));
   const k = opts.clusters ?? 32;
   const clustering = kmeans(ref, k, { seed: opts.seed });
   const refAssign = assignAll(clustering, ref);
@@ -169,8 +175,6 @@ export async function weightsRun(opts: WeightsOptions): Promise<WeightsReport> {
     repeatsHandling(detections?.repeatsJoinedBy),
   );
 
-  const out = resolve(opts.out);
-  mkdirSync(out, { recursive: true });
   const rows = await JsonlWriter.create(join(out, 'weights.jsonl'));
   for (let j = 0; j < cand.ids.length; j++)
     await rows.write({
@@ -193,6 +197,7 @@ export async function weightsRun(opts: WeightsOptions): Promise<WeightsReport> {
     command: 'weights',
     reference: setSummary(opts.reference, ref),
     candidate: setSummary(opts.candidate, cand),
+    frame,
     clusters: clustering.k,
     max_weight: maxWeight,
     down_weighted_by_p_synthetic: p !== undefined,

@@ -1,5 +1,5 @@
 /** Oversampling weights on synthetic clusters whose shares are known; the CLI with its Parquet output. */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parquetReadObjects } from 'hyparquet';
@@ -93,6 +93,34 @@ describe('k-means regions and tailguard weights', () => {
     expect(pq).toHaveLength(300);
     expect(pq[5]).toMatchObject({ id: rows[5].id, cluster: BigInt(rows[5].cluster) });
     expect(pq[5]!.weight).toBeCloseTo(rows[5].weight, 12);
+  });
+});
+
+describe("weights' clusters are coverage's regions", () => {
+  const regions = (n: number, weights: number[], seed: number, idPrefix: string) =>
+    blobs(n, weights, seed, { dim: 8, centresSeed: 11, centreScale: 3, spread: 0.4, idPrefix });
+
+  it.each([[[]], [['--no-whiten']]])('same frame, k and seed: the same cluster per candidate row (%j)', (frame) => {
+    const dir = mkdtempSync(join(tmpdir(), 'tailguard-weights-frame-'));
+    saveNpy(join(dir, 'ref'), regions(300, [1, 1, 1, 1, 1], 5, 'r'));
+    saveNpy(join(dir, 'cand'), regions(200, [4, 2, 1, 1, 0.5], 6, 'c'));
+    const sets = ['--reference', join(dir, 'ref.npy'), '--candidate', join(dir, 'cand.npy'), '--clusters', '5'];
+    const cov = runCli(['coverage', ...sets, ...frame, '--out', join(dir, 'cov'), '--search', 'exact', '--quiet']);
+    expect(cov.status, cov.stderr).toBe(0);
+    const w = runCli(['weights', ...sets, ...frame, '--out', join(dir, 'w'), '--quiet']);
+    expect(w.status, w.stderr).toBe(0);
+    const regionOf = readJsonl<{ region: number }>(join(dir, 'cov', 'candidate.jsonl')).map((r) => r.region);
+    const clusterOf = readJsonl<{ cluster: number }>(join(dir, 'w', 'weights.jsonl')).map((r) => r.cluster);
+    expect(clusterOf).toEqual(regionOf);
+    const covReport = JSON.parse(readFileSync(join(dir, 'cov', 'report.json'), 'utf8'));
+    const wReport = JSON.parse(readFileSync(join(dir, 'w', 'report.json'), 'utf8'));
+    expect(wReport.frame.method).toBe(frame.length ? 'none' : 'whiten');
+    expect(wReport.frame.method).toBe(covReport.frame.method);
+    expect(existsSync(join(dir, 'w', 'anchor-frame.json'))).toBe(frame.length === 0);
+    // The cluster shares weights starts from are the region shares coverage reports.
+    expect(wReport.per_cluster.map((c: { candidate_share: number }) => c.candidate_share)).toEqual(
+      covReport.clusters.map((c: { candidate_share: number }) => c.candidate_share),
+    );
   });
 });
 
