@@ -16,7 +16,8 @@
  *   out-of-fold score comes from a model fitted without the row's fold, standardisation included.
  *   chooseL2 picks the penalty with the lowest cross-validated log-loss on a grid, fitting each fold along the grid
  *   from the strongest penalty down with warm starts; nestedOutOfFold repeats that choice inside every outer
- *   training fold, so the scores it returns never saw their own rows, not even through the penalty.
+ *   training fold, so the scores it returns never saw their own rows, not even through the penalty. Both loops are
+ *   generic over the model (chooseOnGrid, nestedCrossValidation), so partial-pooling.ts runs the very same ones.
  */
 import { UsageError } from '../errors.js';
 import { mulberry32 } from '../random.js';
@@ -586,7 +587,74 @@ function checkFolds(y: ArrayLike<0 | 1>, folds: number): void {
   if (Math.min(pos, y.length - pos) < 2) throw new UsageError('cross-validation needs at least 2 rows of each class');
 }
 
-const rowsOf = <T>(values: ArrayLike<T>, idx: number[]): T[] => idx.map((i) => values[i] as T);
+/** The values at rows `idx`, in that order. */
+export const rowsOf = <T>(values: ArrayLike<T>, idx: number[]): T[] => idx.map((i) => values[i] as T);
+
+/** Rows 0..n−1 outside fold f (its training rows) and in it (its test rows), each in row order. */
+function foldSplit(n: number, fold: Int32Array, f: number): { train: number[]; test: number[] } {
+  const train: number[] = [];
+  const test: number[] = [];
+  for (let i = 0; i < n; i++) (fold[i] === f ? test : train).push(i);
+  return { train, test };
+}
+
+/**
+ * Out-of-fold logits, for any kind of model: per fold (skipping an empty one), `fit` makes a model from the other
+ * folds' rows and `logit` scores the fold's rows with it. Returns the models in fold order.
+ */
+export function outOfFold<M>(
+  n: number,
+  fold: Int32Array,
+  folds: number,
+  fit: (train: number[], f: number) => M,
+  logit: (model: M, i: number) => number,
+): { oofScores: Float64Array; models: M[] } {
+  const oofScores = new Float64Array(n);
+  const models: M[] = [];
+  for (let f = 0; f < folds; f++) {
+    const { train, test } = foldSplit(n, fold, f);
+    if (test.length === 0) continue; // fewer rows than folds: empty fold
+    const model = fit(train, f);
+    models.push(model);
+    for (const i of test) oofScores[i] = logit(model, i);
+  }
+  return { oofScores, models };
+}
+
+/** How an outer training fold runs its own cross-validation: inner folds, their seed and the training rows' strata. */
+export interface InnerFolds {
+  folds: number;
+  seed: number;
+  strata: (number | string)[];
+}
+
+/**
+ * Nested out-of-fold logits: outer folds stratified by `strata`; each outer training fold chooses (by its own
+ * cross-validation, with `innerFolds` folds and seed `seed + 1 + f`) and fits a model in `fitFold`, which scores
+ * the held-out fold. The choices and models come back in fold order.
+ */
+export function nestedCrossValidation<C, M>(
+  n: number,
+  opts: { folds: number; innerFolds: number; seed: number; strata: ArrayLike<number | string> },
+  fitFold: (train: number[], inner: InnerFolds) => { choice: C; model: M },
+  logit: (model: M, i: number) => number,
+): { oofScores: Float64Array; fold: Int32Array; choices: C[]; models: M[] } {
+  const fold = stratifiedFoldsBy(opts.strata, opts.folds, opts.seed);
+  const choices: C[] = [];
+  const { oofScores, models } = outOfFold(
+    n,
+    fold,
+    opts.folds,
+    (train, f) => {
+      const inner = { folds: opts.innerFolds, seed: opts.seed + 1 + f, strata: rowsOf(opts.strata, train) };
+      const { choice, model } = fitFold(train, inner);
+      choices.push(choice);
+      return model;
+    },
+    logit,
+  );
+  return { oofScores, fold, choices, models };
+}
 
 export function crossValidate(
   X: number[][],
@@ -597,16 +665,14 @@ export function crossValidate(
   validate(X, y);
   checkFolds(y, folds);
   const fold = stratifiedFolds(y, folds, opts.seed ?? 1);
-  const oofScores = new Float64Array(X.length);
-  const foldModels: LogisticModel[] = [];
-  for (let f = 0; f < folds; f++) {
-    const train = X.flatMap((_, i) => (fold[i] === f ? [] : [i]));
-    if (train.length === X.length) continue; // fewer rows than folds: empty fold
-    const model = fitLogistic(rowsOf(X, train), rowsOf(y, train), opts.l2 === undefined ? {} : { l2: opts.l2 });
-    foldModels.push(model);
-    for (let i = 0; i < X.length; i++) if (fold[i] === f) oofScores[i] = predictLogit(model, X[i] as number[]);
-  }
-  return { oofScores, fold, foldModels };
+  const { oofScores, models } = outOfFold(
+    X.length,
+    fold,
+    folds,
+    (train) => fitLogistic(rowsOf(X, train), rowsOf(y, train), opts.l2 === undefined ? {} : { l2: opts.l2 }),
+    (model, i) => predictLogit(model, X[i] as number[]),
+  );
+  return { oofScores, fold, foldModels: models };
 }
 
 /** Mean log-loss of logits `eta` against labels `y`. */
@@ -614,6 +680,40 @@ export function logLoss(eta: ArrayLike<number>, y: ArrayLike<0 | 1>): number {
   let s = 0;
   for (let i = 0; i < y.length; i++) s += softplus(eta[i]!) - (y[i] as number) * eta[i]!;
   return s / y.length;
+}
+
+/**
+ * Cross-validated mean log-loss at each value of a penalty grid, for any kind of model, and the best value (lowest
+ * loss; ties within 1e-12 go to the stronger, earlier value). Folds are stratified by `strata`; each fold walks
+ * `grid` from the largest value down, `fitter(train)` fitting its training rows at each value warm-started from the
+ * previous fit, and `logit` scoring its test rows. A fold's loss enters as its mean log-loss × its row count.
+ */
+export function chooseOnGrid<M>(
+  y: ArrayLike<0 | 1>,
+  n: number,
+  opts: { grid: readonly number[]; folds: number; seed: number; strata: ArrayLike<number | string> },
+  fitter: (train: number[]) => (value: number, prev: M | undefined) => M,
+  logit: (model: M, i: number) => number,
+): { best: number; curve: { value: number; logLoss: number }[] } {
+  const grid = [...opts.grid].sort((a, b) => b - a);
+  const fold = stratifiedFoldsBy(opts.strata, opts.folds, opts.seed);
+  const loss = new Float64Array(grid.length);
+  for (let f = 0; f < opts.folds; f++) {
+    const { train, test } = foldSplit(n, fold, f);
+    if (test.length === 0) continue;
+    const fit = fitter(train);
+    let prev: M | undefined;
+    grid.forEach((value, k) => {
+      const model = fit(value, prev);
+      prev = model;
+      const eta = test.map((i) => logit(model, i));
+      loss[k] = loss[k]! + logLoss(eta, rowsOf(y, test)) * test.length;
+    });
+  }
+  const curve = grid.map((value, k) => ({ value, logLoss: loss[k]! / n }));
+  let best = curve[0]!;
+  for (const c of curve) if (c.logLoss < best.logLoss - 1e-12) best = c;
+  return { best: best.value, curve };
 }
 
 export interface PenaltyChoice {
@@ -635,28 +735,20 @@ export interface ChooseOptions {
  * from the strongest penalty down, warm-starting every fit from the previous one.
  */
 export function chooseL2(X: number[][], y: ArrayLike<0 | 1>, opts: ChooseOptions = {}): PenaltyChoice {
-  const grid = [...(opts.grid ?? L2_GRID)].sort((a, b) => b - a);
   const folds = opts.folds ?? 5;
   checkFolds(y, folds);
-  const fold = stratifiedFoldsBy(opts.strata ?? y, folds, opts.seed ?? 1);
-  const loss = new Float64Array(grid.length);
-  for (let f = 0; f < folds; f++) {
-    const train = X.flatMap((_, i) => (fold[i] === f ? [] : [i]));
-    const test = X.flatMap((_, i) => (fold[i] === f ? [i] : []));
-    if (test.length === 0) continue;
-    const Xt = rowsOf(X, train);
-    const yt = rowsOf(y, train);
-    let prev: LogisticModel | undefined;
-    grid.forEach((l2, k) => {
-      prev = fitLogistic(Xt, yt, { l2, init: prev });
-      const eta = test.map((i) => predictLogit(prev!, X[i] as number[]));
-      loss[k] = loss[k]! + logLoss(eta, rowsOf(y, test)) * test.length;
-    });
-  }
-  const curve = grid.map((l2, k) => ({ l2, logLoss: loss[k]! / X.length }));
-  let best = curve[0]!;
-  for (const c of curve) if (c.logLoss < best.logLoss - 1e-12) best = c;
-  return { l2: best.l2, curve };
+  const { best, curve } = chooseOnGrid(
+    y,
+    X.length,
+    { grid: opts.grid ?? L2_GRID, folds, seed: opts.seed ?? 1, strata: opts.strata ?? y },
+    (train) => {
+      const Xt = rowsOf(X, train);
+      const yt = rowsOf(y, train);
+      return (l2, init: LogisticModel | undefined) => fitLogistic(Xt, yt, { l2, init });
+    },
+    (model, i) => predictLogit(model, X[i] as number[]),
+  );
+  return { l2: best, curve: curve.map((c) => ({ l2: c.value, logLoss: c.logLoss })) };
 }
 
 export interface NestedResult {
@@ -680,26 +772,16 @@ export function nestedOutOfFold(
   const folds = opts.folds ?? 5;
   validate(X, y);
   checkFolds(y, folds);
-  const strata = opts.strata ?? y;
-  const fold = stratifiedFoldsBy(strata, folds, opts.seed ?? 1);
-  const oofScores = new Float64Array(X.length);
-  const foldL2: number[] = [];
-  const foldModels: LogisticModel[] = [];
-  for (let f = 0; f < folds; f++) {
-    const train = X.flatMap((_, i) => (fold[i] === f ? [] : [i]));
-    if (train.length === X.length) continue;
-    const Xt = rowsOf(X, train);
-    const yt = rowsOf(y, train);
-    const { l2 } = chooseL2(Xt, yt, {
-      grid: opts.grid,
-      folds: opts.innerFolds ?? folds,
-      seed: (opts.seed ?? 1) + 1 + f,
-      strata: rowsOf(strata, train),
-    });
-    foldL2.push(l2);
-    const model = fitLogistic(Xt, yt, { l2 });
-    foldModels.push(model);
-    for (let i = 0; i < X.length; i++) if (fold[i] === f) oofScores[i] = predictLogit(model, X[i] as number[]);
-  }
-  return { oofScores, fold, foldL2, foldModels };
+  const r = nestedCrossValidation(
+    X.length,
+    { folds, innerFolds: opts.innerFolds ?? folds, seed: opts.seed ?? 1, strata: opts.strata ?? y },
+    (train, inner) => {
+      const Xt = rowsOf(X, train);
+      const yt = rowsOf(y, train);
+      const { l2 } = chooseL2(Xt, yt, { grid: opts.grid, ...inner });
+      return { choice: l2, model: fitLogistic(Xt, yt, { l2 }) };
+    },
+    (model, i) => predictLogit(model, X[i] as number[]),
+  );
+  return { oofScores: r.oofScores, fold: r.fold, foldL2: r.choices, foldModels: r.models };
 }

@@ -15,10 +15,11 @@ import { UsageError } from '../errors.js';
 import {
   averageModels,
   chooseL2,
+  chooseOnGrid,
   fitLogisticWithDeviations,
-  logLoss,
   L2_GRID,
-  stratifiedFoldsBy,
+  nestedCrossValidation,
+  rowsOf,
   validate,
   type ChooseOptions,
   type LogisticModel,
@@ -97,8 +98,6 @@ export function movement(
   };
 }
 
-const rowsOf = <T>(values: ArrayLike<T>, idx: number[]): T[] => idx.map((i) => values[i] as T);
-
 export interface DeviationChoice {
   l2Dev: number;
   curve: { l2Dev: number; logLoss: number }[];
@@ -119,33 +118,20 @@ export function chooseDeviation(
     strata?: ArrayLike<number | string>;
   },
 ): DeviationChoice {
-  const grid = [...(opts.grid ?? DEVIATION_GRID)].sort((a, b) => b - a);
-  const folds = opts.folds ?? 5;
-  const fold = stratifiedFoldsBy(opts.strata ?? y, folds, opts.seed ?? 1);
-  const loss = new Float64Array(grid.length);
-  for (let f = 0; f < folds; f++) {
-    const train = X.flatMap((_, i) => (fold[i] === f ? [] : [i]));
-    const test = X.flatMap((_, i) => (fold[i] === f ? [i] : []));
-    if (test.length === 0) continue;
-    const Xt = rowsOf(X, train);
-    const yt = rowsOf(y, train);
-    const gt = Int32Array.from(rowsOf(group, train));
-    let prev: PooledFit | undefined;
-    grid.forEach((l2Dev, k) => {
-      prev = fitPartialPooling(Xt, yt, gt, groups, {
-        l2: opts.l2,
-        l2Dev,
-        deviationColumns: opts.deviationColumns,
-        init: prev,
-      });
-      const eta = test.map((i) => predictPooled(prev!, X[i] as number[], group[i]!));
-      loss[k] = loss[k]! + logLoss(eta, rowsOf(y, test)) * test.length;
-    });
-  }
-  const curve = grid.map((l2Dev, k) => ({ l2Dev, logLoss: loss[k]! / X.length }));
-  let best = curve[0]!;
-  for (const c of curve) if (c.logLoss < best.logLoss - 1e-12) best = c;
-  return { l2Dev: best.l2Dev, curve };
+  const { best, curve } = chooseOnGrid(
+    y,
+    X.length,
+    { grid: opts.grid ?? DEVIATION_GRID, folds: opts.folds ?? 5, seed: opts.seed ?? 1, strata: opts.strata ?? y },
+    (train) => {
+      const Xt = rowsOf(X, train);
+      const yt = rowsOf(y, train);
+      const gt = Int32Array.from(rowsOf(group, train));
+      return (l2Dev, init: PooledFit | undefined) =>
+        fitPartialPooling(Xt, yt, gt, groups, { l2: opts.l2, l2Dev, deviationColumns: opts.deviationColumns, init });
+    },
+    (fit, i) => predictPooled(fit, X[i] as number[], group[i]!),
+  );
+  return { l2Dev: best, curve: curve.map((c) => ({ l2Dev: c.value, logLoss: c.logLoss })) };
 }
 
 export interface PoolingChoice {
@@ -212,29 +198,19 @@ export function nestedPoolingOutOfFold(
   validate(X, y);
   const folds = opts.folds ?? 5;
   const strata = opts.strata ?? Array.from(y, (l, i) => `${l}:${group[i]}`);
-  const fold = stratifiedFoldsBy(strata, folds, opts.seed ?? 1);
-  const oofScores = new Float64Array(X.length);
-  const foldChoices: { l2: number; l2Dev: number }[] = [];
-  const foldFits: PooledFit[] = [];
-  for (let f = 0; f < folds; f++) {
-    const train = X.flatMap((_, i) => (fold[i] === f ? [] : [i]));
-    if (train.length === X.length) continue;
-    const Xt = rowsOf(X, train);
-    const yt = rowsOf(y, train);
-    const gt = Int32Array.from(rowsOf(group, train));
-    const choice = choosePooling(Xt, yt, gt, groups, deviationColumns, {
-      ...opts,
-      folds: opts.innerFolds ?? folds,
-      seed: (opts.seed ?? 1) + 1 + f,
-      strata: rowsOf(strata, train),
-    });
-    foldChoices.push({ l2: choice.l2, l2Dev: choice.l2Dev });
-    const fit = fitPartialPooling(Xt, yt, gt, groups, { l2: choice.l2, l2Dev: choice.l2Dev, deviationColumns });
-    foldFits.push(fit);
-    for (let i = 0; i < X.length; i++)
-      if (fold[i] === f) oofScores[i] = predictPooled(fit, X[i] as number[], group[i]!);
-  }
-  return { oofScores, fold, foldChoices, foldFits };
+  const r = nestedCrossValidation(
+    X.length,
+    { folds, innerFolds: opts.innerFolds ?? folds, seed: opts.seed ?? 1, strata },
+    (train, inner) => {
+      const Xt = rowsOf(X, train);
+      const yt = rowsOf(y, train);
+      const gt = Int32Array.from(rowsOf(group, train));
+      const { l2, l2Dev } = choosePooling(Xt, yt, gt, groups, deviationColumns, { ...opts, ...inner });
+      return { choice: { l2, l2Dev }, model: fitPartialPooling(Xt, yt, gt, groups, { l2, l2Dev, deviationColumns }) };
+    },
+    (fit, i) => predictPooled(fit, X[i] as number[], group[i]!),
+  );
+  return { oofScores: r.oofScores, fold: r.fold, foldChoices: r.choices, foldFits: r.models };
 }
 
 /**
