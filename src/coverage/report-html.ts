@@ -1,5 +1,6 @@
 /** The HTML report of `coverage` (report/html.ts renders; this chooses what to show). */
 import { chartSvg, ci, escapeHtml, examplesCell, page, pct, table, type Cell, type Section } from '../report/html.js';
+import type { FrameSummary } from './anchor-frame.js';
 import { shortOfTarget } from './hnsw/ef-tuning.js';
 import { hnswFields, type CoverageReport, type HnswReportFields } from './report.js';
 
@@ -86,7 +87,7 @@ export async function coverageHtml(r: CoverageReport, map: MapPoint[]): Promise<
             ['coverage', ci(r.coverage)],
           ],
         ) +
-        `<p class="note">k = ${r.k}; ${r.reference.documents} reference and ${r.candidate.documents} candidate documents, ${r.dim}-d, ${metricNote(r)}; ${searchNote(r)}</p>`,
+        `<p class="note">k = ${r.k}; ${r.reference.documents} reference and ${r.candidate.documents} candidate documents, ${r.dim}-d, ${metricNote(r)}; ${escapeHtml(frameNote(r.frame))}; ${searchNote(r)}</p>`,
     },
     { heading: 'Share of documents per reference region', html: `<div class="chart">${shares}</div>` },
     { heading: 'Coverage per region (tails in red)', html: `<div class="chart">${coverage}</div>` },
@@ -143,6 +144,17 @@ export async function coverageHtml(r: CoverageReport, map: MapPoint[]): Promise<
     `Reference: ${escapeHtml(r.reference.source)}<br>Candidate: ${escapeHtml(r.candidate.source)}`,
     sections,
   );
+}
+
+/** The frame the sets were measured in (anchor-frame.ts), as plain text for the reports of coverage and weights. */
+export function frameNote(f: FrameSummary): string {
+  if (f.method === 'none') return 'embeddings as loaded (no anchor frame)';
+  const how =
+    f.method === 'whiten'
+      ? `whitened (shrinkage ${f.shrinkage?.toPrecision(3)})`
+      : `${f.removed} top principal directions removed (${pct(f.removed_variance ?? 0)} of the variance)`;
+  const on = f.fitted_on ? ` fitted on ${f.fitted_on.documents} documents of ${f.fitted_on.source}` : '';
+  return `in the anchor frame of the reference: ${how}${on}${f.reused ? `, reused from ${f.file ?? ''}` : ''}`;
 }
 
 /** Cosine or Euclidean distances. */

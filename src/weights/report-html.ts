@@ -1,6 +1,6 @@
 /** The HTML report of `weights` (report/html.ts renders; this chooses what to show). */
 import { chartSvg, escapeHtml, examplesCell, page, pct, table, type Section } from '../report/html.js';
-import { labelCell, labelsNote } from '../coverage/report-html.js';
+import { frameNote, labelCell, labelsNote } from '../coverage/report-html.js';
 import type { WeightsReport } from './report.js';
 
 export async function weightsHtml(r: WeightsReport, weights: ArrayLike<number>): Promise<string> {
@@ -42,6 +42,7 @@ export async function weightsHtml(r: WeightsReport, weights: ArrayLike<number>):
       html: table(
         ['', ''],
         [
+          ['regions', `${r.clusters} k-means clusters of the reference, ${frameNote(r.frame)}`],
           ['total-variation distance to the reference, before', r.tv_before.toFixed(3)],
           ['after weighting', r.tv_after.toFixed(3)],
           [

@@ -117,6 +117,11 @@ describe("weights' clusters are coverage's regions", () => {
     expect(wReport.frame.method).toBe(frame.length ? 'none' : 'whiten');
     expect(wReport.frame.method).toBe(covReport.frame.method);
     expect(existsSync(join(dir, 'w', 'anchor-frame.json'))).toBe(frame.length === 0);
+    // Both HTML reports say which frame the regions were found in.
+    const said = frame.length
+      ? 'embeddings as loaded (no anchor frame)'
+      : 'in the anchor frame of the reference: whitened';
+    for (const d of ['cov', 'w']) expect(readFileSync(join(dir, d, 'report.html'), 'utf8')).toContain(said);
     // The cluster shares weights starts from are the region shares coverage reports.
     expect(wReport.per_cluster.map((c: { candidate_share: number }) => c.candidate_share)).toEqual(
       covReport.clusters.map((c: { candidate_share: number }) => c.candidate_share),
