@@ -64,8 +64,8 @@ export function tailbenchCommand(setExitCode: (code: number) => void): Command {
         '(comparable across tokenizers) joined by id to its region in COVERAGE/reference.jsonl. Per region: the mean\n' +
         'and mean ± z·SE; tail and head: pooled means with stratified SEs; the gap tail − head: a percentile bootstrap\n' +
         'resampling documents within each region, at the confidence 2Φ(z) − 1. Writes OUT/report.json (also nats\n' +
-        'per token) and OUT/documents.jsonl (every reference document: region, tail, tokens, bytes, mean_nll,\n' +
-        'bits_per_byte; null when not scored).\n\n' +
+        'per token) and OUT/documents.jsonl and .parquet (every reference document: region, region_label, tail,\n' +
+        'tokens, bytes, mean_nll, bits_per_byte; null when not scored).\n\n' +
         'With --ledger and --generation the generation is recorded and compared with the previous and the first:\n' +
         'the alarm fires when the tail mean rose by more than z·SE (SE = √(se_then² + se_now²)) while the head did not\n' +
         '(its rise, less z·SE, is ≤ 0). Exit status: 0 done (the alarm is a warning); 2 could not run (bad options or\n' +
@@ -73,7 +73,7 @@ export function tailbenchCommand(setExitCode: (code: number) => void): Command {
     )
     .requiredOption('--anchor <path>', "the human anchor: the coverage reference's corpus, or a score directory of it")
     .requiredOption('--coverage <dir>', 'a `tailguard coverage` output directory whose reference is the anchor')
-    .option('-o, --out <dir>', 'output directory (report.json, documents.jsonl, anchor-scores/)')
+    .option('-o, --out <dir>', 'output directory (report.json, documents.jsonl and .parquet, anchor-scores/)')
     .option('--ledger <file>', "tailbench ledger (JSON) to record this generation in; created if it doesn't exist")
     .option('--generation <name>', 'name of this generation in the ledger')
     .option('--z <z>', 'intervals are ±z standard errors (the bootstrap at 2Φ(z) − 1)', numberAtLeast('--z', 0), 1.96)

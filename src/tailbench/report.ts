@@ -7,6 +7,8 @@ export interface TailbenchDocument {
   id: string;
   reference_row: number;
   region: number;
+  /** The region's label (coverage's report.json), null when it has none. */
+  region_label: string | null;
   tail: boolean;
   /** The document's line in the anchor corpus. */
   line: number | null;
@@ -70,6 +72,6 @@ export interface TailbenchReport {
     vs_first: Comparison | null;
   } | null;
   alarm: { fired: boolean; reasons: string[] };
-  outputs: { report: string; documents: string; anchor_scores: string } | null;
+  outputs: { report: string; documents: string; documents_parquet: string; anchor_scores: string } | null;
   warnings: string[];
 }

@@ -7,7 +7,8 @@
  *
  * Bits per byte = mean_nll · tokens / (ln 2 · UTF-8 bytes): the unit that stays comparable when generations'
  * tokenizers differ (nats per token do not); nats per token are reported beside it. Memory: one id and a few numbers
- * per anchor document. Outputs in `out` (optional): report.json, documents.jsonl, anchor-scores/ (the scoring run).
+ * per anchor document. Outputs in `out` (optional): report.json, documents.jsonl and .parquet, anchor-scores/ (the
+ * scoring run).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -17,6 +18,7 @@ import { UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { forEachJsonlRowSync } from '../io/jsonl-rows-sync.js';
 import { JsonlWriter } from '../io/jsonl-writer.js';
+import { jsonlToParquet } from '../io/parquet-from-jsonl.js';
 import { textSource } from '../coverage/example-texts.js';
 import { DEFAULT_MODEL } from '../lm/model-dir.js';
 import { confidenceOfZ } from '../stats/index.js';
@@ -26,6 +28,20 @@ import { benchStats } from './bench-stats.js';
 import { recordTailbench } from './ledger.js';
 import type { TailbenchDocument, TailbenchReport } from './report.js';
 import { tailTrend } from './trend.js';
+
+/** documents.parquet's column types (nullable: a reference document without a score has nulls). */
+const DOCUMENT_COLUMNS = {
+  id: 'STRING',
+  reference_row: 'INT64',
+  region: 'INT64',
+  region_label: 'STRING',
+  tail: 'BOOLEAN',
+  line: 'INT64',
+  tokens: 'INT64',
+  bytes: 'INT64',
+  mean_nll: 'DOUBLE',
+  bits_per_byte: 'DOUBLE',
+} as const;
 
 export interface TailbenchOptions {
   /** The model under test: a model directory, bundled model name or hub id (default: the bundled default). */
@@ -99,7 +115,8 @@ export async function tailbench(opts: TailbenchOptions): Promise<TailbenchReport
     const a = await anchorScores(opts.anchor, work, scoring);
     const bpb = new Float64Array(refIds.length).fill(NaN);
     const nll = new Float64Array(refIds.length).fill(NaN);
-    const docs: (Omit<TailbenchDocument, 'id' | 'reference_row' | 'region' | 'tail'> | undefined)[] = [];
+    const docs: (Omit<TailbenchDocument, 'id' | 'reference_row' | 'region' | 'region_label' | 'tail'> | undefined)[] =
+      [];
     const used = new Map<string, number>();
     let anchorRows = 0;
     let unmatched = 0;
@@ -183,7 +200,12 @@ export async function tailbench(opts: TailbenchOptions): Promise<TailbenchReport
       ledger: null,
       alarm: { fired: false, reasons: [] },
       outputs: out
-        ? { report: join(out, 'report.json'), documents: join(out, 'documents.jsonl'), anchor_scores: work }
+        ? {
+            report: join(out, 'report.json'),
+            documents: join(out, 'documents.jsonl'),
+            documents_parquet: join(out, 'documents.parquet'),
+            anchor_scores: work,
+          }
         : null,
       warnings,
     };
@@ -225,6 +247,7 @@ export async function tailbench(opts: TailbenchOptions): Promise<TailbenchReport
           id: refIds[r]!,
           reference_row: r,
           region: refRegion[r]!,
+          region_label: cov.clusters[refRegion[r]!]?.label ?? null,
           tail: tails.has(refRegion[r]!),
           line: d?.line ?? null,
           tokens: d?.tokens ?? null,
@@ -235,6 +258,10 @@ export async function tailbench(opts: TailbenchOptions): Promise<TailbenchReport
         await w.write(doc);
       }
       await w.close();
+      await jsonlToParquet(join(out, 'documents.jsonl'), join(out, 'documents.parquet'), {
+        integerFields: ['reference_row', 'region', 'line', 'tokens', 'bytes'],
+        columnTypes: DOCUMENT_COLUMNS,
+      });
       await writeFileAtomic(join(out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
     }
     return report;

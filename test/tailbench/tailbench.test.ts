@@ -7,6 +7,7 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parquetReadObjects } from 'hyparquet';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { scoreCorpus } from '../../src/score/score-corpus.js';
 import type { TailbenchLedger } from '../../src/tailbench/ledger.js';
@@ -124,6 +125,14 @@ describe('tailbench after tailguard coverage', () => {
     for (const d of docs)
       if (d.reference_row === 5) expect(d).toMatchObject({ id: 'r5', line: null, mean_nll: null, bits_per_byte: null });
       else expect(d.bits_per_byte).toBeCloseTo(bpb.get(d.id)!, 9);
+    for (const d of docs) expect(d.region_label).toBe(covReport.clusters[d.region].label);
+    // documents.parquet: the same rows, nulls included.
+    const buf = readFileSync(join(out, 'documents.parquet'));
+    const pq = await parquetReadObjects({ file: buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) });
+    expect(pq.map((x) => [x.id, x.region_label, x.tail, x.bits_per_byte])).toEqual(
+      docs.map((d) => [d.id, d.region_label, d.tail, d.bits_per_byte]),
+    );
+    expect(pq[5]).toMatchObject({ reference_row: 5n, line: null, tokens: null });
     const ledger = JSON.parse(readFileSync(join(dir, 'ledger.json'), 'utf8')) as TailbenchLedger;
     expect(ledger.generations.map((g) => [g.generation, g.tail!.mean])).toEqual([['g0', report.tail!.mean]]);
   }, 120_000);
