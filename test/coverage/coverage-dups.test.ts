@@ -7,7 +7,7 @@ import { assignAll, clusterTableWithRows, kmeans } from '../../src/coverage/clus
 import { COVERAGE_REPEATS_HANDLING } from '../../src/coverage/coverage-run.js';
 import { loadVectors } from '../../src/coverage/vectors.js';
 import { blobs, saveNpy } from './synthetic.js';
-import { readJsonl, runCli } from '../helpers/cli.js';
+import { readJsonl, runCli, setArgs } from '../helpers/cli.js';
 
 const clustered = (n: number, weights: number[], seed: number) =>
   blobs(n, weights, seed, { dim: 8, centresSeed: 99, centreScale: 1, spread: 0.35 });
@@ -29,14 +29,7 @@ describe('tailguard coverage with repeated ids', () => {
     const r = runCli([
       'coverage',
       '--no-whiten', // the reference clustering below is computed on the rows as loaded
-      '--reference',
-      join(dir, 'ref.npy'),
-      '--candidate',
-      join(dir, 'cand.npy'),
-      '--out',
-      join(dir, 'out'),
-      '--clusters',
-      '3',
+      ...setArgs(dir, { clusters: 3 }),
       '--quiet',
     ]);
     expect(r.status, r.stderr).toBe(0);

@@ -12,7 +12,7 @@ import { coverageRun } from '../../src/coverage/coverage-run.js';
 import { exactPrdc } from '../../src/coverage/exact/exact-prdc.js';
 import { loadVectors } from '../../src/coverage/vectors.js';
 import { blobs, saveNpy } from './synthetic.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, setArgs } from '../helpers/cli.js';
 
 // Anisotropic: the cluster centres sit far out along shared directions (centreScale 3), the spread is small.
 const clustered = (n: number, weights: number[], seed: number) =>
@@ -66,19 +66,7 @@ describe('coverage in the anchor frame', () => {
 
   it('CLI: a reused index brings its frame (same numbers); --no-whiten with it is refused (exit 2)', () => {
     const cli = (out: string, ...more: string[]) =>
-      runCli([
-        'coverage',
-        '--reference',
-        join(dir, 'ref.npy'),
-        '--candidate',
-        join(dir, 'cand.npy'),
-        '--out',
-        join(dir, out),
-        '--clusters',
-        '3',
-        '--quiet',
-        ...more,
-      ]);
+      runCli(['coverage', ...setArgs(dir, { out, clusters: 3 }), '--quiet', ...more]);
     const report = (out: string) => JSON.parse(readFileSync(join(dir, out, 'report.json'), 'utf8'));
     expect(cli('first', '--search', 'hnsw').status).toBe(0);
     const again = cli('again', '--reference-index', join(dir, 'first', 'reference.hnsw'));

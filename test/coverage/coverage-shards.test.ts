@@ -11,7 +11,7 @@ import { coverageReduce, coverageShard } from '../../src/coverage/coverage-shard
 import { coverageRun } from '../../src/coverage/coverage-run.js';
 import { RunStateError } from '../../src/errors.js';
 import { blobs, saveNpy } from './synthetic.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, setArgs } from '../helpers/cli.js';
 
 const clustered = (n: number, weights: number[], seed: number) =>
   blobs(n, weights, seed, { dim: 8, centresSeed: 42, centreScale: 1, spread: 0.35 });
@@ -136,24 +136,13 @@ describe('coverage in candidate shards', () => {
 
   it('the CLI: --shard I/N writes a part, --reduce the report; HNSW options are refused with --shard', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tailguard-cov-shards-cli-'));
-    const { refPath, candPath } = sets(dir);
+    sets(dir);
     const cli = (...args: string[]) =>
       runCli(['coverage', ...args], {
         env: args.includes('--shards') ? { SLURM_ARRAY_TASK_ID: '1', SLURM_ARRAY_TASK_COUNT: '2' } : {},
       });
     const out = join(dir, 'out');
-    const common = [
-      '--reference',
-      refPath,
-      '--candidate',
-      candPath,
-      '--out',
-      out,
-      '--clusters',
-      '4',
-      '--device',
-      'cpu',
-    ];
+    const common = [...setArgs(dir, { clusters: 4 }), '--device', 'cpu']; // its --out is out
     const hnsw = cli(...common, '--shard', '0/2', '--m', '8');
     expect(hnsw.status).toBe(2);
     expect(hnsw.stderr).toMatch(/--shard splits exact search only \(got --m\)/);
@@ -173,10 +162,7 @@ describe('coverage in candidate shards', () => {
     expect(report.sharded).toEqual({ shards: 2 });
     expect(report.search.used).toBe('exact');
     const one = cli(
-      ...common.slice(0, 5),
-      join(dir, 'one'),
-      '--clusters',
-      '4',
+      ...setArgs(dir, { out: 'one', clusters: 4 }),
       '--device',
       'cpu',
       '--search',

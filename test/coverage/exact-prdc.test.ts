@@ -29,7 +29,7 @@ import { sharedVectors, squaredDistance, type VectorSet } from '../../src/covera
 import { UsageError } from '../../src/errors.js';
 import { gaussian, mulberry32 } from '../../src/random.js';
 import { blobs, saveNpy } from './synthetic.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, setArgs } from '../helpers/cli.js';
 
 /** The definitions by a float64 loop over every pair (squaredDistance, Math.sqrt, ≤ the radius). */
 function bruteForce(ref: VectorSet, cand: VectorSet, k: number) {
@@ -298,18 +298,9 @@ describe('--search auto', () => {
       blobs(n, weights, seed, { dim: 16, centresSeed: 99, centreScale: 1, spread: 0.35 });
     saveNpy(join(dir, 'ref'), clustered(300, [1, 1, 1], 5));
     saveNpy(join(dir, 'cand'), clustered(200, [1, 1, 0], 6));
-    const cli = (...more: string[]) =>
-      runCli([
-        'coverage',
-        '--reference',
-        join(dir, 'ref.npy'),
-        '--candidate',
-        join(dir, 'cand.npy'),
-        '--clusters',
-        '3',
-        ...more,
-      ]);
-    const r = cli('--out', join(dir, 'auto'), '--device', 'cpu');
+    const cli = (out: string, ...more: string[]) =>
+      runCli(['coverage', ...setArgs(dir, { out, clusters: 3 }), ...more]);
+    const r = cli('auto', '--device', 'cpu');
     expect(r.status, r.stderr).toBe(0);
     const report = JSON.parse(readFileSync(join(dir, 'auto', 'report.json'), 'utf8'));
     expect(report.metric).toBe('cosine');
@@ -338,9 +329,9 @@ describe('--search auto', () => {
         .split('\n'),
     ).toHaveLength(300);
     expect(() => readFileSync(join(dir, 'auto', 'reference.hnsw'))).toThrow();
-    const refused = cli('--out', join(dir, 'x'), '--search', 'exact', '--max-probe', '12');
+    const refused = cli('x', '--search', 'exact', '--max-probe', '12');
     expect(refused.status).toBe(2);
     expect(refused.stderr).toContain('--search exact: --max-probe applies to HNSW search only');
-    expect(cli('--out', join(dir, 'y'), '--metric', 'manhattan').status).not.toBe(0);
+    expect(cli('y', '--metric', 'manhattan').status).not.toBe(0);
   });
 });

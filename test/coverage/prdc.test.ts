@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AnnIndex, exactKnn, recallAtK } from '../../src/coverage/hnsw/ann-index.js';
+import { AnnIndex, exactKnn, recallAtK, type Neighbours } from '../../src/coverage/hnsw/ann-index.js';
 import type { LocalIndexHost } from '../../src/coverage/workers/index-host.js';
 import { buildIndexPair, localPair } from '../../src/coverage/workers/index-pair.js';
 import { ballCounts, recountBalls } from '../../src/coverage/hnsw/balls.js';
@@ -15,7 +15,7 @@ import { prdc, type PrdcOptions } from '../../src/coverage/hnsw/prdc.js';
 import { exactRadii, knnRadii, radiusOutliers, WIDE_EF } from '../../src/coverage/hnsw/radii.js';
 import { row, squaredDistance, type VectorSet } from '../../src/coverage/vectors.js';
 import { blobs, saveNpy } from './synthetic.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, setArgs } from '../helpers/cli.js';
 
 const DIM = 16;
 
@@ -69,6 +69,15 @@ function exactPrdc(ref: VectorSet, cand: VectorSet, k: number) {
   };
 }
 
+/** The first kk of nb's neighbours that are not in hidden. */
+function without(nb: Neighbours, hidden: ReadonlySet<number>, kk: number): Neighbours {
+  const keep = nb.ids
+    .map((_, t) => t)
+    .filter((t) => !hidden.has(nb.ids[t]!))
+    .slice(0, kk);
+  return { ids: keep.map((t) => nb.ids[t]!), distances: keep.map((t) => nb.distances[t]!) };
+}
+
 /** prdc on one thread over indexes built already (or wrapped, as the tests below do). */
 const prdcLocal = (ref: VectorSet, refIndex: AnnIndex, cand: VectorSet, candIndex: AnnIndex, opts: PrdcOptions) =>
   prdc(localPair(ref, refIndex, cand, candIndex), opts);
@@ -107,14 +116,7 @@ describe('prdc', () => {
     const hidden = new Set([3, 17]);
     const hiding = (index: AnnIndex): AnnIndex =>
       Object.assign(Object.create(index) as AnnIndex, {
-        knn: (q: number[], kk: number) => {
-          const nb = index.knn(q, kk + hidden.size);
-          const keep = nb.ids
-            .map((_, t) => t)
-            .filter((t) => !hidden.has(nb.ids[t]!))
-            .slice(0, kk);
-          return { ids: keep.map((t) => nb.ids[t]!), distances: keep.map((t) => nb.distances[t]!) };
-        },
+        knn: (q: number[], kk: number) => without(index.knn(q, kk + hidden.size), hidden, kk),
         reinsert: () => undefined,
       });
     const radii = await knnRadii(ref, hiding(AnnIndex.build(ref)), k);
@@ -140,12 +142,7 @@ describe('prdc', () => {
       Object.assign(Object.create(index) as AnnIndex, {
         knn: (q: number[], kk: number, ef = 0) => {
           if (ef >= WIDE_EF) return index.knn(q, kk, ef);
-          const nb = index.knn(q, kk + hidden.size);
-          const keep = nb.ids
-            .map((_, t) => t)
-            .filter((t) => !hidden.has(nb.ids[t]!))
-            .slice(0, kk);
-          return { ids: keep.map((t) => nb.ids[t]!), distances: keep.map((t) => nb.distances[t]!) };
+          return without(index.knn(q, kk + hidden.size), hidden, kk);
         },
         reinsert: () => undefined,
       });
@@ -195,11 +192,7 @@ describe('prdc', () => {
             const far = index.knn(q, 60, ef);
             return { ids: [5, ...far.ids.slice(60 - kk + 1)], distances: [0, ...far.distances.slice(60 - kk + 1)] };
           }
-          const keep = nb.ids
-            .map((_, t) => t)
-            .filter((t) => nb.ids[t] !== 5)
-            .slice(0, kk);
-          return { ids: keep.map((t) => nb.ids[t]!), distances: keep.map((t) => nb.distances[t]!) };
+          return without(nb, new Set([5]), kk);
         },
       });
     const radii = await knnRadii(ref, blind(AnnIndex.build(ref)), k);
@@ -474,16 +467,9 @@ describe('tailguard coverage', () => {
       // The absent region's coverage of exactly 0 is a fact of the rows as loaded: whitening (the default) brings
       // these well-separated blobs closer relative to their spread (docs/coverage.md, the anchor frame's limits).
       '--no-whiten',
-      '--reference',
-      join(dir, 'ref.npy'),
-      '--candidate',
-      join(dir, 'cand.npy'),
-      '--out',
-      join(dir, 'out'),
+      ...setArgs(dir, { clusters: 3 }),
       '--k',
       '5',
-      '--clusters',
-      '3',
       '--json',
       '--search',
       'hnsw',
@@ -545,19 +531,7 @@ describe('tailguard coverage', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tailguard-cov-'));
     saveNpy(join(dir, 'ref'), clustered(200, [1, 1], 5));
     saveNpy(join(dir, 'cand'), clustered(1000, [1, 1], 6)); // 5× denser: reference balls hold ≈25
-    const r = runCli([
-      'coverage',
-      '--reference',
-      join(dir, 'ref.npy'),
-      '--candidate',
-      join(dir, 'cand.npy'),
-      '--out',
-      join(dir, 'out'),
-      '--clusters',
-      '2',
-      '--max-probe',
-      '12',
-    ]);
+    const r = runCli(['coverage', ...setArgs(dir, { clusters: 2 }), '--max-probe', '12']);
     expect(r.status, r.stderr).toBe(0);
     const report = JSON.parse(readFileSync(join(dir, 'out', 'report.json'), 'utf8'));
     const counted = report.exact_balls.reference.counted;
@@ -579,19 +553,7 @@ describe('tailguard coverage', () => {
     saveNpy(join(dir, 'cand'), clustered(200, [1, 1, 0], 6));
     saveNpy(join(dir, 'other'), clustered(300, [1, 1, 1], 9));
     const cli = (reference: string, out: string, ...more: string[]) =>
-      runCli([
-        'coverage',
-        '--reference',
-        join(dir, reference),
-        '--candidate',
-        join(dir, 'cand.npy'),
-        '--out',
-        join(dir, out),
-        '--clusters',
-        '3',
-        '--quiet',
-        ...more,
-      ]);
+      runCli(['coverage', ...setArgs(dir, { reference, out, clusters: 3 }), '--quiet', ...more]);
     const metrics = (out: string) => {
       const r = JSON.parse(readFileSync(join(dir, out, 'report.json'), 'utf8'));
       return [r.precision, r.recall, r.density, r.coverage, r.index.unreachable];
@@ -616,12 +578,7 @@ describe('tailguard coverage', () => {
     saveNpy(join(dir, 'cand'), noise(600, 2));
     const r = runCli([
       'coverage',
-      '--reference',
-      join(dir, 'ref.npy'),
-      '--candidate',
-      join(dir, 'cand.npy'),
-      '--out',
-      join(dir, 'out'),
+      ...setArgs(dir, { clusters: 2 }),
       '--m',
       '4',
       '--ef-construction',
@@ -632,8 +589,6 @@ describe('tailguard coverage', () => {
       '12',
       '--index-recall',
       '0.99',
-      '--clusters',
-      '2',
       '--quiet',
     ]);
     expect(r.status, r.stderr).toBe(0);

@@ -12,8 +12,8 @@ import { regionLabels } from '../../src/coverage/region-labels.js';
 import { loadVectors } from '../../src/coverage/vectors.js';
 import { weightsRun } from '../../src/weights/weights-run.js';
 import { blobs, saveNpy } from './synthetic.js';
-import { TOPICS, topicText, type Topic } from './topic-texts.js';
-import { readJsonl, runCli } from '../helpers/cli.js';
+import { REGION_TOPICS, saveTopicSets, TOPICS, topicText, type Topic } from './topic-texts.js';
+import { readJsonl, runCli, setArgs } from '../helpers/cli.js';
 
 describe('c-TF-IDF', () => {
   it('equals the hand-computed weights of a two-class example', () => {
@@ -102,32 +102,9 @@ describe('regionLabels', () => {
 describe('labels in coverage and weights output', () => {
   it("coverage: every region of report.json carries its label; reference.jsonl and candidate.jsonl each document's region", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tailguard-labels-cov-'));
-    const topics: Topic[] = ['finance', 'cooking', 'sports'];
-    const opts = { dim: 8, centresSeed: 5, centreScale: 3, spread: 0.15, idPrefix: 'r' };
-    const ref = blobs(150, [1, 1, 1], 1, opts);
-    const cand = blobs(120, [1, 1, 0], 2, { ...opts, idPrefix: 'c' });
-    saveNpy(
-      join(dir, 'ref'),
-      ref,
-      ref.ids,
-      ref.cluster.map((c, i) => topicText(topics[c]!, i + 1)),
-    );
-    saveNpy(join(dir, 'cand'), cand, cand.ids);
+    const { ref } = saveTopicSets(dir, 150, 120);
     const out = join(dir, 'cov');
-    const r = runCli([
-      'coverage',
-      '--reference',
-      join(dir, 'ref.npy'),
-      '--candidate',
-      join(dir, 'cand.npy'),
-      '--out',
-      out,
-      '--clusters',
-      '3',
-      '--search',
-      'exact',
-      '--quiet',
-    ]);
+    const r = runCli(['coverage', ...setArgs(dir, { out: 'cov', clusters: 3 }), '--search', 'exact', '--quiet']);
     expect(r.status, r.stderr).toBe(0);
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
     expect(report.region_labels).toMatchObject({ method: 'c-TF-IDF', documents: 150, pruned_words: 0 });
@@ -142,7 +119,7 @@ describe('labels in coverage and weights output', () => {
       const members = refRegions.flatMap((g, i) => (g === c.cluster ? [ref.cluster[i]!] : []));
       expect(new Set(members).size).toBe(1);
       expect(members.length).toBe(c.reference_documents);
-      const topic = topics[members[0]!]!;
+      const topic = REGION_TOPICS[members[0]!]!;
       expect(c.top_terms).toHaveLength(5);
       for (const t of c.top_terms) expect(TOPICS[topic]).toContain(t.term);
       expect(c.label).toBe(c.top_terms.map((t: { term: string }) => t.term).join(', '));

@@ -1,5 +1,10 @@
-/** Short texts on known topics (seeded), for tests whose regions should read as their topic. */
+/**
+ * Short texts on known topics (seeded), for tests whose regions should read as their topic; and a reference and
+ * candidate .npy pair whose regions are those topics.
+ */
+import { join } from 'node:path';
 import { mulberry32 } from '../../src/random.js';
+import { blobs, saveNpy } from './synthetic.js';
 
 export const TOPICS = {
   finance: ['shares', 'dividend', 'profit', 'quarterly', 'revenue', 'earnings', 'stock', 'investors'],
@@ -18,4 +23,27 @@ export function topicText(topic: Topic, seed: number): string {
     ...Array.from({ length: 4 }, () => pick(COMMON)),
   ];
   return `The ${words.join(' and the ')}.`;
+}
+
+/** The topic of each region of saveTopicSets' sets, in region order. */
+export const REGION_TOPICS: readonly Topic[] = ['finance', 'cooking', 'sports'];
+
+/**
+ * dir/ref.npy and dir/cand.npy, 8-d blobs in one space: nRef reference rows over the three regions of REGION_TOPICS
+ * (ids r0…, texts in the sidecar: text(topic, row), topicText(topic, row + 1) when not given), nCand candidate rows
+ * (ids c0…, no texts) that lack the last region (sports). Returns the reference and its texts.
+ */
+export function saveTopicSets(
+  dir: string,
+  nRef: number,
+  nCand: number,
+  text: (topic: Topic, row: number) => string = (topic, row) => topicText(topic, row + 1),
+) {
+  const opts = { dim: 8, centresSeed: 5, centreScale: 3, spread: 0.15, idPrefix: 'r' };
+  const ref = blobs(nRef, [1, 1, 1], 1, opts);
+  const cand = blobs(nCand, [1, 1, 0], 2, { ...opts, idPrefix: 'c' });
+  const texts = ref.cluster.map((c, i) => text(REGION_TOPICS[c]!, i));
+  saveNpy(join(dir, 'ref'), ref, ref.ids, texts);
+  saveNpy(join(dir, 'cand'), cand, cand.ids);
+  return { ref, texts };
 }

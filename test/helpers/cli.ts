@@ -8,6 +8,8 @@
  *   changes nothing today (commander reads the width of a TTY only, and the children write to pipes); it pins help
  *   text to 80 columns should that change. `opts.input` is written to the child's stdin; `opts.timeout` (ms) kills
  *   it, as spawnSync does.
+ * - `setArgs(dir, sets)` is the `--reference … --candidate … --out … [--clusters k]` part of a coverage or weights
+ *   command line, each path a name joined onto dir (so an absolute name would not stand as given).
  * - `readJsonl(path)` parses each non-blank line of a JSONL file; `toJsonl(rows)` is one JSON line per row joined by
  *   newlines, plus a final newline; `writeJsonl(path, rows)` writes that text.
  */
@@ -37,6 +39,26 @@ export function runCli(args: string[], opts: RunCliOptions = {}): SpawnSyncRetur
     ...(opts.input === undefined ? {} : { input: opts.input }),
     ...(opts.timeout === undefined ? {} : { timeout: opts.timeout }),
   });
+}
+
+export type SetNames = {
+  /** Under dir; 'ref.npy' when not given. */
+  reference?: string;
+  /** Under dir; 'cand.npy' when not given. */
+  candidate?: string;
+  /** Under dir; 'out' when not given. */
+  out?: string;
+  /** `--clusters`, left off when not given. */
+  clusters?: number;
+};
+
+/** `--reference`, `--candidate` and `--out` (names under dir), then `--clusters` when given. */
+export function setArgs(
+  dir: string,
+  { reference = 'ref.npy', candidate = 'cand.npy', out = 'out', clusters }: SetNames = {},
+): string[] {
+  const args = ['--reference', join(dir, reference), '--candidate', join(dir, candidate), '--out', join(dir, out)];
+  return clusters === undefined ? args : [...args, '--clusters', String(clusters)];
 }
 
 /** Each non-blank line of a JSONL file, parsed. */

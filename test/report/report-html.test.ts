@@ -13,7 +13,7 @@ import { generationVerdicts } from '../../src/diversity/verdict.js';
 import { compareHtml } from '../../src/diversity/report-html.js';
 import { blobs, saveNpy } from '../coverage/synthetic.js';
 import { launchChromium } from './browser.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, setArgs } from '../helpers/cli.js';
 
 const EVIL = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">';
 
@@ -67,18 +67,7 @@ describe('HTML reports in headless Chromium', () => {
   });
 
   it('coverage: renders, charts (shares, coverage, 2-D map) appear, tails listed, markup escaped', async () => {
-    const r = runCli([
-      'coverage',
-      '--reference',
-      join(dir, 'ref.npy'),
-      '--candidate',
-      join(dir, 'cand.npy'),
-      '--out',
-      join(dir, 'cov'),
-      '--clusters',
-      '4',
-      '--quiet',
-    ]);
+    const r = runCli(['coverage', ...setArgs(dir, { out: 'cov', clusters: 4 }), '--quiet']);
     expect(r.status, r.stderr).toBe(0);
     const p = await open(join(dir, 'cov', 'report.html'));
     expect(p.errors).toEqual([]);
@@ -97,18 +86,7 @@ describe('HTML reports in headless Chromium', () => {
   });
 
   it('weights: renders the weight distribution and the region histograms, and what cannot be fixed', async () => {
-    const r = runCli([
-      'weights',
-      '--reference',
-      join(dir, 'ref.npy'),
-      '--candidate',
-      join(dir, 'cand.npy'),
-      '--out',
-      join(dir, 'w'),
-      '--clusters',
-      '4',
-      '--quiet',
-    ]);
+    const r = runCli(['weights', ...setArgs(dir, { out: 'w', clusters: 4 }), '--quiet']);
     expect(r.status, r.stderr).toBe(0);
     const p = await open(join(dir, 'w', 'report.html'));
     expect(p.errors).toEqual([]);

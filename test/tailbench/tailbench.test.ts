@@ -13,9 +13,8 @@ import { scoreCorpus } from '../../src/score/score-corpus.js';
 import type { TailbenchLedger } from '../../src/tailbench/ledger.js';
 import type { TailbenchDocument, TailbenchReport } from '../../src/tailbench/report.js';
 import { tailbench } from '../../src/tailbench/tailbench.js';
-import { blobs, saveNpy } from '../coverage/synthetic.js';
-import { topicText, type Topic } from '../coverage/topic-texts.js';
-import { ROOT, readJsonl, runCli } from '../helpers/cli.js';
+import { saveTopicSets, topicText } from '../coverage/topic-texts.js';
+import { ROOT, readJsonl, runCli, setArgs } from '../helpers/cli.js';
 
 const TINY_GPT2 = join(ROOT, 'test', 'fixtures', 'tiny-gpt2');
 
@@ -26,32 +25,9 @@ describe('tailbench after tailguard coverage', () => {
   let report: TailbenchReport;
 
   beforeAll(() => {
-    const topics: Topic[] = ['finance', 'cooking', 'sports'];
-    const opts = { dim: 8, centresSeed: 5, centreScale: 3, spread: 0.15, idPrefix: 'r' };
-    const ref = blobs(36, [1, 1, 1], 1, opts);
-    const cand = blobs(40, [1, 1, 0], 2, { ...opts, idPrefix: 'c' });
-    saveNpy(
-      join(dir, 'ref'),
-      ref,
-      ref.ids,
-      // Row 5 has no text: the model cannot score it, and it is counted, not lost.
-      ref.cluster.map((c, i) => (i === 5 ? '' : topicText(topics[c]!, i + 1))),
-    );
-    saveNpy(join(dir, 'cand'), cand, cand.ids);
-    const r = runCli([
-      'coverage',
-      '--reference',
-      join(dir, 'ref.npy'),
-      '--candidate',
-      join(dir, 'cand.npy'),
-      '--out',
-      cov,
-      '--clusters',
-      '3',
-      '--search',
-      'exact',
-      '--quiet',
-    ]);
+    // Row 5 has no text: the model cannot score it, and it is counted, not lost.
+    saveTopicSets(dir, 36, 40, (topic, i) => (i === 5 ? '' : topicText(topic, i + 1)));
+    const r = runCli(['coverage', ...setArgs(dir, { out: 'cov', clusters: 3 }), '--search', 'exact', '--quiet']);
     expect(r.status, r.stderr).toBe(0);
   }, 60_000);
 

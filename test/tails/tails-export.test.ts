@@ -9,9 +9,9 @@ import { parquetReadObjects } from 'hyparquet';
 import { describe, expect, it } from 'vitest';
 import { scoreCorpus } from '../../src/score/score-corpus.js';
 import { tailsExport, type TailRow } from '../../src/tails/tails-export.js';
-import { blobs, saveNpy } from '../coverage/synthetic.js';
-import { TOPICS, topicText, type Topic } from '../coverage/topic-texts.js';
-import { readJsonl, runCli, writeJsonl } from '../helpers/cli.js';
+import { saveNpy } from '../coverage/synthetic.js';
+import { saveTopicSets, TOPICS, topicText, type Topic } from '../coverage/topic-texts.js';
+import { readJsonl, runCli, setArgs, writeJsonl } from '../helpers/cli.js';
 
 // 100 reference documents: region 0 holds rows 0, 5, 10, … (20), region 1 rows 1, 11, 21, … (10), region 2 the
 // other 70. Candidate: 1000 documents, 50 / 0 / 950. So region 0 is thin, region 1 absent (tail-plan.test.ts has
@@ -218,28 +218,9 @@ describe('tails export on a hand-built coverage directory', () => {
 describe('tails export after tailguard coverage', () => {
   it('exports every reference document of the absent region, with its label, text and weight', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tailguard-tails-e2e-'));
-    const topics: Topic[] = ['finance', 'cooking', 'sports'];
-    const opts = { dim: 8, centresSeed: 5, centreScale: 3, spread: 0.15, idPrefix: 'r' };
-    const ref = blobs(150, [1, 1, 1], 1, opts);
-    const cand = blobs(120, [1, 1, 0], 2, { ...opts, idPrefix: 'c' });
-    const texts = ref.cluster.map((c, i) => topicText(topics[c]!, i + 1));
-    saveNpy(join(dir, 'ref'), ref, ref.ids, texts);
-    saveNpy(join(dir, 'cand'), cand, cand.ids);
+    const { ref, texts } = saveTopicSets(dir, 150, 120);
     const cov = join(dir, 'cov');
-    let r = runCli([
-      'coverage',
-      '--reference',
-      join(dir, 'ref.npy'),
-      '--candidate',
-      join(dir, 'cand.npy'),
-      '--out',
-      cov,
-      '--clusters',
-      '3',
-      '--search',
-      'exact',
-      '--quiet',
-    ]);
+    let r = runCli(['coverage', ...setArgs(dir, { out: 'cov', clusters: 3 }), '--search', 'exact', '--quiet']);
     expect(r.status, r.stderr).toBe(0);
     const report = JSON.parse(readFileSync(join(cov, 'report.json'), 'utf8'));
     expect(report.tails).toHaveLength(1);
@@ -288,14 +269,7 @@ describe('tails export from score directories', () => {
     const cov = join(dir, 'cov');
     let r = runCli([
       'coverage',
-      '--reference',
-      join(dir, 'human'),
-      '--candidate',
-      join(dir, 'gen'),
-      '--out',
-      cov,
-      '--clusters',
-      '4',
+      ...setArgs(dir, { reference: 'human', candidate: 'gen', out: 'cov', clusters: 4 }),
       '--k',
       '2',
       '--search',

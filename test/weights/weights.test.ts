@@ -10,7 +10,7 @@ import { scoreCorpus } from '../../src/score/score-corpus.js';
 import { clusterWeights } from '../../src/weights/weights.js';
 import { weightsRun } from '../../src/weights/weights-run.js';
 import { blobs, saveNpy } from '../coverage/synthetic.js';
-import { readJsonl, runCli, writeJsonl } from '../helpers/cli.js';
+import { readJsonl, runCli, setArgs, writeJsonl } from '../helpers/cli.js';
 
 describe('clusterWeights, hand-checked', () => {
   it('reference 50/50, candidate 80/20 → weights 0.625 and 2.5 (mean 1), histogram matched exactly', () => {
@@ -63,18 +63,7 @@ describe('k-means regions and tailguard weights', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tailguard-weights-'));
     saveNpy(join(dir, 'ref'), regions(400, [1, 1, 1, 1], 3));
     saveNpy(join(dir, 'cand'), regions(300, [3, 1, 1, 0], 4)); // the fourth region is absent
-    const r = runCli([
-      'weights',
-      '--reference',
-      join(dir, 'ref.npy'),
-      '--candidate',
-      join(dir, 'cand.npy'),
-      '--out',
-      join(dir, 'out'),
-      '--clusters',
-      '4',
-      '--json',
-    ]);
+    const r = runCli(['weights', ...setArgs(dir, { clusters: 4 }), '--json']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(
       /WARNING: the candidate has no document in cluster \d \(2\d\.\d% of the reference\): no weight can bring it back/,
@@ -104,10 +93,10 @@ describe("weights' clusters are coverage's regions", () => {
     const dir = mkdtempSync(join(tmpdir(), 'tailguard-weights-frame-'));
     saveNpy(join(dir, 'ref'), regions(300, [1, 1, 1, 1, 1], 5, 'r'));
     saveNpy(join(dir, 'cand'), regions(200, [4, 2, 1, 1, 0.5], 6, 'c'));
-    const sets = ['--reference', join(dir, 'ref.npy'), '--candidate', join(dir, 'cand.npy'), '--clusters', '5'];
-    const cov = runCli(['coverage', ...sets, ...frame, '--out', join(dir, 'cov'), '--search', 'exact', '--quiet']);
+    const sets = (out: string) => setArgs(dir, { out, clusters: 5 });
+    const cov = runCli(['coverage', ...sets('cov'), ...frame, '--search', 'exact', '--quiet']);
     expect(cov.status, cov.stderr).toBe(0);
-    const w = runCli(['weights', ...sets, ...frame, '--out', join(dir, 'w'), '--quiet']);
+    const w = runCli(['weights', ...sets('w'), ...frame, '--quiet']);
     expect(w.status, w.stderr).toBe(0);
     const regionOf = readJsonl<{ region: number }>(join(dir, 'cov', 'candidate.jsonl')).map((r) => r.region);
     const clusterOf = readJsonl<{ cluster: number }>(join(dir, 'w', 'weights.jsonl')).map((r) => r.cluster);
@@ -132,14 +121,19 @@ describe("weights' clusters are coverage's regions", () => {
 describe('weights with repeated ids', () => {
   const cli = (args: string[]) => runCli(['weights', ...args]);
   type WeightRow = { id: string; weight: number };
-  /** A candidate .npy whose rows 0, 5 and 9 share the id 'dup'. */
-  const dupCandidate = (dir: string): string[] => {
-    const cand = blobs(12, [1, 1], 2, { dim: 4, centresSeed: 7, centreScale: 3, spread: 0.2 });
-    const ids = cand.ids.map((id, i) => (i === 0 || i === 5 || i === 9 ? 'dup' : id));
-    saveNpy(join(dir, 'ref'), blobs(40, [1, 1], 1, { dim: 4, centresSeed: 7, centreScale: 3, spread: 0.2 }));
+  const small = (n: number, seed: number) =>
+    blobs(n, [1, 1], seed, { dim: 4, centresSeed: 7, centreScale: 3, spread: 0.2 });
+  /** ref.npy (40 rows, no sidecar) and cand.npy (12 rows) with its ids, each given to rename; returns those ids. */
+  const saveSets = (dir: string, rename: (id: string, row: number) => string = (id) => id): string[] => {
+    const cand = small(12, 2);
+    const ids = cand.ids.map(rename);
+    saveNpy(join(dir, 'ref'), small(40, 1));
     saveNpy(join(dir, 'cand'), cand, ids);
     return ids;
   };
+  /** saveSets with the candidate's rows 0, 5 and 9 sharing the id 'dup'. */
+  const dupCandidate = (dir: string): string[] =>
+    saveSets(dir, (id, i) => (i === 0 || i === 5 || i === 9 ? 'dup' : id));
 
   it('keeps every row, joins detections to a repeated id in order, and says so in report.json and on stderr (even --quiet)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tailguard-weights-dups-'));
@@ -149,19 +143,7 @@ describe('weights with repeated ids', () => {
       join(dir, 'det.jsonl'),
       ids.map((id, i) => ({ id, p_synthetic: i === 5 ? 1 : 0 })),
     );
-    const r = cli([
-      '--reference',
-      join(dir, 'ref.npy'),
-      '--candidate',
-      join(dir, 'cand.npy'),
-      '--out',
-      join(dir, 'out'),
-      '--clusters',
-      '2',
-      '--detections',
-      join(dir, 'det.jsonl'),
-      '--quiet',
-    ]);
+    const r = cli([...setArgs(dir, { clusters: 2 }), '--detections', join(dir, 'det.jsonl'), '--quiet']);
     expect(r.status, r.stderr).toBe(0);
     const rows = readJsonl<WeightRow>(join(dir, 'out', 'weights.jsonl'));
     expect(rows.map((x) => x.id)).toEqual(ids);
@@ -258,20 +240,8 @@ describe('weights with repeated ids', () => {
 
   it('unique ids: report.json has no duplicate_ids and nothing is said', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tailguard-weights-dups-'));
-    saveNpy(join(dir, 'ref'), blobs(40, [1, 1], 1, { dim: 4, centresSeed: 7, centreScale: 3, spread: 0.2 }));
-    const cand = blobs(12, [1, 1], 2, { dim: 4, centresSeed: 7, centreScale: 3, spread: 0.2 });
-    saveNpy(join(dir, 'cand'), cand, cand.ids);
-    const r = cli([
-      '--reference',
-      join(dir, 'ref.npy'),
-      '--candidate',
-      join(dir, 'cand.npy'),
-      '--out',
-      join(dir, 'out'),
-      '--clusters',
-      '2',
-      '--quiet',
-    ]);
+    saveSets(dir);
+    const r = cli([...setArgs(dir, { clusters: 2 }), '--quiet']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toBe('');
     expect(JSON.parse(readFileSync(join(dir, 'out', 'report.json'), 'utf8')).duplicate_ids).toBeUndefined();
