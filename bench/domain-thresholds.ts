@@ -156,8 +156,8 @@ async function main(): Promise<void> {
       `| **all** | | ${pc(mean(at.map((x) => x.shipped)))} (${pc(sd(at.map((x) => x.shipped)))}) | ${pc(mean(at.map((x) => x.common)))} (${pc(sd(at.map((x) => x.common)))}) | ${pc(mean(at.map((x) => x.pooled)))} (${pc(sd(at.map((x) => x.pooled)))}) | ${pc(mean(at.map((x) => x.tpr)))} | ${held}/${at.length} |`,
       `| mean abs(FPR − ${pc(fpr)}) | | ${pc(dev1(at.map((x) => x.shipped)))} | ${pc(dev1(at.map((x) => x.common)))} | ${pc(dev1(at.map((x) => x.pooled)))} | | |`,
       '',
-      `Sampling alone, for an own threshold on n = ${n} exchangeable human scores allowing k = ${k} above it: the FPR on new ` +
-        `humans is Beta(${a}, ${b}), mean ${pc(betaMean)}, SD ${pc(betaSd)}.`,
+      `Sampling alone, for a threshold set on n = ${n} of a domain's own exchangeable human scores allowing k = ${k} above ` +
+        `it: the FPR on new humans is Beta(${a}, ${b}), mean ${pc(betaMean)}, SD ${pc(betaSd)}.`,
       '',
     );
   }
