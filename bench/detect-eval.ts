@@ -40,7 +40,7 @@ import { designMatrix } from '../src/detect/detector.js';
 import { mulberry32 } from '../src/random.js';
 import { scoreCorpus } from '../src/index.js';
 import { runIfMain } from '../scripts/lib/files.js';
-import { loadDev, readScores, type Item } from './lib/detect-dev.js';
+import { drawFrom, loadDev, readScores, type Item } from './lib/detect-dev.js';
 
 const NOTES_MARKER = '<!-- notes: hand-written below, kept when the tables above are regenerated -->';
 const HELDOUT = '../shared/corpora/human/heldout.jsonl';
@@ -314,14 +314,7 @@ async function main(): Promise<void> {
       for (let rep = 0; rep < repeats; rep++) {
         const t = Date.now();
         const rng = mulberry32(1000 * n + rep);
-        const pick = (ids: string[]) => {
-          const a = [...ids];
-          for (let i = a.length - 1; i > 0; i--) {
-            const j = Math.floor(rng() * (i + 1));
-            [a[i], a[j]] = [a[j]!, a[i]!];
-          }
-          return a.slice(0, n);
-        };
+        const pick = (ids: string[]) => drawFrom(rng, ids, n);
         const hs: ScoreRow[] = [],
           ms: ScoreRow[] = [],
           hd: string[] = [],

@@ -19,7 +19,7 @@ import { DEFAULT_FEATURE_GROUPS, type ScoreRow } from '../src/detect/features.js
 import { minHumanForFpr } from '../src/detect/metrics.js';
 import { mulberry32 } from '../src/random.js';
 import { runIfMain } from '../scripts/lib/files.js';
-import { loadDev, readScores } from './lib/detect-dev.js';
+import { drawFrom, loadDev, readScores } from './lib/detect-dev.js';
 import { machineDescription } from './lib/machine.js';
 
 interface Cell {
@@ -74,14 +74,7 @@ async function main(): Promise<void> {
     for (let draw = 0; draw < draws; draw++) {
       const t = Date.now();
       const rng = mulberry32(7000 * n + draw);
-      const pick = (pool: string[]) => {
-        const a = [...pool];
-        for (let i = a.length - 1; i > 0; i--) {
-          const j = Math.floor(rng() * (i + 1));
-          [a[i], a[j]] = [a[j]!, a[i]!];
-        }
-        return a.slice(0, n).map((id) => dev.get(id)!);
-      };
+      const pick = (pool: string[]) => drawFrom(rng, pool, n).map((id) => dev.get(id)!);
       const human: ScoreRow[] = [];
       const machineRows: ScoreRow[] = [];
       const humanDomains: string[] = [];

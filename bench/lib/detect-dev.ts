@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ScoreRow } from '../../src/detect/features.js';
 import { NpyRowReader } from '../../src/io/npy-writer.js';
+import type { Rng } from '../../src/random.js';
 
 export const DEV = '../shared/eval/detect-dev';
 
@@ -60,4 +61,14 @@ export function readScores(dir: string): Map<string, ScoreRow> {
     }
   npy.close();
   return rows;
+}
+
+/** The first n of a full Fisher–Yates shuffle of `pool` (from its end), the draw both detection benches make. */
+export function drawFrom<T>(rng: Rng, pool: readonly T[], n: number): T[] {
+  const a = [...pool];
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    [a[i], a[j]] = [a[j]!, a[i]!];
+  }
+  return a.slice(0, n);
 }
