@@ -22,11 +22,14 @@ export {
   type HnswReportFields,
 } from './coverage/coverage-run.js';
 export {
+  coveragePrepare,
   coverageReduce,
   coverageShard,
   type CoveragePart,
+  type CoveragePrepareOptions,
   type CoverageReduceOptions,
   type CoverageShardOptions,
+  type PreparedRadii,
 } from './coverage/coverage-shards.js';
 export { weightsRun, type WeightsOptions, type WeightsReport } from './weights/weights-run.js';
 export { tailsExport, type TailsExportOptions, type TailsExportSummary, type TailRow } from './tails/tails-export.js';

@@ -1,7 +1,7 @@
 /** `tailguard coverage`: the CLI face of coverageRun. */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { UsageError } from '../errors.js';
-import { coverageReduce, coverageShard } from '../coverage/coverage-shards.js';
+import { coveragePrepare, coverageReduce, coverageShard } from '../coverage/coverage-shards.js';
 import { parseShard, shardFromEnvironment, type ShardSpec } from '../score/shards/from-env.js';
 import { coverageRun, hnswFields, type ExactDeviceRequest, type HnswReportFields } from '../coverage/coverage-run.js';
 import type { ExactSearchStats } from '../coverage/exact/exact-prdc.js';
@@ -20,6 +20,7 @@ interface CoverageFlags extends FrameFlags {
   shard?: string;
   shards?: number;
   reduce?: boolean;
+  prepare?: boolean;
   out: string;
   k: number;
   metric: DistanceMetric;
@@ -67,7 +68,8 @@ export function coverageCommand(): Command {
         'Ids may repeat: rows are matched by position, never by id; report.json duplicate_ids and a WARNING on stderr\n' +
         'say so.\n\n' +
         'A large candidate can be split over tasks (exact search only): --shard I/N writes candidate shard I of N into\n' +
-        'OUT/shard-0000I-of-0000N/ (the reference radii are computed in each); --reduce --out OUT then writes the\n' +
+        'OUT/shard-0000I-of-0000N/ (the reference radii are computed in each, unless --prepare computed them once\n' +
+        'into OUT/reference-radii/ before the shards ran); --reduce --out OUT then writes the\n' +
         'report.json, reference.jsonl and candidate.jsonl of one exact run (docs/scale-out.md#coverage-in-shards).' +
         '\n\n' +
         "Both sets are measured in the reference's frame: centred on its mean and whitened by its covariance\n" +
@@ -86,6 +88,10 @@ export function coverageCommand(): Command {
       '--shards <n>',
       'the shard count of a job array: shard I from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX',
       positiveInt('--shards'),
+    )
+    .option(
+      '--prepare',
+      'before the shards: compute the reference radii once into OUT/reference-radii/ (no --candidate), which every shard with the same reference, --k, --metric and frame then reads',
     )
     .option(
       '--reduce',
@@ -169,6 +175,27 @@ export function coverageCommand(): Command {
         cmd.getOptionValueSource(key) === 'default' ? undefined : flags[key];
       const shard = chooseShard(flags);
       if (flags.reduce && shard) throw new UsageError('`reduce` combines the shards: give it without `shard`');
+      if (flags.prepare) {
+        if (shard || flags.reduce)
+          throw new UsageError('`prepare` runs once before the shards: give it without `shard`, `shards` or `reduce`');
+        if (flags.reference === undefined) throw new UsageError('`prepare` needs `reference`');
+        const done = await coveragePrepare({
+          reference: flags.reference,
+          out: flags.out,
+          k: flags.k,
+          metric: flags.metric,
+          device: flags.device,
+          threads: flags.threads,
+          onProgress: progress.onProgress,
+          ...frameRequest(flags),
+        }).finally(() => progress.stop());
+        if (flags.json) process.stdout.write(`${JSON.stringify(done, null, 2)}\n`);
+        if (!flags.quiet)
+          process.stderr.write(
+            `tailguard: reference radii of ${done.settings.reference_documents} documents prepared in ${flags.out}/reference-radii/; now run the shards (--shard I/N)\n`,
+          );
+        return;
+      }
       if (!flags.reduce && (flags.reference === undefined || flags.candidate === undefined))
         throw new UsageError('`reference` and `candidate` are required (except with `reduce`)');
       if (shard) {

@@ -12,8 +12,10 @@
  *                   shard covers it), then computes the metrics, the k-means regions of the reference (once, here)
  *                   and the outputs exactly as one run does (writeCoverage): the same metrics, CIs, regions and
  *                   per-document files as `coverage --search exact`.
- * Every value is that of a float64 loop over every pair (exact-prdc.ts's contract), so how rows are split does not
- * change any of them. Each shard recomputes the reference radii (N² pairs) and reads every candidate row.
+ *   coveragePrepare optional, before the shards: the reference radii (N² pairs) once, into OUT/reference-radii/;
+ *                   a shard finding them (same reference, k, metric and frame) reads them instead of recomputing.
+ * Every value is that of a float64 loop over every pair (exact-prdc.ts's contract), so how rows are split, and
+ * whether the radii were prepared, does not change any of them. Every shard reads every candidate row.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -25,7 +27,7 @@ import type { OnProgress } from '../progress.js';
 import { TOOL_VERSION } from '../version.js';
 import { prdcMetrics } from './prdc-metrics.js';
 import { exactDevicePlan, regions, writeCoverage, type ExactDeviceRequest, type SearchResult } from './coverage-run.js';
-import { tileBalls, tileRadii, type ExactSearchStats } from './exact/exact-prdc.js';
+import { tileBalls, tileRadii, type ExactSearchStats, type TileRadiiResult } from './exact/exact-prdc.js';
 import { exactNeighbours } from './exact/exact-search.js';
 import { meanRow, prepare } from './exact/blocks.js';
 import { DEFAULT_TILE, TileRunner } from './exact/tiles.js';
@@ -34,7 +36,16 @@ import { exactWork, EXACT_WORK_BUDGET } from './search-choice.js';
 import { ANCHOR_FRAME_FILE, intoAnchorFrame, type FrameRequest } from './anchor-frame.js';
 import { DISTANCE_METRICS, loadComparable, loadVectors, subset, type DistanceMetric } from './vectors.js';
 
-export const COVERAGE_SHARD_FILES = { manifest: 'coverage-shards.json', part: 'part.json' } as const;
+export const COVERAGE_SHARD_FILES = {
+  manifest: 'coverage-shards.json',
+  part: 'part.json',
+  /** coveragePrepare's folder and its marker, written last. */
+  prepared: 'reference-radii',
+  preparedMarker: 'reference-radii.json',
+} as const;
+
+/** The prepared radii and their squares as the tiles summed them (both needed: a ball test reads the square). */
+const PREPARED_ARRAYS = { radii: 'reference-radius.f64', squared: 'reference-radius-squared.f64' } as const;
 
 /** The per-point arrays of a part, raw little-endian (numpy: np.fromfile(path, dtype)). */
 const ARRAYS = {
@@ -86,10 +97,28 @@ interface Manifest {
   settings: Settings;
 }
 
+/** What the reference radii depend on: a shard reads prepared radii only when all of these agree. */
+type RadiiSettings = Pick<
+  Settings,
+  'reference' | 'reference_documents' | 'dim' | 'k' | 'metric' | 'frame' | 'tool_version'
+>;
+
+export interface PreparedRadii {
+  format: 'tailguard-coverage-reference-radii';
+  version: 1;
+  settings: RadiiSettings;
+  /** Reference points whose radius exact-search.ts settled again (as in a part's exact_search). */
+  researched: number;
+  files: typeof PREPARED_ARRAYS;
+  finished_at: string;
+}
+
 export interface CoveragePart {
   format: 'tailguard-coverage-part';
   version: 1;
   shard: { index: number; count: number; source: string };
+  /** Where this shard's reference radii came from: computed here, or read from OUT/reference-radii/. */
+  reference_radii: 'computed' | 'prepared';
   /** Candidate rows [from, to) of this shard. */
   rows: { from: number; to: number };
   exact_search: ExactSearchStats;
@@ -148,18 +177,13 @@ export async function coverageShard(opts: CoverageShardOptions): Promise<Coverag
     );
   const root = resolve(opts.out);
   mkdirSync(root, { recursive: true });
+  const radiiSettings = radiiSettingsOf(opts, ref, k, metric);
   await claim(root, opts.shard.count, {
-    reference: resolve(opts.reference),
+    ...radiiSettings,
     candidate: resolve(opts.candidate),
-    reference_documents: ref.ids.length,
     candidate_documents: cand.ids.length,
-    dim: ref.dim,
-    k,
-    metric,
     seed: opts.seed ?? 1,
     clusters: opts.clusters ?? 32,
-    frame: frameSetting(opts),
-    tool_version: TOOL_VERSION,
   });
   const dir = join(root, coverageShardDir(opts.shard.index, opts.shard.count));
   const done = readJson<CoveragePart>(join(dir, COVERAGE_SHARD_FILES.part), COVERAGE_SHARD_FILES.part);
@@ -168,6 +192,7 @@ export async function coverageShard(opts: CoverageShardOptions): Promise<Coverag
   // Every shard fits the same frame on the same reference (deterministic); each keeps its copy, the reduce reads shard 0's.
   await intoAnchorFrame(ref, [cand], metric, opts, join(dir, ANCHOR_FRAME_FILE));
 
+  const prepared = readPrepared(root, radiiSettings);
   const { from, to } = evenSplit(cand.ids.length, opts.shard);
   const threads = opts.threads ?? availableParallelism();
   const runner = await TileRunner.start(exactDevicePlan(opts.device ?? 'auto'), threads);
@@ -179,7 +204,7 @@ export async function coverageShard(opts: CoverageShardOptions): Promise<Coverag
       throw new UsageError(`\`exactTile\` must be a positive integer (got ${tile})`);
     const centre = meanRow(ref);
     const R = prepare(ref, tile, centre);
-    const refRadii = await tileRadii(R, k, runner);
+    const refRadii = prepared ?? (await tileRadii(R, k, runner));
     const rows = Array.from({ length: to - from }, (_, t) => from + t);
     const mine = subset(cand, rows);
     // This shard's candidates' radii among all candidates, as tileRadii over the whole set would give them.
@@ -221,6 +246,7 @@ export async function coverageShard(opts: CoverageShardOptions): Promise<Coverag
     format: 'tailguard-coverage-part',
     version: 1,
     shard: { index: opts.shard.index, count: opts.shard.count, source: opts.shard.source ?? 'the `shard` option' },
+    reference_radii: prepared ? 'prepared' : 'computed',
     rows: { from, to },
     exact_search: stats,
     files: Object.fromEntries(Object.entries(ARRAYS).map(([key, v]) => [key, v.file])) as CoveragePart['files'],
@@ -228,6 +254,101 @@ export async function coverageShard(opts: CoverageShardOptions): Promise<Coverag
   };
   await writeFileAtomic(join(dir, COVERAGE_SHARD_FILES.part), `${JSON.stringify(part, null, 2)}\n`);
   return part;
+}
+
+function radiiSettingsOf(
+  opts: FrameRequest & { reference: string },
+  ref: { ids: string[]; dim: number },
+  k: number,
+  metric: DistanceMetric,
+): RadiiSettings {
+  return {
+    reference: resolve(opts.reference),
+    reference_documents: ref.ids.length,
+    dim: ref.dim,
+    k,
+    metric,
+    frame: frameSetting(opts),
+    tool_version: TOOL_VERSION,
+  };
+}
+
+function readF64(path: string, length: number): Float64Array {
+  const bytes = readFileSync(path);
+  if (bytes.byteLength !== length * 8)
+    throw new RunStateError(path, `holds ${bytes.byteLength} bytes, expected ${length} float64 values`);
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
+  return new Float64Array(copy.buffer);
+}
+
+/** The prepared radii in `root` when coveragePrepare finished them with `settings`; refused when made with others. */
+function readPrepared(root: string, settings: RadiiSettings): TileRadiiResult | undefined {
+  const dir = join(root, COVERAGE_SHARD_FILES.prepared);
+  const done = readJson<PreparedRadii>(join(dir, COVERAGE_SHARD_FILES.preparedMarker), 'reference-radii.json');
+  if (!done) return undefined;
+  const diffs = (Object.keys(settings) as (keyof RadiiSettings)[])
+    .filter((key) => done.settings[key] !== settings[key])
+    .map((key) => `${key}: prepared with ${String(done.settings[key])}, this one ${String(settings[key])}`);
+  if (diffs.length)
+    throw new RunStateError(
+      dir,
+      `holds reference radii prepared with other settings (${diffs.join('; ')}): prepare again or use another \`out\``,
+    );
+  const n = settings.reference_documents;
+  return {
+    radii: readF64(join(dir, PREPARED_ARRAYS.radii), n),
+    squared: readF64(join(dir, PREPARED_ARRAYS.squared), n),
+    researched: done.researched,
+  };
+}
+
+export type CoveragePrepareOptions = Omit<CoverageShardOptions, 'candidate' | 'shard' | 'seed' | 'clusters'>;
+
+/**
+ * The reference radii once for every shard of `out` (see the header), in the reference's frame fitted as a shard
+ * fits it. A finished preparation with the same settings is a no-op; one with other settings is refused.
+ */
+export async function coveragePrepare(opts: CoveragePrepareOptions): Promise<PreparedRadii> {
+  const k = opts.k ?? 5;
+  if (!(Number.isInteger(k) && k >= 1)) throw new UsageError(`\`k\` must be a positive integer (got ${k})`);
+  const metric = opts.metric ?? 'cosine';
+  if (!DISTANCE_METRICS.includes(metric))
+    throw new UsageError(`\`metric\` must be one of ${DISTANCE_METRICS.join(', ')} (got ${String(metric)})`);
+  const ref = loadVectors(opts.reference, { metric });
+  if (ref.ids.length <= k)
+    throw new UsageError(`the reference needs more than k = ${k} documents (it has ${ref.ids.length})`);
+  const root = resolve(opts.out);
+  const dir = join(root, COVERAGE_SHARD_FILES.prepared);
+  const settings = radiiSettingsOf(opts, ref, k, metric);
+  if (readPrepared(root, settings))
+    return readJson<PreparedRadii>(join(dir, COVERAGE_SHARD_FILES.preparedMarker), 'reference-radii.json')!;
+  mkdirSync(dir, { recursive: true });
+  await intoAnchorFrame(ref, [], metric, opts, join(dir, ANCHOR_FRAME_FILE));
+  const runner = await TileRunner.start(exactDevicePlan(opts.device ?? 'auto'), opts.threads ?? availableParallelism());
+  let radii: TileRadiiResult;
+  try {
+    const tile = opts.exactTile ?? DEFAULT_TILE[runner.device];
+    if (!(Number.isInteger(tile) && tile >= 1))
+      throw new UsageError(`\`exactTile\` must be a positive integer (got ${tile})`);
+    radii = await tileRadii(prepare(ref, tile, meanRow(ref)), k, runner);
+  } finally {
+    await runner.release();
+  }
+  for (const key of ['radii', 'squared'] as const) {
+    const a = radii[key];
+    await writeFileAtomic(join(dir, PREPARED_ARRAYS[key]), new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  }
+  const done: PreparedRadii = {
+    format: 'tailguard-coverage-reference-radii',
+    version: 1,
+    settings,
+    researched: radii.researched,
+    files: PREPARED_ARRAYS,
+    finished_at: new Date().toISOString(),
+  };
+  await writeFileAtomic(join(dir, COVERAGE_SHARD_FILES.preparedMarker), `${JSON.stringify(done, null, 2)}\n`);
+  return done;
 }
 
 function readArray<K extends keyof typeof ARRAYS>(

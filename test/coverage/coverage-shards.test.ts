@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { coverageReduce, coverageShard } from '../../src/coverage/coverage-shards.js';
+import { coveragePrepare, coverageReduce, coverageShard } from '../../src/coverage/coverage-shards.js';
 import { coverageRun } from '../../src/coverage/coverage-run.js';
 import { RunStateError } from '../../src/errors.js';
 import { blobs, saveNpy } from './synthetic.js';
@@ -176,5 +176,61 @@ describe('coverage in candidate shards', () => {
     const missing = cli('--out', out);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/--reference and --candidate are required/);
+  });
+
+  it('prepared reference radii: every shard reads them, and the reduce equals one run; other settings refused', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tailguard-cov-prepare-'));
+    const { refPath, candPath } = sets(dir);
+    const whitened = { ...COMMON, whiten: true, reference: refPath, candidate: candPath };
+    const single = await coverageRun({ ...whitened, out: join(dir, 'one'), search: 'exact' });
+    const out = join(dir, 'sharded');
+    const prepared = await coveragePrepare({ ...whitened, out });
+    expect(prepared.settings).toMatchObject({ k: 5, reference_documents: 240, frame: 'whiten' });
+    // Prepared again: a no-op (the same marker, not rewritten).
+    expect(await coveragePrepare({ ...whitened, out })).toEqual(prepared);
+    const parts = [];
+    for (const index of [1, 0, 2]) parts.push(await coverageShard({ ...whitened, out, shard: { index, count: 3 } }));
+    expect(parts.map((p) => p.reference_radii)).toEqual(['prepared', 'prepared', 'prepared']);
+    const radii = readFileSync(join(out, 'reference-radii', 'reference-radius.f64'));
+    expect(readFileSync(join(out, 'shard-00001-of-00003', 'reference-radius.f64')).equals(radii)).toBe(true);
+    const reduced = await coverageReduce({ out, device: 'cpu', threads: 1 });
+    for (const m of ['precision', 'recall', 'density', 'coverage'] as const) expect(reduced[m], m).toEqual(single[m]);
+    expect(reduced.clusters).toEqual(single.clusters);
+    for (const f of ['reference.jsonl', 'candidate.jsonl'])
+      expect(readFileSync(join(out, f), 'utf8'), f).toBe(readFileSync(join(dir, 'one', f), 'utf8'));
+    // The radii a shard computes itself are the same bytes.
+    const own = join(dir, 'own');
+    const computed = await coverageShard({ ...whitened, out: own, shard: { index: 0, count: 3 } });
+    expect(computed.reference_radii).toBe('computed');
+    expect(readFileSync(join(own, 'shard-00000-of-00003', 'reference-radius.f64')).equals(radii)).toBe(true);
+    // Radii prepared with another k (or frame) are refused, not silently recomputed or misused.
+    const other = join(dir, 'other');
+    await coveragePrepare({ ...whitened, k: 4, out: other });
+    await expect(coverageShard({ ...whitened, out: other, shard: { index: 0, count: 2 } })).rejects.toThrow(
+      /reference radii prepared with other settings \(k: prepared with 4, this one 5\)/,
+    );
+    await expect(coveragePrepare({ ...whitened, whiten: false, out: other })).rejects.toThrow(
+      /frame: prepared with whiten, this one none/,
+    );
+  });
+
+  it('the CLI: --prepare, then the shards and the reduce; --prepare with --shard is refused', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tailguard-cov-prepare-cli-'));
+    sets(dir);
+    const cli = (...args: string[]) => runCli(['coverage', ...args]);
+    const common = [...setArgs(dir, { clusters: 4 }), '--device', 'cpu', '--quiet'];
+    const both = cli(...common, '--prepare', '--shard', '0/2');
+    expect(both.status).toBe(2);
+    expect(both.stderr).toMatch(/--prepare runs once before the shards/);
+    const prep = cli('--reference', join(dir, 'ref.npy'), '--out', join(dir, 'out'), '--prepare', '--json');
+    expect(prep.status, prep.stderr).toBe(0);
+    expect(JSON.parse(prep.stdout).format).toBe('tailguard-coverage-reference-radii');
+    for (const i of [0, 1]) {
+      const r = cli(...common, '--shard', `${i}/2`, '--json');
+      expect(r.status, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout).reference_radii).toBe('prepared');
+    }
+    const r = cli('--reduce', '--out', join(dir, 'out'), '--device', 'cpu', '--quiet');
+    expect(r.status, r.stderr).toBe(0);
   });
 });
