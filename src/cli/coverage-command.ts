@@ -175,20 +175,21 @@ export function coverageCommand(): Command {
         cmd.getOptionValueSource(key) === 'default' ? undefined : flags[key];
       const shard = chooseShard(flags);
       if (flags.reduce && shard) throw new UsageError('`reduce` combines the shards: give it without `shard`');
+      // What --prepare and --shard share (the exact search's settings and the frame).
+      const exact = {
+        out: flags.out,
+        k: flags.k,
+        metric: flags.metric,
+        device: flags.device,
+        threads: flags.threads,
+        onProgress: progress.onProgress,
+        ...frameRequest(flags),
+      };
       if (flags.prepare) {
         if (shard || flags.reduce)
           throw new UsageError('`prepare` runs once before the shards: give it without `shard`, `shards` or `reduce`');
         if (flags.reference === undefined) throw new UsageError('`prepare` needs `reference`');
-        const done = await coveragePrepare({
-          reference: flags.reference,
-          out: flags.out,
-          k: flags.k,
-          metric: flags.metric,
-          device: flags.device,
-          threads: flags.threads,
-          onProgress: progress.onProgress,
-          ...frameRequest(flags),
-        }).finally(() => progress.stop());
+        const done = await coveragePrepare({ ...exact, reference: flags.reference }).finally(() => progress.stop());
         if (flags.json) process.stdout.write(`${JSON.stringify(done, null, 2)}\n`);
         if (!flags.quiet)
           process.stderr.write(
@@ -208,17 +209,11 @@ export function coverageCommand(): Command {
             `\`shard\` splits exact search only${hnswGiven.length ? ` (got ${hnswGiven.map((key) => `\`${key}\``).join(', ')})` : ''}: HNSW needs each whole set in one index`,
           );
         const part = await coverageShard({
+          ...exact,
           reference: flags.reference!,
           candidate: flags.candidate!,
-          out: flags.out,
           shard,
-          k: flags.k,
           clusters: flags.clusters,
-          metric: flags.metric,
-          device: flags.device,
-          threads: flags.threads,
-          onProgress: progress.onProgress,
-          ...frameRequest(flags),
         }).finally(() => progress.stop());
         if (flags.json) process.stdout.write(`${JSON.stringify(part, null, 2)}\n`);
         if (!flags.quiet)

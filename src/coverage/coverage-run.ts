@@ -128,12 +128,18 @@ export interface SearchResult extends PrdcMetrics {
   exact?: ExactSearchStats;
 }
 
-export async function coverageRun(opts: CoverageOptions): Promise<CoverageReport> {
+/** `k` (default 5) and `metric` (default cosine), checked: the options every coverage entry point shares. */
+export function neighbourOptions(opts: { k?: number; metric?: DistanceMetric }): { k: number; metric: DistanceMetric } {
   const k = opts.k ?? 5;
   if (!(Number.isInteger(k) && k >= 1)) throw new UsageError(`\`k\` must be a positive integer (got ${k})`);
   const metric = opts.metric ?? 'cosine';
   if (!DISTANCE_METRICS.includes(metric))
     throw new UsageError(`\`metric\` must be one of ${DISTANCE_METRICS.join(', ')} (got ${String(metric)})`);
+  return { k, metric };
+}
+
+export async function coverageRun(opts: CoverageOptions): Promise<CoverageReport> {
+  const { k, metric } = neighbourOptions(opts);
   const requested = checkSearchRequest(opts.search ?? 'auto');
   if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1))
     throw new UsageError(`\`threads\` must be a positive integer (got ${opts.threads})`);

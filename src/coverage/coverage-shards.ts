@@ -26,7 +26,14 @@ import { checkSlice, evenSplit } from '../io/corpus-slice.js';
 import type { OnProgress } from '../progress.js';
 import { TOOL_VERSION } from '../version.js';
 import { prdcMetrics } from './prdc-metrics.js';
-import { exactDevicePlan, regions, writeCoverage, type ExactDeviceRequest, type SearchResult } from './coverage-run.js';
+import {
+  exactDevicePlan,
+  neighbourOptions,
+  regions,
+  writeCoverage,
+  type ExactDeviceRequest,
+  type SearchResult,
+} from './coverage-run.js';
 import { tileBalls, tileRadii, type ExactSearchStats, type TileRadiiResult } from './exact/exact-prdc.js';
 import { exactNeighbours } from './exact/exact-search.js';
 import { meanRow, prepare } from './exact/blocks.js';
@@ -34,7 +41,7 @@ import { DEFAULT_TILE, TileRunner } from './exact/tiles.js';
 import type { CoverageReport } from './report.js';
 import { exactWork, EXACT_WORK_BUDGET } from './search-choice.js';
 import { ANCHOR_FRAME_FILE, intoAnchorFrame, type FrameRequest } from './anchor-frame.js';
-import { DISTANCE_METRICS, loadComparable, loadVectors, subset, type DistanceMetric } from './vectors.js';
+import { loadComparable, loadVectors, subset, type DistanceMetric } from './vectors.js';
 
 export const COVERAGE_SHARD_FILES = {
   manifest: 'coverage-shards.json',
@@ -138,6 +145,13 @@ function readJson<T>(path: string, what: string): T | null {
   }
 }
 
+/** "key: <had> X, this one Y" for each setting of `want` that `have` records otherwise. */
+function settingsDiff<S extends object>(have: S, want: S, had: string): string[] {
+  return (Object.keys(want) as (keyof S)[])
+    .filter((key) => have[key] !== want[key])
+    .map((key) => `${String(key)}: ${had} ${String(have[key])}, this one ${String(want[key])}`);
+}
+
 async function claim(root: string, shards: number, settings: Settings): Promise<void> {
   const path = join(root, COVERAGE_SHARD_FILES.manifest);
   const m = readJson<Manifest>(path, COVERAGE_SHARD_FILES.manifest);
@@ -148,9 +162,7 @@ async function claim(root: string, shards: number, settings: Settings): Promise<
   }
   if (m.shards !== shards)
     throw new RunStateError(root, `holds coverage split into ${m.shards} shards, and this one asks for ${shards}`);
-  const diffs = (Object.keys(settings) as (keyof Settings)[])
-    .filter((key) => m.settings[key] !== settings[key])
-    .map((key) => `${key}: shards have ${String(m.settings[key])}, this one ${String(settings[key])}`);
+  const diffs = settingsDiff(m.settings, settings, 'shards have');
   if (diffs.length)
     throw new RunStateError(
       root,
@@ -163,11 +175,7 @@ const frameSetting = (r: FrameRequest): string =>
 
 /** Coverage of candidate shard `shard` against the whole reference (see the header). Returns its part. */
 export async function coverageShard(opts: CoverageShardOptions): Promise<CoveragePart> {
-  const k = opts.k ?? 5;
-  if (!(Number.isInteger(k) && k >= 1)) throw new UsageError(`\`k\` must be a positive integer (got ${k})`);
-  const metric = opts.metric ?? 'cosine';
-  if (!DISTANCE_METRICS.includes(metric))
-    throw new UsageError(`\`metric\` must be one of ${DISTANCE_METRICS.join(', ')} (got ${String(metric)})`);
+  const { k, metric } = neighbourOptions(opts);
   checkSlice(opts.shard);
   const ref = loadVectors(opts.reference, { metric });
   const cand = loadComparable(opts.candidate, ref, { metric });
@@ -287,9 +295,7 @@ function readPrepared(root: string, settings: RadiiSettings): TileRadiiResult | 
   const dir = join(root, COVERAGE_SHARD_FILES.prepared);
   const done = readJson<PreparedRadii>(join(dir, COVERAGE_SHARD_FILES.preparedMarker), 'reference-radii.json');
   if (!done) return undefined;
-  const diffs = (Object.keys(settings) as (keyof RadiiSettings)[])
-    .filter((key) => done.settings[key] !== settings[key])
-    .map((key) => `${key}: prepared with ${String(done.settings[key])}, this one ${String(settings[key])}`);
+  const diffs = settingsDiff(done.settings, settings, 'prepared with');
   if (diffs.length)
     throw new RunStateError(
       dir,
@@ -310,11 +316,7 @@ export type CoveragePrepareOptions = Omit<CoverageShardOptions, 'candidate' | 's
  * fits it. A finished preparation with the same settings is a no-op; one with other settings is refused.
  */
 export async function coveragePrepare(opts: CoveragePrepareOptions): Promise<PreparedRadii> {
-  const k = opts.k ?? 5;
-  if (!(Number.isInteger(k) && k >= 1)) throw new UsageError(`\`k\` must be a positive integer (got ${k})`);
-  const metric = opts.metric ?? 'cosine';
-  if (!DISTANCE_METRICS.includes(metric))
-    throw new UsageError(`\`metric\` must be one of ${DISTANCE_METRICS.join(', ')} (got ${String(metric)})`);
+  const { k, metric } = neighbourOptions(opts);
   const ref = loadVectors(opts.reference, { metric });
   if (ref.ids.length <= k)
     throw new UsageError(`the reference needs more than k = ${k} documents (it has ${ref.ids.length})`);
