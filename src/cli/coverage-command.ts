@@ -6,11 +6,11 @@ import { parseShard, shardFromEnvironment, type ShardSpec } from '../score/shard
 import { coverageRun, hnswFields, type ExactDeviceRequest, type HnswReportFields } from '../coverage/coverage-run.js';
 import type { ExactSearchStats } from '../coverage/exact/exact-prdc.js';
 import { EXACT_WORK_BUDGET, fmtWork, SEARCH_REQUESTS, type SearchRequest } from '../coverage/search-choice.js';
-import { DISTANCE_METRICS, type DistanceMetric } from '../coverage/vectors.js';
+import type { DistanceMetric } from '../coverage/vectors.js';
 import { DEFAULT_INDEX_PARAMS } from '../coverage/hnsw/ann-index.js';
 import { DEFAULT_RECALL_TARGET, shortOfTarget } from '../coverage/hnsw/ef-tuning.js';
 import { repeatsWarning } from '../io/repeated-ids.js';
-import { frameOptions, frameRequest, type FrameFlags } from './frame-options.js';
+import { frameOptions, frameRequest, metricOption, type FrameFlags } from './frame-options.js';
 import { numberBetween, positiveInt } from './option-parsers.js';
 import { stageProgress } from './progress.js';
 
@@ -98,14 +98,7 @@ export function coverageCommand(): Command {
       "combine OUT's finished candidate shards into the report one run writes (no --reference/--candidate)",
     )
     .option('--k <k>', 'neighbours for the k-NN radii', positiveInt('--k'), 5)
-    .addOption(
-      new Option(
-        '--metric <metric>',
-        'cosine: Euclidean between L2-normalised rows; euclidean: between the rows as given',
-      )
-        .choices(DISTANCE_METRICS)
-        .default('cosine'),
-    )
+    .addOption(metricOption())
     .addOption(
       new Option(
         '--search <search>',

@@ -1,6 +1,20 @@
-/** --no-whiten, --anchor-frame, --frame-method: the anchor frame options coverage and compare share (anchor-frame.ts). */
+/**
+ * How embedding sets are measured, shared by coverage, weights and compare: --metric, and the anchor frame's
+ * --no-whiten, --anchor-frame, --frame-method (anchor-frame.ts).
+ */
 import { Option } from 'commander';
 import { DEFAULT_FRAME_METHOD, FRAME_METHODS, type FrameMethod, type FrameRequest } from '../coverage/anchor-frame.js';
+import { DISTANCE_METRICS } from '../coverage/vectors.js';
+
+/** --metric (default cosine). */
+export function metricOption(): Option {
+  return new Option(
+    '--metric <metric>',
+    'cosine: Euclidean between L2-normalised rows; euclidean: between the rows as given',
+  )
+    .choices(DISTANCE_METRICS)
+    .default('cosine');
+}
 
 export interface FrameFlags {
   whiten: boolean;

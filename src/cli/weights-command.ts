@@ -2,7 +2,8 @@
 import { Command } from 'commander';
 import { weightsRun } from '../weights/weights-run.js';
 import { repeatsWarning } from '../io/repeated-ids.js';
-import { frameOptions, frameRequest, type FrameFlags } from './frame-options.js';
+import type { DistanceMetric } from '../coverage/vectors.js';
+import { frameOptions, frameRequest, metricOption, type FrameFlags } from './frame-options.js';
 import { numberAtLeast } from './option-parsers.js';
 
 interface WeightsFlags extends FrameFlags {
@@ -13,6 +14,7 @@ interface WeightsFlags extends FrameFlags {
   maxWeight: number;
   detections?: string;
   seed: number;
+  metric: DistanceMetric;
   json?: boolean;
   quiet?: boolean;
 }
@@ -31,7 +33,7 @@ export function weightsCommand(): Command {
         'directory candidate) or in order; an ambiguous join is refused. report.json duplicate_ids and a WARNING on\n' +
         'stderr say so.\n' +
         "The clusters are coverage's regions: k-means of the reference in its anchor frame (whitened; --no-whiten\n" +
-        'for the embeddings as loaded), so the same --clusters and --seed give the clusters `coverage` calls regions.',
+        'for the embeddings as loaded), so the same --clusters, --seed and --metric give the clusters `coverage` calls regions.',
     )
     .requiredOption('--reference <path>', 'the human anchor: score directory or .npy')
     .requiredOption('--candidate <path>', 'the corpus to weight: score directory or .npy')
@@ -43,6 +45,7 @@ export function weightsCommand(): Command {
       'detections.jsonl of `tailguard detect` over the candidate: down-weight by p_synthetic',
     )
     .option('--seed <n>', 'seed of the clustering', numberAtLeast('--seed', 0), 1)
+    .addOption(metricOption())
     .addOption(frameOptions('the reference')[0])
     .addOption(frameOptions('the reference')[1])
     .addOption(frameOptions('the reference')[2])
@@ -57,6 +60,7 @@ export function weightsCommand(): Command {
         maxWeight: flags.maxWeight,
         detections: flags.detections,
         seed: flags.seed,
+        metric: flags.metric,
         ...frameRequest(flags),
       });
       if (flags.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);

@@ -63,7 +63,7 @@ import { withExampleTexts } from './example-texts.js';
 import { regionLabels } from './region-labels.js';
 import { ANCHOR_FRAME_FILE, intoAnchorFrame, type FrameRequest, type FrameSummary } from './anchor-frame.js';
 import {
-  DISTANCE_METRICS,
+  checkMetric,
   loadComparable,
   loadVectors,
   setSummary,
@@ -132,10 +132,7 @@ export interface SearchResult extends PrdcMetrics {
 export function neighbourOptions(opts: { k?: number; metric?: DistanceMetric }): { k: number; metric: DistanceMetric } {
   const k = opts.k ?? 5;
   if (!(Number.isInteger(k) && k >= 1)) throw new UsageError(`\`k\` must be a positive integer (got ${k})`);
-  const metric = opts.metric ?? 'cosine';
-  if (!DISTANCE_METRICS.includes(metric))
-    throw new UsageError(`\`metric\` must be one of ${DISTANCE_METRICS.join(', ')} (got ${String(metric)})`);
-  return { k, metric };
+  return { k, metric: checkMetric(opts.metric) };
 }
 
 export async function coverageRun(opts: CoverageOptions): Promise<CoverageReport> {

@@ -27,6 +27,13 @@ export type DistanceMetric = 'cosine' | 'euclidean';
 
 export const DISTANCE_METRICS: readonly DistanceMetric[] = ['cosine', 'euclidean'];
 
+/** `metric` (default cosine), checked. */
+export function checkMetric(metric: DistanceMetric = 'cosine'): DistanceMetric {
+  if (!DISTANCE_METRICS.includes(metric))
+    throw new UsageError(`\`metric\` must be one of ${DISTANCE_METRICS.join(', ')} (got ${String(metric)})`);
+  return metric;
+}
+
 export interface LoadOptions {
   /** Default `cosine`: rows L2-normalised on load. */
   metric?: DistanceMetric;

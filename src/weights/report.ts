@@ -2,7 +2,7 @@
 import type { FrameSummary } from '../coverage/anchor-frame.js';
 import type { ClusterRow } from '../coverage/clusters.js';
 import type { RegionLabel, RegionLabelsInfo } from '../coverage/region-labels.js';
-import type { SetSummary } from '../coverage/vectors.js';
+import type { DistanceMetric, SetSummary } from '../coverage/vectors.js';
 import type { RepeatsReport } from '../io/repeated-ids.js';
 
 export interface WeightsReport {
@@ -10,6 +10,7 @@ export interface WeightsReport {
   command: 'weights';
   reference: SetSummary;
   candidate: SetSummary;
+  metric: DistanceMetric;
   /** The reference's frame the clusters were found in (anchor-frame.json in the output), or `none` (--no-whiten). */
   frame: FrameSummary;
   clusters: number;

@@ -20,7 +20,15 @@ import { assignAll, clusterTableWithRows, kmeans, perCluster, type ClusterRow } 
 import { withExampleTexts } from '../coverage/example-texts.js';
 import { ANCHOR_FRAME_FILE, intoAnchorFrame, type FrameRequest } from '../coverage/anchor-frame.js';
 import { regionLabels } from '../coverage/region-labels.js';
-import { loadComparable, loadVectors, scoreRowLines, setSummary, type VectorSet } from '../coverage/vectors.js';
+import {
+  checkMetric,
+  loadComparable,
+  loadVectors,
+  scoreRowLines,
+  setSummary,
+  type DistanceMetric,
+  type VectorSet,
+} from '../coverage/vectors.js';
 import { weightsHtml } from './report-html.js';
 import { clusterWeights } from './weights.js';
 
@@ -31,6 +39,8 @@ export interface WeightsOptions extends FrameRequest {
   out: string;
   clusters?: number;
   maxWeight?: number;
+  /** cosine (default): rows L2-normalised; euclidean: rows as given (coverage's `metric`, vectors.ts). */
+  metric?: DistanceMetric;
   /** detections.jsonl from `tailguard detect` over the candidate: weights × (1 − p_synthetic). */
   detections?: string;
   seed?: number;
@@ -153,12 +163,13 @@ function repeatsHandling(joinedBy: JoinedDetections['repeatsJoinedBy']): string 
 }
 
 export async function weightsRun(opts: WeightsOptions): Promise<WeightsReport> {
-  const ref = loadVectors(opts.reference);
-  const cand = loadComparable(opts.candidate, ref);
+  const metric = checkMetric(opts.metric);
+  const ref = loadVectors(opts.reference, { metric });
+  const cand = loadComparable(opts.candidate, ref, { metric });
   const out = resolve(opts.out);
   mkdirSync(out, { recursive: true });
   // The regions of coverage: the same frame, the same k-means (so the same clusters for the same k and seed).
-  const { summary: frame } = await intoAnchorFrame(ref, [cand], 'cosine', opts, join(out, ANCHOR_FRAME_FILE));
+  const { summary: frame } = await intoAnchorFrame(ref, [cand], metric, opts, join(out, ANCHOR_FRAME_FILE));
   const k = opts.clusters ?? 32;
   const clustering = kmeans(ref, k, { seed: opts.seed });
   const refAssign = assignAll(clustering, ref);
@@ -197,6 +208,7 @@ export async function weightsRun(opts: WeightsOptions): Promise<WeightsReport> {
     command: 'weights',
     reference: setSummary(opts.reference, ref),
     candidate: setSummary(opts.candidate, cand),
+    metric,
     frame,
     clusters: clustering.k,
     max_weight: maxWeight,

@@ -89,33 +89,39 @@ describe("weights' clusters are coverage's regions", () => {
   const regions = (n: number, weights: number[], seed: number, idPrefix: string) =>
     blobs(n, weights, seed, { dim: 8, centresSeed: 11, centreScale: 3, spread: 0.4, idPrefix });
 
-  it.each([[[]], [['--no-whiten']]])('same frame, k and seed: the same cluster per candidate row (%j)', (frame) => {
-    const dir = mkdtempSync(join(tmpdir(), 'tailguard-weights-frame-'));
-    saveNpy(join(dir, 'ref'), regions(300, [1, 1, 1, 1, 1], 5, 'r'));
-    saveNpy(join(dir, 'cand'), regions(200, [4, 2, 1, 1, 0.5], 6, 'c'));
-    const sets = (out: string) => setArgs(dir, { out, clusters: 5 });
-    const cov = runCli(['coverage', ...sets('cov'), ...frame, '--search', 'exact', '--quiet']);
-    expect(cov.status, cov.stderr).toBe(0);
-    const w = runCli(['weights', ...sets('w'), ...frame, '--quiet']);
-    expect(w.status, w.stderr).toBe(0);
-    const regionOf = readJsonl<{ region: number }>(join(dir, 'cov', 'candidate.jsonl')).map((r) => r.region);
-    const clusterOf = readJsonl<{ cluster: number }>(join(dir, 'w', 'weights.jsonl')).map((r) => r.cluster);
-    expect(clusterOf).toEqual(regionOf);
-    const covReport = JSON.parse(readFileSync(join(dir, 'cov', 'report.json'), 'utf8'));
-    const wReport = JSON.parse(readFileSync(join(dir, 'w', 'report.json'), 'utf8'));
-    expect(wReport.frame.method).toBe(frame.length ? 'none' : 'whiten');
-    expect(wReport.frame.method).toBe(covReport.frame.method);
-    expect(existsSync(join(dir, 'w', 'anchor-frame.json'))).toBe(frame.length === 0);
-    // Both HTML reports say which frame the regions were found in.
-    const said = frame.length
-      ? 'embeddings as loaded (no anchor frame)'
-      : 'in the anchor frame of the reference: whitened';
-    for (const d of ['cov', 'w']) expect(readFileSync(join(dir, d, 'report.html'), 'utf8')).toContain(said);
-    // The cluster shares weights starts from are the region shares coverage reports.
-    expect(wReport.per_cluster.map((c: { candidate_share: number }) => c.candidate_share)).toEqual(
-      covReport.clusters.map((c: { candidate_share: number }) => c.candidate_share),
-    );
-  });
+  it.each([[[]], [['--no-whiten']], [['--metric', 'euclidean']]])(
+    'same frame, metric, k and seed: the same cluster per candidate row (%j)',
+    (frame) => {
+      const dir = mkdtempSync(join(tmpdir(), 'tailguard-weights-frame-'));
+      saveNpy(join(dir, 'ref'), regions(300, [1, 1, 1, 1, 1], 5, 'r'));
+      saveNpy(join(dir, 'cand'), regions(200, [4, 2, 1, 1, 0.5], 6, 'c'));
+      const sets = (out: string) => setArgs(dir, { out, clusters: 5 });
+      const cov = runCli(['coverage', ...sets('cov'), ...frame, '--search', 'exact', '--quiet']);
+      expect(cov.status, cov.stderr).toBe(0);
+      const w = runCli(['weights', ...sets('w'), ...frame, '--quiet']);
+      expect(w.status, w.stderr).toBe(0);
+      const regionOf = readJsonl<{ region: number }>(join(dir, 'cov', 'candidate.jsonl')).map((r) => r.region);
+      const clusterOf = readJsonl<{ cluster: number }>(join(dir, 'w', 'weights.jsonl')).map((r) => r.cluster);
+      expect(clusterOf).toEqual(regionOf);
+      const covReport = JSON.parse(readFileSync(join(dir, 'cov', 'report.json'), 'utf8'));
+      const wReport = JSON.parse(readFileSync(join(dir, 'w', 'report.json'), 'utf8'));
+      const whitened = !frame.includes('--no-whiten');
+      expect(wReport.frame.method).toBe(whitened ? 'whiten' : 'none');
+      expect(wReport.frame.method).toBe(covReport.frame.method);
+      expect(wReport.metric).toBe(frame.includes('euclidean') ? 'euclidean' : 'cosine');
+      expect(wReport.metric).toBe(covReport.metric);
+      expect(existsSync(join(dir, 'w', 'anchor-frame.json'))).toBe(whitened);
+      // Both HTML reports say which frame the regions were found in.
+      const said = !whitened
+        ? 'embeddings as loaded (no anchor frame)'
+        : 'in the anchor frame of the reference: whitened';
+      for (const d of ['cov', 'w']) expect(readFileSync(join(dir, d, 'report.html'), 'utf8')).toContain(said);
+      // The cluster shares weights starts from are the region shares coverage reports.
+      expect(wReport.per_cluster.map((c: { candidate_share: number }) => c.candidate_share)).toEqual(
+        covReport.clusters.map((c: { candidate_share: number }) => c.candidate_share),
+      );
+    },
+  );
 });
 
 describe('weights with repeated ids', () => {
