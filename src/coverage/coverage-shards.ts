@@ -207,9 +207,7 @@ export async function coverageShard(opts: CoverageShardOptions): Promise<Coverag
   let arrays: Record<keyof typeof ARRAYS, ArrayBufferView>;
   let stats: ExactSearchStats;
   try {
-    const tile = opts.exactTile ?? DEFAULT_TILE[runner.device];
-    if (!(Number.isInteger(tile) && tile >= 1))
-      throw new UsageError(`\`exactTile\` must be a positive integer (got ${tile})`);
+    const tile = tileSize(opts, runner);
     const centre = meanRow(ref);
     const R = prepare(ref, tile, centre);
     const refRadii = prepared ?? (await tileRadii(R, k, runner));
@@ -281,17 +279,8 @@ function radiiSettingsOf(
   };
 }
 
-function readF64(path: string, length: number): Float64Array {
-  const bytes = readFileSync(path);
-  if (bytes.byteLength !== length * 8)
-    throw new RunStateError(path, `holds ${bytes.byteLength} bytes, expected ${length} float64 values`);
-  const copy = new Uint8Array(bytes.byteLength);
-  copy.set(bytes);
-  return new Float64Array(copy.buffer);
-}
-
-/** The prepared radii in `root` when coveragePrepare finished them with `settings`; refused when made with others. */
-function readPrepared(root: string, settings: RadiiSettings): TileRadiiResult | undefined {
+/** The marker of radii coveragePrepare finished in `root` with `settings`; none yet; refused when made with others. */
+function preparedMarker(root: string, settings: RadiiSettings): PreparedRadii | undefined {
   const dir = join(root, COVERAGE_SHARD_FILES.prepared);
   const done = readJson<PreparedRadii>(join(dir, COVERAGE_SHARD_FILES.preparedMarker), 'reference-radii.json');
   if (!done) return undefined;
@@ -301,12 +290,28 @@ function readPrepared(root: string, settings: RadiiSettings): TileRadiiResult | 
       dir,
       `holds reference radii prepared with other settings (${diffs.join('; ')}): prepare again or use another \`out\``,
     );
+  return done;
+}
+
+/** The prepared radii in `root` (see preparedMarker), read for a shard. */
+function readPrepared(root: string, settings: RadiiSettings): TileRadiiResult | undefined {
+  const done = preparedMarker(root, settings);
+  if (!done) return undefined;
+  const dir = join(root, COVERAGE_SHARD_FILES.prepared);
   const n = settings.reference_documents;
   return {
-    radii: readF64(join(dir, PREPARED_ARRAYS.radii), n),
-    squared: readF64(join(dir, PREPARED_ARRAYS.squared), n),
+    radii: readRaw(join(dir, PREPARED_ARRAYS.radii), Float64Array, n),
+    squared: readRaw(join(dir, PREPARED_ARRAYS.squared), Float64Array, n),
     researched: done.researched,
   };
+}
+
+/** The exact search's tile size: `exactTile`, else the device's default. */
+function tileSize(opts: { exactTile?: number }, runner: TileRunner): number {
+  const tile = opts.exactTile ?? DEFAULT_TILE[runner.device];
+  if (!(Number.isInteger(tile) && tile >= 1))
+    throw new UsageError(`\`exactTile\` must be a positive integer (got ${tile})`);
+  return tile;
 }
 
 export type CoveragePrepareOptions = Omit<CoverageShardOptions, 'candidate' | 'shard' | 'seed' | 'clusters'>;
@@ -323,16 +328,14 @@ export async function coveragePrepare(opts: CoveragePrepareOptions): Promise<Pre
   const root = resolve(opts.out);
   const dir = join(root, COVERAGE_SHARD_FILES.prepared);
   const settings = radiiSettingsOf(opts, ref, k, metric);
-  if (readPrepared(root, settings))
-    return readJson<PreparedRadii>(join(dir, COVERAGE_SHARD_FILES.preparedMarker), 'reference-radii.json')!;
+  const already = preparedMarker(root, settings);
+  if (already) return already;
   mkdirSync(dir, { recursive: true });
   await intoAnchorFrame(ref, [], metric, opts, join(dir, ANCHOR_FRAME_FILE));
   const runner = await TileRunner.start(exactDevicePlan(opts.device ?? 'auto'), opts.threads ?? availableParallelism());
   let radii: TileRadiiResult;
   try {
-    const tile = opts.exactTile ?? DEFAULT_TILE[runner.device];
-    if (!(Number.isInteger(tile) && tile >= 1))
-      throw new UsageError(`\`exactTile\` must be a positive integer (got ${tile})`);
+    const tile = tileSize(opts, runner);
     radii = await tileRadii(prepare(ref, tile, meanRow(ref)), k, runner);
   } finally {
     await runner.release();
@@ -353,18 +356,29 @@ export async function coveragePrepare(opts: CoveragePrepareOptions): Promise<Pre
   return done;
 }
 
+type ArrayType = Float64Array | Int32Array | Uint8Array;
+
+/** A raw little-endian array of `length` values of `type` (a part's or the prepared radii's), its size checked. */
+function readRaw<T extends ArrayType>(
+  path: string,
+  type: { new (buffer: ArrayBuffer): T; BYTES_PER_ELEMENT: number },
+  length: number,
+): T {
+  const bytes = readFileSync(path);
+  if (bytes.byteLength !== length * type.BYTES_PER_ELEMENT)
+    throw new RunStateError(path, `holds ${bytes.byteLength} bytes, expected ${length} values`);
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
+  return new type(copy.buffer);
+}
+
 function readArray<K extends keyof typeof ARRAYS>(
   dir: string,
   key: K,
   length: number,
 ): InstanceType<(typeof ARRAYS)[K]['type']> {
   const { file, type } = ARRAYS[key];
-  const bytes = readFileSync(join(dir, file));
-  if (bytes.byteLength !== length * type.BYTES_PER_ELEMENT)
-    throw new RunStateError(dir, `${file} holds ${bytes.byteLength} bytes, expected ${length} values`);
-  const copy = new Uint8Array(bytes.byteLength);
-  copy.set(bytes);
-  return new type(copy.buffer) as InstanceType<(typeof ARRAYS)[K]['type']>;
+  return readRaw<ArrayType>(join(dir, file), type, length) as InstanceType<(typeof ARRAYS)[K]['type']>;
 }
 
 export interface CoverageReduceOptions {
