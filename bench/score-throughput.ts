@@ -42,6 +42,7 @@ import {
   type DocSums,
 } from './baselines.js';
 import { BENCH_LLAMA, writeRandomLlama } from './random-llama.js';
+import { benchCommit } from './lib/machine.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..');
@@ -180,14 +181,7 @@ function machine(): Record<string, string> {
   } catch {
     /* lscpu missing: keep os.cpus() */
   }
-  let commit = 'unknown';
-  try {
-    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    if (dirty) commit += ' (src/ has uncommitted changes)';
-  } catch {
-    /* not a checkout */
-  }
+  const commit = benchCommit(ROOT);
   return {
     cpu: model,
     'cpu details (lscpu)': details || 'unknown',

@@ -16,15 +16,21 @@ export function machineDescription(root: string): string {
   } catch {
     /* lscpu missing: keep os.cpus() */
   }
-  let commit = 'unknown';
-  try {
-    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
-  } catch {
-    /* not a checkout */
-  }
+  const commit = benchCommit(root);
   const memory = `${(totalmem() / 2 ** 30).toFixed(0)} GiB`;
   const load = loadavg()
     .map((x) => x.toFixed(2))
     .join(' / ');
   return `${cpu}, ${cpus().length} cores (lscpu), ${memory}; Node ${process.version}; commit ${commit}; load average at start ${load}`;
+}
+
+/** The checkout's short commit, marked when src/ has uncommitted changes (the code measured is then not that commit). */
+export function benchCommit(root: string): string {
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: root, encoding: 'utf8' }).trim();
+    return dirty ? `${commit} (src/ has uncommitted changes)` : commit;
+  } catch {
+    return 'unknown'; // not a checkout
+  }
 }

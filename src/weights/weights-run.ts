@@ -1,10 +1,12 @@
 /**
  * `weightsRun`: one weight per candidate document so that the weighted candidate matches the reference's cluster
- * distribution more closely (weights.ts), with the clusters from coverage/clusters.ts.
+ * distribution more closely (weights.ts), with coverage's regions as the clusters: k-means (coverage/clusters.ts) of
+ * the reference in its anchor frame, under the same metric.
  *
  * Outputs in `out`: weights.jsonl and weights.parquet (id, weight, cluster, region_label: the cluster's label, null
- * without reference texts; one row per candidate document, in order), report.json (TV distance before/after, per-cluster summary with each region's label, the clusters weights
- * cannot fix) and report.html (the same with the weight distribution and the region histograms before/after).
+ * without reference texts; one row per candidate document, in order), report.json (TV distance before/after,
+ * per-cluster summary with each region's label, the clusters weights cannot fix), anchor-frame.json (unless whitening
+ * is off) and report.html (the same with the weight distribution and the region histograms before/after).
  *
  * Ids may repeat: every row is kept and weighted, example texts are read by row, and detections are joined to the
  * rows of a repeated id without guessing (joinDetections); report.json counts the repeats (`duplicate_ids`).
